@@ -1,0 +1,73 @@
+// createApp(deps) → a Koa app. Everything with a side effect (clock, mailer, signer, blobs, db) is
+// passed in, so tests build the same app with a controllable clock and real parts.
+import Koa from "koa";
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config/index.js";
+import { projectRoot } from "./config/index.js";
+import { AuthService } from "./domain/identity/auth.js";
+import { Api } from "./http/api.js";
+import { consoleStatic } from "./http/console.js";
+import { identify } from "./http/middleware/auth.js";
+import { createMetrics, jsonBody, requestContext, securityHeaders, type HttpMetrics } from "./http/middleware/basics.js";
+import { errorMiddleware } from "./http/middleware/errors.js";
+import { auditRoutes } from "./http/routes/audit.js";
+import { authRoutes } from "./http/routes/auth.js";
+import { meRoutes } from "./http/routes/me.js";
+import { organizationRoutes } from "./http/routes/organizations.js";
+import { systemRoutes } from "./http/routes/system.js";
+import { userRoutes } from "./http/routes/users.js";
+import { JobRegistry } from "./jobs/registry.js";
+import { sessionsPurgeJob } from "./jobs/sessionsPurge.js";
+import type { Logger } from "./log.js";
+import type { Mailer } from "./mail/mailer.js";
+import type { Signer } from "./pki/signer.js";
+import type { BlobStore } from "./storage/blobs.js";
+import type { Db } from "./storage/db.js";
+
+export interface AppInput {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  mailer: Mailer;
+  signer: Signer;
+  blobs: BlobStore;
+}
+
+export interface AppDeps extends AppInput {
+  auth: AuthService;
+  jobs: JobRegistry;
+  metrics: HttpMetrics;
+  version: string;
+}
+
+export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")).version;
+
+export function createApp(input: AppInput) {
+  const jobs = new JobRegistry({ db: input.db, clock: input.clock, logger: input.logger }, input.config.jobs.staleLockMinutes);
+  jobs.register(sessionsPurgeJob(input.config));
+  const deps: AppDeps = { ...input, auth: new AuthService(input), jobs, metrics: createMetrics(), version: VERSION };
+
+  const api = new Api(deps);
+  systemRoutes(api, deps);
+  authRoutes(api, deps);
+  meRoutes(api, deps);
+  organizationRoutes(api, deps);
+  userRoutes(api, deps);
+  auditRoutes(api, deps);
+
+  const app = new Koa({ proxy: input.config.server.trustProxy });
+  app.silent = true;
+  app.use(requestContext(deps, deps.metrics));
+  app.use(securityHeaders());
+  app.use(errorMiddleware(deps));
+  app.use(consoleStatic(path.join(projectRoot, "console", "dist")));
+  app.use(jsonBody(input.config.server.bodyLimitBytes));
+  app.use(identify(deps));
+  app.use(api.router.routes());
+  app.use(api.router.allowedMethods());
+
+  return { app, deps, api, close: () => deps.auth.close() };
+}

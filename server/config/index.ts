@@ -1,0 +1,126 @@
+// Layered configuration: defaults.json → <NODE_ENV>.json → $QUJAT_CONFIG → QUJAT_* env.
+// Validated once; every problem is reported together (see config/README.md for each key).
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+
+export const ConfigSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().min(1),
+    port: int(0, 65535),
+    publicUrl: z.string(),
+    trustProxy: bool,
+    bodyLimitBytes: int(1024),
+  }),
+  dataDir: z.string().min(1),
+  database: z.strictObject({
+    url: z.string().refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
+    poolMax: int(1, 1000),
+  }),
+  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]) }),
+  auth: z.strictObject({
+    sessionIdleMinutes: int(1),
+    sessionAbsoluteHours: int(1),
+    sessionCacheSeconds: z.coerce.number().min(0).max(60),
+    passwordMinLength: int(8, 1024),
+    passwordHistory: int(0, 100),
+    argon2: z.strictObject({ memoryKiB: int(1024), timeCost: int(1), parallelism: int(1, 16) }),
+    throttle: z.strictObject({
+      freeFailures: int(1),
+      baseDelaySeconds: int(1),
+      maxDelaySeconds: int(1),
+      resetAfterMinutes: int(1),
+    }),
+    totpIssuer: z.string().min(1),
+    totpWindowSteps: int(0, 10),
+    recoveryCodes: int(1, 50),
+    setupTokenMinutes: int(1),
+  }),
+  jobs: z.strictObject({ enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9) }),
+  mail: z.strictObject({
+    from: z.string().min(3),
+    smtp: z.strictObject({ host: z.string(), port: int(1, 65535), secure: bool, user: z.string(), password: z.string() }),
+  }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function merge(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(out[k]) ? merge(out[k] as Obj, v) : v;
+  return out;
+}
+
+function readJson(file: string, problems: string[]): Obj {
+  try {
+    const v = JSON.parse(readFileSync(file, "utf8"));
+    if (!isObj(v)) throw new Error("not a JSON object");
+    return v;
+  } catch (e) {
+    problems.push(`${file}: ${(e as Error).message}`);
+    return {};
+  }
+}
+
+const ALIASES: Record<string, string[]> = {
+  QUJAT_PORT: ["server", "port"],
+  QUJAT_HOST: ["server", "host"],
+  QUJAT_PUBLIC_URL: ["server", "publicUrl"],
+  QUJAT_DATA_DIR: ["dataDir"],
+  QUJAT_DATABASE_URL: ["database", "url"],
+  QUJAT_LOG_LEVEL: ["log", "level"],
+};
+
+const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function fromEnv(env: NodeJS.ProcessEnv): Obj {
+  const out: Obj = {};
+  const set = (keys: string[], value: string) => {
+    let o = out;
+    for (const k of keys.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
+    o[keys[keys.length - 1]] = value;
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith("QUJAT_")) continue;
+    if (ALIASES[name]) set(ALIASES[name], value);
+    else if (name.includes("__")) set(name.slice(6).split("__").map(camel), value);
+  }
+  return out;
+}
+
+/** Loads and validates the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj = {}): Config {
+  const problems: string[] = [];
+  const dir = path.join(root, "config");
+  let raw = readJson(path.join(dir, "defaults.json"), problems);
+  const envName = env.NODE_ENV ?? "development";
+  const envFile = path.join(dir, `${envName}.json`);
+  if (existsSync(envFile)) raw = merge(raw, readJson(envFile, problems));
+  if (env.QUJAT_CONFIG) raw = merge(raw, readJson(path.resolve(env.QUJAT_CONFIG), problems));
+  raw = merge(merge(raw, fromEnv(env)), overrides);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const config = parsed.data!;
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+export const projectRoot = root;

@@ -1,0 +1,96 @@
+// The one place that decides who may do what (SPEC R1.2, R5.7, R5.8). Commands call `authorize`,
+// so the HTTP API and cron jobs cannot diverge. Refusals are audited by the HTTP layer.
+import { AccessDeniedError } from "../../errors.js";
+import type { Actor, Grant, Role } from "./roles.js";
+import { isApplianceRole } from "./roles.js";
+
+export type Resource =
+  | { type: "appliance" }
+  | { type: "organization"; id: string; rootPath: string; external: boolean }
+  | { type: "branch"; id: string; organizationId: string; path: string }
+  | { type: "user"; id: string; grants: Grant[] }
+  | { type: "grant"; role: Role; organizationId: string | null; path: string | null }
+  | { type: "api_token"; id?: string; organizationId: string; path: string }
+  | { type: "audit"; organizationId: string | null; rootPath: string | null };
+
+export type Action =
+  | "organization.create" | "organization.read" | "organization.update" | "organization.block"
+  | "branch.read" | "branch.create" | "branch.update" | "branch.block"
+  | "user.read" | "user.create" | "user.update" | "user.disable"
+  | "role.grant" | "role.revoke"
+  | "api_token.manage"
+  | "audit.read" | "audit.verify"
+  | "system.read";
+
+const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
+const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");
+const isApplianceReader = (a: Actor) => a.grants.some((g) => g.organizationId === null);
+
+/** Does grant g reach the branch at `path` of organization `orgId`? */
+export const covers = (g: Grant, orgId: string, path: string) =>
+  g.organizationId === orgId && (g.branchPath === null || path.startsWith(g.branchPath));
+
+const adminCovering = (a: Actor, orgId: string, path: string) =>
+  a.grants.some((g) => g.role === "org_admin" && covers(g, orgId, path));
+const anyCovering = (a: Actor, orgId: string, path: string) => a.grants.some((g) => covers(g, orgId, path));
+const memberOf = (a: Actor, orgId: string) => a.grants.some((g) => g.organizationId === orgId);
+
+export function can(actor: Actor, action: Action, resource: Resource): boolean {
+  if (actor.type === "system") return true;
+  if (actor.type === "anonymous") return false;
+  if (isSysAdmin(actor)) return true;
+  switch (resource.type) {
+    case "appliance":
+      return action === "organization.read" ? true : false;
+    case "organization":
+      if (action === "organization.read") return isApplianceReader(actor) || memberOf(actor, resource.id) || resource.external;
+      if (action === "organization.update") return adminCovering(actor, resource.id, resource.rootPath);
+      return false; // create, block: system administrators (R1.9 operator)
+    case "branch":
+      if (action === "branch.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
+      return (action === "branch.create" || action === "branch.update" || action === "branch.block") &&
+        adminCovering(actor, resource.organizationId, resource.path);
+    case "user": {
+      if (action === "user.read" && resource.id === actor.userId) return true;
+      const orgGrants = resource.grants.filter((g) => g.organizationId !== null);
+      if (action === "user.read") {
+        if (hasRole(actor, "compliance_officer")) return true;
+        return orgGrants.some((g) => adminCovering(actor, g.organizationId!, g.branchPath!));
+      }
+      // Changing or disabling an account: only when every grant it holds is within the admin's reach.
+      if (action === "user.update" || action === "user.disable") {
+        return orgGrants.length > 0 && orgGrants.length === resource.grants.length &&
+          orgGrants.every((g) => adminCovering(actor, g.organizationId!, g.branchPath!));
+      }
+      return false;
+    }
+    case "grant":
+      if (action !== "role.grant" && action !== "role.revoke" && action !== "user.create") return false;
+      if (isApplianceRole(resource.role) || resource.organizationId === null || resource.path === null) return false;
+      return adminCovering(actor, resource.organizationId, resource.path);
+    case "api_token":
+      return action === "api_token.manage" && actor.type === "user" && adminCovering(actor, resource.organizationId, resource.path);
+    case "audit":
+      if (action === "audit.verify") return hasRole(actor, "compliance_officer");
+      if (action !== "audit.read") return false;
+      if (hasRole(actor, "compliance_officer")) return true;
+      return resource.organizationId !== null && resource.rootPath !== null && adminCovering(actor, resource.organizationId, resource.rootPath);
+  }
+  return false;
+}
+
+/**
+ * Throws AccessDeniedError when `action` is not allowed. If the actor may not even see the
+ * resource (`visible` false), the refusal is reported as 404 so its existence is not revealed.
+ */
+export function authorize(actor: Actor, action: Action, resource: Resource, visible = true): void {
+  if (can(actor, action, resource)) return;
+  const target = {
+    type: resource.type,
+    id: "id" in resource ? resource.id ?? null : null,
+    organizationId: "organizationId" in resource ? resource.organizationId : resource.type === "organization" ? resource.id : null,
+  };
+  throw new AccessDeniedError(action, target, !visible);
+}
+
+export { isSysAdmin, hasRole };

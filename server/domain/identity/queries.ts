@@ -1,0 +1,101 @@
+// Reads for participants, users and grants. Only queries/commands touch Knex.
+import type { Tx } from "../../storage/db.js";
+import type { Actor, Grant, Role } from "./roles.js";
+import type { Resource } from "./policy.js";
+
+export interface OrganizationRow {
+  id: string; name: string; country: string; bin: string | null; edrpou: string | null; external: boolean | number;
+  status: string; block_reason: string | null; totp_required: boolean | number; created_at: string; updated_at: string;
+}
+export interface BranchRow {
+  id: string; organization_id: string; parent_id: string | null; name: string; path: string; status: string;
+  block_reason: string | null; created_at: string; updated_at: string;
+}
+export interface UserRow {
+  id: string; login: string; iin: string | null; email: string; full_name: string; status: string;
+  password_hash: string | null; password_changed_at: string | null; totp_secret: string | null;
+  totp_enabled: boolean | number; pending_totp_secret: string | null; last_login_at: string | null;
+  created_at: string; updated_at: string;
+}
+export interface GrantRow { id: string; user_id: string; role: Role; organization_id: string | null; branch_id: string | null; path: string | null; created_at: string; granted_by: string | null }
+
+export async function organizationById(db: Tx, id: string) {
+  const org: OrganizationRow | undefined = await db("organizations").where({ id }).first();
+  if (!org) return null;
+  const root: BranchRow = await db("branches").where({ organization_id: id }).whereNull("parent_id").first();
+  return { org, root };
+}
+
+export const organizationResource = (o: { org: OrganizationRow; root: BranchRow }): Resource =>
+  ({ type: "organization", id: o.org.id, rootPath: o.root.path, external: Boolean(o.org.external) });
+
+export async function organizationsVisibleTo(db: Tx, actor: Actor, opts: { q?: string; external?: boolean; limit: number; after?: string }) {
+  const q = db("organizations").orderBy("id").limit(opts.limit);
+  const applianceWide = actor.type === "system" || actor.grants.some((g) => g.organizationId === null);
+  if (!applianceWide) {
+    const own = [...new Set(actor.grants.map((g) => g.organizationId!).filter(Boolean))];
+    q.where((w) => w.whereIn("id", own).orWhere("external", true));
+  }
+  if (opts.q) q.whereRaw("lower(name) like ?", [`%${opts.q.toLowerCase()}%`]);
+  if (opts.external !== undefined) q.where("external", opts.external);
+  if (opts.after) q.where("id", ">", opts.after);
+  return q as Promise<OrganizationRow[]>;
+}
+
+export const branchById = (db: Tx, id: string): Promise<BranchRow | undefined> => db("branches").where({ id }).first();
+export const branchesOf = (db: Tx, orgId: string): Promise<BranchRow[]> => db("branches").where({ organization_id: orgId }).orderBy("path");
+
+export const branchResource = (b: BranchRow): Resource => ({ type: "branch", id: b.id, organizationId: b.organization_id, path: b.path });
+
+export const userById = (db: Tx, id: string): Promise<UserRow | undefined> => db("users").where({ id }).first();
+export const userByLoginOrIin = (db: Tx, login: string): Promise<UserRow | undefined> =>
+  db("users").whereRaw("lower(login) = ?", [login.toLowerCase()]).orWhere("iin", login).first();
+
+export async function grantsOf(db: Tx, userIds: string[]): Promise<GrantRow[]> {
+  if (userIds.length === 0) return [];
+  return db("role_grants as g")
+    .leftJoin("branches as b", "b.id", "g.branch_id")
+    .whereIn("g.user_id", userIds)
+    .orderBy("g.created_at")
+    .select("g.id", "g.user_id", "g.role", "g.organization_id", "g.branch_id", "b.path", "g.created_at", "g.granted_by");
+}
+
+export const toGrant = (r: GrantRow): Grant => ({ id: r.id, role: r.role, organizationId: r.organization_id, branchId: r.branch_id, branchPath: r.path });
+
+export async function userResource(db: Tx, id: string): Promise<{ user: UserRow; resource: Resource } | null> {
+  const user = await userById(db, id);
+  if (!user) return null;
+  const grants = (await grantsOf(db, [id])).map(toGrant);
+  return { user, resource: { type: "user", id, grants } };
+}
+
+/** Users an actor may list: every user for appliance-wide admins/compliance, else those holding a grant inside a subtree the actor administers. */
+export async function usersVisibleTo(db: Tx, actor: Actor, opts: { q?: string; limit: number; after?: string; organizationId?: string }) {
+  const q = db("users as u").orderBy("u.login").limit(opts.limit).select("u.*");
+  const wide = actor.type === "system" || actor.grants.some((g) => g.organizationId === null && (g.role === "system_admin" || g.role === "compliance_officer"));
+  const adminGrants = actor.grants.filter((g) => g.role === "org_admin" && g.organizationId);
+  if (!wide || opts.organizationId) {
+    q.where((visible) => {
+      visible.whereExists(function () {
+        this.select(db.raw("1")).from("role_grants as g").join("branches as b", "b.id", "g.branch_id").whereRaw("g.user_id = u.id");
+        if (opts.organizationId) this.where("g.organization_id", opts.organizationId);
+        if (!wide) {
+          this.where((w) => {
+            for (const a of adminGrants) w.orWhere((x) => x.where("g.organization_id", a.organizationId!).andWhere("b.path", "like", `${a.branchPath ?? "/"}%`));
+            if (adminGrants.length === 0) w.whereRaw("1 = 0");
+          });
+        }
+      });
+      if (!wide && !opts.organizationId && actor.userId) visible.orWhere("u.id", actor.userId);
+    });
+  }
+  if (opts.q) q.where((w) => w.whereRaw("lower(u.login) like ?", [`%${opts.q!.toLowerCase()}%`]).orWhereRaw("lower(u.full_name) like ?", [`%${opts.q!.toLowerCase()}%`]));
+  if (opts.after) q.where("u.login", ">", opts.after);
+  return q as Promise<UserRow[]>;
+}
+
+export async function hasSystemAdmin(db: Tx): Promise<boolean> {
+  const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
+    .where({ "g.role": "system_admin", "u.status": "active" }).first("g.id");
+  return Boolean(row);
+}

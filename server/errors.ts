@@ -1,0 +1,77 @@
+// One error hierarchy with stable codes, and one table from class to HTTP status.
+// The HTTP layer renders these as application/problem+json; anything else is a logged 500.
+
+export interface ProblemExtras { [key: string]: unknown }
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly extras: ProblemExtras;
+  constructor(code: string, message: string, extras: ProblemExtras = {}) {
+    super(message);
+    this.code = code;
+    this.extras = extras;
+  }
+}
+
+export class ValidationError extends AppError {}
+export class UnauthenticatedError extends AppError {}
+export class ForbiddenError extends AppError {}
+export class NotFoundError extends AppError {}
+export class ConflictError extends AppError {}
+export class StateConflictError extends AppError {}
+export class PayloadTooLargeError extends AppError {}
+export class UnsupportedMediaTypeError extends AppError {}
+export class ThrottledError extends AppError {
+  constructor(readonly retryAfterSeconds: number, message = "Too many failed attempts; try again later") {
+    super("throttled", message, { retryAfter: retryAfterSeconds });
+  }
+}
+export class UnavailableError extends AppError {}
+
+/**
+ * A refusal by the policy. `hidden` refusals are reported as 404 so the existence of a resource
+ * the actor may not see is not revealed; both kinds are audited as `access.denied`.
+ */
+export class AccessDeniedError extends AppError {
+  constructor(
+    readonly action: string,
+    readonly target: { type: string; id?: string | null; organizationId?: string | null },
+    readonly hidden: boolean,
+  ) {
+    super(hidden ? "not_found" : "forbidden", hidden ? "Not found" : `Not allowed: ${action}`);
+  }
+}
+
+const STATUS = new Map<Function, number>([
+  [ValidationError, 400],
+  [UnauthenticatedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [StateConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [ThrottledError, 429],
+  [UnavailableError, 503],
+]);
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+  413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests",
+  500: "Internal Server Error", 503: "Service Unavailable",
+};
+
+export function statusOf(err: AppError): number {
+  if (err instanceof AccessDeniedError) return err.hidden ? 404 : 403;
+  for (let proto = Object.getPrototypeOf(err); proto; proto = Object.getPrototypeOf(proto)) {
+    const status = STATUS.get(proto.constructor);
+    if (status) return status;
+  }
+  return 500;
+}
+
+export function titleOf(status: number): string {
+  return TITLES[status] ?? "Error";
+}
+
+export const notFound = (what = "Resource") => new NotFoundError("not_found", `${what} not found`);

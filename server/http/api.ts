@@ -1,0 +1,145 @@
+// Route registry: every route is declared once with its schemas, so the router and the OpenAPI
+// document are built from the same list (a test keeps them equal).
+import { Router } from "@koa/router";
+import type { Context, Middleware, Next } from "koa";
+import { z } from "zod";
+import type { AppDeps } from "../app.js";
+import { AccessDeniedError, ValidationError, notFound } from "../errors.js";
+import type { Actor } from "../domain/identity/roles.js";
+import type { CommandContext } from "../domain/context.js";
+import type { Tx } from "../storage/db.js";
+import { requireAuth, type AuthMode } from "./middleware/auth.js";
+
+export type Method = "get" | "post" | "patch" | "put" | "delete";
+
+export interface State {
+  requestId: string;
+  actor: Actor;
+  tx?: Tx;
+  input: { body: any; query: any; params: Record<string, string> };
+}
+
+export type Ctx = Context & { state: State };
+
+export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthMode;
+  body?: B;
+  query?: Q;
+  /** run the handler inside one transaction (all writes) */
+  tx?: boolean;
+  responses?: Record<number, string>;
+  handler: (ctx: Ctx, input: { body: z.infer<B>; query: z.infer<Q>; params: Record<string, string> }) => Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function zodProblem(where: "body" | "query", error: z.ZodError) {
+  return new ValidationError("validation_failed", `The request ${where} is not valid`, {
+    errors: error.issues.map((i) => ({ field: i.path.join("."), code: i.code, message: i.message })),
+  });
+}
+
+export class Api {
+  readonly router = new Router();
+  readonly routes: RouteSpec<any, any>[] = [];
+
+  constructor(private deps: AppDeps) {}
+
+  add<B extends z.ZodType, Q extends z.ZodType>(spec: RouteSpec<B, Q>): this {
+    this.routes.push(spec);
+    const deps = this.deps;
+    const validate: Middleware = async (ctx: Context, next: Next) => {
+      const params = (ctx as any).params as Record<string, string>;
+      // Ids are UUIDs; anything else cannot exist, so it is 404, not 400.
+      for (const [k, v] of Object.entries(params ?? {})) if (k.endsWith("id") || k === "id") if (!UUID.test(v)) throw notFound();
+      let body: unknown = undefined;
+      if (spec.body) {
+        const parsed = spec.body.safeParse((ctx.request as any).body ?? {});
+        if (!parsed.success) throw zodProblem("body", parsed.error);
+        body = parsed.data;
+      }
+      let query: unknown = {};
+      if (spec.query) {
+        const parsed = spec.query.safeParse({ ...ctx.query });
+        if (!parsed.success) throw zodProblem("query", parsed.error);
+        query = parsed.data;
+      }
+      ctx.state.input = { body, query, params: params ?? {} };
+      await next();
+    };
+    const handle: Middleware = async (ctx: Context) => {
+      const c = ctx as Ctx;
+      if (!spec.tx) return spec.handler(c, c.state.input);
+      await deps.db.transaction(async (tx) => {
+        c.state.tx = tx;
+        try {
+          await spec.handler(c, c.state.input);
+        } finally {
+          c.state.tx = undefined;
+        }
+      });
+    };
+    this.router[spec.method](spec.path, requireAuth(spec.auth, deps), validate, handle);
+    return this;
+  }
+}
+
+/** A CommandContext for the current request (inside the route's transaction when it has one). */
+export function commandContext(ctx: Ctx, deps: AppDeps): CommandContext {
+  return {
+    tx: ctx.state.tx ?? deps.db,
+    actor: ctx.state.actor,
+    clock: deps.clock,
+    config: deps.config,
+    meta: { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null },
+  };
+}
+
+// ---------- OpenAPI ----------
+
+export const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+
+export function openApiDocument(routes: RouteSpec<any, any>[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = toOpenApiPath(r.path);
+    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const query = r.query ? Object.entries((z.toJSONSchema(r.query, { io: "input", unrepresentable: "any" }) as any).properties ?? {}).map(([name, schema]) => ({ name, in: "query", required: false, schema })) : [];
+    const responses: Record<string, unknown> = {};
+    for (const [code, description] of Object.entries(r.responses ?? { 200: "OK" })) responses[code] = { description };
+    responses.default = { description: "Problem", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    (paths[path] ??= {})[r.method] = {
+      summary: r.summary,
+      tags: [r.tag],
+      operationId: `${r.method}${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ? c.toUpperCase() : ""))}`,
+      security: r.auth === "none" ? [] : [{ session: [] }, { bearer: [] }],
+      parameters: [...params, ...query],
+      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(r.body, { io: "input", unrepresentable: "any" }) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Qujat API", version },
+    paths,
+    components: {
+      securitySchemes: {
+        session: { type: "apiKey", in: "cookie", name: "qujat_session" },
+        bearer: { type: "http", scheme: "bearer" },
+      },
+      schemas: {
+        Problem: {
+          type: "object",
+          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" } },
+          required: ["type", "title", "status", "code"],
+        },
+      },
+    },
+  };
+}
+
+export { AccessDeniedError };

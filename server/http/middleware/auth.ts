@@ -1,0 +1,64 @@
+// Authentication: a session cookie (HttpOnly, SameSite=Strict) or `Authorization: Bearer` with a
+// session or API token. Cookie-authenticated writes must carry X-CSRF-Token.
+import type { Context, Next } from "koa";
+import type { AppDeps } from "../../app.js";
+import { ForbiddenError, UnauthenticatedError } from "../../errors.js";
+import type { Actor } from "../../domain/identity/roles.js";
+
+export type AuthMode = "none" | "user" | "any";
+
+export const SESSION_COOKIE = "qujat_session";
+export const CSRF_COOKIE = "qujat_csrf";
+const anonymous: Actor = { type: "anonymous", id: null, userId: null, grants: [] };
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+// While TOTP enrolment is mandatory but pending, only these stay reachable.
+const ENROLMENT_PATHS = /^\/api\/v1\/(me|me\/totp\/.*|auth\/logout)$/;
+
+/** Resolves the caller for every request (anonymous when nothing valid is presented). */
+export function identify(deps: AppDeps) {
+  return async (ctx: Context, next: Next) => {
+    ctx.state.actor = anonymous;
+    const header = ctx.get("authorization");
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const cookie = bearer ? undefined : ctx.cookies.get(SESSION_COOKIE);
+    const token = bearer ?? cookie;
+    if (token) {
+      const resolved = await deps.auth.resolve(token);
+      if (resolved) {
+        ctx.state.actor = resolved.actor;
+        ctx.state.viaCookie = Boolean(cookie);
+        ctx.state.csrfToken = resolved.csrfToken;
+        ctx.state.session = resolved.session;
+        ctx.state.user = resolved.user;
+      }
+    }
+    await next();
+  };
+}
+
+export function requireAuth(mode: AuthMode, _deps: AppDeps) {
+  return async (ctx: Context, next: Next) => {
+    if (mode === "none") return next();
+    const actor: Actor = ctx.state.actor;
+    if (actor.type === "anonymous") throw new UnauthenticatedError("unauthenticated", "Sign in first");
+    if (mode === "user" && actor.type !== "user") throw new ForbiddenError("user_only", "This operation is for people, not API tokens");
+    if (ctx.state.viaCookie && !SAFE.has(ctx.method) && ctx.get("x-csrf-token") !== ctx.state.csrfToken) {
+      throw new ForbiddenError("csrf_failed", "Missing or wrong X-CSRF-Token header");
+    }
+    if (actor.totpEnrolmentRequired && !ENROLMENT_PATHS.test(ctx.path)) {
+      throw new ForbiddenError("totp_enrolment_required", "Your organization requires TOTP: enrol at /api/v1/me/totp/enrol first");
+    }
+    return next();
+  };
+}
+
+export function setSessionCookies(ctx: Context, token: string, csrfToken: string, expiresAt: string) {
+  const opts = { httpOnly: true, sameSite: "strict" as const, secure: ctx.secure, path: "/", expires: new Date(expiresAt), overwrite: true };
+  ctx.cookies.set(SESSION_COOKIE, token, opts);
+  ctx.cookies.set(CSRF_COOKIE, csrfToken, { ...opts, httpOnly: false });
+}
+
+export function clearSessionCookies(ctx: Context) {
+  ctx.cookies.set(SESSION_COOKIE, null, { path: "/" });
+  ctx.cookies.set(CSRF_COOKIE, null, { path: "/" });
+}

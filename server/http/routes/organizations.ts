@@ -1,0 +1,115 @@
+// Organizations (participants and external counterparties) and their branch trees.
+import { z } from "zod";
+import type { AppDeps } from "../../app.js";
+import {
+  branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater,
+} from "../../domain/identity/commands.js";
+import { authorize, can } from "../../domain/identity/policy.js";
+import { presentBranch, presentBranchTree, presentOrganization } from "../../domain/identity/presenters.js";
+import { branchResource, branchesOf, organizationById, organizationResource, organizationsVisibleTo } from "../../domain/identity/queries.js";
+import { notFound } from "../../errors.js";
+import type { Api } from "../api.js";
+import { commandContext } from "../api.js";
+import { Uuid } from "./schemas.js";
+
+const Name = z.string().trim().min(1).max(300);
+const Reason = z.strictObject({ reason: z.string().trim().min(3).max(1000) });
+
+export function organizationRoutes(api: Api, deps: AppDeps) {
+  const visibleOrg = async (actor: any, id: string) => {
+    const o = await organizationById(deps.db, id);
+    if (!o || !can(actor, "organization.read", organizationResource(o))) throw notFound("Organization");
+    return o;
+  };
+
+  api.add({
+    method: "get", path: "/api/v1/organizations", summary: "Organizations the caller may see (own ones and external counterparties)", tag: "organizations", auth: "any",
+    query: z.strictObject({ q: z.string().max(100).optional(), external: z.enum(["true", "false"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(50), cursor: Uuid.optional() }),
+    handler: async (ctx, { query }) => {
+      const rows = await organizationsVisibleTo(deps.db, ctx.state.actor, { q: query.q, external: query.external === undefined ? undefined : query.external === "true", limit: query.limit, after: query.cursor });
+      ctx.body = { items: rows.map((o) => presentOrganization(o)), next: rows.length === query.limit ? rows[rows.length - 1].id : null };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/organizations", summary: "Register an organization (or an external counterparty) with its head office", tag: "organizations",
+    auth: "user", tx: true, responses: { 201: "Created" },
+    body: z.strictObject({
+      name: Name, country: z.enum(["KZ", "UA"]), bin: z.string().regex(/^\d{12}$/).optional(), edrpou: z.string().regex(/^\d{8}$/).optional(),
+      external: z.boolean().optional(), headOfficeName: Name.optional(), totpRequired: z.boolean().optional(),
+    }),
+    handler: async (ctx, { body }) => {
+      const o = await organizationCreator(commandContext(ctx, deps), body);
+      ctx.status = 201;
+      ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/organizations/:id", summary: "One organization", tag: "organizations", auth: "any",
+    handler: async (ctx, { params }) => {
+      const o = await visibleOrg(ctx.state.actor, params.id);
+      ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "patch", path: "/api/v1/organizations/:id", summary: "Rename, or make TOTP mandatory for its users", tag: "organizations", auth: "user", tx: true,
+    body: z.strictObject({ name: Name.optional(), totpRequired: z.boolean().optional() }),
+    handler: async (ctx, { body, params }) => {
+      const o = await organizationUpdater(commandContext(ctx, deps), { id: params.id, ...body });
+      deps.auth.invalidate();
+      ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/organizations/:id/block", summary: "Block a participant (e.g. false registration data), with a reason", tag: "organizations", auth: "user", tx: true,
+    body: Reason,
+    handler: async (ctx, { body, params }) => {
+      const o = await organizationBlocker(commandContext(ctx, deps), { id: params.id, blocked: true, reason: body.reason });
+      ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/organizations/:id/unblock", summary: "Lift an organization's block", tag: "organizations", auth: "user", tx: true,
+    handler: async (ctx, { params }) => {
+      const o = await organizationBlocker(commandContext(ctx, deps), { id: params.id, blocked: false });
+      ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/organizations/:id/branches", summary: "The branch tree the caller may see (a branch-scoped role sees its subtree)", tag: "organizations", auth: "any",
+    handler: async (ctx, { params }) => {
+      await visibleOrg(ctx.state.actor, params.id);
+      const rows = (await branchesOf(deps.db, params.id)).filter((b) => can(ctx.state.actor, "branch.read", branchResource(b)));
+      ctx.body = { items: presentBranchTree(rows) };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/organizations/:id/branches", summary: "Create a branch under a parent branch", tag: "organizations", auth: "user", tx: true,
+    body: z.strictObject({ name: Name, parentId: Uuid }), responses: { 201: "Created" },
+    handler: async (ctx, { body, params }) => {
+      ctx.status = 201;
+      ctx.body = presentBranch(await branchCreator(commandContext(ctx, deps), { organizationId: params.id, ...body }));
+    },
+  });
+  api.add({
+    method: "patch", path: "/api/v1/branches/:id", summary: "Rename a branch or move it under another parent", tag: "organizations", auth: "user", tx: true,
+    body: z.strictObject({ name: Name.optional(), parentId: Uuid.optional() }),
+    handler: async (ctx, { body, params }) => {
+      const b = await branchUpdater(commandContext(ctx, deps), { id: params.id, ...body });
+      deps.auth.invalidate();
+      ctx.body = presentBranch(b);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/branches/:id/block", summary: "Block a branch with a reason", tag: "organizations", auth: "user", tx: true, body: Reason,
+    handler: async (ctx, { body, params }) => {
+      ctx.body = presentBranch(await branchBlocker(commandContext(ctx, deps), { id: params.id, blocked: true, reason: body.reason }));
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/branches/:id/unblock", summary: "Lift a branch's block", tag: "organizations", auth: "user", tx: true,
+    handler: async (ctx, { params }) => {
+      ctx.body = presentBranch(await branchBlocker(commandContext(ctx, deps), { id: params.id, blocked: false }));
+    },
+  });
+  void authorize;
+}

@@ -1,0 +1,54 @@
+// Liveness, readiness, metrics, the OpenAPI document and cron job records.
+import type { AppDeps } from "../../app.js";
+import { authorize } from "../../domain/identity/policy.js";
+import { pendingMigrations } from "../../storage/db.js";
+import type { Api } from "../api.js";
+import { openApiDocument } from "../api.js";
+import { presentJob } from "../../jobs/registry.js";
+
+export function systemRoutes(api: Api, deps: AppDeps) {
+  api.add({
+    method: "get", path: "/healthz", summary: "Liveness: the process answers", tag: "system", auth: "none",
+    handler: async (ctx) => {
+      ctx.body = { status: "ok" };
+    },
+  });
+  api.add({
+    method: "get", path: "/readyz", summary: "Readiness: database reachable, migrations current", tag: "system", auth: "none",
+    responses: { 200: "Ready", 503: "Not ready" },
+    handler: async (ctx) => {
+      const checks: Record<string, { ok: boolean; detail?: string }> = {};
+      try {
+        await deps.db.raw("select 1");
+        checks.database = { ok: true };
+        const pending = await pendingMigrations(deps.db);
+        checks.migrations = pending.length ? { ok: false, detail: `pending: ${pending.join(", ")}` } : { ok: true };
+      } catch (e) {
+        checks.database = { ok: false, detail: (e as Error).message };
+      }
+      const ready = Object.values(checks).every((c) => c.ok);
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? "ready" : "not_ready", checks };
+    },
+  });
+  api.add({
+    method: "get", path: "/metrics", summary: "Prometheus metrics", tag: "system", auth: "none",
+    handler: async (ctx) => {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/openapi.json", summary: "This API described in OpenAPI 3.1", tag: "system", auth: "none",
+    handler: async (ctx) => {
+      ctx.body = openApiDocument(api.routes, deps.version);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/system/jobs", summary: "Cron jobs with their last run and outcome", tag: "system", auth: "user",
+    handler: async (ctx) => {
+      authorize(ctx.state.actor, "system.read", { type: "appliance" });
+      ctx.body = { items: (await deps.jobs.list()).map(presentJob) };
+    },
+  });
+}

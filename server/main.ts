@@ -1,0 +1,79 @@
+// Boot: config → db → migrations → http → jobs. SIGTERM/SIGINT: stop accepting, finish requests,
+// stop cron, close the db.
+import "./config/index.js";
+import { createServer } from "node:http";
+import path from "node:path";
+import { createApp } from "./app.js";
+import { systemClock } from "./clock.js";
+import { ConfigError, loadConfig } from "./config/index.js";
+import { setupTokenIssuer } from "./domain/identity/auth.js";
+import { createLogger } from "./log.js";
+import { createMailer } from "./mail/mailer.js";
+import { noSigner } from "./pki/signer.js";
+import { createFsBlobStore } from "./storage/blobs.js";
+import { createDb, migrateLatest } from "./storage/db.js";
+
+async function main() {
+  const t0 = performance.now();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.log.level);
+  const db = createDb(config);
+  const applied = await migrateLatest(db);
+  if (applied.length) logger.info({ applied }, "migrations applied");
+  const mailer = createMailer(config.mail, logger);
+  const { app, deps, close } = createApp({ config, db, clock: systemClock, logger, mailer, signer: noSigner, blobs: createFsBlobStore(path.join(config.dataDir, "blobs")) });
+  await deps.jobs.sync();
+  if (config.jobs.enabled) deps.jobs.start();
+
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.server.port, config.server.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.server.port;
+  const base = config.server.publicUrl || `http://${config.server.host}:${port}`;
+  logger.info({ url: base, database: config.database.url ? "postgres" : "sqlite", startupMs: Math.round(performance.now() - t0) }, "qujat ready");
+
+  const setupToken = await setupTokenIssuer({ db, clock: systemClock, config });
+  if (setupToken) {
+    // Printed, not logged: a person reads it once on the console of a fresh appliance.
+    process.stdout.write(`\nNo administrator yet. Open this one-time link to create the first one (valid ${config.auth.setupTokenMinutes} min):\n  ${base}/setup#token=${setupToken}\nor run: npx qujat admin:create --login LOGIN --email EMAIL  (password on stdin)\n\n`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const closed = new Promise((r) => server.close(r));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(force);
+    await deps.jobs.stop();
+    close();
+    mailer.close();
+    await deps.signer.close();
+    await db.destroy();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

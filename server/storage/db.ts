@@ -1,0 +1,67 @@
+// Database factory: embedded SQLite by default, PostgreSQL when database.url is set.
+// The same migrations run on both; dialect differences are guarded with `isPostgres`.
+import knexFactory, { type Knex } from "knex";
+import { mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Config } from "../config/index.js";
+import { projectRoot } from "../config/index.js";
+
+export type Db = Knex;
+export type Tx = Knex | Knex.Transaction;
+
+export const isPostgres = (db: Tx) => db.client.config.client === "pg";
+
+export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
+  if (config.database.url) {
+    return knexFactory({
+      client: "pg",
+      connection: config.database.url,
+      pool: { min: 0, max: config.database.poolMax },
+    });
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return knexFactory({
+    client: "sqlite3",
+    connection: { filename: path.join(config.dataDir, "qujat.sqlite") },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      // WAL for concurrent readers, FK enforcement, and a wait instead of SQLITE_BUSY.
+      afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.exec(
+          "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+          (err) => done(err, conn),
+        );
+      },
+    },
+  });
+}
+
+const MIGRATIONS_DIR = path.join(projectRoot, "migrations");
+
+/** Loads migrations/*.ts by import so the same TypeScript files run under tsx on both dialects. */
+class TsMigrationSource implements Knex.MigrationSource<string> {
+  async getMigrations(): Promise<string[]> {
+    return readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{14}_.+\.ts$/.test(f)).sort();
+  }
+  getMigrationName(name: string): string {
+    return name;
+  }
+  async getMigration(name: string): Promise<Knex.Migration> {
+    return import(pathToFileURL(path.join(MIGRATIONS_DIR, name)).href);
+  }
+}
+
+const migrationConfig = () => ({ migrationSource: new TsMigrationSource(), tableName: "knex_migrations" });
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig())) as [number, string[]];
+  return applied;
+}
+
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const [, pending] = (await db.migrate.list(migrationConfig())) as [unknown[], Array<{ file: string } | string>];
+  return pending.map((p) => (typeof p === "string" ? p : p.file));
+}
