@@ -1,0 +1,2 @@
+// Console entry point.
+import "./components/qujat-app/qujat-app.js";

@@ -1,0 +1,88 @@
+// A real appliance per suite: createApp() over HTTP on a loopback port, with a fresh database —
+// a SQLite file, or (when QUJAT_DATABASE_URL is set) a new PostgreSQL database dropped afterwards.
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import knexFactory from "knex";
+import { createApp } from "../../server/app.js";
+import { ManualClock } from "../../server/clock.js";
+import { loadConfig, type Config } from "../../server/config/index.js";
+import { systemAdminCreator } from "../../server/domain/identity/auth.js";
+import { systemActor } from "../../server/domain/identity/roles.js";
+import { createLogger } from "../../server/log.js";
+import type { MailMessage } from "../../server/mail/mailer.js";
+import { noSigner } from "../../server/pki/signer.js";
+import { createFsBlobStore } from "../../server/storage/blobs.js";
+import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
+import { Client } from "./client.js";
+
+export const PASSWORD = "Str0ng!Passw0rd";
+export const onPostgres = () => Boolean(process.env.QUJAT_DATABASE_URL);
+
+export async function freshDatabase(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.QUJAT_DATABASE_URL;
+  if (!base) return { url: "", drop: async () => {} };
+  const name = `qujat_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = knexFactory({ client: "pg", connection: base, pool: { min: 0, max: 1 } });
+  await admin.raw(`create database ${name}`);
+  await admin.destroy();
+  const url = new URL(base);
+  url.pathname = "/" + name;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = knexFactory({ client: "pg", connection: base, pool: { min: 0, max: 1 } });
+      await a.raw(`drop database if exists ${name} with (force)`);
+      await a.destroy();
+    },
+  };
+}
+
+export interface TestApp {
+  url: string;
+  clock: ManualClock;
+  db: Db;
+  config: Config;
+  mail: MailMessage[];
+  deps: ReturnType<typeof createApp>["deps"];
+  api: ReturnType<typeof createApp>["api"];
+  dataDir: string;
+  client(): Client;
+  /** a signed-in client of a fresh system administrator */
+  admin: Client;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-test-"));
+  const database = await freshDatabase(dataDir);
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }, overrides);
+  const db = createDb(config);
+  await migrateLatest(db);
+  const clock = new ManualClock("2026-03-02T09:00:00.000Z");
+  const mail: MailMessage[] = [];
+  const mailer = { async send(m: MailMessage) { mail.push(m); }, close() {} };
+  const built = createApp({ config, db, clock, logger: createLogger("silent"), mailer, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
+  await built.deps.jobs.sync();
+  const server: Server = createServer(built.app.callback());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock, config, meta: { ip: null, requestId: null } },
+    { login: "root", email: "root@example.kz", fullName: "Root Admin", password: PASSWORD }));
+  const admin = new Client(url);
+  await admin.login("root", PASSWORD);
+  return {
+    url, clock, db, config, mail, deps: built.deps, api: built.api, dataDir, admin,
+    client: () => new Client(url),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      built.close();
+      await db.destroy();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// Valid national identifiers for tests, built with the real check-digit rules.
+import { edrpouCheckDigit, kzCheckDigit } from "../../server/domain/identity/ids.js";
+
+let counter = Math.floor(Math.random() * 50_000);
+
+function kz(prefix6: string, seventh: string): string {
+  for (;;) {
+    const serial = String(counter++ % 100_000).padStart(4, "0").slice(-4);
+    const first11 = prefix6 + seventh + serial;
+    const c = kzCheckDigit(first11);
+    if (c !== null) return first11 + c;
+  }
+}
+
+/** An IIN of someone born 1985-03-14. */
+export const validIin = () => kz("850314", "3");
+/** A BIN registered 2024-05 by a resident legal entity (type digit 4). */
+export const validBin = () => kz("240540", "0");
+export function validEdrpou(): string {
+  const first7 = String(1_000_000 + (counter++ % 1_900_000)).padStart(7, "0");
+  return first7 + edrpouCheckDigit(first7);
+}
+export const breakCheckDigit = (v: string) => v.slice(0, -1) + String((Number(v.at(-1)) + 1) % 10);
