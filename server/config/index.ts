@@ -33,6 +33,7 @@ export const ConfigSchema = z.strictObject({
     argon2: z.strictObject({ memoryKiB: int(1024), timeCost: int(1), parallelism: int(1, 16) }),
     throttle: z.strictObject({
       freeFailures: int(1),
+      ipFreeFailures: int(1),
       baseDelaySeconds: int(1),
       maxDelaySeconds: int(1),
       resetAfterMinutes: int(1),

@@ -26,9 +26,11 @@ interface AuthDeps { db: Db; clock: Clock; config: Config }
 // ---------- throttling ----------
 
 /** SPEC R1.4 [000 §10.3]: after `freeFailures` failures, each further attempt waits base·2^(n-free) seconds. */
-function throttleDelaySeconds(cfg: Config["auth"]["throttle"], failures: number): number {
-  if (failures < cfg.freeFailures) return 0;
-  return Math.min(cfg.maxDelaySeconds, cfg.baseDelaySeconds * 2 ** (failures - cfg.freeFailures));
+// Per-IP counters allow more failures (`ipFreeFailures`): many people may sign in from behind one NAT.
+function throttleDelaySeconds(cfg: Config["auth"]["throttle"], failures: number, key: string): number {
+  const free = key.startsWith("ip:") ? cfg.ipFreeFailures : cfg.freeFailures;
+  if (failures < free) return 0;
+  return Math.min(cfg.maxDelaySeconds, cfg.baseDelaySeconds * 2 ** (failures - free));
 }
 
 async function throttleState(tx: Tx, clock: Clock, cfg: Config["auth"]["throttle"], key: string) {
@@ -36,8 +38,8 @@ async function throttleState(tx: Tx, clock: Clock, cfg: Config["auth"]["throttle
   if (!row) return { failures: 0, retryAfter: 0 };
   const last = new Date(row.last_failure_at).getTime();
   const now = clock.now().getTime();
-  if (now - last > cfg.resetAfterMinutes * 60_000 + throttleDelaySeconds(cfg, row.failures) * 1000) return { failures: 0, retryAfter: 0 };
-  const waitMs = last + throttleDelaySeconds(cfg, row.failures) * 1000 - now;
+  if (now - last > cfg.resetAfterMinutes * 60_000 + throttleDelaySeconds(cfg, row.failures, key) * 1000) return { failures: 0, retryAfter: 0 };
+  const waitMs = last + throttleDelaySeconds(cfg, row.failures, key) * 1000 - now;
   return { failures: Number(row.failures), retryAfter: waitMs > 0 ? Math.ceil(waitMs / 1000) : 0 };
 }
 
