@@ -162,9 +162,11 @@ async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
   }
   if (!g.organizationId) throw new ValidationError("organization_required", `${g.role} needs an organization`, { field: "organizationId" });
   const org = await organizationById(ctx.tx, g.organizationId);
-  if (!org || !can(ctx.actor, "organization.read", organizationResource(org))) throw notFound("Organization");
+  if (!org) throw notFound("Organization");
+  authorize(ctx.actor, "organization.read", organizationResource(org), false);
   const branch = g.branchId ? await branchById(ctx.tx, g.branchId) : org.root;
-  if (!branch || branch.organization_id !== org.org.id || !can(ctx.actor, "branch.read", branchResource(branch))) throw notFound("Branch");
+  if (!branch || branch.organization_id !== org.org.id) throw notFound("Branch");
+  authorize(ctx.actor, "branch.read", branchResource(branch), false);
   return { role: g.role, organizationId: org.org.id, branchId: branch.id, path: branch.path };
 }
 
@@ -267,9 +269,10 @@ export async function roleGranter(ctx: CommandContext, p: { userId: string } & G
 }
 
 export async function roleRevoker(ctx: CommandContext, p: { userId: string; grantId: string }) {
-  const { visible } = await visibleUser(ctx, p.userId);
+  const { resource, visible } = await visibleUser(ctx, p.userId);
+  if (!visible) authorize(ctx.actor, "user.read", resource, false);
   const grant = (await grantsOf(ctx.tx, [p.userId])).find((g) => g.id === p.grantId);
-  if (!grant || !visible) throw notFound("Role grant");
+  if (!grant) throw notFound("Role grant");
   authorize(ctx.actor, "role.revoke", { type: "grant", role: grant.role, organizationId: grant.organization_id, path: grant.path });
   if (grant.role === "system_admin") {
     const others = await ctx.tx("role_grants as g").join("users as u", "u.id", "g.user_id")

@@ -18,7 +18,8 @@ const Reason = z.strictObject({ reason: z.string().trim().min(3).max(1000) });
 export function organizationRoutes(api: Api, deps: AppDeps) {
   const visibleOrg = async (actor: any, id: string) => {
     const o = await organizationById(deps.db, id);
-    if (!o || !can(actor, "organization.read", organizationResource(o))) throw notFound("Organization");
+    if (!o) throw notFound("Organization");
+    authorize(actor, "organization.read", organizationResource(o), false);
     return o;
   };
 
@@ -111,5 +112,4 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       ctx.body = presentBranch(await branchBlocker(commandContext(ctx, deps), { id: params.id, blocked: false }));
     },
   });
-  void authorize;
 }

@@ -86,7 +86,8 @@ export function userRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/organizations/:id/api-tokens", summary: "An organization's API tokens (never the secrets)", tag: "api-tokens", auth: "user",
     handler: async (ctx, { params }) => {
       const o = await organizationById(deps.db, params.id);
-      if (!o || !can(ctx.state.actor, "organization.read", organizationResource(o))) throw notFound("Organization");
+      if (!o) throw notFound("Organization");
+      authorize(ctx.state.actor, "organization.read", organizationResource(o), false);
       const rows = await deps.db("api_tokens as t").join("branches as b", "b.id", "t.branch_id").where("t.organization_id", params.id).orderBy("t.created_at", "desc").select("t.*", "b.path");
       const mine = rows.filter((t: any) => can(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }));
       if (rows.length > 0 && mine.length === 0) authorize(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: params.id, path: o.root.path });
