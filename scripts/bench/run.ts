@@ -1,0 +1,125 @@
+// `make bench`: speed and memory targets printed as ratios against baselines measured in the same run.
+//  - authenticated GET /api/v1/me vs a bare Koa hello-world (autocannon, 10 connections): target ≥ 0.5
+//  - idle RSS after start (target ≤ 150 MB) and cold start to ready (target ≤ 2 s)
+//  - audit appends per second (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
+import autocannon from "autocannon";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import Koa from "koa";
+import { ManualClock, systemClock } from "../../server/clock.js";
+import { loadConfig } from "../../server/config/index.js";
+import { auditAppender } from "../../server/domain/audit/commands.js";
+import { chainHash, GENESIS_HASH, stableJson } from "../../server/domain/audit/chain.js";
+import { auditVerifier } from "../../server/domain/audit/queries.js";
+import { createDb, migrateLatest } from "../../server/storage/db.js";
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
+const root = path.resolve(import.meta.dirname, "../..");
+const results: Array<[string, string, string]> = [];
+const report = (name: string, value: string, verdict: string) => { results.push([name, value, verdict]); console.log(`${name}: ${value} ${verdict}`); };
+
+async function cannon(url: string, headers: Record<string, string> = {}) {
+  const r = await autocannon({ url, connections: 10, duration: DURATION, headers });
+  if (r.non2xx) throw new Error(`${url}: ${r.non2xx} non-2xx responses`);
+  return r.requests.average;
+}
+
+async function helloWorld(): Promise<number> {
+  const app = new Koa();
+  app.use((ctx) => { ctx.body = { hello: "world" }; });
+  const server = createServer(app.callback());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const rps = await cannon(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  server.close();
+  return rps;
+}
+
+/** Starts the real appliance (`node --import tsx server/main.ts`) and measures start time and idle RSS. */
+async function startAppliance(dataDir: string) {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error("appliance exited: " + out);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const startMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 3000));
+  const rss = Number((await import("node:fs")).readFileSync(`/proc/${child.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+  const setupToken = /#token=(\S+)/.exec(out)?.[1];
+  return { port, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+}
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-bench-"));
+  try {
+    const app = await startAppliance(dataDir);
+    report("cold start to ready", `${Math.round(app.startMs)} ms`, `(target ≤ 2000 ms: ratio ${(app.startMs / 2000).toFixed(2)})`);
+    report("idle RSS after start", `${(app.rss / 1048576).toFixed(1)} MB`, `(target ≤ 150 MB: ratio ${(app.rss / (150 * 1048576)).toFixed(2)})`);
+    const base = `http://127.0.0.1:${app.port}`;
+    const setup = await fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: app.setupToken, login: "bench", email: "bench@example.kz", fullName: "Bench", password: "Bench!Passw0rd" }) });
+    if (setup.status !== 201) throw new Error("setup failed: " + (await setup.text()));
+    const login = await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "bench", password: "Bench!Passw0rd" }) })).json();
+    const hello = await helloWorld();
+    const me = await cannon(`${base}/api/v1/me`, { authorization: `Bearer ${login.token}` });
+    report("GET /api/v1/me", `${Math.round(me)} req/s vs hello-world ${Math.round(hello)} req/s`, `(ratio ${(me / hello).toFixed(2)}, target ≥ 0.50)`);
+    await app.stop();
+
+    // Audit appends through the real command, one transaction per entry (the worst case: every command).
+    const db = createDb(loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: path.join(dataDir, "audit") }));
+    await migrateLatest(db);
+    const n = 20_000;
+    const meta = { actor: { type: "system" as const, id: null } };
+    let t = performance.now();
+    for (let i = 0; i < n; i++) await db.transaction((tx) => auditAppender(tx, systemClock, meta, [{ action: "bench.append", details: { i } }]));
+    const perSec = n / ((performance.now() - t) / 1000);
+    report("audit append (one transaction each)", `${Math.round(perSec)} entries/s`, `(ratio to target 5000/s: ${(perSec / 5000).toFixed(2)})`);
+
+    // Grow the chain to AUDIT_ROWS with the same hash function, then verify it all.
+    const clock = new ManualClock();
+    let head = await db("audit_head").where({ id: 1 }).first();
+    let prev = head.hash as string;
+    let seq = Number(head.seq);
+    const at = clock.now().toISOString();
+    while (seq < AUDIT_ROWS) {
+      await db.transaction(async (tx) => {
+        const rows = [];
+        for (let k = 0; k < 5000 && seq < AUDIT_ROWS; k++) {
+          seq++;
+          const base = { seq, at, actor_type: "system", actor_id: null, action: "bench.bulk", target_type: "document", target_id: String(seq), organization_id: null,
+            outcome: "success", ip: "127.0.0.1", request_id: null, details: stableJson({ k }) };
+          const hash = chainHash(prev, base);
+          rows.push({ ...base, prev_hash: prev, hash });
+          prev = hash;
+        }
+        for (let i = 0; i < rows.length; i += 500) await tx("audit_log").insert(rows.slice(i, i + 500));
+        await tx("audit_head").where({ id: 1 }).update({ seq, hash: prev, updated_at: at });
+      });
+    }
+    t = performance.now();
+    const v = await auditVerifier(db);
+    const secs = (performance.now() - t) / 1000;
+    if (!v.ok || v.count !== AUDIT_ROWS) throw new Error("verify failed: " + JSON.stringify(v));
+    report(`audit:verify over ${v.count.toLocaleString("en")} entries`, `${secs.toFixed(2)} s`, `(target ≤ 10 s: ratio ${(secs / 10).toFixed(2)})`);
+    await db.destroy();
+    void GENESIS_HASH;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  console.log("\nsummary");
+  for (const [a, b, c] of results) console.log(`  ${a.padEnd(42)} ${b.padEnd(44)} ${c}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
