@@ -6,7 +6,7 @@ CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/roll
 .PHONY: run install console test test-unit test-sqlite test-pg system-deps typecheck bench clean
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	touch $@
 
 install: node_modules/.installed
