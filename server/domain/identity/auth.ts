@@ -38,8 +38,9 @@ async function throttleState(tx: Tx, clock: Clock, cfg: Config["auth"]["throttle
   if (!row) return { failures: 0, retryAfter: 0 };
   const last = new Date(row.last_failure_at).getTime();
   const now = clock.now().getTime();
-  if (now - last > cfg.resetAfterMinutes * 60_000 + throttleDelaySeconds(cfg, row.failures, key) * 1000) return { failures: 0, retryAfter: 0 };
-  const waitMs = last + throttleDelaySeconds(cfg, row.failures, key) * 1000 - now;
+  const delayMs = throttleDelaySeconds(cfg, row.failures, key) * 1000;
+  if (now - last > cfg.resetAfterMinutes * 60_000 + delayMs) return { failures: 0, retryAfter: 0 };
+  const waitMs = last + delayMs - now;
   return { failures: Number(row.failures), retryAfter: waitMs > 0 ? Math.ceil(waitMs / 1000) : 0 };
 }
 

@@ -2,6 +2,7 @@
 // transaction, authorizes through the policy, and writes its audit entry in that transaction.
 import { randomUUID } from "node:crypto";
 import { ConflictError, ValidationError, notFound, StateConflictError } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { isValidBin, isValidEdrpou, isValidIin } from "./ids.js";
 import { authorize, can } from "./policy.js";
@@ -9,7 +10,7 @@ import {
   branchById, branchResource, branchesOf, grantsOf, organizationById, organizationResource, userResource,
   type BranchRow, type GrantRow, type UserRow,
 } from "./queries.js";
-import { isApplianceRole, TOKEN_ROLES, type Role } from "./roles.js";
+import { isApplianceRole, TOKEN_ROLES, type Actor, type Role } from "./roles.js";
 import { hashPassword, newToken, passwordProblems, sha256, verifyPassword } from "./secrets.js";
 
 export const isUniqueViolation = (e: unknown) => {
@@ -46,6 +47,14 @@ export async function organizationCreator(ctx: CommandContext, p: OrganizationPr
   await audit(ctx, { action: "organization.create", target: { type: "organization", id }, organizationId: id,
     details: { name: p.name, country: p.country, bin: p.bin ?? null, edrpou: p.edrpou ?? null, external: p.external ?? false } });
   return (await organizationById(ctx.tx, id))!;
+}
+
+/** The organization, or 404 when it does not exist — and an audited hidden refusal when the actor may not see it. */
+export async function readableOrganization(tx: Tx, actor: Actor, id: string) {
+  const found = await organizationById(tx, id);
+  if (!found) throw notFound("Organization");
+  authorize(actor, "organization.read", organizationResource(found), false);
+  return found;
 }
 
 async function visibleOrganization(ctx: CommandContext, id: string) {
@@ -161,9 +170,7 @@ async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
     return { role: g.role, organizationId: null, branchId: null, path: null };
   }
   if (!g.organizationId) throw new ValidationError("organization_required", `${g.role} needs an organization`, { field: "organizationId" });
-  const org = await organizationById(ctx.tx, g.organizationId);
-  if (!org) throw notFound("Organization");
-  authorize(ctx.actor, "organization.read", organizationResource(org), false);
+  const org = await readableOrganization(ctx.tx, ctx.actor, g.organizationId);
   const branch = g.branchId ? await branchById(ctx.tx, g.branchId) : org.root;
   if (!branch || branch.organization_id !== org.org.id) throw notFound("Branch");
   authorize(ctx.actor, "branch.read", branchResource(branch), false);

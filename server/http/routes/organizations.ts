@@ -2,12 +2,12 @@
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import {
-  branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater,
+  branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater, readableOrganization,
 } from "../../domain/identity/commands.js";
-import { authorize, can } from "../../domain/identity/policy.js";
+import { can } from "../../domain/identity/policy.js";
+import type { Actor } from "../../domain/identity/roles.js";
 import { presentBranch, presentBranchTree, presentOrganization } from "../../domain/identity/presenters.js";
-import { branchResource, branchesOf, organizationById, organizationResource, organizationsVisibleTo } from "../../domain/identity/queries.js";
-import { notFound } from "../../errors.js";
+import { branchResource, branchesOf, organizationsVisibleTo } from "../../domain/identity/queries.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 import { Uuid } from "./schemas.js";
@@ -16,12 +16,7 @@ const Name = z.string().trim().min(1).max(300);
 const Reason = z.strictObject({ reason: z.string().trim().min(3).max(1000) });
 
 export function organizationRoutes(api: Api, deps: AppDeps) {
-  const visibleOrg = async (actor: any, id: string) => {
-    const o = await organizationById(deps.db, id);
-    if (!o) throw notFound("Organization");
-    authorize(actor, "organization.read", organizationResource(o), false);
-    return o;
-  };
+  const visibleOrg = (actor: Actor, id: string) => readableOrganization(deps.db, actor, id);
 
   api.add({
     method: "get", path: "/api/v1/organizations", summary: "Organizations the caller may see (own ones and external counterparties)", tag: "organizations", auth: "any",

@@ -1,10 +1,10 @@
 // Users, their role grants, and API tokens for integrations (SPEC R1.2, R1.7).
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
-import { apiTokenCreator, apiTokenRevoker, roleGranter, roleRevoker, userCreator, userStatusSetter, userUpdater } from "../../domain/identity/commands.js";
+import { apiTokenCreator, apiTokenRevoker, readableOrganization, roleGranter, roleRevoker, userCreator, userStatusSetter, userUpdater } from "../../domain/identity/commands.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { presentGrant, presentUser } from "../../domain/identity/presenters.js";
-import { grantsOf, organizationById, organizationResource, userResource, usersVisibleTo } from "../../domain/identity/queries.js";
+import { grantsOf, userResource, usersVisibleTo } from "../../domain/identity/queries.js";
 import { TOKEN_ROLES } from "../../domain/identity/roles.js";
 import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
@@ -85,9 +85,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "get", path: "/api/v1/organizations/:id/api-tokens", summary: "An organization's API tokens (never the secrets)", tag: "api-tokens", auth: "user",
     handler: async (ctx, { params }) => {
-      const o = await organizationById(deps.db, params.id);
-      if (!o) throw notFound("Organization");
-      authorize(ctx.state.actor, "organization.read", organizationResource(o), false);
+      const o = await readableOrganization(deps.db, ctx.state.actor, params.id);
       const rows = await deps.db("api_tokens as t").join("branches as b", "b.id", "t.branch_id").where("t.organization_id", params.id).orderBy("t.created_at", "desc").select("t.*", "b.path");
       const mine = rows.filter((t: any) => can(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }));
       if (rows.length > 0 && mine.length === 0) authorize(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: params.id, path: o.root.path });
