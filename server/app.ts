@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config/index.js";
 import { projectRoot } from "./config/index.js";
+import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
@@ -38,6 +39,7 @@ export interface AppInput {
 
 export interface AppDeps extends AppInput {
   auth: AuthService;
+  auditJournal: AuditJournal;
   jobs: JobRegistry;
   metrics: HttpMetrics;
   version: string;
@@ -48,7 +50,7 @@ export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "p
 export function createApp(input: AppInput) {
   const jobs = new JobRegistry({ db: input.db, clock: input.clock, logger: input.logger }, input.config.jobs.staleLockMinutes);
   jobs.register(sessionsPurgeJob(input.config));
-  const deps: AppDeps = { ...input, auth: new AuthService(input), jobs, metrics: createMetrics(), version: VERSION };
+  const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
   systemRoutes(api, deps);
@@ -66,8 +68,10 @@ export function createApp(input: AppInput) {
   app.use(consoleStatic(path.join(projectRoot, "console", "dist")));
   app.use(jsonBody(input.config.server.bodyLimitBytes));
   app.use(identify(deps));
-  app.use(api.router.routes());
-  app.use(api.router.allowedMethods());
+  app.use(api.middleware());
 
-  return { app, deps, api, close: () => deps.auth.close() };
+  return { app, deps, api, close: async () => {
+    await deps.auditJournal.flush();
+    deps.auth.close();
+  } };
 }

@@ -62,7 +62,7 @@ async function main() {
     await closed;
     clearTimeout(force);
     await deps.jobs.stop();
-    close();
+    await close();
     mailer.close();
     await deps.signer.close();
     await db.destroy();

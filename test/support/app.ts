@@ -79,7 +79,7 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      built.close();
+      await built.close();
       await db.destroy();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

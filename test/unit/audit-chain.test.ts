@@ -38,6 +38,17 @@ describe("audit hash chain (SPEC R5.7)", () => {
     expect(r.checkpoint.seq).to.equal(10);
   });
 
+  it("verifies entries whose text needs escaping (control characters, quotes, non-Latin, emoji)", async () => {
+    const tricky = ["a\u0001b\u001f", "tab\tnew\nline\r\b\f", 'quote" back\\ slash /', "Қазақ 😀 \u2028\u2029 \u007f"];
+    for (const t of tricky) {
+      await db.transaction((tx) => auditAppender(tx, clock, { actor: { type: "anonymous", id: null }, ip: t, requestId: t },
+        [{ action: "test.tricky", target: { type: t, id: t }, details: { t } }]));
+    }
+    expect(await auditVerifier(db, 4)).to.include({ ok: true, count: 14 });
+    await db("audit_log").where({ seq: 13 }).update({ ip: "a\u0001c" });
+    expect(await auditVerifier(db, 4)).to.include({ ok: false, firstBrokenSeq: 13, reason: "altered" });
+  });
+
   it("detects an edited row", async () => {
     await db("audit_log").where({ seq: 4 }).update({ details: JSON.stringify({ i: 99 }) });
     expect(await auditVerifier(db, 3)).to.include({ ok: false, firstBrokenSeq: 4, reason: "altered" });

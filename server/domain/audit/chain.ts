@@ -29,7 +29,11 @@ export function canonical(row: Omit<AuditRow, "hash" | "prev_hash">): string {
 }
 
 export function chainHash(prevHash: string, row: Omit<AuditRow, "hash" | "prev_hash">): string {
-  return createHash("sha256").update(prevHash).update(canonical(row)).digest("hex");
+  return hashCanonical(prevHash, canonical(row));
+}
+
+export function hashCanonical(prevHash: string, canonicalText: string): string {
+  return createHash("sha256").update(prevHash).update(canonicalText).digest("hex");
 }
 
 /** JSON with sorted keys, so `details` is stored in one canonical spelling. */

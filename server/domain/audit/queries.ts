@@ -1,6 +1,6 @@
 // Reading and verifying the audit log.
-import type { Tx } from "../../storage/db.js";
-import { chainHash, GENESIS_HASH, type AuditRow } from "./chain.js";
+import { isPostgres, type Tx } from "../../storage/db.js";
+import { chainHash, GENESIS_HASH, hashCanonical, type AuditRow } from "./chain.js";
 
 export type AuditBreak = "missing" | "altered" | "relinked" | "truncated" | "beyond_checkpoint" | "checkpoint_mismatch";
 
@@ -12,11 +12,30 @@ export interface AuditVerification {
   reason: AuditBreak | null;
 }
 
+const CANONICAL_COLUMNS = ["at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details"];
+
+/**
+ * The canonical spelling of each row, built by the database so only three short columns cross into
+ * JavaScript per row (fetching every column as an object was ~70 % of the verify time). SQLite's
+ * json_array and PostgreSQL's to_json escape strings as JSON.stringify does; should any row still
+ * differ, the verifier recomputes that row from its columns before calling it altered.
+ */
+function canonicalSql(db: Tx): string {
+  if (isPostgres(db)) {
+    const parts = ["to_json(seq::text)::text", ...CANONICAL_COLUMNS.map((c) => `coalesce(to_json(${c})::text, 'null')`)];
+    return `'[' || ${parts.join(" || ',' || ")} || ']'`;
+  }
+  return `json_array(cast(seq as text), ${CANONICAL_COLUMNS.join(", ")})`;
+}
+
+interface VerifyRow { seq: number | string; c: string; prev_hash: string; hash: string }
+
 /**
  * Recomputes the whole chain in seq order and reports the first broken sequence number:
  * a deleted row shows as a gap ("missing"), an edited/reordered/inserted row as a hash that no
  * longer matches ("altered") or a prev_hash that points elsewhere ("relinked"), a cut tail as rows
- * ending before the checkpoint ("truncated").
+ * ending before the checkpoint ("truncated"). Pages are fetched by keyset and the next page is
+ * requested before the current one is hashed, so reading and hashing overlap.
  */
 export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVerification> {
   const head = await db("audit_head").where({ id: 1 }).first("seq", "hash");
@@ -25,14 +44,27 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
   let prev = GENESIS_HASH;
   let count = 0;
   const fail = (seq: number, reason: AuditBreak): AuditVerification => ({ ok: false, count, checkpoint, firstBrokenSeq: seq, reason });
+  const canonical = canonicalSql(db);
+  // .then() starts the query now (a Knex builder runs only when awaited); the catch keeps a page
+  // still in flight when verification stops early from becoming an unhandled rejection.
+  const page = (afterSeq: number): Promise<VerifyRow[]> => {
+    const p = db("audit_log").select(db.raw(`seq, ${canonical} as c, prev_hash, hash`)).where("seq", ">", afterSeq).orderBy("seq").limit(pageSize)
+      .then((rows: VerifyRow[]) => rows);
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = page(0);
   for (;;) {
-    const rows: AuditRow[] = await db("audit_log").where("seq", ">=", expected).orderBy("seq").limit(pageSize);
+    const rows = await next;
+    if (rows.length === pageSize) next = page(Number(rows[rows.length - 1].seq));
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) return fail(expected, "missing");
       if (row.prev_hash !== prev) return fail(seq, "relinked");
-      const recomputed = chainHash(prev, { ...row, seq });
-      if (recomputed !== row.hash) return fail(seq, "altered");
+      if (hashCanonical(prev, row.c) !== row.hash) {
+        const full: AuditRow = await db("audit_log").where({ seq }).first();
+        if (chainHash(prev, { ...full, seq }) !== row.hash) return fail(seq, "altered");
+      }
       prev = row.hash;
       expected += 1;
       count += 1;

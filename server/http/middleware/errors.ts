@@ -1,10 +1,9 @@
 // One error model: every failure leaves as application/problem+json {type,title,status,code,detail}.
-// Policy refusals are audited here (after the command's transaction rolled back) so the refused
-// attempt is recorded even though nothing else was written.
+// Policy refusals are audited here, through the group-commit journal after the command's
+// transaction rolled back, so the refused attempt is recorded even though nothing else was written.
 import type { Context, Next } from "koa";
 import type { AppDeps } from "../../app.js";
 import { AccessDeniedError, AppError, ThrottledError, statusOf, titleOf } from "../../errors.js";
-import { auditAppender } from "../../domain/audit/commands.js";
 import { actorRef } from "../../domain/context.js";
 
 export function problem(ctx: Context, status: number, code: string, detail: string, extras: Record<string, unknown> = {}) {
@@ -21,11 +20,10 @@ export function errorMiddleware(deps: AppDeps) {
     } catch (err) {
       if (err instanceof AccessDeniedError) {
         try {
-          await deps.db.transaction((tx) =>
-            auditAppender(tx, deps.clock, { actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
-              action: "access.denied", outcome: "denied", target: { type: err.target.type, id: err.target.id ?? null },
-              organizationId: err.target.organizationId ?? null, details: { attempted: err.action, method: ctx.method, path: ctx.path },
-            }]));
+          await deps.auditJournal.record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
+            action: "access.denied", outcome: "denied", target: { type: err.target.type, id: err.target.id ?? null },
+            organizationId: err.target.organizationId ?? null, details: { attempted: err.action, method: ctx.method, path: ctx.path },
+          }]);
         } catch (auditErr) {
           deps.logger.error({ err: auditErr, requestId: ctx.state.requestId }, "could not audit a refusal");
         }
