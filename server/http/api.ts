@@ -1,6 +1,7 @@
 // Route registry: every route is declared once with its schemas, so the router and the OpenAPI
 // document are built from the same list (a test keeps them equal).
 import { Router } from "@koa/router";
+import compose from "koa-compose";
 import type { Context, Middleware, Next } from "koa";
 import { z } from "zod";
 import type { AppDeps } from "../app.js";
@@ -43,8 +44,15 @@ function zodProblem(where: "body" | "query", error: z.ZodError) {
   });
 }
 
+/** `/api/v1/<segment>/…` → segment; everything else (/healthz, /metrics, …) shares the "" router. */
+const segmentOf = (path: string) => /^\/api\/v1\/([^/]+)/.exec(path)?.[1] ?? "";
+
 export class Api {
-  readonly router = new Router();
+  /**
+   * One @koa/router per first path segment: a router tests every route's pattern in turn, so
+   * splitting by segment (one Map lookup) keeps a request from being matched against all of them.
+   */
+  private readonly routers = new Map<string, { router: Router; dispatch?: Middleware }>();
   readonly routes: RouteSpec<any, any>[] = [];
 
   constructor(private deps: AppDeps) {}
@@ -83,8 +91,25 @@ export class Api {
         }
       });
     };
-    this.router[spec.method](spec.path, requireAuth(spec.auth, deps), validate, handle);
+    const segment = segmentOf(spec.path);
+    if (!this.routers.has(segment)) this.routers.set(segment, { router: new Router() });
+    this.routers.get(segment)!.router[spec.method](spec.path, compose([requireAuth(spec.auth, deps), validate, handle]));
     return this;
+  }
+
+  /** Every registered router layer (for the OpenAPI-vs-router test). */
+  layers() {
+    return [...this.routers.values()].flatMap((r) => r.router.stack);
+  }
+
+  /** The dispatcher: picks the segment's router, which routes and answers 405/501 as usual. */
+  middleware(): Middleware {
+    return (ctx, next) => {
+      const entry = this.routers.get(segmentOf(ctx.path));
+      if (!entry) return next();
+      entry.dispatch ??= compose([entry.router.routes(), entry.router.allowedMethods()] as Middleware[]);
+      return entry.dispatch!(ctx, next);
+    };
   }
 }
 

@@ -32,6 +32,10 @@ describe("foundation", () => {
     expect(r.headers.get("content-type")).to.match(/text\/plain/);
     expect(r.body).to.match(/qujat_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(r.body).to.match(/qujat_process_resident_memory_bytes/);
+    await app.client().get("/healthz");
+    const again = await app.client().get("/metrics");
+    const count = (body: string) => Number(/qujat_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)/.exec(body)![1]);
+    expect(count(again.body)).to.equal(count(r.body) + 1);
   });
 
   it("sets security headers and echoes a request id", async () => {
@@ -40,6 +44,12 @@ describe("foundation", () => {
     expect(r.headers.get("x-content-type-options")).to.equal("nosniff");
     expect(r.headers.get("x-frame-options")).to.equal("DENY");
     expect(r.headers.get("content-security-policy")).to.match(/script-src 'self'/);
+    expect(r.headers.get("permissions-policy")).to.match(/camera=\(\)/);
+    const api = await app.admin.get("/api/v1/me");
+    expect(api.headers.get("content-security-policy")).to.equal("default-src 'none'; frame-ancestors 'none'");
+    expect(api.headers.get("cache-control")).to.equal("no-store");
+    expect(api.headers.get("x-content-type-options")).to.equal("nosniff");
+    expect(api.headers.get("content-type")).to.match(/^application\/json/);
     const generated = await app.client().get("/healthz");
     expect(generated.headers.get("x-request-id")).to.match(/^[0-9a-f-]{36}$/);
   });
@@ -71,7 +81,7 @@ describe("foundation", () => {
     const documented = new Set<string>();
     for (const [p, ops] of Object.entries<any>(doc.paths)) for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${p}`);
     const routed = new Set<string>();
-    for (const layer of app.api.router.stack) for (const m of layer.methods) if (m !== "HEAD") routed.add(`${m} ${toOpenApiPath(String(layer.path))}`);
+    for (const layer of app.api.layers()) for (const m of layer.methods) if (m !== "HEAD") routed.add(`${m} ${toOpenApiPath(String(layer.path))}`);
     expect([...routed].sort()).to.deep.equal([...documented].sort());
     expect(doc.paths["/api/v1/organizations"].post.requestBody.content["application/json"].schema.additionalProperties).to.equal(false);
   });

@@ -8,7 +8,7 @@ import type { Db, Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { audit, nowIso, type CommandContext, type RequestMeta } from "../context.js";
 import { loadUser, passwordSetter, revokedSessionListeners, revokedTokenListeners, sessionsRevoker, userCreator } from "./commands.js";
-import { grantsOf, hasSystemAdmin, toGrant, userByLoginOrIin, type UserRow } from "./queries.js";
+import { grantsOf, hasSystemAdmin, toGrant, userByLoginOrIin, type GrantRow, type UserRow } from "./queries.js";
 import type { Actor } from "./roles.js";
 import {
   csrfTokenFor, hashPassword, newRecoveryCodes, newToken, newTotpSecret, normalizeRecoveryCode, sha256, totpUri, totpValid,
@@ -272,7 +272,15 @@ export async function systemAdminCreator(ctx: CommandContext, p: FirstAdminProps
 
 // ---------- resolving a presented token ----------
 
-export interface Resolved { actor: Actor; session?: SessionRow; csrfToken?: string; user?: UserRow }
+export interface Resolved {
+  actor: Actor;
+  session?: SessionRow;
+  csrfToken?: string;
+  user?: UserRow;
+  grantRows?: GrantRow[];
+  /** `GET /me` rendered once per resolution; dropped with the cache entry (sign-out, role or profile change). */
+  meJson?: string;
+}
 
 /**
  * Turns a session token or API token into an Actor. Results are cached for
@@ -306,17 +314,19 @@ export class AuthService {
   async resolve(token: string): Promise<Resolved | null> {
     const { clock, config } = this.deps;
     const now = clock.now();
-    const key = sha256(token);
-    const hit = this.cache.get(key);
+    // The in-process cache is keyed by the token itself (it never leaves memory); only the database
+    // sees its hash, so the hash is computed on a miss only.
+    const hit = this.cache.get(token);
     if (hit && now.getTime() - hit.at < config.auth.sessionCacheSeconds * 1000 && now.getTime() < hit.expires) return hit.resolved;
-    this.cache.delete(key);
+    this.cache.delete(token);
+    const key = sha256(token);
     const resolved = token.startsWith("qjt_") ? await this.resolveApiToken(key, now) : await this.resolveSession(token, key, now);
     if (resolved) {
       if (this.cache.size > 10_000) this.cache.clear();
       const expires = resolved.session
         ? Math.min(new Date(resolved.session.expires_at).getTime(), new Date(resolved.session.last_seen_at).getTime() + config.auth.sessionIdleMinutes * 60_000)
         : Number.MAX_SAFE_INTEGER;
-      this.cache.set(key, { at: now.getTime(), resolved, expires });
+      this.cache.set(token, { at: now.getTime(), resolved, expires });
     }
     return resolved;
   }
@@ -331,13 +341,15 @@ export class AuthService {
       s.last_seen_at = now.toISOString();
       await db("sessions").where({ id: s.id }).update({ last_seen_at: s.last_seen_at });
     }
-    const grants = (await grantsOf(db, [s.user_id])).map(toGrant);
+    const grantRows = await grantsOf(db, [s.user_id]);
+    const grants = grantRows.map(toGrant);
     const totpEnrolmentRequired = !s.totp_enabled && (await totpRequiredByOrganization(db, s.user_id));
     const user: UserRow = await db("users").where({ id: s.user_id }).first();
     return {
       actor: { type: "user", id: s.user_id, userId: s.user_id, grants, sessionId: s.id, totpEnrolmentRequired },
       session: s,
       user,
+      grantRows,
       csrfToken: csrfTokenFor(token),
     };
   }

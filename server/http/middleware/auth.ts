@@ -25,6 +25,7 @@ export function identify(deps: AppDeps) {
     if (token) {
       const resolved = await deps.auth.resolve(token);
       if (resolved) {
+        ctx.state.resolved = resolved;
         ctx.state.actor = resolved.actor;
         ctx.state.viaCookie = Boolean(cookie);
         ctx.state.csrfToken = resolved.csrfToken;

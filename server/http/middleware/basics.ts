@@ -18,8 +18,7 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as any)._matchedRoute ?? (ctx.status === 404 ? "unmatched" : "static");
-      metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
-      metrics.duration.observe({ method: ctx.method, route }, seconds);
+      metrics.record(ctx.method, route, ctx.status, seconds);
       if (deps.logger.isLevelEnabled("info")) {
         deps.logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000), actor: ctx.state.actor?.id ?? null }, "request");
       }
@@ -29,33 +28,59 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
 
 export interface HttpMetrics {
   registry: client.Registry;
-  requests: client.Counter<"method" | "route" | "status">;
-  duration: client.Histogram<"method" | "route">;
+  record(method: string, route: string, status: number, seconds: number): void;
 }
 
 export function createMetrics(): HttpMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "qujat_" });
+  const requests = new client.Counter({ name: "qujat_http_requests_total", help: "HTTP requests", labelNames: ["method", "route", "status"], registers: [registry] });
+  const duration = new client.Histogram({ name: "qujat_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["method", "route"],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  // Labelled children looked up once per label set: prom-client hashes the label object on every call otherwise.
+  const counters = new Map<string, client.Counter.Internal>();
+  const histograms = new Map<string, client.Histogram.Internal<"method" | "route">>();
   return {
     registry,
-    requests: new client.Counter({ name: "qujat_http_requests_total", help: "HTTP requests", labelNames: ["method", "route", "status"], registers: [registry] }),
-    duration: new client.Histogram({ name: "qujat_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["method", "route"],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+    record(method, route, status, seconds) {
+      const key = `${method} ${route}`;
+      const counterKey = `${key} ${status}`;
+      let c = counters.get(counterKey);
+      if (!c) counters.set(counterKey, (c = requests.labels(method, route, String(status))));
+      let h = histograms.get(key);
+      if (!h) histograms.set(key, (h = duration.labels(method, route)));
+      c.inc();
+      h.observe(seconds);
+    },
   };
 }
+
+// Pages (the console) get the full browser set; API responses the set OWASP's REST cheat sheet
+// names for JSON: nothing in them may run, be framed, sniffed, cached or read cross-origin.
+const PAGE_HEADERS = new Map([
+  ["X-Content-Type-Options", "nosniff"],
+  ["X-Frame-Options", "DENY"],
+  ["Referrer-Policy", "no-referrer"],
+  ["Cross-Origin-Opener-Policy", "same-origin"],
+  ["Cross-Origin-Resource-Policy", "same-origin"],
+  ["Permissions-Policy", "camera=(), microphone=(), geolocation=()"],
+  ["Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"],
+]);
+const API_HEADERS = new Map([
+  ["X-Content-Type-Options", "nosniff"],
+  ["X-Frame-Options", "DENY"],
+  ["Cross-Origin-Resource-Policy", "same-origin"],
+  ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
+]);
 
 export function securityHeaders() {
   return async (ctx: Context, next: Next) => {
     await next();
-    ctx.set("X-Content-Type-Options", "nosniff");
-    ctx.set("X-Frame-Options", "DENY");
-    ctx.set("Referrer-Policy", "no-referrer");
-    ctx.set("Cross-Origin-Opener-Policy", "same-origin");
-    ctx.set("Cross-Origin-Resource-Policy", "same-origin");
-    ctx.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-    ctx.set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    if (ctx.res.headersSent) return;
+    const api = ctx.path.startsWith("/api/");
+    ctx.res.setHeaders(api ? API_HEADERS : PAGE_HEADERS);
+    if (api && !ctx.res.hasHeader("Cache-Control")) ctx.res.setHeader("Cache-Control", "no-store");
     if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-    if (ctx.path.startsWith("/api/")) ctx.set("Cache-Control", "no-store");
   };
 }
 

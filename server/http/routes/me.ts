@@ -2,9 +2,9 @@
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import {
-  ownPasswordChanger, ownSessionRevoker, ownSessions, recoveryCodesRegenerator, totpConfirmer, totpDisabler, totpEnroller, type SessionRow,
+  ownPasswordChanger, ownSessionRevoker, ownSessions, recoveryCodesRegenerator, totpConfirmer, totpDisabler, totpEnroller, type Resolved, type SessionRow,
 } from "../../domain/identity/auth.js";
-import { loadUser, ownProfileUpdater } from "../../domain/identity/commands.js";
+import { ownProfileUpdater } from "../../domain/identity/commands.js";
 import { presentUser } from "../../domain/identity/presenters.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
@@ -25,17 +25,14 @@ const presentSession = (s: SessionRow, currentId?: string) => ({
 });
 
 export function meRoutes(api: Api, deps: AppDeps) {
-  const me = async (ctx: Ctx) => {
-    const cached = ctx.state.actor && (ctx.state as any).user;
-    const { user, grants } = cached ? { user: cached, grants: null } : await loadUser({ tx: deps.db }, ctx.state.actor.userId!);
-    const view = presentUser(user, grants ?? []);
-    if (!grants) view.roles = ctx.state.actor.grants.map((g) => ({ id: g.id, role: g.role, organizationId: g.organizationId, branchId: g.branchId, grantedBy: null, createdAt: null as unknown as string }));
-    return { ...view, totpEnrolmentRequired: Boolean(ctx.state.actor.totpEnrolmentRequired), csrfToken: (ctx.state as any).csrfToken ?? null };
-  };
   api.add({
     method: "get", path: "/api/v1/me", summary: "The signed-in user, his roles and CSRF token", tag: "me", auth: "user",
     handler: async (ctx) => {
-      ctx.body = await me(ctx);
+      // The identity was resolved (and cached) by `identify`; its rendering is cached with it.
+      const r: Resolved = ctx.state.resolved;
+      r.meJson ??= JSON.stringify({ ...presentUser(r.user!, r.grantRows!), totpEnrolmentRequired: Boolean(r.actor.totpEnrolmentRequired), csrfToken: r.csrfToken ?? null });
+      ctx.type = "application/json";
+      ctx.body = r.meJson;
     },
   });
   api.add({
