@@ -21,6 +21,8 @@ import { systemRoutes } from "./http/routes/system.js";
 import { userRoutes } from "./http/routes/users.js";
 import { JobRegistry } from "./jobs/registry.js";
 import { sessionsPurgeJob } from "./jobs/sessionsPurge.js";
+import { blobSweepJob } from "./jobs/blobSweep.js";
+import { documentRoutes } from "./http/routes/documents.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -50,6 +52,7 @@ export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "p
 export function createApp(input: AppInput) {
   const jobs = new JobRegistry({ db: input.db, clock: input.clock, logger: input.logger }, input.config.jobs.staleLockMinutes);
   jobs.register(sessionsPurgeJob(input.config));
+  jobs.register(blobSweepJob(input.config, input.blobs));
   const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
@@ -59,6 +62,7 @@ export function createApp(input: AppInput) {
   organizationRoutes(api, deps);
   userRoutes(api, deps);
   auditRoutes(api, deps);
+  documentRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;

@@ -27,6 +27,8 @@ export class ThrottledError extends AppError {
   }
 }
 export class UnavailableError extends AppError {}
+/** Well-formed but not acceptable as it stands (e.g. an Idempotency-Key reused for a different request). */
+export class UnprocessableError extends AppError {}
 
 /**
  * A refusal by the policy. `hidden` refusals are reported as 404 so the existence of a resource
@@ -51,13 +53,14 @@ const STATUS = new Map<Function, number>([
   [StateConflictError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnprocessableError, 422],
   [ThrottledError, 429],
   [UnavailableError, 503],
 ]);
 
 const TITLES: Record<number, string> = {
   400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-  413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests",
+  413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
   500: "Internal Server Error", 503: "Service Unavailable",
 };
 

@@ -43,7 +43,10 @@ export const ConfigSchema = z.strictObject({
     recoveryCodes: int(1, 50),
     setupTokenMinutes: int(1),
   }),
-  jobs: z.strictObject({ enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9) }),
+  documents: z.strictObject({ maxBytes: int(1), jsonMaxBytes: int(1) }),
+  jobs: z.strictObject({
+    enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),
+  }),
   mail: z.strictObject({
     from: z.string().min(3),
     smtp: z.strictObject({ host: z.string(), port: int(1, 65535), secure: bool, user: z.string(), password: z.string() }),

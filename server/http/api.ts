@@ -5,7 +5,7 @@ import compose from "koa-compose";
 import type { Context, Middleware, Next } from "koa";
 import { z } from "zod";
 import type { AppDeps } from "../app.js";
-import { AccessDeniedError, ValidationError, notFound } from "../errors.js";
+import { AccessDeniedError, UnsupportedMediaTypeError, ValidationError, notFound } from "../errors.js";
 import type { Actor } from "../domain/identity/roles.js";
 import type { CommandContext } from "../domain/context.js";
 import type { Tx } from "../storage/db.js";
@@ -32,6 +32,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   /** run the handler inside one transaction (all writes) */
   tx?: boolean;
+  /** the handler reads a multipart/form-data body itself (streamed); other routes refuse one */
+  upload?: boolean;
   responses?: Record<number, string>;
   handler: (ctx: Ctx, input: { body: z.infer<B>; query: z.infer<Q>; params: Record<string, string> }) => Promise<void>;
 }
@@ -64,6 +66,7 @@ export class Api {
       const params = (ctx as any).params as Record<string, string>;
       // Ids are UUIDs; anything else cannot exist, so it is 404, not 400.
       for (const [k, v] of Object.entries(params ?? {})) if (k.endsWith("id") || k === "id") if (!UUID.test(v)) throw notFound();
+      if (!spec.upload && ctx.is("multipart/form-data")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
       let body: unknown = undefined;
       if (spec.body) {
         const parsed = spec.body.safeParse((ctx.request as any).body ?? {});

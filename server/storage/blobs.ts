@@ -1,42 +1,140 @@
-// Content-addressed blob store on the filesystem: <dataDir>/blobs/ab/cd/<sha256>. Written to a temp
-// file, fsynced, then renamed, so a crash leaves either the whole blob or an orphan temp file.
+// Content-addressed blob store on the filesystem: <root>/ab/cd/<sha256>. A blob is staged first —
+// streamed to a temp file while it is hashed and counted, then fsynced — and only committed
+// (renamed into its content address) once the caller has accepted it. The database row that refers
+// to a blob is written after the commit, so a crash leaves either a whole document or an
+// unreferenced blob, which `sweep` removes after a grace period. Identical content is stored once.
 // The interface is what an S3-compatible store will implement later.
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export interface StagedBlob {
+  sha256: string;
+  size: number;
+  /** The staged bytes, for checks before commit (magic bytes). */
+  tempPath: string;
+  /** Moves the bytes to their content address (a no-op when that content is already stored). */
+  commit(): Promise<void>;
+  /** Drops the staged bytes. Safe to call after commit (then it does nothing). */
+  discard(): Promise<void>;
+}
+
+export interface StageOptions {
+  /** Called with each chunk's size before it is written; throwing aborts the stage and removes the temp file. */
+  onBytes?: (n: number) => void;
+}
 
 export interface BlobStore {
+  stage(source: Readable, opts?: StageOptions): Promise<StagedBlob>;
   put(data: Buffer): Promise<{ sha256: string; size: number }>;
   read(sha256: string): Readable;
   has(sha256: string): Promise<boolean>;
   remove(sha256: string): Promise<void>;
+  /** Removes stored blobs no row refers to and abandoned temp files, both older than `olderThan`. */
+  sweep(isReferenced: (sha256s: string[]) => Promise<Set<string>>, olderThan: Date): Promise<{ blobs: number; temps: number }>;
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const TEMP_DIR = ".staging";
 
 export function createFsBlobStore(root: string): BlobStore {
   const where = (h: string) => {
-    if (!/^[0-9a-f]{64}$/.test(h)) throw new Error("not a sha256 hex digest");
+    if (!SHA256_HEX.test(h)) throw new Error("not a sha256 hex digest");
     return path.join(root, h.slice(0, 2), h.slice(2, 4), h);
   };
-  return {
-    async put(data) {
-      const sha256 = createHash("sha256").update(data).digest("hex");
-      const target = where(sha256);
-      await mkdir(path.dirname(target), { recursive: true });
-      const tmp = path.join(root, `.tmp-${randomUUID()}`);
-      const fh = await open(tmp, "wx");
+  const tempDir = path.join(root, TEMP_DIR);
+
+  async function stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
+    await mkdir(tempDir, { recursive: true });
+    const tempPath = path.join(tempDir, randomUUID());
+    const hash = createHash("sha256");
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        try {
+          opts.onBytes?.(chunk.length);
+        } catch (err) {
+          return done(err as Error);
+        }
+        size += chunk.length;
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(tempPath, { flags: "wx" }));
+      const fh = await open(tempPath, "r+");
       try {
-        await fh.writeFile(data);
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await rename(tmp, target);
-      return { sha256, size: data.length };
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+    const sha256 = hash.digest("hex");
+    let settled = false;
+    return {
+      sha256,
+      size,
+      tempPath,
+      async commit() {
+        if (settled) return;
+        const target = where(sha256);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(tempPath, target); // atomic; replacing identical content is harmless
+        settled = true;
+      },
+      async discard() {
+        if (settled) return;
+        settled = true;
+        await rm(tempPath, { force: true });
+      },
+    };
+  }
+
+  return {
+    stage,
+    async put(data) {
+      const staged = await stage(Readable.from([data]));
+      await staged.commit();
+      return { sha256: staged.sha256, size: staged.size };
     },
     read: (h) => createReadStream(where(h)),
     has: (h) => stat(where(h)).then(() => true, () => false),
     remove: (h) => rm(where(h), { force: true }),
+    async sweep(isReferenced, olderThan) {
+      let blobs = 0;
+      let temps = 0;
+      const old = async (file: string) => (await stat(file).catch(() => null))?.mtime.getTime() ?? Infinity;
+      for (const name of await readdir(tempDir).catch(() => [] as string[])) {
+        const file = path.join(tempDir, name);
+        if ((await old(file)) < olderThan.getTime()) {
+          await rm(file, { force: true });
+          temps++;
+        }
+      }
+      for (const a of await readdir(root).catch(() => [] as string[])) {
+        if (!/^[0-9a-f]{2}$/.test(a)) continue;
+        for (const b of await readdir(path.join(root, a)).catch(() => [] as string[])) {
+          const dir = path.join(root, a, b);
+          const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => SHA256_HEX.test(n));
+          const candidates: string[] = [];
+          for (const n of names) if ((await old(path.join(dir, n))) < olderThan.getTime()) candidates.push(n);
+          if (candidates.length === 0) continue;
+          const referenced = await isReferenced(candidates);
+          for (const n of candidates) {
+            if (referenced.has(n)) continue;
+            await rm(path.join(dir, n), { force: true });
+            blobs++;
+          }
+        }
+      }
+      return { blobs, temps };
+    },
   };
 }

@@ -14,14 +14,14 @@ export class Client {
 
   async req<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
     const h: Record<string, string> = { ...headers };
-    if (body !== undefined) h["content-type"] = "application/json";
+    if (body !== undefined && !(body instanceof FormData)) h["content-type"] = "application/json";
     if (this.useCookies) {
       if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
       if (this.csrf && method !== "GET" && !("x-csrf-token" in h)) h["x-csrf-token"] = this.csrf;
     } else if (this.token && !h.authorization) {
       h.authorization = `Bearer ${this.token}`;
     }
-    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : typeof body === "string" || body instanceof FormData ? body : JSON.stringify(body) });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const i = pair.indexOf("=");
@@ -36,6 +36,13 @@ export class Client {
   }
 
   get = <T = any>(p: string) => this.req<T>("GET", p);
+  /** multipart/form-data POST (fetch writes the boundary) */
+  upload = <T = any>(p: string, form: FormData, headers: Record<string, string> = {}) => this.req<T>("POST", p, form, headers);
+  /** raw bytes of a GET */
+  async bytes(p: string) {
+    const res = await fetch(this.base + p, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  }
   post = <T = any>(p: string, b?: unknown) => this.req<T>("POST", p, b);
   patch = <T = any>(p: string, b?: unknown) => this.req<T>("PATCH", p, b);
   del = <T = any>(p: string) => this.req<T>("DELETE", p);

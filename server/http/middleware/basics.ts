@@ -84,13 +84,14 @@ export function securityHeaders() {
   };
 }
 
-/** JSON bodies only (uploads come with the documents issue); over the limit → 413, nothing read further. */
+/** JSON bodies (multipart uploads are left to their route, which streams them); over the limit → 413, nothing read further. */
 export function jsonBody(limitBytes: number) {
   return async (ctx: Context, next: Next) => {
     if (!["POST", "PUT", "PATCH", "DELETE"].includes(ctx.method)) return next();
     const length = Number(ctx.get("content-length") || 0);
     const hasBody = length > 0 || Boolean(ctx.get("transfer-encoding"));
     if (!hasBody) return next();
+    if (ctx.is("multipart/form-data")) return next(); // streamed by the route that accepts uploads
     if (!ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
     if (length > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
     const chunks: Buffer[] = [];

@@ -1,0 +1,156 @@
+// Document kinds and their forms (SPEC R2.2). Accounting kinds carry structured fields that are
+// checked here: every amount is exact decimal arithmetic (BigInt in minor units), a line's amount is
+// quantity × price, and the lines, VAT and total must add up.
+import { z } from "zod";
+
+export const KINDS = [
+  "invoice", "act_of_work", "reconciliation_act", "waybill", "contract", "supplementary_agreement", "letter", "arbitrary",
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Acts that become accepted by silence when the recipient neither signs nor refuses (R2.6). */
+export const DEEMED_ACCEPTANCE_KINDS: readonly Kind[] = ["act_of_work", "reconciliation_act"];
+
+const Money = z.string().regex(/^-?\d{1,15}(\.\d{1,2})?$/, "an amount with at most 2 decimals, e.g. 1250.00");
+const Quantity = z.string().regex(/^\d{1,12}(\.\d{1,3})?$/, "a quantity with at most 3 decimals");
+const Rate = z.string().regex(/^\d{1,2}(\.\d{1,2})?$/, "a VAT rate in percent, e.g. 12");
+const IsoDate = z.iso.date();
+const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD");
+const Party = z.strictObject({
+  name: z.string().trim().min(1).max(500),
+  bin: z.string().regex(/^\d{12}$/).optional(),
+  edrpou: z.string().regex(/^\d{8}$/).optional(),
+  address: z.string().max(1000).optional(),
+});
+const Line = z.strictObject({
+  name: z.string().trim().min(1).max(1000),
+  unit: z.string().max(32).optional(),
+  quantity: Quantity,
+  price: Money,
+  amount: Money,
+  vatRate: Rate.optional(),
+  vatAmount: Money.optional(),
+});
+
+const accounting = {
+  number: z.string().trim().min(1).max(100),
+  date: IsoDate,
+  currency: Currency,
+  seller: Party,
+  buyer: Party,
+  lines: z.array(Line).min(1).max(10_000),
+  vat: Money,
+  total: Money,
+  basis: z.string().max(500).optional(),
+};
+
+export const KIND_FIELDS = {
+  invoice: z.strictObject({ ...accounting, dueDate: IsoDate.optional() }),
+  act_of_work: z.strictObject({ ...accounting, periodFrom: IsoDate.optional(), periodTo: IsoDate.optional() }),
+  waybill: z.strictObject({ ...accounting, shipFrom: z.string().max(1000).optional(), shipTo: z.string().max(1000).optional() }),
+  reconciliation_act: z.strictObject({
+    number: z.string().trim().min(1).max(100),
+    date: IsoDate,
+    currency: Currency,
+    periodFrom: IsoDate,
+    periodTo: IsoDate,
+    openingBalance: Money,
+    debit: Money,
+    credit: Money,
+    closingBalance: Money,
+  }),
+  contract: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional(), validUntil: IsoDate.optional() }),
+  supplementary_agreement: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional(), contractNumber: z.string().trim().min(1).max(100) }),
+  letter: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional() }),
+  arbitrary: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional() }),
+} satisfies Record<Kind, z.ZodType>;
+
+export type KindFields = { [K in Kind]: z.infer<(typeof KIND_FIELDS)[K]> };
+
+/** Parses a decimal string into an integer of `scale` decimal places. */
+export function toMinor(value: string, scale: number): bigint {
+  const negative = value.startsWith("-");
+  const [int, frac = ""] = (negative ? value.slice(1) : value).split(".");
+  const n = BigInt(int + frac.padEnd(scale, "0"));
+  return negative ? -n : n;
+}
+
+export function fromMinor(n: bigint, scale: number): string {
+  const negative = n < 0n;
+  const digits = (negative ? -n : n).toString().padStart(scale + 1, "0");
+  return `${negative ? "-" : ""}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+}
+
+/** Integer division rounding half away from zero. */
+function divRound(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  const r = n % d;
+  if (r === 0n) return q;
+  const up = (r < 0n ? -r : r) * 2n >= d;
+  return up ? q + (n < 0n ? -1n : 1n) : q;
+}
+
+export interface FieldProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** The arithmetic of an accounting document; every mismatch is listed with the expected figure. */
+export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (kind === "reconciliation_act") {
+    const expected = toMinor(fields.openingBalance, 2) + toMinor(fields.debit, 2) - toMinor(fields.credit, 2);
+    if (expected !== toMinor(fields.closingBalance, 2)) {
+      problems.push({ field: "closingBalance", code: "totals_mismatch", message: `opening + debit − credit is ${fromMinor(expected, 2)}` });
+    }
+    if (fields.periodFrom > fields.periodTo) problems.push({ field: "periodTo", code: "invalid_period", message: "the period ends before it starts" });
+    return problems;
+  }
+  if (!("lines" in fields)) return problems;
+  let sum = 0n;
+  let lineVat = 0n;
+  let everyLineHasVat = true;
+  fields.lines.forEach((line: z.infer<typeof Line>, i: number) => {
+    const amount = divRound(toMinor(line.quantity, 3) * toMinor(line.price, 2), 1000n);
+    if (amount !== toMinor(line.amount, 2)) {
+      problems.push({ field: `lines.${i}.amount`, code: "totals_mismatch", message: `quantity × price is ${fromMinor(amount, 2)}` });
+    }
+    sum += toMinor(line.amount, 2);
+    if (line.vatAmount === undefined) {
+      everyLineHasVat = false;
+    } else {
+      lineVat += toMinor(line.vatAmount, 2);
+      if (line.vatRate !== undefined) {
+        const vat = divRound(toMinor(line.amount, 2) * toMinor(line.vatRate, 2), 10_000n);
+        if (vat !== toMinor(line.vatAmount, 2)) {
+          problems.push({ field: `lines.${i}.vatAmount`, code: "totals_mismatch", message: `${line.vatRate} % of ${line.amount} is ${fromMinor(vat, 2)}` });
+        }
+      }
+    }
+  });
+  const vat = toMinor(fields.vat, 2);
+  if (everyLineHasVat && lineVat !== vat) {
+    problems.push({ field: "vat", code: "totals_mismatch", message: `the lines' VAT adds up to ${fromMinor(lineVat, 2)}` });
+  }
+  if (sum + vat !== toMinor(fields.total, 2)) {
+    problems.push({ field: "total", code: "totals_mismatch", message: `lines + VAT is ${fromMinor(sum + vat, 2)}` });
+  }
+  return problems;
+}
+
+const TITLES: Record<Kind, string> = {
+  invoice: "Invoice for payment",
+  act_of_work: "Act of completed works",
+  reconciliation_act: "Reconciliation act",
+  waybill: "Waybill",
+  contract: "Contract",
+  supplementary_agreement: "Supplementary agreement",
+  letter: "Official letter",
+  arbitrary: "Document",
+};
+
+/** "Invoice for payment No. 17 of 2026-03-02" when the sender gave no title. */
+export function defaultTitle(kind: Kind, fields: { number?: string; date?: string }): string {
+  return [TITLES[kind], fields.number && `No. ${fields.number}`, fields.date && `of ${fields.date}`].filter(Boolean).join(" ");
+}

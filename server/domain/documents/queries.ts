@@ -1,0 +1,104 @@
+// Reading documents: one by id, its files, and the boxes (SPEC R2.10) with keyset pagination.
+import type { Tx } from "../../storage/db.js";
+import type { Actor } from "../identity/roles.js";
+import type { DocumentSides } from "./policy.js";
+
+export interface DocumentRow {
+  id: string; kind: string; direction: string; status: string; title: string; number: string | null; doc_date: string | null;
+  doc_year: number | null; currency: string | null; total: string | null; fields: string;
+  sender_organization_id: string; sender_branch_id: string; sender_branch_path: string; sender_name: string;
+  recipient_organization_id: string | null; recipient_branch_id: string | null; recipient_branch_path: string | null; recipient_name: string | null;
+  content_sha256: string; content_name: string; content_type: string; content_size: number | string; total_bytes: number | string;
+  created_by_type: string; created_by: string; created_at: string; updated_at: string; sent_at: string | null; frozen_at: string | null; version: number;
+}
+
+export interface DocumentFileRow { id: string; document_id: string; role: "content" | "attachment"; position: number; name: string; media_type: string; size: number | string; sha256: string }
+
+/** Statuses in which the recipient side has the document (it has been sent). */
+export const DELIVERED_STATUSES = ["sent", "delivered", "signed_by_recipient", "rejected", "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled"];
+export const DRAFT_STATUSES = ["draft", "on_approval", "returned", "approved", "signing"];
+
+export function documentSides(d: DocumentRow): DocumentSides {
+  const reached = d.recipient_organization_id !== null && DELIVERED_STATUSES.includes(d.status);
+  return {
+    id: d.id,
+    sender: { organizationId: d.sender_organization_id, branchPath: d.sender_branch_path },
+    recipient: reached ? { organizationId: d.recipient_organization_id!, branchPath: d.recipient_branch_path! } : null,
+  };
+}
+
+export async function documentById(db: Tx, id: string): Promise<DocumentRow | null> {
+  return (await db("documents").where({ id }).first()) ?? null;
+}
+
+export async function documentFiles(db: Tx, documentId: string): Promise<DocumentFileRow[]> {
+  return db("document_files").where({ document_id: documentId }).orderBy([{ column: "role", order: "desc" }, { column: "position" }]);
+}
+
+export async function documentFilesOf(db: Tx, ids: string[]): Promise<Map<string, DocumentFileRow[]>> {
+  const rows: DocumentFileRow[] = ids.length ? await db("document_files").whereIn("document_id", ids).orderBy("position") : [];
+  const map = new Map<string, DocumentFileRow[]>();
+  for (const r of rows) (map.get(r.document_id) ?? map.set(r.document_id, []).get(r.document_id)!).push(r);
+  return map;
+}
+
+export async function numberTaken(db: Tx, organizationId: string, kind: string, year: number, number: string): Promise<boolean> {
+  return Boolean(await db("documents").where({ sender_organization_id: organizationId, kind, doc_year: year, number }).first("id"));
+}
+
+export type Box = "inbox" | "outbox" | "internal" | "drafts";
+
+export interface BoxFilter {
+  box: Box;
+  status?: string;
+  kind?: string;
+  counterparty?: string; // organization id
+  from?: string;
+  to?: string;
+  q?: string;
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** The organizations and branch subtrees an actor's grants reach: [organizationId, pathPrefix | null]. */
+function scopes(actor: Actor): Array<[string, string | null]> {
+  return actor.grants.filter((g) => g.organizationId !== null).map((g) => [g.organizationId!, g.branchPath]);
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
+
+/**
+ * One box, newest first. The sender or recipient side's (organization, created_at, id) index
+ * drives the scan in order; the branch subtree, status and text filters only thin it out.
+ */
+export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<DocumentRow[]> {
+  const side = f.box === "inbox" ? "recipient" : "sender";
+  const mine = scopes(actor);
+  if (mine.length === 0) return [];
+  const q = db("documents").select("*");
+  q.where((w) => {
+    for (const [org, path] of mine) {
+      w.orWhere((s) => {
+        s.where(`${side}_organization_id`, org);
+        if (path) s.where(`${side}_branch_path`, "like", escapeLike(path) + "%");
+      });
+    }
+  });
+  if (f.box === "inbox") q.whereIn("status", DELIVERED_STATUSES).whereNot("direction", "internal");
+  if (f.box === "outbox") q.whereIn("status", DELIVERED_STATUSES).where("direction", "outgoing");
+  if (f.box === "internal") q.whereIn("status", DELIVERED_STATUSES).where("direction", "internal");
+  if (f.box === "drafts") q.whereIn("status", DRAFT_STATUSES);
+  if (f.status) q.where("status", f.status);
+  if (f.kind) q.where("kind", f.kind);
+  if (f.counterparty) q.where(side === "sender" ? "recipient_organization_id" : "sender_organization_id", f.counterparty);
+  if (f.from) q.where("created_at", ">=", f.from);
+  if (f.to) q.where("created_at", "<", f.to);
+  // Number, title and the other side's name, lower-cased in JavaScript at write time (SQLite's
+  // lower() knows only ASCII, and names here are Kazakh, Russian and Ukrainian).
+  if (f.q) q.whereRaw(`search_as_${side} like ? escape '\\'`, ["%" + escapeLike(f.q.toLocaleLowerCase()) + "%"]);
+  if (f.after) {
+    const { createdAt, id } = f.after;
+    q.where((w) => w.where("created_at", "<", createdAt).orWhere((e) => e.where("created_at", createdAt).where("id", "<", id)));
+  }
+  return q.orderBy([{ column: "created_at", order: "desc" }, { column: "id", order: "desc" }]).limit(f.limit);
+}

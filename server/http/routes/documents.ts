@@ -1,0 +1,141 @@
+// Documents: registration (multipart or JSON), boxes, one document, its files (SPEC R2.1-R2.4, R2.8, R2.10).
+import { z } from "zod";
+import type { AppDeps } from "../../app.js";
+import { stableJson } from "../../domain/audit/chain.js";
+import { actorRef } from "../../domain/context.js";
+import { documentRegistrar, readableDocument, registrationPreparer } from "../../domain/documents/commands.js";
+import { KINDS } from "../../domain/documents/kinds.js";
+import { presentDocument } from "../../domain/documents/presenters.js";
+import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
+import { notFound, ValidationError } from "../../errors.js";
+import type { Api, Ctx } from "../api.js";
+import { commandContext } from "../api.js";
+import { idempotencyKey, principalOf, remember, replay, requestHash } from "../idempotency.js";
+import { readUpload } from "../upload.js";
+import { Uuid } from "./schemas.js";
+
+const Cursor = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/);
+const encodeCursor = (createdAt: string, id: string) => Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+function decodeCursor(c: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(c, "base64url").toString("utf8"));
+    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationError("bad_cursor", "The cursor is not one this API returned");
+}
+
+/** RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name. */
+const contentDisposition = (name: string) =>
+  `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+export function documentRoutes(api: Api, deps: AppDeps) {
+  api.add({
+    method: "post", path: "/api/v1/documents", tag: "documents", auth: "any", upload: true, responses: { 201: "Registered" },
+    summary: "Register a document: multipart (metadata JSON field, content file, attachments[] files) or JSON with base64 files; Idempotency-Key supported",
+    handler: async (ctx) => {
+      const key = idempotencyKey(ctx);
+      const limit = ctx.is("multipart/form-data") ? deps.config.documents.maxBytes : Math.min(deps.config.documents.maxBytes, deps.config.documents.jsonMaxBytes);
+      // Read and stage the files before any transaction: a slow upload must not hold the database.
+      const upload = await readUpload(ctx, deps.blobs, limit);
+      try {
+        const principal = principalOf(ctx.state.actor);
+        const hash = requestHash([stableJson(upload.metadata ?? null), ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`)]);
+        if (key) {
+          const earlier = await replay(deps.db, principal, key, hash);
+          if (earlier) {
+            await upload.discard();
+            ctx.set("Idempotent-Replayed", "true");
+            ctx.status = earlier.status;
+            ctx.body = earlier.body;
+            return;
+          }
+        }
+        const files = upload.files.map((f) => ({ role: f.role, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size }));
+        // Every check before any byte is kept; the registrar repeats them inside its transaction.
+        await registrationPreparer(commandContext(ctx, deps), { metadata: upload.metadata, files });
+        await upload.commit(); // blobs first: a crash from here on leaves at worst an unreferenced blob for the sweep
+        const body = await deps.db.transaction(async (tx) => {
+          ctx.state.tx = tx;
+          try {
+            const r = await documentRegistrar(commandContext(ctx, deps), { metadata: upload.metadata, files });
+            const view = presentDocument(r.document, r.files);
+            if (key) await remember(tx, principal, key, hash, { status: 201, body: view }, r.document.created_at);
+            return view;
+          } finally {
+            ctx.state.tx = undefined;
+          }
+        }).catch(async (err) => {
+          // Two retries racing with one key: the loser answers with the winner's response.
+          const earlier = key && /unique|duplicate/i.test(String(err?.message)) ? await replay(deps.db, principal, key, hash) : null;
+          if (earlier) return earlier.body;
+          throw err;
+        });
+        ctx.status = 201;
+        ctx.set("Location", `/api/v1/documents/${(body as { id: string }).id}`);
+        ctx.body = body;
+      } catch (err) {
+        await upload.discard();
+        throw err;
+      }
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents", summary: "A box of documents, newest first, with keyset pagination", tag: "documents", auth: "any",
+    query: z.strictObject({
+      box: z.enum(["inbox", "outbox", "internal", "drafts"]),
+      status: z.string().max(32).optional(),
+      kind: z.enum(KINDS).optional(),
+      counterparty: Uuid.optional(),
+      from: z.iso.datetime().optional(),
+      to: z.iso.datetime().optional(),
+      q: z.string().trim().min(1).max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: Cursor.optional(),
+    }),
+    handler: async (ctx, { query }) => {
+      const rows = await boxPage(deps.db, ctx.state.actor, { ...query, after: query.cursor ? decodeCursor(query.cursor) : undefined });
+      const files = await documentFilesOf(deps.db, rows.map((r) => r.id));
+      const last = rows[rows.length - 1];
+      ctx.body = {
+        items: rows.map((r) => presentDocument(r, files.get(r.id) ?? [])),
+        next: rows.length === query.limit ? encodeCursor(last.created_at, last.id) : null,
+      };
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents/:id", summary: "One document with its files' hashes", tag: "documents", auth: "any",
+    handler: async (ctx, { params }) => {
+      const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      ctx.body = presentDocument(document, files);
+    },
+  });
+
+  const download = async (ctx: Ctx, documentId: string, pick: (files: DocumentFileRow[]) => DocumentFileRow | undefined) => {
+    const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, documentId);
+    const file = pick(files);
+    if (!file) throw notFound("File");
+    await deps.auditJournal.record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
+      action: "document.download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id,
+      details: { file: file.id, sha256: file.sha256 },
+    }]);
+    ctx.type = file.media_type;
+    ctx.length = Number(file.size);
+    ctx.set("Content-Disposition", contentDisposition(file.name));
+    ctx.set("Digest", `sha-256=${Buffer.from(file.sha256, "hex").toString("base64")}`);
+    ctx.set("ETag", `"${file.sha256}"`);
+    ctx.set("Cache-Control", "private, no-store");
+    ctx.body = deps.blobs.read(file.sha256);
+  };
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/content", summary: "Download the document's content", tag: "documents", auth: "any",
+    handler: (ctx, { params }) => download(ctx, params.id, (files) => files.find((f) => f.role === "content")),
+  });
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/attachments/:fileId", summary: "Download one attachment", tag: "documents", auth: "any",
+    handler: (ctx, { params }) => download(ctx, params.id, (files) => files.find((f) => f.role === "attachment" && f.id === params.fileId)),
+  });
+}

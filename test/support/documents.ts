@@ -1,0 +1,33 @@
+// Document fixtures: files whose bytes are what they claim (magic numbers) and valid invoice fields.
+import { createHash } from "node:crypto";
+
+export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** A minimal PDF: file-type recognizes it by its %PDF- header. */
+export const pdf = (text = "invoice") => Buffer.from(`%PDF-1.4\n1 0 obj<<>>endobj\n% ${text}\ntrailer<<>>\n%%EOF\n`);
+/** A 1×1 PNG. */
+export const png = () => Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082", "hex");
+
+export function invoiceFields(o: Partial<{ number: string; date: string; total: string; vat: string }> = {}) {
+  return {
+    number: o.number ?? "INV-1",
+    date: o.date ?? "2026-03-02",
+    currency: "KZT",
+    seller: { name: "Сатушы ЖШС", bin: "123456789012" },
+    buyer: { name: "Алушы АҚ" },
+    lines: [
+      { name: "Консультация", unit: "hour", quantity: "2.5", price: "10000.00", amount: "25000.00", vatRate: "12", vatAmount: "3000.00" },
+      { name: "Лицензия", quantity: "1", price: "5000.00", amount: "5000.00", vatRate: "12", vatAmount: "600.00" },
+    ],
+    vat: o.vat ?? "3600.00",
+    total: o.total ?? "33600.00",
+  };
+}
+
+export function documentForm(metadata: unknown, content: { bytes: Buffer; name: string; type: string }, attachments: Array<{ bytes: Buffer; name: string; type: string }> = []) {
+  const form = new FormData();
+  form.append("metadata", JSON.stringify(metadata));
+  form.append("content", new Blob([new Uint8Array(content.bytes)], { type: content.type }), content.name);
+  for (const a of attachments) form.append("attachments[]", new Blob([new Uint8Array(a.bytes)], { type: a.type }), a.name);
+  return form;
+}
