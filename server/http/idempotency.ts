@@ -1,10 +1,10 @@
 // Idempotency-Key (IETF draft-ietf-httpapi-idempotency-key-header): the first response to a key is
 // stored in the same transaction as the write it describes; a retry with the same key and the same
 // request gets that response again, a different request under the same key is refused (422).
-import { createHash } from "node:crypto";
 import type { Context } from "koa";
 import { UnprocessableError, ValidationError } from "../errors.js";
 import type { Actor } from "../domain/identity/roles.js";
+import { sha256 } from "../domain/identity/secrets.js";
 import type { Tx } from "../storage/db.js";
 
 export interface StoredResponse { status: number; body: unknown }
@@ -20,7 +20,7 @@ export function idempotencyKey(ctx: Context): string | null {
 }
 
 export const principalOf = (a: Actor) => `${a.type}:${a.id}`;
-export const requestHash = (parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
+export const requestHash = (parts: string[]) => sha256(parts.join("\n"));
 
 /** The stored response for this key, or null; throws 422 when the key was used for a different request. */
 export async function replay(db: Tx, principal: string, key: string, hash: string): Promise<StoredResponse | null> {

@@ -12,6 +12,15 @@ export type Tx = Knex | Knex.Transaction;
 
 export const isPostgres = (db: Tx) => db.client.config.client === "pg";
 
+/**
+ * A unique-constraint violation: PostgreSQL's SQLSTATE 23505, or SQLite's SQLITE_CONSTRAINT whose
+ * kind node-sqlite3 reports only in the message (it exposes no extended result code).
+ */
+export function isUniqueViolation(e: unknown): boolean {
+  const { code, message } = (e ?? {}) as { code?: string; message?: string };
+  return code === "23505" || (code === "SQLITE_CONSTRAINT" && /SQLITE_CONSTRAINT: UNIQUE constraint failed/.test(message ?? ""));
+}
+
 export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
   if (config.database.url) {
     return knexFactory({

@@ -102,6 +102,10 @@ describe("documents", () => {
       expect(dup.body).to.include({ code: "number_taken", number: "N-1", year: 2026 });
       expect((await send("N-1", "2025-12-30")).status).to.equal(201); // another year
       expect((await send("N-1", "2026-05-01", "act_of_work")).status).to.equal(201); // another kind
+      // Two registrations racing for one number: the unique index decides, the loser gets the same 409.
+      const raced = await Promise.all([send("RACE-1", "2026-06-01"), send("RACE-1", "2026-06-02")]);
+      expect(raced.map((r) => r.status).sort()).to.deep.equal([201, 409]);
+      expect(raced.find((r) => r.status === 409)!.body.code).to.equal("number_taken");
     });
   });
 

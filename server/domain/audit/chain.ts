@@ -21,11 +21,13 @@ export interface AuditRow {
   hash: string;
 }
 
+/** The hashed columns after `seq`, in hashing order; the verifier builds the same array in SQL from this list. */
+export const CANONICAL_COLUMNS = [
+  "at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details",
+] as const;
+
 export function canonical(row: Omit<AuditRow, "hash" | "prev_hash">): string {
-  return JSON.stringify([
-    String(row.seq), row.at, row.actor_type, row.actor_id, row.action, row.target_type, row.target_id,
-    row.organization_id, row.outcome, row.ip, row.request_id, row.details,
-  ]);
+  return JSON.stringify([String(row.seq), ...CANONICAL_COLUMNS.map((c) => row[c])]);
 }
 
 export function chainHash(prevHash: string, row: Omit<AuditRow, "hash" | "prev_hash">): string {

@@ -1,6 +1,6 @@
 // Reading and verifying the audit log.
 import { isPostgres, type Tx } from "../../storage/db.js";
-import { chainHash, GENESIS_HASH, hashCanonical, type AuditRow } from "./chain.js";
+import { CANONICAL_COLUMNS, chainHash, GENESIS_HASH, hashCanonical, type AuditRow } from "./chain.js";
 
 export type AuditBreak = "missing" | "altered" | "relinked" | "truncated" | "beyond_checkpoint" | "checkpoint_mismatch";
 
@@ -11,8 +11,6 @@ export interface AuditVerification {
   firstBrokenSeq: number | null;
   reason: AuditBreak | null;
 }
-
-const CANONICAL_COLUMNS = ["at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details"];
 
 /**
  * The canonical spelling of each row, built by the database so only three short columns cross into

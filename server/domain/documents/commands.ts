@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ValidationError, notFound } from "../../errors.js";
+import { isUniqueViolation } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { stableJson } from "../audit/chain.js";
 import { branchById, organizationById } from "../identity/queries.js";
@@ -134,7 +135,7 @@ export async function documentRegistrar(ctx: CommandContext, p: RegistrationProp
   try {
     await ctx.tx("documents").insert({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
   } catch (err) {
-    if (/unique|duplicate/i.test(String((err as Error).message)) && number) {
+    if (isUniqueViolation(err) && number) {
       throw new ConflictError("number_taken", `${kind} No. ${number} of ${year} is already registered by this organization`, { number, year });
     }
     throw err;

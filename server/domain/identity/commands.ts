@@ -13,11 +13,6 @@ import {
 import { isApplianceRole, TOKEN_ROLES, type Actor, type Role } from "./roles.js";
 import { hashPassword, newToken, passwordProblems, sha256, verifyPassword } from "./secrets.js";
 
-export const isUniqueViolation = (e: unknown) => {
-  const code = (e as { code?: string }).code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT";
-};
-
 // ---------- organizations and branches ----------
 
 export interface OrganizationProps {

@@ -8,6 +8,7 @@ import { KINDS } from "../../domain/documents/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";
+import { isUniqueViolation } from "../../storage/db.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
 import { idempotencyKey, principalOf, remember, replay, requestHash } from "../idempotency.js";
@@ -68,7 +69,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
           }
         }).catch(async (err) => {
           // Two retries racing with one key: the loser answers with the winner's response.
-          const earlier = key && /unique|duplicate/i.test(String(err?.message)) ? await replay(deps.db, principal, key, hash) : null;
+          const earlier = key && isUniqueViolation(err) ? await replay(deps.db, principal, key, hash) : null;
           if (earlier) return earlier.body;
           throw err;
         });
