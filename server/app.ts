@@ -23,6 +23,9 @@ import { JobRegistry } from "./jobs/registry.js";
 import { sessionsPurgeJob } from "./jobs/sessionsPurge.js";
 import { blobSweepJob } from "./jobs/blobSweep.js";
 import { documentRoutes } from "./http/routes/documents.js";
+import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
+import { invitationRoutes } from "./http/routes/invitations.js";
+import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -53,6 +56,7 @@ export function createApp(input: AppInput) {
   const jobs = new JobRegistry({ db: input.db, clock: input.clock, logger: input.logger }, input.config.jobs.staleLockMinutes);
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));
+  jobs.register(deemedAcceptanceJob(input.config));
   const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
@@ -63,6 +67,8 @@ export function createApp(input: AppInput) {
   userRoutes(api, deps);
   auditRoutes(api, deps);
   documentRoutes(api, deps);
+  documentWorkflowRoutes(api, deps);
+  invitationRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;

@@ -27,6 +27,8 @@ export class ThrottledError extends AppError {
   }
 }
 export class UnavailableError extends AppError {}
+/** Existed once and is gone for good (a used or expired single-use link). */
+export class GoneError extends AppError {}
 /** Well-formed but not acceptable as it stands (e.g. an Idempotency-Key reused for a different request). */
 export class UnprocessableError extends AppError {}
 
@@ -51,6 +53,7 @@ const STATUS = new Map<Function, number>([
   [NotFoundError, 404],
   [ConflictError, 409],
   [StateConflictError, 409],
+  [GoneError, 410],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
   [UnprocessableError, 422],
@@ -59,7 +62,7 @@ const STATUS = new Map<Function, number>([
 ]);
 
 const TITLES: Record<number, string> = {
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone",
   413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
   500: "Internal Server Error", 503: "Service Unavailable",
 };

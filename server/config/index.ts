@@ -43,9 +43,13 @@ export const ConfigSchema = z.strictObject({
     recoveryCodes: int(1, 50),
     setupTokenMinutes: int(1),
   }),
-  documents: z.strictObject({ maxBytes: int(1), jsonMaxBytes: int(1) }),
+  documents: z.strictObject({
+    maxBytes: int(1), jsonMaxBytes: int(1), invitationDays: int(1, 365),
+    acceptance: z.strictObject({ calendarDays: int(1, 90), workingDays: int(1, 90) }),
+  }),
   jobs: z.strictObject({
     enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),
+    deemedAcceptanceSchedule: z.string().min(9),
   }),
   mail: z.strictObject({
     from: z.string().min(3),

@@ -93,9 +93,10 @@ async function finish(upload: Upload): Promise<Upload> {
   }
 }
 
-export async function readUpload(ctx: Context, blobs: BlobStore, limitBytes: number): Promise<Upload> {
-  if (ctx.is("multipart/form-data")) return finish(await readMultipart(ctx, blobs, limitBytes));
-  if (ctx.is("application/json")) return finish(await readJsonUpload((ctx.request as any).body, blobs, limitBytes));
+/** `withMetadata: false` reads files only (replacing a draft's content). */
+export async function readUpload(ctx: Context, blobs: BlobStore, limitBytes: number, withMetadata = true): Promise<Upload> {
+  if (ctx.is("multipart/form-data")) return finish(await readMultipart(ctx, blobs, limitBytes, withMetadata));
+  if (ctx.is("application/json")) return finish(await readJsonUpload((ctx.request as any).body, blobs, limitBytes, withMetadata));
   throw new UnsupportedMediaTypeError("unsupported_media_type", "Send multipart/form-data (metadata, content, attachments[]) or application/json with base64 files");
 }
 
@@ -103,7 +104,7 @@ function tooLarge(limitBytes: number) {
   return new PayloadTooLargeError("payload_too_large", `A document's files may total at most ${limitBytes} bytes`, { limit: limitBytes });
 }
 
-function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number): Promise<Upload> {
+function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withMetadata: boolean): Promise<Upload> {
   const declared = Number(ctx.get("content-length") || 0);
   if (declared > limitBytes + MAX_METADATA_BYTES + 64 * 1024) return Promise.reject(tooLarge(limitBytes));
   return new Promise((resolve, reject) => {
@@ -125,7 +126,7 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number): Prom
     };
 
     parser.on("field", (name, value, info) => {
-      if (name !== "metadata") return fail(new ValidationError("unknown_field", `Unexpected form field ${JSON.stringify(name)}`));
+      if (name !== "metadata" || !withMetadata) return fail(new ValidationError("unknown_field", `Unexpected form field ${JSON.stringify(name)}`));
       if (info.valueTruncated) return fail(new PayloadTooLargeError("metadata_too_large", `metadata may be at most ${MAX_METADATA_BYTES} bytes`));
       try {
         metadata = JSON.parse(value);
@@ -163,7 +164,7 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number): Prom
     parser.on("close", () => {
       Promise.all(staging).then(() => {
         if (failed) return;
-        if (metadata === undefined) return fail(new ValidationError("metadata_required", "Send a `metadata` field with the document's JSON description"));
+        if (metadata === undefined && withMetadata) return fail(new ValidationError("metadata_required", "Send a `metadata` field with the document's JSON description"));
         resolve(collection(files, metadata));
       }, fail);
     });
@@ -178,11 +179,11 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number): Prom
 
 const JsonFile = (v: any) => v && typeof v === "object" && typeof v.data === "string" && typeof v.name === "string";
 
-async function readJsonUpload(body: any, blobs: BlobStore, limitBytes: number): Promise<Upload> {
+async function readJsonUpload(body: any, blobs: BlobStore, limitBytes: number, withMetadata: boolean): Promise<Upload> {
   if (!body || typeof body !== "object" || !JsonFile(body.content)) {
     throw new ValidationError("content_required", "Send { metadata, content: { name, mediaType, data (base64) }, attachments?: [...] }");
   }
-  const extra = Object.keys(body).filter((k) => !["metadata", "content", "attachments"].includes(k));
+  const extra = Object.keys(body).filter((k) => !(withMetadata ? ["metadata", "content", "attachments"] : ["content"]).includes(k));
   if (extra.length) throw new ValidationError("unknown_field", `Unexpected field ${JSON.stringify(extra[0])}`);
   const attachments: unknown[] = body.attachments ?? [];
   if (!Array.isArray(attachments) || !attachments.every(JsonFile)) throw new ValidationError("bad_attachments", "attachments must be a list of { name, mediaType, data }");

@@ -45,6 +45,7 @@ export class Client {
   }
   post = <T = any>(p: string, b?: unknown) => this.req<T>("POST", p, b);
   patch = <T = any>(p: string, b?: unknown) => this.req<T>("PATCH", p, b);
+  put = <T = any>(p: string, b?: unknown) => this.req<T>("PUT", p, b);
   del = <T = any>(p: string) => this.req<T>("DELETE", p);
 
   async login(login: string, password: string, extra: Record<string, string> = {}) {

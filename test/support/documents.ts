@@ -31,3 +31,8 @@ export function documentForm(metadata: unknown, content: { bytes: Buffer; name: 
   for (const a of attachments) form.append("attachments[]", new Blob([new Uint8Array(a.bytes)], { type: a.type }), a.name);
   return form;
 }
+
+/** A JSON registration body (base64 content). */
+export function jsonDocument(metadata: Record<string, unknown>, content = pdf(String(Math.random())), name = "doc.pdf") {
+  return { metadata, content: { name, mediaType: "application/pdf", data: content.toString("base64") } };
+}

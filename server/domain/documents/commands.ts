@@ -3,14 +3,16 @@
 // files themselves were staged and committed to the blob store by the caller just before.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, ValidationError, notFound } from "../../errors.js";
+import { ConflictError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
 import { isUniqueViolation } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { stableJson } from "../audit/chain.js";
-import { branchById, organizationById } from "../identity/queries.js";
+import { checkOrganizationIdentifier, organizationInserter } from "../identity/commands.js";
+import { branchById, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kinds.js";
 import { authorizeDocument, WRITER_ROLES } from "./policy.js";
+import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
 import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";
 
 export const RegistrationMetadata = z.strictObject({
@@ -19,7 +21,19 @@ export const RegistrationMetadata = z.strictObject({
   direction: z.enum(["outgoing", "internal"]).default("outgoing"),
   /** The sending branch; may be left out when the caller writes for exactly one branch. */
   branchId: z.uuid().optional(),
-  recipient: z.strictObject({ organizationId: z.uuid().optional(), branchId: z.uuid().optional() }).optional(),
+  recipient: z.strictObject({
+    organizationId: z.uuid().optional(),
+    branchId: z.uuid().optional(),
+    /** where to invite the recipient when nobody of it is on the appliance yet (SPEC R2.7) */
+    email: z.email().max(254).optional(),
+    /** a counterparty not registered here: it is created as an external organization */
+    organization: z.strictObject({
+      name: z.string().trim().min(1).max(300),
+      country: z.enum(["KZ", "UA"]),
+      bin: z.string().regex(/^\d{12}$/).optional(),
+      edrpou: z.string().regex(/^\d{8}$/).optional(),
+    }).optional(),
+  }).optional(),
   fields: z.record(z.string(), z.unknown()).default({}),
 });
 export type RegistrationMetadata = z.infer<typeof RegistrationMetadata>;
@@ -81,13 +95,38 @@ async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, send
     const org = (await organizationById(ctx.tx, senderOrgId))!;
     return { org: org.org, branch: b };
   }
-  if (!r?.organizationId) throw new ValidationError("recipient_required", "An outgoing document names its recipient (recipient.organizationId)");
+  if (r?.organization && !r.organizationId) return newCounterparty(ctx, r.organization, r.email, senderOrgId);
+  if (!r?.organizationId) throw new ValidationError("recipient_required", "An outgoing document names its recipient (recipient.organizationId, or recipient.organization with recipient.email)");
   if (r.organizationId === senderOrgId) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
   const found = await organizationById(ctx.tx, r.organizationId);
   if (!found) throw new ValidationError("unknown_counterparty", "No organization with that id is registered on this appliance");
   const branch = r.branchId ? await branchById(ctx.tx, r.branchId) : found.root;
   if (!branch || branch.organization_id !== found.org.id) throw new ValidationError("unknown_counterparty", "That branch is not a branch of the recipient organization");
   return { org: found.org, branch };
+}
+
+/**
+ * A counterparty named by its identifier. One already registered is used as it is; otherwise it will
+ * be created (by the registrar, as an external organization) and invited when the document is sent.
+ */
+async function newCounterparty(ctx: CommandContext, o: NonNullable<NonNullable<RegistrationMetadata["recipient"]>["organization"]>, email: string | undefined, senderOrgId: string) {
+  checkOrganizationIdentifier(o);
+  const existing = await ctx.tx("organizations").where(o.bin ? { bin: o.bin } : { edrpou: o.edrpou! }).first("id");
+  if (existing) {
+    if (existing.id === senderOrgId) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
+    const found = (await organizationById(ctx.tx, existing.id))!;
+    return { org: found.org, branch: found.root };
+  }
+  if (!email) throw new ValidationError("recipient_email_required", "A counterparty not on the appliance is invited by e-mail: give recipient.email", { field: "recipient.email" });
+  const now = nowIso(ctx);
+  const id = randomUUID();
+  const rootId = randomUUID();
+  const org: OrganizationRow = {
+    id, name: o.name, country: o.country, bin: o.bin ?? null, edrpou: o.edrpou ?? null, external: true, status: "active",
+    block_reason: null, totp_required: false, created_at: now, updated_at: now,
+  } as OrganizationRow;
+  const branch = { id: rootId, organization_id: id, parent_id: null, name: o.name, path: `/${rootId}/`, status: "active" } as BranchRow;
+  return { org, branch, create: { props: { ...o, external: true }, ids: { id, rootId } } };
 }
 
 /**
@@ -123,6 +162,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
     currency: fields.currency ?? null, total: fields.total ?? null, fields: stableJson(fields),
     sender_organization_id: sender.org.id, sender_branch_id: branch.id, sender_branch_path: branch.path, sender_name: sender.org.name,
     recipient_organization_id: recipient.org.id, recipient_branch_id: recipient.branch.id, recipient_branch_path: recipient.branch.path, recipient_name: recipientName,
+    recipient_email: meta.recipient?.email ?? null, respond_by: null, annulment_prior_status: null, annulment_requested_by: null,
     content_sha256: content.sha256, content_name: content.name, content_type: content.mediaType, content_size: content.size, total_bytes: totalBytes,
     created_by_type: ctx.actor.type, created_by: ctx.actor.id!, created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
   };
@@ -132,6 +172,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
 export async function documentRegistrar(ctx: CommandContext, p: RegistrationProps): Promise<{ document: DocumentRow; files: DocumentFileRow[] }> {
   const { row, kind, number, year, meta, sender, branch, recipient, recipientName, search } = await registrationPreparer(ctx, p);
   const { id, created_at: now, total_bytes: totalBytes } = row;
+  if ("create" in recipient && recipient.create) await organizationInserter(ctx, recipient.create.props, recipient.create.ids);
   try {
     await ctx.tx("documents").insert({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
   } catch (err) {
@@ -160,4 +201,34 @@ export async function readableDocument(ctx: { tx: CommandContext["tx"]; actor: A
   if (!doc) throw notFound("Document");
   authorizeDocument(ctx.actor, "document.read", documentSides(doc));
   return { document: doc, files: await documentFiles(ctx.tx, id) };
+}
+
+/**
+ * Checks that a draft's content may be replaced, and how many bytes the new content may have (the
+ * document's limit less its attachments). SPEC R2.3: never after the first signature.
+ */
+export async function contentReplacementPreparer(ctx: CommandContext, p: { documentId: string; file?: RegisteredFile }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.edit", documentSides(doc));
+  if (doc.frozen_at) {
+    throw new StateConflictError("content_frozen", "The content is frozen: the document has been signed", { state: doc.status, frozenAt: doc.frozen_at });
+  }
+  assertMove(doc, "edit");
+  const files = await documentFiles(ctx.tx, doc.id);
+  const attachments = files.filter((f) => f.role === "attachment").reduce((n, f) => n + Number(f.size), 0);
+  const limit = ctx.config.documents.maxBytes - attachments;
+  if (p.file && p.file.size > limit) throw new PayloadTooLargeError("payload_too_large", `A document's files may total at most ${ctx.config.documents.maxBytes} bytes`, { limit: ctx.config.documents.maxBytes });
+  return { doc, files, limit };
+}
+
+export async function contentReplacer(ctx: CommandContext, p: { documentId: string; file: RegisteredFile }) {
+  const { doc, files } = await contentReplacementPreparer(ctx, p);
+  const old = files.find((f) => f.role === "content")!;
+  const totalBytes = Number(doc.total_bytes) - Number(old.size) + p.file.size;
+  await ctx.tx("document_files").where({ id: old.id }).update({ name: p.file.name, media_type: p.file.mediaType, size: p.file.size, sha256: p.file.sha256 });
+  const set = { content_sha256: p.file.sha256, content_name: p.file.name, content_type: p.file.mediaType, content_size: p.file.size, total_bytes: totalBytes };
+  return transition(ctx, {
+    doc, move: "edit", action: "document.content_replace", to: doc.status as Status, side: "sender", set,
+    details: { from: old.sha256, to: p.file.sha256, bytes: p.file.size },
+  });
 }

@@ -1,5 +1,6 @@
 // Documents as the API shows them: every field listed, never a raw row.
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
+import type { SignatureRow } from "./signing.js";
 
 export const presentFile = (f: DocumentFileRow) => ({
   id: f.id,
@@ -32,5 +33,33 @@ export function presentDocument(d: DocumentRow, files: DocumentFileRow[]) {
     updatedAt: d.updated_at,
     sentAt: d.sent_at,
     frozen: d.frozen_at !== null,
+    respondBy: d.respond_by,
+    annulmentRequestedBy: d.annulment_requested_by,
+    version: d.version,
   };
 }
+
+export const presentSignature = (s: SignatureRow) => ({
+  id: s.id,
+  side: s.side,
+  organizationId: s.organization_id,
+  signer: { type: s.signer_type, id: s.signer_id },
+  certificate: { subject: s.signer_subject, issuer: s.signer_issuer, serialNumber: s.signer_serial, notBefore: s.cert_not_before, notAfter: s.cert_not_after },
+  digestAlgorithm: s.digest_algorithm,
+  signatureAlgorithm: s.signature_algorithm,
+  contentSha256: s.content_sha256,
+  cmsSha256: s.cms_sha256,
+  signingTime: s.signing_time,
+  createdAt: s.created_at,
+});
+
+export interface ReceiptRow { id: string; document_id: string; content_sha256: string; organization_id: string; branch_id: string; by_type: string; by_id: string | null; at: string; body: string; sha256: string }
+export const presentReceipt = (r: ReceiptRow) => ({
+  id: r.id, contentSha256: r.content_sha256, organizationId: r.organization_id, branchId: r.branch_id,
+  by: { type: r.by_type, id: r.by_id }, at: r.at, sha256: r.sha256, body: JSON.parse(r.body),
+});
+
+export interface EventRow { id: number; document_id: string; at: string; actor_type: string; actor_id: string | null; side: string | null; action: string; from_status: string | null; to_status: string | null; comment: string | null }
+export const presentEvent = (e: EventRow) => ({
+  at: e.at, action: e.action, actor: { type: e.actor_type, id: e.actor_id }, side: e.side, from: e.from_status, to: e.to_status, comment: e.comment,
+});

@@ -2,6 +2,7 @@
 import type { Tx } from "../../storage/db.js";
 import type { Actor } from "../identity/roles.js";
 import type { DocumentSides } from "./policy.js";
+import type { EventRow, ReceiptRow } from "./presenters.js";
 
 export interface DocumentRow {
   id: string; kind: string; direction: string; status: string; title: string; number: string | null; doc_date: string | null;
@@ -10,6 +11,7 @@ export interface DocumentRow {
   recipient_organization_id: string | null; recipient_branch_id: string | null; recipient_branch_path: string | null; recipient_name: string | null;
   content_sha256: string; content_name: string; content_type: string; content_size: number | string; total_bytes: number | string;
   created_by_type: string; created_by: string; created_at: string; updated_at: string; sent_at: string | null; frozen_at: string | null; version: number;
+  respond_by: string | null; annulment_prior_status: string | null; annulment_requested_by: string | null; recipient_email: string | null;
 }
 
 export interface DocumentFileRow { id: string; document_id: string; role: "content" | "attachment"; position: number; name: string; media_type: string; size: number | string; sha256: string }
@@ -102,3 +104,6 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
   }
   return q.orderBy([{ column: "created_at", order: "desc" }, { column: "id", order: "desc" }]).limit(f.limit);
 }
+
+export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> => db("document_receipts").where({ document_id: documentId }).orderBy("at");
+export const eventsOf = (db: Tx, documentId: string): Promise<EventRow[]> => db("document_events").where({ document_id: documentId }).orderBy("id");

@@ -21,16 +21,28 @@ export interface OrganizationProps {
 
 export async function organizationCreator(ctx: CommandContext, p: OrganizationProps) {
   authorize(ctx.actor, "organization.create", { type: "appliance" });
-  // SPEC R1.1: a KZ entity is identified by its BIN, a UA one by its EDRPOU, each with its check digit.
+  return organizationInserter(ctx, p);
+}
+
+/** SPEC R1.1: a KZ entity is identified by its BIN, a UA one by its EDRPOU, each with its check digit. */
+export function checkOrganizationIdentifier(p: Pick<OrganizationProps, "country" | "bin" | "edrpou">): void {
   if (p.country === "KZ" && (!p.bin || p.edrpou)) throw new ValidationError("identifier_required", "A Kazakh organization needs a BIN (and no EDRPOU)", { field: "bin" });
   if (p.country === "UA" && (!p.edrpou || p.bin)) throw new ValidationError("identifier_required", "A Ukrainian organization needs an EDRPOU (and no BIN)", { field: "edrpou" });
   if (p.bin && !isValidBin(p.bin)) throw new ValidationError("invalid_bin", "BIN must be 12 digits with a valid check digit", { field: "bin" });
   if (p.edrpou && !isValidEdrpou(p.edrpou)) throw new ValidationError("invalid_edrpou", "EDRPOU must be 8 digits with a valid check digit", { field: "edrpou" });
+}
+
+/**
+ * Writes a new organization with its head office. Callers authorize first: an administrator
+ * creating one, or a sender naming a counterparty not yet on the appliance (then it is external).
+ */
+export async function organizationInserter(ctx: CommandContext, p: OrganizationProps, ids: { id?: string; rootId?: string } = {}) {
+  checkOrganizationIdentifier(p);
   const dup = await ctx.tx("organizations").where((w) => (p.bin ? w.where({ bin: p.bin }) : w.where({ edrpou: p.edrpou }))).first("id");
   if (dup) throw new ConflictError("organization_exists", "An organization with this identifier is already registered");
   const now = nowIso(ctx);
-  const id = randomUUID();
-  const rootId = randomUUID();
+  const id = ids.id ?? randomUUID();
+  const rootId = ids.rootId ?? randomUUID();
   await ctx.tx("organizations").insert({
     id, name: p.name, country: p.country, bin: p.bin ?? null, edrpou: p.edrpou ?? null, external: p.external ?? false,
     status: "active", block_reason: null, totp_required: p.totpRequired ?? false, created_at: now, updated_at: now,

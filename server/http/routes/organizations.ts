@@ -1,5 +1,6 @@
 // Organizations (participants and external counterparties) and their branch trees.
 import { z } from "zod";
+import { AcceptancePolicy, Holidays, acceptancePolicyOf, acceptancePolicySetter, holidaysSetter } from "../../domain/documents/calendar.js";
 import type { AppDeps } from "../../app.js";
 import {
   branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater, readableOrganization,
@@ -53,6 +54,28 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       const o = await organizationUpdater(commandContext(ctx, deps), { id: params.id, ...body });
       deps.auth.invalidate();
       ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/organizations/:id/acceptance-policy", tag: "organizations", auth: "any",
+    summary: "How long recipients have to answer this organization's acts before they are deemed accepted, and its holidays",
+    handler: async (ctx, { params }) => {
+      await visibleOrg(ctx.state.actor, params.id);
+      ctx.body = await acceptancePolicyOf(deps.db, deps.config, params.id);
+    },
+  });
+  api.add({
+    method: "put", path: "/api/v1/organizations/:id/acceptance-policy", tag: "organizations", auth: "user", tx: true, body: AcceptancePolicy,
+    summary: "Choose calendar days (default 7) or working days (default 5, skipping weekends and holidays) for deemed acceptance",
+    handler: async (ctx, { body, params }) => {
+      ctx.body = await acceptancePolicySetter(commandContext(ctx, deps), { organizationId: params.id, ...body });
+    },
+  });
+  api.add({
+    method: "put", path: "/api/v1/organizations/:id/holidays", tag: "organizations", auth: "user", tx: true, body: Holidays,
+    summary: "Replace the organization's holiday calendar (days that working-day periods skip)",
+    handler: async (ctx, { body, params }) => {
+      ctx.body = await holidaysSetter(commandContext(ctx, deps), { organizationId: params.id, ...body });
     },
   });
   api.add({

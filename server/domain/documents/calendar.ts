@@ -1,0 +1,88 @@
+// The period a recipient has to sign or refuse an act before it is deemed accepted (SPEC R2.6):
+// 7 calendar days [000 §4.8-4.9] by default (config documents.acceptance); an organization may choose
+// working days (5 [004 §3.6]) that skip weekends and its holiday calendar. Days are counted in UTC calendar dates.
+import { z } from "zod";
+import { DAY } from "../../clock.js";
+import type { Config } from "../../config/index.js";
+import { notFound } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
+import { audit, type CommandContext } from "../context.js";
+import { authorize } from "../identity/policy.js";
+import { organizationById, organizationResource } from "../identity/queries.js";
+
+export const AcceptancePolicy = z.strictObject({
+  mode: z.enum(["calendar", "working"]),
+  days: z.number().int().min(1).max(90).optional(),
+});
+export type AcceptancePolicy = z.infer<typeof AcceptancePolicy>;
+
+
+const dateOf = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * The moment the period ends. Calendar days run from the sending instant; working days end at the
+ * close (UTC midnight) of the n-th working day after the day of sending.
+ */
+export function deadline(from: Date, mode: "calendar" | "working", days: number, holidays: ReadonlySet<string>): Date {
+  if (mode === "calendar") return new Date(from.getTime() + days * DAY);
+  let day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  let counted = 0;
+  while (counted < days) {
+    day = new Date(day.getTime() + DAY);
+    const weekday = day.getUTCDay();
+    if (weekday !== 0 && weekday !== 6 && !holidays.has(dateOf(day))) counted++;
+  }
+  return new Date(day.getTime() + DAY);
+}
+
+/** The deadline for a document sent now by this organization, under its chosen policy. */
+export async function respondBy(tx: Tx, config: Config, organizationId: string, from: Date): Promise<Date> {
+  const { mode, days } = await acceptancePolicyOf(tx, config, organizationId, false);
+  let holidays = new Set<string>();
+  if (mode === "working") {
+    const rows: Array<{ day: string }> = await tx("organization_holidays").where({ organization_id: organizationId }).where("day", ">=", dateOf(from)).select("day");
+    holidays = new Set(rows.map((r) => r.day));
+  }
+  return deadline(from, mode, days, holidays);
+}
+
+// ---------- settings (organization administrators) ----------
+
+
+async function writableOrganization(ctx: CommandContext, id: string) {
+  const found = await organizationById(ctx.tx, id);
+  if (!found) throw notFound("Organization");
+  authorize(ctx.actor, "organization.update", organizationResource(found));
+  return found;
+}
+
+export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId: string, withHolidays = true) {
+  const org = await tx("organizations").where({ id: organizationId }).first("acceptance_mode", "acceptance_days");
+  const mode = org.acceptance_mode as "calendar" | "working";
+  const days = org.acceptance_days === null ? config.documents.acceptance[mode === "calendar" ? "calendarDays" : "workingDays"] : Number(org.acceptance_days);
+  const holidays: Array<{ day: string; name: string | null }> = withHolidays
+    ? await tx("organization_holidays").where({ organization_id: organizationId }).orderBy("day").select("day", "name")
+    : [];
+  return { mode, days, holidays };
+}
+
+export async function acceptancePolicySetter(ctx: CommandContext, p: { organizationId: string } & AcceptancePolicy) {
+  await writableOrganization(ctx, p.organizationId);
+  await ctx.tx("organizations").where({ id: p.organizationId }).update({ acceptance_mode: p.mode, acceptance_days: p.days ?? null, updated_at: ctx.clock.now().toISOString() });
+  await audit(ctx, { action: "organization.acceptance_policy", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { mode: p.mode, days: p.days ?? null } });
+  return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
+}
+
+export const Holidays = z.strictObject({
+  holidays: z.array(z.strictObject({ day: z.iso.date(), name: z.string().trim().max(200).optional() })).max(1000),
+});
+
+/** Replaces the organization's holiday calendar. */
+export async function holidaysSetter(ctx: CommandContext, p: { organizationId: string } & z.infer<typeof Holidays>) {
+  await writableOrganization(ctx, p.organizationId);
+  const days = [...new Map(p.holidays.map((h) => [h.day, h])).values()];
+  await ctx.tx("organization_holidays").where({ organization_id: p.organizationId }).delete();
+  if (days.length) await ctx.tx("organization_holidays").insert(days.map((h) => ({ organization_id: p.organizationId, day: h.day, name: h.name ?? null })));
+  await audit(ctx, { action: "organization.holidays", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { count: days.length } });
+  return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
+}

@@ -1,0 +1,61 @@
+// The evidence package (SPEC R2.8, R3.5): one ZIP with the content, attachments, signatures,
+// receipts, the document's history and its audit extract, and a manifest listing every entry with
+// its SHA-256 — enough to prove, without the appliance, what was signed, sent and received.
+import { createHash } from "node:crypto";
+import path from "node:path";
+import yazl from "yazl";
+import type { Readable } from "node:stream";
+import { CANONICAL_COLUMNS } from "../audit/chain.js";
+import type { BlobStore } from "../../storage/blobs.js";
+import type { Tx } from "../../storage/db.js";
+import { approvalRouteOf } from "./approval.js";
+import { presentDocument, presentEvent, presentReceipt, presentSignature } from "./presenters.js";
+import type { DocumentFileRow, DocumentRow } from "./queries.js";
+import { signaturesOf } from "./signing.js";
+
+/** A name safe inside a ZIP on every platform: no directories, no control or reserved characters. */
+const safeName = (name: string) => path.basename(name).replace(/[\u0000-\u001f<>:"/\\|?*]/g, "_").slice(0, 180) || "file";
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+export interface EvidenceInput { db: Tx; blobs: BlobStore; document: DocumentRow; files: DocumentFileRow[]; generatedAt: string; generatedBy: { type: string; id: string | null } }
+
+export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Readable; fileName: string }> {
+  const { db, document: doc } = p;
+  const signatures = await signaturesOf(db, doc.id);
+  const receipts = await db("document_receipts").where({ document_id: doc.id }).orderBy("at");
+  const events = await db("document_events").where({ document_id: doc.id }).orderBy("id");
+  const auditRows = await db("audit_log").where({ target_id: doc.id }).orderBy("seq").select([...CANONICAL_COLUMNS, "hash"]);
+  const approval = await approvalRouteOf(db, doc.id);
+
+  const zip = new yazl.ZipFile();
+  const entries: Array<{ path: string; sha256: string; size: number; role: string }> = [];
+  const add = (name: string, data: Buffer, role: string) => {
+    zip.addBuffer(data, name, { mtime: new Date(p.generatedAt) });
+    entries.push({ path: name, sha256: sha(data), size: data.length, role });
+  };
+  for (const f of p.files) {
+    const name = f.role === "content" ? `content/${safeName(f.name)}` : `attachments/${String(f.position).padStart(2, "0")}-${safeName(f.name)}`;
+    // Blobs stream from disk; their hashes are the ones recorded at registration.
+    zip.addReadStream(p.blobs.read(f.sha256), name, { mtime: new Date(p.generatedAt), size: Number(f.size) });
+    entries.push({ path: name, sha256: f.sha256, size: Number(f.size), role: f.role });
+  }
+  signatures.forEach((s, i) => add(`signatures/${String(i + 1).padStart(2, "0")}-${s.side}.p7s`, Buffer.from(s.cms), "signature"));
+  receipts.forEach((r: { body: string }, i: number) => add(`receipts/${String(i + 1).padStart(2, "0")}-receipt.json`, Buffer.from(r.body), "receipt"));
+  add("signatures.json", json(signatures.map(presentSignature)), "signature_protocol");
+  add("history.json", json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }), "history");
+  // Each audit entry with its chain hash: checkable against the appliance's audit chain.
+  add("audit.json", json(auditRows), "audit_extract");
+  const manifest = {
+    format: "qujat.evidence/1",
+    generatedAt: p.generatedAt,
+    generatedBy: p.generatedBy,
+    document: presentDocument(doc, p.files),
+    entries,
+  };
+  add("manifest.json", json(manifest), "manifest");
+  zip.end();
+  const base = (doc.number ? `${doc.kind}-${doc.number}` : doc.id).replace(/[^A-Za-z0-9._-]+/g, "_");
+  return { stream: zip.outputStream as unknown as Readable, fileName: `${base}-evidence.zip` };
+}

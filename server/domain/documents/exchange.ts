@@ -1,0 +1,170 @@
+// Exchange between the sides (SPEC R2.5-R2.7, R3.5): sending, the recipient's receipt bound to the
+// content hash, the recipient's answers (refusal with a reason, request for clarification),
+// annulment agreed by both sides, and acceptance by silence for acts.
+import { createHash, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { ConflictError, UnprocessableError } from "../../errors.js";
+import { stableJson } from "../audit/chain.js";
+import { assertCanSendOutgoing } from "../billing/gate.js";
+import { nowIso, type CommandContext } from "../context.js";
+import { canDocument } from "./policy.js";
+import { respondBy } from "./calendar.js";
+import { invitationCreator } from "./invitations.js";
+import { DEEMED_ACCEPTANCE_KINDS, type Kind } from "./kinds.js";
+import { assertMove, loadDocument, noticeAbout, transition, type Status } from "./lifecycle.js";
+import { authorizeDocument, type Side } from "./policy.js";
+import { documentFiles, documentSides, type DocumentRow } from "./queries.js";
+
+export const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
+export const Receipt = z.strictObject({ contentSha256: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the content as received") });
+export const AnnulmentAnswer = z.strictObject({ accept: z.boolean(), comment: z.string().trim().max(2000).optional() });
+
+async function assertSenderActive(ctx: CommandContext, doc: DocumentRow) {
+  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("status");
+  const branch = await ctx.tx("branches").where({ id: doc.sender_branch_id }).first("status");
+  if (org.status !== "active" || branch.status !== "active") throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
+}
+
+/** Does the recipient organization have anyone who can sign in? Otherwise it is invited. */
+async function recipientHasUsers(ctx: CommandContext, organizationId: string): Promise<boolean> {
+  const row = await ctx.tx("role_grants as g").join("users as u", "u.id", "g.user_id")
+    .where({ "g.organization_id": organizationId, "u.status": "active" }).first("u.id");
+  return Boolean(row);
+}
+
+export async function documentSender(ctx: CommandContext, p: { documentId: string }): Promise<{ document: DocumentRow; invitation: { id: string; email: string; expiresAt: string } | null }> {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.send", documentSides(doc));
+  assertMove(doc, "send");
+  await assertSenderActive(ctx, doc);
+  await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+  let invitation: { id: string; email: string; expiresAt: string } | null = null;
+  if (doc.direction === "outgoing" && !(await recipientHasUsers(ctx, doc.recipient_organization_id!))) {
+    if (!doc.recipient_email) {
+      throw new ConflictError("recipient_not_on_appliance", "The recipient has no users on this appliance yet; register the document with recipient.email to invite it");
+    }
+    invitation = await invitationCreator(ctx, doc);
+  }
+  const now = ctx.clock.now();
+  const deemed = DEEMED_ACCEPTANCE_KINDS.includes(doc.kind as Kind) ? (await respondBy(ctx.tx, ctx.config, doc.sender_organization_id, now)).toISOString() : null;
+  const document = await transition(ctx, {
+    doc, move: "send", action: "document.send", to: "sent", side: "sender",
+    set: { sent_at: now.toISOString(), respond_by: deemed },
+    details: { recipientOrganizationId: doc.recipient_organization_id, recipientBranchId: doc.recipient_branch_id, respondBy: deemed, invitationId: invitation?.id ?? null },
+    notify: [noticeAbout(doc, "document.received", "recipient", { respondBy: deemed })],
+  });
+  return { document, invitation };
+}
+
+/** The receipt's exact wording: what was received, by whom, when. Its hash is kept with it. */
+function receiptBody(doc: DocumentRow, files: Array<{ role: string; sha256: string }>, by: { type: string; id: string | null }, at: string) {
+  return stableJson({
+    type: "qujat.receipt/1",
+    documentId: doc.id,
+    contentSha256: doc.content_sha256,
+    files: files.map((f) => ({ role: f.role, sha256: f.sha256 })),
+    sender: { organizationId: doc.sender_organization_id, branchId: doc.sender_branch_id },
+    recipient: { organizationId: doc.recipient_organization_id, branchId: doc.recipient_branch_id },
+    receivedBy: by,
+    receivedAt: at,
+  });
+}
+
+export async function receiptRecorder(ctx: CommandContext, p: { documentId: string; contentSha256: string }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.receipt", documentSides(doc));
+  assertMove(doc, "receipt");
+  if (p.contentSha256 !== doc.content_sha256) {
+    throw new UnprocessableError("hash_mismatch", "What you received is not this document's content", { expected: doc.content_sha256, received: p.contentSha256 });
+  }
+  const at = nowIso(ctx);
+  const body = receiptBody(doc, await documentFiles(ctx.tx, doc.id), { type: ctx.actor.type, id: ctx.actor.id }, at);
+  const receipt = {
+    id: randomUUID(), document_id: doc.id, content_sha256: doc.content_sha256, organization_id: doc.recipient_organization_id!,
+    branch_id: doc.recipient_branch_id!, by_type: ctx.actor.type, by_id: ctx.actor.id, at, body, sha256: createHash("sha256").update(body).digest("hex"),
+  };
+  await ctx.tx("document_receipts").insert(receipt);
+  const document = await transition(ctx, {
+    doc, move: "receipt", action: "document.receipt", to: "delivered", side: "recipient",
+    details: { receiptId: receipt.id, receiptSha256: receipt.sha256, contentSha256: doc.content_sha256 },
+    notify: [noticeAbout(doc, "document.delivered", "sender")],
+  });
+  return { document, receipt };
+}
+
+export async function documentRejecter(ctx: CommandContext, p: { documentId: string; reason: string }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.respond", documentSides(doc));
+  return transition(ctx, {
+    doc, move: "reject", action: "document.reject", to: "rejected", side: "recipient", comment: p.reason,
+    notify: [noticeAbout(doc, "document.rejected", "sender", { reason: p.reason })],
+  });
+}
+
+export async function clarificationRequester(ctx: CommandContext, p: { documentId: string; reason: string }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.respond", documentSides(doc));
+  return transition(ctx, {
+    doc, move: "clarify", action: "document.clarification_request", to: "clarification_requested", side: "recipient", comment: p.reason,
+    notify: [noticeAbout(doc, "document.clarification_requested", "sender", { reason: p.reason })],
+  });
+}
+
+const other = (s: Side): Side => (s === "sender" ? "recipient" : "sender");
+
+/** Either side asks to annul a sent document; it is annulled only when the other side agrees. */
+export async function annulmentRequester(ctx: CommandContext, p: { documentId: string; reason: string }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  const sides = documentSides(doc);
+  authorizeDocument(ctx.actor, "document.read", sides);
+  const side: Side = canDocument(ctx.actor, "document.annul", sides, "sender") ? "sender" : "recipient";
+  authorizeDocument(ctx.actor, "document.annul", sides, side);
+  return transition(ctx, {
+    doc, move: "requestAnnulment", action: "document.annulment_request", to: "annulment_requested", side, comment: p.reason,
+    set: { annulment_prior_status: doc.status, annulment_requested_by: side },
+    notify: [noticeAbout(doc, "document.annulment_requested", other(side), { reason: p.reason })],
+  });
+}
+
+export async function annulmentAnswerer(ctx: CommandContext, p: { documentId: string; accept: boolean; comment?: string }) {
+  const doc = await loadDocument(ctx, p.documentId);
+  const sides = documentSides(doc);
+  authorizeDocument(ctx.actor, "document.read", sides);
+  assertMove(doc, "answerAnnulment");
+  const side = other(doc.annulment_requested_by as Side);
+  authorizeDocument(ctx.actor, "document.annul", sides, side);
+  return transition(ctx, {
+    doc, move: "answerAnnulment", action: p.accept ? "document.annul" : "document.annulment_decline", side, comment: p.comment ?? null,
+    to: p.accept ? "annulled" : (doc.annulment_prior_status as Status),
+    set: { annulment_prior_status: null, annulment_requested_by: null },
+    notify: [noticeAbout(doc, p.accept ? "document.annulled" : "document.annulment_declined", other(side), { comment: p.comment ?? null })],
+  });
+}
+
+/**
+ * SPEC R2.6: an act neither signed nor refused by its deadline is accepted by silence. Run by the
+ * daily job as the system; each document in its own transaction so one failure does not hold the rest.
+ */
+export async function deemedAcceptor(ctx: Omit<CommandContext, "tx"> & { db: CommandContext["tx"] }): Promise<{ accepted: string[] }> {
+  const now = nowIso(ctx);
+  const due: DocumentRow[] = await ctx.db("documents").whereIn("status", ["sent", "delivered", "clarification_requested"])
+    .whereNotNull("respond_by").where("respond_by", "<=", now).orderBy("respond_by").limit(10_000);
+  const accepted: string[] = [];
+  for (const doc of due) {
+    try {
+      await (ctx.db as import("knex").Knex).transaction(async (tx) => {
+        const c = { ...ctx, tx };
+        await transition(c, {
+          doc, move: "deem", action: "document.accept_by_silence", to: "accepted_by_silence", side: null,
+          details: { respondBy: doc.respond_by },
+          notify: [noticeAbout(doc, "document.accepted_by_silence", "sender"), noticeAbout(doc, "document.accepted_by_silence", "recipient")],
+        });
+      });
+      accepted.push(doc.id);
+    } catch (err) {
+      // A recipient who answered in the same instant wins; anything else is the job's failure.
+      if (!(err instanceof Error && "code" in err && (err as { code: string }).code === "illegal_transition")) throw err;
+    }
+  }
+  return { accepted };
+}

@@ -1,0 +1,96 @@
+// Counterparty invitations (SPEC R2.7, seed 000 §10.6): a document sent to an organization that has
+// nobody on the appliance invites it by e-mail. The link carries a single-use token (kept only as
+// its hash) that leads to registration and nothing else: it never shows the document, whose
+// content is served only to an authenticated session or API token. Once registered, the
+// organization finds the document in its inbox.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { DAY } from "../../clock.js";
+import { ConflictError, GoneError, NotFoundError } from "../../errors.js";
+import { notificationWriter } from "../../mail/outbox.js";
+import { audit, nowIso, type CommandContext } from "../context.js";
+import { userCreator } from "../identity/commands.js";
+import { newToken, sha256 } from "../identity/secrets.js";
+import { systemActor } from "../identity/roles.js";
+import type { DocumentRow } from "./queries.js";
+
+export interface InvitationRow {
+  id: string; token_hash: string; email: string; organization_id: string; document_id: string; inviter_organization_id: string;
+  invited_by_type: string; invited_by: string | null; created_at: string; expires_at: string; used_at: string | null; used_by: string | null;
+}
+
+export const InvitationAcceptance = z.strictObject({
+  login: z.string().trim().min(3).max(64).regex(/^[A-Za-z0-9._@-]+$/),
+  fullName: z.string().trim().min(1).max(200),
+  iin: z.string().regex(/^\d{12}$/),
+  email: z.email().max(254).optional(),
+  password: z.string().min(1).max(1024),
+});
+export type InvitationAcceptance = z.infer<typeof InvitationAcceptance>;
+
+export async function invitationCreator(ctx: CommandContext, doc: DocumentRow): Promise<{ id: string; email: string; expiresAt: string }> {
+  const token = newToken("inv_");
+  const now = ctx.clock.now();
+  const expiresAt = new Date(now.getTime() + ctx.config.documents.invitationDays * DAY).toISOString();
+  const id = randomUUID();
+  const email = doc.recipient_email!;
+  await ctx.tx("invitations").insert({
+    id, token_hash: sha256(token), email, organization_id: doc.recipient_organization_id, document_id: doc.id,
+    inviter_organization_id: doc.sender_organization_id, invited_by_type: ctx.actor.type, invited_by: ctx.actor.id,
+    created_at: now.toISOString(), expires_at: expiresAt, used_at: null, used_by: null,
+  });
+  const base = ctx.config.server.publicUrl.replace(/\/$/, "");
+  // The mail carries the only copy of the token; the dispatcher clears the payload once it is sent.
+  await notificationWriter(ctx.tx, ctx.clock, [{
+    topic: "invitation", documentId: doc.id, to: { email },
+    payload: { invitationId: id, link: `${base}/invitations/${token}`, token, inviter: doc.sender_name, organization: doc.recipient_name, expiresAt },
+  }]);
+  await audit(ctx, {
+    action: "invitation.create", target: { type: "invitation", id }, organizationId: doc.sender_organization_id,
+    details: { email, invitedOrganizationId: doc.recipient_organization_id, documentId: doc.id, expiresAt },
+  });
+  return { id, email, expiresAt };
+}
+
+/** The invitation behind a token, if it can still be used. */
+async function usableInvitation(ctx: Pick<CommandContext, "tx" | "clock">, token: string): Promise<InvitationRow> {
+  const inv: InvitationRow | undefined = await ctx.tx("invitations").where({ token_hash: sha256(token) }).first();
+  if (!inv) throw new NotFoundError("invitation_not_found", "This invitation link is not valid");
+  if (inv.used_at) throw new GoneError("invitation_used", "This invitation has already been used; sign in instead");
+  if (inv.expires_at <= ctx.clock.now().toISOString()) throw new GoneError("invitation_expired", "This invitation has expired; ask the sender for a new one");
+  return inv;
+}
+
+/** What the invitee may see before registering: who invites whom, and until when. Never the document. */
+export async function invitationReader(ctx: Pick<CommandContext, "tx" | "clock">, token: string) {
+  const inv = await usableInvitation(ctx, token);
+  const [org, inviter] = await Promise.all([
+    ctx.tx("organizations").where({ id: inv.organization_id }).first("name"),
+    ctx.tx("organizations").where({ id: inv.inviter_organization_id }).first("name"),
+  ]);
+  return { organization: org.name as string, invitedBy: inviter.name as string, email: inv.email, expiresAt: inv.expires_at };
+}
+
+/**
+ * Registers the invited organization's first user (its administrator and head) and spends the
+ * token. An organization someone has already registered is not taken over: its people sign in.
+ */
+export async function invitationAccepter(ctx: CommandContext, p: { token: string } & InvitationAcceptance) {
+  const inv = await usableInvitation(ctx, p.token);
+  const taken = await ctx.tx("role_grants").where({ organization_id: inv.organization_id }).first("id");
+  if (taken) throw new ConflictError("organization_already_registered", "This organization is already registered; sign in to see its documents", { next: "sign_in" });
+  const root = await ctx.tx("branches").where({ organization_id: inv.organization_id }).whereNull("parent_id").first("id");
+  const spent = await ctx.tx("invitations").where({ id: inv.id }).whereNull("used_at").update({ used_at: nowIso(ctx) });
+  if (spent !== 1) throw new GoneError("invitation_used", "This invitation has already been used; sign in instead");
+  const asSystem = { ...ctx, actor: systemActor };
+  const { user } = await userCreator(asSystem, {
+    login: p.login, email: p.email ?? inv.email, fullName: p.fullName, iin: p.iin, password: p.password,
+    roles: [{ role: "org_admin", organizationId: inv.organization_id, branchId: root.id }, { role: "head", organizationId: inv.organization_id, branchId: root.id }],
+  });
+  await ctx.tx("invitations").where({ id: inv.id }).update({ used_by: user.id });
+  await audit(ctx, {
+    action: "invitation.accept", target: { type: "invitation", id: inv.id }, organizationId: inv.organization_id,
+    details: { userId: user.id, documentId: inv.document_id },
+  });
+  return { userId: user.id, organizationId: inv.organization_id, login: user.login };
+}

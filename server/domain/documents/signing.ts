@@ -1,0 +1,71 @@
+// Signing (SPEC R2.5, R3.1): either side posts a detached CMS over the content. Here it is checked
+// cryptographically (structure, message digest = content hash, signature); the signatures issue adds
+// certificate trust, ownership and revocation behind the same command. The first signature freezes
+// the content (R2.3).
+import { createHash, randomUUID } from "node:crypto";
+import { ConflictError } from "../../errors.js";
+import { verifyDetachedCms, type DetachedCmsCheck } from "../../pki/cms.js";
+import type { BlobStore } from "../../storage/blobs.js";
+import { assertCanSendOutgoing } from "../billing/gate.js";
+import { nowIso, type CommandContext } from "../context.js";
+import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
+import { authorizeDocument, type Side } from "./policy.js";
+import { documentSides, type DocumentRow } from "./queries.js";
+
+export interface SignatureRow {
+  id: string; document_id: string; position: number; side: Side; organization_id: string; signer_type: string; signer_id: string; cms: Buffer;
+  cms_sha256: string; content_sha256: string; digest_algorithm: string; signature_algorithm: string; signer_subject: string;
+  signer_issuer: string; signer_serial: string; cert_not_before: string; cert_not_after: string; signing_time: string | null; created_at: string;
+}
+
+export async function readAll(blobs: BlobStore, sha256: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of blobs.read(sha256)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Which side signs now: the sender before sending, the recipient after receipt. */
+function signingSide(doc: DocumentRow): Side | null {
+  if ((MOVES.signAsSender as readonly string[]).includes(doc.status)) return "sender";
+  if ((MOVES.signAsRecipient as readonly string[]).includes(doc.status)) return "recipient";
+  return null;
+}
+
+export async function documentSigner(ctx: CommandContext, p: { documentId: string; cms: Buffer; blobs: BlobStore }): Promise<{ document: DocumentRow; signature: SignatureRow; check: DetachedCmsCheck }> {
+  const doc = await loadDocument(ctx, p.documentId);
+  authorizeDocument(ctx.actor, "document.read", documentSides(doc));
+  const side = signingSide(doc);
+  if (!side) throw illegal(doc, "signAsSender");
+  authorizeDocument(ctx.actor, "document.sign", documentSides(doc), side);
+  if (side === "sender") await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+
+  const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
+  const cmsSha = createHash("sha256").update(p.cms).digest("hex");
+  const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =
+    await ctx.tx("document_signatures").where({ document_id: doc.id }).select("cms_sha256", "signer_id", "side", "signer_serial", "signer_issuer");
+  if (earlier.some((s) => s.cms_sha256 === cmsSha)) throw new ConflictError("already_signed", "This signature is already on the document");
+  if (earlier.some((s) => s.side === side && (s.signer_id === ctx.actor.id || (s.signer_serial === check.signer.serialNumber && s.signer_issuer === check.signer.issuer)))) {
+    throw new ConflictError("already_signed", "This signer has already signed the document for this side");
+  }
+  const now = nowIso(ctx);
+  const signature: SignatureRow = {
+    id: randomUUID(), document_id: doc.id, position: earlier.length + 1, side, organization_id: side === "sender" ? doc.sender_organization_id : doc.recipient_organization_id!,
+    signer_type: ctx.actor.type, signer_id: ctx.actor.id!, cms: p.cms, cms_sha256: cmsSha, content_sha256: doc.content_sha256,
+    digest_algorithm: check.digestAlgorithm, signature_algorithm: check.signatureAlgorithm, signer_subject: check.signer.subject,
+    signer_issuer: check.signer.issuer, signer_serial: check.signer.serialNumber, cert_not_before: check.signer.notBefore,
+    cert_not_after: check.signer.notAfter, signing_time: check.signingTime, created_at: now,
+  };
+  await ctx.tx("document_signatures").insert(signature);
+  const document = await transition(ctx, {
+    doc, move: side === "sender" ? "signAsSender" : "signAsRecipient", action: `document.sign`,
+    to: side === "sender" ? "signing" : "signed_by_recipient", side,
+    set: doc.frozen_at ? {} : { frozen_at: now },
+    details: { signatureId: signature.id, cmsSha256: cmsSha, contentSha256: doc.content_sha256, signer: check.signer.subject, serial: check.signer.serialNumber },
+    notify: side === "recipient" && doc.status !== "signed_by_recipient" ? [noticeAbout(doc, "document.signed_by_recipient", "sender")] : [],
+  });
+  return { document, signature, check };
+}
+
+export async function signaturesOf(db: CommandContext["tx"], documentId: string): Promise<SignatureRow[]> {
+  return db("document_signatures").where({ document_id: documentId }).orderBy("position");
+}

@@ -1,0 +1,143 @@
+// The document lifecycle over HTTP (SPEC R2.5-R2.8): approval, signatures, sending, receipt, the
+// recipient's answers, annulment, the history, the evidence package, and content replacement in a
+// draft. Each state change is one command in one transaction; an illegal one answers 409 with the
+// current state.
+import { z } from "zod";
+import type { AppDeps } from "../../app.js";
+import { actorRef } from "../../domain/context.js";
+import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, approvalSubmitter } from "../../domain/documents/approval.js";
+import { contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
+import { evidencePackage } from "../../domain/documents/evidence.js";
+import {
+  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, clarificationRequester, documentRejecter, documentSender, receiptRecorder,
+} from "../../domain/documents/exchange.js";
+import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
+import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
+import { documentSigner, signaturesOf } from "../../domain/documents/signing.js";
+import { notFound, ValidationError } from "../../errors.js";
+import type { Api, Ctx } from "../api.js";
+import { commandContext } from "../api.js";
+import { readUpload } from "../upload.js";
+
+const SignatureBody = z.strictObject({
+  /** the detached CMS: base64 of its DER, or its PEM text */
+  cms: z.string().min(16).max(700_000),
+});
+
+function cmsFrom(text: string): Buffer {
+  if (text.trimStart().startsWith("-----BEGIN")) return Buffer.from(text, "latin1");
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(text)) throw new ValidationError("cms_malformed", "cms must be base64 of the DER signature or its PEM text");
+  return Buffer.from(text, "base64");
+}
+
+export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
+  const withDocument = async (ctx: Ctx, id: string) => {
+    const files = await documentFiles(ctx.state.tx ?? deps.db, id);
+    const doc = (await readableDocument({ tx: ctx.state.tx ?? deps.db, actor: ctx.state.actor }, id)).document;
+    return presentDocument(doc, files);
+  };
+  const move = (path: string, summary: string, body: z.ZodType | undefined, run: (ctx: Ctx, id: string, body: any) => Promise<unknown>) =>
+    api.add({
+      method: "post", path: `/api/v1/documents/:id/${path}`, summary, tag: "document lifecycle", auth: "any", tx: true, body,
+      responses: { 200: "The document after the step", 409: "Not allowed in the document's current state (the body names it)" },
+      handler: async (ctx, { params, body: b }) => {
+        await run(ctx, params.id, b);
+        ctx.body = await withDocument(ctx, params.id);
+      },
+    });
+
+  move("approval", "Route a draft for approval: ordered steps, each with approvers of whom any or all must approve", ApprovalRoute,
+    (ctx, id, b) => approvalSubmitter(commandContext(ctx, deps), { documentId: id, ...b }));
+  move("approval/decisions", "The current step's approver approves, or returns the document with a comment", ApprovalDecision,
+    (ctx, id, b) => approvalDecider(commandContext(ctx, deps), { documentId: id, ...b }));
+  move("send", "Send a signed document to its recipient (invites it by e-mail when it has nobody on the appliance)", undefined,
+    (ctx, id) => documentSender(commandContext(ctx, deps), { documentId: id }));
+  move("receipt", "The recipient's system acknowledges receipt of exactly the content with this SHA-256", Receipt,
+    (ctx, id, b) => receiptRecorder(commandContext(ctx, deps), { documentId: id, contentSha256: b.contentSha256 }));
+  move("rejection", "The recipient refuses the document, with a reason", Reason,
+    (ctx, id, b) => documentRejecter(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
+  move("clarification-request", "The recipient asks the sender to clarify or correct the document", Reason,
+    (ctx, id, b) => clarificationRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
+  move("annulment-request", "Either side asks to annul a sent document; the other side must agree", Reason,
+    (ctx, id, b) => annulmentRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
+  move("annulment-answer", "The other side agrees to the annulment (annulled) or declines it (back to where it was)", AnnulmentAnswer,
+    (ctx, id, b) => annulmentAnswerer(commandContext(ctx, deps), { documentId: id, ...b }));
+
+  api.add({
+    method: "post", path: "/api/v1/documents/:id/signatures", tag: "document lifecycle", auth: "any", tx: true, body: SignatureBody,
+    summary: "Sign: post a detached CMS over the content (the sender before sending, the recipient after receipt); the first signature freezes the content",
+    responses: { 201: "Signature checked and stored", 409: "Not signable in the current state, or already signed", 422: "Does not sign this content or does not verify" },
+    handler: async (ctx, { params, body }) => {
+      const r = await documentSigner(commandContext(ctx, deps), { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs });
+      ctx.status = 201;
+      ctx.body = { signature: presentSignature(r.signature), document: presentDocument(r.document, await documentFiles(ctx.state.tx!, params.id)) };
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/signatures/:signatureId", summary: "Download one signature (DER, application/pkcs7-signature)", tag: "document lifecycle", auth: "any",
+    handler: async (ctx, { params }) => {
+      await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const s = (await signaturesOf(deps.db, params.id)).find((x) => x.id === params.signatureId);
+      if (!s) throw notFound("Signature");
+      ctx.type = "application/pkcs7-signature";
+      ctx.set("Content-Disposition", `attachment; filename="${s.id}.p7s"`);
+      ctx.body = Buffer.from(s.cms);
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/history", summary: "Approval route, signatures, receipts and every step taken, in order", tag: "document lifecycle", auth: "any",
+    handler: async (ctx, { params }) => {
+      await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const [approval, signatures, receipts, events] = await Promise.all([
+        approvalRouteOf(deps.db, params.id), signaturesOf(deps.db, params.id), receiptsOf(deps.db, params.id), eventsOf(deps.db, params.id),
+      ]);
+      ctx.body = { approval, signatures: signatures.map(presentSignature), receipts: receipts.map(presentReceipt), events: events.map(presentEvent) };
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/evidence", summary: "Evidence package: ZIP of content, attachments, signatures, receipts, history, audit extract and a manifest of hashes", tag: "document lifecycle", auth: "any",
+    handler: async (ctx, { params }) => {
+      const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const by = actorRef(ctx.state.actor);
+      await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
+        action: "document.evidence_download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id, details: {},
+      }]);
+      const pkg = await evidencePackage({ db: deps.db, blobs: deps.blobs, document, files, generatedAt: deps.clock.now().toISOString(), generatedBy: by });
+      ctx.type = "application/zip";
+      ctx.set("Content-Disposition", `attachment; filename="${pkg.fileName}"`);
+      ctx.set("Cache-Control", "private, no-store");
+      ctx.body = pkg.stream;
+    },
+  });
+
+  api.add({
+    method: "put", path: "/api/v1/documents/:id/content", tag: "documents", auth: "any", upload: true,
+    summary: "Replace a draft's content (multipart `content`, or JSON base64); refused once the document is signed (content frozen)",
+    responses: { 200: "Replaced", 409: "Frozen by a signature, or not a draft" },
+    handler: async (ctx, { params }) => {
+      const c = commandContext(ctx, deps);
+      const { limit } = await contentReplacementPreparer(c, { documentId: params.id });
+      const max = ctx.is("multipart/form-data") ? limit : Math.min(limit, deps.config.documents.jsonMaxBytes);
+      const upload = await readUpload(ctx, deps.blobs, max, false);
+      try {
+        if (upload.files.length !== 1 || upload.files[0].role !== "content") {
+          throw new ValidationError("content_only", "Send exactly one file, the new content");
+        }
+        const f = upload.files[0];
+        const file = { role: "content" as const, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size };
+        await contentReplacementPreparer(c, { documentId: params.id, file });
+        await upload.commit();
+        await deps.db.transaction(async (tx) => {
+          await contentReplacer({ ...c, tx }, { documentId: params.id, file });
+        });
+      } catch (err) {
+        await upload.discard();
+        throw err;
+      }
+      ctx.body = await withDocument(ctx, params.id);
+    },
+  });
+}

@@ -1,0 +1,39 @@
+// The notification outbox. A change that someone must hear about writes its notifications in the
+// same transaction, so a notice is never lost for a change that happened nor sent for one that
+// rolled back. The dispatcher (mail issue) picks `pending` rows, resolves addressees and sends.
+import type { Clock } from "../clock.js";
+import type { Tx } from "../storage/db.js";
+
+/** Who a notice is for: the people of one side's branch, one user, or an address outside the appliance. */
+export type Addressee = { organizationId: string; branchId: string } | { userId: string } | { email: string };
+
+export interface Notification {
+  topic: string;
+  documentId?: string | null;
+  to: Addressee;
+  payload: Record<string, unknown>;
+}
+
+export interface OutboxRow {
+  id: number; topic: string; document_id: string | null; organization_id: string | null; branch_id: string | null;
+  user_id: string | null; email: string | null; payload: string; created_at: string; status: string; attempts: number;
+  next_attempt_at: string; sent_at: string | null; last_error: string | null;
+}
+
+export async function notificationWriter(tx: Tx, clock: Clock, items: Notification[]): Promise<void> {
+  if (items.length === 0) return;
+  const now = clock.now().toISOString();
+  await tx("outbox").insert(items.map((n) => ({
+    topic: n.topic,
+    document_id: n.documentId ?? null,
+    organization_id: "organizationId" in n.to ? n.to.organizationId : null,
+    branch_id: "branchId" in n.to ? n.to.branchId : null,
+    user_id: "userId" in n.to ? n.to.userId : null,
+    email: "email" in n.to ? n.to.email : null,
+    payload: JSON.stringify(n.payload),
+    created_at: now,
+    status: "pending",
+    attempts: 0,
+    next_attempt_at: now,
+  })));
+}
