@@ -317,6 +317,25 @@ describe("document lifecycle", () => {
     expect((await step(buyerHead, d.id, "annulment-request", { reason: "again" })).status).to.equal(409);
   });
 
+  it("an internal document goes from one branch to another and is listed in both branches' internal box", async () => {
+    const west = await buildBranch(app, seller.id, seller.headOfficeId, "West");
+    const westClerk = await buildUser(app, [{ role: "clerk", organizationId: seller.id, branchId: west.id }]);
+    const d = await register({ kind: "letter", fields: {}, direction: "internal", recipient: { branchId: west.id } });
+    expect((await westClerk.client.get(`/api/v1/documents/${d.id}`)).status).to.equal(404); // not sent yet
+    await sign(head, headKey, d.id);
+    await step(clerk, d.id, "send");
+    const listed = async (u: BuiltUser) => (await u.client.get("/api/v1/documents?box=internal")).body.items.map((i: { id: string }) => i.id);
+    expect(await listed(westClerk)).to.include(d.id);
+    expect(await listed(clerk)).to.include(d.id);
+    expect(await listed(buyerClerk)).to.not.include(d.id);
+    expect((await westClerk.client.get("/api/v1/documents?box=inbox")).body.items.map((i: { id: string }) => i.id)).to.not.include(d.id);
+    expect((await step(westClerk, d.id, "receipt", { contentSha256: d.content.sha256 })).body.status).to.equal("delivered");
+    // A signer of the head office covers the receiving branch too, and signs for it.
+    const signerCountersigned = await sign(signer, signerKey, d.id);
+    expect(signerCountersigned.body.document.status).to.equal("signed_by_recipient");
+    expect(signerCountersigned.body.signature.side).to.equal("recipient");
+  });
+
   it("two racing sends: one wins, the other gets 409 with the new state", async () => {
     const d = await register();
     await sign(head, headKey, d.id);

@@ -7,6 +7,7 @@ import { ConflictError, PayloadTooLargeError, StateConflictError, ValidationErro
 import { isUniqueViolation } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { stableJson } from "../audit/chain.js";
+import { assertCanSendOutgoing } from "../billing/gate.js";
 import { checkOrganizationIdentifier, organizationInserter } from "../identity/commands.js";
 import { branchById, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
@@ -142,6 +143,8 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
   if (sender.org.status !== "active" || branch.status !== "active") {
     throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
   }
+  // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
+  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, sender.org.id, branch.id);
   const recipient = await recipientOf(ctx, meta, sender.org.id);
   const kind: Kind = meta.kind;
   const number: string | null = fields.number ?? null;

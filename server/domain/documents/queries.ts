@@ -78,12 +78,16 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
   const mine = scopes(actor);
   if (mine.length === 0) return [];
   const q = db("documents").select("*");
+  // Internal documents are listed to both the sending and the receiving branch.
+  const sides = f.box === "internal" ? ["sender", "recipient"] : [side];
   q.where((w) => {
-    for (const [org, path] of mine) {
-      w.orWhere((s) => {
-        s.where(`${side}_organization_id`, org);
-        if (path) s.where(`${side}_branch_path`, "like", escapeLike(path) + "%");
-      });
+    for (const s of sides) {
+      for (const [org, path] of mine) {
+        w.orWhere((c) => {
+          c.where(`${s}_organization_id`, org);
+          if (path) c.where(`${s}_branch_path`, "like", escapeLike(path) + "%");
+        });
+      }
     }
   });
   if (f.box === "inbox") q.whereIn("status", DELIVERED_STATUSES).whereNot("direction", "internal");
