@@ -8,6 +8,8 @@ import type { Config } from "./config/index.js";
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
+import { registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
+import { GroupCommit } from "./storage/groupCommit.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
 import { identify } from "./http/middleware/auth.js";
@@ -45,6 +47,8 @@ export interface AppInput {
 export interface AppDeps extends AppInput {
   auth: AuthService;
   auditJournal: AuditJournal;
+  /** document registrations, group-committed */
+  registrar: GroupCommit<RegistrationItem, Registered>;
   jobs: JobRegistry;
   metrics: HttpMetrics;
   version: string;
@@ -57,7 +61,8 @@ export function createApp(input: AppInput) {
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
-  const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock), jobs, metrics: createMetrics(), version: VERSION };
+  const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
   systemRoutes(api, deps);
@@ -81,6 +86,7 @@ export function createApp(input: AppInput) {
   app.use(api.middleware());
 
   return { app, deps, api, close: async () => {
+    await deps.registrar.flush();
     await deps.auditJournal.flush();
     deps.auth.close();
   } };

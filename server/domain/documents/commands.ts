@@ -5,11 +5,16 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
 import { isUniqueViolation } from "../../storage/db.js";
-import { audit, nowIso, type CommandContext } from "../context.js";
+import type { Clock } from "../../clock.js";
+import { remember } from "../../storage/idempotency.js";
+import type { Tx } from "../../storage/db.js";
+import { auditBatchAppender } from "../audit/commands.js";
+import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
+import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
-import { checkOrganizationIdentifier, organizationInserter } from "../identity/commands.js";
-import { branchById, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
+import { checkOrganizationIdentifier, organizationInserter, type OrganizationProps } from "../identity/commands.js";
+import { branchWithOrganization, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kinds.js";
 import { authorizeDocument, WRITER_ROLES } from "./policy.js";
@@ -72,38 +77,45 @@ function parseMetadata(raw: unknown): { meta: RegistrationMetadata; fields: Reco
 
 /** The sending branch: the one named, or the only one the caller writes for. */
 async function senderBranch(ctx: CommandContext, branchId: string | undefined) {
-  if (branchId) {
-    const b = await branchById(ctx.tx, branchId);
-    if (!b) throw new ValidationError("unknown_branch", "The sending branch does not exist");
-    return b;
+  if (!branchId) {
+    const scoped = ctx.actor.grants.filter((g) => g.organizationId && g.branchId);
+    const writable = scoped.filter((g) => WRITER_ROLES.includes(g.role));
+    // Without a writer role the (single) branch is still named, so the policy refuses with 403.
+    const ids = [...new Set((writable.length ? writable : scoped).map((g) => g.branchId!))];
+    if (ids.length !== 1) throw new ValidationError("branch_required", "Name the sending branch (branchId): you write for " + (ids.length ? "several branches" : "no branch"));
+    branchId = ids[0];
   }
-  const scoped = ctx.actor.grants.filter((g) => g.organizationId && g.branchId);
-  const writable = scoped.filter((g) => WRITER_ROLES.includes(g.role));
-  // Without a writer role the (single) branch is still named, so the policy refuses with 403.
-  const ids = [...new Set((writable.length ? writable : scoped).map((g) => g.branchId!))];
-  if (ids.length !== 1) throw new ValidationError("branch_required", "Name the sending branch (branchId): you write for " + (ids.length ? "several branches" : "no branch"));
-  return (await branchById(ctx.tx, ids[0]))!;
+  const found = await branchWithOrganization(ctx.tx, { branchId });
+  if (!found) throw new ValidationError("unknown_branch", "The sending branch does not exist");
+  return found;
 }
 
-async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, senderOrgId: string) {
+interface Recipient {
+  org: OrganizationRow;
+  branch: BranchRow;
+  /** set when the counterparty is new to the appliance: the registrar creates it */
+  create?: { props: OrganizationProps; ids: { id: string; rootId: string } };
+}
+
+async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, sender: { org: OrganizationRow }): Promise<Recipient> {
   const r = meta.recipient;
   if (meta.direction === "internal") {
     if (!r?.branchId) throw new ValidationError("recipient_required", "An internal document names the receiving branch (recipient.branchId)");
-    const b = await branchById(ctx.tx, r.branchId);
-    if (!b || b.organization_id !== senderOrgId || (r.organizationId && r.organizationId !== senderOrgId)) {
+    const found = await branchWithOrganization(ctx.tx, { organizationId: sender.org.id, branchId: r.branchId });
+    if (!found || (r.organizationId && r.organizationId !== sender.org.id)) {
       throw new ValidationError("unknown_counterparty", "The receiving branch is not a branch of the sending organization");
     }
-    const org = (await organizationById(ctx.tx, senderOrgId))!;
-    return { org: org.org, branch: b };
+    return found;
   }
-  if (r?.organization && !r.organizationId) return newCounterparty(ctx, r.organization, r.email, senderOrgId);
+  if (r?.organization && !r.organizationId) return newCounterparty(ctx, r.organization, r.email, sender.org.id);
   if (!r?.organizationId) throw new ValidationError("recipient_required", "An outgoing document names its recipient (recipient.organizationId, or recipient.organization with recipient.email)");
-  if (r.organizationId === senderOrgId) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
-  const found = await organizationById(ctx.tx, r.organizationId);
-  if (!found) throw new ValidationError("unknown_counterparty", "No organization with that id is registered on this appliance");
-  const branch = r.branchId ? await branchById(ctx.tx, r.branchId) : found.root;
-  if (!branch || branch.organization_id !== found.org.id) throw new ValidationError("unknown_counterparty", "That branch is not a branch of the recipient organization");
-  return { org: found.org, branch };
+  if (r.organizationId === sender.org.id) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
+  const found = await branchWithOrganization(ctx.tx, { organizationId: r.organizationId, branchId: r.branchId ?? null });
+  if (!found) {
+    const exists = r.branchId && (await ctx.tx("organizations").where({ id: r.organizationId }).first("id"));
+    throw new ValidationError("unknown_counterparty", exists ? "That branch is not a branch of the recipient organization" : "No organization with that id is registered on this appliance");
+  }
+  return found;
 }
 
 /**
@@ -137,15 +149,15 @@ async function newCounterparty(ctx: CommandContext, o: NonNullable<NonNullable<R
  */
 export async function registrationPreparer(ctx: CommandContext, p: RegistrationProps) {
   const { meta, fields } = parseMetadata(p.metadata);
-  const branch = await senderBranch(ctx, meta.branchId);
-  const sender = (await organizationById(ctx.tx, branch.organization_id))!;
+  const sender = await senderBranch(ctx, meta.branchId);
+  const branch = sender.branch;
   authorizeDocument(ctx.actor, "document.create", { sender: { organizationId: branch.organization_id, branchPath: branch.path }, recipient: null });
   if (sender.org.status !== "active" || branch.status !== "active") {
     throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
   }
   // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
   if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, sender.org.id, branch.id);
-  const recipient = await recipientOf(ctx, meta, sender.org.id);
+  const recipient = await recipientOf(ctx, meta, sender);
   const kind: Kind = meta.kind;
   const number: string | null = fields.number ?? null;
   const date: string | null = fields.date ?? null;
@@ -172,30 +184,73 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
   return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search };
 }
 
-export async function documentRegistrar(ctx: CommandContext, p: RegistrationProps): Promise<{ document: DocumentRow; files: DocumentFileRow[] }> {
-  const { row, kind, number, year, meta, sender, branch, recipient, recipientName, search } = await registrationPreparer(ctx, p);
-  const { id, created_at: now, total_bytes: totalBytes } = row;
-  if ("create" in recipient && recipient.create) await organizationInserter(ctx, recipient.create.props, recipient.create.ids);
-  try {
-    await ctx.tx("documents").insert({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
-  } catch (err) {
-    if (isUniqueViolation(err) && number) {
-      throw new ConflictError("number_taken", `${kind} No. ${number} of ${year} is already registered by this organization`, { number, year });
-    }
-    throw err;
+export type PreparedRegistration = Awaited<ReturnType<typeof registrationPreparer>>;
+
+export interface RegistrationItem {
+  /** the registering request's context, without a transaction */
+  ctx: Omit<CommandContext, "tx">;
+  prepared: PreparedRegistration;
+  files: RegisteredFile[];
+  /** Idempotency-Key: the response is stored with the document */
+  idempotency?: { principal: string; key: string; hash: string } | null;
+}
+
+export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
+
+/**
+ * Writes registrations the preparer has checked: for each, the document row, its file rows, the
+ * usage-ledger entry, the audit entry and the stored idempotent response — for a whole batch in one
+ * transaction with multi-row inserts (the registrar's group commit). The unique index on numbers is
+ * the final word on duplicates; a violation fails the batch, which the group commit then retries
+ * item by item so only the duplicate is refused.
+ */
+export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[]): Promise<Registered[]> {
+  const out: Registered[] = [];
+  const documents: Record<string, unknown>[] = [];
+  const fileRows: DocumentFileRow[] = [];
+  const ledger: Record<string, unknown>[] = [];
+  for (const it of items) {
+    const { row, recipient, sender, branch, recipientName, search } = it.prepared;
+    // A counterparty new to the appliance is created with the document (it is invited when sent).
+    if (recipient.create) await organizationInserter({ ...it.ctx, tx }, recipient.create.props, recipient.create.ids);
+    documents.push({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
+    let position = 0;
+    const files: DocumentFileRow[] = it.files.map((f) => ({
+      id: randomUUID(), document_id: row.id, role: f.role, position: f.role === "content" ? 0 : ++position,
+      name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256,
+    }));
+    fileRows.push(...files);
+    ledger.push({ organization_id: sender.org.id, branch_id: branch.id, document_id: row.id, event: "registration", bytes: row.total_bytes, at: row.created_at });
+    out.push({ document: row, files });
   }
-  let position = 0;
-  const fileRows: DocumentFileRow[] = p.files.map((f) => ({
-    id: randomUUID(), document_id: id, role: f.role, position: f.role === "content" ? 0 : ++position,
-    name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256,
+  // SQLite binds at most 32,766 values per statement: insert in slices well below that.
+  const insert = async (table: string, rows: object[], per: number) => {
+    for (let i = 0; i < rows.length; i += per) await tx(table).insert(rows.slice(i, i + per));
+  };
+  await insert("documents", documents, 200);
+  await insert("document_files", fileRows, 1000);
+  await insert("usage_ledger", ledger, 1000);
+  const keys = items.flatMap((it, i) => it.idempotency
+    ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
+  for (const k of keys) await remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at);
+  await auditBatchAppender(tx, clock, items.map((it, i) => {
+    const { row, kind, number, meta, sender, recipient } = it.prepared;
+    return {
+      meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
+      events: [{
+        action: "document.register", target: { type: "document", id: row.id }, organizationId: sender.org.id,
+        details: { kind, number, direction: meta.direction, recipientOrganizationId: recipient.org.id, files: out[i].files.map((f) => f.sha256), bytes: row.total_bytes },
+      }],
+    };
   }));
-  await ctx.tx("document_files").insert(fileRows);
-  await ctx.tx("usage_ledger").insert({ organization_id: sender.org.id, branch_id: branch.id, document_id: id, event: "registration", bytes: totalBytes, at: now });
-  await audit(ctx, {
-    action: "document.register", target: { type: "document", id }, organizationId: sender.org.id,
-    details: { kind, number, direction: meta.direction, recipientOrganizationId: recipient.org.id, files: fileRows.map((f) => f.sha256), bytes: totalBytes },
-  });
-  return { document: row, files: fileRows };
+  return out;
+}
+
+/** Why a registration hit a unique index: its number was taken meanwhile (409), or null when it was not that. */
+export async function registrationConflict(db: Tx, p: PreparedRegistration, err: unknown): Promise<ConflictError | null> {
+  if (!isUniqueViolation(err) || !p.number) return null;
+  if (!(await numberTaken(db, p.sender.org.id, p.kind, p.year!, p.number))) return null;
+  return new ConflictError("number_taken", `${p.kind} No. ${p.number} of ${p.year} is already registered by this organization`, { number: p.number, year: p.year });
 }
 
 /** A document the actor may read, or 404 (existence is not revealed). */

@@ -26,6 +26,27 @@ export async function organizationById(db: Tx, id: string) {
   return { org, root };
 }
 
+const ORG_COLUMNS = ["id", "name", "country", "bin", "edrpou", "external", "status", "block_reason", "totp_required", "created_at", "updated_at"] as const;
+
+/**
+ * A branch with its organization in one query: the branch named, or the organization's head office
+ * when `branchId` is null. Registration asks this twice per document, so one round trip each.
+ */
+export async function branchWithOrganization(db: Tx, where: { branchId: string } | { organizationId: string; branchId: string | null }) {
+  const q = db("branches as b").join("organizations as o", "o.id", "b.organization_id")
+    .select("b.*", ...ORG_COLUMNS.map((c) => `o.${c} as o_${c}`));
+  if ("organizationId" in where) {
+    q.where("b.organization_id", where.organizationId);
+    if (where.branchId) q.where("b.id", where.branchId);
+    else q.whereNull("b.parent_id");
+  } else q.where("b.id", where.branchId);
+  const row = await q.first();
+  if (!row) return null;
+  const org = Object.fromEntries(ORG_COLUMNS.map((c) => [c, row[`o_${c}`]])) as unknown as OrganizationRow;
+  const branch = Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith("o_"))) as unknown as BranchRow;
+  return { org, branch };
+}
+
 export const organizationResource = (o: { org: OrganizationRow; root: BranchRow }): Resource =>
   ({ type: "organization", id: o.org.id, rootPath: o.root.path, external: Boolean(o.org.external) });
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import { stableJson } from "../../domain/audit/chain.js";
 import { actorRef } from "../../domain/context.js";
-import { documentRegistrar, readableDocument, registrationPreparer } from "../../domain/documents/commands.js";
+import { readableDocument, registrationConflict, registrationPreparer } from "../../domain/documents/commands.js";
 import { KINDS } from "../../domain/documents/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
@@ -11,7 +11,7 @@ import { notFound, ValidationError } from "../../errors.js";
 import { isUniqueViolation } from "../../storage/db.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
-import { idempotencyKey, principalOf, remember, replay, requestHash } from "../idempotency.js";
+import { idempotencyKey, principalOf, replay, requestHash } from "../idempotency.js";
 import { readUpload } from "../upload.js";
 import { Uuid } from "./schemas.js";
 
@@ -54,25 +54,19 @@ export function documentRoutes(api: Api, deps: AppDeps) {
           }
         }
         const files = upload.files.map((f) => ({ role: f.role, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size }));
-        // Every check before any byte is kept; the registrar repeats them inside its transaction.
-        await registrationPreparer(commandContext(ctx, deps), { metadata: upload.metadata, files });
+        // Every check before any byte is kept; the unique indexes settle what can still race.
+        const c = commandContext(ctx, deps);
+        const prepared = await registrationPreparer(c, { metadata: upload.metadata, files });
         await upload.commit(); // blobs first: a crash from here on leaves at worst an unreferenced blob for the sweep
-        const body = await deps.db.transaction(async (tx) => {
-          ctx.state.tx = tx;
-          try {
-            const r = await documentRegistrar(commandContext(ctx, deps), { metadata: upload.metadata, files });
-            const view = presentDocument(r.document, r.files);
-            if (key) await remember(tx, principal, key, hash, { status: 201, body: view }, r.document.created_at);
-            return view;
-          } finally {
-            ctx.state.tx = undefined;
-          }
-        }).catch(async (err) => {
-          // Two retries racing with one key: the loser answers with the winner's response.
-          const earlier = key && isUniqueViolation(err) ? await replay(deps.db, principal, key, hash) : null;
-          if (earlier) return earlier.body;
-          throw err;
-        });
+        const { tx: _tx, ...withoutTx } = c;
+        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, files, idempotency: key ? { principal, key, hash } : null })
+          .then((r) => presentDocument(r.document, r.files) as unknown)
+          .catch(async (err) => {
+            // Two retries racing with one key: the loser answers with the winner's response.
+            const earlier = key && isUniqueViolation(err) ? await replay(deps.db, principal, key, hash) : null;
+            if (earlier) return earlier.body;
+            throw (await registrationConflict(deps.db, prepared, err)) ?? err;
+          });
         ctx.status = 201;
         ctx.set("Location", `/api/v1/documents/${(body as { id: string }).id}`);
         ctx.body = body;
