@@ -1,5 +1,6 @@
 // Boot: config → db → migrations → http → jobs. SIGTERM/SIGINT: stop accepting, finish requests,
 // stop cron, close the db.
+import "./threadpool.js";
 import "./config/index.js";
 import { createServer } from "node:http";
 import path from "node:path";

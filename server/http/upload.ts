@@ -4,7 +4,7 @@
 // a bad file name, a type that contradicts the bytes, or a client that goes away mid-upload all
 // discard every staged file.
 import busboy from "busboy";
-import { fileTypeFromFile } from "file-type";
+import { fileTypeFromBuffer, fileTypeFromFile } from "file-type";
 import type { Context } from "koa";
 import { Readable } from "node:stream";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.js";
@@ -57,7 +57,9 @@ function checkMediaType(raw: string | undefined): string {
 /** Compares the declared media type with what the bytes are (magic numbers). */
 async function checkMagic(file: UploadedFile): Promise<void> {
   if (file.staged.size === 0) throw new ValidationError("empty_file", `${file.name} is empty`);
-  const detected = (await fileTypeFromFile(file.staged.tempPath))?.mime;
+  // The first 4100 bytes settle most types; containers (ZIP-based office files) may need the whole file.
+  let detected = (await fileTypeFromBuffer(file.staged.head))?.mime;
+  if (detected && detected in SAME_BYTES && file.staged.size > file.staged.head.length) detected = (await fileTypeFromFile(file.staged.tempPath))?.mime;
   const declared = file.mediaType;
   if (detected) {
     if (declared === "application/octet-stream" || detected === declared || SAME_BYTES[detected]?.includes(declared)) return;

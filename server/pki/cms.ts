@@ -4,12 +4,24 @@
 // certificate, its owner and its revocation are the signatures issue's checks, made after this one.
 //
 // pkijs is pinned to 3.4.x: it parses CMS about 1.7x faster than 4.0 on these machines.
-import * as asn1js from "asn1js";
+import type * as Asn1js from "asn1js";
 import { createHash, webcrypto } from "node:crypto";
-import * as pkijs from "pkijs";
+import type * as Pkijs from "pkijs";
 import { UnprocessableError, ValidationError } from "../errors.js";
 
-pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as Crypto }));
+// pkijs and asn1js are loaded on first use: an appliance that has not verified a signature since it
+// started does not carry them (they cost startup time and resident memory).
+let asn1js: typeof Asn1js;
+let pkijs: typeof Pkijs;
+let loading: Promise<void> | null = null;
+function loadPki(): Promise<void> {
+  loading ??= (async () => {
+    asn1js = await import("asn1js");
+    pkijs = await import("pkijs");
+    pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as Crypto }));
+  })();
+  return loading;
+}
 
 const OID = {
   signedData: "1.2.840.113549.1.7.2",
@@ -60,10 +72,10 @@ export interface SignedContent {
 
 const malformed = (why: string) => new ValidationError("cms_malformed", `Not a detached CMS signature: ${why}`);
 
-export const nameToString = (n: pkijs.RelativeDistinguishedNames) =>
+export const nameToString = (n: Pkijs.RelativeDistinguishedNames) =>
   n.typesAndValues.map((tv) => `${RDN_NAMES[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`).join(", ");
 
-export function summarizeCertificate(c: pkijs.Certificate): CertificateSummary {
+export function summarizeCertificate(c: Pkijs.Certificate): CertificateSummary {
   return {
     subject: nameToString(c.subject),
     issuer: nameToString(c.issuer),
@@ -83,14 +95,14 @@ export function cmsBytes(raw: Buffer): Buffer {
   return Buffer.from(m[2].replace(/\s+/g, ""), "base64");
 }
 
-function signerCertificate(sd: pkijs.SignedData, si: pkijs.SignerInfo): pkijs.Certificate {
-  const certs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+function signerCertificate(sd: Pkijs.SignedData, si: Pkijs.SignerInfo): Pkijs.Certificate {
+  const certs = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   const sid = si.sid;
   const found = sid instanceof pkijs.IssuerAndSerialNumber
     ? certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
     : certs.find((c) => {
-      const ski = c.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
-      return ski && Buffer.from(ski.valueBlock.valueHexView).equals(Buffer.from((sid as asn1js.OctetString).valueBlock.valueHexView));
+      const ski = c.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier)?.parsedValue as Asn1js.OctetString | undefined;
+      return ski && Buffer.from(ski.valueBlock.valueHexView).equals(Buffer.from((sid as Asn1js.OctetString).valueBlock.valueHexView));
     });
   if (!found) throw new ValidationError("cms_signer_certificate_missing", "The CMS does not carry the signer's certificate; sign with the certificate included");
   return found;
@@ -101,10 +113,11 @@ function signerCertificate(sd: pkijs.SignedData, si: pkijs.SignerInfo): pkijs.Ce
  * 422 when it is well formed but does not sign this content or its signature does not verify.
  */
 export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
+  await loadPki();
   const der = cmsBytes(raw);
   const asn1 = asn1js.fromBER(new Uint8Array(der));
   if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
-  let sd: pkijs.SignedData;
+  let sd: Pkijs.SignedData;
   try {
     const ci = new pkijs.ContentInfo({ schema: asn1.result });
     if (ci.contentType !== OID.signedData) throw malformed("not SignedData");
@@ -129,11 +142,11 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
   let signingTime: string | null = null;
   if (si.signedAttrs) {
     const attrs = si.signedAttrs.attributes;
-    const md = attrs.find((a) => a.type === OID.messageDigest)?.values[0] as asn1js.OctetString | undefined;
-    const ct = attrs.find((a) => a.type === OID.contentType)?.values[0] as asn1js.ObjectIdentifier | undefined;
+    const md = attrs.find((a) => a.type === OID.messageDigest)?.values[0] as Asn1js.OctetString | undefined;
+    const ct = attrs.find((a) => a.type === OID.contentType)?.values[0] as Asn1js.ObjectIdentifier | undefined;
     if (!md || !ct) throw malformed("signed attributes lack content-type or message-digest");
     if (ct.valueBlock.toString() !== OID.data) throw malformed("signed content type is not id-data");
-    const st = attrs.find((a) => a.type === OID.signingTime)?.values[0] as asn1js.UTCTime | asn1js.GeneralizedTime | undefined;
+    const st = attrs.find((a) => a.type === OID.signingTime)?.values[0] as Asn1js.UTCTime | Asn1js.GeneralizedTime | undefined;
     if (st && "toDate" in st) signingTime = st.toDate().toISOString();
     messageDigest = Buffer.from(md.valueBlock.valueHexView).toString("hex");
     const expected = await contentDigest();
@@ -169,6 +182,6 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
     messageDigest,
     signingTime,
     signer: summarizeCertificate(cert),
-    certificates: (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => Buffer.from(c.toSchema().toBER(false))),
+    certificates: (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => Buffer.from(c.toSchema().toBER(false))),
   };
 }

@@ -64,7 +64,7 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
   const clock = new ManualClock("2026-03-02T09:00:00.000Z");
   const mail: MailMessage[] = [];
   const mailer = { async send(m: MailMessage) { mail.push(m); }, close() {} };
-  const built = createApp({ config, db, clock, logger: createLogger("silent"), mailer, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
+  const built = createApp({ config, db, clock, logger: createLogger((process.env.TEST_LOG as any) ?? "silent"), mailer, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
   await built.deps.jobs.sync();
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

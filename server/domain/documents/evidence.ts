@@ -3,7 +3,6 @@
 // its SHA-256 — enough to prove, without the appliance, what was signed, sent and received.
 import { createHash } from "node:crypto";
 import path from "node:path";
-import yazl from "yazl";
 import type { Readable } from "node:stream";
 import { CANONICAL_COLUMNS } from "../audit/chain.js";
 import type { BlobStore } from "../../storage/blobs.js";
@@ -29,6 +28,7 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
   const auditRows = await db("audit_log").where({ target_id: doc.id }).orderBy("seq").select([...CANONICAL_COLUMNS, "hash"]);
   const approval = await approvalRouteOf(db, doc.id);
 
+  const { default: yazl } = await import("yazl"); // loaded on first use, like pkijs
   const zip = new yazl.ZipFile();
   const entries: Array<{ path: string; sha256: string; size: number; role: string }> = [];
   const add = (name: string, data: Buffer, role: string) => {
