@@ -1,6 +1,7 @@
 // `make bench`: speed and memory targets printed as ratios against baselines measured in the same run.
 //  - authenticated GET /api/v1/me vs a bare Koa hello-world (autocannon, 10 connections): target ≥ 0.5
 //  - idle RSS after start (target ≤ 150 MB) and cold start to ready (target ≤ 2 s)
+//  - documents: registration vs bare stream+hash, RSS under ten 20 MB uploads, inbox pages at 1M (scripts/bench/documents.ts)
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
@@ -14,9 +15,11 @@ import { AuditJournal } from "../../server/domain/audit/journal.js";
 import { chainHash, stableJson } from "../../server/domain/audit/chain.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
+import { inboxBench, registrationBenches } from "./documents.js";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
+const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
 const root = path.resolve(import.meta.dirname, "../..");
 const results: Array<[string, string, string]> = [];
 const report = (name: string, value: string, verdict: string) => { results.push([name, value, verdict]); console.log(`${name}: ${value} ${verdict}`); };
@@ -60,20 +63,27 @@ async function startAppliance(dataDir: string) {
   await new Promise((r) => setTimeout(r, 3000));
   const rss = Number(readFileSync(`/proc/${child.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
   const setupToken = /#token=(\S+)/.exec(out)?.[1];
-  return { port, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+  return { port, pid: child.pid!, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+}
+
+/** Completes first-start setup and signs the administrator in. */
+async function signIn(app: { port: number; setupToken?: string }) {
+  const base = `http://127.0.0.1:${app.port}`;
+  const setup = await fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: app.setupToken, login: "bench", email: "bench@example.kz", fullName: "Bench", password: "Bench!Passw0rd" }) });
+  if (setup.status !== 201) throw new Error("setup failed: " + (await setup.text()));
+  return (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "bench", password: "Bench!Passw0rd" }) })).json();
 }
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-bench-"));
   try {
+    if (process.env.BENCH_ONLY === "inbox") return await inboxBench(report, dataDir, INBOX_DOCUMENTS);
     const app = await startAppliance(dataDir);
     report("cold start to ready", `${Math.round(app.startMs)} ms`, `(target ≤ 2000 ms: ratio ${(app.startMs / 2000).toFixed(2)})`);
     report("idle RSS after start", `${(app.rss / 1048576).toFixed(1)} MB`, `(target ≤ 150 MB: ratio ${(app.rss / (150 * 1048576)).toFixed(2)})`);
+    const login = await signIn(app);
     const base = `http://127.0.0.1:${app.port}`;
-    const setup = await fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: app.setupToken, login: "bench", email: "bench@example.kz", fullName: "Bench", password: "Bench!Passw0rd" }) });
-    if (setup.status !== 201) throw new Error("setup failed: " + (await setup.text()));
-    const login = await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "bench", password: "Bench!Passw0rd" }) })).json();
     // Alternate the two loads three times and compare medians: this machine's throughput drifts
     // by ±10 % from one run to the next, which a single pair of runs would read as a verdict.
     const helloServer = await startHelloWorld();
@@ -90,7 +100,12 @@ async function main() {
     const [hello, me] = [median(hellos), median(mes)];
     report("GET /api/v1/me (median of 3)", `${Math.round(me)} req/s vs hello-world ${Math.round(hello)} req/s`, `(ratio ${(me / hello).toFixed(2)}, target ≥ 0.50)`);
     await app.stop();
+    // The document benches get an appliance of their own, so RSS growth is measured from a fresh start.
+    const docs = await startAppliance(path.join(dataDir, "documents"));
+    await registrationBenches(report, { port: docs.port, pid: docs.pid, adminToken: (await signIn(docs)).token }, DURATION);
+    await docs.stop();
     if (process.env.BENCH_ONLY === "http") return;
+    await inboxBench(report, dataDir, INBOX_DOCUMENTS);
 
     // Audit appends, sustained: 64 concurrent writers through the group-commit journal (how refusals
     // and reads are recorded), each waiting for its entry to be committed before writing the next.
