@@ -92,21 +92,19 @@ export async function receiptRecorder(ctx: CommandContext, p: { documentId: stri
   return { document, receipt };
 }
 
-export async function documentRejecter(ctx: CommandContext, p: { documentId: string; reason: string }) {
-  const doc = await loadDocument(ctx, p.documentId);
-  authorizeDocument(ctx.actor, "document.respond", documentSides(doc));
-  return transition(ctx, {
-    doc, move: "reject", action: "document.reject", to: "rejected", side: "recipient", comment: p.reason,
-    notify: [noticeAbout(doc, "document.rejected", "sender", { reason: p.reason })],
-  });
-}
+/** The recipient's reasoned answer short of signing: a refusal, or a request to clarify or correct. */
+const ANSWERS = {
+  reject: { move: "reject", action: "document.reject", to: "rejected", topic: "document.rejected" },
+  clarify: { move: "clarify", action: "document.clarification_request", to: "clarification_requested", topic: "document.clarification_requested" },
+} as const;
 
-export async function clarificationRequester(ctx: CommandContext, p: { documentId: string; reason: string }) {
+export async function recipientAnswerer(ctx: CommandContext, p: { documentId: string; answer: keyof typeof ANSWERS; reason: string }) {
   const doc = await loadDocument(ctx, p.documentId);
   authorizeDocument(ctx.actor, "document.respond", documentSides(doc));
+  const a = ANSWERS[p.answer];
   return transition(ctx, {
-    doc, move: "clarify", action: "document.clarification_request", to: "clarification_requested", side: "recipient", comment: p.reason,
-    notify: [noticeAbout(doc, "document.clarification_requested", "sender", { reason: p.reason })],
+    doc, move: a.move, action: a.action, to: a.to, side: "recipient", comment: p.reason,
+    notify: [noticeAbout(doc, a.topic, "sender", { reason: p.reason })],
   });
 }
 

@@ -9,7 +9,7 @@ import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, appr
 import { contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import {
-  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, clarificationRequester, documentRejecter, documentSender, receiptRecorder,
+  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, documentSender, receiptRecorder, recipientAnswerer,
 } from "../../domain/documents/exchange.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
 import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
@@ -55,9 +55,9 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   move("receipt", "The recipient's system acknowledges receipt of exactly the content with this SHA-256", Receipt,
     (ctx, id, b) => receiptRecorder(commandContext(ctx, deps), { documentId: id, contentSha256: b.contentSha256 }));
   move("rejection", "The recipient refuses the document, with a reason", Reason,
-    (ctx, id, b) => documentRejecter(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
+    (ctx, id, b) => recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "reject", reason: b.reason }));
   move("clarification-request", "The recipient asks the sender to clarify or correct the document", Reason,
-    (ctx, id, b) => clarificationRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
+    (ctx, id, b) => recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "clarify", reason: b.reason }));
   move("annulment-request", "Either side asks to annul a sent document; the other side must agree", Reason,
     (ctx, id, b) => annulmentRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
   move("annulment-answer", "The other side agrees to the annulment (annulled) or declines it (back to where it was)", AnnulmentAnswer,
