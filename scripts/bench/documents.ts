@@ -6,16 +6,14 @@
 //    our code issues it vs the same SQL run raw (target ≤ 2×)
 import autocannon from "autocannon";
 import { randomBytes, randomUUID } from "node:crypto";
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../server/config/index.js";
 import { boxPage } from "../../server/domain/documents/queries.js";
 import type { Actor } from "../../server/domain/identity/roles.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { validBin } from "../../test/support/ids.js";
+import { median, rssOf, spawnServer } from "./support.js";
 
-const root = path.resolve(import.meta.dirname, "../..");
 type Report = (name: string, value: string, verdict: string) => void;
 
 const BOUNDARY = "----qujatbench7d1f";
@@ -40,11 +38,6 @@ function registrationTemplate(contentBytes: number, metadata: object) {
   };
 }
 
-export const cpuSecondsOf = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-};
-
 async function load(url: string, headers: Record<string, string>, body: (i: number) => Buffer, seconds: number) {
   let i = 0;
   const opts = {
@@ -55,15 +48,6 @@ async function load(url: string, headers: Record<string, string>, body: (i: numb
   const r = await autocannon(opts);
   if (r.non2xx) throw new Error(`${url}: ${r.non2xx} non-2xx responses`);
   return r.requests.average;
-}
-
-function spawnServer(script: string, env: Record<string, string>) {
-  const port = 19000 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise<{ url: string; stop(): void }>((resolve, reject) => {
-    child.stdout.on("data", (d) => String(d).includes("ready") && resolve({ url: `http://127.0.0.1:${port}/`, stop: () => child.kill("SIGTERM") }));
-    child.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
 }
 
 async function api(base: string, token: string | null, method: string, p: string, body?: unknown) {
@@ -85,7 +69,6 @@ async function clerkOf(base: string, adminToken: string) {
   return { token: login.token as string, buyerId: buyer.id as string };
 }
 
-const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 
 export async function registrationBenches(report: Report, app: { port: number; pid: number; adminToken: string }, seconds: number) {
   const base = `http://127.0.0.1:${app.port}`;
@@ -120,12 +103,11 @@ export async function registrationBenches(report: Report, app: { port: number; p
     baseline.stop();
     durable.stop();
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
-  report("register 100 KB documents (median of 3)", `${Math.round(med(ours))} docs/s vs bare stream+hash ${Math.round(med(bare))} req/s`,
-    `(ratio ${(med(ours) / med(bare)).toFixed(2)}, target ≥ 0.50)`);
+  report("register 100 KB documents (median of 3)", `${Math.round(median(ours))} docs/s vs bare stream+hash ${Math.round(median(bare))} req/s`,
+    `(ratio ${(median(ours) / median(bare)).toFixed(2)}, target ≥ 0.50)`);
   // Registration must fdatasync every blob before it keeps the document; the bare endpoint above
   // does not. The same endpoint with fdatasync shows how much of the gap is the disk's flush rate.
-  report("  vs bare stream+hash+fdatasync", `${Math.round(med(ours))} docs/s vs ${Math.round(med(bareDurable))} req/s`, `(ratio ${(med(ours) / med(bareDurable)).toFixed(2)}, informational)`);
+  report("  vs bare stream+hash+fdatasync", `${Math.round(median(ours))} docs/s vs ${Math.round(median(bareDurable))} req/s`, `(ratio ${(median(ours) / median(bareDurable)).toFixed(2)}, informational)`);
 }
 
 

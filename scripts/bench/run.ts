@@ -5,7 +5,7 @@
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ManualClock, systemClock } from "../../server/clock.js";
@@ -16,12 +16,12 @@ import { chainHash, stableJson } from "../../server/domain/audit/chain.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { inboxBench, registrationBenches } from "./documents.js";
+import { median, root, rssOf, spawnServer } from "./support.js";
 
 // BENCH_ONLY=http|audit|inbox runs one group; BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
-const root = path.resolve(import.meta.dirname, "../..");
 const results: Array<[string, string, string]> = [];
 const report = (name: string, value: string, verdict: string) => { results.push([name, value, verdict]); console.log(`${name}: ${value} ${verdict}`); };
 
@@ -31,19 +31,6 @@ async function cannon(url: string, headers: Record<string, string> = {}) {
   if (r.non2xx) throw new Error(`${url}: ${r.non2xx} non-2xx responses`);
   return r.requests.average;
 }
-
-/** The baseline server in a process of its own, like the appliance. */
-async function startHelloWorld() {
-  const port = 19000 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/bench/hello.ts"], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d) => String(d).includes("ready") && resolve());
-    child.on("exit", (code) => reject(new Error(`hello-world exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill("SIGTERM") };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Starts the real appliance (`node --import tsx server/main.ts`) and measures start time and idle RSS. */
 async function startAppliance(dataDir: string) {
@@ -62,7 +49,7 @@ async function startAppliance(dataDir: string) {
   }
   const startMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 3000));
-  const rss = Number(readFileSync(`/proc/${child.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+  const rss = rssOf(child.pid!);
   const setupToken = /#token=(\S+)/.exec(out)?.[1];
   return { port, pid: child.pid!, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
 }
@@ -101,7 +88,7 @@ async function serviceBenches(dataDir: string) {
     const base = `http://127.0.0.1:${app.port}`;
     // Alternate the two loads three times and compare medians: this machine's throughput drifts
     // by ±10 % from one run to the next, which a single pair of runs would read as a verdict.
-    const helloServer = await startHelloWorld();
+    const helloServer = await spawnServer("scripts/bench/hello.ts");
     const hellos: number[] = [];
     const mes: number[] = [];
     try {

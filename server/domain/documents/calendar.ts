@@ -4,11 +4,9 @@
 import { z } from "zod";
 import { DAY } from "../../clock.js";
 import type { Config } from "../../config/index.js";
-import { notFound } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
-import { authorize } from "../identity/policy.js";
-import { organizationById, organizationResource } from "../identity/queries.js";
+import { organizationFor } from "../identity/commands.js";
 
 export const AcceptancePolicy = z.strictObject({
   mode: z.enum(["calendar", "working"]),
@@ -49,13 +47,6 @@ export async function respondBy(tx: Tx, config: Config, organizationId: string, 
 // ---------- settings (organization administrators) ----------
 
 
-async function writableOrganization(ctx: CommandContext, id: string) {
-  const found = await organizationById(ctx.tx, id);
-  if (!found) throw notFound("Organization");
-  authorize(ctx.actor, "organization.update", organizationResource(found));
-  return found;
-}
-
 export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId: string, withHolidays = true) {
   const org = await tx("organizations").where({ id: organizationId }).first("acceptance_mode", "acceptance_days");
   const mode = org.acceptance_mode as "calendar" | "working";
@@ -67,7 +58,7 @@ export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId:
 }
 
 export async function acceptancePolicySetter(ctx: CommandContext, p: { organizationId: string } & AcceptancePolicy) {
-  await writableOrganization(ctx, p.organizationId);
+  await organizationFor(ctx, p.organizationId, "organization.update");
   await ctx.tx("organizations").where({ id: p.organizationId }).update({ acceptance_mode: p.mode, acceptance_days: p.days ?? null, updated_at: ctx.clock.now().toISOString() });
   await audit(ctx, { action: "organization.acceptance_policy", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { mode: p.mode, days: p.days ?? null } });
   return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
@@ -79,7 +70,7 @@ export const Holidays = z.strictObject({
 
 /** Replaces the organization's holiday calendar. */
 export async function holidaysSetter(ctx: CommandContext, p: { organizationId: string } & z.infer<typeof Holidays>) {
-  await writableOrganization(ctx, p.organizationId);
+  await organizationFor(ctx, p.organizationId, "organization.update");
   const days = [...new Map(p.holidays.map((h) => [h.day, h])).values()];
   await ctx.tx("organization_holidays").where({ organization_id: p.organizationId }).delete();
   if (days.length) await ctx.tx("organization_holidays").insert(days.map((h) => ({ organization_id: p.organizationId, day: h.day, name: h.name ?? null })));

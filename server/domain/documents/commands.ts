@@ -118,6 +118,13 @@ async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, send
   return found;
 }
 
+/** A blocked organization or branch neither registers nor sends (SPEC R1.9). */
+export function assertSenderActive(sender: { org: OrganizationRow; branch: BranchRow }): void {
+  if (sender.org.status !== "active" || sender.branch.status !== "active") {
+    throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
+  }
+}
+
 /**
  * A counterparty named by its identifier. One already registered is used as it is; otherwise it will
  * be created (by the registrar, as an external organization) and invited when the document is sent.
@@ -152,9 +159,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
   const sender = await senderBranch(ctx, meta.branchId);
   const branch = sender.branch;
   authorizeDocument(ctx.actor, "document.create", { sender: { organizationId: branch.organization_id, branchPath: branch.path }, recipient: null });
-  if (sender.org.status !== "active" || branch.status !== "active") {
-    throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
-  }
+  assertSenderActive(sender);
   // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
   if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, sender.org.id, branch.id);
   const recipient = await recipientOf(ctx, meta, sender);

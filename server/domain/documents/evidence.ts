@@ -1,10 +1,10 @@
 // The evidence package (SPEC R2.8, R3.5): one ZIP with the content, attachments, signatures,
 // receipts, the document's history and its audit extract, and a manifest listing every entry with
 // its SHA-256 — enough to prove, without the appliance, what was signed, sent and received.
-import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { CANONICAL_COLUMNS } from "../audit/chain.js";
+import { sha256 } from "../identity/secrets.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import type { Tx } from "../../storage/db.js";
 import { approvalRouteOf } from "./approval.js";
@@ -16,7 +16,6 @@ import { signaturesOf } from "./signing.js";
 const safeName = (name: string) => path.basename(name).replace(/[\u0000-\u001f<>:"/\\|?*]/g, "_").slice(0, 180) || "file";
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 export interface EvidenceInput { db: Tx; blobs: BlobStore; document: DocumentRow; files: DocumentFileRow[]; generatedAt: string; generatedBy: { type: string; id: string | null } }
 
@@ -33,7 +32,7 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
   const entries: Array<{ path: string; sha256: string; size: number; role: string }> = [];
   const add = (name: string, data: Buffer, role: string) => {
     zip.addBuffer(data, name, { mtime: new Date(p.generatedAt) });
-    entries.push({ path: name, sha256: sha(data), size: data.length, role });
+    entries.push({ path: name, sha256: sha256(data), size: data.length, role });
   };
   for (const f of p.files) {
     const name = f.role === "content" ? `content/${safeName(f.name)}` : `attachments/${String(f.position).padStart(2, "0")}-${safeName(f.name)}`;

@@ -1,12 +1,16 @@
 // Exchange between the sides (SPEC R2.5-R2.7, R3.5): sending, the recipient's receipt bound to the
 // content hash, the recipient's answers (refusal with a reason, request for clarification),
 // annulment agreed by both sides, and acceptance by silence for acts.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, UnprocessableError } from "../../errors.js";
+import { ConflictError, StateConflictError, UnprocessableError } from "../../errors.js";
+import type { Db } from "../../storage/db.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
+import { hasActiveMembers, branchWithOrganization } from "../identity/queries.js";
+import { sha256 } from "../identity/secrets.js";
+import { assertSenderActive } from "./commands.js";
 import { canDocument } from "./policy.js";
 import { respondBy } from "./calendar.js";
 import { invitationCreator } from "./invitations.js";
@@ -19,27 +23,14 @@ export const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000
 export const Receipt = z.strictObject({ contentSha256: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the content as received") });
 export const AnnulmentAnswer = z.strictObject({ accept: z.boolean(), comment: z.string().trim().max(2000).optional() });
 
-async function assertSenderActive(ctx: CommandContext, doc: DocumentRow) {
-  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("status");
-  const branch = await ctx.tx("branches").where({ id: doc.sender_branch_id }).first("status");
-  if (org.status !== "active" || branch.status !== "active") throw new ConflictError("sender_blocked", "The sending organization or branch is blocked");
-}
-
-/** Does the recipient organization have anyone who can sign in? Otherwise it is invited. */
-async function recipientHasUsers(ctx: CommandContext, organizationId: string): Promise<boolean> {
-  const row = await ctx.tx("role_grants as g").join("users as u", "u.id", "g.user_id")
-    .where({ "g.organization_id": organizationId, "u.status": "active" }).first("u.id");
-  return Boolean(row);
-}
-
 export async function documentSender(ctx: CommandContext, p: { documentId: string }): Promise<{ document: DocumentRow; invitation: { id: string; email: string; expiresAt: string } | null }> {
   const doc = await loadDocument(ctx, p.documentId);
   authorizeDocument(ctx.actor, "document.send", documentSides(doc));
   assertMove(doc, "send");
-  await assertSenderActive(ctx, doc);
+  assertSenderActive((await branchWithOrganization(ctx.tx, { branchId: doc.sender_branch_id }))!);
   await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
   let invitation: { id: string; email: string; expiresAt: string } | null = null;
-  if (doc.direction === "outgoing" && !(await recipientHasUsers(ctx, doc.recipient_organization_id!))) {
+  if (doc.direction === "outgoing" && !(await hasActiveMembers(ctx.tx, doc.recipient_organization_id!))) {
     if (!doc.recipient_email) {
       throw new ConflictError("recipient_not_on_appliance", "The recipient has no users on this appliance yet; register the document with recipient.email to invite it");
     }
@@ -81,7 +72,7 @@ export async function receiptRecorder(ctx: CommandContext, p: { documentId: stri
   const body = receiptBody(doc, await documentFiles(ctx.tx, doc.id), { type: ctx.actor.type, id: ctx.actor.id }, at);
   const receipt = {
     id: randomUUID(), document_id: doc.id, content_sha256: doc.content_sha256, organization_id: doc.recipient_organization_id!,
-    branch_id: doc.recipient_branch_id!, by_type: ctx.actor.type, by_id: ctx.actor.id, at, body, sha256: createHash("sha256").update(body).digest("hex"),
+    branch_id: doc.recipient_branch_id!, by_type: ctx.actor.type, by_id: ctx.actor.id, at, body, sha256: sha256(body),
   };
   await ctx.tx("document_receipts").insert(receipt);
   const document = await transition(ctx, {
@@ -143,14 +134,14 @@ export async function annulmentAnswerer(ctx: CommandContext, p: { documentId: st
  * SPEC R2.6: an act neither signed nor refused by its deadline is accepted by silence. Run by the
  * daily job as the system; each document in its own transaction so one failure does not hold the rest.
  */
-export async function deemedAcceptor(ctx: Omit<CommandContext, "tx"> & { db: CommandContext["tx"] }): Promise<{ accepted: string[] }> {
+export async function deemedAcceptor(ctx: Omit<CommandContext, "tx"> & { db: Db }): Promise<{ accepted: string[] }> {
   const now = nowIso(ctx);
   const due: DocumentRow[] = await ctx.db("documents").whereIn("status", ["sent", "delivered", "clarification_requested"])
     .whereNotNull("respond_by").where("respond_by", "<=", now).orderBy("respond_by").limit(10_000);
   const accepted: string[] = [];
   for (const doc of due) {
     try {
-      await (ctx.db as import("knex").Knex).transaction(async (tx) => {
+      await ctx.db.transaction(async (tx) => {
         const c = { ...ctx, tx };
         await transition(c, {
           doc, move: "deem", action: "document.accept_by_silence", to: "accepted_by_silence", side: null,
@@ -161,7 +152,7 @@ export async function deemedAcceptor(ctx: Omit<CommandContext, "tx"> & { db: Com
       accepted.push(doc.id);
     } catch (err) {
       // A recipient who answered in the same instant wins; anything else is the job's failure.
-      if (!(err instanceof Error && "code" in err && (err as { code: string }).code === "illegal_transition")) throw err;
+      if (!(err instanceof StateConflictError)) throw err;
     }
   }
   return { accepted };

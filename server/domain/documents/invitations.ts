@@ -10,6 +10,7 @@ import { ConflictError, GoneError, NotFoundError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { userCreator } from "../identity/commands.js";
+import { hasActiveMembers } from "../identity/queries.js";
 import { newToken, sha256 } from "../identity/secrets.js";
 import { systemActor } from "../identity/roles.js";
 import type { DocumentRow } from "./queries.js";
@@ -77,8 +78,7 @@ export async function invitationReader(ctx: Pick<CommandContext, "tx" | "clock">
  */
 export async function invitationAccepter(ctx: CommandContext, p: { token: string } & InvitationAcceptance) {
   const inv = await usableInvitation(ctx, p.token);
-  const taken = await ctx.tx("role_grants").where({ organization_id: inv.organization_id }).first("id");
-  if (taken) throw new ConflictError("organization_already_registered", "This organization is already registered; sign in to see its documents", { next: "sign_in" });
+  if (await hasActiveMembers(ctx.tx, inv.organization_id)) throw new ConflictError("organization_already_registered", "This organization is already registered; sign in to see its documents", { next: "sign_in" });
   const root = await ctx.tx("branches").where({ organization_id: inv.organization_id }).whereNull("parent_id").first("id");
   const spent = await ctx.tx("invitations").where({ id: inv.id }).whereNull("used_at").update({ used_at: nowIso(ctx) });
   if (spent !== 1) throw new GoneError("invitation_used", "This invitation has already been used; sign in instead");

@@ -2,12 +2,13 @@
 // cryptographically (structure, message digest = content hash, signature); the signatures issue adds
 // certificate trust, ownership and revocation behind the same command. The first signature freezes
 // the content (R2.3).
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { ConflictError } from "../../errors.js";
 import { verifyDetachedCms, type DetachedCmsCheck } from "../../pki/cms.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
+import { sha256 } from "../identity/secrets.js";
 import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
 import { authorizeDocument, type Side } from "./policy.js";
 import { documentSides, type DocumentRow } from "./queries.js";
@@ -40,7 +41,7 @@ export async function documentSigner(ctx: CommandContext, p: { documentId: strin
   if (side === "sender") await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
 
   const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
-  const cmsSha = createHash("sha256").update(p.cms).digest("hex");
+  const cmsSha = sha256(p.cms);
   const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =
     await ctx.tx("document_signatures").where({ document_id: doc.id }).select("cms_sha256", "signer_id", "side", "signer_serial", "signer_issuer");
   if (earlier.some((s) => s.cms_sha256 === cmsSha)) throw new ConflictError("already_signed", "This signature is already on the document");

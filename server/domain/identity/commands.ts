@@ -64,16 +64,17 @@ export async function readableOrganization(tx: Tx, actor: Actor, id: string) {
   return found;
 }
 
-async function visibleOrganization(ctx: CommandContext, id: string) {
+/** The organization an action is taken on: 404 when missing or hidden from the actor, 403 when visible but not allowed. */
+export async function organizationFor(ctx: CommandContext, id: string, action: "organization.update" | "organization.block") {
   const found = await organizationById(ctx.tx, id);
   if (!found) throw notFound("Organization");
   const res = organizationResource(found);
-  return { found, res, visible: can(ctx.actor, "organization.read", res) };
+  authorize(ctx.actor, action, res, can(ctx.actor, "organization.read", res));
+  return found;
 }
 
 export async function organizationUpdater(ctx: CommandContext, p: { id: string; name?: string; totpRequired?: boolean }) {
-  const { found, res, visible } = await visibleOrganization(ctx, p.id);
-  authorize(ctx.actor, "organization.update", res, visible);
+  const found = await organizationFor(ctx, p.id, "organization.update");
   const changes: Record<string, unknown> = {};
   if (p.name !== undefined) changes.name = p.name;
   if (p.totpRequired !== undefined) changes.totp_required = p.totpRequired;
@@ -85,8 +86,7 @@ export async function organizationUpdater(ctx: CommandContext, p: { id: string; 
 
 /** SPEC R1.9: an operator blocks a participant whose registration data is false; unblocking is the same command. */
 export async function organizationBlocker(ctx: CommandContext, p: { id: string; blocked: boolean; reason?: string }) {
-  const { found, res, visible } = await visibleOrganization(ctx, p.id);
-  authorize(ctx.actor, "organization.block", res, visible);
+  const found = await organizationFor(ctx, p.id, "organization.block");
   const status = p.blocked ? "blocked" : "active";
   if (found.org.status === status) throw new StateConflictError("already_" + status, `Organization is already ${status}`, { status });
   await ctx.tx("organizations").where({ id: p.id }).update({ status, block_reason: p.blocked ? p.reason : null, updated_at: nowIso(ctx) });

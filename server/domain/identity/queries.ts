@@ -47,6 +47,13 @@ export async function branchWithOrganization(db: Tx, where: { branchId: string }
   return { org, branch };
 }
 
+/** Does anyone active hold a role in the organization? (An organization without is invited, not sent to.) */
+export async function hasActiveMembers(db: Tx, organizationId: string): Promise<boolean> {
+  const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
+    .where({ "g.organization_id": organizationId, "u.status": "active" }).first("u.id");
+  return Boolean(row);
+}
+
 export const organizationResource = (o: { org: OrganizationRow; root: BranchRow }): Resource =>
   ({ type: "organization", id: o.org.id, rootPath: o.root.path, external: Boolean(o.org.external) });
 

@@ -39,7 +39,7 @@ export function passwordProblems(password: string, minLength: number, forbidden:
   return problems;
 }
 
-export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 export const newToken = (prefix = "") => prefix + randomBytes(32).toString("base64url");
 
 /** Derived per session, so it needs no storage; only the holder of the session token can know it. */

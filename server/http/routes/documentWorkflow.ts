@@ -32,9 +32,8 @@ function cmsFrom(text: string): Buffer {
 
 export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   const withDocument = async (ctx: Ctx, id: string) => {
-    const files = await documentFiles(ctx.state.tx ?? deps.db, id);
-    const doc = (await readableDocument({ tx: ctx.state.tx ?? deps.db, actor: ctx.state.actor }, id)).document;
-    return presentDocument(doc, files);
+    const { document, files } = await readableDocument({ tx: ctx.state.tx ?? deps.db, actor: ctx.state.actor }, id);
+    return presentDocument(document, files);
   };
   const move = (path: string, summary: string, body: z.ZodType | undefined, run: (ctx: Ctx, id: string, body: any) => Promise<unknown>) =>
     api.add({
