@@ -10,7 +10,7 @@ import { DAY, MINUTE } from "../../server/clock.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { invoiceFields, jsonDocument, pdf, sha256 } from "../support/documents.js";
-import { validBin } from "../support/ids.js";
+import { breakCheckDigit, validBin, validIin } from "../support/ids.js";
 import { PASSWORD } from "../support/app.js";
 import { opensslVerifies, removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
@@ -429,9 +429,16 @@ describe("document lifecycle", () => {
       expect(JSON.stringify(shown.body)).to.not.include(d.id);
       expect((await anon.get(`/api/v1/documents/${d.id}/content`)).status).to.equal(401);
 
-      const weak = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: head.iin.replace(/.$/, "0"), password: "short" });
+      const iin = validIin();
+      const weak = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin, password: "short" });
       expect(weak.status).to.equal(400);
-      const iin = (await import("../support/ids.js")).validIin();
+      expect(weak.body.code).to.equal("password_policy");
+      const wrongIin = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: breakCheckDigit(iin), password: PASSWORD });
+      expect(wrongIin.body.code).to.equal("invalid_iin");
+      // A taken IIN is a conflict, named only once the input itself is good.
+      const taken = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: head.iin, password: "short" });
+      expect(taken.body.code).to.equal("password_policy");
+      expect((await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: head.iin, password: PASSWORD })).body.code).to.equal("iin_taken");
       const accepted = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin, password: PASSWORD });
       expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
       expect(accepted.body).to.include({ organizationId: created.id, next: "sign_in" });

@@ -207,9 +207,10 @@ export async function userCreator(ctx: CommandContext, p: UserCreateProps) {
   }
   // An organization administrator must place the new user inside his subtree, or he could not see him again.
   if (resolved.length === 0) authorize(ctx.actor, "user.create", { type: "appliance" });
+  // Bad input is named before any conflict, so the answer does not depend on who else exists.
+  await assertPasswordAcceptable(ctx, p.password, p);
   if (await ctx.tx("users").whereRaw("lower(login) = ?", [p.login.toLowerCase()]).first("id")) throw new ConflictError("login_taken", "This login is taken", { field: "login" });
   if (p.iin && (await ctx.tx("users").where({ iin: p.iin }).first("id"))) throw new ConflictError("iin_taken", "A user with this IIN exists", { field: "iin" });
-  await assertPasswordAcceptable(ctx, p.password, p);
   const id = randomUUID();
   const now = nowIso(ctx);
   await ctx.tx("users").insert({ id, login: p.login, iin: p.iin ?? null, email: p.email, full_name: p.fullName, status: "active",
