@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/rollup.config.mjs
+SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dist/*') scripts/build-server.mjs
 
-.PHONY: run install console test test-unit test-sqlite test-pg system-deps typecheck bench clean
+.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck bench clean
 
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund
@@ -16,9 +17,15 @@ console/dist/index.html: node_modules/.installed $(CONSOLE_SRC)
 
 console: console/dist/index.html
 
+# The appliance compiled to plain JavaScript (server/dist): no TypeScript loader in production.
+server/dist/main.mjs: node_modules/.installed $(SERVER_SRC)
+	node scripts/build-server.mjs
+
+server: server/dist/main.mjs
+
 ## Install, build the console, migrate the embedded SQLite database under ./data and serve on :8080.
-run: install console
-	node --import tsx server/main.ts
+run: install console server
+	node --enable-source-maps server/dist/main.mjs
 
 ## Everything the tests need (Debian packages included), then the suite on SQLite and on PostgreSQL.
 test: system-deps install console typecheck test-sqlite test-pg
@@ -35,8 +42,8 @@ test-sqlite: install
 test-pg: install
 	bash scripts/with-postgres.sh npx mocha
 
-bench: install
+bench: install server
 	node --import tsx scripts/bench/run.ts
 
 clean:
-	rm -rf console/dist node_modules
+	rm -rf console/dist server/dist node_modules

@@ -32,11 +32,11 @@ async function cannon(url: string, headers: Record<string, string> = {}) {
   return r.requests.average;
 }
 
-/** Starts the real appliance (`node --import tsx server/main.ts`) and measures start time and idle RSS. */
+/** Starts the real appliance as `make run` does (the compiled server/dist/main.mjs) and measures start time and idle RSS. */
 async function startAppliance(dataDir: string) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child = spawn(process.execPath, ["--enable-source-maps", "server/dist/main.mjs"], {
     cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";

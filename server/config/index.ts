@@ -5,7 +5,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The checkout: the nearest directory above this module with package.json (from server/config/ or from a server/dist/ chunk). */
+function findRoot(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "migrations"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error("cannot find the Qujat checkout above " + fileURLToPath(import.meta.url));
+  }
+}
+const root = findRoot();
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());

@@ -3,7 +3,6 @@
 import knexFactory, { type Knex } from "knex";
 import { mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Config } from "../config/index.js";
 import { projectRoot } from "../config/index.js";
 
@@ -59,7 +58,10 @@ class TsMigrationSource implements Knex.MigrationSource<string> {
     return name;
   }
   async getMigration(name: string): Promise<Knex.Migration> {
-    return import(pathToFileURL(path.join(MIGRATIONS_DIR, name)).href);
+    // A relative template import: tsx resolves it at run time, and the server build (esbuild)
+    // bundles every file it can match, so the compiled appliance carries its migrations.
+    const base = name.replace(/\.ts$/, "");
+    return import(`../../migrations/${base}.ts`);
   }
 }
 
