@@ -65,8 +65,8 @@ export class Api {
     const validate: Middleware = async (ctx: Context, next: Next) => {
       const params = (ctx as any).params as Record<string, string>;
       // Ids are UUIDs; anything else cannot exist, so it is 404, not 400.
-      for (const [k, v] of Object.entries(params ?? {})) if (k.endsWith("id") || k === "id") if (!UUID.test(v)) throw notFound();
-      if (!spec.upload && ctx.is("multipart/form-data")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
+      if (params) for (const k in params) if (k.endsWith("id") || k === "id") if (!UUID.test(params[k])) throw notFound();
+      if (!spec.upload && ctx.req.headers["content-type"] && ctx.is("multipart/form-data")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
       let body: unknown = undefined;
       if (spec.body) {
         const parsed = spec.body.safeParse((ctx.request as any).body ?? {});

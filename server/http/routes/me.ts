@@ -31,7 +31,7 @@ export function meRoutes(api: Api, deps: AppDeps) {
       // The identity was resolved (and cached) by `identify`; its rendering is cached with it.
       const r: Resolved = ctx.state.resolved;
       r.meJson ??= JSON.stringify({ ...presentUser(r.user!, r.grantRows!), totpEnrolmentRequired: Boolean(r.actor.totpEnrolmentRequired), csrfToken: r.csrfToken ?? null });
-      ctx.type = "application/json";
+      ctx.response.set("Content-Type", "application/json; charset=utf-8"); // no MIME table lookup on the hottest route
       ctx.body = r.meJson;
     },
   });
