@@ -32,7 +32,7 @@ import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
 import type { BlobStore } from "./storage/blobs.js";
-import type { Db } from "./storage/db.js";
+import { createReader, type Db } from "./storage/db.js";
 
 export interface AppInput {
   config: Config;
@@ -45,6 +45,8 @@ export interface AppInput {
 }
 
 export interface AppDeps extends AppInput {
+  /** reads that need no transaction (see createReader): the same pool on PostgreSQL */
+  reader: Db;
   auth: AuthService;
   auditJournal: AuditJournal;
   /** document registrations, group-committed */
@@ -61,7 +63,8 @@ export function createApp(input: AppInput) {
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
-  const deps: AppDeps = { ...input, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+  const reader = createReader(input.config, input.db);
+  const deps: AppDeps = { ...input, reader, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
@@ -89,5 +92,6 @@ export function createApp(input: AppInput) {
     await deps.registrar.flush();
     await deps.auditJournal.flush();
     deps.auth.close();
+    if (reader !== input.db) await reader.destroy();
   } };
 }

@@ -29,6 +29,7 @@ export const ConfigSchema = z.strictObject({
   database: z.strictObject({
     url: z.string().refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
     poolMax: int(1, 1000),
+    sqliteReaders: int(0, 64),
   }),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]) }),
   auth: z.strictObject({

@@ -75,7 +75,7 @@ function collection(files: UploadedFile[], metadata: unknown): Upload {
     metadata,
     files,
     async commit() {
-      for (const f of files) await f.staged.commit();
+      await Promise.all(files.map((f) => f.staged.commit())); // one flush for all of them
     },
     async discard() {
       await Promise.all(files.map((f) => f.staged.discard()));

@@ -1,12 +1,14 @@
 // Content-addressed blob store on the filesystem: <root>/ab/cd/<sha256>. A blob is staged first —
-// streamed to a temp file while it is hashed and counted, then fdatasynced — and only committed
-// (renamed into its content address) once the caller has accepted it. The database row that refers
-// to a blob is written after the commit, so a crash leaves either a whole document or an
-// unreferenced blob, which `sweep` removes after a grace period. Identical content is stored once.
+// streamed to a temp file while it is hashed and counted — and only committed once the caller has
+// accepted it: fdatasynced, renamed into its content address, and its directory fsynced, so it is
+// on disk before the call returns (concurrent commits share one flush, see DurableRenamer). The
+// database row that refers to a blob is written after the commit, so a crash leaves either a whole
+// document or an unreferenced blob, which `sweep` removes after a grace period. Identical content
+// is stored once.
 // The interface is what an S3-compatible store will implement later.
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 
@@ -42,19 +44,94 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_DIR = ".staging";
 const HEAD_BYTES = 4100;
 
+/**
+ * Makes committed blobs durable in batches. Every commit waiting while a batch is being flushed
+ * joins the next one: their files are fdatasynced together, renamed into place, and each directory
+ * that gained an entry is fsynced once. On this kind of disk a flush of many finished files costs
+ * about what one costs, while flushes interleaved with other requests' writes queue behind each other.
+ */
+class DurableRenamer {
+  private pending: Array<{ fh: FileHandle; from: string; to: string; done: (err?: unknown) => void }> = [];
+  private flushing = false;
+  /** Directories created by this process whose own entries (in their parents) are not yet synced. */
+  readonly freshDirs = new Set<string>();
+
+  constructor(private root: string) {}
+
+  commit(fh: FileHandle, from: string, to: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ fh, from, to, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush() {
+    this.flushing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0);
+        const moved = await Promise.allSettled(batch.map(async (b) => {
+          try {
+            await b.fh.datasync();
+          } finally {
+            await b.fh.close();
+          }
+          await rename(b.from, b.to); // atomic; replacing identical content is harmless
+        }));
+        const dirs = new Set<string>();
+        batch.forEach((b, i) => {
+          if (moved[i].status !== "fulfilled") return;
+          const dir = path.dirname(b.to);
+          dirs.add(dir);
+          if (this.freshDirs.delete(dir)) {
+            dirs.add(path.dirname(dir));
+            dirs.add(this.root);
+          }
+        });
+        const synced = new Map<string, unknown>();
+        await Promise.all([...dirs].map(async (d) => {
+          try {
+            await syncDirectory(d);
+          } catch (err) {
+            synced.set(d, err);
+          }
+        }));
+        batch.forEach((b, i) => {
+          const r = moved[i];
+          b.done(r.status === "rejected" ? r.reason : synced.get(path.dirname(b.to)));
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
+
+async function syncDirectory(dir: string) {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export function createFsBlobStore(root: string): BlobStore {
   const where = (h: string) => {
     if (!SHA256_HEX.test(h)) throw new Error("not a sha256 hex digest");
     return path.join(root, h.slice(0, 2), h.slice(2, 4), h);
   };
   const tempDir = path.join(root, TEMP_DIR);
+  const renamer = new DurableRenamer(root);
 
   // Directories are made once per process, not once per blob.
   const made = new Map<string, Promise<unknown>>();
   const ensureDir = (dir: string) => {
     let p = made.get(dir);
     if (!p) {
-      p = mkdir(dir, { recursive: true }).catch((err) => { made.delete(dir); throw err; });
+      p = mkdir(dir, { recursive: true }).then((first) => {
+        if (first) renamer.freshDirs.add(dir);
+      }, (err) => { made.delete(dir); throw err; });
       made.set(dir, p);
     }
     return p;
@@ -67,7 +144,7 @@ export function createFsBlobStore(root: string): BlobStore {
     let size = 0;
     const head: Buffer[] = [];
     let headBytes = 0;
-    // One file handle from create to fdatasync: fewer round trips through the thread pool.
+    // One file handle from create to commit (fdatasync, batched) or discard.
     const fh = await open(tempPath, "wx");
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -80,8 +157,6 @@ export function createFsBlobStore(root: string): BlobStore {
         }
         for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off)).bytesWritten;
       }
-      await fh.datasync();
-      await fh.close();
     } catch (err) {
       await fh.close().catch(() => {});
       await rm(tempPath, { force: true });
@@ -97,14 +172,20 @@ export function createFsBlobStore(root: string): BlobStore {
       head: Buffer.concat(head),
       async commit() {
         if (settled) return;
-        const target = where(sha256);
-        await ensureDir(path.dirname(target));
-        await rename(tempPath, target); // atomic; replacing identical content is harmless
         settled = true;
+        const target = where(sha256);
+        try {
+          await ensureDir(path.dirname(target));
+        } catch (err) {
+          await fh.close().catch(() => {});
+          throw err; // the temp file is left to the sweep
+        }
+        await renamer.commit(fh, tempPath, target);
       },
       async discard() {
         if (settled) return;
         settled = true;
+        await fh.close().catch(() => {});
         await rm(tempPath, { force: true });
       },
     };

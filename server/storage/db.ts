@@ -47,6 +47,28 @@ export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
   });
 }
 
+/**
+ * Where reads that need no transaction go. PostgreSQL: the same pool. SQLite: a pool of read-only
+ * connections to the same file — WAL lets them read while the one writing connection writes, so a
+ * request's checks do not wait behind another request's transaction. Each statement sees what was
+ * committed before it started.
+ */
+export function createReader(config: Pick<Config, "database" | "dataDir">, db: Db): Db {
+  if (config.database.url || config.database.sqliteReaders === 0) return db;
+  return knexFactory({
+    client: "sqlite3",
+    connection: { filename: path.join(config.dataDir, "qujat.sqlite") },
+    useNullAsDefault: true,
+    pool: {
+      min: 0,
+      max: config.database.sqliteReaders,
+      afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.exec("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;", (err) => done(err, conn));
+      },
+    },
+  });
+}
+
 const MIGRATIONS_DIR = path.join(projectRoot, "migrations");
 
 /** Loads migrations/*.ts by import so the same TypeScript files run under tsx on both dialects. */

@@ -44,7 +44,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         const principal = principalOf(ctx.state.actor);
         const hash = requestHash([stableJson(upload.metadata ?? null), ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`)]);
         if (key) {
-          const earlier = await replay(deps.db, principal, key, hash);
+          const earlier = await replay(deps.reader, principal, key, hash);
           if (earlier) {
             await upload.discard();
             ctx.set("Idempotent-Replayed", "true");
@@ -56,7 +56,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         const files = upload.files.map((f) => ({ role: f.role, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size }));
         // Every check before any byte is kept; the unique indexes settle what can still race.
         const c = commandContext(ctx, deps);
-        const prepared = await registrationPreparer(c, { metadata: upload.metadata, files });
+        const prepared = await registrationPreparer({ ...c, tx: deps.reader }, { metadata: upload.metadata, files });
         await upload.commit(); // blobs first: a crash from here on leaves at worst an unreferenced blob for the sweep
         const { tx: _tx, ...withoutTx } = c;
         const body = await deps.registrar.submit({ ctx: withoutTx, prepared, files, idempotency: key ? { principal, key, hash } : null })
@@ -91,8 +91,8 @@ export function documentRoutes(api: Api, deps: AppDeps) {
       cursor: Cursor.optional(),
     }),
     handler: async (ctx, { query }) => {
-      const rows = await boxPage(deps.db, ctx.state.actor, { ...query, after: query.cursor ? decodeCursor(query.cursor) : undefined });
-      const files = await documentFilesOf(deps.db, rows.map((r) => r.id));
+      const rows = await boxPage(deps.reader, ctx.state.actor, { ...query, after: query.cursor ? decodeCursor(query.cursor) : undefined });
+      const files = await documentFilesOf(deps.reader, rows.map((r) => r.id));
       const last = rows[rows.length - 1];
       ctx.body = {
         items: rows.map((r) => presentDocument(r, files.get(r.id) ?? [])),

@@ -1,0 +1,103 @@
+// Storage underneath the domain: the blob store's batched durable commits, and the SQLite reader
+// pool that lets reads proceed while the writing connection is inside a transaction.
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { loadConfig } from "../../server/config/index.js";
+import { createFsBlobStore } from "../../server/storage/blobs.js";
+import { createDb, createReader, migrateLatest } from "../../server/storage/db.js";
+import { freshDatabase, onPostgres } from "../support/app.js";
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+describe("blob store", () => {
+  let root: string;
+  beforeEach(() => { root = mkdtempSync(path.join(os.tmpdir(), "qujat-blobs-")); });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  const where = (h: string) => path.join(root, h.slice(0, 2), h.slice(2, 4), h);
+  const staging = () => readdirSync(path.join(root, ".staging"));
+
+  it("commits many staged blobs at once (one shared flush): every one is stored whole under its hash, nothing is left in staging", async () => {
+    const store = createFsBlobStore(root);
+    const bodies = Array.from({ length: 40 }, (_, i) => Buffer.alloc(50_000 + i, i));
+    bodies.push(Buffer.from(bodies[3])); // identical content, committed concurrently with its twin
+    const staged = await Promise.all(bodies.map((b) => store.stage(Readable.from([b.subarray(0, 1000), b.subarray(1000)]))));
+    expect(staging()).to.have.length(bodies.length);
+    await Promise.all(staged.map((s) => s.commit()));
+    for (const b of bodies) expect(readFileSync(where(sha(b))).equals(b)).to.equal(true);
+    expect(staging()).to.deep.equal([]);
+    expect(staged.map((s) => s.sha256)).to.deep.equal(bodies.map(sha));
+  });
+
+  it("a discarded blob leaves nothing; commit after discard, and a second commit, do nothing", async () => {
+    const store = createFsBlobStore(root);
+    const a = await store.stage(Readable.from([Buffer.from("dropped")]));
+    await a.discard();
+    await a.commit();
+    expect(existsSync(where(a.sha256))).to.equal(false);
+    const b = await store.stage(Readable.from([Buffer.from("kept")]));
+    await b.commit();
+    await b.commit();
+    await b.discard();
+    expect(readFileSync(where(b.sha256), "utf8")).to.equal("kept");
+    expect(staging()).to.deep.equal([]);
+  });
+
+  it("a source that fails mid-stream leaves no temp file, and the store still commits others", async () => {
+    const store = createFsBlobStore(root);
+    const failing = new Readable({ read() { this.push(Buffer.alloc(1000)); this.destroy(new Error("client went away")); } });
+    let err: unknown;
+    await store.stage(failing).catch((e) => { err = e; });
+    expect(String(err)).to.match(/client went away/);
+    expect(staging()).to.deep.equal([]);
+    const ok = await store.put(Buffer.from("after the failure"));
+    expect(readFileSync(where(ok.sha256), "utf8")).to.equal("after the failure");
+  });
+});
+
+describe("database reader", () => {
+  it("reads while the writing connection holds a transaction open, and sees only what was committed", async function () {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-reader-"));
+    const database = await freshDatabase(dataDir);
+    const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url });
+    const db = createDb(config);
+    const reader = createReader(config, db);
+    try {
+      await migrateLatest(db);
+      if (!onPostgres()) expect(reader).to.not.equal(db); // SQLite: its own read-only connections
+      const row = { id: "00000000-0000-4000-8000-000000000001", name: "Committed", country: "KZ", bin: "100000000001", status: "active", created_at: "x", updated_at: "x" };
+      await db("organizations").insert(row);
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      let inside!: () => void;
+      const entered = new Promise<void>((r) => { inside = r; });
+      const writer = db.transaction(async (tx) => {
+        await tx("organizations").where({ id: row.id }).update({ name: "Uncommitted" });
+        inside();
+        await held;
+      });
+      await entered;
+      // With one SQLite connection this read would wait for the transaction, which waits for it.
+      const seen = await Promise.race([
+        reader("organizations").where({ id: row.id }).first("name"),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("the read waited for the writer")), 3000)),
+      ]);
+      expect(seen).to.deep.equal({ name: "Committed" });
+      release();
+      await writer;
+      expect(await reader("organizations").where({ id: row.id }).first("name")).to.deep.equal({ name: "Uncommitted" });
+      if (!onPostgres()) {
+        const refused = await reader("organizations").insert({ ...row, id: "00000000-0000-4000-8000-000000000002", bin: "100000000002" }).then(() => "written", (e: Error) => e.message);
+        expect(refused).to.match(/readonly|read-only|query_only/i);
+      }
+    } finally {
+      if (reader !== db) await reader.destroy();
+      await db.destroy();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
