@@ -10,6 +10,8 @@ import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
 import { registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
 import { GroupCommit } from "./storage/groupCommit.js";
+import { TrustStore } from "./pki/trust.js";
+import { trustRoutes } from "./http/routes/trust.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
 import { identify } from "./http/middleware/auth.js";
@@ -47,6 +49,8 @@ export interface AppInput {
 export interface AppDeps extends AppInput {
   /** reads that need no transaction (see createReader): the same pool on PostgreSQL */
   reader: Db;
+  /** CA certificates signatures must chain to (pki.trustDir) */
+  trust: TrustStore;
   auth: AuthService;
   auditJournal: AuditJournal;
   /** document registrations, group-committed */
@@ -64,7 +68,7 @@ export function createApp(input: AppInput) {
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
   const reader = createReader(input.config, input.db);
-  const deps: AppDeps = { ...input, reader, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+  const deps: AppDeps = { ...input, reader, trust: new TrustStore(input.config.pki.trustDir), auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
@@ -77,6 +81,7 @@ export function createApp(input: AppInput) {
   documentRoutes(api, deps);
   documentWorkflowRoutes(api, deps);
   invitationRoutes(api, deps);
+  trustRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;

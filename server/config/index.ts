@@ -55,6 +55,10 @@ export const ConfigSchema = z.strictObject({
     maxBytes: int(1), jsonMaxBytes: int(1), invitationDays: int(1, 365),
     acceptance: z.strictObject({ calendarDays: int(1, 90), workingDays: int(1, 90) }),
   }),
+  pki: z.strictObject({
+    /** CA certificates trusted for signatures and certificate sign-in (relative to the checkout) */
+    trustDir: z.string().min(1),
+  }),
   jobs: z.strictObject({
     enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),
     deemedAcceptanceSchedule: z.string().min(9),
@@ -100,6 +104,7 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_DATA_DIR: ["dataDir"],
   QUJAT_DATABASE_URL: ["database", "url"],
   QUJAT_LOG_LEVEL: ["log", "level"],
+  QUJAT_TRUST_DIR: ["pki", "trustDir"],
 };
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -136,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;
   config.dataDir = path.resolve(config.dataDir);
+  config.pki.trustDir = path.resolve(root, config.pki.trustDir);
   return config;
 }
 

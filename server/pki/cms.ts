@@ -23,6 +23,12 @@ function loadPki(): Promise<void> {
   return loading;
 }
 
+/** pkijs and asn1js, loaded (once) with the node WebCrypto engine set. */
+export async function pkiModules(): Promise<{ asn1js: typeof Asn1js; pkijs: typeof Pkijs }> {
+  await loadPki();
+  return { asn1js, pkijs };
+}
+
 const OID = {
   signedData: "1.2.840.113549.1.7.2",
   data: "1.2.840.113549.1.7.1",

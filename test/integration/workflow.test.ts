@@ -14,7 +14,7 @@ import { breakCheckDigit, validBin, validIin } from "../support/ids.js";
 import { PASSWORD } from "../support/app.js";
 import { opensslVerifies, removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
-type Org = { id: string; headOfficeId: string; name: string };
+type Org = { id: string; headOfficeId: string; name: string; bin: string };
 
 describe("document lifecycle", () => {
   let app: TestApp;
@@ -79,9 +79,9 @@ describe("document lifecycle", () => {
     buyerHead = await buildUser(app, at(buyer, buyer.headOfficeId, "head"));
     buyerViewer = await buildUser(app, at(buyer, almaty.id, "viewer"));
     outsider = await buildUser(app, at(outsiderOrg, outsiderOrg.headOfficeId, "head"));
-    headKey = testSigner({ cn: "Seller Head", iin: head.iin });
-    signerKey = testSigner({ key: "ec", cn: "Seller Signer", iin: signer.iin });
-    buyerKey = testSigner({ cn: "Buyer Head", iin: buyerHead.iin });
+    headKey = testSigner({ cn: "Seller Head", iin: head.iin, bin: seller.bin });
+    signerKey = testSigner({ key: "ec", cn: "Seller Signer", iin: signer.iin, bin: seller.bin, roles: ["legal_entity", "signer"] });
+    buyerKey = testSigner({ cn: "Buyer Head", iin: buyerHead.iin, bin: buyer.bin });
   });
   after(async () => {
     [headKey, buyerKey, signerKey].forEach(removeSigner);

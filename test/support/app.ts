@@ -17,6 +17,7 @@ import { noSigner } from "../../server/pki/signer.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
 import { Client } from "./client.js";
+import { testCa } from "./pki.js";
 
 export const PASSWORD = "Str0ng!Passw0rd";
 export const onPostgres = () => Boolean(process.env.QUJAT_DATABASE_URL);
@@ -58,7 +59,7 @@ export interface TestApp {
 export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-test-"));
   const database = await freshDatabase(dataDir);
-  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }, overrides);
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }, { pki: { trustDir: testCa().trustDir }, ...overrides });
   const db = createDb(config);
   await migrateLatest(db);
   const clock = new ManualClock("2026-03-02T09:00:00.000Z");

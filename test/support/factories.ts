@@ -13,7 +13,7 @@ export async function buildOrganization(app: TestApp, o: Partial<{ name: string;
     ...(o.external !== undefined ? { external: o.external } : {}), ...(o.totpRequired !== undefined ? { totpRequired: o.totpRequired } : {}),
   });
   expect(r.status, JSON.stringify(r.body)).to.equal(201);
-  return r.body as { id: string; headOfficeId: string; name: string };
+  return r.body as { id: string; headOfficeId: string; name: string; bin: string; edrpou: string | null };
 }
 
 export async function buildBranch(app: TestApp, orgId: string, parentId: string, name = `Branch ${++n}`) {

@@ -1,5 +1,6 @@
 // Documents as the API shows them: every field listed, never a raw row.
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
+import type { ValidationReport } from "./signatureValidation.js";
 import type { SignatureRow } from "./signing.js";
 
 export const presentFile = (f: DocumentFileRow) => ({
@@ -44,13 +45,25 @@ export const presentSignature = (s: SignatureRow) => ({
   side: s.side,
   organizationId: s.organization_id,
   signer: { type: s.signer_type, id: s.signer_id },
-  certificate: { subject: s.signer_subject, issuer: s.signer_issuer, serialNumber: s.signer_serial, notBefore: s.cert_not_before, notAfter: s.cert_not_after },
+  certificate: {
+    subject: s.signer_subject, issuer: s.signer_issuer, serialNumber: s.signer_serial, notBefore: s.cert_not_before, notAfter: s.cert_not_after,
+    iin: s.signer_iin, bin: s.signer_bin, purpose: s.cert_purpose, roles: s.cert_roles ? JSON.parse(s.cert_roles) : [], fingerprint: s.cert_fingerprint,
+  },
   digestAlgorithm: s.digest_algorithm,
   signatureAlgorithm: s.signature_algorithm,
   contentSha256: s.content_sha256,
   cmsSha256: s.cms_sha256,
   signingTime: s.signing_time,
   createdAt: s.created_at,
+  validation: s.validation ? presentReport(JSON.parse(s.validation)) : null,
+});
+
+/** A validation report as the API shows it: the checks and the chain (the certificate is shown beside it). */
+export const presentReport = (r: ValidationReport) => ({
+  checkedAt: r.checkedAt,
+  valid: r.valid,
+  checks: r.checks,
+  chain: r.chain.map((c) => ({ subject: c.subject, issuer: c.issuer, serialNumber: c.serialNumber, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.fingerprint })),
 });
 
 export interface ReceiptRow { id: string; document_id: string; content_sha256: string; organization_id: string; branch_id: string; by_type: string; by_id: string | null; at: string; body: string; sha256: string }

@@ -1,22 +1,28 @@
-// Signing (SPEC R2.5, R3.1): either side posts a detached CMS over the content. Here it is checked
-// cryptographically (structure, message digest = content hash, signature); the signatures issue adds
-// certificate trust, ownership and revocation behind the same command. The first signature freezes
-// the content (R2.3).
+// Signing (SPEC R2.5, R3.1, R3.2): either side posts a detached CMS over the content. It is checked
+// cryptographically (structure, message digest = content hash, signature), then its certificate:
+// chain to a trusted CA, validity, purpose, holder and authority (signatureValidation.ts). The
+// report is kept with the signature. The first signature freezes the content (R2.3).
 import { randomUUID } from "node:crypto";
 import { ConflictError } from "../../errors.js";
 import { verifyDetachedCms, type DetachedCmsCheck } from "../../pki/cms.js";
+import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
 import { sha256 } from "../identity/secrets.js";
 import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
+import type { Kind } from "./kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
+import { assertAcceptable, signatureValidator, type ValidationReport } from "./signatureValidation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {
   id: string; document_id: string; position: number; side: Side; organization_id: string; signer_type: string; signer_id: string; cms: Buffer;
   cms_sha256: string; content_sha256: string; digest_algorithm: string; signature_algorithm: string; signer_subject: string;
   signer_issuer: string; signer_serial: string; cert_not_before: string; cert_not_after: string; signing_time: string | null; created_at: string;
+  signer_iin: string | null; signer_bin: string | null; cert_purpose: string | null; cert_roles: string | null; cert_fingerprint: string | null;
+  /** JSON of the ValidationReport made when the signature was accepted */
+  validation: string | null;
 }
 
 export async function readAll(blobs: BlobStore, sha256: string): Promise<Buffer> {
@@ -32,7 +38,7 @@ function signingSide(doc: DocumentRow): Side | null {
   return null;
 }
 
-export async function documentSigner(ctx: CommandContext, p: { documentId: string; cms: Buffer; blobs: BlobStore }): Promise<{ document: DocumentRow; signature: SignatureRow; check: DetachedCmsCheck }> {
+export async function documentSigner(ctx: CommandContext, p: { documentId: string; cms: Buffer; blobs: BlobStore; trust: TrustStore }): Promise<{ document: DocumentRow; signature: SignatureRow; check: DetachedCmsCheck; report: ValidationReport }> {
   const doc = await loadDocument(ctx, p.documentId);
   authorizeDocument(ctx.actor, "document.read", documentSides(doc));
   const side = signingSide(doc);
@@ -41,6 +47,13 @@ export async function documentSigner(ctx: CommandContext, p: { documentId: strin
   if (side === "sender") await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
 
   const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
+  const organizationId = side === "sender" ? doc.sender_organization_id : doc.recipient_organization_id!;
+  const [person, organization] = await Promise.all([
+    ctx.actor.userId ? ctx.tx("users").where({ id: ctx.actor.userId }).first("iin") : Promise.resolve(undefined),
+    ctx.tx("organizations").where({ id: organizationId }).first("name", "bin", "edrpou"),
+  ]);
+  const report = await signatureValidator(p.trust, check, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind }, ctx.clock.now());
+  assertAcceptable(report);
   const cmsSha = sha256(p.cms);
   const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =
     await ctx.tx("document_signatures").where({ document_id: doc.id }).select("cms_sha256", "signer_id", "side", "signer_serial", "signer_issuer");
@@ -50,11 +63,13 @@ export async function documentSigner(ctx: CommandContext, p: { documentId: strin
   }
   const now = nowIso(ctx);
   const signature: SignatureRow = {
-    id: randomUUID(), document_id: doc.id, position: earlier.length + 1, side, organization_id: side === "sender" ? doc.sender_organization_id : doc.recipient_organization_id!,
+    id: randomUUID(), document_id: doc.id, position: earlier.length + 1, side, organization_id: organizationId,
     signer_type: ctx.actor.type, signer_id: ctx.actor.id!, cms: p.cms, cms_sha256: cmsSha, content_sha256: doc.content_sha256,
     digest_algorithm: check.digestAlgorithm, signature_algorithm: check.signatureAlgorithm, signer_subject: check.signer.subject,
     signer_issuer: check.signer.issuer, signer_serial: check.signer.serialNumber, cert_not_before: check.signer.notBefore,
     cert_not_after: check.signer.notAfter, signing_time: check.signingTime, created_at: now,
+    signer_iin: report.certificate.iin, signer_bin: report.certificate.bin ?? report.certificate.edrpou, cert_purpose: report.certificate.purpose,
+    cert_roles: JSON.stringify(report.certificate.roles), cert_fingerprint: report.certificate.fingerprint, validation: JSON.stringify(report),
   };
   await ctx.tx("document_signatures").insert(signature);
   const document = await transition(ctx, {
@@ -64,7 +79,7 @@ export async function documentSigner(ctx: CommandContext, p: { documentId: strin
     details: { signatureId: signature.id, cmsSha256: cmsSha, contentSha256: doc.content_sha256, signer: check.signer.subject, serial: check.signer.serialNumber },
     notify: side === "recipient" && doc.status !== "signed_by_recipient" ? [noticeAbout(doc, "document.signed_by_recipient", "sender")] : [],
   });
-  return { document, signature, check };
+  return { document, signature, check, report };
 }
 
 export async function signaturesOf(db: CommandContext["tx"], documentId: string): Promise<SignatureRow[]> {

@@ -20,7 +20,8 @@ export type Action =
   | "role.grant" | "role.revoke"
   | "api_token.manage"
   | "audit.read" | "audit.verify"
-  | "system.read";
+  | "system.read"
+  | "trust.read" | "trust.manage";
 
 const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
 const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");
@@ -41,7 +42,8 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
   if (isSysAdmin(actor)) return true;
   switch (resource.type) {
     case "appliance":
-      return action === "organization.read" ? true : false;
+      if (action === "organization.read") return true;
+      return action === "trust.read" && isApplianceReader(actor); // managing trust: system administrators
     case "organization":
       if (action === "organization.read") return isApplianceReader(actor) || memberOf(actor, resource.id) || resource.external;
       if (action === "organization.update") return adminCovering(actor, resource.id, resource.rootPath);

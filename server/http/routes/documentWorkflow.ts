@@ -24,7 +24,7 @@ const SignatureBody = z.strictObject({
   cms: z.string().min(16).max(700_000),
 });
 
-function cmsFrom(text: string): Buffer {
+export function cmsFrom(text: string): Buffer {
   if (text.trimStart().startsWith("-----BEGIN")) return Buffer.from(text, "latin1");
   if (!/^[A-Za-z0-9+/=\s]+$/.test(text)) throw new ValidationError("cms_malformed", "cms must be base64 of the DER signature or its PEM text");
   return Buffer.from(text, "base64");
@@ -65,11 +65,19 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "post", path: "/api/v1/documents/:id/signatures", tag: "document lifecycle", auth: "any", tx: true, body: SignatureBody,
     summary: "Sign: post a detached CMS over the content (the sender before sending, the recipient after receipt); the first signature freezes the content",
-    responses: { 201: "Signature checked and stored", 409: "Not signable in the current state, or already signed", 422: "Does not sign this content or does not verify" },
+    responses: { 201: "Signature checked and stored", 409: "Not signable in the current state, or already signed", 422: "Does not sign this content, does not verify, or its certificate fails a check (every failed check is named)" },
     handler: async (ctx, { params, body }) => {
-      const r = await documentSigner(commandContext(ctx, deps), { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs });
+      const r = await documentSigner(commandContext(ctx, deps), { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs, trust: deps.trust });
       ctx.status = 201;
       ctx.body = { signature: presentSignature(r.signature), document: presentDocument(r.document, await documentFiles(ctx.state.tx!, params.id)) };
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/signatures", summary: "The document's signatures, each with its certificate and the validation report made when it was accepted", tag: "document lifecycle", auth: "any",
+    handler: async (ctx, { params }) => {
+      await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      ctx.body = { items: (await signaturesOf(deps.db, params.id)).map(presentSignature) };
     },
   });
 

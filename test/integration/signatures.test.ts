@@ -1,0 +1,187 @@
+// Certificate checks at signing (SPEC R3.2, R1.5): a CMS made by `openssl cms -sign` is accepted
+// when its certificate chains to the trusted test CA, is valid, is a signing certificate of the
+// signing user, issued to the signing organization with the authority to sign; refused otherwise
+// with every failed check named and nothing stored. Plus the trust API and the verify service.
+import { expect } from "chai";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
+import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
+import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
+import { createTestCa, opensslVerifies, removeSigner, testCa, testSigner, type SignerOptions, type TestSigner } from "../support/pki.js";
+
+describe("signatures: certificate checks", () => {
+  let app: TestApp;
+  let seller: Awaited<ReturnType<typeof buildOrganization>>, other: Awaited<ReturnType<typeof buildOrganization>>;
+  let clerk: BuiltUser, head: BuiltUser, signer: BuiltUser;
+  const signers: TestSigner[] = [];
+  const key = (o: SignerOptions) => {
+    const s = testSigner(o);
+    signers.push(s);
+    return s;
+  };
+  let trustDir: string;
+
+  before(async () => {
+    // A trust directory of this suite's own, so reloading it can be tested.
+    trustDir = mkdtempSync(path.join(os.tmpdir(), "qujat-trustdir-"));
+    copyFileSync(path.join(testCa().trustDir, "test-ca.pem"), path.join(trustDir, "test-ca.pem"));
+    app = await startTestApp({ pki: { trustDir } });
+    seller = await buildOrganization(app, { name: "Seal LLP" });
+    other = await buildOrganization(app, { name: "Other LLP" });
+    const buyer = await buildOrganization(app, { name: "Buyer LLP" });
+    clerk = await buildUser(app, [{ role: "clerk", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    head = await buildUser(app, [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    signer = await buildUser(app, [{ role: "signer", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    (app as any).buyerId = buyer.id;
+  });
+  after(async () => {
+    signers.forEach(removeSigner);
+    await app.close();
+    rmSync(trustDir, { recursive: true, force: true });
+  });
+
+  async function draft(kind: "invoice" | "contract" = "invoice") {
+    const bytes = pdf(`signature checks ${Math.random()}`);
+    const r = await clerk.client.post("/api/v1/documents", jsonDocument({
+      kind, recipient: { organizationId: (app as any).buyerId },
+      fields: kind === "invoice" ? invoiceFields({ number: `S-${Math.random().toString(36).slice(2, 8)}` }) : { number: `C-${Math.random().toString(36).slice(2, 8)}`, date: "2026-03-01" },
+    }, bytes));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return { id: r.body.id as string, bytes };
+  }
+  const post = (who: BuiltUser, id: string, cms: Buffer) => who.client.post(`/api/v1/documents/${id}/signatures`, { cms: cms.toString("base64") });
+  const failedChecks = (body: { failures?: Array<{ check: string }> }) => (body.failures ?? []).map((f) => f.check).sort();
+
+  it("accepts the head's organization certificate and keeps the validation report with the signature", async () => {
+    const d = await draft();
+    const k = key({ cn: "Seal Head", iin: head.iin, bin: seller.bin });
+    const cms = k.sign(d.bytes);
+    const r = await post(head, d.id, cms);
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(opensslVerifies(k, cms, d.bytes)).to.equal(true);
+    const list = await clerk.client.get(`/api/v1/documents/${d.id}/signatures`);
+    expect(list.status).to.equal(200);
+    const [s] = list.body.items;
+    expect(s.certificate).to.include({ iin: head.iin, bin: seller.bin, purpose: "sign" });
+    expect(s.certificate.roles).to.deep.equal(["legal_entity", "first_head"]);
+    expect(s.validation.valid).to.equal(true);
+    const byName = Object.fromEntries(s.validation.checks.map((c: { check: string; ok: boolean | null }) => [c.check, c.ok]));
+    expect(byName).to.deep.equal({
+      cms_signature: true, algorithm_supported: true, chain_trusted: true, certificate_valid: true, revocation: null,
+      certificate_purpose: true, signer_identity: true, signer_organization: true, signer_authority: true,
+    });
+    expect(s.validation.chain.map((c: { subject: string }) => c.subject)).to.deep.equal([s.certificate.subject, "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ"]);
+    // Someone outside the document does not see its signatures.
+    const outsider = await buildUser(app, [{ role: "head", organizationId: other.id, branchId: other.headOfficeId }]);
+    expect((await outsider.client.get(`/api/v1/documents/${d.id}/signatures`)).status).to.equal(404);
+  });
+
+  const refusals: Array<[string, () => SignerOptions, string[]]> = [
+    ["a self-signed certificate no CA vouches for", () => ({ iin: head.iin, bin: seller.bin, ca: "self" }), ["chain_trusted"]],
+    ["a certificate of another CA", () => ({ iin: head.iin, bin: seller.bin, ca: createTestCa("Stranger CA") }), ["chain_trusted"]],
+    ["an expired certificate", () => ({ iin: head.iin, bin: seller.bin, validFrom: "2024-01-01T00:00:00", validTo: "2025-12-31T00:00:00" }), ["certificate_valid"]],
+    ["a certificate not yet valid", () => ({ iin: head.iin, bin: seller.bin, validFrom: "2027-01-01T00:00:00" }), ["certificate_valid"]],
+    ["an AUTH certificate", () => ({ iin: head.iin, bin: seller.bin, purpose: "auth" }), ["certificate_purpose"]],
+    ["someone else's certificate", () => ({ iin: signer.iin, bin: seller.bin }), ["signer_identity"]],
+    ["a certificate of another organization", () => ({ iin: head.iin, bin: other.bin }), ["signer_organization"]],
+    ["an individual's certificate for an organization", () => ({ iin: head.iin }), ["signer_authority", "signer_organization"]],
+    ["an employee's certificate without a power of attorney", () => ({ iin: head.iin, bin: seller.bin, roles: ["legal_entity", "employee"] }), ["signer_authority"]],
+    ["an expired AUTH certificate of someone else", () => ({ iin: signer.iin, bin: seller.bin, purpose: "auth", validTo: "2025-06-01T00:00:00" }), ["certificate_purpose", "certificate_valid", "signer_identity"]],
+  ];
+  for (const [what, options, expected] of refusals) {
+    it(`refuses ${what}: 422 naming ${expected.join(", ")}; nothing is stored`, async () => {
+      const d = await draft();
+      const r = await post(head, d.id, key(options()).sign(d.bytes));
+      expect(r.status, JSON.stringify(r.body)).to.equal(422);
+      expect(r.body.code).to.equal("signature_rejected");
+      expect(failedChecks(r.body)).to.deep.equal([...expected].sort());
+      expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
+      const doc = await app.db("documents").where({ id: d.id }).first();
+      expect(doc).to.include({ status: "draft", frozen_at: null });
+    });
+  }
+
+  it("a person with the right to sign financial documents signs an invoice but not a contract", async () => {
+    const k = key({ key: "ec", iin: signer.iin, bin: seller.bin, roles: ["legal_entity", "financial_signer"] });
+    const invoice = await draft("invoice");
+    expect((await post(signer, invoice.id, k.sign(invoice.bytes))).status).to.equal(201);
+    const contract = await draft("contract");
+    const r = await post(signer, contract.id, k.sign(contract.bytes));
+    expect(r.status).to.equal(422);
+    expect(failedChecks(r.body)).to.deep.equal(["signer_authority"]);
+  });
+
+  describe("trust store API", () => {
+    it("lists the trusted CAs to administrators; a clerk is refused", async () => {
+      const r = await app.admin.get("/api/v1/trust");
+      expect(r.status).to.equal(200);
+      expect(r.body.anchors).to.have.length(1);
+      expect(r.body.anchors[0]).to.include({ file: "test-ca.pem", subject: "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ", purpose: "ca" });
+      expect(r.body.anchors[0].fingerprint).to.match(/^[0-9a-f]{64}$/);
+      expect((await clerk.client.get("/api/v1/trust")).status).to.equal(403);
+      expect((await clerk.client.post("/api/v1/trust/reload")).status).to.equal(403);
+    });
+
+    it("a CA added to the directory is trusted after a reload, without a restart; removing it ends that", async () => {
+      const ca = createTestCa("Added Later CA");
+      const d = await draft();
+      const k = key({ iin: head.iin, bin: seller.bin, ca });
+      expect((await post(head, d.id, k.sign(d.bytes))).status).to.equal(422);
+      writeFileSync(path.join(trustDir, "added.pem"), ca.certPem);
+      writeFileSync(path.join(trustDir, "broken.crt"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+      const reloaded = await app.admin.post("/api/v1/trust/reload");
+      expect(reloaded.status).to.equal(200);
+      expect(reloaded.body.anchors.map((a: { subject: string }) => a.subject)).to.include("CN=Added Later CA, O=Qujat Test PKI, C=KZ");
+      expect(reloaded.body.problems.map((p: { file: string }) => p.file)).to.deep.equal(["broken.crt"]);
+      const audited = await app.db("audit_log").where({ action: "trust.reload" }).orderBy("seq", "desc").first();
+      expect(JSON.parse(audited.details).added).to.deep.equal(["CN=Added Later CA, O=Qujat Test PKI, C=KZ"]);
+      expect((await post(head, d.id, k.sign(d.bytes))).status).to.equal(201);
+      rmSync(path.join(trustDir, "added.pem"));
+      rmSync(path.join(trustDir, "broken.crt"));
+      await app.admin.post("/api/v1/trust/reload");
+      const d2 = await draft();
+      expect((await post(head, d2.id, k.sign(d2.bytes))).status).to.equal(422);
+      rmSync(ca.dir, { recursive: true, force: true });
+    });
+  });
+
+  describe("verification service", () => {
+    it("reports on any detached CMS and content without storing them: valid, untrusted, or not over this content", async () => {
+      const anon = app.client();
+      const content = Buffer.from("a contract someone holds");
+      const k = key({ iin: head.iin, bin: seller.bin });
+      const body = (cms: Buffer, c = content) => ({ cms: cms.toString("base64"), content: c.toString("base64") });
+      expect((await anon.post("/api/v1/signatures/verify", body(k.sign(content)))).status).to.equal(401);
+      const ok = await clerk.client.post("/api/v1/signatures/verify", body(k.sign(content)));
+      expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+      expect(ok.body).to.include({ valid: true, digestAlgorithm: "SHA-256" });
+      expect(ok.body.certificate).to.include({ iin: head.iin, bin: seller.bin });
+      expect(ok.body.checks.map((c: { check: string }) => c.check)).to.not.include("signer_identity"); // no holder to compare with
+      const stranger = await clerk.client.post("/api/v1/signatures/verify", body(key({ iin: head.iin, ca: "self" }).sign(content)));
+      expect(stranger.body.valid).to.equal(false);
+      expect(stranger.body.checks.find((c: { check: string }) => c.check === "chain_trusted").ok).to.equal(false);
+      const elsewhere = await clerk.client.post("/api/v1/signatures/verify", body(k.sign(content), Buffer.from("other content")));
+      expect(elsewhere.status).to.equal(422);
+      expect(elsewhere.body.code).to.equal("digest_mismatch");
+      const garbage = await clerk.client.post("/api/v1/signatures/verify", { cms: Buffer.from("not a cms at all, really").toString("base64"), content: content.toString("base64") });
+      expect(garbage.status).to.equal(400);
+      expect(garbage.body.code).to.equal("cms_malformed");
+    });
+  });
+
+  it("the signing user must have an IIN on file", async () => {
+    const noIin = await app.admin.post("/api/v1/users", {
+      login: "noiin_head", email: "noiin@example.kz", fullName: "No IIN", password: PASSWORD,
+      roles: [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }],
+    });
+    expect(noIin.status, JSON.stringify(noIin.body)).to.equal(201);
+    const client = app.client();
+    await client.login("noiin_head", PASSWORD);
+    const d = await draft();
+    const r = await client.post(`/api/v1/documents/${d.id}/signatures`, { cms: key({ iin: head.iin, bin: seller.bin }).sign(d.bytes).toString("base64") });
+    expect(r.status).to.equal(422);
+    expect(r.body.failures.find((f: { check: string }) => f.check === "signer_identity").detail).to.match(/no IIN on file/);
+  });
+});

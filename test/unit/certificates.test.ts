@@ -1,0 +1,100 @@
+// Certificate parsing and chain checks against the real NCA RK test artefacts (test/fixtures/
+// nca-test, from ../shared/fixtures): IIN, BIN, roles, AUTH vs signing, a real RSA chain to the NCA intermediate, and GOST
+// named as unsupported instead of crashing.
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { certificateBlocks, parseCertificate } from "../../server/pki/certificates.js";
+import { TrustStore } from "../../server/pki/trust.js";
+import { ValidationError } from "../../server/errors.js";
+
+// A copy of ../shared/fixtures/nca-test (see its README), kept in the repository so a clean clone has it.
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
+const load = async (rel: string) => parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, rel)))[0]);
+
+describe("certificates (NCA RK test artefacts)", () => {
+  it("reads the IIN, the purpose and the individual role of a signing and an AUTH certificate of the same person", async () => {
+    const sign = (await load("certs/individual_valid_sign_2004_rsa.cer")).info;
+    const auth = (await load("certs/individual_valid_sign_2004_rsa_auth.cer")).info;
+    for (const c of [sign, auth]) {
+      expect(c).to.include({ iin: "123456789011", bin: null, isCa: false });
+      expect(c.roles).to.deep.equal(["individual"]);
+      expect(c.keyAlgorithm).to.include({ name: "RSA", supported: true });
+      expect(c.ocspUrls).to.deep.equal(["http://test.pki.gov.kz/ocsp/"]);
+      expect(c.crlUrls).to.deep.equal(["http://test.pki.gov.kz/crl/nca_rsa_test.crl"]);
+    }
+    expect(sign.purpose).to.equal("sign");
+    expect(sign.keyUsage).to.deep.equal(["digitalSignature", "nonRepudiation"]);
+    expect(auth.purpose).to.equal("auth");
+    expect(auth.extendedKeyUsage).to.include("clientAuth");
+  });
+
+  it("reads the BIN and the legal-entity and first-head roles of a head's GOST certificate, and says GOST is not supported here", async () => {
+    const ceo = (await load("certs/ceo_valid_sign_2004_gost.cer")).info;
+    expect(ceo).to.include({ iin: "123456789011", bin: "123456789021", purpose: "sign" });
+    expect(ceo.roles).to.deep.equal(["legal_entity", "first_head"]);
+    expect(ceo.keyAlgorithm).to.include({ supported: false });
+    expect(ceo.keyAlgorithm.name).to.match(/GOST/);
+  });
+
+  it("the fingerprint is the SHA-256 of the DER, as OpenSSL computes it", async () => {
+    const c = await load("ca/nca_rsa_test.crt");
+    const openssl = execFileSync("openssl", ["x509", "-in", path.join(fixtures, "ca/nca_rsa_test.crt"), "-noout", "-fingerprint", "-sha256"]).toString();
+    expect(openssl.split("=")[1].trim().replace(/:/g, "").toLowerCase()).to.equal(c.info.fingerprint);
+    expect(c.info).to.include({ purpose: "ca", isCa: true });
+  });
+
+  it("refuses bytes that are not a certificate with a clean validation error", async () => {
+    for (const bad of [Buffer.from("garbage"), Buffer.alloc(0), readFileSync(path.join(fixtures, "crl/nca_rsa_test.crl")), Buffer.from("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")]) {
+      const err = await parseCertificate(certificateBlocks(bad)[0]).then(() => null, (e: unknown) => e);
+      expect(err, String(bad.subarray(0, 20))).to.be.instanceOf(ValidationError);
+    }
+  });
+
+  describe("chains", () => {
+    let dir: string;
+    let trust: TrustStore;
+    before(async () => {
+      dir = mkdtempSync(path.join(os.tmpdir(), "qujat-trust-"));
+      writeFileSync(path.join(dir, "nca_rsa_test.pem"), readFileSync(path.join(fixtures, "ca/nca_rsa_test.crt")));
+      writeFileSync(path.join(dir, "nca_gost_test.crt"), readFileSync(path.join(fixtures, "ca/nca_gost_test.crt")));
+      writeFileSync(path.join(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nnot base64 der\n-----END CERTIFICATE-----\n");
+      writeFileSync(path.join(dir, "notes.txt"), "ignored");
+      trust = new TrustStore(dir);
+      await trust.reload();
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("loads every readable CA file and reports the broken one", () => {
+      const l = trust.list();
+      expect(l.anchors.map((a) => a.file)).to.deep.equal(["nca_gost_test.crt", "nca_rsa_test.pem"]);
+      expect(l.problems.map((p) => p.file)).to.deep.equal(["broken.pem"]);
+    });
+
+    it("a real NCA signing certificate chains to the NCA RSA intermediate while it was valid, and is expired after", async () => {
+      const leaf = await load("certs/individual_valid_sign_2004_rsa.cer");
+      const then = await trust.verifyChain(leaf, [], new Date("2022-06-01T00:00:00Z"));
+      expect(then.failures).to.deep.equal([]);
+      expect(then.trusted).to.equal(true);
+      expect(then.chain.map((c) => c.purpose)).to.deep.equal(["sign", "ca"]);
+      const later = await trust.verifyChain(leaf, [], new Date("2023-06-01T00:00:00Z"));
+      expect(later.trusted).to.equal(false);
+      expect(later.failures.map((f) => f.check)).to.deep.equal(["certificate_expired"]);
+    });
+
+    it("a GOST certificate is answered 'algorithm not supported by the installed providers', not a crash", async () => {
+      const r = await trust.verifyChain(await load("certs/ceo_valid_sign_2004_gost.cer"), [], new Date("2022-06-01T00:00:00Z"));
+      expect(r.trusted).to.equal(false);
+      expect(r.failures[0].check).to.equal("algorithm_unsupported");
+      expect(r.failures[0].detail).to.match(/algorithm not supported by the installed providers: GOST/);
+    });
+
+    it("a certificate whose issuer is not in the store is untrusted", async () => {
+      const empty = new TrustStore(path.join(dir, "missing-dir"));
+      const r = await empty.verifyChain(await load("certs/individual_valid_sign_2004_rsa.cer"), [], new Date("2022-06-01T00:00:00Z"));
+      expect(r.failures.map((f) => f.check)).to.deep.equal(["certificate_untrusted"]);
+    });
+  });
+});
