@@ -29,19 +29,21 @@ export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
     });
   }
   mkdirSync(config.dataDir, { recursive: true });
+  // WAL for concurrent readers, FK enforcement, and a wait instead of SQLITE_BUSY.
+  return sqlite(config, 1, 1, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
+}
+
+/** A knex over the SQLite file of `config`, each new connection set up with `pragmas`. */
+function sqlite(config: Pick<Config, "dataDir">, min: number, max: number, pragmas: string): Db {
   return knexFactory({
     client: "sqlite3",
     connection: { filename: path.join(config.dataDir, "qujat.sqlite") },
     useNullAsDefault: true,
     pool: {
-      min: 1,
-      max: 1,
-      // WAL for concurrent readers, FK enforcement, and a wait instead of SQLITE_BUSY.
+      min,
+      max,
       afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.exec(
-          "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-          (err) => done(err, conn),
-        );
+        conn.exec(pragmas, (err) => done(err, conn));
       },
     },
   });
@@ -55,18 +57,7 @@ export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
  */
 export function createReader(config: Pick<Config, "database" | "dataDir">, db: Db): Db {
   if (config.database.url || config.database.sqliteReaders === 0) return db;
-  return knexFactory({
-    client: "sqlite3",
-    connection: { filename: path.join(config.dataDir, "qujat.sqlite") },
-    useNullAsDefault: true,
-    pool: {
-      min: 0,
-      max: config.database.sqliteReaders,
-      afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.exec("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;", (err) => done(err, conn));
-      },
-    },
-  });
+  return sqlite(config, 0, config.database.sqliteReaders, "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;");
 }
 
 const MIGRATIONS_DIR = path.join(projectRoot, "migrations");
