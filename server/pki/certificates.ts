@@ -119,6 +119,12 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate> 
   return { cert, der, info: describe(asn1js, cert, der) };
 }
 
+/** The same for a certificate already parsed (from a CMS), without parsing its DER again. */
+export async function describeCertificate(cert: Pkijs.Certificate, der: Buffer): Promise<ParsedCertificate> {
+  const { asn1js } = await pkiModules();
+  return { cert, der, info: describe(asn1js, cert, der) };
+}
+
 function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): CertificateInfo {
   const attrs = (oid: string) => cert.subject.typesAndValues.filter((tv) => tv.type === oid).map((tv) => text(tv.value));
   const serials = attrs("2.5.4.5");

@@ -66,8 +66,10 @@ export interface DetachedCmsCheck {
   messageDigest: string;
   signingTime: string | null;
   signer: CertificateSummary;
-  /** every certificate the CMS carries (the signatures issue builds the chain from them) */
-  certificates: Buffer[];
+  /** the signer's certificate as parsed here, so later checks need not parse it again */
+  signerCertificate: Pkijs.Certificate;
+  /** every certificate the CMS carries, the signer's included (chains are built from them) */
+  certificates: Array<{ cert: Pkijs.Certificate; der: Buffer }>;
 }
 
 export interface SignedContent {
@@ -101,8 +103,7 @@ export function cmsBytes(raw: Buffer): Buffer {
   return Buffer.from(m[2].replace(/\s+/g, ""), "base64");
 }
 
-function signerCertificate(sd: Pkijs.SignedData, si: Pkijs.SignerInfo): Pkijs.Certificate {
-  const certs = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
+function signerCertificate(certs: Pkijs.Certificate[], si: Pkijs.SignerInfo): Pkijs.Certificate {
   const sid = si.sid;
   const found = sid instanceof pkijs.IssuerAndSerialNumber
     ? certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
@@ -137,7 +138,8 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
   const si = sd.signerInfos[0];
   const digest = DIGESTS[si.digestAlgorithm.algorithmId];
   if (!digest) throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512 are)", { oid: si.digestAlgorithm.algorithmId });
-  const cert = signerCertificate(sd, si);
+  const carried = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
+  const cert = signerCertificate(carried, si);
   const crypto = pkijs.getCrypto(true);
 
   const contentDigest = async () =>
@@ -188,6 +190,7 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
     messageDigest,
     signingTime,
     signer: summarizeCertificate(cert),
-    certificates: (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => Buffer.from(c.toSchema().toBER(false))),
+    signerCertificate: cert,
+    certificates: carried.map((c) => ({ cert: c, der: Buffer.from(c.toSchema().toBER(false)) })),
   };
 }

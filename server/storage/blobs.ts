@@ -78,27 +78,21 @@ class DurableRenamer {
           }
           await rename(b.from, b.to); // atomic; replacing identical content is harmless
         }));
-        const dirs = new Set<string>();
-        batch.forEach((b, i) => {
-          if (moved[i].status !== "fulfilled") return;
+        // Each moved file needs its directory synced, and a directory this process made needs its
+        // own entry synced too (in its parent and the root).
+        const fresh = new Set(batch.filter((_, i) => moved[i].status === "fulfilled").map((b) => path.dirname(b.to)).filter((d) => this.freshDirs.delete(d)));
+        const needs = batch.map((b, i) => {
+          if (moved[i].status !== "fulfilled") return [];
           const dir = path.dirname(b.to);
-          dirs.add(dir);
-          if (this.freshDirs.delete(dir)) {
-            dirs.add(path.dirname(dir));
-            dirs.add(this.root);
-          }
+          return fresh.has(dir) ? [dir, path.dirname(dir), this.root] : [dir];
         });
-        const synced = new Map<string, unknown>();
-        await Promise.all([...dirs].map(async (d) => {
-          try {
-            await syncDirectory(d);
-          } catch (err) {
-            synced.set(d, err);
-          }
-        }));
+        const failed = new Map<string, unknown>();
+        await Promise.all([...new Set(needs.flat())].map((d) => syncDirectory(d).catch((err) => { failed.set(d, err); })));
         batch.forEach((b, i) => {
           const r = moved[i];
-          b.done(r.status === "rejected" ? r.reason : synced.get(path.dirname(b.to)));
+          const dirErr = needs[i].map((d) => failed.get(d)).find((e) => e !== undefined);
+          if (dirErr !== undefined && needs[i].length > 1) this.freshDirs.add(needs[i][0]); // try its parents again next time
+          b.done(r.status === "rejected" ? r.reason : dirErr);
         });
       }
     } finally {

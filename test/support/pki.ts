@@ -49,13 +49,18 @@ unique_subject = no
 commonName = optional
 `;
 
+/** The files `openssl ca` keeps in `dir`: its database, next serial, config and issued copies. */
+function caDatabase(dir: string, config: string) {
+  writeFileSync(path.join(dir, "index.txt"), "");
+  writeFileSync(path.join(dir, "serial"), randomBytes(8).toString("hex").replace(/^./, "1") + "\n");
+  writeFileSync(path.join(dir, "ca.cnf"), config);
+  mkdirSync(path.join(dir, "issued"));
+}
+
 /** A CA (RSA 2048) made with OpenSSL in a directory of its own. */
 export function createTestCa(name = "Qujat Test CA"): TestCa {
   const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-ca-"));
-  writeFileSync(path.join(dir, "index.txt"), "");
-  writeFileSync(path.join(dir, "serial"), randomBytes(8).toString("hex").replace(/^./, "1") + "\n");
-  writeFileSync(path.join(dir, "ca.cnf"), CA_CONFIG + "[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n");
-  mkdirSync(path.join(dir, "issued"));
+  caDatabase(dir, CA_CONFIG + "[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n");
   // Self-signed through `openssl ca` so its validity can start in the past (test clocks do).
   openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.csr", "-subj", `/CN=${name}/O=Qujat Test PKI/C=KZ`], dir);
   openssl(["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "ca.key", "-preserveDN", "-notext", "-in", "ca.csr", "-out", "ca.pem",
@@ -114,10 +119,7 @@ export function testSigner(o: SignerOptions = {}): TestSigner {
   const dates = ["-startdate", stamp(o.validFrom ?? "2020-01-01T00:00:00"), "-enddate", stamp(o.validTo ?? "2045-01-01T00:00:00")];
   if (ca === "self") {
     // Its own one-certificate CA database, so its validity can start in the past too.
-    writeFileSync(path.join(dir, "index.txt"), "");
-    writeFileSync(path.join(dir, "serial"), randomBytes(8).toString("hex").replace(/^./, "1") + "\n");
-    writeFileSync(path.join(dir, "ca.cnf"), CA_CONFIG.replace("certificate = ca.pem", "certificate = cert.pem").replace("private_key = ca.key", "private_key = key.pem"));
-    mkdirSync(path.join(dir, "issued"));
+    caDatabase(dir, CA_CONFIG.replace("certificate = ca.pem", "certificate = cert.pem").replace("private_key = ca.key", "private_key = key.pem"));
     openssl(["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "key.pem", "-preserveDN", "-notext", "-in", "req.csr", "-out", "cert.pem", ...dates,
       "-extfile", "ext.cnf", "-extensions", "v3"], dir);
   } else {

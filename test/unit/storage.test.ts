@@ -1,7 +1,6 @@
 // Storage underneath the domain: the blob store's batched durable commits, and the SQLite reader
 // pool that lets reads proceed while the writing connection is inside a transaction.
 import { expect } from "chai";
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,8 +9,8 @@ import { loadConfig } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, createReader, migrateLatest } from "../../server/storage/db.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
+import { sha256 as sha } from "../support/documents.js";
 
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe("blob store", () => {
   let root: string;

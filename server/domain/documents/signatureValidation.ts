@@ -7,7 +7,7 @@
 // any kind; a person with the right to sign financial documents signs the accounting kinds. An
 // employee's certificate (or an HR one) needs a power of attorney, which comes with R1.6.
 import { UnprocessableError } from "../../errors.js";
-import { parseCertificate, type CertificateInfo } from "../../pki/certificates.js";
+import { describeCertificate, type CertificateInfo } from "../../pki/certificates.js";
 import type { DetachedCmsCheck } from "../../pki/cms.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { Kind } from "./kinds.js";
@@ -41,13 +41,14 @@ export interface SigningParty {
  * checking a signature they hold) the holder checks — identity, organization, authority — are left out.
  */
 export async function signatureValidator(trust: TrustStore, cms: DetachedCmsCheck, party: SigningParty | null, at: Date): Promise<ValidationReport> {
-  const leaf = await parseCertificate(cms.signer.der);
+  const leaf = await describeCertificate(cms.signerCertificate, cms.signer.der);
   const carried = [];
-  for (const der of cms.certificates) if (!der.equals(cms.signer.der)) carried.push(await parseCertificate(der).catch(() => null));
+  for (const c of cms.certificates) if (c.cert !== cms.signerCertificate) carried.push(await describeCertificate(c.cert, c.der).catch(() => null));
   const chain = await trust.verifyChain(leaf, carried.filter((c) => c !== null), at);
   const info = leaf.info;
   const checks: CheckOutcome[] = [];
   const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
+  const report = (): ValidationReport => ({ checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks });
 
   add("cms_signature", true, `the ${cms.signatureAlgorithm} signature over the document's ${cms.digestAlgorithm} digest verifies`);
   const failed = (name: string) => chain.failures.filter((f) => f.check === name);
@@ -61,7 +62,7 @@ export async function signatureValidator(trust: TrustStore, cms: DetachedCmsChec
   add("revocation", null, "not checked: OCSP and CRL checking are not installed on this appliance yet");
   add("certificate_purpose", info.purpose === "sign",
     info.purpose === "sign" ? "a signing certificate" : `a certificate for ${info.purpose === "auth" ? "signing in (AUTH)" : info.purpose} cannot sign a document`);
-  if (!party) return { checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks };
+  if (!party) return report();
   add("signer_identity", party.iin !== null && info.iin === party.iin,
     party.iin === null ? "the signing user has no IIN on file"
       : info.iin === null ? "the certificate carries no IIN"
@@ -78,7 +79,7 @@ export async function signatureValidator(trust: TrustStore, cms: DetachedCmsChec
         : null;
   add("signer_authority", authority !== null,
     authority ?? `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}; a power of attorney from the head is needed`);
-  return { checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks };
+  return report();
 }
 
 /** 422 naming every failed check, or nothing when the signature may be accepted. */

@@ -31,12 +31,19 @@ export function trustRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       const c = commandContext(ctx, deps);
       authorize(c.actor, "trust.manage", { type: "appliance" });
-      const before = new Set((await deps.trust.ensureLoaded(), deps.trust.list()).anchors.map((a) => a.fingerprint));
+      await deps.trust.ensureLoaded();
+      const before = new Set(deps.trust.list().anchors.map((a) => a.fingerprint));
       const loaded = await deps.trust.reload(deps.clock.now());
       const now = deps.trust.list();
+      const after = new Set(now.anchors.map((a) => a.fingerprint));
       await audit(c, {
         action: "trust.reload", target: { type: "trust", id: null },
-        details: { anchors: loaded.anchors, added: now.anchors.filter((a) => !before.has(a.fingerprint)).map((a) => a.subject), removed: before.size - now.anchors.filter((a) => before.has(a.fingerprint)).length, problems: loaded.problems },
+        details: {
+          anchors: loaded.anchors,
+          added: now.anchors.filter((a) => !before.has(a.fingerprint)).map((a) => a.subject),
+          removed: [...before].filter((f) => !after.has(f)).length,
+          problems: loaded.problems,
+        },
       });
       ctx.body = now;
     },
