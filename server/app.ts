@@ -11,6 +11,9 @@ import { AuthService } from "./domain/identity/auth.js";
 import { registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
 import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
+import { RevocationChecker } from "./pki/revocation.js";
+import { crlRefreshJob } from "./jobs/crlRefresh.js";
+import type { CertificateServices } from "./domain/documents/signatureValidation.js";
 import { trustRoutes } from "./http/routes/trust.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
@@ -51,6 +54,8 @@ export interface AppDeps extends AppInput {
   reader: Db;
   /** CA certificates signatures must chain to (pki.trustDir) */
   trust: TrustStore;
+  /** trust, revocation (OCSP, CRL) and its policy: what certificate checks need */
+  pki: CertificateServices;
   auth: AuthService;
   auditJournal: AuditJournal;
   /** document registrations, group-committed */
@@ -68,7 +73,11 @@ export function createApp(input: AppInput) {
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
   const reader = createReader(input.config, input.db);
-  const deps: AppDeps = { ...input, reader, trust: new TrustStore(input.config.pki.trustDir), auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+  const trust = new TrustStore(input.config.pki.trustDir);
+  const { required, ...revocationOptions } = input.config.pki.revocation;
+  const pki: CertificateServices = { trust, revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }), revocationRequired: required };
+  jobs.register(crlRefreshJob(input.config, pki.revocation));
+  const deps: AppDeps = { ...input, reader, trust, pki, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);

@@ -58,6 +58,16 @@ export const ConfigSchema = z.strictObject({
   pki: z.strictObject({
     /** CA certificates trusted for signatures and certificate sign-in (relative to the checkout) */
     trustDir: z.string().min(1),
+    revocation: z.strictObject({
+      /** false: a certificate whose status no OCSP responder or CRL could tell is accepted (and reported so) */
+      required: bool,
+      timeoutMs: int(100, 60_000),
+      /** how long an OCSP answer without nextUpdate is reused */
+      noNextUpdateSeconds: int(0, 86_400),
+      clockSkewSeconds: int(0, 3600),
+      cacheEntries: int(1),
+      crlRefreshSchedule: z.string().min(9),
+    }),
   }),
   jobs: z.strictObject({
     enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),

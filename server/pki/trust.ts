@@ -22,6 +22,8 @@ export interface ChainResult {
   trusted: boolean;
   /** leaf first, up to the anchor when one was reached */
   chain: CertificateInfo[];
+  /** the same certificates, parsed (links[1] issued the leaf) */
+  links: ParsedCertificate[];
   failures: ChainCheck[];
 }
 
@@ -83,7 +85,7 @@ export class TrustStore {
     validAt(leaf, "the signer's certificate");
     if (!leaf.info.keyAlgorithm.supported) {
       failures.push({ check: "algorithm_unsupported", detail: `algorithm not supported by the installed providers: ${leaf.info.keyAlgorithm.name}` });
-      return { trusted: false, chain: chain.map((c) => c.info), failures };
+      return { trusted: false, chain: chain.map((c) => c.info), links: chain, failures };
     }
     let current = leaf;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
@@ -91,7 +93,7 @@ export class TrustStore {
       if (anchor) {
         if (anchor.info.fingerprint !== current.info.fingerprint) chain.push(anchor);
         validAt(anchor, "the trusted CA");
-        return { trusted: failures.length === 0, chain: chain.map((c) => c.info), failures };
+        return { trusted: failures.length === 0, chain: chain.map((c) => c.info), links: chain, failures };
       }
       const next = await this.issuerAmong(current, carried.filter((c) => c.info.isCa && !chain.some((x) => x.info.fingerprint === c.info.fingerprint)));
       if (!next) break;
@@ -100,7 +102,7 @@ export class TrustStore {
       current = next;
     }
     failures.push({ check: "certificate_untrusted", detail: `no chain from ${leaf.info.subject} to a trusted CA (issuer ${current.info.issuer})` });
-    return { trusted: false, chain: chain.map((c) => c.info), failures };
+    return { trusted: false, chain: chain.map((c) => c.info), links: chain, failures };
   }
 
   /** The certificate among `candidates` that issued `c`: same name, and its key verifies c's signature. */

@@ -69,10 +69,13 @@ describe("signatures: certificate checks", () => {
     expect(s.validation.valid).to.equal(true);
     const byName = Object.fromEntries(s.validation.checks.map((c: { check: string; ok: boolean | null }) => [c.check, c.ok]));
     expect(byName).to.deep.equal({
-      cms_signature: true, algorithm_supported: true, chain_trusted: true, certificate_valid: true, revocation: null,
+      cms_signature: true, algorithm_supported: true, chain_trusted: true, certificate_valid: true, revocation: true,
       certificate_purpose: true, signer_identity: true, signer_organization: true, signer_authority: true,
     });
     expect(s.validation.chain.map((c: { subject: string }) => c.subject)).to.deep.equal([s.certificate.subject, "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ"]);
+    // OpenSSL's responder said good; the report keeps where and when.
+    expect(s.validation.revocation).to.include({ status: "good", source: "ocsp", url: testCa().ocspUrl });
+    expect(Date.parse(s.validation.revocation.nextUpdate)).to.be.greaterThan(Date.parse(s.validation.revocation.thisUpdate));
     // Someone outside the document does not see its signatures.
     const outsider = await buildUser(app, [{ role: "head", organizationId: other.id, branchId: other.headOfficeId }]);
     expect((await outsider.client.get(`/api/v1/documents/${d.id}/signatures`)).status).to.equal(404);
@@ -102,6 +105,37 @@ describe("signatures: certificate checks", () => {
       expect(doc).to.include({ status: "draft", frozen_at: null });
     });
   }
+
+  it("refuses a revoked certificate (OpenSSL's OCSP responder says so): 422 naming revocation", async () => {
+    const d = await draft();
+    const k = key({ iin: head.iin, bin: seller.bin });
+    testCa().revoke(k, "keyCompromise");
+    const r = await post(head, d.id, k.sign(d.bytes));
+    expect(r.status, JSON.stringify(r.body)).to.equal(422);
+    expect(failedChecks(r.body)).to.deep.equal(["revocation"]);
+    expect(r.body.failures[0].detail).to.match(/revoked at .* \(keyCompromise\) according to the OCSP responder/);
+    expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
+  });
+
+  it("when neither the OCSP responder nor the CRL answers: 503 revocation_unavailable, nothing stored; the same signature passes once they are back", async () => {
+    const d = await draft();
+    const k = key({ iin: head.iin, bin: seller.bin });
+    const cms = k.sign(d.bytes);
+    testCa().stopResponder();
+    testCa().publishCrl(null);
+    try {
+      const r = await post(head, d.id, cms);
+      expect(r.status, JSON.stringify(r.body)).to.equal(503);
+      expect(r.body.code).to.equal("revocation_unavailable");
+      expect(r.body.failures[0].detail).to.match(/no revocation source answered/);
+      expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
+      expect(await app.db("documents").where({ id: d.id }).first()).to.include({ status: "draft", frozen_at: null });
+    } finally {
+      testCa().publishCrl();
+      testCa().startResponder();
+    }
+    expect((await post(head, d.id, cms)).status).to.equal(201);
+  });
 
   it("a person with the right to sign financial documents signs an invoice but not a contract", async () => {
     const k = key({ key: "ec", iin: signer.iin, bin: seller.bin, roles: ["legal_entity", "financial_signer"] });

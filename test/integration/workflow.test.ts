@@ -12,7 +12,7 @@ import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser }
 import { invoiceFields, jsonDocument, pdf, sha256 } from "../support/documents.js";
 import { breakCheckDigit, validBin, validIin } from "../support/ids.js";
 import { PASSWORD } from "../support/app.js";
-import { opensslVerifies, removeSigner, testSigner, type TestSigner } from "../support/pki.js";
+import { opensslVerifies, removeSigner, testCa, testSigner, type TestSigner } from "../support/pki.js";
 
 type Org = { id: string; headOfficeId: string; name: string; bin: string };
 
@@ -183,6 +183,13 @@ describe("document lifecycle", () => {
       expect(contentEntry.sha256).to.equal(d.content.sha256);
       const sigs = manifest.entries.filter((e: { role: string }) => e.role === "signature");
       expect(opensslVerifies(headKey, readFileSync(path.join(dir, "x", sigs[0].path)), readFileSync(path.join(dir, "x", contentEntry.path)))).to.equal(true);
+      // Each signature's validation evidence: the report and the OCSP response, which OpenSSL verifies against the CA.
+      expect(roles.filter((r: string) => r === "validation_report")).to.have.length(2);
+      const ocsp = manifest.entries.filter((e: { role: string }) => e.role === "ocsp_response");
+      expect(ocsp).to.have.length(2);
+      const caPem = path.join(testCa().dir, "ca.pem");
+      const said = execFileSync("openssl", ["ocsp", "-respin", path.join(dir, "x", ocsp[0].path), "-CAfile", caPem, "-issuer", caPem, "-cert", headKey.certFile, "-no_nonce"], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+      expect(said).to.match(/: good/);
       const audit = JSON.parse(readFileSync(path.join(dir, "x", "audit.json"), "utf8"));
       expect(audit.map((a: { action: string }) => a.action)).to.include.members(["document.register", "document.send", "document.receipt"]);
       expect(audit.every((a: { hash: string }) => /^[0-9a-f]{64}$/.test(a.hash))).to.equal(true);

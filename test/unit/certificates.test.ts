@@ -8,6 +8,7 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { certificateBlocks, parseCertificate } from "../../server/pki/certificates.js";
 import { TrustStore } from "../../server/pki/trust.js";
+import { parseCrl, parseOcspResponse } from "../../server/pki/revocation.js";
 import { ValidationError } from "../../server/errors.js";
 
 // A copy of ../shared/fixtures/nca-test (see its README), kept in the repository so a clean clone has it.
@@ -96,5 +97,63 @@ describe("certificates (NCA RK test artefacts)", () => {
       const r = await empty.verifyChain(await load("certs/individual_valid_sign_2004_rsa.cer"), [], new Date("2022-06-01T00:00:00Z"));
       expect(r.failures.map((f) => f.check)).to.deep.equal(["certificate_untrusted"]);
     });
+  });
+});
+
+describe("revocation data (NCA RK test artefacts)", () => {
+  const bytes = (rel: string) => readFileSync(path.join(fixtures, rel));
+  const opensslText = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
+
+  it("reads the NCA OCSP responses: one good, three revoked, with reasons and serials as OpenSSL reads them", async () => {
+    const seen: Record<string, string> = {};
+    for (const name of ["ocsp_response_individual_sign_2004.bin", "ocsp_response_ceo_sign_2004_revoked.bin", "ocsp_response_ceo_2015_revoked.bin", "ocsp_response_individual_2015.bin"]) {
+      const file = path.join(fixtures, "ocsp", name);
+      const r = await parseOcspResponse(readFileSync(file));
+      expect(r.responseStatus).to.equal(0);
+      expect(r.responses).to.have.length(1);
+      const s = r.responses[0];
+      const text = opensslText(["ocsp", "-respin", file, "-resp_text", "-noverify"]);
+      expect(text).to.include(`Serial Number: ${s.serialNumber.toUpperCase()}`);
+      expect(text).to.include(`Cert Status: ${s.status}`);
+      if (s.status === "revoked") expect(text).to.include(`Revocation Reason: ${s.reason}`);
+      seen[name] = s.status === "revoked" ? `revoked:${s.reason}` : s.status;
+    }
+    expect(seen).to.deep.equal({
+      "ocsp_response_individual_sign_2004.bin": "good",
+      "ocsp_response_ceo_sign_2004_revoked.bin": "revoked:superseded",
+      "ocsp_response_ceo_2015_revoked.bin": "revoked:certificateHold",
+      "ocsp_response_individual_2015.bin": "revoked:certificateHold",
+    });
+  });
+
+  it("reads the NCA CRLs (RSA and GOST): issuer, dates and every revoked serial; the RSA CRL verifies with the NCA RSA CA's key", async () => {
+    for (const name of ["nca_rsa_test.crl", "nca_gost_test.crl", "nca_gost2022_test.crl"]) {
+      const crl = await parseCrl(bytes(`crl/${name}`));
+      const text = opensslText(["crl", "-inform", "DER", "-in", path.join(fixtures, "crl", name), "-noout", "-text"]);
+      const serials = [...text.matchAll(/^ {4}Serial Number: ([0-9A-F]+)$/gm)].map((m) => m[1].toLowerCase());
+      expect(crl.revoked.size, name).to.equal(serials.length);
+      for (const s of serials) expect(crl.revoked.has(s), `${name} ${s}`).to.equal(true);
+      expect(crl.nextUpdate!.getTime()).to.be.greaterThan(crl.thisUpdate.getTime());
+    }
+    const rsa = await parseCrl(bytes("crl/nca_rsa_test.crl"));
+    const ca = await load("ca/nca_rsa_test.crt");
+    expect(await rsa.crl.verify({ issuerCertificate: ca.cert })).to.equal(true);
+    const gostCa = await load("ca/nca_gost_test.crt");
+    expect(rsa.issuer.isEqual(gostCa.cert.subject)).to.equal(false);
+  });
+
+  it("malformed, truncated or empty OCSP responses and CRLs are clean 400s", async () => {
+    const good = bytes("ocsp/ocsp_response_individual_sign_2004.bin");
+    for (const b of [Buffer.alloc(0), Buffer.from("garbage"), good.subarray(0, good.length - 7), bytes("crl/nca_rsa_test.crl")]) {
+      const err = await parseOcspResponse(b).then(() => null, (e) => e);
+      expect(err, b.toString("hex").slice(0, 20)).to.be.instanceOf(ValidationError);
+      expect(err.code).to.equal("ocsp_malformed");
+    }
+    const crl = bytes("crl/nca_rsa_test.crl");
+    for (const b of [Buffer.alloc(0), Buffer.from("garbage"), crl.subarray(0, 100), good]) {
+      const err = await parseCrl(b).then(() => null, (e) => e);
+      expect(err).to.be.instanceOf(ValidationError);
+      expect(err.code).to.equal("crl_malformed");
+    }
   });
 });

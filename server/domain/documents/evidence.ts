@@ -10,6 +10,7 @@ import type { Tx } from "../../storage/db.js";
 import { approvalRouteOf } from "./approval.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "./presenters.js";
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
+import type { ValidationReport } from "./signatureValidation.js";
 import { signaturesOf } from "./signing.js";
 
 /** A name safe inside a ZIP on every platform: no directories, no control or reserved characters. */
@@ -40,7 +41,16 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     zip.addReadStream(p.blobs.read(f.sha256), name, { mtime: new Date(p.generatedAt), size: Number(f.size) });
     entries.push({ path: name, sha256: f.sha256, size: Number(f.size), role: f.role });
   }
-  signatures.forEach((s, i) => add(`signatures/${String(i + 1).padStart(2, "0")}-${s.side}.p7s`, Buffer.from(s.cms), "signature"));
+  signatures.forEach((s, i) => {
+    const base = `signatures/${String(i + 1).padStart(2, "0")}-${s.side}`;
+    add(`${base}.p7s`, Buffer.from(s.cms), "signature");
+    // Validation evidence (R3.3): the whole report (chain, checks, time of check) and the OCSP
+    // response it relied on, as received (checkable with `openssl ocsp -respin`).
+    if (!s.validation) return;
+    const report = JSON.parse(s.validation) as ValidationReport;
+    add(`${base}.validation.json`, json(report), "validation_report");
+    if (report.revocation?.evidence?.der) add(`${base}.ocsp.der`, Buffer.from(report.revocation.evidence.der, "base64"), "ocsp_response");
+  });
   receipts.forEach((r: { body: string }, i: number) => add(`receipts/${String(i + 1).padStart(2, "0")}-receipt.json`, Buffer.from(r.body), "receipt"));
   add("signatures.json", json(signatures.map(presentSignature)), "signature_protocol");
   add("history.json", json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }), "history");

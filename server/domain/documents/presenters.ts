@@ -64,6 +64,12 @@ export const presentReport = (r: ValidationReport) => ({
   valid: r.valid,
   checks: r.checks,
   chain: r.chain.map((c) => ({ subject: c.subject, issuer: c.issuer, serialNumber: c.serialNumber, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.fingerprint })),
+  // The OCSP response itself is in the evidence package; here, what it said and where it came from.
+  revocation: r.revocation?.evidence ? {
+    status: r.revocation.status, source: r.revocation.evidence.source, url: r.revocation.evidence.url, thisUpdate: r.revocation.evidence.thisUpdate,
+    nextUpdate: r.revocation.evidence.nextUpdate, producedAt: r.revocation.evidence.producedAt ?? null, crlSha256: r.revocation.evidence.sha256 ?? null,
+    ...(r.revocation.revokedAt ? { revokedAt: r.revocation.revokedAt, reason: r.revocation.reason ?? null } : {}),
+  } : null,
 });
 
 export interface ReceiptRow { id: string; document_id: string; content_sha256: string; organization_id: string; branch_id: string; by_type: string; by_id: string | null; at: string; body: string; sha256: string }

@@ -6,9 +6,11 @@
 // on the entity's own application): the first head and a person with the right of signature sign
 // any kind; a person with the right to sign financial documents signs the accounting kinds. An
 // employee's certificate (or an HR one) needs a power of attorney, which comes with R1.6.
-import { UnprocessableError } from "../../errors.js";
+import type * as Pkijs from "pkijs";
+import { UnavailableError, UnprocessableError } from "../../errors.js";
 import { describeCertificate, type CertificateInfo } from "../../pki/certificates.js";
 import type { DetachedCmsCheck } from "../../pki/cms.js";
+import type { RevocationChecker, RevocationResult } from "../../pki/revocation.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { Kind } from "./kinds.js";
 
@@ -17,6 +19,8 @@ export interface CheckOutcome {
   /** true passed, false failed, null not made (said why in detail) */
   ok: boolean | null;
   detail: string;
+  /** the failure may pass later (a revocation source that did not answer) */
+  retryable?: boolean;
 }
 
 export interface ValidationReport {
@@ -25,6 +29,16 @@ export interface ValidationReport {
   certificate: CertificateInfo;
   chain: CertificateInfo[];
   checks: CheckOutcome[];
+  /** the OCSP response or CRL the revocation check used (null when none answered or none was asked) */
+  revocation: Omit<RevocationResult, "problems" | "checkedAt"> | null;
+}
+
+/** What certificate checks need: the trust anchors, revocation, and whether revocation must answer. */
+export interface CertificateServices {
+  trust: TrustStore;
+  revocation: RevocationChecker;
+  /** pki.revocation.required: with false, a certificate whose status nobody could tell is accepted (reported) */
+  revocationRequired: boolean;
 }
 
 const FINANCIAL_KINDS: readonly Kind[] = ["invoice", "act_of_work", "reconciliation_act", "waybill"];
@@ -37,20 +51,17 @@ export interface SigningParty {
 }
 
 /**
- * Checks the signer's certificate at time `at`. Without a `party` (the verification service: anyone
- * checking a signature they hold) the holder checks — identity, organization, authority — are left out.
+ * The checks of a certificate itself at time `at`: algorithm, chain to a trusted CA, validity,
+ * revocation (network: call outside any transaction) and purpose — signing or signing in.
  */
-export async function signatureValidator(trust: TrustStore, cms: DetachedCmsCheck, party: SigningParty | null, at: Date): Promise<ValidationReport> {
-  const leaf = await describeCertificate(cms.signerCertificate, cms.signer.der);
+export async function certificateValidator(pki: CertificateServices, leafCert: { cert: Pkijs.Certificate; der: Buffer }, others: Array<{ cert: Pkijs.Certificate; der: Buffer }>, at: Date, purpose: "sign" | "auth"): Promise<ValidationReport> {
+  const leaf = await describeCertificate(leafCert.cert, leafCert.der);
   const carried = [];
-  for (const c of cms.certificates) if (c.cert !== cms.signerCertificate) carried.push(await describeCertificate(c.cert, c.der).catch(() => null));
-  const chain = await trust.verifyChain(leaf, carried.filter((c) => c !== null), at);
+  for (const c of others) if (c.cert !== leafCert.cert) carried.push(await describeCertificate(c.cert, c.der).catch(() => null));
+  const chain = await pki.trust.verifyChain(leaf, carried.filter((c) => c !== null), at);
   const info = leaf.info;
   const checks: CheckOutcome[] = [];
   const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
-  const report = (): ValidationReport => ({ checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks });
-
-  add("cms_signature", true, `the ${cms.signatureAlgorithm} signature over the document's ${cms.digestAlgorithm} digest verifies`);
   const failed = (name: string) => chain.failures.filter((f) => f.check === name);
   const unsupported = failed("algorithm_unsupported");
   add("algorithm_supported", unsupported.length === 0, unsupported[0]?.detail ?? `${info.keyAlgorithm.name}${info.keyAlgorithm.curve ? " " + info.keyAlgorithm.curve : ""}`);
@@ -59,10 +70,43 @@ export async function signatureValidator(trust: TrustStore, cms: DetachedCmsChec
     unsupported.length ? "not checked: the algorithm is not supported" : untrusted[0]?.detail ?? `chains to ${chain.chain.at(-1)!.subject}`);
   const validity = [...failed("certificate_expired"), ...failed("certificate_not_yet_valid")];
   add("certificate_valid", validity.length === 0, validity.map((v) => v.detail).join("; ") || `valid at ${at.toISOString()} (${info.notBefore} to ${info.notAfter})`);
-  add("revocation", null, "not checked: OCSP and CRL checking are not installed on this appliance yet");
-  add("certificate_purpose", info.purpose === "sign",
-    info.purpose === "sign" ? "a signing certificate" : `a certificate for ${info.purpose === "auth" ? "signing in (AUTH)" : info.purpose} cannot sign a document`);
-  if (!party) return report();
+  let revocation: ValidationReport["revocation"] = null;
+  if (!chain.trusted || chain.links.length < 2) {
+    add("revocation", null, "not checked: the certificate does not chain to a trusted CA");
+  } else {
+    const r = await pki.revocation.check(leaf, chain.links[1]);
+    revocation = r.evidence ? { status: r.status, detail: r.detail, revokedAt: r.revokedAt, reason: r.reason, evidence: r.evidence } : null;
+    if (r.status === "good") add("revocation", true, r.detail);
+    else if (r.status !== "unavailable") add("revocation", false, r.detail);
+    else if (!pki.revocationRequired) add("revocation", null, `not established, accepted because pki.revocation.required is off: ${r.detail}`);
+    else checks.push({ check: "revocation", ok: false, detail: r.detail, retryable: true });
+  }
+  const wanted = purpose === "sign" ? "a signing certificate" : "an AUTH (sign-in) certificate";
+  add("certificate_purpose", info.purpose === purpose,
+    info.purpose === purpose ? wanted
+      : purpose === "sign" ? `a certificate for ${info.purpose === "auth" ? "signing in (AUTH)" : info.purpose} cannot sign a document`
+        : `a ${info.purpose === "sign" ? "signing" : info.purpose} certificate cannot be used to sign in; use the AUTH certificate`);
+  return { checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks, revocation };
+}
+
+/** All checks of a signature: the CMS (already verified), its certificate, and — with a `party` — identity, organization and authority. */
+export async function signatureValidator(pki: CertificateServices, cms: DetachedCmsCheck, party: SigningParty | null, at: Date): Promise<ValidationReport> {
+  return withParty(await cmsValidator(pki, cms, at), party);
+}
+
+/** The checks that need no database: the CMS and its certificate (call before a transaction). */
+export async function cmsValidator(pki: CertificateServices, cms: DetachedCmsCheck, at: Date): Promise<ValidationReport> {
+  const report = await certificateValidator(pki, { cert: cms.signerCertificate, der: cms.signer.der }, cms.certificates, at, "sign");
+  report.checks.unshift({ check: "cms_signature", ok: true, detail: `the ${cms.signatureAlgorithm} signature over the document's ${cms.digestAlgorithm} digest verifies` });
+  return report;
+}
+
+/** Adds the holder checks to a report (pure: the party was read in the caller's transaction). */
+export function withParty(base: ValidationReport, party: SigningParty | null): ValidationReport {
+  if (!party) return base;
+  const checks = [...base.checks];
+  const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
+  const info = base.certificate;
   add("signer_identity", party.iin !== null && info.iin === party.iin,
     party.iin === null ? "the signing user has no IIN on file"
       : info.iin === null ? "the certificate carries no IIN"
@@ -79,13 +123,17 @@ export async function signatureValidator(trust: TrustStore, cms: DetachedCmsChec
         : null;
   add("signer_authority", authority !== null,
     authority ?? `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}; a power of attorney from the head is needed`);
-  return report();
+  return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
 }
 
 /** 422 naming every failed check, or nothing when the signature may be accepted. */
 export function assertAcceptable(report: ValidationReport): void {
   const failures = report.checks.filter((c) => c.ok === false);
   if (failures.length === 0) return;
+  if (failures.every((f) => f.retryable)) {
+    // Fail closed, but say it is our side that could not tell: the same signature may pass later.
+    throw new UnavailableError("revocation_unavailable", `The certificate's revocation status cannot be established now; nothing was stored, try again later`, { failures, retryAfter: 60 });
+  }
   throw new UnprocessableError("signature_rejected", `The signature cannot be accepted: ${failures.map((f) => f.check).join(", ")}`, {
     failures,
     certificate: { subject: report.certificate.subject, issuer: report.certificate.issuer, serialNumber: report.certificate.serialNumber },

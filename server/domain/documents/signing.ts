@@ -5,7 +5,6 @@
 import { randomUUID } from "node:crypto";
 import { ConflictError } from "../../errors.js";
 import { verifyDetachedCms, type DetachedCmsCheck } from "../../pki/cms.js";
-import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
@@ -13,7 +12,7 @@ import { sha256 } from "../identity/secrets.js";
 import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
 import type { Kind } from "./kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
-import { assertAcceptable, signatureValidator, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {
@@ -38,23 +37,54 @@ function signingSide(doc: DocumentRow): Side | null {
   return null;
 }
 
-export async function documentSigner(ctx: CommandContext, p: { documentId: string; cms: Buffer; blobs: BlobStore; trust: TrustStore }): Promise<{ document: DocumentRow; signature: SignatureRow; check: DetachedCmsCheck; report: ValidationReport }> {
-  const doc = await loadDocument(ctx, p.documentId);
+export interface PreparedSignature {
+  documentId: string;
+  contentSha256: string;
+  cms: Buffer;
+  check: DetachedCmsCheck;
+  /** the checks of the CMS and its certificate, revocation included (without the holder checks) */
+  report: ValidationReport;
+}
+
+/** Which side may sign `doc` now, for this actor (403/409 otherwise). */
+async function signingStep(ctx: CommandContext, doc: DocumentRow): Promise<Side> {
   authorizeDocument(ctx.actor, "document.read", documentSides(doc));
   const side = signingSide(doc);
   if (!side) throw illegal(doc, "signAsSender");
   authorizeDocument(ctx.actor, "document.sign", documentSides(doc), side);
   if (side === "sender") await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+  return side;
+}
 
+/**
+ * Everything about a signature that needs no write: the state and the right to sign, the CMS over
+ * the content, and the certificate's checks — OCSP and CRL fetches included, which is why this
+ * runs before, not inside, the signing transaction (`ctx.tx` may be the read-only connection).
+ */
+export async function signaturePreparer(ctx: CommandContext, p: { documentId: string; cms: Buffer; blobs: BlobStore; pki: CertificateServices }): Promise<PreparedSignature> {
+  const doc = await loadDocument(ctx, p.documentId);
+  await signingStep(ctx, doc);
   const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
+  const report = await cmsValidator(p.pki, check, ctx.clock.now());
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: p.cms, check, report };
+}
+
+/** Stores a prepared signature after the checks that need the transaction: the holder and his authority. */
+export async function documentSigner(ctx: CommandContext, prepared: PreparedSignature): Promise<{ document: DocumentRow; signature: SignatureRow; check: DetachedCmsCheck; report: ValidationReport }> {
+  const doc = await loadDocument(ctx, prepared.documentId);
+  const side = await signingStep(ctx, doc);
+  if (doc.content_sha256 !== prepared.contentSha256) {
+    throw new ConflictError("content_changed", "The document's content changed while the signature was being checked; sign the current content");
+  }
+  const { check } = prepared;
   const organizationId = side === "sender" ? doc.sender_organization_id : doc.recipient_organization_id!;
   const [person, organization] = await Promise.all([
     ctx.actor.userId ? ctx.tx("users").where({ id: ctx.actor.userId }).first("iin") : Promise.resolve(undefined),
     ctx.tx("organizations").where({ id: organizationId }).first("name", "bin", "edrpou"),
   ]);
-  const report = await signatureValidator(p.trust, check, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind }, ctx.clock.now());
+  const report = withParty(prepared.report, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind });
   assertAcceptable(report);
-  const cmsSha = sha256(p.cms);
+  const cmsSha = sha256(prepared.cms);
   const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =
     await ctx.tx("document_signatures").where({ document_id: doc.id }).select("cms_sha256", "signer_id", "side", "signer_serial", "signer_issuer");
   if (earlier.some((s) => s.cms_sha256 === cmsSha)) throw new ConflictError("already_signed", "This signature is already on the document");
@@ -64,7 +94,7 @@ export async function documentSigner(ctx: CommandContext, p: { documentId: strin
   const now = nowIso(ctx);
   const signature: SignatureRow = {
     id: randomUUID(), document_id: doc.id, position: earlier.length + 1, side, organization_id: organizationId,
-    signer_type: ctx.actor.type, signer_id: ctx.actor.id!, cms: p.cms, cms_sha256: cmsSha, content_sha256: doc.content_sha256,
+    signer_type: ctx.actor.type, signer_id: ctx.actor.id!, cms: prepared.cms, cms_sha256: cmsSha, content_sha256: doc.content_sha256,
     digest_algorithm: check.digestAlgorithm, signature_algorithm: check.signatureAlgorithm, signer_subject: check.signer.subject,
     signer_issuer: check.signer.issuer, signer_serial: check.signer.serialNumber, cert_not_before: check.signer.notBefore,
     cert_not_after: check.signer.notAfter, signing_time: check.signingTime, created_at: now,

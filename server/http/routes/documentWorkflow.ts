@@ -13,7 +13,7 @@ import {
 } from "../../domain/documents/exchange.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
 import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
-import { documentSigner, signaturesOf } from "../../domain/documents/signing.js";
+import { documentSigner, signaturePreparer, signaturesOf } from "../../domain/documents/signing.js";
 import { notFound, ValidationError } from "../../errors.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
@@ -63,13 +63,20 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     (ctx, id, b) => annulmentAnswerer(commandContext(ctx, deps), { documentId: id, ...b }));
 
   api.add({
-    method: "post", path: "/api/v1/documents/:id/signatures", tag: "document lifecycle", auth: "any", tx: true, body: SignatureBody,
+    method: "post", path: "/api/v1/documents/:id/signatures", tag: "document lifecycle", auth: "any", body: SignatureBody,
     summary: "Sign: post a detached CMS over the content (the sender before sending, the recipient after receipt); the first signature freezes the content",
-    responses: { 201: "Signature checked and stored", 409: "Not signable in the current state, or already signed", 422: "Does not sign this content, does not verify, or its certificate fails a check (every failed check is named)" },
+    responses: {
+      201: "Signature checked and stored", 409: "Not signable in the current state, or already signed",
+      422: "Does not sign this content, does not verify, or its certificate fails a check (every failed check is named)",
+      503: "The certificate's revocation status could not be established now (no OCSP responder or CRL answered); nothing stored, try again later",
+    },
     handler: async (ctx, { params, body }) => {
-      const r = await documentSigner(commandContext(ctx, deps), { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs, trust: deps.trust });
+      const c = commandContext(ctx, deps);
+      // The checks that may wait on an OCSP responder run before the transaction, on the reader.
+      const prepared = await signaturePreparer({ ...c, tx: deps.reader }, { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs, pki: deps.pki });
+      const r = await deps.db.transaction((tx) => documentSigner({ ...c, tx }, prepared));
       ctx.status = 201;
-      ctx.body = { signature: presentSignature(r.signature), document: presentDocument(r.document, await documentFiles(ctx.state.tx!, params.id)) };
+      ctx.body = { signature: presentSignature(r.signature), document: presentDocument(r.document, await documentFiles(deps.db, params.id)) };
     },
   });
 

@@ -59,7 +59,7 @@ export function trustRoutes(api: Api, deps: AppDeps) {
       const content = Buffer.from(body.content, "base64");
       if (content.length === 0) throw new ValidationError("content_empty", "content is empty");
       const check = await verifyDetachedCms(cmsFrom(body.cms), { sha256: sha256(content), read: async () => content });
-      const report = await signatureValidator(deps.trust, check, null, deps.clock.now());
+      const report = await signatureValidator(deps.pki, check, null, deps.clock.now());
       ctx.body = {
         contentSha256: sha256(content), digestAlgorithm: check.digestAlgorithm, signatureAlgorithm: check.signatureAlgorithm, signingTime: check.signingTime,
         certificate: report.certificate, ...presentReport(report),
