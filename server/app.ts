@@ -13,6 +13,7 @@ import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
 import { crlRefreshJob } from "./jobs/crlRefresh.js";
+import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
 import type { CertificateServices } from "./domain/documents/signatureValidation.js";
 import { trustRoutes } from "./http/routes/trust.js";
 import { Api } from "./http/api.js";
@@ -77,6 +78,7 @@ export function createApp(input: AppInput) {
   const { required, ...revocationOptions } = input.config.pki.revocation;
   const pki: CertificateServices = { trust, revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }), revocationRequired: required };
   jobs.register(crlRefreshJob(input.config, pki.revocation));
+  jobs.register(auditCheckpointJob(input.config, input.signer));
   const deps: AppDeps = { ...input, reader, trust, pki, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 

@@ -1,7 +1,15 @@
-// `qujat` command line: admin:create, audit:verify, migrate, jobs:run.
+// `qujat` command line: admin:create, audit:verify, audit:checkpoint, migrate, hsm:status, hsm:keygen, hsm:import-cert.
+import { createHash, verify as cryptoVerify, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { auditCheckpointWriter } from "./domain/audit/checkpoints.js";
+import { createLogger } from "./log.js";
+import { certificateBlocks, parseCertificate } from "./pki/certificates.js";
+import { verifyDetachedCms } from "./pki/cms.js";
+import { Hsm, HsmSigner } from "./pki/hsm.js";
+import { openSigner } from "./pki/signer.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config/index.js";
+import { ConfigError, loadConfig, type Config } from "./config/index.js";
 import { auditVerifier } from "./domain/audit/queries.js";
 import { systemAdminCreator } from "./domain/identity/auth.js";
 import { systemActor } from "./domain/identity/roles.js";
@@ -11,7 +19,11 @@ import { createDb, migrateLatest } from "./storage/db.js";
 const USAGE = `usage: qujat <command> [options]
   admin:create --login L --email E [--name "Full Name"] [--iin IIN]   create a system administrator (password on stdin)
   audit:verify                                                        recompute the audit hash chain
-  migrate                                                             apply pending migrations`;
+  migrate                                                             apply pending migrations
+  audit:checkpoint                                                    sign the audit chain's head with the HSM system key now
+  hsm:status                                                          the HSM: module, token, keys and a test signature
+  hsm:keygen --label L --subject "CN=…, O=…, C=KZ" [--ec]             generate a key inside the HSM; prints its PKCS#10 request
+  hsm:import-cert --label L --file cert.pem                           store the CA's certificate for key L on the token`;
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write("Password: ");
@@ -27,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  if (command.startsWith("hsm:")) return hsmCommand(config, command, rest);
   const db = createDb(config);
   try {
     await migrateLatest(db);
@@ -47,6 +60,20 @@ export async function run(argv: string[]): Promise<number> {
         console.log(`system administrator ${created.user.login} created (id ${created.user.id})`);
         return 0;
       }
+      case "audit:checkpoint": {
+        if (!config.hsm.module) {
+          console.error("no HSM configured (hsm.module / QUJAT_HSM_MODULE): there is no system key to sign with");
+          return 1;
+        }
+        const signer = await openSigner(config, createLogger("silent"));
+        try {
+          const c = await auditCheckpointWriter(db, systemClock, signer, config.server.publicUrl || config.server.host);
+          console.log(`checkpoint ${c.id}: seq ${c.seq}, head ${c.head_hash}, signed by ${c.signer_subject}`);
+          return 0;
+        } finally {
+          await signer.close();
+        }
+      }
       case "audit:verify": {
         const r = await auditVerifier(db);
         if (r.ok) console.log(`audit log intact: ${r.count} entries, head ${r.checkpoint.hash}`);
@@ -60,6 +87,84 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+async function hsmCommand(config: Config, command: string, rest: string[]): Promise<number> {
+  if (!config.hsm.module) {
+    console.error("no HSM configured: set hsm.module (QUJAT_HSM_MODULE), hsm.tokenLabel (QUJAT_HSM_TOKEN) and the PIN (QUJAT_HSM_PIN or hsm.pinFile)");
+    return 1;
+  }
+  const { module, tokenLabel, pin, systemKeyLabel } = config.hsm;
+  let hsm: Hsm;
+  try {
+    hsm = await Hsm.open({ module, tokenLabel, pin, lanes: 1 });
+  } catch (err) {
+    console.error(`HSM ${module}, token "${tokenLabel}": ${(err as Error).message}`);
+    return 1;
+  }
+  try {
+    switch (command) {
+      case "hsm:status": {
+        console.log(`module: ${module}`);
+        console.log(`token:  "${hsm.token.label}" (${hsm.token.manufacturer} ${hsm.token.model}, serial ${hsm.token.serialNumber})`);
+        const keys = hsm.listKeys();
+        console.log(`keys:   ${keys.length ? "" : "none"}`);
+        for (const k of keys) console.log(`  ${k.label}  ${k.algorithm}  id ${k.id}  certificate ${k.certificate ? `sha256 ${k.certificate.sha256}` : "none"}${k.label === systemKeyLabel ? "  (system key)" : ""}`);
+        const status = await new HsmSigner(hsm, systemKeyLabel).status();
+        let verified = "";
+        if (status.available && hsm.key(systemKeyLabel).certificate) {
+          const data = Buffer.from(`hsm:status ${new Date().toISOString()}`);
+          const cms = await hsm.signCms(systemKeyLabel, createHash("sha256").update(data).digest(), new Date());
+          await verifyDetachedCms(cms, { sha256: createHash("sha256").update(data).digest("hex"), read: async () => data });
+          verified = "; a CMS by it verifies";
+        }
+        console.log(`test signature: ${status.available ? "ok" : "FAILED"} (${status.detail}${verified})`);
+        return status.available ? 0 : 1;
+      }
+      case "hsm:keygen": {
+        const { values } = parseArgs({ args: rest, options: { label: { type: "string" }, subject: { type: "string" }, ec: { type: "boolean" } } });
+        if (!values.label || !values.subject) {
+          console.error("hsm:keygen needs --label and --subject");
+          return 2;
+        }
+        process.stdout.write(await hsm.generateKey(values.label, values.ec ? "ec" : "rsa", values.subject));
+        console.error(`key "${values.label}" generated inside the token; the request above is for your CA, then: npx qujat hsm:import-cert --label ${values.label} --file cert.pem`);
+        return 0;
+      }
+      case "hsm:import-cert": {
+        const { values } = parseArgs({ args: rest, options: { label: { type: "string" }, file: { type: "string" } } });
+        if (!values.label || !values.file) {
+          console.error("hsm:import-cert needs --label and --file");
+          return 2;
+        }
+        const parsed = await parseCertificate(certificateBlocks(readFileSync(values.file))[0]);
+        const key = hsm.key(values.label);
+        if (!(await certifiesKey(parsed.der, hsm, key.label))) {
+          console.error(`the certificate's public key is not the key "${values.label}" on the token`);
+          return 1;
+        }
+        hsm.importCertificate(values.label, parsed.der, Buffer.from(parsed.cert.subject.toSchema().toBER(false)));
+        console.log(`certificate ${parsed.info.subject} (valid to ${parsed.info.notAfter}) stored with key "${values.label}"`);
+        return 0;
+      }
+      default:
+        console.error(`unknown command: ${command}\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await hsm.close();
+  }
+}
+
+/** Whether the token's key signs what the certificate's public key verifies. */
+async function certifiesKey(certDer: Buffer, hsm: Hsm, label: string): Promise<boolean> {
+  const data = Buffer.from("qujat certificate match");
+  const signature = await hsm.sign(label, data);
+  const k = hsm.key(label);
+  const publicKey = new X509Certificate(certDer).publicKey;
+  return k.key.algorithm.name === "ECDSA"
+    ? cryptoVerify("sha256", data, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)
+    : cryptoVerify("sha256", data, publicKey, signature);
 }
 
 run(process.argv.slice(2)).then(

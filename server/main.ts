@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from "./config/index.js";
 import { setupTokenIssuer } from "./domain/identity/auth.js";
 import { createLogger } from "./log.js";
 import { createMailer } from "./mail/mailer.js";
-import { noSigner } from "./pki/signer.js";
+import { openSigner } from "./pki/signer.js";
 import { createFsBlobStore } from "./storage/blobs.js";
 import { createDb, migrateLatest } from "./storage/db.js";
 
@@ -31,7 +31,8 @@ async function main() {
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ applied }, "migrations applied");
   const mailer = createMailer(config.mail, logger);
-  const { app, deps, close } = createApp({ config, db, clock: systemClock, logger, mailer, signer: noSigner, blobs: createFsBlobStore(path.join(config.dataDir, "blobs")) });
+  const signer = await openSigner(config, logger);
+  const { app, deps, close } = createApp({ config, db, clock: systemClock, logger, mailer, signer, blobs: createFsBlobStore(path.join(config.dataDir, "blobs")) });
   await deps.jobs.sync();
   if (config.jobs.enabled) deps.jobs.start();
 

@@ -2,7 +2,9 @@
 //  - authenticated GET /api/v1/me vs a bare Koa hello-world (autocannon, 10 connections): target ≥ 0.5
 //  - idle RSS after start (target ≤ 150 MB) and cold start to ready (target ≤ 2 s)
 //  - documents: registration vs bare stream+hash, RSS under ten 20 MB uploads, inbox pages at 1M (scripts/bench/documents.ts)
+//  - HSM CMS signing vs raw PKCS#11, CAdES verification with cached revocation (scripts/bench/hsm.ts)
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
+import "../../server/threadpool.js"; // before anything uses libuv's pool: HSM lanes run there
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,9 +18,10 @@ import { chainHash, stableJson } from "../../server/domain/audit/chain.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { inboxBench, registrationBenches } from "./documents.js";
+import { hsmBenches } from "./hsm.js";
 import { median, root, rssOf, spawnServer } from "./support.js";
 
-// BENCH_ONLY=http|audit|inbox runs one group; BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|inbox|hsm runs one group; BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -71,6 +74,7 @@ async function main() {
     // The audit benches run before the inbox one: its million-row write leaves the disk busy with writeback.
     if (!only || only === "audit") await auditBenches(dataDir);
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
+    if (!only || only === "hsm") await hsmBenches(report);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

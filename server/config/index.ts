@@ -69,6 +69,17 @@ export const ConfigSchema = z.strictObject({
       crlRefreshSchedule: z.string().min(9),
     }),
   }),
+  hsm: z.strictObject({
+    /** PKCS#11 module path; empty: no HSM (no system key, no seals, no internal TSA) */
+    module: z.string(),
+    tokenLabel: z.string(),
+    /** the user PIN, or a file holding it (pinFile wins); env QUJAT_HSM_PIN. Never logged. */
+    pin: z.string(),
+    pinFile: z.string(),
+    lanes: int(1, 64),
+    systemKeyLabel: z.string().min(1),
+    auditCheckpointSchedule: z.string().min(9),
+  }),
   jobs: z.strictObject({
     enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),
     deemedAcceptanceSchedule: z.string().min(9),
@@ -115,6 +126,10 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_DATABASE_URL: ["database", "url"],
   QUJAT_LOG_LEVEL: ["log", "level"],
   QUJAT_TRUST_DIR: ["pki", "trustDir"],
+  QUJAT_HSM_MODULE: ["hsm", "module"],
+  QUJAT_HSM_TOKEN: ["hsm", "tokenLabel"],
+  QUJAT_HSM_PIN: ["hsm", "pin"],
+  QUJAT_HSM_PIN_FILE: ["hsm", "pinFile"],
 };
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -147,6 +162,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  const hsm = parsed.data?.hsm;
+  if (hsm?.module) {
+    if (!hsm.tokenLabel) problems.push("hsm.tokenLabel: required when hsm.module is set (tokens are found by label)");
+    if (hsm.pinFile) {
+      try {
+        hsm.pin = readFileSync(path.resolve(root, hsm.pinFile), "utf8").trim();
+      } catch (e) {
+        problems.push(`hsm.pinFile: ${(e as Error).message}`);
+      }
+    }
+    if (!hsm.pin && !problems.some((p) => p.startsWith("hsm.pinFile"))) problems.push("hsm.pin: required when hsm.module is set (hsm.pinFile or QUJAT_HSM_PIN)");
   }
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;

@@ -1,6 +1,7 @@
 // What every command receives: the transaction, who acts, the clock and config, and request meta
 // for the audit entry written in the same transaction.
 import type { Clock } from "../clock.js";
+import type { Signer } from "../pki/signer.js";
 import type { Config } from "../config/index.js";
 import type { Tx } from "../storage/db.js";
 import { auditAppender, type AuditEvent } from "./audit/commands.js";
@@ -18,6 +19,8 @@ export interface CommandContext {
   clock: Clock;
   config: Config;
   meta: RequestMeta;
+  /** the appliance's system key (receipts, disposition records); absent in jobs and the CLI */
+  signer?: Signer;
 }
 
 export const actorRef = (a: Actor) => ({ type: a.type, id: a.id });

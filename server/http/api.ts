@@ -124,6 +124,7 @@ export function commandContext(ctx: Ctx, deps: AppDeps): CommandContext {
     clock: deps.clock,
     config: deps.config,
     meta: { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null },
+    signer: deps.signer,
   };
 }
 

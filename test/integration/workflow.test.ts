@@ -13,11 +13,13 @@ import { invoiceFields, jsonDocument, pdf, sha256 } from "../support/documents.j
 import { breakCheckDigit, validBin, validIin } from "../support/ids.js";
 import { PASSWORD } from "../support/app.js";
 import { opensslVerifies, removeSigner, testCa, testSigner, type TestSigner } from "../support/pki.js";
+import { testHsm, type TestHsm } from "../support/hsm.js";
 
 type Org = { id: string; headOfficeId: string; name: string; bin: string };
 
 describe("document lifecycle", () => {
   let app: TestApp;
+  let hsm: TestHsm;
   let seller: Org, buyer: Org, outsiderOrg: Org;
   let east: { id: string }, almaty: { id: string };
   let clerk: BuiltUser, accountant: BuiltUser, approver: BuiltUser, head: BuiltUser, signer: BuiltUser, viewer: BuiltUser;
@@ -62,7 +64,9 @@ describe("document lifecycle", () => {
   }
 
   before(async () => {
-    app = await startTestApp();
+    // With the HSM: receipts are signed by the appliance's system key.
+    hsm = await testHsm();
+    app = await startTestApp(hsm.config);
     seller = await buildOrganization(app, { name: "Сатушы ЖШС" });
     buyer = await buildOrganization(app, { name: "Buyer JSC" });
     outsiderOrg = await buildOrganization(app, { name: "Outsider LLP" });
@@ -144,7 +148,15 @@ describe("document lifecycle", () => {
     const receipt = history.body.receipts[0];
     expect(receipt.contentSha256).to.equal(d.content.sha256);
     expect(receipt.body).to.include({ documentId: d.id, contentSha256: d.content.sha256, type: "qujat.receipt/1" });
-    expect(receipt.sha256).to.equal(sha256(Buffer.from((await app.db("document_receipts").where({ id: receipt.id }).first()).body)));
+    const receiptRow = await app.db("document_receipts").where({ id: receipt.id }).first();
+    expect(receipt.sha256).to.equal(sha256(Buffer.from(receiptRow.body)));
+    // The appliance's system key (in the HSM) signed the receipt: OpenSSL verifies it over the exact body.
+    expect(receipt.systemSignature).to.be.a("string");
+    const rdir = mkdtempSync(path.join(os.tmpdir(), "qujat-receipt-"));
+    writeFileSync(path.join(rdir, "r.p7s"), Buffer.from(receipt.systemSignature, "base64"));
+    writeFileSync(path.join(rdir, "r.json"), receiptRow.body);
+    execFileSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", "r.p7s", "-content", "r.json", "-CAfile", hsm.caFile, "-purpose", "any", "-out", "/dev/null"], { cwd: rdir, stdio: "pipe" });
+    rmSync(rdir, { recursive: true, force: true });
     expect((await outbox({ document_id: d.id, topic: "document.delivered" }))[0]).to.include({ organization_id: seller.id, branch_id: east.id });
 
     // A viewer cannot sign; the buyer's head signs; the seller is told.
@@ -176,7 +188,7 @@ describe("document lifecycle", () => {
       const manifest = JSON.parse(readFileSync(path.join(dir, "x", "manifest.json"), "utf8"));
       expect(manifest.document).to.include({ id: d.id, status: "signed_by_recipient" });
       const roles = manifest.entries.map((e: { role: string }) => e.role);
-      expect(roles).to.include.members(["content", "signature", "receipt", "audit_extract", "history", "signature_protocol"]);
+      expect(roles).to.include.members(["content", "signature", "receipt", "receipt_signature", "audit_extract", "history", "signature_protocol"]);
       expect(roles.filter((r: string) => r === "signature")).to.have.length(2);
       for (const e of manifest.entries) expect(sha256(readFileSync(path.join(dir, "x", e.path))), e.path).to.equal(e.sha256);
       const contentEntry = manifest.entries.find((e: { role: string }) => e.role === "content");

@@ -13,7 +13,7 @@ import { systemAdminCreator } from "../../server/domain/identity/auth.js";
 import { systemActor } from "../../server/domain/identity/roles.js";
 import { createLogger } from "../../server/log.js";
 import type { MailMessage } from "../../server/mail/mailer.js";
-import { noSigner } from "../../server/pki/signer.js";
+import { noSigner, openSigner } from "../../server/pki/signer.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
 import { Client } from "./client.js";
@@ -65,7 +65,10 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
   const clock = new ManualClock("2026-03-02T09:00:00.000Z");
   const mail: MailMessage[] = [];
   const mailer = { async send(m: MailMessage) { mail.push(m); }, close() {} };
-  const built = createApp({ config, db, clock, logger: createLogger((process.env.TEST_LOG as any) ?? "silent"), mailer, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
+  const logger = createLogger((process.env.TEST_LOG as any) ?? "silent");
+  // With hsm overrides (see support/hsm.ts), the real PKCS#11 signer over the SoftHSM token.
+  const signer = config.hsm.module ? await openSigner(config, logger) : noSigner;
+  const built = createApp({ config, db, clock, logger, mailer, signer, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
   await built.deps.jobs.sync();
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -81,6 +84,7 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await built.close();
+      await signer.close();
       await db.destroy();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

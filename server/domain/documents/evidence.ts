@@ -51,7 +51,11 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     add(`${base}.validation.json`, json(report), "validation_report");
     if (report.revocation?.evidence?.der) add(`${base}.ocsp.der`, Buffer.from(report.revocation.evidence.der, "base64"), "ocsp_response");
   });
-  receipts.forEach((r: { body: string }, i: number) => add(`receipts/${String(i + 1).padStart(2, "0")}-receipt.json`, Buffer.from(r.body), "receipt"));
+  receipts.forEach((r: { body: string; system_cms?: Buffer | null }, i: number) => {
+    const name = `receipts/${String(i + 1).padStart(2, "0")}-receipt.json`;
+    add(name, Buffer.from(r.body), "receipt");
+    if (r.system_cms) add(`${name}.p7s`, Buffer.from(r.system_cms), "receipt_signature"); // the appliance's system key over the receipt
+  });
   add("signatures.json", json(signatures.map(presentSignature)), "signature_protocol");
   add("history.json", json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }), "history");
   // Each audit entry with its chain hash: checkable against the appliance's audit chain.

@@ -3,7 +3,7 @@
 // annulment agreed by both sides, and acceptance by silence for acts.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, StateConflictError, UnprocessableError } from "../../errors.js";
+import { ConflictError, StateConflictError, UnavailableError, UnprocessableError } from "../../errors.js";
 import type { Db } from "../../storage/db.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
@@ -70,9 +70,14 @@ export async function receiptRecorder(ctx: CommandContext, p: { documentId: stri
   }
   const at = nowIso(ctx);
   const body = receiptBody(doc, await documentFiles(ctx.tx, doc.id), { type: ctx.actor.type, id: ctx.actor.id }, at);
+  // With an HSM, the appliance signs the receipt with its system key (R3.1); if the HSM cannot
+  // sign, the receipt is not recorded (503) rather than recorded unsigned.
+  const systemCms = ctx.config.hsm.module && ctx.signer ? await ctx.signer.signSystem(Buffer.from(body)).catch((err: Error) => {
+    throw new UnavailableError("hsm_unavailable", `The receipt cannot be signed by the appliance's system key now: ${err.message}`);
+  }) : null;
   const receipt = {
     id: randomUUID(), document_id: doc.id, content_sha256: doc.content_sha256, organization_id: doc.recipient_organization_id!,
-    branch_id: doc.recipient_branch_id!, by_type: ctx.actor.type, by_id: ctx.actor.id, at, body, sha256: sha256(body),
+    branch_id: doc.recipient_branch_id!, by_type: ctx.actor.type, by_id: ctx.actor.id, at, body, sha256: sha256(body), system_cms: systemCms,
   };
   await ctx.tx("document_receipts").insert(receipt);
   const document = await transition(ctx, {

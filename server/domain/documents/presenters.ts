@@ -72,10 +72,15 @@ export const presentReport = (r: ValidationReport) => ({
   } : null,
 });
 
-export interface ReceiptRow { id: string; document_id: string; content_sha256: string; organization_id: string; branch_id: string; by_type: string; by_id: string | null; at: string; body: string; sha256: string }
+export interface ReceiptRow {
+  id: string; document_id: string; content_sha256: string; organization_id: string; branch_id: string; by_type: string; by_id: string | null; at: string; body: string; sha256: string;
+  /** detached CMS over body by the appliance's system key (HSM), when one is configured */
+  system_cms?: Buffer | null;
+}
 export const presentReceipt = (r: ReceiptRow) => ({
   id: r.id, contentSha256: r.content_sha256, organizationId: r.organization_id, branchId: r.branch_id,
   by: { type: r.by_type, id: r.by_id }, at: r.at, sha256: r.sha256, body: JSON.parse(r.body),
+  systemSignature: r.system_cms ? Buffer.from(r.system_cms).toString("base64") : null,
 });
 
 export interface EventRow { id: number; document_id: string; at: string; actor_type: string; actor_id: string | null; side: string | null; action: string; from_status: string | null; to_status: string | null; comment: string | null }

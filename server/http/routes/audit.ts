@@ -2,6 +2,8 @@
 // officers see everything; an organization's administrators see their organization's entries.
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
+import { auditCheckpointWriter, presentCheckpoint, type CheckpointRow } from "../../domain/audit/checkpoints.js";
+import { UnavailableError } from "../../errors.js";
 import { auditEntries, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { organizationById } from "../../domain/identity/queries.js";
@@ -39,6 +41,29 @@ export function auditRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
       ctx.body = await auditVerifier(deps.db);
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/audit/checkpoints", summary: "Signed audit checkpoints, newest first: the chain's head (seq, hash) signed hourly by the HSM system key (detached CMS over body)", tag: "audit", auth: "user",
+    handler: async (ctx) => {
+      authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
+      const rows: CheckpointRow[] = await deps.db("audit_checkpoints").orderBy("id", "desc").limit(100);
+      ctx.body = { items: rows.map(presentCheckpoint) };
+    },
+  });
+
+  api.add({
+    method: "post", path: "/api/v1/audit/checkpoints", summary: "Sign a checkpoint of the audit chain's head now (besides the hourly job); 503 without a working HSM", tag: "audit", auth: "user",
+    responses: { 201: "Signed and stored", 503: "No HSM, or it cannot sign now; nothing stored" },
+    handler: async (ctx) => {
+      authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
+      if (!deps.config.hsm.module) throw new UnavailableError("hsm_not_configured", "No HSM is configured (hsm.module): the appliance has no system key to sign checkpoints with");
+      const c = await auditCheckpointWriter(deps.db, deps.clock, deps.signer, deps.config.server.publicUrl || deps.config.server.host).catch((err: Error) => {
+        throw err instanceof UnavailableError ? err : new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${err.message}`);
+      });
+      ctx.status = 201;
+      ctx.body = presentCheckpoint(c);
     },
   });
 }

@@ -14,7 +14,7 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "get", path: "/readyz", summary: "Readiness: database reachable, migrations current", tag: "system", auth: "none",
+    method: "get", path: "/readyz", summary: "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured)", tag: "system", auth: "none",
     responses: { 200: "Ready", 503: "Not ready" },
     handler: async (ctx) => {
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
@@ -25,6 +25,11 @@ export function systemRoutes(api: Api, deps: AppDeps) {
         checks.migrations = pending.length ? { ok: false, detail: `pending: ${pending.join(", ")}` } : { ok: true };
       } catch (e) {
         checks.database = { ok: false, detail: (e as Error).message };
+      }
+      // The HSM, when one is configured: the system key must sign (a test signature, nothing kept).
+      if (deps.config.hsm.module) {
+        const s = await deps.signer.status();
+        checks.hsm = { ok: s.available, detail: s.detail };
       }
       const ready = Object.values(checks).every((c) => c.ok);
       ctx.status = ready ? 200 : 503;
