@@ -23,7 +23,13 @@ export const tlv = (tag: number, ...parts: Buffer[]): Buffer => {
 const seq = (...parts: Buffer[]) => tlv(0x30, ...parts);
 const set = (...parts: Buffer[]) => tlv(0x31, ...parts);
 const octets = (b: Buffer) => tlv(0x04, b);
+const oidCache = new Map<string, Buffer>();
 function oid(dotted: string): Buffer {
+  let hit = oidCache.get(dotted);
+  if (!hit) oidCache.set(dotted, (hit = encodeOid(dotted)));
+  return hit;
+}
+function encodeOid(dotted: string): Buffer {
   const [a, b, ...rest] = dotted.split(".").map(Number);
   const out = [40 * a + b];
   for (const n of rest) {
@@ -85,19 +91,13 @@ export { oid, octets, seq, set, setOf, utcTime, integer, NULL };
 
 /** What a key's CMS signatures share, encoded once. */
 export class CmsTemplate {
-  readonly kind: KeyKind;
-  /** the WebCrypto algorithm to sign the signed attributes with */
-  readonly webcrypto: { name: string; hash?: { name: string } };
   private constructor(
     readonly certificate: Buffer,
     readonly cert: Pkijs.Certificate,
-    kind: KeyKind,
+    readonly kind: KeyKind,
     private readonly sid: Buffer,
     private readonly essAttribute: Buffer,
-  ) {
-    this.kind = kind;
-    this.webcrypto = kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: { name: "SHA-256" } };
-  }
+  ) {}
 
   static async forCertificate(der: Buffer): Promise<CmsTemplate> {
     const { asn1js, pkijs } = await pkiModules();
@@ -113,12 +113,22 @@ export class CmsTemplate {
     return new CmsTemplate(der, cert, kind, sid, ess);
   }
 
+  // Encoded once: the attributes and algorithm identifiers that never change.
+  private readonly contentTypeAttr = seq(oid(OIDS.contentType), set(oid(OIDS.data)));
+  private readonly signingTimeOid = oid(OIDS.signingTime);
+  private readonly messageDigestOid = oid(OIDS.messageDigest);
+  private readonly sha256Id = algorithmId(OIDS.sha256);
+  private readonly versionAndSid = Buffer.concat([integer(1), this.sid, this.sha256Id]);
+  private readonly signatureAlgorithmId = this.kind === "rsa" ? algorithmId(OIDS.rsaEncryption, NULL) : algorithmId(OIDS.ecdsaWithSha256);
+  private readonly signedDataHead = Buffer.concat([integer(1), set(this.sha256Id), seq(oid(OIDS.data)), tlv(0xa0, this.certificate)]);
+  private readonly contentInfoOid = oid(OIDS.signedData);
+
   /** The signed attributes as the DER SET that is signed (its encoding with the [0] tag goes into the CMS). */
   signedAttributes(digest: Buffer, at: Date): Buffer {
     return setOf([
-      seq(oid(OIDS.contentType), set(oid(OIDS.data))),
-      seq(oid(OIDS.signingTime), set(utcTime(at))),
-      seq(oid(OIDS.messageDigest), set(octets(digest))),
+      this.contentTypeAttr,
+      seq(this.signingTimeOid, set(utcTime(at))),
+      seq(this.messageDigestOid, set(octets(digest))),
       this.essAttribute,
     ]);
   }
@@ -129,25 +139,15 @@ export class CmsTemplate {
    * Attribute SEQUENCEs (a timestamp token for CAdES-T).
    */
   assemble(signedAttrs: Buffer, signature: Buffer, unsigned: Buffer[] = []): Buffer {
-    const sigAlg = this.kind === "rsa" ? algorithmId(OIDS.rsaEncryption, NULL) : algorithmId(OIDS.ecdsaWithSha256);
     const value = this.kind === "rsa" ? signature : ecdsaToDer(signature);
     const signerInfo = seq(
-      integer(1),
-      this.sid,
-      algorithmId(OIDS.sha256),
+      this.versionAndSid,
       retag(0xa0, signedAttrs), // [0] IMPLICIT SET OF Attribute
-      sigAlg,
+      this.signatureAlgorithmId,
       octets(value),
       ...(unsigned.length ? [retag(0xa1, setOf(unsigned))] : []), // [1] IMPLICIT
     );
-    const signedData = seq(
-      integer(1),
-      set(algorithmId(OIDS.sha256)),
-      seq(oid(OIDS.data)),
-      tlv(0xa0, this.certificate),
-      set(signerInfo),
-    );
-    return seq(oid(OIDS.signedData), tlv(0xa0, signedData));
+    return seq(this.contentInfoOid, tlv(0xa0, seq(this.signedDataHead, set(signerInfo))));
   }
 }
 

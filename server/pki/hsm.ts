@@ -35,6 +35,10 @@ export interface HsmKey {
   key: P11CryptoKey;
 }
 
+// CKM_SHA256_RSA_PKCS and CKM_ECDSA (the digest is made here for ECDSA: tokens differ in which hashing ECDSA mechanisms they have).
+const MECHANISM_RSA = { mechanism: 0x40 };
+const MECHANISM_ECDSA = { mechanism: 0x1041 };
+
 const gone = (err: unknown) => new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${(err as Error).message}`);
 
 // One loaded module per library path for the whole process.
@@ -178,8 +182,10 @@ export class Hsm {
     try {
       const ec = k.key.algorithm.name === "ECDSA";
       const input = ec ? createHash("sha256").update(data).digest() : data;
-      const signer = lane.session.createSign(ec ? "ECDSA" : "SHA256_RSA_PKCS", k.key.key);
-      return await new Promise<Buffer>((resolve, reject) => signer.once(input, (err, sig) => (err ? reject(err) : resolve(sig))));
+      const session = lane.session;
+      const lib = session.lib;
+      lib.C_SignInit(session.handle, ec ? MECHANISM_ECDSA : MECHANISM_RSA, k.key.key.handle);
+      return await new Promise<Buffer>((resolve, reject) => lib.C_Sign(session.handle, input, Buffer.allocUnsafe(ec ? 132 : 512), (err, sig) => (err ? reject(err) : resolve(sig))));
     } catch (err) {
       throw gone(err);
     } finally {
@@ -188,12 +194,12 @@ export class Hsm {
   }
 
   /** A detached CMS (CAdES-BES) over content whose SHA-256 is `digest`, by the key `label`. */
-  async signCms(label: string, digest: Buffer, at: Date, unsigned: (signature: Buffer) => Promise<Buffer[]> = async () => []): Promise<Buffer> {
+  async signCms(label: string, digest: Buffer, at: Date, unsigned?: (signature: Buffer) => Promise<Buffer[]>): Promise<Buffer> {
     const k = this.key(label);
     if (!k.template) throw new UnavailableError("hsm_certificate_missing", `The HSM key "${label}" has no certificate on the token (import it with \`npx qujat hsm:import-cert\`)`);
     const attrs = k.template.signedAttributes(digest, at);
     const signature = await this.sign(label, attrs);
-    return k.template.assemble(attrs, signature, await unsigned(signature));
+    return k.template.assemble(attrs, signature, unsigned ? await unsigned(signature) : undefined);
   }
 
   /**
