@@ -50,6 +50,8 @@ export const ConfigSchema = z.strictObject({
     totpWindowSteps: int(0, 10),
     recoveryCodes: int(1, 50),
     setupTokenMinutes: int(1),
+    /** how long a certificate sign-in challenge may be signed and returned */
+    certificateChallengeSeconds: int(10, 3600),
   }),
   documents: z.strictObject({
     maxBytes: int(1), jsonMaxBytes: int(1), invitationDays: int(1, 365),

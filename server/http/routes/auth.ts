@@ -1,5 +1,7 @@
 // First-run setup, password sign-in and sign-out.
 import { z } from "zod";
+import { certificateSignIn, challengeIssuer } from "../../domain/identity/certificateSignIn.js";
+import { cmsFrom } from "./documentWorkflow.js";
 import type { AppDeps } from "../../app.js";
 import { passwordSignIn, signOut, systemAdminCreator, sessionCreator } from "../../domain/identity/auth.js";
 import { hasSystemAdmin } from "../../domain/identity/queries.js";
@@ -51,6 +53,29 @@ export function authRoutes(api: Api, deps: AppDeps) {
         csrfToken: r.csrfToken,
         sessionId: r.session.id,
         sessionExpiresAt: r.session.expires_at,
+      };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/auth/challenge", summary: "Certificate sign-in, step 1: a one-time challenge (base64) to sign with your AUTH certificate as a detached CMS", tag: "auth",
+    auth: "none", responses: { 201: "The challenge and until when it may be used" },
+    handler: async (ctx) => {
+      ctx.status = 201;
+      ctx.body = await challengeIssuer(deps);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/auth/certificate", tag: "auth", auth: "none",
+    summary: "Certificate sign-in, step 2: the challenge and your detached CMS over its bytes; the AUTH certificate is checked (chain, validity, revocation, purpose) and the user with its IIN signed in",
+    body: z.strictObject({ challenge: z.string().min(16).max(200), cms: z.string().min(16).max(700_000) }),
+    responses: { 200: "Signed in; session cookie set", 401: "Challenge invalid, certificate refused (every failed check named) or no user with its IIN", 503: "Revocation status cannot be established now" },
+    handler: async (ctx, { body }) => {
+      const r = await certificateSignIn(deps, { challenge: body.challenge, cms: cmsFrom(body.cms) }, { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null });
+      setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at);
+      ctx.body = {
+        user: { id: r.user.id, login: r.user.login, fullName: r.user.full_name },
+        certificate: { subject: r.certificate.subject, serialNumber: r.certificate.serialNumber, issuer: r.certificate.issuer, notAfter: r.certificate.notAfter },
+        token: r.token, csrfToken: r.csrfToken, sessionId: r.session.id, sessionExpiresAt: r.session.expires_at,
       };
     },
   });
