@@ -16,6 +16,7 @@ import { crlRefreshJob } from "./jobs/crlRefresh.js";
 import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
 import type { CertificateServices } from "./domain/documents/signatureValidation.js";
 import { trustRoutes } from "./http/routes/trust.js";
+import { powerOfAttorneyRoutes } from "./http/routes/powersOfAttorney.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
 import { identify } from "./http/middleware/auth.js";
@@ -93,6 +94,7 @@ export function createApp(input: AppInput) {
   documentWorkflowRoutes(api, deps);
   invitationRoutes(api, deps);
   trustRoutes(api, deps);
+  powerOfAttorneyRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;

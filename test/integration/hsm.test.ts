@@ -11,6 +11,9 @@ import path from "node:path";
 import { Hsm, initializeFlags } from "../../server/pki/hsm.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { certifyKey, testHsm, type TestHsm } from "../support/hsm.js";
+import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
+import { buildOrganization, buildUser } from "../support/factories.js";
+import { removeSigner, testSigner } from "../support/pki.js";
 
 /** `openssl cms -verify` of a detached CMS over content, trusting the test CA. */
 function opensslVerifies(cms: Buffer, content: Buffer, caFile: string): boolean {
@@ -62,6 +65,49 @@ describe("HSM (SoftHSM2 through PKCS#11)", function () {
     } finally {
       await hsm.close();
     }
+  });
+
+  it("organization seals: the HSM key whose certificate carries the organization's BIN seals its outgoing documents at sending; openssl verifies", async () => {
+    const seller = await buildOrganization(app, { name: "Sealed LLP" });
+    const other = await buildOrganization(app, { name: "Unsealed LLP" });
+    const buyer = await buildOrganization(app, { name: "Seal Buyer LLP" });
+    const admin = await buildUser(app, [{ role: "org_admin", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    const head = await buildUser(app, [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    await buildUser(app, [{ role: "clerk", organizationId: buyer.id, branchId: buyer.headOfficeId }]); // someone to receive
+    const hsm = await Hsm.open({ module: t.module, tokenLabel: t.tokenLabel, pin: t.pin, lanes: 1 });
+    try {
+      await certifyKey(hsm, `seal-${seller.bin}`, `CN=Sealed LLP seal, OU=BIN${seller.bin}, O=Sealed LLP, C=KZ`);
+      await certifyKey(hsm, `seal-${other.bin}`, `CN=Unsealed LLP seal, OU=BIN${other.bin}, O=Unsealed LLP, C=KZ`);
+    } finally {
+      await hsm.close();
+    }
+    await app.deps.signer.hsm!.reloadKeys(); // the running appliance sees the new keys
+    const wrong = await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${other.bin}` });
+    expect(wrong.status).to.equal(422);
+    expect(wrong.body.code).to.equal("seal_not_for_organization");
+    expect((await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: "no-such-key" })).body.code).to.equal("seal_key_missing");
+    expect((await head.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${seller.bin}` })).status).to.equal(403);
+    const set = await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${seller.bin}` });
+    expect(set.status, JSON.stringify(set.body)).to.equal(200);
+    expect(set.body.certificate.subject).to.match(/CN=Sealed LLP seal/);
+
+    const content = pdf(`sealed ${Math.random()}`);
+    const d = await head.client.post("/api/v1/documents", jsonDocument({ kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "SEAL-1" }) }, content));
+    expect(d.status, JSON.stringify(d.body)).to.equal(201);
+    const headKey = testSigner({ iin: head.iin, bin: seller.bin });
+    expect((await head.client.post(`/api/v1/documents/${d.body.id}/signatures`, { cms: headKey.sign(content).toString("base64") })).status).to.equal(201);
+    const sent = await head.client.post(`/api/v1/documents/${d.body.id}/send`);
+    expect(sent.status, JSON.stringify(sent.body)).to.equal(200);
+    const sigs = (await head.client.get(`/api/v1/documents/${d.body.id}/signatures`)).body.items;
+    expect(sigs).to.have.length(2);
+    const seal = sigs[1];
+    expect(seal.certificate.bin).to.equal(seller.bin);
+    expect(seal.validation.valid).to.equal(true);
+    expect(seal.validation.checks.find((c: { check: string }) => c.check === "seal_organization").ok).to.equal(true);
+    expect(seal.validation.revocation).to.include({ status: "good", source: "ocsp" });
+    const der = await head.client.bytes(`/api/v1/documents/${d.body.id}/signatures/${seal.id}`);
+    expect(opensslVerifies(der.body, content, t.caFile)).to.equal(true);
+    removeSigner(headKey);
   });
 
   it("/readyz reports the HSM: its system key signs", async () => {

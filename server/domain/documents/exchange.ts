@@ -14,6 +14,8 @@ import { assertSenderActive } from "./commands.js";
 import { canDocument } from "./policy.js";
 import { respondBy } from "./calendar.js";
 import { invitationCreator } from "./invitations.js";
+import { sealPreparer, sealRecorder, type PreparedSeal } from "./seals.js";
+import type { CertificateServices } from "./signatureValidation.js";
 import { DEEMED_ACCEPTANCE_KINDS, type Kind } from "./kinds.js";
 import { assertMove, loadDocument, noticeAbout, transition, type Status } from "./lifecycle.js";
 import { authorizeDocument, type Side } from "./policy.js";
@@ -23,12 +25,33 @@ export const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000
 export const Receipt = z.strictObject({ contentSha256: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the content as received") });
 export const AnnulmentAnswer = z.strictObject({ accept: z.boolean(), comment: z.string().trim().max(2000).optional() });
 
-export async function documentSender(ctx: CommandContext, p: { documentId: string }): Promise<{ document: DocumentRow; invitation: { id: string; email: string; expiresAt: string } | null }> {
-  const doc = await loadDocument(ctx, p.documentId);
+/** What must hold to send: the right, the state, an active sender allowed to send (billing). */
+async function sendable(ctx: CommandContext, documentId: string) {
+  const doc = await loadDocument(ctx, documentId);
   authorizeDocument(ctx.actor, "document.send", documentSides(doc));
   assertMove(doc, "send");
-  assertSenderActive((await branchWithOrganization(ctx.tx, { branchId: doc.sender_branch_id }))!);
+  const sender = (await branchWithOrganization(ctx.tx, { branchId: doc.sender_branch_id }))!;
+  assertSenderActive(sender);
   await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+  return doc;
+}
+
+/**
+ * Before the sending transaction: the organization's seal, when it chose server-side sealing (made
+ * by the HSM and checked, revocation included). `ctx.tx` may be the read-only connection.
+ */
+export async function sendPreparer(ctx: CommandContext, p: { documentId: string; pki: CertificateServices }): Promise<PreparedSeal | null> {
+  return sealPreparer(ctx, await sendable(ctx, p.documentId), p.pki);
+}
+
+export async function documentSender(ctx: CommandContext, p: { documentId: string; seal: PreparedSeal | null }): Promise<{ document: DocumentRow; invitation: { id: string; email: string; expiresAt: string } | null }> {
+  const doc = await sendable(ctx, p.documentId);
+  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label");
+  const sealWanted = doc.direction === "outgoing" && Boolean(org?.seal_key_label);
+  if (sealWanted !== Boolean(p.seal) || (p.seal && (p.seal.contentSha256 !== doc.content_sha256 || p.seal.keyLabel !== org.seal_key_label))) {
+    throw new ConflictError("seal_changed", "The organization's seal settings or the document changed while it was being sealed; send again");
+  }
+  const seal = p.seal ? await sealRecorder(ctx, doc, p.seal) : null;
   let invitation: { id: string; email: string; expiresAt: string } | null = null;
   if (doc.direction === "outgoing" && !(await hasActiveMembers(ctx.tx, doc.recipient_organization_id!))) {
     if (!doc.recipient_email) {
@@ -41,7 +64,10 @@ export async function documentSender(ctx: CommandContext, p: { documentId: strin
   const document = await transition(ctx, {
     doc, move: "send", action: "document.send", to: "sent", side: "sender",
     set: { sent_at: now.toISOString(), respond_by: deemed },
-    details: { recipientOrganizationId: doc.recipient_organization_id, recipientBranchId: doc.recipient_branch_id, respondBy: deemed, invitationId: invitation?.id ?? null },
+    details: {
+      recipientOrganizationId: doc.recipient_organization_id, recipientBranchId: doc.recipient_branch_id, respondBy: deemed, invitationId: invitation?.id ?? null,
+      seal: seal ? { signatureId: seal.id, subject: seal.signer_subject, serial: seal.signer_serial } : null,
+    },
     notify: [noticeAbout(doc, "document.received", "recipient", { respondBy: deemed })],
   });
   return { document, invitation };

@@ -4,8 +4,8 @@
 //
 // Authority, from the NCA role the certificate carries (the CA issues a legal entity's certificates
 // on the entity's own application): the first head and a person with the right of signature sign
-// any kind; a person with the right to sign financial documents signs the accounting kinds. An
-// employee's certificate (or an HR one) needs a power of attorney, which comes with R1.6.
+// any kind; a person with the right to sign financial documents signs the accounting kinds. Anyone
+// else with the organization's certificate needs a valid power of attorney from the head (R1.6).
 import type * as Pkijs from "pkijs";
 import { UnavailableError, UnprocessableError } from "../../errors.js";
 import { describeCertificate, type CertificateInfo } from "../../pki/certificates.js";
@@ -43,11 +43,23 @@ export interface CertificateServices {
 
 const FINANCIAL_KINDS: readonly Kind[] = ["invoice", "act_of_work", "reconciliation_act", "waybill"];
 
+/** The authority the certificate's own NCA roles give for this kind (null: a power of attorney is needed). */
+export function roleAuthority(roles: string[], kind: Kind): string | null {
+  if (roles.includes("first_head")) return "the organization's first head";
+  if (roles.includes("signer")) return "a person with the right of signature";
+  if (roles.includes("financial_signer") && FINANCIAL_KINDS.includes(kind)) return "a person with the right to sign financial documents";
+  return null;
+}
+
 export interface SigningParty {
   /** the signing person's IIN as registered with us (null: none on file) */
   iin: string | null;
   organization: { name: string; bin: string | null; edrpou: string | null };
   kind: Kind;
+  /** a valid power of attorney of this person for this kind and branch (R1.6), found by the caller */
+  powerOfAttorney?: { id: string; grantor: string; validTo: string } | null;
+  /** "delegate": signing a power of attorney, which only the first head may give */
+  act?: "sign" | "delegate";
 }
 
 /**
@@ -117,12 +129,15 @@ export function withParty(base: ValidationReport, party: SigningParty | null): V
     certOrgId === null ? `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
       : certOrgId === orgId ? `issued to ${party.organization.name} (${orgId})` : `issued to the organization ${certOrgId}, not ${party.organization.name} (${orgId})`);
   const roles = info.roles;
-  const authority = roles.includes("first_head") ? "the organization's first head"
-    : roles.includes("signer") ? "a person with the right of signature"
-      : roles.includes("financial_signer") && FINANCIAL_KINDS.includes(party.kind) ? "a person with the right to sign financial documents"
-        : null;
+  if (party.act === "delegate") {
+    add("signer_authority", roles.includes("first_head"),
+      roles.includes("first_head") ? "the organization's first head" : `only the first head gives powers of attorney; the certificate's roles are ${roles.join(", ") || "none"}`);
+    return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
+  }
+  const poa = party.powerOfAttorney;
+  const authority = roleAuthority(roles, party.kind) ?? (poa ? `acting by power of attorney ${poa.id} from ${poa.grantor}, valid to ${poa.validTo}` : null);
   add("signer_authority", authority !== null,
-    authority ?? `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}; a power of attorney from the head is needed`);
+    authority ?? `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}, and the signer holds no valid power of attorney for it`);
   return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
 }
 

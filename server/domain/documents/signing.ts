@@ -12,7 +12,8 @@ import { sha256 } from "../identity/secrets.js";
 import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
 import type { Kind } from "./kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
-import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { powerOfAttorneyFor } from "./powersOfAttorney.js";
+import { assertAcceptable, cmsValidator, roleAuthority, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {
@@ -82,7 +83,15 @@ export async function documentSigner(ctx: CommandContext, prepared: PreparedSign
     ctx.actor.userId ? ctx.tx("users").where({ id: ctx.actor.userId }).first("iin") : Promise.resolve(undefined),
     ctx.tx("organizations").where({ id: organizationId }).first("name", "bin", "edrpou"),
   ]);
-  const report = withParty(prepared.report, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind });
+  // A certificate without the right of signature may still sign under the head's power of attorney (R1.6).
+  const cert = prepared.report.certificate;
+  const powerOfAttorney = !roleAuthority(cert.roles, doc.kind as Kind) && ctx.actor.userId && cert.iin && cert.iin === person?.iin
+    ? await powerOfAttorneyFor(ctx.tx, {
+      organizationId, userId: ctx.actor.userId, iin: cert.iin, kind: doc.kind as Kind, at: nowIso(ctx),
+      branchPath: side === "sender" ? doc.sender_branch_path : doc.recipient_branch_path!,
+    })
+    : null;
+  const report = withParty(prepared.report, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind, powerOfAttorney });
   assertAcceptable(report);
   const cmsSha = sha256(prepared.cms);
   const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =

@@ -21,7 +21,8 @@ export type Action =
   | "api_token.manage"
   | "audit.read" | "audit.verify"
   | "system.read"
-  | "trust.read" | "trust.manage";
+  | "trust.read" | "trust.manage"
+  | "poa.create" | "poa.revoke" | "poa.read";
 
 const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
 const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");
@@ -49,6 +50,11 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
       if (action === "organization.update") return adminCovering(actor, resource.id, resource.rootPath);
       return false; // create, block: system administrators (R1.9 operator)
     case "branch":
+      // Powers of attorney (R1.6): the head grants them (with his own signature); he or an
+      // organization administrator revokes them (a dismissal); anyone in the subtree reads them.
+      if (action === "poa.create") return actor.grants.some((g) => g.role === "head" && covers(g, resource.organizationId, resource.path));
+      if (action === "poa.revoke") return actor.grants.some((g) => (g.role === "head" || g.role === "org_admin") && covers(g, resource.organizationId, resource.path));
+      if (action === "poa.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
       if (action === "branch.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
       return (action === "branch.create" || action === "branch.update" || action === "branch.block") &&
         adminCovering(actor, resource.organizationId, resource.path);

@@ -9,7 +9,7 @@ import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, appr
 import { contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import {
-  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, documentSender, receiptRecorder, recipientAnswerer,
+  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, documentSender, receiptRecorder, recipientAnswerer, sendPreparer,
 } from "../../domain/documents/exchange.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
 import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
@@ -49,8 +49,17 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     (ctx, id, b) => approvalSubmitter(commandContext(ctx, deps), { documentId: id, ...b }));
   move("approval/decisions", "The current step's approver approves, or returns the document with a comment", ApprovalDecision,
     (ctx, id, b) => approvalDecider(commandContext(ctx, deps), { documentId: id, ...b }));
-  move("send", "Send a signed document to its recipient (invites it by e-mail when it has nobody on the appliance)", undefined,
-    (ctx, id) => documentSender(commandContext(ctx, deps), { documentId: id }));
+  api.add({
+    method: "post", path: "/api/v1/documents/:id/send", tag: "document lifecycle", auth: "any",
+    summary: "Send a signed document to its recipient (invites it by e-mail when it has nobody on the appliance); an organization with server-side sealing gets its HSM seal added first",
+    responses: { 200: "The document after the step", 409: "Not allowed in the document's current state (the body names it)", 503: "The seal cannot be made now (HSM or revocation); nothing sent" },
+    handler: async (ctx, { params }) => {
+      const c = commandContext(ctx, deps);
+      const seal = await sendPreparer({ ...c, tx: deps.reader }, { documentId: params.id, pki: deps.pki });
+      await deps.db.transaction((tx) => documentSender({ ...c, tx }, { documentId: params.id, seal }));
+      ctx.body = await withDocument(ctx, params.id);
+    },
+  });
   move("receipt", "The recipient's system acknowledges receipt of exactly the content with this SHA-256", Receipt,
     (ctx, id, b) => receiptRecorder(commandContext(ctx, deps), { documentId: id, contentSha256: b.contentSha256 }));
   move("rejection", "The recipient refuses the document, with a reason", Reason,

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { AcceptancePolicy, Holidays, acceptancePolicyOf, acceptancePolicySetter, holidaysSetter } from "../../domain/documents/calendar.js";
 import type { AppDeps } from "../../app.js";
+import { sealSetter } from "../../domain/documents/seals.js";
 import {
   branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater, readableOrganization,
 } from "../../domain/identity/commands.js";
@@ -54,6 +55,15 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       const o = await organizationUpdater(commandContext(ctx, deps), { id: params.id, ...body });
       deps.auth.invalidate();
       ctx.body = presentOrganization(o.org, o.root);
+    },
+  });
+  api.add({
+    method: "put", path: "/api/v1/organizations/:id/seal", tag: "organizations", auth: "user", tx: true,
+    summary: "Server-side sealing: the HSM key (label) whose certificate is issued to this organization seals every outgoing document at sending; null turns it off",
+    body: z.strictObject({ keyLabel: z.string().min(1).max(100).nullable() }),
+    responses: { 200: "Set", 422: "The key's certificate is not this organization's signing certificate", 503: "No HSM, or no such key" },
+    handler: async (ctx, { params, body }) => {
+      ctx.body = await sealSetter(commandContext(ctx, deps), { organizationId: params.id, keyLabel: body.keyLabel });
     },
   });
   api.add({

@@ -1,0 +1,82 @@
+// Organization seals (SPEC R3.1): an organization that chose server-side sealing names a key in
+// the appliance's HSM whose certificate is issued to it (its BIN or EDRPOU); every outgoing
+// document it sends gets a CAdES-BES seal by that key over the content, checked like any other
+// signature (chain, validity, revocation, purpose, organization) and stored with the signatures.
+import { randomUUID } from "node:crypto";
+import { UnavailableError, UnprocessableError, ValidationError, notFound } from "../../errors.js";
+import { parseCertificate } from "../../pki/certificates.js";
+import { verifyDetachedCms } from "../../pki/cms.js";
+import type { Signer } from "../../pki/signer.js";
+import { audit, nowIso, type CommandContext } from "../context.js";
+import { authorize } from "../identity/policy.js";
+import { organizationById } from "../identity/queries.js";
+import { sha256 } from "../identity/secrets.js";
+import { assertAcceptable, cmsValidator, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import type { DocumentRow } from "./queries.js";
+import type { SignatureRow } from "./signing.js";
+
+function hsmOf(signer: Signer | undefined) {
+  if (!signer?.hsm) throw new UnavailableError("hsm_not_configured", "No HSM is configured (hsm.module): organization seals are kept in the HSM");
+  return signer.hsm;
+}
+
+/** Sets (or clears, with null) the organization's seal key; the key's certificate must be issued to the organization. */
+export async function sealSetter(ctx: CommandContext, p: { organizationId: string; keyLabel: string | null }) {
+  const found = await organizationById(ctx.tx, p.organizationId);
+  if (!found || found.org.external) throw notFound("Organization");
+  authorize(ctx.actor, "organization.update", { type: "organization", id: found.org.id, rootPath: found.root.path, external: false });
+  let certificate = null;
+  if (p.keyLabel !== null) {
+    const hsm = hsmOf(ctx.signer);
+    if (!hsm.listKeys().some((k) => k.label === p.keyLabel)) throw new ValidationError("seal_key_missing", `The HSM token "${hsm.token.label}" has no key labelled "${p.keyLabel}"`);
+    const key = hsm.key(p.keyLabel);
+    if (!key.certificate) throw new ValidationError("seal_certificate_missing", `The HSM key "${p.keyLabel}" has no certificate on the token`);
+    const info = (await parseCertificate(key.certificate)).info;
+    const orgId = found.org.bin ?? found.org.edrpou;
+    const certOrgId = found.org.bin ? info.bin : info.edrpou;
+    if (certOrgId !== orgId) {
+      throw new UnprocessableError("seal_not_for_organization", `The certificate of "${p.keyLabel}" is issued to ${certOrgId ?? "no organization"}, not ${found.org.name} (${orgId})`);
+    }
+    if (info.purpose !== "sign") throw new UnprocessableError("seal_not_for_signing", `The certificate of "${p.keyLabel}" is not a signing certificate`);
+    certificate = { subject: info.subject, serialNumber: info.serialNumber, notAfter: info.notAfter };
+  }
+  await ctx.tx("organizations").where({ id: found.org.id }).update({ seal_key_label: p.keyLabel, updated_at: nowIso(ctx) });
+  await audit(ctx, { action: "organization.seal", target: { type: "organization", id: found.org.id }, organizationId: found.org.id, details: { keyLabel: p.keyLabel, certificate } });
+  return { keyLabel: p.keyLabel, certificate };
+}
+
+export interface PreparedSeal { documentId: string; contentSha256: string; cms: Buffer; keyLabel: string; report: ValidationReport; check: Awaited<ReturnType<typeof verifyDetachedCms>> }
+
+/** Before the sending transaction: the seal made by the HSM and checked (revocation may need the network). Null when the organization has no seal. */
+export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: CertificateServices): Promise<PreparedSeal | null> {
+  if (doc.direction !== "outgoing") return null;
+  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label", "name", "bin", "edrpou");
+  if (!org?.seal_key_label) return null;
+  const hsm = hsmOf(ctx.signer);
+  const cms = await hsm.signCms(org.seal_key_label, Buffer.from(doc.content_sha256, "hex"), ctx.clock.now());
+  const check = await verifyDetachedCms(cms, { sha256: doc.content_sha256, read: async () => { throw new Error("a seal signs the hash"); } });
+  const report = await cmsValidator(pki, check, ctx.clock.now());
+  const orgId = org.bin ?? org.edrpou;
+  const certOrgId = org.bin ? report.certificate.bin : report.certificate.edrpou;
+  report.checks.push({ check: "seal_organization", ok: certOrgId === orgId, detail: certOrgId === orgId ? `the seal of ${org.name} (${orgId})` : `the seal certificate is issued to ${certOrgId}, not ${org.name}` });
+  report.valid = report.checks.every((c) => c.ok !== false);
+  assertAcceptable(report);
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms, keyLabel: org.seal_key_label, report, check };
+}
+
+/** Stores the seal as the sender side's signature (inside the sending transaction). */
+export async function sealRecorder(ctx: CommandContext, doc: DocumentRow, seal: PreparedSeal): Promise<SignatureRow> {
+  const position = Number((await ctx.tx("document_signatures").where({ document_id: doc.id }).count({ n: "*" }).first())!.n) + 1;
+  const { check, report } = seal;
+  const row: SignatureRow = {
+    id: randomUUID(), document_id: doc.id, position, side: "sender", organization_id: doc.sender_organization_id, signer_type: "seal",
+    signer_id: doc.sender_organization_id, cms: seal.cms, cms_sha256: sha256(seal.cms), content_sha256: doc.content_sha256,
+    digest_algorithm: check.digestAlgorithm, signature_algorithm: check.signatureAlgorithm, signer_subject: check.signer.subject,
+    signer_issuer: check.signer.issuer, signer_serial: check.signer.serialNumber, cert_not_before: check.signer.notBefore,
+    cert_not_after: check.signer.notAfter, signing_time: check.signingTime, created_at: nowIso(ctx),
+    signer_iin: report.certificate.iin, signer_bin: report.certificate.bin ?? report.certificate.edrpou, cert_purpose: report.certificate.purpose,
+    cert_roles: JSON.stringify(report.certificate.roles), cert_fingerprint: report.certificate.fingerprint, validation: JSON.stringify(report),
+  };
+  await ctx.tx("document_signatures").insert(row);
+  return row;
+}
