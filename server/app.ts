@@ -12,6 +12,7 @@ import { registrationWriter, type Registered, type RegistrationItem } from "./do
 import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
+import { TimestampAuthority, TsaClient } from "./pki/tsa.js";
 import { crlRefreshJob } from "./jobs/crlRefresh.js";
 import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
 import type { CertificateServices } from "./domain/documents/signatureValidation.js";
@@ -58,6 +59,8 @@ export interface AppDeps extends AppInput {
   trust: TrustStore;
   /** trust, revocation (OCSP, CRL) and its policy: what certificate checks need */
   pki: CertificateServices;
+  /** the appliance's own RFC 3161 TSA, when tsa.serve and an HSM */
+  timestampAuthority: TimestampAuthority | null;
   auth: AuthService;
   auditJournal: AuditJournal;
   /** document registrations, group-committed */
@@ -77,10 +80,16 @@ export function createApp(input: AppInput) {
   const reader = createReader(input.config, input.db);
   const trust = new TrustStore(input.config.pki.trustDir);
   const { required, ...revocationOptions } = input.config.pki.revocation;
-  const pki: CertificateServices = { trust, revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }), revocationRequired: required };
+  const tsa = input.config.tsa;
+  const pki: CertificateServices = {
+    trust, revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }), revocationRequired: required,
+    timestamps: tsa.url ? { client: new TsaClient({ url: tsa.url, timeoutMs: tsa.timeoutMs, trust }), allowWithout: tsa.allowWithout } : null,
+  };
+  // The internal TSA (POST /tsa), signed by the HSM key tsa.keyLabel.
+  const timestampAuthority = tsa.serve && input.signer.hsm ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now()) : null;
   jobs.register(crlRefreshJob(input.config, pki.revocation));
   jobs.register(auditCheckpointJob(input.config, input.signer));
-  const deps: AppDeps = { ...input, reader, trust, pki, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);

@@ -71,6 +71,17 @@ export const ConfigSchema = z.strictObject({
       crlRefreshSchedule: z.string().min(9),
     }),
   }),
+  tsa: z.strictObject({
+    /** the RFC 3161 TSA signatures are timestamped by (CAdES-T); empty: none */
+    url: z.string().refine((u) => u === "" || /^https?:\/\//.test(u), "must be empty or an http(s) URL"),
+    /** when the TSA cannot be reached: accept the signature without a timestamp (true) or refuse it, 503 (false) */
+    allowWithout: bool,
+    timeoutMs: int(100, 60_000),
+    /** serve the appliance's own TSA at POST /tsa, signed by the HSM key keyLabel */
+    serve: bool,
+    keyLabel: z.string().min(1),
+    policy: z.string().regex(/^\d+(\.\d+)+$/, "an OID"),
+  }),
   hsm: z.strictObject({
     /** PKCS#11 module path; empty: no HSM (no system key, no seals, no internal TSA) */
     module: z.string(),
@@ -128,6 +139,7 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_DATABASE_URL: ["database", "url"],
   QUJAT_LOG_LEVEL: ["log", "level"],
   QUJAT_TRUST_DIR: ["pki", "trustDir"],
+  QUJAT_TSA_URL: ["tsa", "url"],
   QUJAT_HSM_MODULE: ["hsm", "module"],
   QUJAT_HSM_TOKEN: ["hsm", "tokenLabel"],
   QUJAT_HSM_PIN: ["hsm", "pin"],

@@ -75,6 +75,7 @@ export const OIDS = {
   signingTime: "1.2.840.113549.1.9.5",
   signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
   timeStampToken: "1.2.840.113549.1.9.16.2.14",
+  tstInfo: "1.2.840.113549.1.9.16.1.4",
   sha256: "2.16.840.1.101.3.4.2.1",
   sha384: "2.16.840.1.101.3.4.2.2",
   rsaEncryption: "1.2.840.113549.1.1.1",
@@ -88,6 +89,22 @@ export type KeyKind = "rsa" | "ec";
 
 export const algorithmId = (o: string, params?: Buffer) => seq(oid(o), ...(params ? [params] : []));
 export { oid, octets, seq, set, setOf, utcTime, integer, NULL };
+
+/** DER INTEGER from unsigned big-endian bytes. */
+export function unsignedInteger(bytes: Buffer): Buffer {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  const v = bytes.subarray(i);
+  return tlv(0x02, v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
+
+/** GeneralizedTime with milliseconds, as RFC 3161 timestamps carry them (YYYYMMDDHHMMSS.fffZ, trailing zeros dropped). */
+export function generalizedTime(d: Date): Buffer {
+  const iso = d.toISOString(); // 2026-11-21T09:16:30.123Z
+  let frac = iso.slice(20, 23).replace(/0+$/, "");
+  frac = frac ? "." + frac : "";
+  return tlv(0x18, Buffer.from(iso.slice(0, 19).replace(/[-:T]/g, "") + frac + "Z", "latin1"));
+}
 
 /** What a key's CMS signatures share, encoded once. */
 export class CmsTemplate {
@@ -123,10 +140,13 @@ export class CmsTemplate {
   private readonly signedDataHead = Buffer.concat([integer(1), set(this.sha256Id), seq(oid(OIDS.data)), tlv(0xa0, this.certificate)]);
   private readonly contentInfoOid = oid(OIDS.signedData);
 
-  /** The signed attributes as the DER SET that is signed (its encoding with the [0] tag goes into the CMS). */
-  signedAttributes(digest: Buffer, at: Date): Buffer {
+  /**
+   * The signed attributes as the DER SET that is signed (its encoding with the [0] tag goes into
+   * the CMS). `contentType`: id-data for signatures, id-ct-TSTInfo for timestamp tokens.
+   */
+  signedAttributes(digest: Buffer, at: Date, contentType = OIDS.data): Buffer {
     return setOf([
-      this.contentTypeAttr,
+      contentType === OIDS.data ? this.contentTypeAttr : seq(oid(OIDS.contentType), set(oid(contentType))),
       seq(this.signingTimeOid, set(utcTime(at))),
       seq(this.messageDigestOid, set(octets(digest))),
       this.essAttribute,
@@ -138,7 +158,7 @@ export class CmsTemplate {
    * `signature` as the key produced it (WebCrypto's r||s for ECDSA). `unsigned` are ready encoded
    * Attribute SEQUENCEs (a timestamp token for CAdES-T).
    */
-  assemble(signedAttrs: Buffer, signature: Buffer, unsigned: Buffer[] = []): Buffer {
+  assemble(signedAttrs: Buffer, signature: Buffer, unsigned: Buffer[] = [], encapsulated?: { type: string; content: Buffer }): Buffer {
     const value = this.kind === "rsa" ? signature : ecdsaToDer(signature);
     const signerInfo = seq(
       this.versionAndSid,
@@ -147,6 +167,11 @@ export class CmsTemplate {
       octets(value),
       ...(unsigned.length ? [retag(0xa1, setOf(unsigned))] : []), // [1] IMPLICIT
     );
+    if (encapsulated) {
+      // An attached SignedData of another content type (a timestamp token's TSTInfo): version 3 (RFC 5652 §5.1).
+      const head = Buffer.concat([integer(3), set(this.sha256Id), seq(oid(encapsulated.type), tlv(0xa0, octets(encapsulated.content))), tlv(0xa0, this.certificate)]);
+      return seq(this.contentInfoOid, tlv(0xa0, seq(head, set(signerInfo))));
+    }
     return seq(this.contentInfoOid, tlv(0xa0, seq(this.signedDataHead, set(signerInfo))));
   }
 }

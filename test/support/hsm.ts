@@ -26,11 +26,11 @@ export interface TestHsm {
 let shared: Promise<TestHsm> | null = null;
 
 /** Certifies the token's key `label` by the test CA and stores the certificate on the token. */
-export async function certifyKey(hsm: Hsm, label: string, subject: string, ca: TestCa = testCa(), kind: "rsa" | "ec" = "rsa"): Promise<Buffer> {
+export async function certifyKey(hsm: Hsm, label: string, subject: string, ca: TestCa = testCa(), kind: "rsa" | "ec" = "rsa", usage = "keyUsage = critical, digitalSignature, nonRepudiation"): Promise<Buffer> {
   const csr = await hsm.generateKey(label, kind, subject);
   const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-hsmcert-"));
   writeFileSync(path.join(dir, "req.csr"), csr);
-  writeFileSync(path.join(dir, "ext.cnf"), "[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\nbasicConstraints = critical, CA:FALSE\n" +
+  writeFileSync(path.join(dir, "ext.cnf"), `[v3]\n${usage}\nbasicConstraints = critical, CA:FALSE\n` +
     `authorityInfoAccess = OCSP;URI:${ca.ocspUrl}\ncrlDistributionPoints = URI:${ca.crlUrl}\n`);
   execFileSync("openssl", ["ca", "-batch", "-config", "ca.cnf", "-preserveDN", "-notext", "-in", path.join(dir, "req.csr"), "-out", path.join(dir, "cert.pem"),
     "-startdate", "200101000000Z", "-enddate", "450101000000Z", "-extfile", path.join(dir, "ext.cnf"), "-extensions", "v3"], { cwd: ca.dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -60,6 +60,9 @@ export function testHsm(): Promise<TestHsm> {
     const hsm = await Hsm.open({ module: t.module, tokenLabel: t.tokenLabel, pin: t.pin, lanes: 1 });
     try {
       await certifyKey(hsm, t.systemKeyLabel, "CN=Qujat Test Appliance, O=Qujat Test PKI, C=KZ");
+      // The internal TSA's key: a time-stamping certificate (critical EKU timeStamping, as RFC 3161 requires).
+      await certifyKey(hsm, "qujat-tsa", "CN=Qujat Test TSA, O=Qujat Test PKI, C=KZ", undefined, "rsa",
+        "keyUsage = critical, digitalSignature, nonRepudiation\nextendedKeyUsage = critical, timeStamping");
     } finally {
       await hsm.close();
     }

@@ -11,7 +11,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertAcceptable, cmsValidator, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 
@@ -61,7 +61,8 @@ export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: C
   report.checks.push({ check: "seal_organization", ok: certOrgId === orgId, detail: certOrgId === orgId ? `the seal of ${org.name} (${orgId})` : `the seal certificate is issued to ${certOrgId}, not ${org.name}` });
   report.valid = report.checks.every((c) => c.ok !== false);
   assertAcceptable(report);
-  return { documentId: doc.id, contentSha256: doc.content_sha256, cms, keyLabel: org.seal_key_label, report, check };
+  const stamped = await timestamped(pki, cms, report);
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: stamped.cms, keyLabel: org.seal_key_label, report: stamped.report, check };
 }
 
 /** Stores the seal as the sender side's signature (inside the sending transaction). */

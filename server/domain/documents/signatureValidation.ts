@@ -6,12 +6,15 @@
 // on the entity's own application): the first head and a person with the right of signature sign
 // any kind; a person with the right to sign financial documents signs the accounting kinds. Anyone
 // else with the organization's certificate needs a valid power of attorney from the head (R1.6).
+import { createHash } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { UnavailableError, UnprocessableError } from "../../errors.js";
 import { describeCertificate, type CertificateInfo } from "../../pki/certificates.js";
 import type { DetachedCmsCheck } from "../../pki/cms.js";
 import type { RevocationChecker, RevocationResult } from "../../pki/revocation.js";
 import type { TrustStore } from "../../pki/trust.js";
+import { signatureTimestampOf, withSignatureTimestamp, type TimestampInfo, type TsaClient } from "../../pki/tsa.js";
+import { cmsBytes, pkiModules } from "../../pki/cms.js";
 import type { Kind } from "./kinds.js";
 
 export interface CheckOutcome {
@@ -31,6 +34,8 @@ export interface ValidationReport {
   checks: CheckOutcome[];
   /** the OCSP response or CRL the revocation check used (null when none answered or none was asked) */
   revocation: Omit<RevocationResult, "problems" | "checkedAt"> | null;
+  /** the RFC 3161 timestamp on the signature value (CAdES-T), when there is one */
+  timestamp?: TimestampInfo | null;
 }
 
 /** What certificate checks need: the trust anchors, revocation, and whether revocation must answer. */
@@ -39,6 +44,8 @@ export interface CertificateServices {
   revocation: RevocationChecker;
   /** pki.revocation.required: with false, a certificate whose status nobody could tell is accepted (reported) */
   revocationRequired: boolean;
+  /** the TSA signatures are timestamped by (CAdES-T), when one is configured (tsa.url) */
+  timestamps?: { client: TsaClient; allowWithout: boolean } | null;
 }
 
 const FINANCIAL_KINDS: readonly Kind[] = ["invoice", "act_of_work", "reconciliation_act", "waybill"];
@@ -153,4 +160,36 @@ export function assertAcceptable(report: ValidationReport): void {
     failures,
     certificate: { subject: report.certificate.subject, issuer: report.certificate.issuer, serialNumber: report.certificate.serialNumber },
   });
+}
+
+/**
+ * The signature's timestamp (CAdES-T, R3.3): one the CMS already carries is verified; otherwise,
+ * with a TSA configured, one is fetched over the signature value and added. A TSA that cannot be
+ * reached refuses the signature (503 tsa_unavailable) unless tsa.allowWithout. Returns the CMS to
+ * store and the report with a `timestamp` check. Call outside transactions (network).
+ */
+export async function timestamped(pki: CertificateServices, cms: Buffer, report: ValidationReport): Promise<{ cms: Buffer; report: ValidationReport }> {
+  const add = (ok: boolean | null, detail: string, timestamp: TimestampInfo | null = null) =>
+    ({ ...report, timestamp, checks: [...report.checks, { check: "timestamp", ok, detail }], valid: report.valid && ok !== false });
+  const present = await signatureTimestampOf(cms);
+  if (present) {
+    if (!pki.timestamps) return { cms, report: add(null, "the signature carries a timestamp; no TSA is configured to check it against") };
+    try {
+      const { asn1js, pkijs } = await pkiModules();
+      const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(cmsBytes(cms))).result }).content });
+      const value = Buffer.from(sd.signerInfos[0].signature.valueBlock.valueHexView);
+      const { info } = await pki.timestamps.client.verifyToken(present, createHash("sha256").update(value).digest());
+      return { cms, report: add(true, `timestamped ${info.genTime} by ${info.tsa ?? "the TSA"} (carried by the signature)`, info) };
+    } catch (err) {
+      return { cms, report: add(false, `the timestamp the signature carries does not hold: ${(err as Error).message}`) };
+    }
+  }
+  if (!pki.timestamps || !report.valid) return { cms, report };
+  try {
+    const r = await withSignatureTimestamp(cms, pki.timestamps.client);
+    return { cms: r.cms, report: add(true, `timestamped ${r.info.genTime} by ${r.info.tsa ?? "the TSA"}`, r.info) };
+  } catch (err) {
+    if (!pki.timestamps.allowWithout) throw err;
+    return { cms, report: add(null, `no timestamp: ${(err as Error).message} (accepted without, tsa.allowWithout)`) };
+  }
 }

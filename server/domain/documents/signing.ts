@@ -13,7 +13,7 @@ import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecyc
 import type { Kind } from "./kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
 import { powerOfAttorneyFor } from "./powersOfAttorney.js";
-import { assertAcceptable, cmsValidator, roleAuthority, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {
@@ -66,8 +66,9 @@ export async function signaturePreparer(ctx: CommandContext, p: { documentId: st
   const doc = await loadDocument(ctx, p.documentId);
   await signingStep(ctx, doc);
   const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
-  const report = await cmsValidator(p.pki, check, ctx.clock.now());
-  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: p.cms, check, report };
+  const checked = await cmsValidator(p.pki, check, ctx.clock.now());
+  const { cms, report } = await timestamped(p.pki, p.cms, checked);
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms, check, report };
 }
 
 /** Stores a prepared signature after the checks that need the transaction: the holder and his authority. */

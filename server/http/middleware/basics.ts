@@ -85,6 +85,8 @@ export function securityHeaders() {
 }
 
 /** JSON bodies (multipart uploads are left to their route, which streams them); over the limit → 413, nothing read further. */
+const BINARY_TYPES = ["application/timestamp-query"];
+
 export function jsonBody(limitBytes: number) {
   return async (ctx: Context, next: Next) => {
     if (!["POST", "PUT", "PATCH", "DELETE"].includes(ctx.method)) return next();
@@ -92,7 +94,9 @@ export function jsonBody(limitBytes: number) {
     const hasBody = length > 0 || Boolean(ctx.get("transfer-encoding"));
     if (!hasBody) return next();
     if (ctx.is("multipart/form-data")) return next(); // streamed by the route that accepts uploads
-    if (!ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
+    // Binary protocol bodies (an RFC 3161 request to the internal TSA) arrive as a Buffer.
+    const binary = Boolean(ctx.is(BINARY_TYPES));
+    if (!binary && !ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
     if (length > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -100,6 +104,10 @@ export function jsonBody(limitBytes: number) {
       size += chunk.length;
       if (size > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
       chunks.push(chunk as Buffer);
+    }
+    if (binary) {
+      (ctx.request as any).body = Buffer.concat(chunks);
+      return next();
     }
     const text = Buffer.concat(chunks).toString("utf8");
     try {

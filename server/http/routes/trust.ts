@@ -7,7 +7,7 @@ import { audit } from "../../domain/context.js";
 import { presentReport } from "../../domain/documents/presenters.js";
 import { signatureValidator } from "../../domain/documents/signatureValidation.js";
 import { authorize } from "../../domain/identity/policy.js";
-import { ValidationError } from "../../errors.js";
+import { NotFoundError, UnavailableError, UnsupportedMediaTypeError, ValidationError } from "../../errors.js";
 import { verifyDetachedCms } from "../../pki/cms.js";
 import { sha256 } from "../../domain/identity/secrets.js";
 import type { Api } from "../api.js";
@@ -64,6 +64,22 @@ export function trustRoutes(api: Api, deps: AppDeps) {
         contentSha256: sha256(content), digestAlgorithm: check.digestAlgorithm, signatureAlgorithm: check.signatureAlgorithm, signingTime: check.signingTime,
         certificate: report.certificate, ...presentReport(report),
       };
+    },
+  });
+
+  api.add({
+    method: "post", path: "/tsa", tag: "trust", auth: "none",
+    summary: "The appliance's own RFC 3161 timestamp authority (tsa.serve): a DER TimeStampReq (application/timestamp-query) in, a TimeStampResp out, signed by the HSM key tsa.keyLabel",
+    responses: { 200: "application/timestamp-reply: granted, or rejected with the reason (failInfo)", 404: "The internal TSA is not enabled", 503: "The HSM cannot sign now" },
+    handler: async (ctx) => {
+      if (!deps.timestampAuthority) throw new NotFoundError("tsa_not_served", "This appliance does not serve a TSA (tsa.serve, with an HSM key tsa.keyLabel)");
+      const body = (ctx.request as { body?: unknown }).body;
+      if (!Buffer.isBuffer(body)) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send a DER TimeStampReq as application/timestamp-query");
+      const reply = await deps.timestampAuthority.respond(body).catch((err: Error) => {
+        throw new UnavailableError("hsm_unavailable", `The TSA cannot sign now: ${err.message}`);
+      });
+      ctx.type = "application/timestamp-reply";
+      ctx.body = reply;
     },
   });
 }
