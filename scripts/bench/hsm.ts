@@ -3,7 +3,19 @@
 //    C_Sign rate of the same key at the same concurrency (pkcs11js directly): target ≥ 0.90
 //  - verification of a CAdES signature with cached revocation data (OCSP answer cached): target ≥ 3,000/s
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, sign as cryptoSign } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApp } from "../../server/app.js";
+import { systemClock } from "../../server/clock.js";
+import { loadConfig } from "../../server/config/index.js";
+import { systemAdminCreator } from "../../server/domain/identity/auth.js";
+import { systemActor } from "../../server/domain/identity/roles.js";
+import { createLogger } from "../../server/log.js";
+import { CmsTemplate } from "../../server/pki/cmsBuilder.js";
+import { noSigner } from "../../server/pki/signer.js";
+import { createFsBlobStore } from "../../server/storage/blobs.js";
+import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -106,8 +118,13 @@ export async function hsmBenches(report: Report) {
     for (const s of sessions) p11.C_CloseSession(s);
 
     // Verification of a CAdES-BES by the HSM key, chain to the CA, OCSP answer cached after the first.
-    responder = spawn("openssl", ["ocsp", "-index", "index.txt", "-port", String(ocspPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60"], { cwd: dir, stdio: "ignore" });
-    execFileSync("bash", ["-c", `for i in $(seq 100); do openssl ocsp -issuer ca.pem -serial 1 -url http://127.0.0.1:${ocspPort}/ -no_nonce -noverify -timeout 2 >/dev/null 2>&1 && exit 0; sleep 0.05; done; exit 1`], { cwd: dir });
+    // OpenSSL's OCSP responder reads its index when it starts: (re)started after certificates are issued.
+    const startResponder = () => {
+      responder?.kill("SIGKILL");
+      responder = spawn("openssl", ["ocsp", "-index", "index.txt", "-port", String(ocspPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60"], { cwd: dir, stdio: "ignore" });
+      execFileSync("bash", ["-c", `for i in $(seq 100); do openssl ocsp -issuer ca.pem -serial 1 -url http://127.0.0.1:${ocspPort}/ -no_nonce -noverify -timeout 2 >/dev/null 2>&1 && exit 0; sleep 0.05; done; exit 1`], { cwd: dir });
+    };
+    startResponder();
     mkdirSync(path.join(dir, "trust"));
     writeFileSync(path.join(dir, "trust", "ca.pem"), readFileSync(path.join(dir, "ca.pem")));
     const content = Buffer.from("a document to verify");
@@ -124,8 +141,62 @@ export async function hsmBenches(report: Report) {
     const verifies = await rate(2, SECONDS, verifyOnce);
     report("CAdES verification with cached revocation", `${Math.round(verifies)}/s`, `(target ≥ 3000/s: ratio ${(verifies / 3000).toFixed(2)})`);
     await hsm.close();
+    await signInBench(report, dir, run, startResponder);
   } finally {
-    responder?.kill("SIGKILL");
+    (responder as ReturnType<typeof spawn> | null)?.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Certificate sign-in round trip (challenge + signed answer) against a real appliance over HTTP,
+ * OCSP answer cached after the first: p95 of sequential sign-ins. The client's own signing is
+ * not counted (it happens in the user's browser and token).
+ */
+async function signInBench(report: Report, dir: string, run: (args: string[]) => Buffer, restartResponder: () => void) {
+  const iin = "880101300123";
+  writeFileSync(path.join(dir, "auth.ext"), readFileSync(path.join(dir, "ext.cnf"), "utf8").replace("nonRepudiation", "keyEncipherment").replace("[v3]\n", "[v3]\nextendedKeyUsage=clientAuth\n"));
+  run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "auth.key", "-out", "auth.csr", "-subj", `/CN=Bench User/serialNumber=IIN${iin}/C=KZ`]);
+  run(["ca", "-batch", "-config", "ca.cnf", "-notext", "-preserveDN", "-in", "auth.csr", "-out", "auth.pem", "-extfile", "auth.ext", "-extensions", "v3"]);
+  restartResponder(); // so it knows the new certificate
+  const dataDir = path.join(dir, "appliance");
+  mkdirSync(dataDir);
+  const config = loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: "", QUJAT_TRUST_DIR: path.join(dir, "trust") });
+  const db = createDb(config);
+  await migrateLatest(db);
+  const built = createApp({ config, db, clock: systemClock, logger: createLogger("silent"), mailer: { async send() {}, close() {} }, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
+  await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock: systemClock, config, meta: { ip: null, requestId: null } },
+    { login: "bench", email: "bench@example.kz", fullName: "Bench User", iin, password: "Str0ng!Passw0rd" }));
+  const server = createServer(built.app.callback());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const certDer = certificateBlocks(readFileSync(path.join(dir, "auth.pem")))[0];
+    const template = await CmsTemplate.forCertificate(certDer);
+    const key = createPrivateKey(readFileSync(path.join(dir, "auth.key")));
+    const once = async () => {
+      const t0 = performance.now();
+      const ch = await (await fetch(`${base}/api/v1/auth/challenge`, { method: "POST" })).json() as { challenge: string };
+      const t1 = performance.now();
+      const bytes = Buffer.from(ch.challenge, "base64");
+      const attrs = template.signedAttributes(createHash("sha256").update(bytes).digest(), new Date());
+      const cms = template.assemble(attrs, cryptoSign("sha256", attrs, key));
+      const t2 = performance.now();
+      const r = await fetch(`${base}/api/v1/auth/certificate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ challenge: ch.challenge, cms: cms.toString("base64") }) });
+      if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+      if (process.env.BENCH_DEBUG) console.log(`challenge ${(t1 - t0).toFixed(1)} ms, answer ${(performance.now() - t2).toFixed(1)} ms`);
+      return t1 - t0 + (performance.now() - t2);
+    };
+    for (let i = 0; i < 20; i++) await once(); // warm-up; the first fetches the OCSP answer
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) times.push(await once());
+    times.sort((a, b) => a - b);
+    const p95 = times[Math.floor(times.length * 0.95)];
+    report("certificate sign-in round trip (cached OCSP)", `p95 ${p95.toFixed(1)} ms, median ${times[150].toFixed(1)} ms`, `(target p95 ≤ 20 ms: ratio ${(p95 / 20).toFixed(2)})`);
+  } finally {
+    server.close();
+    await built.close();
+    await db.destroy();
   }
 }

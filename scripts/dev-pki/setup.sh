@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 IIN=${1:-880101300123}
-BIN=${2:-990340000013}
+BIN=${2:-990340000014}
 DIR=${QUJAT_DEV_PKI_DIR:-data/dev-pki}
 OCSP_PORT=${QUJAT_DEV_OCSP_PORT:-8889}
 command -v softhsm2-util >/dev/null || { echo "softhsm2 is missing: apt-get install softhsm2 (make test installs it)" >&2; exit 1; }

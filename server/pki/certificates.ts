@@ -8,6 +8,7 @@ import type * as Asn1js from "asn1js";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
 import { nameToString, pkiModules } from "./cms.js";
+import { publicKeyRef, signatureProviders } from "./providers.js";
 
 export const NCA_ROLES: Record<string, string> = {
   "1.2.398.3.3.4.1.1": "individual",
@@ -33,24 +34,23 @@ const POLICY_AUTH = "1.2.398.3.3.2.4";
 const KEY_USAGE_BITS = ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"];
 
 /** Public-key algorithms; `supported` says whether the installed providers can verify with them. */
-const KEY_ALGORITHMS: Record<string, { name: string; supported: boolean }> = {
-  "1.2.840.113549.1.1.1": { name: "RSA", supported: true },
-  "1.2.840.113549.1.1.10": { name: "RSASSA-PSS", supported: true },
-  "1.2.840.10045.2.1": { name: "EC", supported: true },
-  "1.2.398.3.10.1.1.1.1": { name: "GOST 34.310-2004 (KZ)", supported: false },
-  "1.2.398.3.10.1.1.1.2": { name: "GOST 34.310-2004 (KZ)", supported: false },
-  "1.2.398.3.10.1.1.2.1": { name: "GOST 34.10-2015 (KZ) 256", supported: false },
-  "1.2.398.3.10.1.1.2.2": { name: "GOST 34.10-2015 (KZ) 256", supported: false },
-  "1.2.398.3.10.1.1.2.3": { name: "GOST 34.10-2015 (KZ) 512", supported: false },
-  "1.2.398.3.10.1.1.2.3.1": { name: "GOST 34.10-2015 (KZ) 512", supported: false },
-  "1.2.398.3.10.1.1.2.3.2": { name: "GOST 34.10-2015 (KZ) 512", supported: false },
-  "1.2.804.2.1.1.1.1.3.1.1": { name: "DSTU 4145 (UA)", supported: false },
-  "1.2.643.2.2.19": { name: "GOST R 34.10-2001", supported: false },
-  "1.2.643.7.1.1.1.1": { name: "GOST R 34.10-2012 256", supported: false },
-  "1.2.643.7.1.1.1.2": { name: "GOST R 34.10-2012 512", supported: false },
+const KEY_ALGORITHMS: Record<string, { name: string }> = {
+  "1.2.840.113549.1.1.1": { name: "RSA" },
+  "1.2.840.113549.1.1.10": { name: "RSASSA-PSS" },
+  "1.2.840.10045.2.1": { name: "EC" },
+  "1.2.398.3.10.1.1.1.1": { name: "GOST 34.310-2004 (KZ)" },
+  "1.2.398.3.10.1.1.1.2": { name: "GOST 34.310-2004 (KZ)" },
+  "1.2.398.3.10.1.1.2.1": { name: "GOST 34.10-2015 (KZ) 256" },
+  "1.2.398.3.10.1.1.2.2": { name: "GOST 34.10-2015 (KZ) 256" },
+  "1.2.398.3.10.1.1.2.3": { name: "GOST 34.10-2015 (KZ) 512" },
+  "1.2.398.3.10.1.1.2.3.1": { name: "GOST 34.10-2015 (KZ) 512" },
+  "1.2.398.3.10.1.1.2.3.2": { name: "GOST 34.10-2015 (KZ) 512" },
+  "1.2.804.2.1.1.1.1.3.1.1": { name: "DSTU 4145 (UA)" },
+  "1.2.643.2.2.19": { name: "GOST R 34.10-2001" },
+  "1.2.643.7.1.1.1.1": { name: "GOST R 34.10-2012 256" },
+  "1.2.643.7.1.1.1.2": { name: "GOST R 34.10-2012 512" },
 };
 const CURVES: Record<string, string> = { "1.2.840.10045.3.1.7": "P-256", "1.3.132.0.34": "P-384", "1.3.132.0.35": "P-521" };
-const SUPPORTED_CURVES = new Set(["P-256", "P-384"]);
 
 // Ukrainian qualified certificates: subject directory attributes (2.5.29.9) carry these.
 const UA_DRFO = "1.2.804.2.1.1.1.11.1.4.1.1";
@@ -121,8 +121,28 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate> 
 
 /** The same for a certificate already parsed (from a CMS), without parsing its DER again. */
 export async function describeCertificate(cert: Pkijs.Certificate, der: Buffer): Promise<ParsedCertificate> {
+  const key = createHash("sha256").update(der).digest("hex");
+  const hit = cache.get(key);
+  if (hit) return hit;
   const { asn1js } = await pkiModules();
-  return { cert, der, info: describe(asn1js, cert, der) };
+  return remember(key, { cert, der, info: describe(asn1js, cert, der) });
+}
+
+// Certificates seen recently, by the SHA-256 of their DER: a signer's certificate arrives with every
+// signature he makes, and parsing and describing it costs more than checking the signature itself.
+// Parsed objects are treated as read-only by every caller.
+const cache = new Map<string, ParsedCertificate>();
+const CACHE_ENTRIES = 5000;
+function remember(key: string, p: ParsedCertificate): ParsedCertificate {
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(key, p);
+  return p;
+}
+
+/** parseCertificate through the cache. */
+export async function parsedCertificate(der: Buffer): Promise<ParsedCertificate> {
+  const key = createHash("sha256").update(der).digest("hex");
+  return cache.get(key) ?? remember(key, await parseCertificate(der));
 }
 
 function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): CertificateInfo {
@@ -180,12 +200,12 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
 
   const spki = cert.subjectPublicKeyInfo.algorithm;
   const known = KEY_ALGORITHMS[spki.algorithmId];
-  const keyAlgorithm: CertificateInfo["keyAlgorithm"] = { oid: spki.algorithmId, name: known?.name ?? spki.algorithmId, supported: known?.supported ?? false };
-  if (spki.algorithmId === "1.2.840.10045.2.1" && spki.algorithmParams instanceof asn1js.ObjectIdentifier) {
-    const curve = CURVES[spki.algorithmParams.valueBlock.toString()];
-    keyAlgorithm.curve = curve ?? spki.algorithmParams.valueBlock.toString();
-    keyAlgorithm.supported = SUPPORTED_CURVES.has(curve ?? "");
-  }
+  const curveOid = spki.algorithmParams instanceof asn1js.ObjectIdentifier ? spki.algorithmParams.valueBlock.toString() : undefined;
+  // Supported means: an installed signature provider verifies with this key (providers.ts).
+  const keyAlgorithm: CertificateInfo["keyAlgorithm"] = {
+    oid: spki.algorithmId, name: known?.name ?? spki.algorithmId, supported: signatureProviders.supports({ algorithm: spki.algorithmId, curve: curveOid }),
+  };
+  if (spki.algorithmId === "1.2.840.10045.2.1" && curveOid) keyAlgorithm.curve = CURVES[curveOid] ?? curveOid;
 
   const extendedKeyUsage = ekuOids.map((o) => EKU_NAMES[o] ?? o);
   let purpose: CertificatePurpose = "other";
@@ -218,3 +238,31 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
     crlUrls,
   };
 }
+
+// SubjectPublicKeyInfo DER per parsed certificate (encoded once).
+const spkis = new WeakMap<Pkijs.Certificate, Buffer>();
+export function spkiOf(cert: Pkijs.Certificate): Buffer {
+  let der = spkis.get(cert);
+  if (!der) spkis.set(cert, (der = Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false))));
+  return der;
+}
+
+/**
+ * Whether `signer`'s key verifies `signature` over `data` under `algorithm` — through the signature
+ * providers (providers.ts). Throws UnsupportedAlgorithmError when no provider supports the key.
+ */
+export function verifiedBy(signer: Pkijs.Certificate, p: { algorithm: Pkijs.AlgorithmIdentifier; data: Uint8Array; signature: Uint8Array; digestAlgorithm?: string }): Promise<boolean> {
+  const params = p.algorithm.algorithmParams as { toBER?: (s: boolean) => ArrayBuffer } | undefined;
+  return signatureProviders.verify({
+    publicKey: publicKeyRef(spkiOf(signer)),
+    signatureAlgorithm: p.algorithm.algorithmId,
+    signatureParameters: params?.toBER ? Buffer.from(params.toBER(false)) : undefined,
+    digestAlgorithm: p.digestAlgorithm,
+    data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength),
+    signature: Buffer.from(p.signature.buffer, p.signature.byteOffset, p.signature.byteLength),
+  });
+}
+
+/** A certificate's (or CRL's) own signature: `issuer` signed `tbs`. */
+export const issuedBy = (issued: { tbsView: Uint8Array; signatureAlgorithm: Pkijs.AlgorithmIdentifier; signatureValue: Asn1js.BitString }, issuer: Pkijs.Certificate) =>
+  verifiedBy(issuer, { algorithm: issued.signatureAlgorithm, data: issued.tbsView, signature: issued.signatureValue.valueBlock.valueHexView });

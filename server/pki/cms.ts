@@ -8,6 +8,9 @@ import type * as Asn1js from "asn1js";
 import { createHash, webcrypto } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { UnprocessableError, ValidationError } from "../errors.js";
+import { parsedCertificate, spkiOf, verifiedBy } from "./certificates.js";
+import { publicKeyRef, signatureProviders, UnsupportedAlgorithmError } from "./providers.js";
+import { bytesOf, childrenOf, contentOf, DerError, oidOf, tlvAt, type Tlv } from "./der.js";
 
 // pkijs and asn1js are loaded on first use: an appliance that has not verified a signature since it
 // started does not carry them (they cost startup time and resident memory).
@@ -121,6 +124,13 @@ function signerCertificate(certs: Pkijs.Certificate[], si: Pkijs.SignerInfo): Pk
  */
 export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
   await loadPki();
+  const fast = await fastVerify(cmsBytes(raw), content);
+  return fast ?? verifyDetachedCmsFully(raw, content);
+}
+
+/** The full pkijs path: every shape of CMS, and the precise error for whatever is wrong. */
+export async function verifyDetachedCmsFully(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
+  await loadPki();
   const der = cmsBytes(raw);
   const asn1 = asn1js.fromBER(new Uint8Array(der));
   if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
@@ -140,7 +150,6 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
   if (!digest) throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512 are)", { oid: si.digestAlgorithm.algorithmId });
   const carried = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   const cert = signerCertificate(carried, si);
-  const crypto = pkijs.getCrypto(true);
 
   const contentDigest = async () =>
     digest.node === "sha256" ? content.sha256 : createHash(digest.node).update(await content.read()).digest("hex");
@@ -171,19 +180,14 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
   }
   let ok: boolean;
   try {
-    ok = si.signatureAlgorithm.algorithmId === OID.rsaEncryption
-      ? await crypto.verifyWithPublicKey(signedData, si.signature, cert.subjectPublicKeyInfo, si.signatureAlgorithm, digest.name)
-      : await crypto.verifyWithPublicKey(signedData, si.signature, cert.subjectPublicKeyInfo, si.signatureAlgorithm);
+    ok = await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(signedData), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
   } catch (err) {
+    if (!(err instanceof UnsupportedAlgorithmError)) throw err;
     throw new ValidationError("cms_algorithm_unsupported", `Signature algorithm not supported: ${(err as Error).message}`, { oid: si.signatureAlgorithm.algorithmId });
   }
   if (!ok) throw new UnprocessableError("signature_invalid", "The signature does not verify with the signer's certificate");
   let algorithm = si.signatureAlgorithm.algorithmId;
-  try {
-    algorithm = (crypto.getAlgorithmByOID(algorithm, true) as { name: string }).name;
-  } catch {
-    /* keep the OID */
-  }
+  algorithm = signatureAlgorithmName(algorithm);
   return {
     digestAlgorithm: digest.name,
     signatureAlgorithm: algorithm,
@@ -192,5 +196,111 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
     signer: summarizeCertificate(cert),
     signerCertificate: cert,
     certificates: carried.map((c) => ({ cert: c, der: Buffer.from(c.toSchema().toBER(false)) })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: the common CAdES-BES shape (one signer named by issuer and serial, signed
+// attributes, SHA-2, RSA PKCS#1 v1.5 or ECDSA) read with a bare DER walk and verified with
+// node:crypto, certificates from the parse cache. Anything else — and any failure — goes to the
+// full pkijs path above, which gives the precise error. Same result either way (tests compare).
+
+/** How reports name a signature algorithm (rsaEncryption as a CMS signature algorithm is PKCS#1 v1.5 signing). */
+function signatureAlgorithmName(oid: string): string {
+  if (oid === OID.rsaEncryption || /^1\.2\.840\.113549\.1\.1\.(5|11|12|13)$/.test(oid)) return "RSASSA-PKCS1-v1_5";
+  if (oid === "1.2.840.113549.1.1.10") return "RSA-PSS";
+  if (oid.startsWith("1.2.840.10045.4.")) return "ECDSA";
+  return oid;
+}
+
+function timeOf(buf: Buffer, t: Tlv): string | null {
+  const v = contentOf(buf, t).toString("latin1");
+  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(v) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/.exec(v) : null;
+  if (!m) return null;
+  const year = t.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))).toISOString();
+}
+
+async function fastVerify(der: Buffer, content: SignedContent): Promise<DetachedCmsCheck | null> {
+  let parts;
+  try {
+    const ci = tlvAt(der, 0);
+    if (ci.tag !== 0x30 || ci.end !== der.length) return null;
+    const [type, wrapped] = childrenOf(der, ci);
+    if (!wrapped || oidOf(der, type) !== OID.signedData || wrapped.tag !== 0xa0) return null;
+    const sd = tlvAt(der, wrapped.body, wrapped.end);
+    const kids = childrenOf(der, sd);
+    const encap = kids[2];
+    if (!encap || encap.tag !== 0x30 || childrenOf(der, encap).length !== 1) return null; // attached: the full path says so
+    const certSet = kids.find((k) => k.tag === 0xa0);
+    const signerSet = kids[kids.length - 1];
+    if (!certSet || signerSet.tag !== 0x31) return null;
+    const signers = childrenOf(der, signerSet);
+    if (signers.length !== 1) return null;
+    const [, sid, digestAlg, attrs, sigAlg, signature] = childrenOf(der, signers[0]);
+    if (!signature || sid.tag !== 0x30 || attrs.tag !== 0xa0 || signature.tag !== 0x04) return null;
+    const digestOid = oidOf(der, childrenOf(der, digestAlg)[0]);
+    const digest = DIGESTS[digestOid];
+    const [sigOidTlv, sigParams] = childrenOf(der, sigAlg);
+    const sigOid = oidOf(der, sigOidTlv);
+    if (!digest) return null;
+    const [sidIssuer, sidSerial] = childrenOf(der, sid);
+    const certs = childrenOf(der, certSet).map((c) => bytesOf(der, c));
+    const signerDer = certs.find((c) => {
+      const tbs = childrenOf(c, tlvAt(c, 0))[0];
+      const f = childrenOf(c, tbs);
+      const i = f[0].tag === 0xa0 ? 1 : 0; // [0] version
+      return contentOf(c, f[i]).equals(contentOf(der, sidSerial)) && bytesOf(c, f[i + 2]).equals(bytesOf(der, sidIssuer));
+    });
+    if (!signerDer) return null;
+    let messageDigest: string | null = null;
+    let contentTypeOk = false;
+    let signingTime: string | null = null;
+    for (const a of childrenOf(der, attrs)) {
+      const [t, values] = childrenOf(der, a);
+      const attrOid = oidOf(der, t);
+      const value = childrenOf(der, values)[0];
+      if (attrOid === OID.messageDigest && value?.tag === 0x04) messageDigest = contentOf(der, value).toString("hex");
+      else if (attrOid === OID.contentType && value) contentTypeOk = oidOf(der, value) === OID.data;
+      else if (attrOid === OID.signingTime && value) signingTime = timeOf(der, value);
+    }
+    if (!messageDigest || !contentTypeOk) return null;
+    parts = {
+      digest, digestOid, sigOid, sigParams: sigParams && sigParams.tag !== 0x05 ? bytesOf(der, sigParams) : undefined,
+      signerDer, certs, messageDigest, signingTime, attrs, signature: contentOf(der, signature),
+    };
+  } catch (err) {
+    if (err instanceof DerError) return null;
+    throw err;
+  }
+  const expected = parts.digest.node === "sha256" ? content.sha256 : createHash(parts.digest.node).update(await content.read()).digest("hex");
+  if (parts.messageDigest !== expected) return null; // the full path reports digest_mismatch
+  const certificates = [];
+  try {
+    for (const c of parts.certs) certificates.push(await parsedCertificate(c));
+  } catch {
+    return null;
+  }
+  const signer = certificates[parts.certs.indexOf(parts.signerDer)];
+  const signedAttrs = Buffer.concat([Buffer.from([0x31]), der.subarray(parts.attrs.start + 1, parts.attrs.end)]);
+  let ok = false;
+  try {
+    ok = await signatureProviders.verify({
+      publicKey: publicKeyRef(spkiOf(signer.cert)), signatureAlgorithm: parts.sigOid, signatureParameters: parts.sigParams,
+      digestAlgorithm: parts.digestOid, data: signedAttrs, signature: parts.signature,
+    });
+  } catch {
+    return null; // unsupported: the full path names it
+  }
+  if (!ok) return null;
+  const i = signer.info;
+  return {
+    digestAlgorithm: parts.digest.name,
+    signatureAlgorithm: signatureAlgorithmName(parts.sigOid),
+    messageDigest: parts.messageDigest,
+    signingTime: parts.signingTime,
+    signer: { subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, notBefore: i.notBefore, notAfter: i.notAfter, der: signer.der },
+    signerCertificate: signer.cert,
+    certificates: certificates.map((c) => ({ cert: c.cert, der: c.der })),
   };
 }

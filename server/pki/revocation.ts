@@ -19,7 +19,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
-import type { ParsedCertificate } from "./certificates.js";
+import { issuedBy, verifiedBy, type ParsedCertificate } from "./certificates.js";
 import { pkiModules } from "./cms.js";
 
 const OID = {
@@ -324,7 +324,7 @@ export class RevocationChecker {
     else {
       for (const c of basic.certs ?? []) {
         if (!(await matches(c))) continue;
-        if (!c.issuer.isEqual(issuer.cert.subject) || !(await c.verify(issuer.cert).catch(() => false))) {
+        if (!c.issuer.isEqual(issuer.cert.subject) || !(await issuedBy(c, issuer.cert).catch(() => false))) {
           throw new Error("the OCSP responder's certificate is not issued by the certificate's CA");
         }
         const eku = c.extensions?.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as Pkijs.ExtKeyUsage | undefined;
@@ -336,10 +336,9 @@ export class RevocationChecker {
       }
     }
     if (!signer) throw new Error("the OCSP response is signed by a responder that is neither the CA nor delegated by it");
-    const crypto = pkijs.getCrypto(true);
     let ok = false;
     try {
-      ok = await crypto.verifyWithPublicKey(new Uint8Array(basic.tbsResponseData.tbsView), basic.signature, signer.subjectPublicKeyInfo, basic.signatureAlgorithm);
+      ok = await verifiedBy(signer, { algorithm: basic.signatureAlgorithm, data: basic.tbsResponseData.tbsView, signature: basic.signature.valueBlock.valueHexView });
     } catch (err) {
       throw new Error(`the OCSP response's signature cannot be checked: ${(err as Error).message}`);
     }
@@ -380,7 +379,7 @@ export class RevocationChecker {
   private async accept(url: string, bytes: Buffer, issuer: ParsedCertificate): Promise<CrlEntry> {
     const parsed = await parseCrl(bytes);
     if (!parsed.issuer.isEqual(issuer.cert.subject)) throw new Error("the CRL is issued by another CA");
-    const ok = await parsed.crl.verify({ issuerCertificate: issuer.cert }).catch(() => false);
+    const ok = await issuedBy(parsed.crl, issuer.cert).catch(() => false);
     if (!ok) throw new Error("the CRL's signature does not verify with the CA's key");
     return { ...parsed, url, issuerFingerprint: issuer.info.fingerprint };
   }

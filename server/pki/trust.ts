@@ -5,8 +5,7 @@
 // signature checked and each certificate checked for validity at the time given.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type * as Pkijs from "pkijs";
-import { certificateBlocks, parseCertificate, type CertificateInfo, type ParsedCertificate } from "./certificates.js";
+import { certificateBlocks, issuedBy, parseCertificate, type CertificateInfo, type ParsedCertificate } from "./certificates.js";
 
 export interface TrustAnchor extends ParsedCertificate {
   file: string;
@@ -34,6 +33,8 @@ export class TrustStore {
   private anchors: TrustAnchor[] = [];
   private problems: Array<{ file: string; error: string }> = [];
   loadedAt: string | null = null;
+  /** bumped by every reload: cached paths of an earlier trust store are not used */
+  private generation = 0;
 
   constructor(readonly dir: string) {}
 
@@ -54,6 +55,8 @@ export class TrustStore {
     }
     this.anchors = anchors;
     this.problems = problems;
+    this.paths.clear();
+    this.generation++;
     this.loadedAt = now.toISOString();
     return { anchors: anchors.length, problems };
   }
@@ -76,49 +79,54 @@ export class TrustStore {
    */
   async verifyChain(leaf: ParsedCertificate, carried: ParsedCertificate[], at: Date): Promise<ChainResult> {
     await this.ensureLoaded();
+    const path = await this.pathOf(leaf, carried);
     const failures: ChainCheck[] = [];
-    const chain: ParsedCertificate[] = [leaf];
-    const validAt = (c: ParsedCertificate, role: string) => {
+    path.links.forEach((c, i) => {
+      const role = i === 0 ? "the signer's certificate" : path.anchored && i === path.links.length - 1 ? "the trusted CA" : "the intermediate CA";
       if (at < c.cert.notBefore.value) failures.push({ check: "certificate_not_yet_valid", detail: `${role} ${c.info.subject} is valid only from ${c.info.notBefore}` });
       if (at > c.cert.notAfter.value) failures.push({ check: "certificate_expired", detail: `${role} ${c.info.subject} expired at ${c.info.notAfter}` });
-    };
-    validAt(leaf, "the signer's certificate");
-    if (!leaf.info.keyAlgorithm.supported) {
-      failures.push({ check: "algorithm_unsupported", detail: `algorithm not supported by the installed providers: ${leaf.info.keyAlgorithm.name}` });
-      return { trusted: false, chain: chain.map((c) => c.info), links: chain, failures };
-    }
-    let current = leaf;
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      const anchor = await this.issuerAmong(current, this.anchors);
-      if (anchor) {
-        if (anchor.info.fingerprint !== current.info.fingerprint) chain.push(anchor);
-        validAt(anchor, "the trusted CA");
-        return { trusted: failures.length === 0, chain: chain.map((c) => c.info), links: chain, failures };
+    });
+    if (path.unsupported) failures.push({ check: "algorithm_unsupported", detail: `algorithm not supported by the installed providers: ${leaf.info.keyAlgorithm.name}` });
+    else if (!path.anchored) failures.push({ check: "certificate_untrusted", detail: `no chain from ${leaf.info.subject} to a trusted CA (issuer ${path.links.at(-1)!.info.issuer})` });
+    return { trusted: path.anchored && failures.length === 0, chain: path.links.map((c) => c.info), links: path.links, failures };
+  }
+
+  // Paths found, by the certificates involved and the trust store's generation: finding one checks
+  // a signature per link, while the time checks above are cheap and made for every call.
+  private paths = new Map<string, { links: ParsedCertificate[]; anchored: boolean; unsupported: boolean }>();
+
+  private async pathOf(leaf: ParsedCertificate, carried: ParsedCertificate[]) {
+    const key = `${this.generation}|${leaf.info.fingerprint}|${carried.map((c) => c.info.fingerprint).sort().join(",")}`;
+    const hit = this.paths.get(key);
+    if (hit) return hit;
+    const links: ParsedCertificate[] = [leaf];
+    let result = { links, anchored: false, unsupported: !leaf.info.keyAlgorithm.supported };
+    if (!result.unsupported) {
+      let current = leaf;
+      for (let depth = 0; depth < MAX_DEPTH; depth++) {
+        const anchor = await this.issuerAmong(current, this.anchors);
+        if (anchor) {
+          if (anchor.info.fingerprint !== current.info.fingerprint) links.push(anchor);
+          result = { links, anchored: true, unsupported: false };
+          break;
+        }
+        const next = await this.issuerAmong(current, carried.filter((c) => c.info.isCa && !links.some((x) => x.info.fingerprint === c.info.fingerprint)));
+        if (!next) break;
+        links.push(next);
+        current = next;
       }
-      const next = await this.issuerAmong(current, carried.filter((c) => c.info.isCa && !chain.some((x) => x.info.fingerprint === c.info.fingerprint)));
-      if (!next) break;
-      validAt(next, "the intermediate CA");
-      chain.push(next);
-      current = next;
     }
-    failures.push({ check: "certificate_untrusted", detail: `no chain from ${leaf.info.subject} to a trusted CA (issuer ${current.info.issuer})` });
-    return { trusted: false, chain: chain.map((c) => c.info), links: chain, failures };
+    if (this.paths.size >= 5000) this.paths.delete(this.paths.keys().next().value!);
+    this.paths.set(key, result);
+    return result;
   }
 
   /** The certificate among `candidates` that issued `c`: same name, and its key verifies c's signature. */
   private async issuerAmong(c: ParsedCertificate, candidates: ParsedCertificate[]): Promise<ParsedCertificate | null> {
     for (const cand of candidates) {
       if (!cand.cert.subject.isEqual(c.cert.issuer) || !cand.info.keyAlgorithm.supported) continue;
-      if (await verifiesSignature(c.cert, cand.cert)) return cand;
+      if (await issuedBy(c.cert, cand.cert).catch(() => false)) return cand;
     }
     return null;
-  }
-}
-
-async function verifiesSignature(cert: Pkijs.Certificate, issuer: Pkijs.Certificate): Promise<boolean> {
-  try {
-    return await cert.verify(issuer);
-  } catch {
-    return false;
   }
 }

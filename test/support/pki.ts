@@ -11,7 +11,7 @@ import path from "node:path";
 
 export interface TestSigner {
   /** detached CMS, DER, made by `openssl cms -sign` */
-  sign(content: Buffer, o?: { md?: string; noattr?: boolean; attached?: boolean; pem?: boolean; nocerts?: boolean }): Buffer;
+  sign(content: Buffer, o?: { md?: string; noattr?: boolean; attached?: boolean; pem?: boolean; nocerts?: boolean; pss?: boolean }): Buffer;
   certPem: string;
   /** the CA certificate to verify its signatures against (its own certificate when self-signed) */
   caFile: string;
@@ -243,6 +243,7 @@ export function testSigner(o: SignerOptions = {}): TestSigner {
       if (s.attached) args.push("-nodetach");
       if (s.noattr) args.push("-noattr");
       if (s.nocerts) args.push("-nocerts");
+      if (s.pss) args.push("-keyopt", "rsa_padding_mode:pss");
       openssl(args, dir);
       return readFileSync(path.join(dir, name + ".p7s"));
     },

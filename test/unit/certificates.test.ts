@@ -10,6 +10,10 @@ import { certificateBlocks, parseCertificate } from "../../server/pki/certificat
 import { TrustStore } from "../../server/pki/trust.js";
 import { parseCrl, parseOcspResponse } from "../../server/pki/revocation.js";
 import { ValidationError } from "../../server/errors.js";
+import { createHash } from "node:crypto";
+import { nodeProvider, signatureProviders } from "../../server/pki/providers.js";
+import { verifyDetachedCms } from "../../server/pki/cms.js";
+import { removeSigner, testCa, testSigner } from "../support/pki.js";
 
 // A copy of ../shared/fixtures/nca-test (see its README), kept in the repository so a clean clone has it.
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
@@ -154,6 +158,42 @@ describe("revocation data (NCA RK test artefacts)", () => {
       const err = await parseCrl(b).then(() => null, (e) => e);
       expect(err).to.be.instanceOf(ValidationError);
       expect(err.code).to.equal("crl_malformed");
+    }
+  });
+});
+
+describe("signature providers (the GOST seam)", () => {
+  it("a registered provider is asked for every signature of the keys it supports: CMS signers, certificate chains; removing it restores the default", async () => {
+    const calls: string[] = [];
+    const remove = signatureProviders.register({
+      name: "counting RSA", supports: (k) => k.algorithm === "1.2.840.113549.1.1.1",
+      digest: () => null, verify: (r) => { calls.push(r.signatureAlgorithm); return nodeProvider.verify(r); },
+    });
+    const k = testSigner({});
+    try {
+      const doc = Buffer.from("provider seam");
+      await verifyDetachedCms(k.sign(doc), { sha256: createHash("sha256").update(doc).digest("hex"), read: async () => doc });
+      expect(calls).to.have.length(1);
+      const store = new TrustStore(testCa().trustDir);
+      const leaf = await parseCertificate(certificateBlocks(Buffer.from(k.certPem))[0]);
+      expect((await store.verifyChain(leaf, [], new Date("2030-01-01T00:00:00Z"))).trusted).to.equal(true);
+      expect(calls).to.have.length(2); // the chain link's signature
+      expect(signatureProviders.list()[0]).to.equal("counting RSA");
+    } finally {
+      remove();
+      removeSigner(k);
+    }
+    expect(signatureProviders.list()).to.deep.equal([nodeProvider.name]);
+  });
+
+  it("a GOST certificate becomes supported when a provider for its key is registered (and is named unsupported without)", async () => {
+    const gost = async () => (await parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0])).info.keyAlgorithm;
+    expect((await gost()).supported).to.equal(false);
+    const remove = signatureProviders.register({ name: "toy KZ GOST", supports: (k) => k.algorithm.startsWith("1.2.398.3.10.1.1"), digest: () => null, verify: () => false });
+    try {
+      expect(await gost()).to.include({ supported: true });
+    } finally {
+      remove();
     }
   });
 });

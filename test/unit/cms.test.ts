@@ -1,7 +1,7 @@
 // The detached-CMS check against signatures made by OpenSSL.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { verifyDetachedCms } from "../../server/pki/cms.js";
+import { verifyDetachedCms, verifyDetachedCmsFully } from "../../server/pki/cms.js";
 import { AppError } from "../../server/errors.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
@@ -44,6 +44,14 @@ describe("detached CMS check", () => {
     expect(bare.signingTime).to.equal(null);
   });
 
+  it("accepts RSA-PSS (openssl cms -sign -keyopt rsa_padding_mode:pss) and refuses it tampered", async () => {
+    const cms = rsa.sign(doc, { pss: true });
+    expect((await verifyDetachedCms(cms, content(doc))).signatureAlgorithm).to.equal("RSA-PSS");
+    const bad = Buffer.from(cms);
+    bad[bad.length - 5] ^= 0xff;
+    expect((await refusal(verifyDetachedCms(bad, content(doc)))).code).to.equal("signature_invalid");
+  });
+
   it("refuses a signature over other content, with both digests", async () => {
     const e = await refusal(verifyDetachedCms(rsa.sign(doc), content(Buffer.concat([doc, Buffer.from(" ")]))));
     expect(e.code).to.equal("digest_mismatch");
@@ -62,5 +70,15 @@ describe("detached CMS check", () => {
     expect((await refusal(verifyDetachedCms(Buffer.from("not a cms"), content(doc)))).code).to.equal("cms_malformed");
     expect((await refusal(verifyDetachedCms(rsa.sign(doc, { attached: true }), content(doc)))).code).to.equal("cms_not_detached");
     expect((await refusal(verifyDetachedCms(rsa.sign(doc, { nocerts: true }), content(doc)))).code).to.equal("cms_signer_certificate_missing");
+  });
+
+  it("the fast path gives exactly what the full pkijs path gives, for every shape it takes (RSA, ECDSA, SHA-2 variants, PEM)", async () => {
+    const cases = [rsa.sign(doc), ec.sign(doc), rsa.sign(doc, { pss: true }), rsa.sign(doc, { pss: true, md: "sha512" }), rsa.sign(doc, { md: "sha384" }), rsa.sign(doc, { md: "sha512" }), ec.sign(doc, { md: "sha384" }), rsa.sign(doc, { pem: true }), rsa.sign(doc, { noattr: true })];
+    for (const cms of cases) {
+      const fast = await verifyDetachedCms(cms, content(doc));
+      const full = await verifyDetachedCmsFully(cms, content(doc));
+      const plain = (r: typeof fast) => ({ ...r, signerCertificate: undefined, signer: { ...r.signer, der: r.signer.der.toString("hex") }, certificates: r.certificates.map((c) => c.der.toString("hex")) });
+      expect(plain(fast)).to.deep.equal(plain(full));
+    }
   });
 });

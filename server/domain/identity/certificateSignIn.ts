@@ -3,10 +3,10 @@
 // make), and the signature is checked like a document signature — chain to a trusted CA, validity,
 // revocation (OCSP/CRL) — plus the purpose: only an AUTH certificate signs in. The user whose IIN
 // the certificate carries is signed in. A challenge is good once, for a short time.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, UnauthenticatedError, UnavailableError } from "../../errors.js";
 import { verifyDetachedCms } from "../../pki/cms.js";
-import type { Db } from "../../storage/db.js";
+import { isUniqueViolation, type Db } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { nowIso, type RequestMeta } from "../context.js";
 import { assertAcceptable, certificateValidator, type CertificateServices } from "../documents/signatureValidation.js";
@@ -18,13 +18,36 @@ import type { UserRow } from "./queries.js";
 
 interface Deps { db: Db; clock: Clock; config: Config; pki: CertificateServices }
 
+// The installation's challenge secret, read once per process.
+const secrets = new WeakMap<object, Promise<Buffer>>();
+function challengeSecret(db: Db): Promise<Buffer> {
+  let s = secrets.get(db);
+  if (!s) {
+    s = db("app_secrets").where({ name: "challenge_hmac" }).first("value").then((r) => Buffer.from(r.value, "hex"));
+    s.catch(() => secrets.delete(db));
+    secrets.set(db, s);
+  }
+  return s;
+}
+
+const mac = (secret: Buffer, body: Buffer) => createHmac("sha256", secret).update(body).digest().subarray(0, 16);
+
+/** A challenge: 16 random bytes and its expiry, authenticated by the installation's secret. Nothing is written. */
 export async function challengeIssuer(deps: Deps): Promise<{ challenge: string; expiresAt: string }> {
-  const nonce = randomBytes(32);
-  const now = deps.clock.now();
-  const expiresAt = new Date(now.getTime() + deps.config.auth.certificateChallengeSeconds * 1000).toISOString();
-  await deps.db("auth_challenges").where("expires_at", "<", now.toISOString()).delete();
-  await deps.db("auth_challenges").insert({ nonce_hash: sha256(nonce), created_at: now.toISOString(), expires_at: expiresAt, used_at: null });
-  return { challenge: nonce.toString("base64"), expiresAt };
+  const expires = deps.clock.now().getTime() + deps.config.auth.certificateChallengeSeconds * 1000;
+  const body = Buffer.alloc(24);
+  randomBytes(16).copy(body);
+  body.writeBigUInt64BE(BigInt(expires), 16);
+  return { challenge: Buffer.concat([body, mac(await challengeSecret(deps.db), body)]).toString("base64"), expiresAt: new Date(expires).toISOString() };
+}
+
+/** The challenge's expiry if it is one of ours and still valid, else null. */
+async function challengeExpiry(deps: Deps, nonce: Buffer): Promise<Date | null> {
+  if (nonce.length !== 40) return null;
+  const body = nonce.subarray(0, 24);
+  if (!timingSafeEqual(mac(await challengeSecret(deps.db), body), nonce.subarray(24))) return null;
+  const expires = Number(body.readBigUInt64BE(16));
+  return expires >= deps.clock.now().getTime() ? new Date(expires) : null;
 }
 
 export async function certificateSignIn(deps: Deps, p: { challenge: string; cms: Buffer }, meta: RequestMeta) {
@@ -37,8 +60,8 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
         [{ action: "auth.login", outcome: "failure", target: user ? { type: "user", id: user.id } : null, details: { method: "certificate", reason, ...details } }]);
     });
   };
-  const challenge = await deps.db("auth_challenges").where({ nonce_hash: sha256(nonce) }).first();
-  if (!challenge || challenge.used_at || challenge.expires_at < deps.clock.now().toISOString()) {
+  const expiry = await challengeExpiry(deps, nonce);
+  if (!expiry) {
     await fail("challenge_invalid", {});
     throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
   }
@@ -65,8 +88,13 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
     throw new UnauthenticatedError("account_disabled", "This account is disabled");
   }
   return deps.db.transaction(async (tx) => {
-    const used = await tx("auth_challenges").where({ nonce_hash: challenge.nonce_hash }).whereNull("used_at").update({ used_at: nowIso(deps) });
-    if (used !== 1) throw new UnauthenticatedError("challenge_invalid", "The challenge was used meanwhile; ask for a new one");
+    // Single use: the answered challenge is recorded; a second answer conflicts on the key.
+    try {
+      await tx("auth_challenges").insert({ nonce_hash: sha256(nonce), used_at: nowIso(deps), expires_at: expiry.toISOString() });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+    }
     const created = await sessionCreator(tx, deps, user.id, "certificate", meta);
     await tx("users").where({ id: user.id }).update({ last_login_at: nowIso(deps) });
     await tx("login_events").insert({ user_id: user.id, login: user.login, session_id: created.session.id, outcome: "success", reason: null, method: "certificate",
@@ -78,3 +106,4 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
     return { ...created, user, certificate: report.certificate };
   });
 }
+
