@@ -7,6 +7,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 # SoftHSM2: the PKCS#11 token the HSM tests (and development) use.
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+# The signature-protocol PDF is read back with pdftotext/pdftoppm and its QR code with zbarimg.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type * as Asn1js from "asn1js";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
-import { nameToString, pkiModules } from "./cms.js";
+import { fromBer, nameToString, pkiModules } from "./cms.js";
 import { publicKeyRef, signatureProviders } from "./providers.js";
 
 export const NCA_ROLES: Record<string, string> = {
@@ -108,7 +108,7 @@ const text = (v: unknown): string => {
 
 export async function parseCertificate(der: Buffer): Promise<ParsedCertificate> {
   const { asn1js, pkijs } = await pkiModules();
-  const asn1 = asn1js.fromBER(new Uint8Array(der));
+  const asn1 = fromBer(new Uint8Array(der));
   if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
   let cert: Pkijs.Certificate;
   try {
@@ -116,7 +116,11 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate> 
   } catch (err) {
     throw malformed((err as Error).message);
   }
-  return { cert, der, info: describe(asn1js, cert, der) };
+  try {
+    return { cert, der, info: describe(asn1js, cert, der) };
+  } catch (err) {
+    throw malformed((err as Error).message); // a field that does not decode (a bad time, string…)
+  }
 }
 
 /** The same for a certificate already parsed (from a CMS), without parsing its DER again. */

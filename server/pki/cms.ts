@@ -7,7 +7,7 @@
 import type * as Asn1js from "asn1js";
 import { createHash, webcrypto } from "node:crypto";
 import type * as Pkijs from "pkijs";
-import { UnprocessableError, ValidationError } from "../errors.js";
+import { AppError, UnprocessableError, ValidationError } from "../errors.js";
 import { parsedCertificate, spkiOf, verifiedBy } from "./certificates.js";
 import { publicKeyRef, signatureProviders, UnsupportedAlgorithmError } from "./providers.js";
 import { bytesOf, childrenOf, contentOf, DerError, oidOf, tlvAt, type Tlv } from "./der.js";
@@ -24,6 +24,18 @@ function loadPki(): Promise<void> {
     pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as Crypto }));
   })();
   return loading;
+}
+
+/**
+ * asn1js.fromBER that never throws: asn1js throws plain errors (RangeError) on some malformed
+ * input, e.g. a UniversalString whose length is not a multiple of 4. Those are "not DER" too.
+ */
+export function fromBer(bytes: Uint8Array): { offset: number; result: Asn1js.AsnType } {
+  try {
+    return asn1js.fromBER(bytes);
+  } catch {
+    return { offset: -1, result: undefined as unknown as Asn1js.AsnType };
+  }
 }
 
 /** pkijs and asn1js, loaded (once) with the node WebCrypto engine set. */
@@ -130,9 +142,25 @@ export async function verifyDetachedCms(raw: Buffer, content: SignedContent): Pr
 
 /** The full pkijs path: every shape of CMS, and the precise error for whatever is wrong. */
 export async function verifyDetachedCmsFully(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
+  // Whatever the libraries throw on bytes they cannot make sense of is "malformed" (400); our own
+  // content reader's failures pass through unchanged.
+  const reading = new Set<unknown>();
+  const guardedContent: SignedContent = {
+    sha256: content.sha256,
+    read: () => content.read().catch((err) => { reading.add(err); throw err; }),
+  };
+  try {
+    return await verifyFully(raw, guardedContent);
+  } catch (err) {
+    if (err instanceof AppError || reading.has(err)) throw err;
+    throw malformed((err as Error).message);
+  }
+}
+
+async function verifyFully(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
   await loadPki();
   const der = cmsBytes(raw);
-  const asn1 = asn1js.fromBER(new Uint8Array(der));
+  const asn1 = fromBer(new Uint8Array(der));
   if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
   let sd: Pkijs.SignedData;
   try {

@@ -96,8 +96,9 @@ export const nodeProvider: SignatureProvider = {
   supports: (key) => key.algorithm === KEY_RSA || key.algorithm === RSA_PSS || (key.algorithm === KEY_EC && CURVES.has(key.curve ?? "")),
   digest: (oid, data) => (DIGEST_NAMES[oid] ? createHash(DIGEST_NAMES[oid]).update(data).digest() : null),
   verify(r) {
-    const key = keyOf(r.publicKey.spki);
     try {
+      const key = keyOf(r.publicKey.spki); // a key that does not decode verifies nothing
+
       if (r.signatureAlgorithm in RSA_PKCS1) {
         const hash = RSA_PKCS1[r.signatureAlgorithm] ?? DIGEST_NAMES[r.digestAlgorithm ?? ""];
         if (!hash) throw new UnsupportedAlgorithmError(`no digest for ${r.signatureAlgorithm}`);

@@ -20,7 +20,7 @@ import path from "node:path";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
 import { issuedBy, verifiedBy, type ParsedCertificate } from "./certificates.js";
-import { pkiModules } from "./cms.js";
+import { fromBer, pkiModules } from "./cms.js";
 
 const OID = {
   ocspBasic: "1.3.6.1.5.5.7.48.1.1",
@@ -76,7 +76,7 @@ export interface RevocationOptions {
 const malformed = (what: string, why: string) => new ValidationError(`${what}_malformed`, `Not a valid ${what === "ocsp" ? "OCSP response" : "CRL"}: ${why}`);
 
 function der(asn1js: typeof Asn1js, bytes: Uint8Array, what: string) {
-  const asn1 = asn1js.fromBER(bytes);
+  const asn1 = fromBer(bytes);
   if (asn1.offset === -1 || asn1.offset !== bytes.length) throw malformed(what, "not DER");
   return asn1.result;
 }
@@ -101,6 +101,20 @@ export interface ParsedOcspResponse {
 }
 
 export async function parseOcspResponse(bytes: Buffer): Promise<ParsedOcspResponse> {
+  return guarded("ocsp", () => parseOcsp(bytes));
+}
+
+/** Any failure inside a parser of outside bytes is "malformed" (400), whatever the library threw. */
+async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    throw malformed(what, (err as Error).message);
+  }
+}
+
+async function parseOcsp(bytes: Buffer): Promise<ParsedOcspResponse> {
   const { asn1js, pkijs } = await pkiModules();
   let resp: Pkijs.OCSPResponse;
   try {
@@ -124,7 +138,7 @@ export async function parseOcspResponse(bytes: Buffer): Promise<ParsedOcspRespon
   let nonce: Buffer | null = null;
   if (nonceExt) {
     // The nonce is an OCTET STRING inside the extension's OCTET STRING (some responders skip the inner one).
-    const inner = asn1js.fromBER(nonceExt.extnValue.valueBlock.valueHexView);
+    const inner = fromBer(nonceExt.extnValue.valueBlock.valueHexView);
     nonce = inner.offset !== -1 && inner.result instanceof asn1js.OctetString
       ? Buffer.from(inner.result.valueBlock.valueHexView)
       : Buffer.from(nonceExt.extnValue.valueBlock.valueHexView);
@@ -162,6 +176,10 @@ export interface ParsedCrl {
 }
 
 export async function parseCrl(bytes: Buffer): Promise<ParsedCrl> {
+  return guarded("crl", () => parseCrlBytes(bytes));
+}
+
+async function parseCrlBytes(bytes: Buffer): Promise<ParsedCrl> {
   const { asn1js, pkijs } = await pkiModules();
   if (bytes.length === 0) throw malformed("crl", "empty");
   let crl: Pkijs.CertificateRevocationList;

@@ -7,7 +7,7 @@ import type * as Pkijs from "pkijs";
 import { UnavailableError, ValidationError } from "../errors.js";
 import { parseCertificate, verifiedBy } from "./certificates.js";
 import { generalizedTime, integer, oid, OIDS, seq, tlv, unsignedInteger } from "./cmsBuilder.js";
-import { cmsBytes, pkiModules } from "./cms.js";
+import { cmsBytes, fromBer, pkiModules } from "./cms.js";
 import type { Hsm } from "./hsm.js";
 import type { TrustStore } from "./trust.js";
 
@@ -33,13 +33,27 @@ export interface TimestampInfo {
 const malformed = (why: string) => new ValidationError("timestamp_malformed", `Not an RFC 3161 timestamp: ${why}`);
 
 function fromDer(asn1js: typeof Asn1js, bytes: Uint8Array, why: string) {
-  const r = asn1js.fromBER(bytes);
+  const r = fromBer(bytes);
   if (r.offset === -1 || r.offset !== bytes.length) throw malformed(why);
   return r.result;
 }
 
 /** Reads a timestamp token (a ContentInfo with SignedData over TSTInfo). */
 export async function parseTimestampToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
+  return guarded(() => parseToken(der));
+}
+
+/** Any failure inside a parser of outside bytes is "malformed" (400), whatever the library threw. */
+async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    throw malformed((err as Error).message);
+  }
+}
+
+async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
   const { asn1js, pkijs } = await pkiModules();
   let signed: Pkijs.SignedData;
   let tst: Pkijs.TSTInfo;
@@ -70,6 +84,10 @@ export async function parseTimestampToken(der: Buffer): Promise<{ info: Timestam
 
 /** A TimeStampResp (RFC 3161 §2.4.2): status, and the token when granted. */
 export async function parseTimestampResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
+  return guarded(() => parseResponse(der));
+}
+
+async function parseResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
   const { asn1js, pkijs } = await pkiModules();
   let resp: Pkijs.TimeStampResp;
   try {
@@ -108,21 +126,29 @@ export class TimestampAuthority {
     } catch {
       return rejection(FAIL.badDataFormat, "the request is not a DER TimeStampReq");
     }
-    const alg = HASHES[req.messageImprint.hashAlgorithm.algorithmId];
-    if (!alg) return rejection(FAIL.badAlg, `unsupported imprint hash ${req.messageImprint.hashAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512)`);
-    if (req.messageImprint.hashedMessage.valueBlock.valueHexView.length !== alg.bytes) return rejection(FAIL.badRequest, "the imprint's length does not fit its hash algorithm");
-    if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection(FAIL.unacceptedPolicy, `this TSA issues under policy ${this.policy} only`);
+    let imprint: Buffer;
+    let nonce: Buffer | null;
+    try {
+      const alg = HASHES[req.messageImprint.hashAlgorithm.algorithmId];
+      if (!alg) return rejection(FAIL.badAlg, `unsupported imprint hash ${req.messageImprint.hashAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512)`);
+      if (req.messageImprint.hashedMessage.valueBlock.valueHexView.length !== alg.bytes) return rejection(FAIL.badRequest, "the imprint's length does not fit its hash algorithm");
+      if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection(FAIL.unacceptedPolicy, `this TSA issues under policy ${this.policy} only`);
+      imprint = Buffer.from(req.messageImprint.toSchema().toBER(false));
+      nonce = req.nonce ? Buffer.from(req.nonce.toBER(false)) : null;
+    } catch {
+      return rejection(FAIL.badRequest, "the request's fields do not decode");
+    }
     const key = this.hsm.key(this.keyLabel);
     if (!key.template) return rejection(FAIL.systemFailure, "the TSA key has no certificate");
     const at = this.now();
     const tstInfo = seq(
       integer(1),
       oid(this.policy),
-      Buffer.from(req.messageImprint.toSchema().toBER(false)),
+      imprint,
       unsignedInteger(randomBytes(16)),
       generalizedTime(at),
       seq(integer(1)), // accuracy: 1 second
-      ...(req.nonce ? [Buffer.from(req.nonce.toBER(false))] : []),
+      ...(nonce ? [nonce] : []),
     );
     const digest = createHash("sha256").update(tstInfo).digest();
     const attrs = key.template.signedAttributes(digest, at, OIDS.tstInfo);

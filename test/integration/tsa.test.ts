@@ -3,6 +3,7 @@
 // token verifiable by OpenSSL; a TSA that is down refuses the signature unless allowed; the NCA
 // timestamp artefacts read.
 import { expect } from "chai";
+import fc from "fast-check";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -72,6 +73,27 @@ describe("timestamps (RFC 3161)", function () {
     expect(policy.statusText).to.match(/policy/);
     const json = await fetch(`${tsaApp.url}/tsa`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(json.status).to.equal(415);
+  });
+
+  it("random and mutated requests (fast-check) always get a TimeStampResp, never a 5xx", async () => {
+    const valid = readFileSync(path.join(dir, "req.tsq"));
+    await fc.assert(fc.asyncProperty(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+        fc.tuple(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.option(fc.nat())).map(([flips, cut]) => {
+          const b = Buffer.from(valid);
+          for (const [at, v] of flips) b[at % b.length] = v;
+          return cut === null ? b : b.subarray(0, cut % (b.length + 1));
+        }),
+      ),
+      async (body) => {
+        const r = await post(`${tsaApp.url}/tsa`, body);
+        if (body.length === 0) return r.status === 415; // no body: not a request at all
+        expect(r.status).to.equal(200);
+        const parsed = await parseTimestampResponse(r.body);
+        return parsed.status === 0 || parsed.status === 2;
+      },
+    ), { numRuns: 150 });
   });
 
   it("without tsa.serve there is no TSA", async () => {

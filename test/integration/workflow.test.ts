@@ -209,6 +209,30 @@ describe("document lifecycle", () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(await auditCount(app, { action: "document.evidence_download", target_id: d.id })).to.equal(1);
+
+    // The signature protocol (R2.9): a PDF naming every signer and the validation result, the same
+    // bytes each time, signed by the HSM system key (openssl verifies), with a QR reference.
+    const protocol = await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol`);
+    expect(protocol.status).to.equal(200);
+    expect(protocol.headers.get("content-type")).to.equal("application/pdf");
+    expect((await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol`)).body.equals(protocol.body)).to.equal(true);
+    const pdir = mkdtempSync(path.join(os.tmpdir(), "qujat-protocol-"));
+    try {
+      writeFileSync(path.join(pdir, "p.pdf"), protocol.body);
+      const text = execFileSync("pdftotext", ["-layout", "p.pdf", "-"], { cwd: pdir }).toString();
+      expect(text).to.include(d.id).and.include(d.content.sha256).and.include("Signature protocol / Протокол подписания");
+      expect(text).to.include(`IIN / BIN: ${head.iin} / ${seller.bin}`).and.include("Сатушы ЖШС");
+      expect(text.match(/VALID — every check passed/g)).to.have.length(2);
+      const p7s = await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol.p7s`);
+      expect(p7s.status).to.equal(200);
+      writeFileSync(path.join(pdir, "p.p7s"), p7s.body);
+      execFileSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", "p.p7s", "-content", "p.pdf", "-CAfile", hsm.caFile, "-purpose", "any", "-out", "/dev/null"], { cwd: pdir, stdio: "pipe" });
+      execFileSync("pdftoppm", ["-png", "-r", "150", "p.pdf", "page"], { cwd: pdir });
+      const qr = execFileSync("bash", ["-c", "zbarimg -q --raw page-*.png || true"], { cwd: pdir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+      expect(qr).to.equal(`${app.url}/api/v1/documents/${d.id}/signatures#sha256=${d.content.sha256}`);
+    } finally {
+      rmSync(pdir, { recursive: true, force: true });
+    }
   });
 
   it("a returned document carries the comment and can be routed again; returning needs a comment", async () => {

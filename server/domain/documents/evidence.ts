@@ -7,7 +7,10 @@ import { CANONICAL_COLUMNS } from "../audit/chain.js";
 import { sha256 } from "../identity/secrets.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import type { Tx } from "../../storage/db.js";
+import { UnavailableError } from "../../errors.js";
+import type { Signer } from "../../pki/signer.js";
 import { approvalRouteOf } from "./approval.js";
+import { signatureProtocolPdf } from "./protocol.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "./presenters.js";
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
 import type { ValidationReport } from "./signatureValidation.js";
@@ -18,7 +21,13 @@ const safeName = (name: string) => path.basename(name).replace(/[\u0000-\u001f<>
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
 
-export interface EvidenceInput { db: Tx; blobs: BlobStore; document: DocumentRow; files: DocumentFileRow[]; generatedAt: string; generatedBy: { type: string; id: string | null } }
+export interface EvidenceInput {
+  db: Tx; blobs: BlobStore; document: DocumentRow; files: DocumentFileRow[]; generatedAt: string; generatedBy: { type: string; id: string | null };
+  /** the appliance's address, for the protocol's verification reference */
+  verifyUrl: string;
+  /** the system signer (HSM) that signs the protocol PDF; null without an HSM */
+  signer: Signer | null;
+}
 
 export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Readable; fileName: string }> {
   const { db, document: doc } = p;
@@ -57,6 +66,15 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     if (r.system_cms) add(`${name}.p7s`, Buffer.from(r.system_cms), "receipt_signature"); // the appliance's system key over the receipt
   });
   add("signatures.json", json(signatures.map(presentSignature)), "signature_protocol");
+  // The printable protocol (R2.9), signed by the appliance's system key when it has one.
+  const protocol = await signatureProtocolPdf({ document: doc, signatures, verifyUrl: p.verifyUrl });
+  add("signature-protocol.pdf", protocol, "signature_protocol_pdf");
+  if (p.signer) {
+    const cms = await p.signer.signSystem(protocol).catch((err: Error) => {
+      throw new UnavailableError("hsm_unavailable", `The HSM cannot sign the protocol now: ${err.message}`);
+    });
+    add("signature-protocol.pdf.p7s", cms, "signature_protocol_signature");
+  }
   add("history.json", json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }), "history");
   // Each audit entry with its chain hash: checkable against the appliance's audit chain.
   add("audit.json", json(auditRows), "audit_extract");

@@ -14,7 +14,8 @@ import {
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
 import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
 import { documentSigner, signaturePreparer, signaturesOf } from "../../domain/documents/signing.js";
-import { notFound, ValidationError } from "../../errors.js";
+import { notFound, UnavailableError, ValidationError } from "../../errors.js";
+import { signatureProtocolPdf } from "../../domain/documents/protocol.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
 import { readUpload } from "../upload.js";
@@ -109,6 +110,36 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     },
   });
 
+  const protocol = async (ctx: Ctx, id: string) => {
+    const { document } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, id);
+    return signatureProtocolPdf({ document, signatures: await signaturesOf(deps.db, id), verifyUrl: publicUrl(ctx) });
+  };
+  const publicUrl = (ctx: Ctx) => deps.config.server.publicUrl || `${ctx.protocol}://${ctx.host}`;
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/signature-protocol", tag: "document lifecycle", auth: "any",
+    summary: "The signature protocol as PDF: the document, its hash, each signer (IIN/BIN, certificate, signing and timestamp time, validation result) and a QR reference to check it",
+    handler: async (ctx, { params }) => {
+      ctx.type = "application/pdf";
+      ctx.set("Content-Disposition", `inline; filename="${params.id}-signature-protocol.pdf"`);
+      ctx.body = await protocol(ctx, params.id);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/documents/:id/signature-protocol.p7s", tag: "document lifecycle", auth: "any",
+    summary: "The appliance's detached CMS (HSM system key) over exactly the PDF the signature-protocol route returns now",
+    responses: { 200: "application/pkcs7-signature", 503: "No HSM, or it cannot sign now" },
+    handler: async (ctx, { params }) => {
+      const pdf = await protocol(ctx, params.id);
+      if (!deps.config.hsm.module) throw new UnavailableError("hsm_not_configured", "No HSM is configured: the appliance has no system key to sign the protocol with");
+      const cms = await deps.signer.signSystem(pdf).catch((err: Error) => {
+        throw new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${err.message}`);
+      });
+      ctx.type = "application/pkcs7-signature";
+      ctx.set("Content-Disposition", `attachment; filename="${params.id}-signature-protocol.pdf.p7s"`);
+      ctx.body = cms;
+    },
+  });
+
   api.add({
     method: "get", path: "/api/v1/documents/:id/history", summary: "Approval route, signatures, receipts and every step taken, in order", tag: "document lifecycle", auth: "any",
     handler: async (ctx, { params }) => {
@@ -128,7 +159,10 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
       await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
         action: "document.evidence_download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id, details: {},
       }]);
-      const pkg = await evidencePackage({ db: deps.db, blobs: deps.blobs, document, files, generatedAt: deps.clock.now().toISOString(), generatedBy: by });
+      const pkg = await evidencePackage({
+        db: deps.db, blobs: deps.blobs, document, files, generatedAt: deps.clock.now().toISOString(), generatedBy: by,
+        verifyUrl: publicUrl(ctx), signer: deps.config.hsm.module ? deps.signer : null,
+      });
       ctx.type = "application/zip";
       ctx.set("Content-Disposition", `attachment; filename="${pkg.fileName}"`);
       ctx.set("Cache-Control", "private, no-store");

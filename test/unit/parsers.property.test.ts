@@ -1,0 +1,102 @@
+// Property tests (fast-check): every parser of outside bytes — certificates, CMS (fast path and
+// full), OCSP responses, CRLs, timestamp tokens and responses, timestamp requests to the internal
+// TSA — fed random bytes and mutations of real artefacts: it answers or refuses with a clean 4xx
+// error, never crashes with anything else, never hangs.
+import { expect } from "chai";
+import fc from "fast-check";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { AppError, statusOf } from "../../server/errors.js";
+import { certificateBlocks, parseCertificate } from "../../server/pki/certificates.js";
+import { verifyDetachedCms, verifyDetachedCmsFully } from "../../server/pki/cms.js";
+import { childrenOf, tlvAt } from "../../server/pki/der.js";
+import { parseCrl, parseOcspResponse } from "../../server/pki/revocation.js";
+import { parseTimestampResponse, parseTimestampToken } from "../../server/pki/tsa.js";
+import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
+
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
+const fixture = (rel: string) => readFileSync(path.join(fixtures, rel));
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
+
+/** Resolves, or rejects with an AppError of status 400-499; anything else (or taking over 3 s) fails the property. */
+async function clean(run: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("hang: no answer within 3 s")), 3000); });
+  try {
+    await Promise.race([run(), hang]);
+    return true;
+  } catch (err) {
+    if (err instanceof AppError && statusOf(err) >= 400 && statusOf(err) < 500) return true;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A real artefact, mutated: bytes flipped, cut short, spliced, or a length byte changed. */
+const mutated = (samples: Buffer[]) =>
+  fc.tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.oneof(fc.constant(null), fc.nat()))
+    .map(([sample, flips, cut]) => {
+      const b = Buffer.from(sample);
+      for (const [at, v] of flips) b[at % b.length] = v;
+      return cut === null ? b : b.subarray(0, cut % (b.length + 1));
+    });
+const randomBytes = fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a));
+/** Random bytes that start like DER (a SEQUENCE with some length), to get past the first check. */
+const derLike = fc.tuple(fc.integer({ min: 0, max: 0x84 }), fc.uint8Array({ maxLength: 400 })).map(([len, rest]) => Buffer.concat([Buffer.from([0x30, len]), Buffer.from(rest)]));
+
+describe("parsers under random and mutated input (fast-check)", function () {
+  this.timeout(120_000);
+  let signer: TestSigner;
+  let cmsSamples: Buffer[];
+  const content = Buffer.from("property content");
+  const signed = { sha256: createHash("sha256").update(content).digest("hex"), read: async () => content };
+
+  before(() => {
+    signer = testSigner({ key: "rsa" });
+    const ec = testSigner({ key: "ec" });
+    cmsSamples = [signer.sign(content), signer.sign(content, { noattr: true }), ec.sign(content), signer.sign(content, { pss: true })];
+    removeSigner(ec);
+  });
+  after(() => removeSigner(signer));
+
+  const certificates = [fixture("certs/individual_valid_sign_2004_rsa.cer"), fixture("certs/ceo_valid_sign_2004_gost.cer"), fixture("ca/nca_rsa_test.crt")].flatMap((b) => certificateBlocks(b));
+
+  it("certificates", async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(certificates), randomBytes, derLike), (b) => clean(() => parseCertificate(b))), { numRuns: RUNS });
+  });
+
+  it("detached CMS, the fast path and the full one", async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(cmsSamples), randomBytes, derLike), async (b) => {
+      expect(await clean(() => verifyDetachedCms(b, signed))).to.equal(true);
+      return clean(() => verifyDetachedCmsFully(b, signed));
+    }), { numRuns: RUNS });
+  });
+
+  it("OCSP responses and CRLs", async () => {
+    const ocsp = ["ocsp_response_individual_sign_2004.bin", "ocsp_response_ceo_sign_2004_revoked.bin"].map((f) => fixture(`ocsp/${f}`));
+    const crls = [fixture("crl/nca_gost2022_test.crl"), fixture("crl/nca_gost_test.crl")];
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(ocsp), randomBytes, derLike), (b) => clean(() => parseOcspResponse(b))), { numRuns: RUNS });
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(crls), randomBytes, derLike), (b) => clean(() => parseCrl(b))), { numRuns: RUNS });
+  });
+
+  it("timestamp tokens and responses", async () => {
+    const tokens = [fixture("tsp/tsp_token.bin")];
+    const responses = [fixture("tsp/tsp_response.bin")];
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(tokens), randomBytes, derLike), (b) => clean(() => parseTimestampToken(b))), { numRuns: RUNS });
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated(responses), randomBytes, derLike), (b) => clean(() => parseTimestampResponse(b))), { numRuns: RUNS });
+  });
+
+  it("the DER reader throws only its own error and never reads past the end", () => {
+    fc.assert(fc.property(fc.oneof(mutated(cmsSamples), randomBytes, derLike), (b) => {
+      try {
+        const t = tlvAt(b, 0);
+        expect(t.end).to.be.at.most(b.length);
+        if (t.tag & 0x20) for (const c of childrenOf(b, t)) expect(c.end).to.be.at.most(t.end);
+      } catch (err) {
+        expect((err as Error).constructor.name).to.equal("DerError");
+      }
+    }), { numRuns: RUNS * 5 });
+  });
+});
