@@ -447,6 +447,41 @@ describe("document lifecycle", () => {
   describe("invitations", () => {
     const newcomer = () => ({ name: "Newcomer LLP", country: "KZ", bin: validBin() });
 
+    it("the invited organization's head registers with his AUTH certificate (IIN and name from it, the organization's BIN required) and is signed in at once", async () => {
+      const org = newcomer();
+      const d = await register({ kind: "letter", fields: {}, recipient: { organization: org, email: "cert@newcomer.kz" } });
+      await sign(head, headKey, d.id);
+      expect((await step(clerk, d.id, "send")).status).to.equal(200);
+      const { token } = JSON.parse((await outbox({ document_id: d.id, topic: "invitation" }))[0].payload);
+      const anon = app.client();
+      const iin = validIin();
+      const answer = async (k: TestSigner) => {
+        const ch = (await anon.post("/api/v1/auth/challenge")).body.challenge as string;
+        return anon.post(`/api/v1/invitations/${token}/accept-with-certificate`, { login: "certboss", password: PASSWORD, challenge: ch, cms: k.sign(Buffer.from(ch, "base64")).toString("base64") });
+      };
+      const foreign = testSigner({ cn: "Cert Boss", iin, bin: seller.bin, purpose: "auth" });
+      const signing = testSigner({ cn: "Cert Boss", iin, bin: org.bin });
+      const own = testSigner({ cn: "Cert Boss", iin, bin: org.bin, purpose: "auth" });
+      try {
+        const wrongOrg = await answer(foreign);
+        expect(wrongOrg.status).to.equal(422);
+        expect(wrongOrg.body.code).to.equal("certificate_not_for_organization");
+        const notAuth = await answer(signing);
+        expect(notAuth.status).to.equal(401);
+        expect(notAuth.body.failures.map((f: { check: string }) => f.check)).to.deep.equal(["certificate_purpose"]);
+        expect(await app.db("invitations").whereNotNull("used_at").where({ document_id: d.id })).to.have.length(0); // nothing spent
+        const ok = await answer(own);
+        expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+        const user = await app.db("users").where({ id: ok.body.userId }).first();
+        expect(user).to.include({ iin, full_name: "Cert Boss", login: "certboss" });
+        anon.token = ok.body.token;
+        const inbox = await anon.get("/api/v1/documents?box=inbox");
+        expect(inbox.body.items.map((i: { id: string }) => i.id)).to.deep.equal([d.id]);
+      } finally {
+        [foreign, signing, own].forEach(removeSigner);
+      }
+    });
+
     it("a counterparty not on the appliance is created, invited by a single-use link on sending, and then sees the document in its inbox", async () => {
       const org = newcomer();
       const noEmail = await clerk.client.post("/api/v1/documents", jsonDocument({ kind: "letter", branchId: east.id, recipient: { organization: org } }));

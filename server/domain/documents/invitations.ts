@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DAY } from "../../clock.js";
-import { ConflictError, GoneError, NotFoundError } from "../../errors.js";
+import type { ValidationReport } from "./signatureValidation.js";
+import { ConflictError, GoneError, NotFoundError, UnprocessableError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { userCreator } from "../identity/commands.js";
@@ -93,4 +94,31 @@ export async function invitationAccepter(ctx: CommandContext, p: { token: string
     details: { userId: user.id, documentId: inv.document_id },
   });
   return { userId: user.id, organizationId: inv.organization_id, login: user.login };
+}
+
+export const CertificateInvitationAcceptance = z.strictObject({
+  login: z.string().trim().min(3).max(64).regex(/^[A-Za-z0-9._@-]+$/),
+  email: z.email().max(254).optional(),
+  password: z.string().min(1).max(1024),
+  /** a challenge from POST /api/v1/auth/challenge, and the detached CMS over its bytes by the person's AUTH certificate */
+  challenge: z.string().min(16).max(200),
+  cms: z.string().min(16).max(700_000),
+});
+
+/**
+ * The same registration, proven with the person's AUTH certificate (R1.3): his IIN and name come
+ * from the checked certificate, which must be the invited organization's (its BIN or EDRPOU).
+ * `report` is the certificate's check, made before the transaction.
+ */
+export async function certificateInvitationAccepter(ctx: CommandContext, p: { token: string; login: string; email?: string; password: string; report: ValidationReport }) {
+  const inv = await usableInvitation(ctx, p.token);
+  const org = await ctx.tx("organizations").where({ id: inv.organization_id }).first("name", "bin", "edrpou");
+  const cert = p.report.certificate;
+  const orgId = org.bin ?? org.edrpou;
+  const certOrgId = org.bin ? cert.bin : cert.edrpou;
+  if (!cert.iin) throw new UnprocessableError("certificate_without_iin", "The certificate carries no IIN");
+  if (certOrgId !== orgId) {
+    throw new UnprocessableError("certificate_not_for_organization", `The certificate is issued to ${certOrgId ?? "a person, not an organization"}; the invitation is for ${org.name} (${orgId})`);
+  }
+  return invitationAccepter(ctx, { token: p.token, login: p.login, email: p.email, password: p.password, iin: cert.iin, fullName: cert.commonName ?? p.login });
 }

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, UnauthenticatedError, UnavailableError } from "../../errors.js";
 import { verifyDetachedCms } from "../../pki/cms.js";
-import { isUniqueViolation, type Db } from "../../storage/db.js";
+import { isUniqueViolation, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { nowIso, type RequestMeta } from "../context.js";
 import { assertAcceptable, certificateValidator, type CertificateServices } from "../documents/signatureValidation.js";
@@ -68,14 +68,10 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
   // The checks that may wait on an OCSP responder run before any transaction.
   let report;
   try {
-    const check = await verifyDetachedCms(p.cms, { sha256: sha256(nonce), read: async () => nonce });
-    report = await certificateValidator(deps.pki, { cert: check.signerCertificate, der: check.signer.der }, check.certificates, deps.clock.now(), "auth");
-    assertAcceptable(report);
+    report = await authCertificateReport(deps, nonce, p.cms);
   } catch (err) {
-    if (err instanceof UnavailableError) throw err; // revocation unknown now: fail closed, try again
-    if (!(err instanceof AppError)) throw err;
-    await fail(err.code, { failures: (err.extras.failures as unknown[]) ?? [] });
-    throw new UnauthenticatedError("certificate_rejected", `Certificate sign-in refused: ${err.message}`, { reason: err.code, ...err.extras });
+    if (err instanceof UnauthenticatedError) await fail(String(err.extras.reason), { failures: (err.extras.failures as unknown[]) ?? [] });
+    throw err;
   }
   const iin = report.certificate.iin;
   const user: UserRow | undefined = iin ? await deps.db("users").where({ iin }).first() : undefined;
@@ -88,13 +84,7 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
     throw new UnauthenticatedError("account_disabled", "This account is disabled");
   }
   return deps.db.transaction(async (tx) => {
-    // Single use: the answered challenge is recorded; a second answer conflicts on the key.
-    try {
-      await tx("auth_challenges").insert({ nonce_hash: sha256(nonce), used_at: nowIso(deps), expires_at: expiry.toISOString() });
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
-    }
+    await challengeSpender(tx, deps, nonce, expiry);
     const created = await sessionCreator(tx, deps, user.id, "certificate", meta);
     await tx("users").where({ id: user.id }).update({ last_login_at: nowIso(deps) });
     await tx("login_events").insert({ user_id: user.id, login: user.login, session_id: created.session.id, outcome: "success", reason: null, method: "certificate",
@@ -107,3 +97,38 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
   });
 }
 
+
+/**
+ * The AUTH certificate that signed `nonce` (a detached CMS), checked: chain, validity, revocation,
+ * purpose. 401 certificate_rejected naming the failed checks; 503 when revocation cannot be told now.
+ */
+export async function authCertificateReport(deps: Pick<Deps, "clock" | "pki">, nonce: Buffer, cms: Buffer) {
+  try {
+    const check = await verifyDetachedCms(cms, { sha256: sha256(nonce), read: async () => nonce });
+    const report = await certificateValidator(deps.pki, { cert: check.signerCertificate, der: check.signer.der }, check.certificates, deps.clock.now(), "auth");
+    assertAcceptable(report);
+    return report;
+  } catch (err) {
+    if (err instanceof UnavailableError) throw err; // revocation unknown now: fail closed, try again
+    if (!(err instanceof AppError)) throw err;
+    throw new UnauthenticatedError("certificate_rejected", `Certificate sign-in refused: ${err.message}`, { ...err.extras, reason: err.code });
+  }
+}
+
+/** A challenge of ours, unexpired (401 challenge_invalid otherwise): its bytes and expiry. */
+export async function validChallenge(deps: Deps, challenge: string): Promise<{ nonce: Buffer; expiry: Date }> {
+  const nonce = Buffer.from(challenge, "base64");
+  const expiry = await challengeExpiry(deps, nonce);
+  if (!expiry) throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+  return { nonce, expiry };
+}
+
+/** Single use: the answered challenge is recorded in the caller's transaction; a second answer conflicts on the key. */
+export async function challengeSpender(tx: Tx, deps: { clock: Clock }, nonce: Buffer, expiry: Date) {
+  try {
+    await tx("auth_challenges").insert({ nonce_hash: sha256(nonce), used_at: deps.clock.now().toISOString(), expires_at: expiry.toISOString() });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+  }
+}

@@ -1,7 +1,11 @@
 // Invitations (SPEC R2.7): the link's token leads only to registering the invited organization's
 // first user. Neither route shows a document.
 import type { AppDeps } from "../../app.js";
-import { InvitationAcceptance, invitationAccepter, invitationReader } from "../../domain/documents/invitations.js";
+import { CertificateInvitationAcceptance, InvitationAcceptance, certificateInvitationAccepter, invitationAccepter, invitationReader } from "../../domain/documents/invitations.js";
+import { sessionCreator } from "../../domain/identity/auth.js";
+import { authCertificateReport, challengeSpender, validChallenge } from "../../domain/identity/certificateSignIn.js";
+import { setSessionCookies } from "../middleware/auth.js";
+import { cmsFrom } from "./documentWorkflow.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 
@@ -23,6 +27,27 @@ export function invitationRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { params, body }) => {
       ctx.status = 201;
       ctx.body = { ...(await invitationAccepter(commandContext(ctx, deps), { token: token(params.token), ...body })), next: "sign_in" };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/invitations/:token/accept-with-certificate", tag: "invitations", auth: "none",
+    body: CertificateInvitationAcceptance,
+    summary: "Register the invited organization's first user with his AUTH certificate (a signed challenge): IIN and name come from the certificate, which must carry the organization's BIN/EDRPOU; signed in at once",
+    responses: { 201: "Registered and signed in", 401: "Challenge or certificate refused", 409: "Already registered: sign in", 410: "Used or expired", 422: "The certificate is not the invited organization's" },
+    handler: async (ctx, { params, body }) => {
+      const meta = { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null };
+      const { nonce, expiry } = await validChallenge(deps, body.challenge);
+      const report = await authCertificateReport(deps, nonce, cmsFrom(body.cms)); // network (OCSP): before the transaction
+      const c = commandContext(ctx, deps);
+      const r = await deps.db.transaction(async (tx) => {
+        await challengeSpender(tx, deps, nonce, expiry);
+        const accepted = await certificateInvitationAccepter({ ...c, tx }, { token: token(params.token), login: body.login, email: body.email, password: body.password, report });
+        const session = await sessionCreator(tx, deps, accepted.userId, "certificate", meta);
+        return { accepted, session };
+      });
+      setSessionCookies(ctx, r.session.token, r.session.csrfToken, r.session.session.expires_at);
+      ctx.status = 201;
+      ctx.body = { ...r.accepted, token: r.session.token, csrfToken: r.session.csrfToken, sessionExpiresAt: r.session.session.expires_at, certificate: { subject: report.certificate.subject, serialNumber: report.certificate.serialNumber } };
     },
   });
 }
