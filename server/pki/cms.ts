@@ -38,6 +38,19 @@ export function fromBer(bytes: Uint8Array): { offset: number; result: Asn1js.Asn
   }
 }
 
+/**
+ * Runs a parser of outside bytes: whatever it throws that is not already a ValidationError (a
+ * library's RangeError or TypeError on bytes it cannot make sense of) becomes `malformed` (400).
+ */
+export async function parsingOutside<T>(malformed: (why: string) => ValidationError, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    throw malformed((err as Error).message);
+  }
+}
+
 /** pkijs and asn1js, loaded (once) with the node WebCrypto engine set. */
 export async function pkiModules(): Promise<{ asn1js: typeof Asn1js; pkijs: typeof Pkijs }> {
   await loadPki();

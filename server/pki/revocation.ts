@@ -20,7 +20,7 @@ import path from "node:path";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
 import { issuedBy, verifiedBy, type ParsedCertificate } from "./certificates.js";
-import { fromBer, pkiModules } from "./cms.js";
+import { fromBer, parsingOutside, pkiModules } from "./cms.js";
 
 const OID = {
   ocspBasic: "1.3.6.1.5.5.7.48.1.1",
@@ -101,38 +101,16 @@ export interface ParsedOcspResponse {
 }
 
 export async function parseOcspResponse(bytes: Buffer): Promise<ParsedOcspResponse> {
-  return guarded("ocsp", () => parseOcsp(bytes));
-}
-
-/** Any failure inside a parser of outside bytes is "malformed" (400), whatever the library threw. */
-async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed(what, (err as Error).message);
-  }
+  return parsingOutside((why) => malformed("ocsp", why), () => parseOcsp(bytes));
 }
 
 async function parseOcsp(bytes: Buffer): Promise<ParsedOcspResponse> {
   const { asn1js, pkijs } = await pkiModules();
-  let resp: Pkijs.OCSPResponse;
-  try {
-    resp = new pkijs.OCSPResponse({ schema: der(asn1js, new Uint8Array(bytes), "ocsp") });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed("ocsp", (err as Error).message);
-  }
+  const resp = new pkijs.OCSPResponse({ schema: der(asn1js, new Uint8Array(bytes), "ocsp") });
   const responseStatus = resp.responseStatus.valueBlock.valueDec;
   if (responseStatus !== 0 || !resp.responseBytes) return { responseStatus, basic: null, producedAt: null, nonce: null, responses: [] };
   if (resp.responseBytes.responseType !== OID.ocspBasic) throw malformed("ocsp", `response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
-  let basic: Pkijs.BasicOCSPResponse;
-  try {
-    basic = new pkijs.BasicOCSPResponse({ schema: der(asn1js, resp.responseBytes.response.valueBlock.valueHexView, "ocsp") });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed("ocsp", (err as Error).message);
-  }
+  const basic = new pkijs.BasicOCSPResponse({ schema: der(asn1js, resp.responseBytes.response.valueBlock.valueHexView, "ocsp") });
   const data = basic.tbsResponseData;
   const nonceExt = data.responseExtensions?.find((e) => e.extnID === OID.ocspNonce);
   let nonce: Buffer | null = null;
@@ -176,19 +154,13 @@ export interface ParsedCrl {
 }
 
 export async function parseCrl(bytes: Buffer): Promise<ParsedCrl> {
-  return guarded("crl", () => parseCrlBytes(bytes));
+  return parsingOutside((why) => malformed("crl", why), () => parseCrlBytes(bytes));
 }
 
 async function parseCrlBytes(bytes: Buffer): Promise<ParsedCrl> {
   const { asn1js, pkijs } = await pkiModules();
   if (bytes.length === 0) throw malformed("crl", "empty");
-  let crl: Pkijs.CertificateRevocationList;
-  try {
-    crl = new pkijs.CertificateRevocationList({ schema: der(asn1js, new Uint8Array(bytes), "crl") });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed("crl", (err as Error).message);
-  }
+  const crl = new pkijs.CertificateRevocationList({ schema: der(asn1js, new Uint8Array(bytes), "crl") });
   const revoked = new Map<string, { revokedAt: string; reason?: string }>();
   for (const r of crl.revokedCertificates ?? []) {
     const reasonExt = r.crlEntryExtensions?.extensions.find((e) => e.extnID === OID.crlReason);

@@ -7,7 +7,7 @@ import type * as Pkijs from "pkijs";
 import { UnavailableError, ValidationError } from "../errors.js";
 import { parseCertificate, verifiedBy } from "./certificates.js";
 import { generalizedTime, integer, oid, OIDS, seq, tlv, unsignedInteger } from "./cmsBuilder.js";
-import { cmsBytes, fromBer, pkiModules } from "./cms.js";
+import { cmsBytes, fromBer, parsingOutside, pkiModules } from "./cms.js";
 import type { Hsm } from "./hsm.js";
 import type { TrustStore } from "./trust.js";
 
@@ -40,34 +40,17 @@ function fromDer(asn1js: typeof Asn1js, bytes: Uint8Array, why: string) {
 
 /** Reads a timestamp token (a ContentInfo with SignedData over TSTInfo). */
 export async function parseTimestampToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
-  return guarded(() => parseToken(der));
-}
-
-/** Any failure inside a parser of outside bytes is "malformed" (400), whatever the library threw. */
-async function guarded<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed((err as Error).message);
-  }
+  return parsingOutside(malformed, () => parseToken(der));
 }
 
 async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
   const { asn1js, pkijs } = await pkiModules();
-  let signed: Pkijs.SignedData;
-  let tst: Pkijs.TSTInfo;
-  try {
-    const ci = new pkijs.ContentInfo({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
-    signed = new pkijs.SignedData({ schema: ci.content });
-    if (signed.encapContentInfo.eContentType !== OIDS.tstInfo) throw malformed("the token does not carry a TSTInfo");
-    const content = signed.encapContentInfo.eContent;
-    if (!content) throw malformed("the token has no content");
-    tst = new pkijs.TSTInfo({ schema: fromDer(asn1js, new Uint8Array(content.getValue()), "TSTInfo is not DER") });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed((err as Error).message);
-  }
+  const ci = new pkijs.ContentInfo({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
+  const signed = new pkijs.SignedData({ schema: ci.content });
+  if (signed.encapContentInfo.eContentType !== OIDS.tstInfo) throw malformed("the token does not carry a TSTInfo");
+  const content = signed.encapContentInfo.eContent;
+  if (!content) throw malformed("the token has no content");
+  const tst = new pkijs.TSTInfo({ schema: fromDer(asn1js, new Uint8Array(content.getValue()), "TSTInfo is not DER") });
   const cert = signed.certificates?.find((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   return {
     signed, tst,
@@ -84,18 +67,12 @@ async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: P
 
 /** A TimeStampResp (RFC 3161 §2.4.2): status, and the token when granted. */
 export async function parseTimestampResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
-  return guarded(() => parseResponse(der));
+  return parsingOutside(malformed, () => parseResponse(der));
 }
 
 async function parseResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
   const { asn1js, pkijs } = await pkiModules();
-  let resp: Pkijs.TimeStampResp;
-  try {
-    resp = new pkijs.TimeStampResp({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed((err as Error).message);
-  }
+  const resp = new pkijs.TimeStampResp({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
   const text = resp.status.statusStrings?.map((s) => String(s.valueBlock.value)).join("; ") ?? null;
   return { status: resp.status.status, statusText: text, token: resp.timeStampToken ? Buffer.from(resp.timeStampToken.toSchema().toBER(false)) : null };
 }

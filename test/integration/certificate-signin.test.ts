@@ -5,17 +5,13 @@ import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { Client } from "../support/client.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { createTestCa, removeSigner, testCa, testSigner, type SignerOptions, type TestSigner } from "../support/pki.js";
+import { createTestCa, signerPool, testCa, type SignerOptions, type TestSigner } from "../support/pki.js";
 
 describe("certificate sign-in", () => {
   let app: TestApp;
   let user: BuiltUser;
-  const signers: TestSigner[] = [];
-  const key = (o: SignerOptions) => {
-    const s = testSigner(o);
-    signers.push(s);
-    return s;
-  };
+  const keys = signerPool();
+  const key = keys.make;
 
   before(async () => {
     app = await startTestApp();
@@ -23,7 +19,7 @@ describe("certificate sign-in", () => {
     user = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
   });
   after(async () => {
-    signers.forEach(removeSigner);
+    keys.removeAll();
     await app.close();
   });
 

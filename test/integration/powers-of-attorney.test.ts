@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { removeSigner, testSigner, type SignerOptions, type TestSigner } from "../support/pki.js";
+import { signerPool, type SignerOptions, type TestSigner } from "../support/pki.js";
 
 describe("powers of attorney", () => {
   let app: TestApp;
@@ -13,12 +13,8 @@ describe("powers of attorney", () => {
   let buyerId: string;
   let head: BuiltUser, employee: BuiltUser, clerk: BuiltUser;
   let headKey: TestSigner, employeeKey: TestSigner;
-  const signers: TestSigner[] = [];
-  const key = (o: SignerOptions) => {
-    const s = testSigner(o);
-    signers.push(s);
-    return s;
-  };
+  const keys = signerPool();
+  const key = keys.make;
 
   before(async () => {
     app = await startTestApp();
@@ -32,7 +28,7 @@ describe("powers of attorney", () => {
     employeeKey = key({ cn: "Employee", iin: employee.iin, bin: seller.bin, roles: ["legal_entity", "employee"] });
   });
   after(async () => {
-    signers.forEach(removeSigner);
+    keys.removeAll();
     await app.close();
   });
 

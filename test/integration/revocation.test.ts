@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseCertificate, certificateBlocks, type ParsedCertificate } from "../../server/pki/certificates.js";
 import { parseOcspResponse, RevocationChecker, type RevocationOptions } from "../../server/pki/revocation.js";
-import { createTestCa, freePort, removeSigner, waitForResponder, testSigner, type TestCa, type TestSigner } from "../support/pki.js";
+import { createTestCa, freePort, signerPool, waitForResponder, type SignerOptions, type TestCa } from "../support/pki.js";
 
 const parse = async (pem: string): Promise<ParsedCertificate> => parseCertificate(certificateBlocks(Buffer.from(pem))[0]);
 
@@ -20,13 +20,9 @@ describe("revocation: OCSP and CRL", function () {
   let ca: TestCa;
   let issuer: ParsedCertificate;
   let dataDir: string;
-  const signers: TestSigner[] = [];
+  const keys = signerPool();
   const servers: Server[] = [];
-  const key = (o: Parameters<typeof testSigner>[0] = {}) => {
-    const s = testSigner({ ca, ...o });
-    signers.push(s);
-    return s;
-  };
+  const key = (o: SignerOptions = {}) => keys.make({ ca, ...o });
   const checker = (o: Partial<RevocationOptions> = {}) =>
     new RevocationChecker({ dataDir: mkdtempSync(path.join(dataDir, "appliance-")), timeoutMs: 2000, noNextUpdateSeconds: 60, clockSkewSeconds: 60, cacheEntries: 100, ...o });
   /** An HTTP server of the test's own (a replaying or silent "responder"); returns its URL. */
@@ -43,7 +39,7 @@ describe("revocation: OCSP and CRL", function () {
     dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-revocation-"));
   });
   after(() => {
-    signers.forEach(removeSigner);
+    keys.removeAll();
     servers.forEach((s) => s.close());
     ca.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -9,18 +9,14 @@ import path from "node:path";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { createTestCa, opensslVerifies, removeSigner, testCa, testSigner, type SignerOptions, type TestSigner } from "../support/pki.js";
+import { createTestCa, opensslVerifies, signerPool, testCa, type SignerOptions } from "../support/pki.js";
 
 describe("signatures: certificate checks", () => {
   let app: TestApp;
   let seller: Awaited<ReturnType<typeof buildOrganization>>, other: Awaited<ReturnType<typeof buildOrganization>>;
   let clerk: BuiltUser, head: BuiltUser, signer: BuiltUser;
-  const signers: TestSigner[] = [];
-  const key = (o: SignerOptions) => {
-    const s = testSigner(o);
-    signers.push(s);
-    return s;
-  };
+  const keys = signerPool();
+  const key = keys.make;
   let trustDir: string;
 
   before(async () => {
@@ -37,7 +33,7 @@ describe("signatures: certificate checks", () => {
     (app as any).buyerId = buyer.id;
   });
   after(async () => {
-    signers.forEach(removeSigner);
+    keys.removeAll();
     await app.close();
     rmSync(trustDir, { recursive: true, force: true });
   });

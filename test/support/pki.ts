@@ -264,3 +264,16 @@ export function opensslVerifies(signer: TestSigner, cms: Buffer, content: Buffer
 }
 
 export const removeSigner = (s: TestSigner) => rmSync(s.dir, { recursive: true, force: true });
+
+/** The signers one suite makes, removed together: `const keys = signerPool(); keys.make({…}); after(keys.removeAll)`. */
+export function signerPool() {
+  const made: TestSigner[] = [];
+  return {
+    make: (o: SignerOptions = {}) => {
+      const s = testSigner(o);
+      made.push(s);
+      return s;
+    },
+    removeAll: () => made.splice(0).forEach(removeSigner),
+  };
+}
