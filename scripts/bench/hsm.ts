@@ -28,7 +28,7 @@ import { TrustStore } from "../../server/pki/trust.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 const LANES = 8;
-const SECONDS = Number(process.env.BENCH_HSM_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_HSM_SECONDS ?? 10);
 const MODULE = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"].find((p) => {
   try {
     readFileSync(p);
@@ -105,16 +105,15 @@ export async function hsmBenches(report: Report) {
     const ourSign = () => hsm.signCms("bench-key", data, new Date());
     await rate(LANES, 1, rawSign); // warm-up
     await rate(LANES, 1, ourSign);
-    // Interleaved, so drift on a shared machine hits both alike.
-    const raws: number[] = [];
-    const ours: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      raws.push(await rate(LANES, SECONDS / 3, rawSign));
-      ours.push(await rate(LANES, SECONDS / 3, ourSign));
+    // Interleaved pairs, so drift on a shared machine hits both alike; the median pair's ratio.
+    const pairs: Array<{ raw: number; our: number }> = [];
+    for (let i = 0; i < 5; i++) {
+      const raw = await rate(LANES, SECONDS / 5, rawSign);
+      pairs.push({ raw, our: await rate(LANES, SECONDS / 5, ourSign) });
     }
-    const raw = raws.reduce((a, b) => a + b) / raws.length;
-    const our = ours.reduce((a, b) => a + b) / ours.length;
-    report(`HSM CMS signing, RSA-2048, ${LANES} lanes`, `${Math.round(our)}/s vs raw PKCS#11 C_Sign ${Math.round(raw)}/s`, `(ratio ${(our / raw).toFixed(2)}, target ≥ 0.90)`);
+    pairs.sort((a, b) => a.our / a.raw - b.our / b.raw);
+    const { raw, our } = pairs[2];
+    report(`HSM CMS signing, RSA-2048, ${LANES} lanes`, `${Math.round(our)}/s vs raw PKCS#11 C_Sign ${Math.round(raw)}/s (median of 5 pairs)`, `(ratio ${(our / raw).toFixed(2)}, target ≥ 0.90)`);
     for (const s of sessions) p11.C_CloseSession(s);
 
     // Verification of a CAdES-BES by the HSM key, chain to the CA, OCSP answer cached after the first.

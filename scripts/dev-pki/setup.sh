@@ -3,7 +3,8 @@
 #   - a test CA (openssl ca) whose certificate becomes the trust directory,
 #   - OpenSSL's OCSP responder for it (scripts/dev-pki/ocsp.sh) and its CRL,
 #   - an AUTH and a signing certificate with IIN/BIN fields for a person (PKCS#12, password "test"),
-#   - a SoftHSM2 token with the appliance's system key generated inside it and certified by the CA.
+#   - a SoftHSM2 token with the appliance's system key and its TSA key generated inside it and
+#     certified by the CA (the appliance then serves POST /tsa and timestamps signatures with it).
 # Then: `source data/dev-pki/env.sh && make run`.
 # Usage: scripts/dev-pki/setup.sh [IIN] [BIN]      (defaults: a valid test IIN and BIN)
 set -euo pipefail
@@ -78,6 +79,8 @@ export QUJAT_TRUST_DIR="$DIR/trust"
 export QUJAT_HSM_MODULE="$MODULE"
 export QUJAT_HSM_TOKEN="qujat-dev"
 export QUJAT_HSM_PIN_FILE="$DIR/pin"
+export QUJAT_TSA_SERVE=true
+export QUJAT_TSA_URL="http://127.0.0.1:${QUJAT_PORT:-8080}/tsa"
 SH
 echo 1234 > "$DIR/pin"; chmod 600 "$DIR/pin"
 cd - >/dev/null
@@ -89,10 +92,15 @@ if ! softhsm2-util --show-slots 2>/dev/null | grep -q "qujat-dev"; then
   printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\nbasicConstraints = critical, CA:FALSE\n' > "$DIR/system.ext"
   (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -preserveDN -notext -in "$DIR/system.csr" -out "$DIR/system.pem" -extfile "$DIR/system.ext" -extensions v3 2>/dev/null)
   npx qujat hsm:import-cert --label qujat-system --file "$DIR/system.pem"
+  # The internal TSA's key (POST /tsa): a time-stamping certificate, critical EKU timeStamping.
+  npx qujat hsm:keygen --label qujat-tsa --subject "CN=Qujat Dev TSA, O=Qujat Dev PKI, C=KZ" > "$DIR/tsa.csr"
+  printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\nextendedKeyUsage = critical, timeStamping\nbasicConstraints = critical, CA:FALSE\n' > "$DIR/tsa.ext"
+  (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -preserveDN -notext -in "$DIR/tsa.csr" -out "$DIR/tsa.pem" -extfile "$DIR/tsa.ext" -extensions v3 2>/dev/null)
+  npx qujat hsm:import-cert --label qujat-tsa --file "$DIR/tsa.pem"
 fi
 npx qujat hsm:status
 echo
 echo "dev PKI in $DIR:"
 echo "  trust:   $DIR/trust        people: $DIR/people/{sign,auth}.p12 (password test; IIN $IIN, BIN $BIN)"
-echo "  OCSP:    $DIR/ocsp.sh (port $OCSP_PORT)"
+echo "  OCSP:    $DIR/ocsp.sh (port $OCSP_PORT)        TSA: the appliance itself, POST /tsa (key qujat-tsa)"
 echo "  then:    source $DIR/env.sh && $DIR/ocsp.sh & make run"

@@ -140,6 +140,7 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_LOG_LEVEL: ["log", "level"],
   QUJAT_TRUST_DIR: ["pki", "trustDir"],
   QUJAT_TSA_URL: ["tsa", "url"],
+  QUJAT_TSA_SERVE: ["tsa", "serve"],
   QUJAT_HSM_MODULE: ["hsm", "module"],
   QUJAT_HSM_TOKEN: ["hsm", "tokenLabel"],
   QUJAT_HSM_PIN: ["hsm", "pin"],

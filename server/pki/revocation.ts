@@ -413,6 +413,12 @@ export class RevocationChecker {
     return out;
   }
 
+  /** The bytes of a CRL a check used (by its URL and SHA-256), to keep as evidence; null if no longer cached. */
+  crlBytes(url: string, sha256: string): Buffer | null {
+    const c = this.crls.get(url);
+    return c && createHash("sha256").update(c.der).digest("hex") === sha256 ? c.der : null;
+  }
+
   /** What is cached, for the API and the status command. */
   status() {
     return {

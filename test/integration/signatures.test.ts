@@ -3,7 +3,9 @@
 // signing user, issued to the signing organization with the authority to sign; refused otherwise
 // with every failed check named and nothing stored. Plus the trust API and the verify service.
 import { expect } from "chai";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
@@ -131,6 +133,36 @@ describe("signatures: certificate checks", () => {
       testCa().startResponder();
     }
     expect((await post(head, d.id, cms)).status).to.equal(201);
+  });
+
+  it("with the OCSP responder down the CRL answers; the very CRL used is kept once and goes into the evidence package", async () => {
+    const d = await draft();
+    const k = key({ iin: head.iin, bin: seller.bin });
+    testCa().stopResponder();
+    try {
+      const r = await post(head, d.id, k.sign(d.bytes));
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      const revocation = r.body.signature.validation.revocation;
+      expect(revocation).to.include({ status: "good", source: "crl", url: testCa().crlUrl });
+      const published = readFileSync(path.join(testCa().dir, "crl.der"));
+      expect(revocation.crlSha256).to.equal(createHash("sha256").update(published).digest("hex"));
+      const kept = await app.db("revocation_evidence").where({ sha256: revocation.crlSha256 });
+      expect(kept).to.have.length(1);
+      expect(Buffer.from(kept[0].der).equals(published)).to.equal(true);
+      const zip = await head.client.bytes(`/api/v1/documents/${d.id}/evidence`);
+      const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-crl-evidence-"));
+      try {
+        writeFileSync(path.join(dir, "e.zip"), zip.body);
+        execFileSync("unzip", ["-q", "e.zip", "-d", "x"], { cwd: dir });
+        const crl = readFileSync(path.join(dir, "x", "signatures", "01-sender.crl"));
+        expect(crl.equals(published)).to.equal(true);
+        expect(execFileSync("openssl", ["crl", "-inform", "DER", "-in", path.join(dir, "x", "signatures", "01-sender.crl"), "-noout", "-issuer"]).toString()).to.match(/Qujat Test CA/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      testCa().startResponder();
+    }
   });
 
   it("a person with the right to sign financial documents signs an invoice but not a contract", async () => {

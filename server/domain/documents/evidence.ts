@@ -50,6 +50,7 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     zip.addReadStream(p.blobs.read(f.sha256), name, { mtime: new Date(p.generatedAt), size: Number(f.size) });
     entries.push({ path: name, sha256: f.sha256, size: Number(f.size), role: f.role });
   }
+  const crlFiles: Array<{ name: string; sha256: string }> = [];
   signatures.forEach((s, i) => {
     const base = `signatures/${String(i + 1).padStart(2, "0")}-${s.side}`;
     add(`${base}.p7s`, Buffer.from(s.cms), "signature");
@@ -59,7 +60,12 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     const report = JSON.parse(s.validation) as ValidationReport;
     add(`${base}.validation.json`, json(report), "validation_report");
     if (report.revocation?.evidence?.der) add(`${base}.ocsp.der`, Buffer.from(report.revocation.evidence.der, "base64"), "ocsp_response");
+    if (report.revocation?.evidence?.sha256) crlFiles.push({ name: `${base}.crl`, sha256: report.revocation.evidence.sha256 });
   });
+  for (const c of crlFiles) {
+    const row = await db("revocation_evidence").where({ sha256: c.sha256 }).first("der");
+    if (row) add(c.name, Buffer.from(row.der), "crl");
+  }
   receipts.forEach((r: { body: string; system_cms?: Buffer | null }, i: number) => {
     const name = `receipts/${String(i + 1).padStart(2, "0")}-receipt.json`;
     add(name, Buffer.from(r.body), "receipt");

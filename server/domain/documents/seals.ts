@@ -11,7 +11,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertAcceptable, cmsValidator, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 
@@ -45,7 +45,10 @@ export async function sealSetter(ctx: CommandContext, p: { organizationId: strin
   return { keyLabel: p.keyLabel, certificate };
 }
 
-export interface PreparedSeal { documentId: string; contentSha256: string; cms: Buffer; keyLabel: string; report: ValidationReport; check: Awaited<ReturnType<typeof verifyDetachedCms>> }
+export interface PreparedSeal {
+  documentId: string; contentSha256: string; cms: Buffer; keyLabel: string; report: ValidationReport; check: Awaited<ReturnType<typeof verifyDetachedCms>>;
+  crl: ReturnType<typeof crlEvidence>;
+}
 
 /** Before the sending transaction: the seal made by the HSM and checked (revocation may need the network). Null when the organization has no seal. */
 export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: CertificateServices): Promise<PreparedSeal | null> {
@@ -62,7 +65,7 @@ export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: C
   report.valid = report.checks.every((c) => c.ok !== false);
   assertAcceptable(report);
   const stamped = await timestamped(pki, cms, report);
-  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: stamped.cms, keyLabel: org.seal_key_label, report: stamped.report, check };
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: stamped.cms, keyLabel: org.seal_key_label, report: stamped.report, check, crl: crlEvidence(pki, report) };
 }
 
 /** Stores the seal as the sender side's signature (inside the sending transaction). */
@@ -78,6 +81,7 @@ export async function sealRecorder(ctx: CommandContext, doc: DocumentRow, seal: 
     signer_iin: report.certificate.iin, signer_bin: report.certificate.bin ?? report.certificate.edrpou, cert_purpose: report.certificate.purpose,
     cert_roles: JSON.stringify(report.certificate.roles), cert_fingerprint: report.certificate.fingerprint, validation: JSON.stringify(report),
   };
+  await crlEvidenceRecorder(ctx.tx, seal.crl, row.created_at);
   await ctx.tx("document_signatures").insert(row);
   return row;
 }

@@ -13,6 +13,7 @@ import { describeCertificate, type CertificateInfo } from "../../pki/certificate
 import type { DetachedCmsCheck } from "../../pki/cms.js";
 import type { RevocationChecker, RevocationResult } from "../../pki/revocation.js";
 import type { TrustStore } from "../../pki/trust.js";
+import type { Tx } from "../../storage/db.js";
 import { signatureTimestampOf, withSignatureTimestamp, type TimestampInfo, type TsaClient } from "../../pki/tsa.js";
 import { cmsBytes, pkiModules } from "../../pki/cms.js";
 import type { Kind } from "./kinds.js";
@@ -192,4 +193,18 @@ export async function timestamped(pki: CertificateServices, cms: Buffer, report:
     if (!pki.timestamps.allowWithout) throw err;
     return { cms, report: add(null, `no timestamp: ${(err as Error).message} (accepted without, tsa.allowWithout)`) };
   }
+}
+
+/** The CRL a report's revocation check used, to store beside the signature (null when it used OCSP). */
+export function crlEvidence(pki: CertificateServices, report: ValidationReport): { sha256: string; url: string; der: Buffer } | null {
+  const e = report.revocation?.evidence;
+  if (e?.source !== "crl" || !e.sha256 || !e.url) return null;
+  const der = pki.revocation.crlBytes(e.url, e.sha256);
+  return der ? { sha256: e.sha256, url: e.url, der } : null;
+}
+
+/** Keeps a CRL used as evidence, once (inside the caller's transaction). */
+export async function crlEvidenceRecorder(tx: Tx, crl: { sha256: string; url: string; der: Buffer } | null, at: string): Promise<void> {
+  if (!crl) return;
+  await tx("revocation_evidence").insert({ sha256: crl.sha256, kind: "crl", url: crl.url, der: crl.der, created_at: at }).onConflict("sha256").ignore();
 }

@@ -13,7 +13,7 @@ import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecyc
 import type { Kind } from "./kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
 import { powerOfAttorneyFor } from "./powersOfAttorney.js";
-import { assertAcceptable, cmsValidator, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {
@@ -45,6 +45,8 @@ export interface PreparedSignature {
   check: DetachedCmsCheck;
   /** the checks of the CMS and its certificate, revocation included (without the holder checks) */
   report: ValidationReport;
+  /** the CRL the revocation check used, kept as evidence (null when OCSP answered) */
+  crl: ReturnType<typeof crlEvidence>;
 }
 
 /** Which side may sign `doc` now, for this actor (403/409 otherwise). */
@@ -68,7 +70,7 @@ export async function signaturePreparer(ctx: CommandContext, p: { documentId: st
   const check = await verifyDetachedCms(p.cms, { sha256: doc.content_sha256, read: () => readAll(p.blobs, doc.content_sha256) });
   const checked = await cmsValidator(p.pki, check, ctx.clock.now());
   const { cms, report } = await timestamped(p.pki, p.cms, checked);
-  return { documentId: doc.id, contentSha256: doc.content_sha256, cms, check, report };
+  return { documentId: doc.id, contentSha256: doc.content_sha256, cms, check, report, crl: crlEvidence(p.pki, report) };
 }
 
 /** Stores a prepared signature after the checks that need the transaction: the holder and his authority. */
@@ -111,6 +113,7 @@ export async function documentSigner(ctx: CommandContext, prepared: PreparedSign
     signer_iin: report.certificate.iin, signer_bin: report.certificate.bin ?? report.certificate.edrpou, cert_purpose: report.certificate.purpose,
     cert_roles: JSON.stringify(report.certificate.roles), cert_fingerprint: report.certificate.fingerprint, validation: JSON.stringify(report),
   };
+  await crlEvidenceRecorder(ctx.tx, prepared.crl, now);
   await ctx.tx("document_signatures").insert(signature);
   const document = await transition(ctx, {
     doc, move: side === "sender" ? "signAsSender" : "signAsRecipient", action: `document.sign`,
