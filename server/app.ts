@@ -21,7 +21,7 @@ import { powerOfAttorneyRoutes } from "./http/routes/powersOfAttorney.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
 import { identify } from "./http/middleware/auth.js";
-import { createMetrics, jsonBody, requestContext, securityHeaders, type HttpMetrics } from "./http/middleware/basics.js";
+import { createMetrics, jsonBody, requestContext, type HttpMetrics } from "./http/middleware/basics.js";
 import { errorMiddleware } from "./http/middleware/errors.js";
 import { auditRoutes } from "./http/routes/audit.js";
 import { authRoutes } from "./http/routes/auth.js";
@@ -108,7 +108,6 @@ export function createApp(input: AppInput) {
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;
   app.use(requestContext(deps, deps.metrics));
-  app.use(securityHeaders());
   app.use(errorMiddleware(deps));
   app.use(consoleStatic(path.join(projectRoot, "console", "dist")));
   app.use(jsonBody(input.config.server.bodyLimitBytes));

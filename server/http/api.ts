@@ -9,7 +9,7 @@ import { AccessDeniedError, UnsupportedMediaTypeError, ValidationError, notFound
 import type { Actor } from "../domain/identity/roles.js";
 import type { CommandContext } from "../domain/context.js";
 import type { Tx } from "../storage/db.js";
-import { requireAuth, type AuthMode } from "./middleware/auth.js";
+import { assertAuthenticated, type AuthMode } from "./middleware/auth.js";
 
 export type Method = "get" | "post" | "patch" | "put" | "delete";
 
@@ -62,7 +62,9 @@ export class Api {
   add<B extends z.ZodType, Q extends z.ZodType>(spec: RouteSpec<B, Q>): this {
     this.routes.push(spec);
     const deps = this.deps;
-    const validate: Middleware = async (ctx: Context, next: Next) => {
+    // The route's chain is one function: the caller's authentication, the input, the handler (one
+    // promise per request instead of three composed middlewares).
+    const validate = (ctx: Context): void => {
       const params = (ctx as any).params as Record<string, string>;
       // Ids are UUIDs; anything else cannot exist, so it is 404, not 400.
       if (params) for (const k in params) if (k.endsWith("id") || k === "id") if (!UUID.test(params[k])) throw notFound();
@@ -80,11 +82,15 @@ export class Api {
         query = parsed.data;
       }
       ctx.state.input = { body, query, params: params ?? {} };
-      await next();
     };
-    const handle: Middleware = async (ctx: Context) => {
+    const handle: Middleware = (ctx: Context) => {
+      assertAuthenticated(spec.auth, ctx);
+      validate(ctx);
       const c = ctx as Ctx;
       if (!spec.tx) return spec.handler(c, c.state.input);
+      return inTransaction(c);
+    };
+    const inTransaction = async (c: Ctx) => {
       await deps.db.transaction(async (tx) => {
         c.state.tx = tx;
         try {
@@ -96,7 +102,7 @@ export class Api {
     };
     const segment = segmentOf(spec.path);
     if (!this.routers.has(segment)) this.routers.set(segment, { router: new Router() });
-    this.routers.get(segment)!.router[spec.method](spec.path, compose([requireAuth(spec.auth, deps), validate, handle]));
+    this.routers.get(segment)!.router[spec.method](spec.path, handle);
     return this;
   }
 

@@ -37,20 +37,18 @@ export function identify(deps: AppDeps) {
   };
 }
 
-export function requireAuth(mode: AuthMode, _deps: AppDeps) {
-  return async (ctx: Context, next: Next) => {
-    if (mode === "none") return next();
-    const actor: Actor = ctx.state.actor;
-    if (actor.type === "anonymous") throw new UnauthenticatedError("unauthenticated", "Sign in first");
-    if (mode === "user" && actor.type !== "user") throw new ForbiddenError("user_only", "This operation is for people, not API tokens");
-    if (ctx.state.viaCookie && !SAFE.has(ctx.method) && ctx.get("x-csrf-token") !== ctx.state.csrfToken) {
-      throw new ForbiddenError("csrf_failed", "Missing or wrong X-CSRF-Token header");
-    }
-    if (actor.totpEnrolmentRequired && !ENROLMENT_PATHS.test(ctx.path)) {
-      throw new ForbiddenError("totp_enrolment_required", "Your organization requires TOTP: enrol at /api/v1/me/totp/enrol first");
-    }
-    return next();
-  };
+/** What a route's `auth` demands of the caller (throws 401/403); the route chain calls it synchronously. */
+export function assertAuthenticated(mode: AuthMode, ctx: Context): void {
+  if (mode === "none") return;
+  const actor: Actor = ctx.state.actor;
+  if (actor.type === "anonymous") throw new UnauthenticatedError("unauthenticated", "Sign in first");
+  if (mode === "user" && actor.type !== "user") throw new ForbiddenError("user_only", "This operation is for people, not API tokens");
+  if (ctx.state.viaCookie && !SAFE.has(ctx.method) && ctx.get("x-csrf-token") !== ctx.state.csrfToken) {
+    throw new ForbiddenError("csrf_failed", "Missing or wrong X-CSRF-Token header");
+  }
+  if (actor.totpEnrolmentRequired && !ENROLMENT_PATHS.test(ctx.path)) {
+    throw new ForbiddenError("totp_enrolment_required", "Your organization requires TOTP: enrol at /api/v1/me/totp/enrol first");
+  }
 }
 
 export function setSessionCookies(ctx: Context, token: string, csrfToken: string, expiresAt: string) {

@@ -1,4 +1,5 @@
-// Request ids, access logs, metrics, security headers and JSON body parsing.
+// Request ids, access logs, metrics, security headers and JSON body parsing. Request id, metrics
+// and security headers are one middleware: one promise less per request than three.
 import { randomUUID } from "node:crypto";
 import type { Context, Next } from "koa";
 import client from "prom-client";
@@ -15,6 +16,7 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
     const started = process.hrtime.bigint();
     try {
       await next();
+      securityHeaders(ctx); // every response, errors included (the error middleware is inside)
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as any)._matchedRoute ?? (ctx.status === 404 ? "unmatched" : "static");
@@ -73,48 +75,53 @@ const API_HEADERS = new Map([
   ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
 ]);
 
-export function securityHeaders() {
-  return async (ctx: Context, next: Next) => {
-    await next();
-    if (ctx.res.headersSent) return;
-    const api = ctx.path.startsWith("/api/");
-    ctx.res.setHeaders(api ? API_HEADERS : PAGE_HEADERS);
-    if (api && !ctx.res.hasHeader("Cache-Control")) ctx.res.setHeader("Cache-Control", "no-store");
-    if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-  };
+/** The security headers of a response (applied by requestContext once the response is made). */
+function securityHeaders(ctx: Context) {
+  if (ctx.res.headersSent) return;
+  const api = ctx.path.startsWith("/api/");
+  ctx.res.setHeaders(api ? API_HEADERS : PAGE_HEADERS);
+  if (api && !ctx.res.hasHeader("Cache-Control")) ctx.res.setHeader("Cache-Control", "no-store");
+  if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 
 /** JSON bodies (multipart uploads are left to their route, which streams them); over the limit → 413, nothing read further. */
 const BINARY_TYPES = ["application/timestamp-query"];
 
+const WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 export function jsonBody(limitBytes: number) {
-  return async (ctx: Context, next: Next) => {
-    if (!["POST", "PUT", "PATCH", "DELETE"].includes(ctx.method)) return next();
+  // A plain function for the common case (no body: pass on), so a GET costs no extra promise.
+  return (ctx: Context, next: Next) => {
+    if (!WITH_BODY.has(ctx.method)) return next();
     const length = Number(ctx.get("content-length") || 0);
     const hasBody = length > 0 || Boolean(ctx.get("transfer-encoding"));
     if (!hasBody) return next();
-    if (ctx.is("multipart/form-data")) return next(); // streamed by the route that accepts uploads
-    // Binary protocol bodies (an RFC 3161 request to the internal TSA) arrive as a Buffer.
-    const binary = Boolean(ctx.is(BINARY_TYPES));
-    if (!binary && !ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
-    if (length > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += chunk.length;
-      if (size > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
-      chunks.push(chunk as Buffer);
-    }
-    if (binary) {
-      (ctx.request as any).body = Buffer.concat(chunks);
-      return next();
-    }
-    const text = Buffer.concat(chunks).toString("utf8");
-    try {
-      (ctx.request as any).body = text.length ? JSON.parse(text) : {};
-    } catch {
-      throw new ValidationError("invalid_json", "The body is not valid JSON");
-    }
-    return next();
+    return readBody(ctx, next, length, limitBytes);
   };
+}
+
+async function readBody(ctx: Context, next: Next, length: number, limitBytes: number) {
+  if (ctx.is("multipart/form-data")) return next(); // streamed by the route that accepts uploads
+  // Binary protocol bodies (an RFC 3161 request to the internal TSA) arrive as a Buffer.
+  const binary = Boolean(ctx.is(BINARY_TYPES));
+  if (!binary && !ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
+  if (length > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
+    chunks.push(chunk as Buffer);
+  }
+  if (binary) {
+    (ctx.request as any).body = Buffer.concat(chunks);
+    return next();
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    (ctx.request as any).body = text.length ? JSON.parse(text) : {};
+  } catch {
+    throw new ValidationError("invalid_json", "The body is not valid JSON");
+  }
+  return next();
 }
