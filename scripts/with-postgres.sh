@@ -13,6 +13,9 @@ psql_admin() { (cd / && su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qAt $*
 for _ in $(seq 1 30); do psql_admin "-c 'select 1'" >/dev/null 2>&1 && break; sleep 0.5; done
 psql_admin "-c \"do \\\$\\\$ begin if not exists (select from pg_roles where rolname='qujat_test') then create role qujat_test login createdb password 'qujat_test'; end if; end \\\$\\\$;\""
 psql_admin "-c \"select 1 from pg_database where datname='qujat_test'\"" | grep -q 1 || psql_admin "-c 'create database qujat_test owner qujat_test'"
+# Dropping a suite's database "with (force)" must be able to end an autovacuum worker that happens
+# to be in it; without pg_signal_backend that fails now and then.
+psql_admin "-c 'grant pg_signal_backend to qujat_test'"
 export QUJAT_DATABASE_URL="postgres://qujat_test:qujat_test@127.0.0.1:${port}/qujat_test"
 echo "PostgreSQL $ver on port $port: running the suite again with QUJAT_DATABASE_URL"
 exec "$@"

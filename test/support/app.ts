@@ -35,8 +35,20 @@ export async function freshDatabase(dataDir: string): Promise<{ url: string; dro
     url: url.toString(),
     async drop() {
       const a = knexFactory({ client: "pg", connection: base, pool: { min: 0, max: 1 } });
-      await a.raw(`drop database if exists ${name} with (force)`);
-      await a.destroy();
+      try {
+        // An autovacuum worker in the database can make the forced drop fail for a moment: retry.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await a.raw(`drop database if exists ${name} with (force)`);
+            break;
+          } catch (err) {
+            if (attempt >= 10 || !/pg_signal_backend|being accessed by other users/.test((err as Error).message)) throw err;
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+          }
+        }
+      } finally {
+        await a.destroy();
+      }
     },
   };
 }
