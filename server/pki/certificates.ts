@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type * as Asn1js from "asn1js";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
-import { fromBer, nameToString, pkiModules } from "./cms.js";
+import { nameToString, parsingOutside, pkiModules, wholeDer } from "./cms.js";
 import { publicKeyRef, signatureProviders } from "./providers.js";
 
 export const NCA_ROLES: Record<string, string> = {
@@ -108,19 +108,11 @@ const text = (v: unknown): string => {
 
 export async function parseCertificate(der: Buffer): Promise<ParsedCertificate> {
   const { asn1js, pkijs } = await pkiModules();
-  const asn1 = fromBer(new Uint8Array(der));
-  if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
-  let cert: Pkijs.Certificate;
-  try {
-    cert = new pkijs.Certificate({ schema: asn1.result });
-  } catch (err) {
-    throw malformed((err as Error).message);
-  }
-  try {
+  // Whatever pkijs throws on a structure or field that does not decode (a bad time, string…) is malformed.
+  return parsingOutside(malformed, async () => {
+    const cert = new pkijs.Certificate({ schema: wholeDer(new Uint8Array(der), () => malformed("not DER")) });
     return { cert, der, info: describe(asn1js, cert, der) };
-  } catch (err) {
-    throw malformed((err as Error).message); // a field that does not decode (a bad time, string…)
-  }
+  });
 }
 
 /** The same for a certificate already parsed (from a CMS), without parsing its DER again. */

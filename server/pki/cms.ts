@@ -10,6 +10,7 @@ import type * as Pkijs from "pkijs";
 import { AppError, UnprocessableError, ValidationError } from "../errors.js";
 import { parsedCertificate, spkiOf, verifiedBy } from "./certificates.js";
 import { publicKeyRef, signatureProviders, UnsupportedAlgorithmError } from "./providers.js";
+import { OIDS, SHA2_DIGESTS } from "./oids.js";
 import { bytesOf, childrenOf, contentOf, DerError, oidOf, tlvAt, type Tlv } from "./der.js";
 
 // pkijs and asn1js are loaded on first use: an appliance that has not verified a signature since it
@@ -38,6 +39,13 @@ export function fromBer(bytes: Uint8Array): { offset: number; result: Asn1js.Asn
   }
 }
 
+/** The one DER element `bytes` hold, nothing before or after it; else the caller's `malformed()`. */
+export function wholeDer(bytes: Uint8Array, malformed: () => Error): Asn1js.AsnType {
+  const asn1 = fromBer(bytes);
+  if (asn1.offset === -1 || asn1.offset !== bytes.length) throw malformed();
+  return asn1.result;
+}
+
 /**
  * Runs a parser of outside bytes: whatever it throws that is not already a ValidationError (a
  * library's RangeError or TypeError on bytes it cannot make sense of) becomes `malformed` (400).
@@ -57,21 +65,7 @@ export async function pkiModules(): Promise<{ asn1js: typeof Asn1js; pkijs: type
   return { asn1js, pkijs };
 }
 
-const OID = {
-  signedData: "1.2.840.113549.1.7.2",
-  data: "1.2.840.113549.1.7.1",
-  contentType: "1.2.840.113549.1.9.3",
-  messageDigest: "1.2.840.113549.1.9.4",
-  signingTime: "1.2.840.113549.1.9.5",
-  rsaEncryption: "1.2.840.113549.1.1.1",
-  subjectKeyIdentifier: "2.5.29.14",
-};
-
-const DIGESTS: Record<string, { name: string; node: string }> = {
-  "2.16.840.1.101.3.4.2.1": { name: "SHA-256", node: "sha256" },
-  "2.16.840.1.101.3.4.2.2": { name: "SHA-384", node: "sha384" },
-  "2.16.840.1.101.3.4.2.3": { name: "SHA-512", node: "sha512" },
-};
+const SUBJECT_KEY_IDENTIFIER = "2.5.29.14";
 
 const RDN_NAMES: Record<string, string> = {
   "2.5.4.3": "CN", "2.5.4.4": "SN", "2.5.4.42": "G", "2.5.4.5": "SERIALNUMBER", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
@@ -136,7 +130,7 @@ function signerCertificate(certs: Pkijs.Certificate[], si: Pkijs.SignerInfo): Pk
   const found = sid instanceof pkijs.IssuerAndSerialNumber
     ? certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
     : certs.find((c) => {
-      const ski = c.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier)?.parsedValue as Asn1js.OctetString | undefined;
+      const ski = c.extensions?.find((e) => e.extnID === SUBJECT_KEY_IDENTIFIER)?.parsedValue as Asn1js.OctetString | undefined;
       return ski && Buffer.from(ski.valueBlock.valueHexView).equals(Buffer.from((sid as Asn1js.OctetString).valueBlock.valueHexView));
     });
   if (!found) throw new ValidationError("cms_signer_certificate_missing", "The CMS does not carry the signer's certificate; sign with the certificate included");
@@ -172,22 +166,14 @@ export async function verifyDetachedCmsFully(raw: Buffer, content: SignedContent
 
 async function verifyFully(raw: Buffer, content: SignedContent): Promise<DetachedCmsCheck> {
   await loadPki();
-  const der = cmsBytes(raw);
-  const asn1 = fromBer(new Uint8Array(der));
-  if (asn1.offset === -1 || asn1.offset !== der.length) throw malformed("not DER");
-  let sd: Pkijs.SignedData;
-  try {
-    const ci = new pkijs.ContentInfo({ schema: asn1.result });
-    if (ci.contentType !== OID.signedData) throw malformed("not SignedData");
-    sd = new pkijs.SignedData({ schema: ci.content });
-  } catch (err) {
-    if (err instanceof ValidationError) throw err;
-    throw malformed((err as Error).message);
-  }
+  // Whatever pkijs throws here becomes cms_malformed (verifyDetachedCmsFully).
+  const ci = new pkijs.ContentInfo({ schema: wholeDer(new Uint8Array(cmsBytes(raw)), () => malformed("not DER")) });
+  if (ci.contentType !== OIDS.signedData) throw malformed("not SignedData");
+  const sd = new pkijs.SignedData({ schema: ci.content });
   if (sd.encapContentInfo.eContent) throw new ValidationError("cms_not_detached", "The CMS carries the content inside it; post a detached signature");
   if (sd.signerInfos.length !== 1) throw new ValidationError("cms_signer_count", "Post one signer per CMS", { signers: sd.signerInfos.length });
   const si = sd.signerInfos[0];
-  const digest = DIGESTS[si.digestAlgorithm.algorithmId];
+  const digest = SHA2_DIGESTS[si.digestAlgorithm.algorithmId];
   if (!digest) throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512 are)", { oid: si.digestAlgorithm.algorithmId });
   const carried = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   const cert = signerCertificate(carried, si);
@@ -200,11 +186,11 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
   let signingTime: string | null = null;
   if (si.signedAttrs) {
     const attrs = si.signedAttrs.attributes;
-    const md = attrs.find((a) => a.type === OID.messageDigest)?.values[0] as Asn1js.OctetString | undefined;
-    const ct = attrs.find((a) => a.type === OID.contentType)?.values[0] as Asn1js.ObjectIdentifier | undefined;
+    const md = attrs.find((a) => a.type === OIDS.messageDigest)?.values[0] as Asn1js.OctetString | undefined;
+    const ct = attrs.find((a) => a.type === OIDS.contentType)?.values[0] as Asn1js.ObjectIdentifier | undefined;
     if (!md || !ct) throw malformed("signed attributes lack content-type or message-digest");
-    if (ct.valueBlock.toString() !== OID.data) throw malformed("signed content type is not id-data");
-    const st = attrs.find((a) => a.type === OID.signingTime)?.values[0] as Asn1js.UTCTime | Asn1js.GeneralizedTime | undefined;
+    if (ct.valueBlock.toString() !== OIDS.data) throw malformed("signed content type is not id-data");
+    const st = attrs.find((a) => a.type === OIDS.signingTime)?.values[0] as Asn1js.UTCTime | Asn1js.GeneralizedTime | undefined;
     if (st && "toDate" in st) signingTime = st.toDate().toISOString();
     messageDigest = Buffer.from(md.valueBlock.valueHexView).toString("hex");
     const expected = await contentDigest();
@@ -227,11 +213,9 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
     throw new ValidationError("cms_algorithm_unsupported", `Signature algorithm not supported: ${(err as Error).message}`, { oid: si.signatureAlgorithm.algorithmId });
   }
   if (!ok) throw new UnprocessableError("signature_invalid", "The signature does not verify with the signer's certificate");
-  let algorithm = si.signatureAlgorithm.algorithmId;
-  algorithm = signatureAlgorithmName(algorithm);
   return {
     digestAlgorithm: digest.name,
-    signatureAlgorithm: algorithm,
+    signatureAlgorithm: signatureAlgorithmName(si.signatureAlgorithm.algorithmId),
     messageDigest,
     signingTime,
     signer: summarizeCertificate(cert),
@@ -242,13 +226,13 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
 
 // ---------------------------------------------------------------------------------------------
 // The fast path: the common CAdES-BES shape (one signer named by issuer and serial, signed
-// attributes, SHA-2, RSA PKCS#1 v1.5 or ECDSA) read with a bare DER walk and verified with
-// node:crypto, certificates from the parse cache. Anything else — and any failure — goes to the
+// attributes, SHA-2, a signature algorithm a provider supports) read with a bare DER walk and
+// verified through the signature providers, certificates from the parse cache. Anything else — and any failure — goes to the
 // full pkijs path above, which gives the precise error. Same result either way (tests compare).
 
 /** How reports name a signature algorithm (rsaEncryption as a CMS signature algorithm is PKCS#1 v1.5 signing). */
 function signatureAlgorithmName(oid: string): string {
-  if (oid === OID.rsaEncryption || /^1\.2\.840\.113549\.1\.1\.(5|11|12|13)$/.test(oid)) return "RSASSA-PKCS1-v1_5";
+  if (oid === OIDS.rsaEncryption || /^1\.2\.840\.113549\.1\.1\.(5|11|12|13)$/.test(oid)) return "RSASSA-PKCS1-v1_5";
   if (oid === "1.2.840.113549.1.1.10") return "RSA-PSS";
   if (oid.startsWith("1.2.840.10045.4.")) return "ECDSA";
   return oid;
@@ -268,7 +252,7 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     const ci = tlvAt(der, 0);
     if (ci.tag !== 0x30 || ci.end !== der.length) return null;
     const [type, wrapped] = childrenOf(der, ci);
-    if (!wrapped || oidOf(der, type) !== OID.signedData || wrapped.tag !== 0xa0) return null;
+    if (!wrapped || oidOf(der, type) !== OIDS.signedData || wrapped.tag !== 0xa0) return null;
     const sd = tlvAt(der, wrapped.body, wrapped.end);
     const kids = childrenOf(der, sd);
     const encap = kids[2];
@@ -281,7 +265,7 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     const [, sid, digestAlg, attrs, sigAlg, signature] = childrenOf(der, signers[0]);
     if (!signature || sid.tag !== 0x30 || attrs.tag !== 0xa0 || signature.tag !== 0x04) return null;
     const digestOid = oidOf(der, childrenOf(der, digestAlg)[0]);
-    const digest = DIGESTS[digestOid];
+    const digest = SHA2_DIGESTS[digestOid];
     const [sigOidTlv, sigParams] = childrenOf(der, sigAlg);
     const sigOid = oidOf(der, sigOidTlv);
     if (!digest) return null;
@@ -301,9 +285,9 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
       const [t, values] = childrenOf(der, a);
       const attrOid = oidOf(der, t);
       const value = childrenOf(der, values)[0];
-      if (attrOid === OID.messageDigest && value?.tag === 0x04) messageDigest = contentOf(der, value).toString("hex");
-      else if (attrOid === OID.contentType && value) contentTypeOk = oidOf(der, value) === OID.data;
-      else if (attrOid === OID.signingTime && value) signingTime = timeOf(der, value);
+      if (attrOid === OIDS.messageDigest && value?.tag === 0x04) messageDigest = contentOf(der, value).toString("hex");
+      else if (attrOid === OIDS.contentType && value) contentTypeOk = oidOf(der, value) === OIDS.data;
+      else if (attrOid === OIDS.signingTime && value) signingTime = timeOf(der, value);
     }
     if (!messageDigest || !contentTypeOk) return null;
     parts = {

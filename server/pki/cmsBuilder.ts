@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { pkiModules } from "./cms.js";
+import { OIDS } from "./oids.js";
 
 // --- minimal DER writer ---------------------------------------------------------------------
 
@@ -66,24 +67,6 @@ export function ecdsaToDer(raw: Buffer): Buffer {
   };
   return seq(int(raw.subarray(0, half)), int(raw.subarray(half)));
 }
-
-export const OIDS = {
-  data: "1.2.840.113549.1.7.1",
-  signedData: "1.2.840.113549.1.7.2",
-  contentType: "1.2.840.113549.1.9.3",
-  messageDigest: "1.2.840.113549.1.9.4",
-  signingTime: "1.2.840.113549.1.9.5",
-  signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
-  timeStampToken: "1.2.840.113549.1.9.16.2.14",
-  tstInfo: "1.2.840.113549.1.9.16.1.4",
-  sha256: "2.16.840.1.101.3.4.2.1",
-  sha384: "2.16.840.1.101.3.4.2.2",
-  rsaEncryption: "1.2.840.113549.1.1.1",
-  sha256WithRsa: "1.2.840.113549.1.1.11",
-  ecdsaWithSha256: "1.2.840.10045.4.3.2",
-  ecdsaWithSha384: "1.2.840.10045.4.3.3",
-  ecPublicKey: "1.2.840.10045.2.1",
-};
 
 export type KeyKind = "rsa" | "ec";
 

@@ -17,6 +17,7 @@
 // providers" from a bad signature, so a GOST certificate is named clearly, never a crash.
 import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { childrenOf, contentOf, DerError, oidOf, tlvAt } from "./der.js";
+import { SHA2_DIGESTS } from "./oids.js";
 
 export interface PublicKeyRef {
   /** SubjectPublicKeyInfo algorithm OID */
@@ -51,8 +52,9 @@ export class UnsupportedAlgorithmError extends Error {}
 
 // --- the node:crypto provider -------------------------------------------------------------------
 
+// SHA-1 only for what others signed long ago (certificates, CRLs); SHA-2 from the shared table.
 const DIGEST_NAMES: Record<string, string> = {
-  "1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512",
+  "1.3.14.3.2.26": "sha1", ...Object.fromEntries(Object.entries(SHA2_DIGESTS).map(([oid, d]) => [oid, d.node])),
 };
 const RSA_PKCS1: Record<string, string | null> = {
   "1.2.840.113549.1.1.1": null, // rsaEncryption: the digest comes from the CMS

@@ -20,7 +20,7 @@ import path from "node:path";
 import type * as Pkijs from "pkijs";
 import { ValidationError } from "../errors.js";
 import { issuedBy, verifiedBy, type ParsedCertificate } from "./certificates.js";
-import { fromBer, parsingOutside, pkiModules } from "./cms.js";
+import { fromBer, parsingOutside, pkiModules, wholeDer } from "./cms.js";
 
 const OID = {
   ocspBasic: "1.3.6.1.5.5.7.48.1.1",
@@ -75,11 +75,7 @@ export interface RevocationOptions {
 
 const malformed = (what: string, why: string) => new ValidationError(`${what}_malformed`, `Not a valid ${what === "ocsp" ? "OCSP response" : "CRL"}: ${why}`);
 
-function der(asn1js: typeof Asn1js, bytes: Uint8Array, what: string) {
-  const asn1 = fromBer(bytes);
-  if (asn1.offset === -1 || asn1.offset !== bytes.length) throw malformed(what, "not DER");
-  return asn1.result;
-}
+const der = (bytes: Uint8Array, what: string) => wholeDer(bytes, () => malformed(what, "not DER"));
 
 export interface OcspSingle {
   certId: Pkijs.CertID;
@@ -106,11 +102,11 @@ export async function parseOcspResponse(bytes: Buffer): Promise<ParsedOcspRespon
 
 async function parseOcsp(bytes: Buffer): Promise<ParsedOcspResponse> {
   const { asn1js, pkijs } = await pkiModules();
-  const resp = new pkijs.OCSPResponse({ schema: der(asn1js, new Uint8Array(bytes), "ocsp") });
+  const resp = new pkijs.OCSPResponse({ schema: der(new Uint8Array(bytes), "ocsp") });
   const responseStatus = resp.responseStatus.valueBlock.valueDec;
   if (responseStatus !== 0 || !resp.responseBytes) return { responseStatus, basic: null, producedAt: null, nonce: null, responses: [] };
   if (resp.responseBytes.responseType !== OID.ocspBasic) throw malformed("ocsp", `response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
-  const basic = new pkijs.BasicOCSPResponse({ schema: der(asn1js, resp.responseBytes.response.valueBlock.valueHexView, "ocsp") });
+  const basic = new pkijs.BasicOCSPResponse({ schema: der(resp.responseBytes.response.valueBlock.valueHexView, "ocsp") });
   const data = basic.tbsResponseData;
   const nonceExt = data.responseExtensions?.find((e) => e.extnID === OID.ocspNonce);
   let nonce: Buffer | null = null;
@@ -158,9 +154,9 @@ export async function parseCrl(bytes: Buffer): Promise<ParsedCrl> {
 }
 
 async function parseCrlBytes(bytes: Buffer): Promise<ParsedCrl> {
-  const { asn1js, pkijs } = await pkiModules();
+  const { pkijs } = await pkiModules();
   if (bytes.length === 0) throw malformed("crl", "empty");
-  const crl = new pkijs.CertificateRevocationList({ schema: der(asn1js, new Uint8Array(bytes), "crl") });
+  const crl = new pkijs.CertificateRevocationList({ schema: der(new Uint8Array(bytes), "crl") });
   const revoked = new Map<string, { revokedAt: string; reason?: string }>();
   for (const r of crl.revokedCertificates ?? []) {
     const reasonExt = r.crlEntryExtensions?.extensions.find((e) => e.extnID === OID.crlReason);
@@ -307,13 +303,13 @@ export class RevocationChecker {
     const { pkijs } = await pkiModules();
     const rid = basic.tbsResponseData.responderID as Pkijs.RelativeDistinguishedNames | Asn1js.OctetString;
     const keyHash = (c: Pkijs.Certificate) => createHash("sha1").update(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest("hex");
-    const matches = async (c: Pkijs.Certificate) =>
+    const matches = (c: Pkijs.Certificate) =>
       rid instanceof pkijs.RelativeDistinguishedNames ? c.subject.isEqual(rid) : hex((rid as Asn1js.OctetString).valueBlock.valueHexView) === keyHash(c);
     let signer: Pkijs.Certificate | null = null;
-    if (await matches(issuer.cert)) signer = issuer.cert;
+    if (matches(issuer.cert)) signer = issuer.cert;
     else {
       for (const c of basic.certs ?? []) {
-        if (!(await matches(c))) continue;
+        if (!matches(c)) continue;
         if (!c.issuer.isEqual(issuer.cert.subject) || !(await issuedBy(c, issuer.cert).catch(() => false))) {
           throw new Error("the OCSP responder's certificate is not issued by the certificate's CA");
         }

@@ -6,18 +6,14 @@ import { createHash, randomBytes } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { UnavailableError, ValidationError } from "../errors.js";
 import { parseCertificate, verifiedBy } from "./certificates.js";
-import { generalizedTime, integer, oid, OIDS, seq, tlv, unsignedInteger } from "./cmsBuilder.js";
-import { cmsBytes, fromBer, parsingOutside, pkiModules } from "./cms.js";
+import { generalizedTime, integer, oid, seq, tlv, unsignedInteger } from "./cmsBuilder.js";
+import { cmsBytes, parsingOutside, pkiModules, wholeDer } from "./cms.js";
+import { OIDS, SHA2_DIGESTS } from "./oids.js";
 import type { Hsm } from "./hsm.js";
 import type { TrustStore } from "./trust.js";
 
 const TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 const EXT_KEY_USAGE = "2.5.29.37";
-const HASHES: Record<string, { name: string; bytes: number }> = {
-  "2.16.840.1.101.3.4.2.1": { name: "sha256", bytes: 32 },
-  "2.16.840.1.101.3.4.2.2": { name: "sha384", bytes: 48 },
-  "2.16.840.1.101.3.4.2.3": { name: "sha512", bytes: 64 },
-};
 
 export interface TimestampInfo {
   genTime: string;
@@ -32,11 +28,7 @@ export interface TimestampInfo {
 
 const malformed = (why: string) => new ValidationError("timestamp_malformed", `Not an RFC 3161 timestamp: ${why}`);
 
-function fromDer(asn1js: typeof Asn1js, bytes: Uint8Array, why: string) {
-  const r = fromBer(bytes);
-  if (r.offset === -1 || r.offset !== bytes.length) throw malformed(why);
-  return r.result;
-}
+const fromDer = (bytes: Uint8Array, why: string) => wholeDer(bytes, () => malformed(why));
 
 /** Reads a timestamp token (a ContentInfo with SignedData over TSTInfo). */
 export async function parseTimestampToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
@@ -45,12 +37,12 @@ export async function parseTimestampToken(der: Buffer): Promise<{ info: Timestam
 
 async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
   const { asn1js, pkijs } = await pkiModules();
-  const ci = new pkijs.ContentInfo({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
+  const ci = new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(der), "not DER") });
   const signed = new pkijs.SignedData({ schema: ci.content });
   if (signed.encapContentInfo.eContentType !== OIDS.tstInfo) throw malformed("the token does not carry a TSTInfo");
   const content = signed.encapContentInfo.eContent;
   if (!content) throw malformed("the token has no content");
-  const tst = new pkijs.TSTInfo({ schema: fromDer(asn1js, new Uint8Array(content.getValue()), "TSTInfo is not DER") });
+  const tst = new pkijs.TSTInfo({ schema: fromDer(new Uint8Array(content.getValue()), "TSTInfo is not DER") });
   const cert = signed.certificates?.find((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   return {
     signed, tst,
@@ -58,7 +50,7 @@ async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: P
       genTime: tst.genTime.toISOString(),
       policy: tst.policy,
       serialNumber: Buffer.from(tst.serialNumber.valueBlock.valueHexView).toString("hex"),
-      imprint: { algorithm: HASHES[tst.messageImprint.hashAlgorithm.algorithmId]?.name ?? tst.messageImprint.hashAlgorithm.algorithmId, hash: Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).toString("hex") },
+      imprint: { algorithm: SHA2_DIGESTS[tst.messageImprint.hashAlgorithm.algorithmId]?.node ?? tst.messageImprint.hashAlgorithm.algorithmId, hash: Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).toString("hex") },
       nonce: tst.nonce ? Buffer.from(tst.nonce.valueBlock.valueHexView).toString("hex") : null,
       tsa: cert ? cert.subject.typesAndValues.map((tv) => `${tv.type === "2.5.4.3" ? "CN" : tv.type}=${String(tv.value.valueBlock.value)}`).join(", ") : null,
     },
@@ -72,7 +64,7 @@ export async function parseTimestampResponse(der: Buffer): Promise<{ status: num
 
 async function parseResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
   const { asn1js, pkijs } = await pkiModules();
-  const resp = new pkijs.TimeStampResp({ schema: fromDer(asn1js, new Uint8Array(der), "not DER") });
+  const resp = new pkijs.TimeStampResp({ schema: fromDer(new Uint8Array(der), "not DER") });
   const text = resp.status.statusStrings?.map((s) => String(s.valueBlock.value)).join("; ") ?? null;
   return { status: resp.status.status, statusText: text, token: resp.timeStampToken ? Buffer.from(resp.timeStampToken.toSchema().toBER(false)) : null };
 }
@@ -99,14 +91,14 @@ export class TimestampAuthority {
     const { asn1js, pkijs } = await pkiModules();
     let req: Pkijs.TimeStampReq;
     try {
-      req = new pkijs.TimeStampReq({ schema: fromDer(asn1js, new Uint8Array(request), "not DER") });
+      req = new pkijs.TimeStampReq({ schema: fromDer(new Uint8Array(request), "not DER") });
     } catch {
       return rejection(FAIL.badDataFormat, "the request is not a DER TimeStampReq");
     }
     let imprint: Buffer;
     let nonce: Buffer | null;
     try {
-      const alg = HASHES[req.messageImprint.hashAlgorithm.algorithmId];
+      const alg = SHA2_DIGESTS[req.messageImprint.hashAlgorithm.algorithmId];
       if (!alg) return rejection(FAIL.badAlg, `unsupported imprint hash ${req.messageImprint.hashAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512)`);
       if (req.messageImprint.hashedMessage.valueBlock.valueHexView.length !== alg.bytes) return rejection(FAIL.badRequest, "the imprint's length does not fit its hash algorithm");
       if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection(FAIL.unacceptedPolicy, `this TSA issues under policy ${this.policy} only`);
@@ -207,7 +199,7 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
     const content = Buffer.from(signed.encapContentInfo.eContent!.getValue());
     const md = si.signedAttrs?.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")?.values[0] as Asn1js.OctetString | undefined;
     if (!md || !si.signedAttrs) return false;
-    const digestAlg = HASHES[si.digestAlgorithm.algorithmId]?.name;
+    const digestAlg = SHA2_DIGESTS[si.digestAlgorithm.algorithmId]?.node;
     if (!digestAlg) return false;
     if (!Buffer.from(md.valueBlock.valueHexView).equals(createHash(digestAlg).update(content).digest())) return false;
     return await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(si.signedAttrs.encodedValue), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
@@ -223,11 +215,11 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
 export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Promise<{ cms: Buffer; info: TimestampInfo }> {
   const { asn1js, pkijs } = await pkiModules();
   const cms = cmsBytes(raw);
-  const ci = new pkijs.ContentInfo({ schema: fromDer(asn1js, new Uint8Array(cms), "the CMS is not DER") });
+  const ci = new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cms), "the CMS is not DER") });
   const sd = new pkijs.SignedData({ schema: ci.content });
   const si = sd.signerInfos[0];
   const { token, info } = await client.timestamp(Buffer.from(si.signature.valueBlock.valueHexView));
-  const attr = new pkijs.Attribute({ type: OIDS.timeStampToken, values: [fromDer(asn1js, new Uint8Array(token), "token")] });
+  const attr = new pkijs.Attribute({ type: OIDS.timeStampToken, values: [fromDer(new Uint8Array(token), "token")] });
   si.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [...(si.unsignedAttrs?.attributes ?? []), attr] });
   const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
   return { cms: Buffer.from(out.toSchema().toBER(false)), info };
@@ -237,7 +229,7 @@ export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Pr
 export async function signatureTimestampOf(raw: Buffer): Promise<Buffer | null> {
   const { asn1js, pkijs } = await pkiModules();
   const cms = cmsBytes(raw);
-  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: fromDer(asn1js, new Uint8Array(cms), "the CMS is not DER") }).content });
+  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cms), "the CMS is not DER") }).content });
   const attr = sd.signerInfos[0]?.unsignedAttrs?.attributes.find((a) => a.type === OIDS.timeStampToken);
   return attr ? Buffer.from(attr.values[0].toBER(false)) : null;
 }
