@@ -177,8 +177,8 @@ interface OcspCacheEntry {
 
 interface CrlEntry extends ParsedCrl {
   url: string;
-  /** the issuer whose key verified it (fingerprint) */
-  issuerFingerprint: string;
+  /** SHA-256 of the DER, hex: how evidence names it (computed once, not per check) */
+  sha256: string;
 }
 
 const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString("hex");
@@ -226,7 +226,7 @@ export class RevocationChecker {
         const crl = await this.crlFor(url, issuer, problems);
         const entry = crl.revoked.get(leaf.info.serialNumber);
         const evidence: RevocationEvidence = {
-          source: "crl", url, sha256: createHash("sha256").update(crl.der).digest("hex"), thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, cached: crl.cached,
+          source: "crl", url, sha256: crl.sha256, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, cached: crl.cached,
         };
         if (entry && entry.reason !== "removeFromCRL") {
           return { status: "revoked", detail: `revoked at ${entry.revokedAt}${entry.reason ? ` (${entry.reason})` : ""} according to the CRL ${url}`, ...entry, checkedAt, evidence, problems };
@@ -367,7 +367,7 @@ export class RevocationChecker {
     if (!parsed.issuer.isEqual(issuer.cert.subject)) throw new Error("the CRL is issued by another CA");
     const ok = await issuedBy(parsed.crl, issuer.cert).catch(() => false);
     if (!ok) throw new Error("the CRL's signature does not verify with the CA's key");
-    return { ...parsed, url, issuerFingerprint: issuer.info.fingerprint };
+    return { ...parsed, url, sha256: createHash("sha256").update(bytes).digest("hex") };
   }
 
   /**
@@ -412,7 +412,7 @@ export class RevocationChecker {
   /** The bytes of a CRL a check used (by its URL and SHA-256), to keep as evidence; null if no longer cached. */
   crlBytes(url: string, sha256: string): Buffer | null {
     const c = this.crls.get(url);
-    return c && createHash("sha256").update(c.der).digest("hex") === sha256 ? c.der : null;
+    return c?.sha256 === sha256 ? c.der : null;
   }
 
   /** What is cached, for the API and the status command. */

@@ -225,11 +225,11 @@ export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Pr
   return { cms: Buffer.from(out.toSchema().toBER(false)), info };
 }
 
-/** The signature timestamp a CAdES-T carries, if any. */
-export async function signatureTimestampOf(raw: Buffer): Promise<Buffer | null> {
-  const { asn1js, pkijs } = await pkiModules();
-  const cms = cmsBytes(raw);
-  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cms), "the CMS is not DER") }).content });
-  const attr = sd.signerInfos[0]?.unsignedAttrs?.attributes.find((a) => a.type === OIDS.timeStampToken);
-  return attr ? Buffer.from(attr.values[0].toBER(false)) : null;
+/** The signature timestamp a CAdES-T carries (null if none), and the signature value it is over. */
+export async function signatureTimestampOf(raw: Buffer): Promise<{ token: Buffer | null; signatureValue: Buffer }> {
+  const { pkijs } = await pkiModules();
+  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cmsBytes(raw)), "the CMS is not DER") }).content });
+  const si = sd.signerInfos[0];
+  const attr = si?.unsignedAttrs?.attributes.find((a) => a.type === OIDS.timeStampToken);
+  return { token: attr ? Buffer.from(attr.values[0].toBER(false)) : null, signatureValue: Buffer.from(si.signature.valueBlock.valueHexView) };
 }

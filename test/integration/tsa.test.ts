@@ -135,7 +135,7 @@ describe("timestamps (RFC 3161)", function () {
         writeFileSync(path.join(dir, "s.p7s"), stored);
         writeFileSync(path.join(dir, "s.bin"), d.content);
         run(["cms", "-verify", "-binary", "-inform", "DER", "-in", "s.p7s", "-content", "s.bin", "-CAfile", k.caFile, "-purpose", "any", "-out", "/dev/null"]);
-        const token = (await signatureTimestampOf(stored))!;
+        const token = (await signatureTimestampOf(stored)).token!;
         expect(token).to.not.equal(null);
         const { asn1js, pkijs } = await pkiModules();
         const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(stored)).result }).content });

@@ -15,7 +15,6 @@ import type { RevocationChecker, RevocationResult } from "../../pki/revocation.j
 import type { TrustStore } from "../../pki/trust.js";
 import type { Tx } from "../../storage/db.js";
 import { signatureTimestampOf, withSignatureTimestamp, type TimestampInfo, type TsaClient } from "../../pki/tsa.js";
-import { cmsBytes, pkiModules } from "../../pki/cms.js";
 import type { Kind } from "./kinds.js";
 
 export interface CheckOutcome {
@@ -172,14 +171,11 @@ export function assertAcceptable(report: ValidationReport): void {
 export async function timestamped(pki: CertificateServices, cms: Buffer, report: ValidationReport): Promise<{ cms: Buffer; report: ValidationReport }> {
   const add = (ok: boolean | null, detail: string, timestamp: TimestampInfo | null = null) =>
     ({ ...report, timestamp, checks: [...report.checks, { check: "timestamp", ok, detail }], valid: report.valid && ok !== false });
-  const present = await signatureTimestampOf(cms);
+  const { token: present, signatureValue } = await signatureTimestampOf(cms);
   if (present) {
     if (!pki.timestamps) return { cms, report: add(null, "the signature carries a timestamp; no TSA is configured to check it against") };
     try {
-      const { asn1js, pkijs } = await pkiModules();
-      const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(cmsBytes(cms))).result }).content });
-      const value = Buffer.from(sd.signerInfos[0].signature.valueBlock.valueHexView);
-      const { info } = await pki.timestamps.client.verifyToken(present, createHash("sha256").update(value).digest());
+      const { info } = await pki.timestamps.client.verifyToken(present, createHash("sha256").update(signatureValue).digest());
       return { cms, report: add(true, `timestamped ${info.genTime} by ${info.tsa ?? "the TSA"} (carried by the signature)`, info) };
     } catch (err) {
       return { cms, report: add(false, `the timestamp the signature carries does not hold: ${(err as Error).message}`) };
