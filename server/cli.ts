@@ -143,7 +143,7 @@ async function hsmCommand(config: Config, command: string, rest: string[]): Prom
           console.error(`the certificate's public key is not the key "${values.label}" on the token`);
           return 1;
         }
-        hsm.importCertificate(values.label, parsed.der, Buffer.from(parsed.cert.subject.toSchema().toBER(false)));
+        await hsm.importCertificate(values.label, parsed.der);
         console.log(`certificate ${parsed.info.subject} (valid to ${parsed.info.notAfter}) stored with key "${values.label}"`);
         return 0;
       }

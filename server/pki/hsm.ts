@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import type * as Graphene from "graphene-pk11";
 import type { Crypto as P11Crypto, CryptoKey as P11CryptoKey } from "node-webcrypto-p11";
 import { UnavailableError } from "../errors.js";
+import { parseCertificate } from "./certificates.js";
 import { CmsTemplate } from "./cmsBuilder.js";
 import type { Signer } from "./signer.js";
 
@@ -118,11 +119,10 @@ export class Hsm {
   /** Finds every private key on the token and its certificate (same label). */
   private async loadKeys(): Promise<void> {
     const g = this.graphene;
-    const session = this.sessions[0];
     const lane = await this.lane();
     try {
       const certs = new Map<string, Buffer>();
-      const found = session.find({ class: g.ObjectClass.CERTIFICATE });
+      const found = lane.session.find({ class: g.ObjectClass.CERTIFICATE });
       for (let i = 0; i < found.length; i++) {
         const c = found.items(i).toType<Graphene.X509Certificate>();
         certs.set(c.label, c.value);
@@ -133,12 +133,12 @@ export class Hsm {
         const obj = probe.p11Object as Graphene.PrivateKey;
         const label = obj.label;
         const isEc = obj.type === g.KeyType.EC;
-        const found = probe.algorithm as { namedCurve?: string; modulusLength?: number };
-        const algorithm = isEc ? { name: "ECDSA", namedCurve: found.namedCurve ?? "P-256" } : { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
+        const described = probe.algorithm as { namedCurve?: string; modulusLength?: number };
+        const algorithm = isEc ? { name: "ECDSA", namedCurve: described.namedCurve ?? "P-256" } : { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
         const key = await lane.keyStorage.getItem(index, algorithm, false, ["sign"]);
         const certificate = certs.get(label) ?? null;
         this.keys.set(label, {
-          label, id: obj.id.toString("hex"), algorithm: isEc ? `ECDSA ${algorithm.namedCurve}` : `RSA${found.modulusLength ? ` ${found.modulusLength}` : ""}`,
+          label, id: obj.id.toString("hex"), algorithm: isEc ? `ECDSA ${algorithm.namedCurve}` : `RSA${described.modulusLength ? ` ${described.modulusLength}` : ""}`,
           certificate, template: certificate ? await CmsTemplate.forCertificate(certificate) : null, key,
         });
       }
@@ -226,16 +226,23 @@ export class Hsm {
     }
   }
 
-  /** Stores a certificate on the token beside the key with the same label. */
-  importCertificate(label: string, der: Buffer, subject: Buffer): void {
+  /** Stores a certificate (DER) on the token beside the key with the same label, replacing any there. */
+  async importCertificate(label: string, der: Buffer): Promise<void> {
     const g = this.graphene;
     const k = this.key(label);
-    const existing = this.sessions[0].find({ class: g.ObjectClass.CERTIFICATE, label });
-    for (let i = 0; i < existing.length; i++) existing.items(i).destroy();
-    this.sessions[0].create({
-      class: g.ObjectClass.CERTIFICATE, certType: g.CertificateType.X_509, token: true, private: false, label,
-      id: Buffer.from(k.id, "hex"), subject, value: der,
-    });
+    const subject = Buffer.from((await parseCertificate(der)).cert.subject.toSchema().toBER(false));
+    // In a lane's own session: a session runs one operation at a time, and the others may be signing.
+    const lane = await this.lane();
+    try {
+      const existing = lane.session.find({ class: g.ObjectClass.CERTIFICATE, label });
+      for (let i = 0; i < existing.length; i++) existing.items(i).destroy();
+      lane.session.create({
+        class: g.ObjectClass.CERTIFICATE, certType: g.CertificateType.X_509, token: true, private: false, label,
+        id: Buffer.from(k.id, "hex"), subject, value: der,
+      });
+    } finally {
+      this.release(lane);
+    }
   }
 
   async reloadKeys(): Promise<void> {

@@ -36,7 +36,7 @@ export async function certifyKey(hsm: Hsm, label: string, subject: string, ca: T
     "-startdate", "200101000000Z", "-enddate", "450101000000Z", "-extfile", path.join(dir, "ext.cnf"), "-extensions", "v3"], { cwd: ca.dir, stdio: ["ignore", "pipe", "pipe"] });
   ca.refreshResponder();
   const parsed = await parseCertificate(certificateBlocks(readFileSync(path.join(dir, "cert.pem")))[0]);
-  hsm.importCertificate(label, parsed.der, Buffer.from(parsed.cert.subject.toSchema().toBER(false)));
+  await hsm.importCertificate(label, parsed.der);
   await hsm.reloadKeys();
   rmSync(dir, { recursive: true, force: true });
   return parsed.der;
