@@ -2,7 +2,7 @@
 // document are built from the same list (a test keeps them equal).
 import { Router } from "@koa/router";
 import compose from "koa-compose";
-import type { Context, Middleware, Next } from "koa";
+import type { Context, Middleware } from "koa";
 import { z } from "zod";
 import type { AppDeps } from "../app.js";
 import { AccessDeniedError, UnsupportedMediaTypeError, ValidationError, notFound } from "../errors.js";

@@ -36,7 +36,7 @@ export async function parseTimestampToken(der: Buffer): Promise<{ info: Timestam
 }
 
 async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
-  const { asn1js, pkijs } = await pkiModules();
+  const { pkijs } = await pkiModules();
   const ci = new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(der), "not DER") });
   const signed = new pkijs.SignedData({ schema: ci.content });
   if (signed.encapContentInfo.eContentType !== OIDS.tstInfo) throw malformed("the token does not carry a TSTInfo");
@@ -63,7 +63,7 @@ export async function parseTimestampResponse(der: Buffer): Promise<{ status: num
 }
 
 async function parseResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
-  const { asn1js, pkijs } = await pkiModules();
+  const { pkijs } = await pkiModules();
   const resp = new pkijs.TimeStampResp({ schema: fromDer(new Uint8Array(der), "not DER") });
   const text = resp.status.statusStrings?.map((s) => String(s.valueBlock.value)).join("; ") ?? null;
   return { status: resp.status.status, statusText: text, token: resp.timeStampToken ? Buffer.from(resp.timeStampToken.toSchema().toBER(false)) : null };
@@ -88,7 +88,7 @@ export class TimestampAuthority {
 
   /** Answers a DER TimeStampReq with a DER TimeStampResp: granted, or rejected with the reason (never throws for bad input). */
   async respond(request: Buffer): Promise<Buffer> {
-    const { asn1js, pkijs } = await pkiModules();
+    const { pkijs } = await pkiModules();
     let req: Pkijs.TimeStampReq;
     try {
       req = new pkijs.TimeStampReq({ schema: fromDer(new Uint8Array(request), "not DER") });
@@ -213,7 +213,7 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
  * attributes (id-aa-signatureTimeStampToken). The signed part is not touched.
  */
 export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Promise<{ cms: Buffer; info: TimestampInfo }> {
-  const { asn1js, pkijs } = await pkiModules();
+  const { pkijs } = await pkiModules();
   const cms = cmsBytes(raw);
   const ci = new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cms), "the CMS is not DER") });
   const sd = new pkijs.SignedData({ schema: ci.content });

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { Client } from "../support/client.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { createTestCa, signerPool, testCa, type SignerOptions, type TestSigner } from "../support/pki.js";
+import { createTestCa, signerPool, testCa, type SignerOptions } from "../support/pki.js";
 
 describe("certificate sign-in", () => {
   let app: TestApp;

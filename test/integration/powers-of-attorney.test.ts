@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { signerPool, type SignerOptions, type TestSigner } from "../support/pki.js";
+import { signerPool, type TestSigner } from "../support/pki.js";
 
 describe("powers of attorney", () => {
   let app: TestApp;

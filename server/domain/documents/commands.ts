@@ -9,7 +9,7 @@ import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
 import type { Tx } from "../../storage/db.js";
 import { auditBatchAppender } from "../audit/commands.js";
-import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
+import { actorRef, nowIso, type CommandContext } from "../context.js";
 import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";

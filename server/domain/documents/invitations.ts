@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DAY } from "../../clock.js";
-import type { ValidationReport } from "./signatureValidation.js";
+import { organizationIdentifiers, type ValidationReport } from "./signatureValidation.js";
 import { ConflictError, GoneError, NotFoundError, UnprocessableError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
@@ -114,8 +114,7 @@ export async function certificateInvitationAccepter(ctx: CommandContext, p: { to
   const inv = await usableInvitation(ctx, p.token);
   const org = await ctx.tx("organizations").where({ id: inv.organization_id }).first("name", "bin", "edrpou");
   const cert = p.report.certificate;
-  const orgId = org.bin ?? org.edrpou;
-  const certOrgId = org.bin ? cert.bin : cert.edrpou;
+  const { orgId, certOrgId } = organizationIdentifiers(org, cert);
   if (!cert.iin) throw new UnprocessableError("certificate_without_iin", "The certificate carries no IIN");
   if (certOrgId !== orgId) {
     throw new UnprocessableError("certificate_not_for_organization", `The certificate is issued to ${certOrgId ?? "a person, not an organization"}; the invitation is for ${org.name} (${orgId})`);

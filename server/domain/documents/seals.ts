@@ -11,7 +11,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, organizationIdentifiers, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 
@@ -32,8 +32,7 @@ export async function sealSetter(ctx: CommandContext, p: { organizationId: strin
     const key = hsm.key(p.keyLabel);
     if (!key.certificate) throw new ValidationError("seal_certificate_missing", `The HSM key "${p.keyLabel}" has no certificate on the token`);
     const info = (await parseCertificate(key.certificate)).info;
-    const orgId = found.org.bin ?? found.org.edrpou;
-    const certOrgId = found.org.bin ? info.bin : info.edrpou;
+    const { orgId, certOrgId } = organizationIdentifiers(found.org, info);
     if (certOrgId !== orgId) {
       throw new UnprocessableError("seal_not_for_organization", `The certificate of "${p.keyLabel}" is issued to ${certOrgId ?? "no organization"}, not ${found.org.name} (${orgId})`);
     }
@@ -59,8 +58,7 @@ export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: C
   const cms = await hsm.signCms(org.seal_key_label, Buffer.from(doc.content_sha256, "hex"), ctx.clock.now());
   const check = await verifyDetachedCms(cms, { sha256: doc.content_sha256, read: async () => { throw new Error("a seal signs the hash"); } });
   const report = await cmsValidator(pki, check, ctx.clock.now());
-  const orgId = org.bin ?? org.edrpou;
-  const certOrgId = org.bin ? report.certificate.bin : report.certificate.edrpou;
+  const { orgId, certOrgId } = organizationIdentifiers(org, report.certificate);
   report.checks.push({ check: "seal_organization", ok: certOrgId === orgId, detail: certOrgId === orgId ? `the seal of ${org.name} (${orgId})` : `the seal certificate is issued to ${certOrgId}, not ${org.name}` });
   report.valid = report.checks.every((c) => c.ok !== false);
   assertAcceptable(report);

@@ -120,6 +120,14 @@ export async function cmsValidator(pki: CertificateServices, cms: DetachedCmsChe
   return report;
 }
 
+/**
+ * An organization's identifier — its BIN, or its EDRPOU for a Ukrainian one — and the same kind of
+ * identifier in a certificate (null: the certificate names no organization of that kind).
+ */
+export function organizationIdentifiers(org: { bin: string | null; edrpou: string | null }, cert: CertificateInfo): { orgId: string | null; certOrgId: string | null } {
+  return { orgId: org.bin ?? org.edrpou, certOrgId: org.bin ? cert.bin : cert.edrpou };
+}
+
 /** Adds the holder checks to a report (pure: the party was read in the caller's transaction). */
 export function withParty(base: ValidationReport, party: SigningParty | null): ValidationReport {
   if (!party) return base;
@@ -130,8 +138,7 @@ export function withParty(base: ValidationReport, party: SigningParty | null): V
     party.iin === null ? "the signing user has no IIN on file"
       : info.iin === null ? "the certificate carries no IIN"
         : info.iin === party.iin ? `IIN ${info.iin} is the signing user's` : `the certificate's IIN ${info.iin} is not the signing user's`);
-  const orgId = party.organization.bin ?? party.organization.edrpou;
-  const certOrgId = party.organization.bin ? info.bin : info.edrpou;
+  const { orgId, certOrgId } = organizationIdentifiers(party.organization, info);
   add("signer_organization", certOrgId !== null && certOrgId === orgId,
     certOrgId === null ? `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
       : certOrgId === orgId ? `issued to ${party.organization.name} (${orgId})` : `issued to the organization ${certOrgId}, not ${party.organization.name} (${orgId})`);

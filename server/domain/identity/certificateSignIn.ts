@@ -30,6 +30,8 @@ function challengeSecret(db: Db): Promise<Buffer> {
   return s;
 }
 
+const challengeInvalid = () => new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+
 const mac = (secret: Buffer, body: Buffer) => createHmac("sha256", secret).update(body).digest().subarray(0, 16);
 
 /** A challenge: 16 random bytes and its expiry, authenticated by the installation's secret. Nothing is written. */
@@ -51,7 +53,6 @@ async function challengeExpiry(deps: Deps, nonce: Buffer): Promise<Date | null> 
 }
 
 export async function certificateSignIn(deps: Deps, p: { challenge: string; cms: Buffer }, meta: RequestMeta) {
-  const nonce = Buffer.from(p.challenge, "base64");
   const fail = async (reason: string, details: Record<string, unknown>, user?: UserRow) => {
     await deps.db.transaction(async (tx) => {
       await tx("login_events").insert({ user_id: user?.id ?? null, login: String(details.iin ?? "certificate").slice(0, 100), outcome: "failure", reason, method: "certificate",
@@ -60,11 +61,14 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
         [{ action: "auth.login", outcome: "failure", target: user ? { type: "user", id: user.id } : null, details: { method: "certificate", reason, ...details } }]);
     });
   };
-  const expiry = await challengeExpiry(deps, nonce);
-  if (!expiry) {
+  let challenge: { nonce: Buffer; expiry: Date };
+  try {
+    challenge = await validChallenge(deps, p.challenge);
+  } catch (err) {
     await fail("challenge_invalid", {});
-    throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+    throw err;
   }
+  const { nonce, expiry } = challenge;
   // The checks that may wait on an OCSP responder run before any transaction.
   let report;
   try {
@@ -119,7 +123,7 @@ export async function authCertificateReport(deps: Pick<Deps, "clock" | "pki">, n
 export async function validChallenge(deps: Deps, challenge: string): Promise<{ nonce: Buffer; expiry: Date }> {
   const nonce = Buffer.from(challenge, "base64");
   const expiry = await challengeExpiry(deps, nonce);
-  if (!expiry) throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+  if (!expiry) throw challengeInvalid();
   return { nonce, expiry };
 }
 
@@ -129,6 +133,6 @@ export async function challengeSpender(tx: Tx, deps: { clock: Clock }, nonce: Bu
     await tx("auth_challenges").insert({ nonce_hash: sha256(nonce), used_at: deps.clock.now().toISOString(), expires_at: expiry.toISOString() });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    throw new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+    throw challengeInvalid();
   }
 }

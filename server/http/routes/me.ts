@@ -6,7 +6,7 @@ import {
 } from "../../domain/identity/auth.js";
 import { ownProfileUpdater } from "../../domain/identity/commands.js";
 import { presentUser } from "../../domain/identity/presenters.js";
-import type { Api, Ctx } from "../api.js";
+import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 import { PasswordField } from "./schemas.js";
 
