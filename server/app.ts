@@ -36,6 +36,11 @@ import { documentRoutes } from "./http/routes/documents.js";
 import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
 import { invitationRoutes } from "./http/routes/invitations.js";
 import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
+import { billingDailyJob } from "./jobs/billingDaily.js";
+import { invoiceDocumentsPublisher } from "./domain/billing/invoiceDocuments.js";
+import { OutboxDispatcher } from "./mail/dispatcher.js";
+import { billingRoutes } from "./http/routes/billing.js";
+import { operationsRoutes } from "./http/routes/operations.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -66,6 +71,10 @@ export interface AppDeps extends AppInput {
   /** document registrations, group-committed */
   registrar: GroupCommit<RegistrationItem, Registered>;
   jobs: JobRegistry;
+  /** the notification outbox's worker */
+  outbox: OutboxDispatcher;
+  /** registers and sends issued invoices as documents of the billing operator (R4.9) */
+  invoicePublisher: () => Promise<{ published: number; failed: number }>;
   metrics: HttpMetrics;
   version: string;
 }
@@ -89,8 +98,13 @@ export function createApp(input: AppInput) {
   const timestampAuthority = tsa.serve && input.signer.hsm ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now()) : null;
   jobs.register(crlRefreshJob(input.config, pki.revocation));
   jobs.register(auditCheckpointJob(input.config, input.signer));
+  // One publishing run at a time: an API call and the daily job never publish the same invoice twice.
+  let publishing: Promise<{ published: number; failed: number }> | null = null;
+  const invoicePublisher = () => (publishing ??= invoiceDocumentsPublisher({ ...input, pki }).finally(() => { publishing = null; }));
+  jobs.register(billingDailyJob(input.config, invoicePublisher));
+  const outbox = new OutboxDispatcher(input);
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, metrics: createMetrics(), version: VERSION };
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);
   systemRoutes(api, deps);
@@ -104,6 +118,8 @@ export function createApp(input: AppInput) {
   invitationRoutes(api, deps);
   trustRoutes(api, deps);
   powerOfAttorneyRoutes(api, deps);
+  billingRoutes(api, deps);
+  operationsRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;
@@ -115,6 +131,8 @@ export function createApp(input: AppInput) {
   app.use(api.middleware());
 
   return { app, deps, api, close: async () => {
+    await outbox.stop();
+    await publishing;
     await deps.registrar.flush();
     await deps.auditJournal.flush();
     deps.auth.close();

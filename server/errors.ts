@@ -16,6 +16,8 @@ export class AppError extends Error {
 export class ValidationError extends AppError {}
 export class UnauthenticatedError extends AppError {}
 export class ForbiddenError extends AppError {}
+/** A quota of the branch's tariff plan is used up (SPEC R4.3); the body names the plan and the use. */
+export class PaymentRequiredError extends AppError {}
 export class NotFoundError extends AppError {}
 export class ConflictError extends AppError {}
 export class StateConflictError extends AppError {}
@@ -49,6 +51,7 @@ export class AccessDeniedError extends AppError {
 const STATUS = new Map<Function, number>([
   [ValidationError, 400],
   [UnauthenticatedError, 401],
+  [PaymentRequiredError, 402],
   [ForbiddenError, 403],
   [NotFoundError, 404],
   [ConflictError, 409],
@@ -62,7 +65,7 @@ const STATUS = new Map<Function, number>([
 ]);
 
 const TITLES: Record<number, string> = {
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone",
+  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone",
   413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
   500: "Internal Server Error", 503: "Service Unavailable",
 };

@@ -35,6 +35,7 @@ async function main() {
   const { app, deps, close } = createApp({ config, db, clock: systemClock, logger, mailer, signer, blobs: createFsBlobStore(path.join(config.dataDir, "blobs")) });
   await deps.jobs.sync();
   if (config.jobs.enabled) deps.jobs.start();
+  deps.outbox.start();
 
   const server = createServer(app.callback());
   server.keepAliveTimeout = 5_000;

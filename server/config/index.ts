@@ -100,6 +100,40 @@ export const ConfigSchema = z.strictObject({
   mail: z.strictObject({
     from: z.string().min(3),
     smtp: z.strictObject({ host: z.string(), port: int(1, 65535), secure: bool, user: z.string(), password: z.string() }),
+    /** the language of addressees without one (ru | kk | uk | en) */
+    defaultLanguage: z.enum(["ru", "kk", "uk", "en"]),
+    /** how often the outbox worker looks for due messages */
+    pollMs: int(50, 60_000),
+    /** messages sent at once */
+    concurrency: int(1, 64),
+    /** attempts before a message is marked failed */
+    maxAttempts: int(1, 100),
+    retryBaseSeconds: int(1),
+    retryMaxSeconds: int(1),
+  }),
+  billing: z.strictObject({
+    /** the organization that bills (its invoices are registered and sent as documents); empty: invoices only */
+    operatorOrganizationId: z.string().refine((v) => v === "" || /^[0-9a-f-]{36}$/i.test(v), "empty or an organization id"),
+    vatRatePercent: z.string().regex(/^\d{1,2}(\.\d{1,2})?$/, "a percentage such as 16 or 12.5"),
+    invoiceNumberPrefix: z.string().regex(/^[A-Z0-9-]{0,10}$/, "up to 10 capital letters, digits or dashes"),
+    defaultTermMonths: int(1, 120),
+    dueDays: z.strictObject({ standard: int(1, 365), prepaidBankingDays: int(1, 365), creditWorkingDays: int(1, 365) }),
+    /** renewal invoices are issued this many days before a term ends */
+    renewalLeadDays: int(0, 365),
+    /** a participant's termination takes effect at least this many days after it is asked */
+    terminationNoticeDays: int(0, 365),
+    overdue: z.strictObject({
+      blockAfterNoticeDays: int(0, 365),
+      penaltyPercentPerDay: z.string().regex(/^\d{1,2}(\.\d{1,4})?$/, "a percentage such as 0.1"),
+      fixedFine: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, "an amount such as 8650.00"),
+      /** the penalty never exceeds this percentage of the invoice; empty: no cap */
+      penaltyCapPercent: z.string().regex(/^(\d{1,3}(\.\d{1,2})?)?$/, "empty or a percentage such as 5"),
+      suspendStep: bool, suspendAfterDays: int(1, 3650), fullBlockStep: bool, fullBlockAfterDays: int(1, 3650),
+    }),
+    planChange: z.strictObject({ noticeDays: int(0, 365), closedPlanMigrationDays: int(0, 365) }),
+    dailySchedule: z.string().min(9),
+    /** rows per write transaction in the daily job (keeps each write lock short) */
+    batchSize: int(1, 100_000),
   }),
 });
 

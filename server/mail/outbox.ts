@@ -1,11 +1,11 @@
 // The notification outbox. A change that someone must hear about writes its notifications in the
 // same transaction, so a notice is never lost for a change that happened nor sent for one that
-// rolled back. The dispatcher (mail issue) picks `pending` rows, resolves addressees and sends.
+// rolled back. The dispatcher (dispatcher.ts) picks `pending` rows, resolves addressees and sends.
 import type { Clock } from "../clock.js";
 import type { Tx } from "../storage/db.js";
 
 /** Who a notice is for: the people of one side's branch, one user, or an address outside the appliance. */
-export type Addressee = { organizationId: string; branchId: string } | { userId: string } | { email: string };
+export type Addressee = { organizationId: string; branchId: string } | { userId: string } | { email: string } | { everyone: true };
 
 export interface Notification {
   topic: string;
@@ -17,7 +17,7 @@ export interface Notification {
 export interface OutboxRow {
   id: number; topic: string; document_id: string | null; organization_id: string | null; branch_id: string | null;
   user_id: string | null; email: string | null; payload: string; created_at: string; status: string; attempts: number;
-  next_attempt_at: string; sent_at: string | null; last_error: string | null;
+  next_attempt_at: string; sent_at: string | null; last_error: string | null; claimed_until: string | null; delivered: string | null;
 }
 
 export async function notificationWriter(tx: Tx, clock: Clock, items: Notification[]): Promise<void> {

@@ -1,18 +1,34 @@
-// The one question every outgoing action asks billing (SPEC R4.4): may this branch send, sign and
-// create internal documents now? The billing issue answers it from invoices and blocks; until then
-// every active branch may. Incoming documents never ask: they stay readable whatever the answer.
-import { ConflictError } from "../../errors.js";
+// The one question every outgoing action asks billing (SPEC R4.4, R4.7): may this branch send, sign
+// and create internal documents now? No, while the subscription covering it is blocked for an
+// overdue invoice, suspended at its own request, or ended. A branch no subscription covers is not
+// billed and may. Incoming documents never ask: they stay readable whatever the answer.
+import { ConflictError, PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
+import { dayOf } from "./calendar.js";
+import { coveringSubscription, type SubscriptionRow } from "./subscriptions.js";
 
-export interface GateAnswer { allowed: boolean; reason?: string }
+export interface GateAnswer { allowed: boolean; code?: string; reason?: string; subscriptionId?: string }
+export interface BranchRef { organizationId: string; branchId: string; path: string }
 
-export async function canSendOutgoing(_tx: Tx, _organizationId: string, _branchId: string): Promise<GateAnswer> {
-  return { allowed: true };
+export function gateAnswer(s: SubscriptionRow | null, today: string): GateAnswer {
+  if (!s) return { allowed: true };
+  if (s.block_stage) return { allowed: false, code: "billing_blocked", reason: "Outgoing work of this branch is blocked: an invoice is overdue. Paying it lifts the block at once", subscriptionId: s.id };
+  if (s.status === "ended" || s.status === "terminated") return { allowed: false, code: "subscription_ended", reason: `The branch's subscription has ${s.status === "ended" ? "ended" : "been terminated"}`, subscriptionId: s.id };
+  if (s.suspended_from && s.suspended_from <= today && (!s.suspended_until || today < s.suspended_until)) {
+    return { allowed: false, code: "subscription_suspended", reason: `Service is suspended at the participant's request until ${s.suspended_until}`, subscriptionId: s.id };
+  }
+  return { allowed: true, subscriptionId: s.id };
 }
 
-export async function assertCanSendOutgoing(tx: Tx, organizationId: string, branchId: string): Promise<void> {
-  const answer = await canSendOutgoing(tx, organizationId, branchId);
+export async function canSendOutgoing(tx: Tx, branch: BranchRef, now: Date): Promise<GateAnswer> {
+  return gateAnswer(await coveringSubscription(tx, branch.path), dayOf(now));
+}
+
+export async function assertCanSendOutgoing(tx: Tx, branch: BranchRef, now: Date): Promise<void> {
+  const answer = await canSendOutgoing(tx, branch, now);
   if (!answer.allowed) {
-    throw new ConflictError("outgoing_blocked", answer.reason ?? "Outgoing work of this branch is blocked by billing", { organizationId, branchId });
+    const extras = { organizationId: branch.organizationId, branchId: branch.branchId, subscriptionId: answer.subscriptionId };
+    // Unpaid or ended: 402. Suspended at the participant's own request: 409.
+    throw answer.code === "subscription_suspended" ? new ConflictError(answer.code, answer.reason!, extras) : new PaymentRequiredError(answer.code!, answer.reason!, extras);
   }
 }

@@ -118,7 +118,8 @@ export async function approvalDecider(ctx: CommandContext, p: { documentId: stri
   }
   return transition(ctx, {
     doc, move: "decide", action: "document.approval.approve", to: "approved", side: "sender", comment: p.comment ?? null, details,
-    notify: toAuthor("document.approved"),
+    // The route is done: the author hears of it, and the branch's signers are asked to sign.
+    notify: [...toAuthor("document.approved"), noticeAbout(doc, "document.signature_requested", "sender")],
   });
 }
 

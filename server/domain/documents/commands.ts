@@ -13,6 +13,7 @@ import { actorRef, nowIso, type CommandContext } from "../context.js";
 import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
+import { meteringFor, usageCounter } from "../billing/metering.js";
 import { checkOrganizationIdentifier, organizationInserter, type OrganizationProps } from "../identity/commands.js";
 import { branchWithOrganization, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
@@ -161,7 +162,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
   authorizeDocument(ctx.actor, "document.create", { sender: { organizationId: branch.organization_id, branchPath: branch.path }, recipient: null });
   assertSenderActive(sender);
   // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
-  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, sender.org.id, branch.id);
+  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, { organizationId: sender.org.id, branchId: branch.id, path: branch.path }, ctx.clock.now());
   const recipient = await recipientOf(ctx, meta, sender);
   const kind: Kind = meta.kind;
   const number: string | null = fields.number ?? null;
@@ -175,6 +176,8 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
   const now = nowIso(ctx);
   const id = randomUUID();
   const totalBytes = p.files.reduce((n, f) => n + f.size, 0);
+  // SPEC R4.3: the registration counts against the branch's subscription; over quota is 402.
+  const metering = await meteringFor(ctx.tx, branch.path, meta.direction, totalBytes, ctx.clock.now());
   const recipientName = recipient.org.name + (recipient.branch.parent_id ? ` — ${recipient.branch.name}` : "");
   const search = (other: string) => [number, title, other].filter(Boolean).join(" ").toLocaleLowerCase();
   const row: DocumentRow = {
@@ -186,7 +189,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
     content_sha256: content.sha256, content_name: content.name, content_type: content.mediaType, content_size: content.size, total_bytes: totalBytes,
     created_by_type: ctx.actor.type, created_by: ctx.actor.id!, created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
   };
-  return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search };
+  return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search, metering };
 }
 
 export type PreparedRegistration = Awaited<ReturnType<typeof registrationPreparer>>;
@@ -225,7 +228,10 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
       name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256,
     }));
     fileRows.push(...files);
-    ledger.push({ organization_id: sender.org.id, branch_id: branch.id, document_id: row.id, event: "registration", bytes: row.total_bytes, at: row.created_at });
+    ledger.push({
+      organization_id: sender.org.id, branch_id: branch.id, document_id: row.id, event: "registration", bytes: row.total_bytes, at: row.created_at,
+      subscription_id: it.prepared.metering?.subscriptionId ?? null, outgoing: row.direction === "outgoing",
+    });
     out.push({ document: row, files });
   }
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
@@ -235,6 +241,7 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   await insert("documents", documents, 200);
   await insert("document_files", fileRows, 1000);
   await insert("usage_ledger", ledger, 1000);
+  await usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? []));
   const keys = items.flatMap((it, i) => it.idempotency
     ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
   for (const k of keys) await remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at);

@@ -32,7 +32,7 @@ async function sendable(ctx: CommandContext, documentId: string) {
   assertMove(doc, "send");
   const sender = (await branchWithOrganization(ctx.tx, { branchId: doc.sender_branch_id }))!;
   assertSenderActive(sender);
-  await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+  await assertCanSendOutgoing(ctx.tx, { organizationId: doc.sender_organization_id, branchId: doc.sender_branch_id, path: doc.sender_branch_path }, ctx.clock.now());
   return doc;
 }
 

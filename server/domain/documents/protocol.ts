@@ -12,7 +12,7 @@ import type { SignatureRow } from "./signing.js";
 const require = createRequire(import.meta.url);
 let fontBytes: Buffer | null = null;
 /** DejaVu Sans (npm dejavu-fonts-ttf): Latin, Cyrillic and Kazakh letters, embedded as a subset. */
-const font = () => (fontBytes ??= readFileSync(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf")));
+export const documentFont = () => (fontBytes ??= readFileSync(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf")));
 
 const KIND_NAMES: Record<string, string> = {
   invoice: "Invoice for payment / Счёт на оплату", act_of_work: "Act of completed works / Акт выполненных работ", reconciliation_act: "Reconciliation act / Акт сверки",
@@ -36,7 +36,7 @@ export async function signatureProtocolPdf(p: ProtocolInput): Promise<Buffer> {
   const asOf = new Date([doc.updated_at, ...p.signatures.map((s) => s.created_at)].sort().at(-1)!);
   const pdf = await PDFDocument.create({ updateMetadata: false });
   pdf.registerFontkit(fontkit);
-  const regular = await pdf.embedFont(font(), { subset: true });
+  const regular = await pdf.embedFont(documentFont(), { subset: true });
   pdf.setTitle(`Signature protocol ${doc.id}`);
   pdf.setProducer("Qujat");
   pdf.setCreator("Qujat");

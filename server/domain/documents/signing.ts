@@ -55,7 +55,7 @@ async function signingStep(ctx: CommandContext, doc: DocumentRow): Promise<Side>
   const side = signingSide(doc);
   if (!side) throw illegal(doc, "signAsSender");
   authorizeDocument(ctx.actor, "document.sign", documentSides(doc), side);
-  if (side === "sender") await assertCanSendOutgoing(ctx.tx, doc.sender_organization_id, doc.sender_branch_id);
+  if (side === "sender") await assertCanSendOutgoing(ctx.tx, { organizationId: doc.sender_organization_id, branchId: doc.sender_branch_id, path: doc.sender_branch_path }, ctx.clock.now());
   return side;
 }
 

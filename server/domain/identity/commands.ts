@@ -195,7 +195,7 @@ async function insertGrant(ctx: CommandContext, userId: string, g: Awaited<Retur
   return id;
 }
 
-export interface UserCreateProps { login: string; email: string; fullName: string; iin?: string; password: string; roles: GrantSpec[] }
+export interface UserCreateProps { login: string; email: string; fullName: string; iin?: string; language?: string; password: string; roles: GrantSpec[] }
 
 export async function userCreator(ctx: CommandContext, p: UserCreateProps) {
   if (p.iin && !isValidIin(p.iin)) throw new ValidationError("invalid_iin", "IIN must be 12 digits with a valid check digit", { field: "iin" });
@@ -214,7 +214,7 @@ export async function userCreator(ctx: CommandContext, p: UserCreateProps) {
   const id = randomUUID();
   const now = nowIso(ctx);
   await ctx.tx("users").insert({ id, login: p.login, iin: p.iin ?? null, email: p.email, full_name: p.fullName, status: "active",
-    password_hash: null, totp_enabled: false, created_at: now, updated_at: now });
+    language: p.language ?? ctx.config.mail.defaultLanguage, password_hash: null, totp_enabled: false, created_at: now, updated_at: now });
   await passwordSetter(ctx, { id, login: p.login, iin: p.iin ?? null }, p.password);
   await audit(ctx, { action: "user.create", target: { type: "user", id }, organizationId: resolved[0]?.organizationId ?? null,
     details: { login: p.login, email: p.email } });
@@ -253,11 +253,12 @@ export async function userUpdater(ctx: CommandContext, p: { id: string; email?: 
 }
 
 /** SPEC R5.6: a person corrects his own profile. */
-export async function ownProfileUpdater(ctx: CommandContext, p: { email?: string; fullName?: string }) {
+export async function ownProfileUpdater(ctx: CommandContext, p: { email?: string; fullName?: string; language?: string }) {
   const id = ctx.actor.userId!;
   const changes: Record<string, unknown> = {};
   if (p.email !== undefined) changes.email = p.email;
   if (p.fullName !== undefined) changes.full_name = p.fullName;
+  if (p.language !== undefined) changes.language = p.language;
   if (Object.keys(changes).length) await ctx.tx("users").where({ id }).update({ ...changes, updated_at: nowIso(ctx) });
   await audit(ctx, { action: "user.update_own", target: { type: "user", id }, details: { fields: Object.keys(p) } });
   return loadUser(ctx, id);

@@ -22,7 +22,9 @@ export type Action =
   | "audit.read" | "audit.verify"
   | "system.read"
   | "trust.read" | "trust.manage"
-  | "poa.create" | "poa.revoke" | "poa.read";
+  | "poa.create" | "poa.revoke" | "poa.read"
+  | "billing.manage" | "billing.read" | "subscription.request"
+  | "announcement.manage";
 
 const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
 const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");
@@ -44,6 +46,8 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
   switch (resource.type) {
     case "appliance":
       if (action === "organization.read") return true;
+      // Plans, subscriptions, invoices and payments: the billing operator (SPEC R4).
+      if (action === "billing.manage" || action === "billing.read") return hasRole(actor, "billing_operator");
       return action === "trust.read" && isApplianceReader(actor); // managing trust: system administrators
     case "organization":
       if (action === "organization.read") return isApplianceReader(actor) || memberOf(actor, resource.id) || resource.external;
@@ -56,6 +60,16 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
       if (action === "poa.revoke") return actor.grants.some((g) => (g.role === "head" || g.role === "org_admin") && covers(g, resource.organizationId, resource.path));
       if (action === "poa.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
       if (action === "branch.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
+      // Billing of a branch: the operator manages it; its administrators, heads and accountants read
+      // it; administrators and heads ask for suspension, a plan change or termination (R4.6, R4.7).
+      if (action === "billing.manage") return hasRole(actor, "billing_operator");
+      if (action === "billing.read") {
+        return hasRole(actor, "billing_operator") || isApplianceReader(actor) ||
+          actor.grants.some((g) => (g.role === "org_admin" || g.role === "head" || g.role === "accountant") && covers(g, resource.organizationId, resource.path));
+      }
+      if (action === "subscription.request") {
+        return hasRole(actor, "billing_operator") || actor.grants.some((g) => (g.role === "org_admin" || g.role === "head") && covers(g, resource.organizationId, resource.path));
+      }
       return (action === "branch.create" || action === "branch.update" || action === "branch.block") &&
         adminCovering(actor, resource.organizationId, resource.path);
     case "user": {

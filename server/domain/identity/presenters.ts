@@ -61,6 +61,7 @@ export const presentUser = (u: UserRow, grants: GrantRow[] = []) => ({
   email: u.email,
   fullName: u.full_name,
   status: u.status,
+  language: u.language,
   totpEnabled: Boolean(u.totp_enabled),
   lastLoginAt: u.last_login_at,
   passwordChangedAt: u.password_changed_at,

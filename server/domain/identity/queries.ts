@@ -15,7 +15,7 @@ export interface UserRow {
   id: string; login: string; iin: string | null; email: string; full_name: string; status: string;
   password_hash: string | null; password_changed_at: string | null; totp_secret: string | null;
   totp_enabled: boolean | number; pending_totp_secret: string | null; last_login_at: string | null;
-  created_at: string; updated_at: string;
+  created_at: string; updated_at: string; language: string;
 }
 export interface GrantRow { id: string; user_id: string; role: Role; organization_id: string | null; branch_id: string | null; path: string | null; created_at: string; granted_by: string | null }
 

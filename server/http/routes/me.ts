@@ -36,8 +36,8 @@ export function meRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "patch", path: "/api/v1/me", summary: "Correct one's own name or e-mail", tag: "me", auth: "user", tx: true,
-    body: z.strictObject({ email: z.email().max(254).optional(), fullName: z.string().trim().min(1).max(300).optional() }),
+    method: "patch", path: "/api/v1/me", summary: "Correct one's own name or e-mail, or choose the language of one's notices (ru, kk, uk, en)", tag: "me", auth: "user", tx: true,
+    body: z.strictObject({ email: z.email().max(254).optional(), fullName: z.string().trim().min(1).max(300).optional(), language: z.enum(["ru", "kk", "uk", "en"]).optional() }),
     handler: async (ctx, { body }) => {
       const { user, grants } = await ownProfileUpdater(commandContext(ctx, deps), body);
       deps.auth.invalidate();

@@ -28,7 +28,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
   });
   api.add({
     method: "post", path: "/api/v1/users", summary: "Create a user with an initial password and roles", tag: "users", auth: "user", tx: true,
-    body: z.strictObject({ ...PersonSchema.shape, password: PasswordField, roles: z.array(GrantSchema).max(50).default([]) }), responses: { 201: "Created" },
+    body: z.strictObject({ ...PersonSchema.shape, language: z.enum(["ru", "kk", "uk", "en"]).optional(), password: PasswordField, roles: z.array(GrantSchema).max(50).default([]) }), responses: { 201: "Created" },
     handler: async (ctx, { body }) => {
       const { user, grants } = await userCreator(commandContext(ctx, deps), body);
       ctx.status = 201;

@@ -1,0 +1,276 @@
+// The daily billing run (SPEC R4.2, R4.4-R4.7), in steps that each work through their rows in
+// batches of `billing.batchSize`, one short write transaction per batch, so API writes interleave
+// and a write lock is never held long:
+//   prices and plan changes due today → closed plans' subscribers to the successor → suspensions
+//   on request begin/end → terminations → exhausted packages end early → renewal invoices ahead of
+//   the term's end → terms roll over (or end) → overdue notices (the day after the due date) →
+//   blocks (3 days after the notice) → optional suspension (15 days) and full block (3 months).
+// Every step is audited and notified; the clock is injected, so tests run a year in seconds.
+import type { Clock } from "../../clock.js";
+import type { Config } from "../../config/index.js";
+import { notificationWriter, type Notification } from "../../mail/outbox.js";
+import type { Db, Tx } from "../../storage/db.js";
+import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
+import type { CommandContext } from "../context.js";
+import { systemActor } from "../identity/roles.js";
+import { addDays, addMonths, billingCalendar, dayOf, daysBetween } from "./calendar.js";
+import { invoicePayload, invoicesIssuer, rootBranches, type InvoiceDraft, type InvoiceRow } from "./invoices.js";
+import { divRound, formatAmount } from "./money.js";
+import { billingNotices, type PlanRow } from "./plans.js";
+import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
+
+export interface DailyResult { [step: string]: number }
+
+const yieldToRequests = () => new Promise((r) => setImmediate(r));
+
+export class BillingDay {
+  readonly today: string;
+  readonly result: DailyResult = {};
+  /** the longest write transaction of the run, ms */
+  maxWriteMs = 0;
+  private plans = new Map<string, PlanRow>();
+
+  constructor(private db: Db, private clock: Clock, private config: Config) {
+    this.today = dayOf(clock.now());
+  }
+
+  private ctx(tx: Tx): CommandContext {
+    return { tx, actor: systemActor, clock: this.clock, config: this.config, meta: { ip: null, requestId: null } };
+  }
+
+  /** Runs `select` for up to a batch of rows and `apply` to them in one transaction, until no rows are left. */
+  private async batches<T>(step: string, select: (tx: Tx, limit: number) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+    const limit = this.config.billing.batchSize;
+    this.result[step] ??= 0;
+    for (;;) {
+      const rows = await select(this.db, limit);
+      if (rows.length === 0) return;
+      const t0 = performance.now();
+      await this.db.transaction((tx) => apply(this.ctx(tx), rows));
+      this.maxWriteMs = Math.max(this.maxWriteMs, performance.now() - t0);
+      this.result[step] += rows.length;
+      if (rows.length < limit) return;
+      await yieldToRequests();
+    }
+  }
+
+  private async plan(tx: Tx, id: string): Promise<PlanRow> {
+    let p = this.plans.get(id);
+    if (!p) this.plans.set(id, (p = await tx("tariff_plans").where({ id }).first()));
+    return p!;
+  }
+
+  private async audit(ctx: CommandContext, events: AuditEvent[]) {
+    await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: systemActor, ip: null, requestId: null }, events }]);
+  }
+
+  private async notices(ctx: CommandContext, topic: string, rows: Array<SubscriptionRow | InvoiceRow>, payload: (r: any) => Record<string, unknown>) {
+    const roots = await rootBranches(ctx.tx, rows.map((r) => r.payer_organization_id));
+    const items: Notification[] = rows.flatMap((r) => billingNotices(topic, { ...r, payer_branch_id: roots.get(r.payer_organization_id) }, payload(r)));
+    await notificationWriter(ctx.tx, ctx.clock, items);
+  }
+
+  async run(): Promise<DailyResult & { maxWriteMs: number }> {
+    await this.priceChanges();
+    await this.planChanges();
+    await this.closedPlanMigrations();
+    await this.suspensions();
+    await this.terminations();
+    await this.exhaustedPackages();
+    await this.renewalInvoices();
+    await this.rollTerms();
+    await this.overdueNotices();
+    await this.blocks();
+    if (this.config.billing.overdue.suspendStep) await this.escalate("suspended", this.config.billing.overdue.suspendAfterDays);
+    if (this.config.billing.overdue.fullBlockStep) await this.escalate("full", this.config.billing.overdue.fullBlockAfterDays);
+    return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs) };
+  }
+
+  /** SPEC R4.6: announced price changes apply on their day (to invoices issued from then on). */
+  private async priceChanges() {
+    await this.batches("priceChanges",
+      (tx, limit) => tx("plan_price_changes").whereNull("applied_at").where("effective_on", "<=", this.today).orderBy("effective_on").limit(limit),
+      async (ctx, rows: Array<{ id: string; plan_id: string; price_minor: string | number; effective_on: string }>) => {
+        for (const c of rows) {
+          await ctx.tx("tariff_plans").where({ id: c.plan_id }).update({ price_minor: c.price_minor, updated_at: ctx.clock.now().toISOString() });
+          await ctx.tx("plan_price_changes").where({ id: c.id }).update({ applied_at: ctx.clock.now().toISOString() });
+          this.plans.delete(c.plan_id);
+        }
+        await this.audit(ctx, rows.map((c) => ({ action: "billing.plan_price_apply", target: { type: "tariff_plan", id: c.plan_id }, details: { price: formatAmount(c.price_minor), effectiveOn: c.effective_on } })));
+      });
+  }
+
+  /**
+   * SPEC R4.6: a chosen plan applies on its 1st. The rest of the term is settled at once: the
+   * difference in price for the days left is invoiced, or kept as the payer's credit when lower.
+   */
+  private async planChanges() {
+    await this.batches("planChanges",
+      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).whereNotNull("pending_plan_id").where("pending_plan_on", "<=", this.today).limit(limit),
+      async (ctx, rows: SubscriptionRow[]) => {
+        const drafts: InvoiceDraft[] = [];
+        const events: AuditEvent[] = [];
+        for (const s of rows) {
+          const from = await this.plan(ctx.tx, s.plan_id);
+          const to = await this.plan(ctx.tx, s.pending_plan_id!);
+          const left = Math.max(0, daysBetween(s.pending_plan_on!, s.period_end));
+          const term = Math.max(1, daysBetween(s.period_start, s.period_end));
+          const diff = divRound((BigInt(to.price_minor) - BigInt(from.price_minor)) * BigInt(left), BigInt(term));
+          await ctx.tx("subscriptions").where({ id: s.id }).update({ plan_id: to.id, pending_plan_id: null, pending_plan_on: null, updated_at: ctx.clock.now().toISOString() });
+          if (diff > 0n) {
+            drafts.push({ kind: "plan_change", subscription: s, currency: to.currency, periodFrom: s.pending_plan_on, periodTo: s.period_end,
+              lines: [{ description: `Change from the "${from.name}" plan to "${to.name}" for ${left} of ${term} days of the term`, unitPriceMinor: diff }] });
+          } else if (diff < 0n) {
+            await ctx.tx("credit_ledger").insert({ organization_id: s.payer_organization_id, currency: to.currency, amount_minor: (-diff).toString(), payment_id: null, invoice_id: null, at: ctx.clock.now().toISOString() });
+          }
+          events.push({ action: "billing.plan_change_apply", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: from.id, to: to.id, settlement: formatAmount(diff) } });
+        }
+        await invoicesIssuer(ctx, drafts);
+        await this.audit(ctx, events);
+      });
+  }
+
+  /** SPEC R4.6 [000 §4.10]: subscribers of a closed plan who chose nothing else move to its successor. */
+  private async closedPlanMigrations() {
+    await this.batches("closedPlanMigrations",
+      (tx, limit) => tx("subscriptions as s").join("tariff_plans as p", "p.id", "s.plan_id").where("p.status", "closed").where("p.migrate_on", "<=", this.today)
+        .whereIn("s.status", LIVE).whereNull("s.pending_plan_id").select("s.*", "p.successor_id", "p.name as plan_name").limit(limit),
+      async (ctx, rows: Array<SubscriptionRow & { successor_id: string; plan_name: string }>) => {
+        const now = ctx.clock.now().toISOString();
+        for (const s of rows) await ctx.tx("subscriptions").where({ id: s.id }).update({ plan_id: s.successor_id, updated_at: now });
+        await this.audit(ctx, rows.map((s) => ({ action: "billing.plan_migrate", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: s.plan_id, to: s.successor_id } })));
+      });
+  }
+
+  /** SPEC R4.7: suspensions asked for begin and end on their days. */
+  private async suspensions() {
+    const now = this.clock.now().toISOString();
+    await this.db.transaction(async (tx) => {
+      const begun = await tx("subscriptions").where({ status: "active" }).whereNotNull("suspended_from").where("suspended_from", "<=", this.today)
+        .where((w) => w.whereNull("suspended_until").orWhere("suspended_until", ">", this.today)).update({ status: "suspended", updated_at: now });
+      const ended = await tx("subscriptions").where({ status: "suspended" }).where("suspended_until", "<=", this.today)
+        .update({ status: "active", suspended_from: null, suspended_until: null, updated_at: now });
+      this.result.suspensions = begun + ended;
+    });
+  }
+
+  private async terminations() {
+    await this.batches("terminations",
+      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).whereNotNull("terminates_on").where("terminates_on", "<=", this.today).limit(limit),
+      async (ctx, rows: SubscriptionRow[]) => {
+        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ status: "terminated", ended_reason: "terminated", updated_at: ctx.clock.now().toISOString() });
+        await this.audit(ctx, rows.map((s) => ({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "terminated", on: s.terminates_on } })));
+      });
+  }
+
+  /** SPEC R4.2: a package whose transactions are used up ends early: its term ends today. */
+  private async exhaustedPackages() {
+    await this.batches("exhaustedPackages",
+      (tx, limit) => tx("subscriptions as s").join("tariff_plans as p", "p.id", "s.plan_id").where("p.package", true).whereNotNull("p.quota_documents")
+        .whereIn("s.status", LIVE).where("s.period_end", ">", this.today).whereRaw("s.used_documents >= p.quota_documents").select("s.*").limit(limit),
+      async (ctx, rows: SubscriptionRow[]) => {
+        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ period_end: this.today, updated_at: ctx.clock.now().toISOString() });
+        await this.audit(ctx, rows.map((s) => ({ action: "billing.package_exhausted", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { used: Number(s.used_documents) } })));
+      });
+  }
+
+  /** SPEC R4.2: a renewing subscription's next term is invoiced `renewalLeadDays` before its end. */
+  private async renewalInvoices() {
+    const horizon = addDays(this.today, this.config.billing.renewalLeadDays);
+    const calendar = await billingCalendar(this.db, this.today);
+    await this.batches("renewalInvoices",
+      (tx, limit) => tx("subscriptions as s")
+        .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "s.id").andOn("i.period_from", "=", "s.period_end").andOnIn("i.kind", ["subscription", "renewal"]); })
+        .whereIn("s.status", LIVE).where("s.auto_renew", true).whereNull("s.terminates_on").where("s.period_end", "<=", horizon).whereNull("i.id").select("s.*").limit(limit),
+      async (ctx, rows: SubscriptionRow[]) => {
+        const drafts: InvoiceDraft[] = [];
+        for (const s of rows) {
+          // The plan of the next term: a chosen change that applies by then, else the current one.
+          const planId = s.pending_plan_id && s.pending_plan_on! <= s.period_end ? s.pending_plan_id : s.plan_id;
+          const plan = await this.plan(ctx.tx, planId);
+          const next = addMonths(s.period_end, Number(plan.term_months));
+          drafts.push(BigInt(plan.price_minor) > 0n ? termInvoice(s, plan, "renewal", s.period_end, next)
+            : { ...termInvoice(s, plan, "renewal", s.period_end, next), lines: [{ description: `Free "${plan.name}" plan`, unitPriceMinor: 0n }] });
+        }
+        // A free plan's renewal still gets its (zero, paid) invoice: it marks the term as renewed.
+        const issued = await invoicesIssuer(ctx, drafts, calendar);
+        const free = issued.filter((v) => BigInt(v.total_minor) === 0n).map((v) => v.id);
+        if (free.length) await ctx.tx("invoices").whereIn("id", free).update({ status: "paid", paid_on: this.today });
+      });
+  }
+
+  /** Terms that reached their end renew (new period, counters reset) or end. */
+  private async rollTerms() {
+    await this.batches("termsRolled",
+      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).where("period_end", "<=", this.today).limit(limit),
+      async (ctx, rows: SubscriptionRow[]) => {
+        const now = ctx.clock.now().toISOString();
+        const events: AuditEvent[] = [];
+        for (const s of rows) {
+          if (!s.auto_renew || s.terminates_on) {
+            await ctx.tx("subscriptions").where({ id: s.id }).update({ status: "ended", ended_reason: "term_end", updated_at: now });
+            events.push({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "term_end", on: s.period_end } });
+            continue;
+          }
+          const plan = await this.plan(ctx.tx, s.plan_id);
+          let start = s.period_end;
+          let end = addMonths(start, Number(plan.term_months));
+          while (end <= this.today) { start = end; end = addMonths(start, Number(plan.term_months)); }
+          await ctx.tx("subscriptions").where({ id: s.id }).update({ period_start: start, period_end: end, used_documents: 0, updated_at: now });
+          events.push({ action: "billing.renew", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { periodStart: start, periodEnd: end } });
+        }
+        await this.audit(ctx, events);
+      });
+  }
+
+  /** SPEC R4.4: on the day after the due date, an e-mail notice of the coming block. */
+  private async overdueNotices() {
+    const blockOn = addDays(this.today, this.config.billing.overdue.blockAfterNoticeDays);
+    await this.batches("overdueNotices",
+      (tx, limit) => tx("invoices").where({ status: "issued" }).where("due_on", "<", this.today).limit(limit),
+      async (ctx, rows: InvoiceRow[]) => {
+        await ctx.tx("invoices").whereIn("id", rows.map((v) => v.id)).update({ status: "overdue", notice_on: this.today, updated_at: ctx.clock.now().toISOString() });
+        await this.notices(ctx, "billing.overdue_notice", rows, (v) => ({ ...invoicePayload(v), blockOn }));
+        await this.audit(ctx, rows.map((v) => ({ action: "billing.overdue_notice", target: { type: "invoice", id: v.id }, organizationId: v.organization_id, details: { number: v.number, dueOn: v.due_on, blockOn } })));
+      });
+  }
+
+  /** SPEC R4.4: 3 days after the notice, the owing branch's outgoing work is blocked. */
+  private async blocks() {
+    const noticedBy = addDays(this.today, -this.config.billing.overdue.blockAfterNoticeDays);
+    await this.batches("blocks",
+      (tx, limit) => tx("invoices as i").join("subscriptions as s", "s.id", "i.subscription_id").where("i.status", "overdue").where("i.notice_on", "<=", noticedBy)
+        .whereNull("s.block_stage").whereIn("s.status", LIVE).select("i.*").limit(limit),
+      async (ctx, rows: InvoiceRow[]) => {
+        const now = ctx.clock.now().toISOString();
+        const first = new Map<string, InvoiceRow>();
+        for (const v of rows) if (!first.has(v.subscription_id!)) first.set(v.subscription_id!, v);
+        for (const [subscriptionId, v] of first) {
+          await ctx.tx("subscriptions").where({ id: subscriptionId }).update({ block_stage: "blocked", blocked_at: now, blocked_invoice_id: v.id, updated_at: now });
+        }
+        const owing = [...first.values()];
+        await this.notices(ctx, "billing.block_applied", owing, (v) => ({ ...invoicePayload(v), stage: "blocked" }));
+        await this.audit(ctx, owing.map((v) => ({ action: "billing.block", target: { type: "branch", id: v.branch_id }, organizationId: v.organization_id, details: { subscriptionId: v.subscription_id, invoiceId: v.id, number: v.number, stage: "blocked" } })));
+      });
+  }
+
+  /** SPEC R4.5 [002 §4.2], optional: longer delays suspend all work (15 days) or block the branch itself (3 months). */
+  private async escalate(stage: "suspended" | "full", afterDays: number) {
+    const dueBy = addDays(this.today, -afterDays);
+    const from = stage === "suspended" ? ["blocked"] : ["blocked", "suspended"];
+    await this.batches(stage === "suspended" ? "suspendedForDebt" : "fullBlocks",
+      (tx, limit) => tx("subscriptions as s").join("invoices as i", "i.id", "s.blocked_invoice_id").whereIn("s.block_stage", from).where("i.status", "overdue").where("i.due_on", "<=", dueBy)
+        .select("s.*", "i.number as invoice_number", "i.due_on as invoice_due_on").limit(limit),
+      async (ctx, rows: Array<SubscriptionRow & { invoice_number: string; invoice_due_on: string }>) => {
+        const now = ctx.clock.now().toISOString();
+        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ block_stage: stage, updated_at: now });
+        if (stage === "full") {
+          for (const s of rows) {
+            await ctx.tx("branches").where({ id: s.branch_id }).update({ status: "blocked", block_reason: `billing: invoice ${s.invoice_number} unpaid since ${s.invoice_due_on}` });
+          }
+        }
+        await this.notices(ctx, "billing.block_applied", rows, (s) => ({ number: s.invoice_number, dueOn: s.invoice_due_on, stage }));
+        await this.audit(ctx, rows.map((s) => ({ action: "billing.block", target: { type: "branch", id: s.branch_id }, organizationId: s.organization_id, details: { subscriptionId: s.id, number: s.invoice_number, stage } })));
+      });
+  }
+}

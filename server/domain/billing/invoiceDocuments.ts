@@ -1,0 +1,110 @@
+// SPEC R4.9: the service's own invoices are exchanged as documents. Each invoice is registered as an
+// `invoice` document of the billing operator's organization (billing.operatorOrganizationId) — a
+// PDF with the structured fields — and sent to the payer (sealed first when the operator seals its
+// outgoing documents). Runs after an invoice is issued and in the daily job; an invoice that could
+// not be published stays without a document and is tried again next time.
+import type { Clock } from "../../clock.js";
+import type { Config } from "../../config/index.js";
+import type { Logger } from "../../log.js";
+import type { BlobStore } from "../../storage/blobs.js";
+import type { Db } from "../../storage/db.js";
+import type { CommandContext } from "../context.js";
+import { registrationPreparer, registrationWriter } from "../documents/commands.js";
+import { documentSender, sendPreparer } from "../documents/exchange.js";
+import { documentFont } from "../documents/protocol.js";
+import type { CertificateServices } from "../documents/signatureValidation.js";
+import { systemActor } from "../identity/roles.js";
+import { branchWithOrganization } from "../identity/queries.js";
+import { addDays } from "./calendar.js";
+import type { InvoiceLineRow, InvoiceRow } from "./invoices.js";
+import { formatAmount } from "./money.js";
+
+export interface PublisherDeps { db: Db; clock: Clock; config: Config; blobs: BlobStore; pki: CertificateServices; logger: Logger }
+
+const party = (o: { name: string; bin: string | null; edrpou: string | null }) => ({ name: o.name, ...(o.bin ? { bin: o.bin } : {}), ...(o.edrpou ? { edrpou: o.edrpou } : {}) });
+
+/** The invoice's fields in the `invoice` kind's form: lines, VAT and total add up as checkTotals wants. */
+export function invoiceFields(v: InvoiceRow, lines: InvoiceLineRow[], seller: Parameters<typeof party>[0], buyer: Parameters<typeof party>[0], vatRate: string) {
+  const penalty = v.kind === "penalty";
+  return {
+    number: v.number, date: v.issued_on, currency: v.currency, seller: party(seller), buyer: party(buyer), dueDate: v.due_on,
+    lines: lines.map((l) => ({
+      name: l.description, quantity: l.quantity, price: formatAmount(l.unit_price_minor), amount: formatAmount(l.amount_minor),
+      ...(penalty || lines.length > 1 ? {} : { vatRate, vatAmount: formatAmount(v.vat_minor) }),
+    })),
+    vat: formatAmount(v.vat_minor), total: formatAmount(v.total_minor),
+    ...(v.period_from ? { basis: `Service period ${v.period_from} – ${addDays(v.period_to!, -1)}` } : {}),
+  };
+}
+
+export async function invoicePdf(fields: ReturnType<typeof invoiceFields>): Promise<Buffer> {
+  const { PDFDocument } = await import("pdf-lib");
+  const fontkit = (await import("@pdf-lib/fontkit")).default;
+  const pdf = await PDFDocument.create({ updateMetadata: false });
+  pdf.registerFontkit(fontkit);
+  const font = await pdf.embedFont(documentFont(), { subset: true });
+  pdf.setTitle(`Invoice ${fields.number}`);
+  const page = pdf.addPage([595, 842]);
+  let y = 790;
+  const line = (text: string, size = 10) => { page.drawText(text, { x: 50, y, size, font }); y -= size + 8; };
+  line(`Счёт на оплату / Invoice № ${fields.number} от ${fields.date}`, 14);
+  line(`Поставщик / Seller: ${fields.seller.name}${fields.seller.bin ? ", БИН " + fields.seller.bin : ""}`);
+  line(`Покупатель / Buyer: ${fields.buyer.name}${"bin" in fields.buyer && fields.buyer.bin ? ", БИН " + fields.buyer.bin : ""}`);
+  if (fields.basis) line(fields.basis);
+  y -= 6;
+  for (const [i, l] of fields.lines.entries()) line(`${i + 1}. ${l.name} — ${l.quantity} × ${l.price} = ${l.amount} ${fields.currency}`);
+  y -= 6;
+  line(`НДС / VAT: ${fields.vat} ${fields.currency}`);
+  line(`Итого к оплате / Total: ${fields.total} ${fields.currency}`, 12);
+  line(`Оплатить до / Due: ${fields.dueDate}`);
+  return Buffer.from(await pdf.save());
+}
+
+export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200): Promise<{ published: number; failed: number }> {
+  const operatorId = deps.config.billing.operatorOrganizationId;
+  if (!operatorId) return { published: 0, failed: 0 };
+  const operator = await branchWithOrganization(deps.db, { organizationId: operatorId, branchId: null });
+  if (!operator) {
+    deps.logger.warn({ operatorId }, "billing.operatorOrganizationId names no organization: invoices are not published as documents");
+    return { published: 0, failed: 0 };
+  }
+  const invoices: InvoiceRow[] = await deps.db("invoices").whereNull("document_id").whereNot("status", "cancelled").where("total_minor", ">", 0)
+    .whereNot("payer_organization_id", operatorId).orderBy("created_at").limit(limit);
+  let published = 0, failed = 0;
+  const base: Omit<CommandContext, "tx"> = { actor: systemActor, clock: deps.clock, config: deps.config, meta: { ip: null, requestId: null } };
+  for (const v of invoices) {
+    try {
+      const lines: InvoiceLineRow[] = await deps.db("invoice_lines").where({ invoice_id: v.id }).orderBy("position");
+      const buyer = (await deps.db("organizations").where({ id: v.payer_organization_id }).first())!;
+      const fields = invoiceFields(v, lines, operator.org, buyer, deps.config.billing.vatRatePercent);
+      const bytes = await invoicePdf(fields);
+      const stored = await deps.blobs.put(bytes);
+      const recipientBranch = v.payer_organization_id === v.organization_id ? v.branch_id : undefined;
+      const metadata = {
+        kind: "invoice", direction: "outgoing", branchId: operator.branch.id, title: `Invoice ${v.number}`,
+        recipient: { organizationId: v.payer_organization_id, ...(recipientBranch ? { branchId: recipientBranch } : {}) }, fields,
+      };
+      const files = [{ role: "content" as const, name: `invoice-${v.number}.pdf`, mediaType: "application/pdf", sha256: stored.sha256, size: stored.size }];
+      const documentId = await deps.db.transaction(async (tx) => {
+        const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
+        const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
+        const n = await tx("invoices").where({ id: v.id }).whereNull("document_id").update({ document_id: registered.document.id });
+        if (n !== 1) throw new Error("invoice published meanwhile");
+        return registered.document.id;
+      });
+      // Sending is a separate step: the operator's seal (HSM) is made outside a transaction.
+      try {
+        const seal = await sendPreparer({ ...base, tx: deps.db }, { documentId, pki: deps.pki });
+        await deps.db.transaction((tx) => documentSender({ ...base, tx }, { documentId, seal }));
+      } catch (err) {
+        deps.logger.warn({ invoice: v.number, documentId, err: (err as Error).message }, "invoice registered as a document but not sent; it waits in the operator's drafts");
+      }
+      published++;
+    } catch (err) {
+      failed++;
+      deps.logger.error({ invoice: v.number, err }, "invoice not published as a document");
+    }
+  }
+  return { published, failed };
+}
+

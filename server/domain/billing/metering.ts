@@ -1,0 +1,95 @@
+// Metering (SPEC R4.3): every registration is in the usage ledger (organization, branch, bytes,
+// outgoing or not, the subscription it counted against). The covering subscription keeps the
+// period's count of outgoing documents and the stored bytes, so a quota is checked in O(1) at
+// registration and enforced exactly when the registration is written: over quota is 402, with the
+// plan and the use in the problem body.
+import { PaymentRequiredError } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
+import { dayOf } from "./calendar.js";
+import { gateAnswer } from "./gate.js";
+import type { PlanRow } from "./plans.js";
+import { coveringSubscription, LIVE, type SubscriptionRow } from "./subscriptions.js";
+
+export interface Metering { subscriptionId: string; outgoing: boolean; bytes: number; quotaDocuments: number | null; quotaBytes: number | null; plan: { id: string; code: string; name: string } }
+
+function overQuota(what: "documents" | "storageBytes", s: Pick<SubscriptionRow, "id" | "used_documents" | "used_bytes">, plan: Metering["plan"], limit: number, adding: number) {
+  return new PaymentRequiredError("quota_exceeded", what === "documents"
+    ? `The ${plan.name} plan's ${limit} outgoing documents of this period are used up`
+    : `The ${plan.name} plan's storage of ${limit} bytes would be exceeded`, {
+    quota: what, limit, adding, plan, subscriptionId: s.id,
+    usage: { documents: Number(s.used_documents), storageBytes: Number(s.used_bytes) },
+  });
+}
+
+/** Before a registration: which subscription it counts against, and refusal when a quota is used up. */
+export async function meteringFor(tx: Tx, branchPath: string, direction: string, bytes: number, now: Date): Promise<Metering | null> {
+  const s = await coveringSubscription(tx, branchPath);
+  if (!s) return null;
+  const outgoing = direction === "outgoing";
+  if (!LIVE.includes(s.status)) {
+    const answer = gateAnswer(s, dayOf(now));
+    throw new PaymentRequiredError(answer.code!, answer.reason!, { subscriptionId: s.id });
+  }
+  // SPEC R4.5: after the optional longer-delay steps the branch registers nothing at all.
+  if (s.block_stage === "suspended" || s.block_stage === "full") {
+    throw new PaymentRequiredError("billing_suspended", "All work of this branch is suspended: an invoice is long overdue. Paying it lifts this at once", { subscriptionId: s.id });
+  }
+  const plan: PlanRow = await tx("tariff_plans").where({ id: s.plan_id }).first();
+  const m: Metering = {
+    subscriptionId: s.id, outgoing, bytes,
+    quotaDocuments: plan.quota_documents === null ? null : Number(plan.quota_documents),
+    quotaBytes: plan.quota_storage_bytes === null ? null : Number(plan.quota_storage_bytes),
+    plan: { id: plan.id, code: plan.code, name: plan.name },
+  };
+  if (outgoing && m.quotaDocuments !== null && Number(s.used_documents) + 1 > m.quotaDocuments) throw overQuota("documents", s, m.plan, m.quotaDocuments, 1);
+  if (m.quotaBytes !== null && Number(s.used_bytes) + bytes > m.quotaBytes) throw overQuota("storageBytes", s, m.plan, m.quotaBytes, bytes);
+  return m;
+}
+
+/**
+ * In the registration transaction: adds a batch's use to each subscription's counters, only if the
+ * quotas still hold (one conditional UPDATE per subscription). When one does not, the batch fails
+ * and the group commit retries its items one by one, so only the registration over quota is refused.
+ */
+export async function usageCounter(tx: Tx, items: Metering[]): Promise<void> {
+  const per = new Map<string, { docs: number; bytes: number; m: Metering }>();
+  for (const m of items) {
+    const e = per.get(m.subscriptionId) ?? { docs: 0, bytes: 0, m };
+    e.docs += m.outgoing ? 1 : 0;
+    e.bytes += m.bytes;
+    per.set(m.subscriptionId, e);
+  }
+  for (const [id, { docs, bytes, m }] of per) {
+    const q = tx("subscriptions").where({ id });
+    if (m.quotaDocuments !== null && docs > 0) q.where("used_documents", "<=", m.quotaDocuments - docs);
+    if (m.quotaBytes !== null) q.where("used_bytes", "<=", m.quotaBytes - bytes);
+    const n = await q.update({ used_documents: tx.raw("used_documents + ?", [docs]), used_bytes: tx.raw("used_bytes + ?", [bytes]) });
+    if (n === 0) {
+      const s: SubscriptionRow = await tx("subscriptions").where({ id }).first();
+      const docsOver = m.quotaDocuments !== null && Number(s.used_documents) + docs > m.quotaDocuments;
+      throw docsOver ? overQuota("documents", s, m.plan, m.quotaDocuments!, docs) : overQuota("storageBytes", s, m.plan, m.quotaBytes!, bytes);
+    }
+  }
+}
+
+/** Use of an organization (optionally one branch's subtree) in [from, to): outgoing documents, all documents, bytes, active users. */
+export async function usageOf(tx: Tx, p: { organizationId: string; branchPath?: string; from: string; to: string }) {
+  const q = tx("usage_ledger as u").join("branches as b", "b.id", "u.branch_id").where("u.organization_id", p.organizationId)
+    .where("u.at", ">=", p.from).where("u.at", "<", p.to);
+  if (p.branchPath) q.where("b.path", "like", `${p.branchPath}%`);
+  const perBranch: Array<{ branch_id: string; documents: string | number; outgoing: string | number; bytes: string | number }> = await q.groupBy("u.branch_id")
+    .select("u.branch_id").count({ documents: "*" }).sum({ bytes: "u.bytes" })
+    .select(tx.raw("sum(case when u.outgoing then 1 else 0 end) as outgoing"));
+  const users = tx("role_grants as g").join("users as us", "us.id", "g.user_id").where("g.organization_id", p.organizationId).where("us.status", "active");
+  if (p.branchPath) users.join("branches as gb", "gb.id", "g.branch_id").where("gb.path", "like", `${p.branchPath}%`);
+  const activeUsers = await users.countDistinct({ n: "g.user_id" }).first();
+  const branches = perBranch.map((r) => ({ branchId: r.branch_id, documents: Number(r.documents), outgoingDocuments: Number(r.outgoing ?? 0), bytes: Number(r.bytes ?? 0) }));
+  return {
+    organizationId: p.organizationId, from: p.from, to: p.to,
+    outgoingDocuments: branches.reduce((n, b) => n + b.outgoingDocuments, 0),
+    documents: branches.reduce((n, b) => n + b.documents, 0),
+    bytes: branches.reduce((n, b) => n + b.bytes, 0),
+    activeUsers: Number(activeUsers?.n ?? 0),
+    branches,
+  };
+}

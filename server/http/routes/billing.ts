@@ -1,0 +1,221 @@
+// Billing over HTTP (SPEC R4): plans, subscriptions and participants' requests, invoices and
+// payments, metering, the billing calendar, and a branch's billing state.
+import { z } from "zod";
+import type { AppDeps } from "../../app.js";
+import { dayOf, addMonths } from "../../domain/billing/calendar.js";
+import { canSendOutgoing } from "../../domain/billing/gate.js";
+import {
+  PaymentInput, authorizeInvoice, invoiceById, invoiceCanceller, paymentRecorder, penaltyOf, type InvoiceLineRow, type InvoiceRow, type PaymentRow,
+} from "../../domain/billing/invoices.js";
+import { usageOf } from "../../domain/billing/metering.js";
+import { formatAmount } from "../../domain/billing/money.js";
+import { PlanInput, planById, planCloser, planCreator, planPriceChanger, presentPlan, type PlanRow } from "../../domain/billing/plans.js";
+import { presentInvoice, presentPayment } from "../../domain/billing/presenters.js";
+import {
+  PlanChangeInput, SubscriptionInput, SuspensionInput, TerminationInput, coveringSubscription, presentSubscription, readableSubscription,
+  subscriptionCreator, subscriptionPlanChanger, subscriptionResumer, subscriptionSuspender, subscriptionTerminator, type SubscriptionRow,
+} from "../../domain/billing/subscriptions.js";
+import { audit } from "../../domain/context.js";
+import { authorize, can } from "../../domain/identity/policy.js";
+import { branchResource, branchWithOrganization } from "../../domain/identity/queries.js";
+import { notFound } from "../../errors.js";
+import type { Api, Ctx } from "../api.js";
+import { commandContext } from "../api.js";
+
+export function billingRoutes(api: Api, deps: AppDeps) {
+  const publish = () => { void deps.invoicePublisher().catch((err) => deps.logger.error({ err }, "invoice publishing failed")); };
+  const plans = async (ids: string[]) => new Map(((await deps.db("tariff_plans").whereIn("id", [...new Set(ids)])) as PlanRow[]).map((p) => [p.id, p]));
+
+  // ---------- plans ----------
+  api.add({
+    method: "get", path: "/api/v1/billing/plans", tag: "billing", auth: "any", summary: "Tariff plans (active first), with prices excluding VAT and quotas (null: unlimited)",
+    query: z.strictObject({ status: z.enum(["active", "closed"]).optional() }),
+    handler: async (ctx, { query }) => {
+      const q = deps.db("tariff_plans").orderBy([{ column: "status", order: "asc" }, { column: "code", order: "asc" }]);
+      if (query.status) q.where({ status: query.status });
+      ctx.body = { items: ((await q) as PlanRow[]).map(presentPlan) };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/plans", tag: "billing", auth: "user", tx: true, body: PlanInput, responses: { 201: "Created" },
+    summary: "Create a tariff plan (billing operator)",
+    handler: async (ctx, { body }) => { ctx.status = 201; ctx.body = presentPlan(await planCreator(commandContext(ctx, deps), body)); },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/plans/:id/price-changes", tag: "billing", auth: "user", tx: true, responses: { 201: "Scheduled; subscribers notified" },
+    body: z.strictObject({ price: z.string().max(20), effectiveOn: z.iso.date().optional() }),
+    summary: "Schedule a new price: on the 1st of a month at least billing.planChange.noticeDays away (default the first such 1st); subscribers are e-mailed now",
+    handler: async (ctx, { params, body }) => { ctx.status = 201; ctx.body = await planPriceChanger(commandContext(ctx, deps), { planId: params.id, ...body }); },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/plans/:id/closure", tag: "billing", auth: "user", tx: true, body: z.strictObject({ successorId: z.uuid() }),
+    summary: "Close a plan with a successor: subscribers who choose no other plan move to it after billing.planChange.closedPlanMigrationDays",
+    handler: async (ctx, { params, body }) => { ctx.body = presentPlan(await planCloser(commandContext(ctx, deps), { planId: params.id, successorId: body.successorId })); },
+  });
+
+  // ---------- subscriptions ----------
+  const presentWithPlan = async (s: SubscriptionRow) => presentSubscription(s, await planById(deps.db, s.plan_id));
+  api.add({
+    method: "post", path: "/api/v1/billing/subscriptions", tag: "billing", auth: "user", tx: true, body: SubscriptionInput, responses: { 201: "Subscribed; the first invoice issued" },
+    summary: "Subscribe an organization (its head office) or a branch to a plan, optionally paid by a sponsor (billing operator)",
+    handler: async (ctx, { body }) => {
+      const c = commandContext(ctx, deps);
+      const { subscription, invoice } = await subscriptionCreator(c, body);
+      ctx.status = 201;
+      ctx.body = { ...presentSubscription(subscription, await planById(c.tx, subscription.plan_id)), invoice: invoice ? presentInvoice(invoice) : null };
+      ctx.res.once("finish", publish);
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/subscriptions", tag: "billing", auth: "any", summary: "Subscriptions in the caller's reach (operator: all), newest first",
+    query: z.strictObject({ organizationId: z.uuid().optional(), status: z.enum(["active", "suspended", "ended", "terminated"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    handler: async (ctx, { query }) => {
+      const q = deps.db("subscriptions").orderBy("created_at", "desc").limit(query.limit * 4);
+      if (query.organizationId) q.where({ organization_id: query.organizationId });
+      if (query.status) q.where({ status: query.status });
+      const rows: SubscriptionRow[] = (await q).filter((s: SubscriptionRow) => can(ctx.state.actor, "billing.read", { type: "branch", id: s.branch_id, organizationId: s.organization_id, path: s.branch_path })).slice(0, query.limit);
+      const byId = await plans(rows.map((s) => s.plan_id));
+      ctx.body = { items: rows.map((s) => presentSubscription(s, byId.get(s.plan_id))) };
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/subscriptions/:id", tag: "billing", auth: "any", summary: "One subscription with its plan, period, use, suspension, pending change and block",
+    handler: async (ctx, { params }) => { ctx.body = await presentWithPlan(await readableSubscription(commandContext(ctx, deps), params.id)); },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/subscriptions/:id/suspension", tag: "billing", auth: "user", tx: true, body: SuspensionInput,
+    summary: "Suspend service for a period at the participant's request: no outgoing work, incoming readable, still billed (SPEC R4.7)",
+    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionSuspender(commandContext(ctx, deps), { id: params.id, ...body })); },
+  });
+  api.add({
+    method: "delete", path: "/api/v1/billing/subscriptions/:id/suspension", tag: "billing", auth: "user", tx: true,
+    summary: "End a suspension now",
+    handler: async (ctx, { params }) => { ctx.body = await presentWithPlan(await subscriptionResumer(commandContext(ctx, deps), { id: params.id })); },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/subscriptions/:id/termination", tag: "billing", auth: "user", tx: true, body: TerminationInput,
+    summary: "Terminate with notice (billing.terminationNoticeDays): the subscription ends on that day and does not renew",
+    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionTerminator(commandContext(ctx, deps), { id: params.id, ...body })); },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/subscriptions/:id/plan-change", tag: "billing", auth: "user", tx: true, body: PlanChangeInput,
+    summary: "Choose another plan: it applies on the 1st of a month at least a week away; the rest of the term is settled then (SPEC R4.6)",
+    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionPlanChanger(commandContext(ctx, deps), { id: params.id, ...body })); },
+  });
+
+  // ---------- invoices and payments ----------
+  const invoiceDetail = async (v: InvoiceRow) => {
+    const [lines, payments]: [InvoiceLineRow[], PaymentRow[]] = await Promise.all([
+      deps.db("invoice_lines").where({ invoice_id: v.id }).orderBy("position"), deps.db("payments").where({ invoice_id: v.id }).orderBy("created_at"),
+    ]);
+    const open = v.status === "issued" || v.status === "overdue";
+    const penaltyToDate = open && v.kind !== "penalty" ? penaltyOf(v, payments, dayOf(deps.clock.now()), deps.config) : undefined;
+    return presentInvoice(v, { lines, payments, penaltyToDate });
+  };
+  api.add({
+    method: "get", path: "/api/v1/billing/invoices", tag: "billing", auth: "any", summary: "Invoices the caller may see (operator: all; others: their organization's, as owing branch or payer), newest first",
+    query: z.strictObject({ organizationId: z.uuid().optional(), status: z.enum(["issued", "paid", "overdue", "cancelled"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    handler: async (ctx, { query }) => {
+      const actor = ctx.state.actor;
+      const q = deps.db("invoices as i").join("branches as b", "b.id", "i.branch_id").select("i.*", "b.path as branch_path").orderBy("i.created_at", "desc").limit(query.limit * 4);
+      if (query.organizationId) q.where((w) => w.where("i.organization_id", query.organizationId!).orWhere("i.payer_organization_id", query.organizationId!));
+      if (query.status) q.where("i.status", query.status);
+      const payerRoots = new Map<string, string>();
+      const rows: Array<InvoiceRow & { branch_path: string }> = await q;
+      for (const r of rows) if (!payerRoots.has(r.payer_organization_id)) {
+        const root = await branchWithOrganization(deps.db, { organizationId: r.payer_organization_id, branchId: null });
+        payerRoots.set(r.payer_organization_id, root!.branch.path);
+      }
+      const visible = rows.filter((v) => can(actor, "billing.read", { type: "branch", id: v.branch_id, organizationId: v.organization_id, path: v.branch_path }) ||
+        can(actor, "billing.read", { type: "branch", id: "", organizationId: v.payer_organization_id, path: payerRoots.get(v.payer_organization_id)! }));
+      ctx.body = { items: visible.slice(0, query.limit).map((v) => presentInvoice(v)) };
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/invoices/:id", tag: "billing", auth: "any", summary: "An invoice with its lines, payments and the penalty accrued so far",
+    handler: async (ctx, { params }) => {
+      const v = await invoiceById(deps.db, params.id);
+      await authorizeInvoice({ tx: deps.db, actor: ctx.state.actor }, v, "billing.read");
+      ctx.body = await invoiceDetail(v);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/invoices/:id/payments", tag: "billing", auth: "user", tx: true, body: PaymentInput,
+    responses: { 201: "Recorded; a full payment lifts the block at once", 409: "The invoice is cancelled or paid, or the reference is recorded", 422: "Currency mismatch" },
+    summary: "Record a payment (billing operator): partial payments add up, an overpayment is kept as the payer's credit",
+    handler: async (ctx, { params, body }) => {
+      const r = await paymentRecorder(commandContext(ctx, deps), { invoiceId: params.id, ...body });
+      ctx.status = 201;
+      ctx.body = { invoice: presentInvoice(r.invoice), payment: presentPayment(r.payment), credit: formatAmount(r.credit), penaltyInvoice: r.penaltyInvoice ? presentInvoice(r.penaltyInvoice) : null, blockLifted: r.blockLifted };
+      if (r.penaltyInvoice) ctx.res.once("finish", publish);
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/billing/invoices/:id/cancellation", tag: "billing", auth: "user", tx: true, body: z.strictObject({ reason: z.string().trim().min(1).max(1000) }),
+    summary: "Cancel an unpaid invoice (billing operator); what was paid on it becomes credit",
+    handler: async (ctx, { params, body }) => { ctx.body = presentInvoice(await invoiceCanceller(commandContext(ctx, deps), { invoiceId: params.id, reason: body.reason })); },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/credit/:id", tag: "billing", auth: "any", summary: "An organization's credit (overpayments not yet used), per currency",
+    handler: async (ctx, { params }) => {
+      const org = await branchWithOrganization(deps.db, { organizationId: params.id, branchId: null });
+      if (!org) throw notFound("Organization");
+      authorize(ctx.state.actor, "billing.read", branchResource(org.branch), false);
+      const rows: Array<{ currency: string; balance: string | number }> = await deps.db("credit_ledger").where({ organization_id: params.id }).groupBy("currency").select("currency").sum({ balance: "amount_minor" });
+      ctx.body = { items: rows.map((r) => ({ currency: r.currency, balance: formatAmount(r.balance ?? 0) })) };
+    },
+  });
+
+  // ---------- metering, branch state ----------
+  api.add({
+    method: "get", path: "/api/v1/billing/usage", tag: "billing", auth: "any",
+    summary: "Use of an organization or a branch subtree in [from, to): outgoing documents, all documents, bytes, active users, per branch (default: this month)",
+    query: z.strictObject({ organizationId: z.uuid(), branchId: z.uuid().optional(), from: z.iso.date().optional(), to: z.iso.date().optional() }),
+    handler: async (ctx, { query }) => {
+      const found = await branchWithOrganization(deps.db, { organizationId: query.organizationId, branchId: query.branchId ?? null });
+      if (!found) throw notFound("Organization or branch");
+      authorize(ctx.state.actor, "billing.read", branchResource(found.branch), false);
+      const today = dayOf(deps.clock.now());
+      const from = query.from ?? today.slice(0, 8) + "01";
+      const to = query.to ?? addMonths(from, 1);
+      ctx.body = await usageOf(deps.reader, { organizationId: query.organizationId, branchPath: query.branchId ? found.branch.path : undefined, from, to });
+    },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/branches/:id", tag: "billing", auth: "any",
+    summary: "A branch's billing state: the subscription covering it, whether it may send now (and why not), and its open invoices",
+    handler: async (ctx, { params }) => {
+      const found = await branchWithOrganization(deps.db, { branchId: params.id });
+      if (!found) throw notFound("Branch");
+      authorize(ctx.state.actor, "billing.read", branchResource(found.branch), false);
+      const s = await coveringSubscription(deps.db, found.branch.path);
+      const gate = await canSendOutgoing(deps.db, { organizationId: found.org.id, branchId: found.branch.id, path: found.branch.path }, deps.clock.now());
+      const open: InvoiceRow[] = s ? await deps.db("invoices").where({ subscription_id: s.id }).whereIn("status", ["issued", "overdue"]).orderBy("due_on") : [];
+      ctx.body = {
+        branchId: found.branch.id, subscription: s ? presentSubscription(s, await planById(deps.db, s.plan_id)) : null,
+        outgoing: { allowed: gate.allowed, code: gate.code ?? null, reason: gate.reason ?? null },
+        openInvoices: open.map((v) => presentInvoice(v)),
+      };
+    },
+  });
+
+  // ---------- calendar ----------
+  api.add({
+    method: "get", path: "/api/v1/billing/calendar", tag: "billing", auth: "any", summary: "The billing calendar: holidays (not working days) and bank holidays (not banking days)",
+    handler: async (ctx) => { ctx.body = { days: await deps.db("billing_calendar").orderBy("day").select("day", "kind", "name") }; },
+  });
+  api.add({
+    method: "put", path: "/api/v1/billing/calendar", tag: "billing", auth: "user", tx: true,
+    body: z.strictObject({ days: z.array(z.strictObject({ day: z.iso.date(), kind: z.enum(["holiday", "bank_holiday"]), name: z.string().trim().max(200).optional() })).max(5000) }),
+    summary: "Replace the billing calendar (billing operator)",
+    handler: async (ctx: Ctx, { body }) => {
+      const c = commandContext(ctx, deps);
+      authorize(c.actor, "billing.manage", { type: "appliance" });
+      const days = [...new Map(body.days.map((d) => [d.day, d])).values()];
+      await c.tx("billing_calendar").delete();
+      for (let i = 0; i < days.length; i += 300) await c.tx("billing_calendar").insert(days.slice(i, i + 300).map((d) => ({ day: d.day, kind: d.kind, name: d.name ?? null })));
+      await audit(c, { action: "billing.calendar_set", details: { days: days.length } });
+      ctx.body = { days: days.length };
+    },
+  });
+}

@@ -1,0 +1,163 @@
+// The outbox worker (SPEC R6.2). Picks due notices, resolves their addressees (a branch's people
+// with the roles the topic concerns, one user, an address, or everyone), renders one message per
+// addressee in his language and sends it. Nothing is lost or doubled:
+//  - a notice is claimed (claimed_until) before it is worked on, so two workers never send it;
+//  - each message has a stable Message-ID (outbox id + addressee) and is recorded in `delivered`
+//    as soon as the SMTP server took it, so a retry after a partial failure sends only the rest;
+//  - a failed attempt is retried with exponential back-off; after mail.maxAttempts it is `failed`
+//    and stays listed for the operator.
+import { createHash } from "node:crypto";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config/index.js";
+import type { Logger } from "../log.js";
+import type { Db } from "../storage/db.js";
+import type { Mailer } from "./mailer.js";
+import type { OutboxRow } from "./outbox.js";
+import { LANGUAGES, render, type Language } from "./templates.js";
+
+interface Addressee { email: string; language: Language }
+
+/** Which roles of a branch hear of a topic. */
+function rolesFor(topic: string): string[] {
+  if (topic.startsWith("billing.")) return ["org_admin", "head", "accountant"];
+  if (topic === "document.signature_requested") return ["head", "signer"];
+  return ["org_admin", "head", "signer", "accountant", "clerk"];
+}
+
+const CLAIM_MS = 5 * 60_000;
+/** Payload fields that must not outlive the message (the invitation link is the only copy of its token). */
+const SECRET_FIELDS = ["token", "link"];
+
+export interface DrainResult { sent: number; retried: number; failed: number; messages: number }
+
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<DrainResult> | null = null;
+  private stopped = false;
+
+  constructor(private deps: { db: Db; clock: Clock; config: Config; mailer: Mailer; logger: Logger }) {}
+
+  /** Polls every mail.pollMs (the appliance; tests call drain()). */
+  start() {
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      await this.drain().catch((err) => this.deps.logger.error({ err }, "outbox drain failed"));
+      if (!this.stopped) this.timer = setTimeout(tick, this.deps.config.mail.pollMs);
+    };
+    this.timer = setTimeout(tick, this.deps.config.mail.pollMs);
+  }
+
+  async stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+  }
+
+  /** Sends everything due now; returns when nothing due is left. One drain at a time. */
+  drain(): Promise<DrainResult> {
+    this.draining ??= this.drainAll().finally(() => { this.draining = null; });
+    return this.draining;
+  }
+
+  private async drainAll(): Promise<DrainResult> {
+    const total: DrainResult = { sent: 0, retried: 0, failed: 0, messages: 0 };
+    const batch = Math.max(50, this.deps.config.mail.concurrency * 8);
+    for (;;) {
+      const rows = await this.claim(batch);
+      if (rows.length === 0) return total;
+      let next = 0;
+      const lane = async () => {
+        while (next < rows.length) {
+          const row = rows[next++];
+          const r = await this.deliver(row);
+          total[r.outcome] += 1;
+          total.messages += r.messages;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.deps.config.mail.concurrency, rows.length) }, lane));
+    }
+  }
+
+  private async claim(limit: number): Promise<OutboxRow[]> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const nowIso = now.toISOString();
+    const until = new Date(now.getTime() + CLAIM_MS).toISOString();
+    const candidates: OutboxRow[] = await db("outbox").where({ status: "pending" }).where("next_attempt_at", "<=", nowIso)
+      .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso)).orderBy("id").limit(limit);
+    const claimed: OutboxRow[] = [];
+    for (const row of candidates) {
+      const n = await db("outbox").where({ id: row.id, status: "pending" })
+        .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso)).update({ claimed_until: until });
+      if (n === 1) claimed.push(row);
+    }
+    return claimed;
+  }
+
+  private async addressees(row: OutboxRow): Promise<Addressee[]> {
+    const { db, config } = this.deps;
+    const lang = (l: string | null | undefined): Language => (LANGUAGES as readonly string[]).includes(l ?? "") ? (l as Language) : config.mail.defaultLanguage;
+    if (row.email) return [{ email: row.email, language: lang(JSON.parse(row.payload).language) }];
+    const users = db("users as u").where("u.status", "active").distinct("u.email", "u.language");
+    if (row.user_id) return (await users.where("u.id", row.user_id)).map((u: any) => ({ email: u.email, language: lang(u.language) }));
+    if (row.organization_id && row.branch_id) {
+      const branch = await db("branches").where({ id: row.branch_id }).first("path");
+      if (!branch) return [];
+      // Everyone whose grant reaches the branch (its own or an ancestor's) with a role the topic concerns.
+      const rows = await users.join("role_grants as g", "g.user_id", "u.id").leftJoin("branches as gb", "gb.id", "g.branch_id")
+        .where("g.organization_id", row.organization_id).whereIn("g.role", rolesFor(row.topic))
+        .where((w) => w.whereNull("g.branch_id").orWhereRaw("? like gb.path || '%'", [branch.path]));
+      return rows.map((u: any) => ({ email: u.email, language: lang(u.language) }));
+    }
+    // No addressee named: everyone (maintenance announcements).
+    return (await users).map((u: any) => ({ email: u.email, language: lang(u.language) }));
+  }
+
+  private async deliver(row: OutboxRow): Promise<{ outcome: "sent" | "retried" | "failed"; messages: number }> {
+    const { db, clock, config, mailer, logger } = this.deps;
+    const delivered = new Set<string>(row.delivered ? JSON.parse(row.delivered) : []);
+    let messages = 0;
+    try {
+      const payload = JSON.parse(row.payload);
+      const base = config.server.publicUrl.replace(/\/$/, "");
+      const vars = { ...payload, ...(row.document_id && !payload.link ? { link: `${base}/documents/${row.document_id}` } : {}) };
+      const people = await this.addressees(row);
+      const seen = new Set<string>();
+      for (const a of people) {
+        const key = a.email.toLowerCase();
+        if (seen.has(key) || delivered.has(key)) continue;
+        seen.add(key);
+        const m = render(row.topic, a.language, vars);
+        const id = createHash("sha256").update(key).digest("hex").slice(0, 16);
+        await mailer.send({ to: a.email, subject: m.subject, text: m.text, html: m.html, messageId: `<outbox-${row.id}-${id}@qujat>`,
+          headers: { "X-Qujat-Topic": row.topic, "Content-Language": a.language } });
+        messages += 1;
+        delivered.add(key);
+        await db("outbox").where({ id: row.id }).update({ delivered: JSON.stringify([...delivered]) });
+      }
+      const scrubbed = SECRET_FIELDS.some((f) => f in payload) ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k)))) : row.payload;
+      await db("outbox").where({ id: row.id }).update({
+        status: "sent", sent_at: clock.now().toISOString(), claimed_until: null, payload: scrubbed,
+        last_error: people.length === 0 ? "no addressees" : null,
+      });
+      return { outcome: "sent", messages };
+    } catch (err) {
+      const attempts = row.attempts + 1;
+      const failed = attempts >= config.mail.maxAttempts;
+      const delay = Math.min(config.mail.retryMaxSeconds, config.mail.retryBaseSeconds * 2 ** (attempts - 1));
+      await db("outbox").where({ id: row.id }).update({
+        attempts, status: failed ? "failed" : "pending", claimed_until: null, last_error: (err as Error).message.slice(0, 1000),
+        next_attempt_at: new Date(clock.now().getTime() + delay * 1000).toISOString(),
+      });
+      logger.warn({ outboxId: row.id, topic: row.topic, attempts, failed, err: (err as Error).message }, "mail delivery failed");
+      return { outcome: failed ? "failed" : "retried", messages };
+    }
+  }
+}
+
+export const presentOutbox = (r: OutboxRow & { claimed_until?: string | null; delivered?: string | null }) => ({
+  id: Number(r.id), topic: r.topic, status: r.status, attempts: Number(r.attempts), createdAt: r.created_at, nextAttemptAt: r.next_attempt_at,
+  sentAt: r.sent_at, lastError: r.last_error, delivered: r.delivered ? JSON.parse(r.delivered).length : 0,
+  to: r.email ? { email: r.email } : r.user_id ? { userId: r.user_id } : r.branch_id ? { organizationId: r.organization_id, branchId: r.branch_id } : { everyone: true },
+});
