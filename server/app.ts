@@ -98,9 +98,24 @@ export function createApp(input: AppInput) {
   const timestampAuthority = tsa.serve && input.signer.hsm ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now()) : null;
   jobs.register(crlRefreshJob(input.config, pki.revocation));
   jobs.register(auditCheckpointJob(input.config, input.signer));
-  // One publishing run at a time: an API call and the daily job never publish the same invoice twice.
+  // One publishing run at a time, so an API call and the daily job never publish one invoice twice;
+  // a call during a run makes it go round once more (for invoices issued after the run looked).
   let publishing: Promise<{ published: number; failed: number }> | null = null;
-  const invoicePublisher = () => (publishing ??= invoiceDocumentsPublisher({ ...input, pki }).finally(() => { publishing = null; }));
+  let again = false;
+  const invoicePublisher = () => {
+    if (publishing) { again = true; return publishing; }
+    publishing = (async () => {
+      const total = { published: 0, failed: 0 };
+      do {
+        again = false;
+        const r = await invoiceDocumentsPublisher({ ...input, pki });
+        total.published += r.published;
+        total.failed += r.failed;
+      } while (again);
+      return total;
+    })().finally(() => { publishing = null; });
+    return publishing;
+  };
   jobs.register(billingDailyJob(input.config, invoicePublisher));
   const outbox = new OutboxDispatcher(input);
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),

@@ -12,7 +12,8 @@ import { loadConfig, type Config } from "../../server/config/index.js";
 import { systemAdminCreator } from "../../server/domain/identity/auth.js";
 import { systemActor } from "../../server/domain/identity/roles.js";
 import { createLogger } from "../../server/log.js";
-import type { MailMessage } from "../../server/mail/mailer.js";
+import { createMailer } from "../../server/mail/mailer.js";
+import { TestSmtp } from "./smtp.js";
 import { noSigner, openSigner } from "../../server/pki/signer.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
@@ -58,7 +59,8 @@ export interface TestApp {
   clock: ManualClock;
   db: Db;
   config: Config;
-  mail: MailMessage[];
+  /** the real SMTP server this appliance sends to */
+  smtp: TestSmtp;
   deps: ReturnType<typeof createApp>["deps"];
   api: ReturnType<typeof createApp>["api"];
   dataDir: string;
@@ -71,13 +73,14 @@ export interface TestApp {
 export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-test-"));
   const database = await freshDatabase(dataDir);
-  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }, { pki: { trustDir: testCa().trustDir }, ...overrides });
+  const smtp = await new TestSmtp().start();
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url },
+    { pki: { trustDir: testCa().trustDir }, ...overrides, mail: { smtp: { host: "127.0.0.1", port: smtp.port }, retryBaseSeconds: 30, ...(overrides.mail as object ?? {}) } });
   const db = createDb(config);
   await migrateLatest(db);
   const clock = new ManualClock("2026-03-02T09:00:00.000Z");
-  const mail: MailMessage[] = [];
-  const mailer = { async send(m: MailMessage) { mail.push(m); }, close() {} };
   const logger = createLogger((process.env.TEST_LOG as any) ?? "silent");
+  const mailer = createMailer(config.mail, logger);
   // With hsm overrides (see support/hsm.ts), the real PKCS#11 signer over the SoftHSM token.
   const signer = config.hsm.module ? await openSigner(config, logger) : noSigner;
   const built = createApp({ config, db, clock, logger, mailer, signer, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
@@ -90,12 +93,14 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
   const admin = new Client(url);
   await admin.login("root", PASSWORD);
   return {
-    url, clock, db, config, mail, deps: built.deps, api: built.api, dataDir, admin,
+    url, clock, db, config, smtp, deps: built.deps, api: built.api, dataDir, admin,
     client: () => new Client(url),
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await built.close();
+      mailer.close();
+      await smtp.stop();
       await signer.close();
       await db.destroy();
       await database.drop();

@@ -6,6 +6,7 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { Logger } from "../../log.js";
+import type { Signer } from "../../pki/signer.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import type { Db } from "../../storage/db.js";
 import type { CommandContext } from "../context.js";
@@ -19,7 +20,7 @@ import { addDays } from "./calendar.js";
 import type { InvoiceLineRow, InvoiceRow } from "./invoices.js";
 import { formatAmount } from "./money.js";
 
-export interface PublisherDeps { db: Db; clock: Clock; config: Config; blobs: BlobStore; pki: CertificateServices; logger: Logger }
+export interface PublisherDeps { db: Db; clock: Clock; config: Config; blobs: BlobStore; pki: CertificateServices; logger: Logger; signer: Signer }
 
 const party = (o: { name: string; bin: string | null; edrpou: string | null }) => ({ name: o.name, ...(o.bin ? { bin: o.bin } : {}), ...(o.edrpou ? { edrpou: o.edrpou } : {}) });
 
@@ -71,7 +72,7 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
   const invoices: InvoiceRow[] = await deps.db("invoices").whereNull("document_id").whereNot("status", "cancelled").where("total_minor", ">", 0)
     .whereNot("payer_organization_id", operatorId).orderBy("created_at").limit(limit);
   let published = 0, failed = 0;
-  const base: Omit<CommandContext, "tx"> = { actor: systemActor, clock: deps.clock, config: deps.config, meta: { ip: null, requestId: null } };
+  const base: Omit<CommandContext, "tx"> = { actor: systemActor, clock: deps.clock, config: deps.config, meta: { ip: null, requestId: null }, signer: deps.signer };
   for (const v of invoices) {
     try {
       const lines: InvoiceLineRow[] = await deps.db("invoice_lines").where({ invoice_id: v.id }).orderBy("position");

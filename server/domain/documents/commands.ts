@@ -187,7 +187,8 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
     recipient_organization_id: recipient.org.id, recipient_branch_id: recipient.branch.id, recipient_branch_path: recipient.branch.path, recipient_name: recipientName,
     recipient_email: meta.recipient?.email ?? null, respond_by: null, annulment_prior_status: null, annulment_requested_by: null,
     content_sha256: content.sha256, content_name: content.name, content_type: content.mediaType, content_size: content.size, total_bytes: totalBytes,
-    created_by_type: ctx.actor.type, created_by: ctx.actor.id!, created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
+    created_by_type: ctx.actor.type, created_by: ctx.actor.id ?? ctx.actor.type, // "system": the appliance itself (billing invoices)
+    created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
   };
   return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search, metering };
 }

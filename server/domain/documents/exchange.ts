@@ -25,11 +25,21 @@ export const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000
 export const Receipt = z.strictObject({ contentSha256: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the content as received") });
 export const AnnulmentAnswer = z.strictObject({ accept: z.boolean(), comment: z.string().trim().max(2000).optional() });
 
+/**
+ * SPEC R4.9: what the appliance itself sends (billing invoices of the operator) is signed by the
+ * operator's seal alone, applied at sending; everything else is sent once its sender has signed.
+ */
+async function sendMove(ctx: CommandContext, doc: DocumentRow): Promise<"send" | "sendSealed"> {
+  if (ctx.actor.type !== "system") return "send";
+  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label");
+  return org?.seal_key_label ? "sendSealed" : "send";
+}
+
 /** What must hold to send: the right, the state, an active sender allowed to send (billing). */
 async function sendable(ctx: CommandContext, documentId: string) {
   const doc = await loadDocument(ctx, documentId);
   authorizeDocument(ctx.actor, "document.send", documentSides(doc));
-  assertMove(doc, "send");
+  assertMove(doc, await sendMove(ctx, doc));
   const sender = (await branchWithOrganization(ctx.tx, { branchId: doc.sender_branch_id }))!;
   assertSenderActive(sender);
   await assertCanSendOutgoing(ctx.tx, { organizationId: doc.sender_organization_id, branchId: doc.sender_branch_id, path: doc.sender_branch_path }, ctx.clock.now());
@@ -62,7 +72,7 @@ export async function documentSender(ctx: CommandContext, p: { documentId: strin
   const now = ctx.clock.now();
   const deemed = DEEMED_ACCEPTANCE_KINDS.includes(doc.kind as Kind) ? (await respondBy(ctx.tx, ctx.config, doc.sender_organization_id, now)).toISOString() : null;
   const document = await transition(ctx, {
-    doc, move: "send", action: "document.send", to: "sent", side: "sender",
+    doc, move: await sendMove(ctx, doc), action: "document.send", to: "sent", side: "sender",
     set: { sent_at: now.toISOString(), respond_by: deemed },
     details: {
       recipientOrganizationId: doc.recipient_organization_id, recipientBranchId: doc.recipient_branch_id, respondBy: deemed, invitationId: invitation?.id ?? null,

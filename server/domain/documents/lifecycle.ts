@@ -21,6 +21,8 @@ export const MOVES = {
   edit: ["draft", "returned"],
   signAsSender: ["draft", "approved", "signing"],
   send: ["signing"],
+  /** the appliance's own documents (billing invoices, R4.9): the operator's HSM seal is their only signature */
+  sendSealed: ["draft", "signing"],
   receipt: ["sent"],
   signAsRecipient: ["delivered", "clarification_requested", "signed_by_recipient"],
   reject: ["delivered", "clarification_requested"],

@@ -19,6 +19,7 @@ import { audit } from "../../domain/context.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { branchResource, branchWithOrganization } from "../../domain/identity/queries.js";
 import { notFound } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
 
@@ -54,7 +55,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   });
 
   // ---------- subscriptions ----------
-  const presentWithPlan = async (s: SubscriptionRow) => presentSubscription(s, await planById(deps.db, s.plan_id));
+  const presentWithPlan = async (s: SubscriptionRow, tx: Tx = deps.reader) => presentSubscription(s, await planById(tx, s.plan_id));
   api.add({
     method: "post", path: "/api/v1/billing/subscriptions", tag: "billing", auth: "user", tx: true, body: SubscriptionInput, responses: { 201: "Subscribed; the first invoice issued" },
     summary: "Subscribe an organization (its head office) or a branch to a plan, optionally paid by a sponsor (billing operator)",
@@ -85,22 +86,22 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "post", path: "/api/v1/billing/subscriptions/:id/suspension", tag: "billing", auth: "user", tx: true, body: SuspensionInput,
     summary: "Suspend service for a period at the participant's request: no outgoing work, incoming readable, still billed (SPEC R4.7)",
-    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionSuspender(commandContext(ctx, deps), { id: params.id, ...body })); },
+    handler: async (ctx, { params, body }) => { const c = commandContext(ctx, deps); ctx.body = await presentWithPlan(await subscriptionSuspender(c, { id: params.id, ...body }), c.tx); },
   });
   api.add({
     method: "delete", path: "/api/v1/billing/subscriptions/:id/suspension", tag: "billing", auth: "user", tx: true,
     summary: "End a suspension now",
-    handler: async (ctx, { params }) => { ctx.body = await presentWithPlan(await subscriptionResumer(commandContext(ctx, deps), { id: params.id })); },
+    handler: async (ctx, { params }) => { const c = commandContext(ctx, deps); ctx.body = await presentWithPlan(await subscriptionResumer(c, { id: params.id }), c.tx); },
   });
   api.add({
     method: "post", path: "/api/v1/billing/subscriptions/:id/termination", tag: "billing", auth: "user", tx: true, body: TerminationInput,
     summary: "Terminate with notice (billing.terminationNoticeDays): the subscription ends on that day and does not renew",
-    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionTerminator(commandContext(ctx, deps), { id: params.id, ...body })); },
+    handler: async (ctx, { params, body }) => { const c = commandContext(ctx, deps); ctx.body = await presentWithPlan(await subscriptionTerminator(c, { id: params.id, ...body }), c.tx); },
   });
   api.add({
     method: "post", path: "/api/v1/billing/subscriptions/:id/plan-change", tag: "billing", auth: "user", tx: true, body: PlanChangeInput,
     summary: "Choose another plan: it applies on the 1st of a month at least a week away; the rest of the term is settled then (SPEC R4.6)",
-    handler: async (ctx, { params, body }) => { ctx.body = await presentWithPlan(await subscriptionPlanChanger(commandContext(ctx, deps), { id: params.id, ...body })); },
+    handler: async (ctx, { params, body }) => { const c = commandContext(ctx, deps); ctx.body = await presentWithPlan(await subscriptionPlanChanger(c, { id: params.id, ...body }), c.tx); },
   });
 
   // ---------- invoices and payments ----------
