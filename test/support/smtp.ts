@@ -23,7 +23,7 @@ export class TestSmtp {
 
   async start(port = this.port): Promise<this> {
     const server = new SMTPServer({
-      authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
+      authOptional: true, disabledCommands: ["STARTTLS"], logger: false, closeTimeout: 200,
       onData: (stream, session, callback) => {
         simpleParser(stream).then((mail) => {
           const to = session.envelope.rcptTo.map((r) => r.address);

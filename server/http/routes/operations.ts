@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import { authorize } from "../../domain/identity/policy.js";
+import { audit } from "../../domain/context.js";
 import { AnnouncementInput, announcementCreator, announcementWithdrawer, currentAnnouncements, presentAnnouncement } from "../../domain/operations/announcements.js";
 import { presentOutbox } from "../../mail/dispatcher.js";
 import { notFound } from "../../errors.js";
@@ -35,14 +36,16 @@ export function operationsRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "post", path: "/api/v1/system/outbox/:id/retry", tag: "operations", auth: "user", summary: "Send a failed notification again (system administrators)",
+    method: "post", path: "/api/v1/system/outbox/:seq/retry", tag: "operations", auth: "user", tx: true, summary: "Send a failed notification again (system administrators)",
     handler: async (ctx, { params }) => {
       authorize(ctx.state.actor, "announcement.manage", { type: "appliance" });
-      if (!/^\d+$/.test(params.id)) throw notFound("Notification");
-      const n = await deps.db("outbox").where({ id: Number(params.id), status: "failed" }).update({ status: "pending", attempts: 0, next_attempt_at: deps.clock.now().toISOString() });
+      if (!/^\d{1,15}$/.test(params.seq)) throw notFound("Notification");
+      const c = commandContext(ctx, deps);
+      const n = await c.tx("outbox").where({ id: Number(params.seq), status: "failed" }).update({ status: "pending", attempts: 0, next_attempt_at: deps.clock.now().toISOString() });
       if (n !== 1) throw notFound("Failed notification");
+      await audit(c, { action: "outbox.retry", target: { type: "outbox", id: params.seq } });
       ctx.status = 202;
-      ctx.body = { id: Number(params.id), status: "pending" };
+      ctx.body = { id: Number(params.seq), status: "pending" };
     },
   });
 }
