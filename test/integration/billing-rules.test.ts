@@ -1,0 +1,154 @@
+// Billing's rules one at a time (SPEC R4.1-R4.8): bad input gets a clear error and changes nothing;
+// who may do what; sponsors, suspension on request, credit terms and overpayment kept as credit.
+import { expect } from "chai";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { auditCount, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
+
+type Org = { id: string; headOfficeId: string; name: string; bin: string };
+
+describe("billing rules", () => {
+  let app: TestApp;
+  let operator: BuiltUser, accountant: BuiltUser, clerk: BuiltUser, admin: BuiltUser, sponsorAccountant: BuiltUser;
+  let customer: Org, sponsor: Org;
+  let plan: any, usdPlan: any;
+  const count = async (table: string, where: Record<string, unknown> = {}) => Number((await app.db(table).where(where).count({ n: "*" }).first())!.n);
+
+  before(async () => {
+    app = await startTestApp();
+    customer = await buildOrganization(app, { name: "Rules Customer" });
+    sponsor = await buildOrganization(app, { name: "Sponsor Holding" });
+    operator = await buildUser(app, [{ role: "billing_operator" }]);
+    accountant = await buildUser(app, [{ role: "accountant", organizationId: customer.id, branchId: customer.headOfficeId }]);
+    clerk = await buildUser(app, [{ role: "clerk", organizationId: customer.id, branchId: customer.headOfficeId }]);
+    admin = await buildUser(app, [{ role: "org_admin", organizationId: customer.id, branchId: customer.headOfficeId }]);
+    sponsorAccountant = await buildUser(app, [{ role: "accountant", organizationId: sponsor.id, branchId: sponsor.headOfficeId }]);
+    plan = (await operator.client.post("/api/v1/billing/plans", { code: "basic", name: "Basic", price: "10000.00", currency: "KZT" })).body;
+    usdPlan = (await operator.client.post("/api/v1/billing/plans", { code: "basic-usd", name: "Basic USD", price: "20.00", currency: "USD" })).body;
+  });
+  after(() => app.close());
+
+  it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {
+    const bad = async (body: Record<string, unknown>, status: number, code: string) => {
+      const r = await operator.client.post("/api/v1/billing/plans", { code: `p${Math.random().toString(36).slice(2, 8)}`, name: "X", price: "1.00", currency: "KZT", ...body });
+      expect(r.status, JSON.stringify(r.body)).to.equal(status);
+      expect(r.body.code).to.equal(code);
+    };
+    const before = await count("tariff_plans");
+    await bad({ price: "-5.00" }, 400, "invalid_amount");
+    await bad({ price: "abc" }, 400, "invalid_amount");
+    await bad({ price: "1.005" }, 400, "invalid_amount");
+    await bad({ price: 100 }, 400, "validation_failed");
+    await bad({ currency: "kzt" }, 400, "validation_failed");
+    await bad({ quotas: { documents: -1 } }, 400, "validation_failed");
+    await bad({ package: true }, 400, "package_needs_quota");
+    await bad({ code: "basic" }, 409, "plan_code_taken");
+    const refused = await accountant.client.post("/api/v1/billing/plans", { code: "mine", name: "Mine", price: "1.00", currency: "KZT" });
+    expect(refused.status).to.equal(403);
+    expect(await count("tariff_plans")).to.equal(before);
+    // A free Demo plan comes with the appliance.
+    const demo = (await clerk.client.get("/api/v1/billing/plans")).body.items.find((p: any) => p.code === "demo");
+    expect(demo).to.include({ price: "0.00" });
+    expect(demo.quotas.documents).to.be.a("number");
+  });
+
+  it("a sponsor pays for a counterparty (R4.8): the invoice is the sponsor's, both see it, both are told", async () => {
+    const r = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: customer.id, planId: plan.id, payerOrganizationId: sponsor.id, paymentTerms: "credit" });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body.invoice).to.include({ payerOrganizationId: sponsor.id, organizationId: customer.id });
+    // Credit: 3 working days (Mon 2 March → Thu 5 March).
+    expect(r.body.invoice.dueOn).to.equal("2026-03-05");
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/invoices/${r.body.invoice.id}`)).status).to.equal(200);
+    expect((await accountant.client.get(`/api/v1/billing/invoices/${r.body.invoice.id}`)).status).to.equal(200);
+    expect((await clerk.client.get(`/api/v1/billing/invoices/${r.body.invoice.id}`)).status).to.equal(404);
+    await app.deps.outbox.drain();
+    const told = app.smtp.messages.filter((m) => m.topic === "billing.invoice_issued").flatMap((m) => m.to);
+    expect(told).to.include.members([`${sponsorAccountant.login}@example.kz`, `${accountant.login}@example.kz`]);
+    expect(told).to.not.include(`${clerk.login}@example.kz`);
+  });
+
+  it("payments: bad amounts, mismatched currency, a future date, a repeated reference, a cancelled invoice — refused, nothing recorded; an overpayment is kept as credit and pays the next invoice", async () => {
+    const invoice = (await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}`)).body.items[0];
+    const pay = (body: Record<string, unknown>, by = operator) => by.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, { amount: "100.00", currency: "KZT", paidOn: "2026-03-02", reference: `R-${Math.random()}`, ...body });
+    const expectRefused = async (body: Record<string, unknown>, status: number, code: string) => {
+      const r = await pay(body);
+      expect(r.status, JSON.stringify(r.body)).to.equal(status);
+      expect(r.body.code).to.equal(code);
+    };
+    await expectRefused({ amount: "-1.00" }, 400, "invalid_amount");
+    await expectRefused({ amount: "ten" }, 400, "invalid_amount");
+    await expectRefused({ amount: "0" }, 400, "invalid_amount");
+    await expectRefused({ amount: 100 }, 400, "validation_failed");
+    await expectRefused({ currency: "USD" }, 422, "currency_mismatch");
+    await expectRefused({ paidOn: "2026-03-03" }, 400, "date_in_future");
+    await expectRefused({ paidOn: "2026-03-01" }, 400, "paid_before_issue");
+    expect(await count("payments")).to.equal(0);
+
+    // Who: an accountant of the customer may not record a payment (403, audited, nothing changes).
+    const denied = await auditCount(app, { action: "access.denied" });
+    expect((await pay({}, accountant)).status).to.equal(403);
+    expect(await auditCount(app, { action: "access.denied" })).to.equal(denied + 1);
+    expect(await count("payments")).to.equal(0);
+    // The operator may: exactly one audit entry.
+    const recorded = await auditCount(app, { action: "billing.payment_record" });
+    const ok = await pay({ amount: "6000.00", reference: "BANK-1" });
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+    expect(await auditCount(app, { action: "billing.payment_record" })).to.equal(recorded + 1);
+    expect((await pay({ reference: "BANK-1" })).body.code).to.equal("duplicate_payment");
+    // 11,600.00 due: 6,000.00 paid, 10,000.00 more pays it and leaves 4,400.00 of credit.
+    const over = await pay({ amount: "10000.00", reference: "BANK-2" });
+    expect(over.body).to.deep.include({ credit: "4400.00" });
+    expect(over.body.invoice).to.include({ status: "paid", paid: "11600.00" });
+    expect((await pay({ reference: "BANK-3" })).body.code).to.equal("invoice_paid");
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "4400.00" }]);
+
+    // The sponsor's next invoice is paid from its credit at once.
+    const other = await buildOrganization(app, { name: "Second Sponsored" });
+    const second = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: other.id, planId: plan.id, payerOrganizationId: sponsor.id });
+    expect(second.body.invoice).to.include({ paid: "4400.00", outstanding: "7200.00", status: "issued" });
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "0.00" }]);
+
+    // A cancelled invoice takes no payments; what was paid on it returns as credit.
+    const cancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/cancellation`, { reason: "issued in error" });
+    expect(cancelled.body.status).to.equal("cancelled");
+    const toCancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/payments`, { amount: "1.00", currency: "KZT", paidOn: "2026-03-02", reference: "X-1" });
+    expect(toCancelled.status).to.equal(409);
+    expect(toCancelled.body.code).to.equal("invoice_cancelled");
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "4400.00" }]);
+  });
+
+  it("subscriptions: a start in the past, a closed plan, a second live subscription, a plan change to another currency or not on a 1st — refused", async () => {
+    const org = await buildOrganization(app, { name: "Third" });
+    const past = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: plan.id, startOn: "2026-03-01" });
+    expect([past.status, past.body.code]).to.deep.equal([400, "date_in_past"]);
+    const exists = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: customer.id, planId: plan.id });
+    expect([exists.status, exists.body.code]).to.deep.equal([409, "subscription_exists"]);
+    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body.items[0];
+    const currency = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id });
+    expect([currency.status, currency.body.code]).to.deep.equal([422, "currency_mismatch"]);
+    const notFirst = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: (await operator.client.post("/api/v1/billing/plans", { code: "pro", name: "Pro", price: "20000.00", currency: "KZT" })).body.id, effectiveOn: "2026-04-15" });
+    expect([notFirst.status, notFirst.body.code]).to.deep.equal([400, "not_first_of_month"]);
+    const tooSoon = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: notFirst.body.id ?? plan.id, effectiveOn: "2026-03-01" });
+    expect(tooSoon.status).to.equal(400);
+    expect((await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id })).status).to.equal(403);
+    expect((await app.db("subscriptions").where({ id: sub.id }).first()).pending_plan_id).to.equal(null);
+    const closedPlan = (await operator.client.post("/api/v1/billing/plans", { code: "old", name: "Old", price: "1.00", currency: "KZT" })).body;
+    await operator.client.post(`/api/v1/billing/plans/${closedPlan.id}/closure`, { successorId: plan.id });
+    const onClosed = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: closedPlan.id });
+    expect([onClosed.status, onClosed.body.code]).to.deep.equal([409, "plan_closed"]);
+  });
+
+  it("suspension at the participant's request (R4.7): no outgoing work while it lasts, lifted on request; a clerk cannot ask for it", async () => {
+    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body.items[0];
+    expect((await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-02", until: "2026-04-01", reason: "x" })).status).to.equal(403);
+    const past = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-01", until: "2026-04-01", reason: "renovation" });
+    expect(past.body.code).to.equal("date_in_past");
+    const s = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-02", until: "2026-04-01", reason: "renovation" });
+    expect(s.status, JSON.stringify(s.body)).to.equal(200);
+    expect(s.body).to.include({ status: "suspended" });
+    const state = await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`);
+    expect(state.body.outgoing).to.deep.include({ allowed: false, code: "subscription_suspended" });
+    const resumed = await admin.client.del(`/api/v1/billing/subscriptions/${sub.id}/suspension`);
+    expect(resumed.body.status).to.equal("active");
+    expect((await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed).to.equal(true);
+  });
+});
