@@ -6,7 +6,6 @@
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
 import "../../server/threadpool.js"; // before anything uses libuv's pool: HSM lanes run there
 import autocannon from "autocannon";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -19,9 +18,10 @@ import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { inboxBench, registrationBenches } from "./documents.js";
 import { hsmBenches } from "./hsm.js";
-import { median, root, rssOf, spawnServer } from "./support.js";
+import { median, signIn, spawnServer, startAppliance } from "./support.js";
+import { billingBenches } from "./billing.js";
 
-// BENCH_ONLY=http|audit|inbox|hsm runs one group; BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|billing|inbox|hsm runs one group; BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -35,37 +35,6 @@ async function cannon(url: string, headers: Record<string, string> = {}) {
   return r.requests.average;
 }
 
-/** Starts the real appliance as `make run` does (the compiled server/dist/main.mjs) and measures start time and idle RSS. */
-async function startAppliance(dataDir: string) {
-  const port = 18000 + Math.floor(Math.random() * 1000);
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ["--enable-source-maps", "server/dist/main.mjs"], {
-    cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"],
-  });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error("appliance exited: " + out);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const startMs = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 3000));
-  const rss = rssOf(child.pid!);
-  const setupToken = /#token=(\S+)/.exec(out)?.[1];
-  return { port, pid: child.pid!, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
-}
-
-/** Completes first-start setup and signs the administrator in. */
-async function signIn(app: { port: number; setupToken?: string }) {
-  const base = `http://127.0.0.1:${app.port}`;
-  const setup = await fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: app.setupToken, login: "bench", email: "bench@example.kz", fullName: "Bench", password: "Bench!Passw0rd" }) });
-  if (setup.status !== 201) throw new Error("setup failed: " + (await setup.text()));
-  return (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "bench", password: "Bench!Passw0rd" }) })).json();
-}
-
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-bench-"));
   try {
@@ -75,6 +44,7 @@ async function main() {
     if (!only || only === "hsm") await hsmBenches(report);
     // The audit benches run before the inbox one: its million-row write leaves the disk busy with writeback.
     if (!only || only === "audit") await auditBenches(dataDir);
+    if (!only || only === "billing") await billingBenches(report, dataDir);
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -20,3 +20,35 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 
 /** Resident memory of a process, in bytes. */
 export const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+
+/** Starts the real appliance as `make run` does (the compiled server/dist/main.mjs) and measures start time and idle RSS. */
+export async function startAppliance(dataDir: string, env: Record<string, string> = {}) {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ["--enable-source-maps", "server/dist/main.mjs"], {
+    cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error("appliance exited: " + out);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const startMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 3000));
+  const rss = rssOf(child.pid!);
+  const setupToken = /#token=(\S+)/.exec(out)?.[1];
+  return { port, pid: child.pid!, startMs, rss, setupToken, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+}
+
+/** Completes first-start setup and signs the administrator in. */
+export async function signIn(app: { port: number; setupToken?: string }) {
+  const base = `http://127.0.0.1:${app.port}`;
+  const setup = await fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: app.setupToken, login: "bench", email: "bench@example.kz", fullName: "Bench", password: "Bench!Passw0rd" }) });
+  if (setup.status !== 201) throw new Error("setup failed: " + (await setup.text()));
+  return (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "bench", password: "Bench!Passw0rd" }) })).json();
+}
+

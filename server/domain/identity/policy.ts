@@ -24,7 +24,7 @@ export type Action =
   | "trust.read" | "trust.manage"
   | "poa.create" | "poa.revoke" | "poa.read"
   | "billing.manage" | "billing.read" | "subscription.request"
-  | "announcement.manage";
+  | "announcement.manage" | "system.manage";
 
 const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
 const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");

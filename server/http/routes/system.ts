@@ -2,6 +2,7 @@
 import type { AppDeps } from "../../app.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { pendingMigrations } from "../../storage/db.js";
+import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
 import { openApiDocument } from "../api.js";
 import { presentJob } from "../../jobs/registry.js";
@@ -54,6 +55,16 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.read", { type: "appliance" });
       ctx.body = { items: (await deps.jobs.list()).map(presentJob) };
+    },
+  });
+  api.add({
+    method: "post", path: "/api/v1/system/jobs/:name/run", summary: "Run a cron job now (system administrators); answers with its outcome and result", tag: "system", auth: "user",
+    responses: { 200: "Ran (or skipped: another run holds its lock)", 404: "No such job" },
+    handler: async (ctx) => {
+      authorize(ctx.state.actor, "system.manage", { type: "appliance" });
+      const name = (ctx as any).params.name as string;
+      if (!(await deps.jobs.list()).some((j) => j.name === name)) throw notFound("Job");
+      ctx.body = await deps.jobs.runNow(name);
     },
   });
 }
