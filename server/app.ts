@@ -118,7 +118,7 @@ export function createApp(input: AppInput) {
   };
   jobs.register(billingDailyJob(input.config, invoicePublisher));
   const outbox = new OutboxDispatcher(input);
-  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService(input), auditJournal: new AuditJournal(input.db, input.clock),
+  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, metrics: createMetrics(), version: VERSION };
 
   const api = new Api(deps);

@@ -132,8 +132,10 @@ export const ConfigSchema = z.strictObject({
     }),
     planChange: z.strictObject({ noticeDays: int(0, 365), closedPlanMigrationDays: int(0, 365) }),
     dailySchedule: z.string().min(9),
-    /** rows per write transaction in the daily job (keeps each write lock short) */
+    /** at most this many rows per write transaction of the daily job */
     batchSize: int(1, 100_000),
+    /** the daily job sizes its batches so each write transaction takes about this long */
+    writeBudgetMs: int(1, 10_000),
   }),
 });
 

@@ -19,15 +19,30 @@ import { divRound, formatAmount } from "./money.js";
 import { billingNotices, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 
-export interface DailyResult { [step: string]: number }
+export interface DailyResult { [step: string]: number | string }
 
 const yieldToRequests = () => new Promise((r) => setImmediate(r));
+
+/**
+ * Sets per-row values on many rows in one UPDATE (`col = CASE id WHEN … THEN … END`): a statement
+ * per row would cost a round trip each, and the write lock is held meanwhile.
+ */
+async function updateEach(tx: Tx, table: string, rows: Array<{ id: string } & Record<string, unknown>>, same: Record<string, unknown> = {}) {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]).filter((c) => c !== "id");
+  const set: Record<string, unknown> = { ...same };
+  for (const c of columns) {
+    set[c] = tx.raw(`CASE id ${rows.map(() => "WHEN ? THEN ?").join(" ")} END`, rows.flatMap((r) => [r.id, r[c] as any]));
+  }
+  await tx(table).whereIn("id", rows.map((r) => r.id)).update(set);
+}
 
 export class BillingDay {
   readonly today: string;
   readonly result: DailyResult = {};
-  /** the longest write transaction of the run, ms */
+  /** the longest write transaction of the run, ms, and its step */
   maxWriteMs = 0;
+  slowestStep = "";
   private plans = new Map<string, PlanRow>();
 
   constructor(private db: Db, private clock: Clock, private config: Config) {
@@ -38,18 +53,27 @@ export class BillingDay {
     return { tx, actor: systemActor, clock: this.clock, config: this.config, meta: { ip: null, requestId: null } };
   }
 
-  /** Runs `select` for up to a batch of rows and `apply` to them in one transaction, until no rows are left. */
+  /**
+   * Runs `select` for up to a batch of rows and `apply` to them in one transaction, until no rows
+   * are left (a row a batch changed no longer matches). The batch adapts to the machine: each next
+   * one is sized so its transaction takes about billing.writeBudgetMs (at most billing.batchSize
+   * rows), so a write lock stays short whatever a row of this step costs here.
+   */
   private async batches<T>(step: string, select: (tx: Tx, limit: number) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
-    const limit = this.config.billing.batchSize;
+    const { batchSize, writeBudgetMs } = this.config.billing;
+    let limit = Math.min(batchSize, 20);
     this.result[step] ??= 0;
     for (;;) {
       const rows = await select(this.db, limit);
       if (rows.length === 0) return;
       const t0 = performance.now();
       await this.db.transaction((tx) => apply(this.ctx(tx), rows));
-      this.maxWriteMs = Math.max(this.maxWriteMs, performance.now() - t0);
-      this.result[step] += rows.length;
+      const ms = performance.now() - t0;
+      if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
+      this.result[step] = Number(this.result[step]) + rows.length;
       if (rows.length < limit) return;
+      // Grown gently (a batch's cost varies), shrunk at once.
+      limit = Math.max(1, Math.min(batchSize, Math.floor((rows.length * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
       await yieldToRequests();
     }
   }
@@ -65,12 +89,12 @@ export class BillingDay {
   }
 
   private async notices(ctx: CommandContext, topic: string, rows: Array<SubscriptionRow | InvoiceRow>, payload: (r: any) => Record<string, unknown>) {
-    const roots = await rootBranches(ctx.tx, rows.map((r) => r.payer_organization_id));
+    const roots = await rootBranches(ctx.tx, rows.filter((r) => r.payer_organization_id !== r.organization_id).map((r) => r.payer_organization_id));
     const items: Notification[] = rows.flatMap((r) => billingNotices(topic, { ...r, payer_branch_id: roots.get(r.payer_organization_id) }, payload(r)));
     await notificationWriter(ctx.tx, ctx.clock, items);
   }
 
-  async run(): Promise<DailyResult & { maxWriteMs: number }> {
+  async run(): Promise<DailyResult & { maxWriteMs: number; slowestStep: string }> {
     await this.priceChanges();
     await this.planChanges();
     await this.closedPlanMigrations();
@@ -83,7 +107,7 @@ export class BillingDay {
     await this.blocks();
     if (this.config.billing.overdue.suspendStep) await this.escalate("suspended", this.config.billing.overdue.suspendAfterDays);
     if (this.config.billing.overdue.fullBlockStep) await this.escalate("full", this.config.billing.overdue.fullBlockAfterDays);
-    return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs) };
+    return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs), slowestStep: this.slowestStep };
   }
 
   /** SPEC R4.6: announced price changes apply on their day (to invoices issued from then on). */
@@ -137,7 +161,7 @@ export class BillingDay {
         .whereIn("s.status", LIVE).whereNull("s.pending_plan_id").select("s.*", "p.successor_id", "p.name as plan_name").limit(limit),
       async (ctx, rows: Array<SubscriptionRow & { successor_id: string; plan_name: string }>) => {
         const now = ctx.clock.now().toISOString();
-        for (const s of rows) await ctx.tx("subscriptions").where({ id: s.id }).update({ plan_id: s.successor_id, updated_at: now });
+        await updateEach(ctx.tx, "subscriptions", rows.map((s) => ({ id: s.id, plan_id: s.successor_id })), { updated_at: now });
         await this.audit(ctx, rows.map((s) => ({ action: "billing.plan_migrate", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: s.plan_id, to: s.successor_id } })));
       });
   }
@@ -206,9 +230,11 @@ export class BillingDay {
       async (ctx, rows: SubscriptionRow[]) => {
         const now = ctx.clock.now().toISOString();
         const events: AuditEvent[] = [];
+        const ended: string[] = [];
+        const renewed: Array<{ id: string; period_start: string; period_end: string }> = [];
         for (const s of rows) {
           if (!s.auto_renew || s.terminates_on) {
-            await ctx.tx("subscriptions").where({ id: s.id }).update({ status: "ended", ended_reason: "term_end", updated_at: now });
+            ended.push(s.id);
             events.push({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "term_end", on: s.period_end } });
             continue;
           }
@@ -216,9 +242,11 @@ export class BillingDay {
           let start = s.period_end;
           let end = addMonths(start, Number(plan.term_months));
           while (end <= this.today) { start = end; end = addMonths(start, Number(plan.term_months)); }
-          await ctx.tx("subscriptions").where({ id: s.id }).update({ period_start: start, period_end: end, used_documents: 0, updated_at: now });
+          renewed.push({ id: s.id, period_start: start, period_end: end });
           events.push({ action: "billing.renew", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { periodStart: start, periodEnd: end } });
         }
+        if (ended.length) await ctx.tx("subscriptions").whereIn("id", ended).update({ status: "ended", ended_reason: "term_end", updated_at: now });
+        await updateEach(ctx.tx, "subscriptions", renewed, { used_documents: 0, updated_at: now });
         await this.audit(ctx, events);
       });
   }
@@ -245,9 +273,7 @@ export class BillingDay {
         const now = ctx.clock.now().toISOString();
         const first = new Map<string, InvoiceRow>();
         for (const v of rows) if (!first.has(v.subscription_id!)) first.set(v.subscription_id!, v);
-        for (const [subscriptionId, v] of first) {
-          await ctx.tx("subscriptions").where({ id: subscriptionId }).update({ block_stage: "blocked", blocked_at: now, blocked_invoice_id: v.id, updated_at: now });
-        }
+        await updateEach(ctx.tx, "subscriptions", [...first].map(([id, v]) => ({ id, blocked_invoice_id: v.id })), { block_stage: "blocked", blocked_at: now, updated_at: now });
         const owing = [...first.values()];
         await this.notices(ctx, "billing.block_applied", owing, (v) => ({ ...invoicePayload(v), stage: "blocked" }));
         await this.audit(ctx, owing.map((v) => ({ action: "billing.block", target: { type: "branch", id: v.branch_id }, organizationId: v.organization_id, details: { subscriptionId: v.subscription_id, invoiceId: v.id, number: v.number, stage: "blocked" } })));

@@ -53,9 +53,9 @@ export function dueDate(issuedOn: string, terms: PaymentTerms, config: CommandCo
 
 /** Takes `n` numbers of the year; returns the first. */
 async function allocateNumbers(tx: Tx, year: number, n: number): Promise<number> {
-  await tx("invoice_counters").insert({ year, last: 0 }).onConflict("year").ignore();
-  await tx("invoice_counters").where({ year }).increment("last", n);
-  const row = await tx("invoice_counters").where({ year }).first("last");
+  // One statement: the year's row is created or advanced, and its new last number returned.
+  const [row] = await tx("invoice_counters").insert({ year, last: n }).onConflict("year")
+    .merge({ last: tx.raw("invoice_counters.last + ?", [n]) }).returning("last");
   return Number(row.last) - n + 1;
 }
 
@@ -107,8 +107,9 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
       document_id: null, created_at: now, updated_at: now,
     });
   }
-  for (let i = 0; i < invoices.length; i += 100) await ctx.tx("invoices").insert(invoices.slice(i, i + 100));
-  for (let i = 0; i < lines.length; i += 300) await ctx.tx("invoice_lines").insert(lines.slice(i, i + 300));
+  // SQLite binds at most 32,766 values per statement: 25 columns × 1,000 rows stays below.
+  for (let i = 0; i < invoices.length; i += 1000) await ctx.tx("invoices").insert(invoices.slice(i, i + 1000));
+  for (let i = 0; i < lines.length; i += 4000) await ctx.tx("invoice_lines").insert(lines.slice(i, i + 4000));
 
   // The payer's credit (earlier overpayments) pays what it can at once.
   const balances = await creditBalances(ctx.tx, invoices.map((v) => ({ org: v.payer_organization_id, currency: v.currency })));
@@ -133,7 +134,8 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
     await ctx.tx("credit_ledger").insert(ledger);
   }
 
-  const payerRoots = await rootBranches(ctx.tx, invoices.map((v) => v.payer_organization_id));
+  // A sponsor (a payer other than the owing organization) is told at its head office.
+  const payerRoots = await rootBranches(ctx.tx, invoices.filter((v) => v.payer_organization_id !== v.organization_id).map((v) => v.payer_organization_id));
   const notices: Notification[] = invoices.filter((v) => BigInt(v.total_minor) > 0n).flatMap((v) => billingNotices("billing.invoice_issued",
     { ...v, payer_branch_id: payerRoots.get(v.payer_organization_id) }, invoicePayload(v)));
   await notificationWriter(ctx.tx, ctx.clock, notices);
@@ -147,6 +149,7 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
 export async function rootBranches(tx: Tx, orgIds: string[]): Promise<Map<string, string>> {
   const ids = [...new Set(orgIds)];
   const out = new Map<string, string>();
+  if (ids.length === 0) return out;
   for (let i = 0; i < ids.length; i += 500) {
     const rows: Array<{ id: string; organization_id: string }> = await tx("branches").whereIn("organization_id", ids.slice(i, i + 500)).whereNull("parent_id").select("id", "organization_id");
     for (const r of rows) out.set(r.organization_id, r.id);

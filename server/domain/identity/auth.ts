@@ -21,7 +21,11 @@ export interface SessionRow {
   reported_not_me: boolean | number;
 }
 
-interface AuthDeps { db: Db; clock: Clock; config: Config }
+interface AuthDeps {
+  db: Db; clock: Clock; config: Config;
+  /** where sessions and tokens are looked up (SQLite: the read-only connections), so a request's sign-in check never queues behind a long write */
+  reader?: Db;
+}
 
 // ---------- throttling ----------
 
@@ -333,7 +337,8 @@ export class AuthService {
 
   private async resolveSession(token: string, key: string, now: Date): Promise<Resolved | null> {
     const { db, config } = this.deps;
-    const s: (SessionRow & { status: string; totp_enabled: boolean | number }) | undefined = await db("sessions as s").join("users as u", "u.id", "s.user_id")
+    const reader = this.deps.reader ?? db;
+    const s: (SessionRow & { status: string; totp_enabled: boolean | number }) | undefined = await reader("sessions as s").join("users as u", "u.id", "s.user_id")
       .where("s.token_hash", key).first("s.*", "u.status", "u.totp_enabled");
     if (!s || s.status !== "active" || sessionExpired(s, now, config)) return null;
     // Sliding idle expiry: written at most once a minute to keep reads cheap.
@@ -341,10 +346,10 @@ export class AuthService {
       s.last_seen_at = now.toISOString();
       await db("sessions").where({ id: s.id }).update({ last_seen_at: s.last_seen_at });
     }
-    const grantRows = await grantsOf(db, [s.user_id]);
+    const grantRows = await grantsOf(reader, [s.user_id]);
     const grants = grantRows.map(toGrant);
-    const totpEnrolmentRequired = !s.totp_enabled && (await totpRequiredByOrganization(db, s.user_id));
-    const user: UserRow = await db("users").where({ id: s.user_id }).first();
+    const totpEnrolmentRequired = !s.totp_enabled && (await totpRequiredByOrganization(reader, s.user_id));
+    const user: UserRow = await reader("users").where({ id: s.user_id }).first();
     return {
       actor: { type: "user", id: s.user_id, userId: s.user_id, grants, sessionId: s.id, totpEnrolmentRequired },
       session: s,
@@ -356,7 +361,7 @@ export class AuthService {
 
   private async resolveApiToken(key: string, now: Date): Promise<Resolved | null> {
     const { db } = this.deps;
-    const t = await db("api_tokens as t").join("branches as b", "b.id", "t.branch_id").where("t.token_hash", key).first("t.*", "b.path");
+    const t = await (this.deps.reader ?? db)("api_tokens as t").join("branches as b", "b.id", "t.branch_id").where("t.token_hash", key).first("t.*", "b.path");
     if (!t || t.revoked_at || (t.expires_at && t.expires_at <= now.toISOString())) return null;
     if (!t.last_used_at || now.getTime() - new Date(t.last_used_at).getTime() > 60_000) {
       await db("api_tokens").where({ id: t.id }).update({ last_used_at: now.toISOString() });
