@@ -151,4 +151,82 @@ describe("billing rules", () => {
     expect(resumed.body.status).to.equal("active");
     expect((await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed).to.equal(true);
   });
+
+  it("optional longer-delay steps (R4.5): suspension of all work after 15 days, the branch itself blocked after 3 months; paying lifts both at once", async () => {
+    app.config.billing.overdue.suspendStep = true;
+    app.config.billing.overdue.fullBlockStep = true;
+    try {
+      const org = await buildOrganization(app, { name: "Late Payer" });
+      const lateClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+      const sub = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: plan.id });
+      const invoice = sub.body.invoice; // due 2026-03-09
+      const run = async (day: string) => {
+        app.clock.set(`${day}T09:00:00.000Z`);
+        const r = await app.deps.jobs.runNow("billing.daily");
+        expect(r.outcome, r.error).to.equal("success");
+        for (const u of [operator, lateClerk]) await u.client.login(u.login, "Str0ng!Passw0rd");
+        await app.admin.login("root", "Str0ng!Passw0rd");
+        return r.result as Record<string, number>;
+      };
+      const registerDraft = () => lateClerk.client.post("/api/v1/documents", {
+        metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
+        content: { name: "l.pdf", mediaType: "application/pdf", data: Buffer.from("%PDF-1.4\n% late\n%%EOF\n").toString("base64") },
+      });
+      await run("2026-03-10");
+      expect((await run("2026-03-13")).blocks).to.equal(1);
+      expect((await registerDraft()).status).to.equal(201); // blocked: drafts may still be registered
+      expect((await run("2026-03-24")).suspendedForDebt).to.equal(1);
+      const refused = await registerDraft();
+      expect([refused.status, refused.body.code]).to.deep.equal([402, "billing_suspended"]);
+      expect((await run("2026-06-07")).fullBlocks).to.equal(1);
+      const branch = await app.db("branches").where({ id: org.headOfficeId }).first();
+      expect(branch.status).to.equal("blocked");
+      expect(branch.block_reason).to.match(/^billing: invoice /);
+      expect(await auditCount(app, { action: "billing.block" })).to.be.greaterThanOrEqual(3);
+      const paid = await operator.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, { amount: invoice.total, currency: "KZT", paidOn: "2026-06-07", reference: "LATE-1" });
+      expect(paid.body.blockLifted).to.equal(true);
+      // The penalty reached its cap: 5 % of 11,600.00.
+      expect(paid.body.penaltyInvoice.total).to.equal("580.00");
+      expect((await app.db("branches").where({ id: org.headOfficeId }).first()).status).to.equal("active");
+      expect((await registerDraft()).status).to.equal(201);
+    } finally {
+      app.config.billing.overdue.suspendStep = false;
+      app.config.billing.overdue.fullBlockStep = false;
+    }
+  });
+
+  it("a transaction package ends early when used up (R4.2) and, renewing, starts a new term with a new invoice", async () => {
+    app.clock.set("2026-06-08T09:00:00.000Z");
+    await operator.client.login(operator.login, "Str0ng!Passw0rd");
+    await app.admin.login("root", "Str0ng!Passw0rd");
+    const pack = (await operator.client.post("/api/v1/billing/plans", { code: "pack2", name: "Pack of 2", price: "500.00", currency: "KZT", package: true, quotas: { documents: 2 } })).body;
+    const org = await buildOrganization(app, { name: "Package User" });
+    const packClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+    const sub = (await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: pack.id })).body;
+    const send = () => packClerk.client.post("/api/v1/documents", {
+      metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
+      content: { name: "l.pdf", mediaType: "application/pdf", data: Buffer.from(`%PDF-1.4\n% ${Math.random()}\n%%EOF\n`).toString("base64") },
+    });
+    expect((await send()).status).to.equal(201);
+    expect((await send()).status).to.equal(201);
+    expect((await send()).body.code).to.equal("quota_exceeded");
+    const r = await app.deps.jobs.runNow("billing.daily");
+    expect(r.result).to.include({ exhaustedPackages: 1, renewalInvoices: 1, termsRolled: 1 });
+    await operator.client.login(operator.login, "Str0ng!Passw0rd");
+    const renewed = (await operator.client.get(`/api/v1/billing/subscriptions/${sub.id}`)).body;
+    expect(renewed).to.include({ periodStart: "2026-06-08", periodEnd: "2027-06-08" });
+    expect(renewed.usage.documents).to.equal(0);
+    expect((await send()).status).to.equal(201);
+  });
+
+  it("the users quota (R4.1): a role for one person too many is 402 and the person is not created", async () => {
+    const small = (await operator.client.post("/api/v1/billing/plans", { code: "solo", name: "Solo", price: "0.00", currency: "KZT", quotas: { users: 1 } })).body;
+    const org = await buildOrganization(app, { name: "Solo LLP" });
+    expect((await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: small.id })).status).to.equal(201);
+    await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+    const users = await count("users");
+    const second = await app.admin.post("/api/v1/users", { login: `solo${Date.now()}`, email: "solo2@example.kz", fullName: "Second", password: "Str0ng!Passw0rd", roles: [{ role: "viewer", organizationId: org.id }] });
+    expect([second.status, second.body.code, second.body.quota, second.body.limit]).to.deep.equal([402, "quota_exceeded", "users", 1]);
+    expect(await count("users")).to.equal(users);
+  });
 });

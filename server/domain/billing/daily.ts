@@ -204,7 +204,7 @@ export class BillingDay {
     const calendar = await billingCalendar(this.db, this.today);
     await this.batches("renewalInvoices",
       (tx, limit) => tx("subscriptions as s")
-        .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "s.id").andOn("i.period_from", "=", "s.period_end").andOnIn("i.kind", ["subscription", "renewal"]); })
+        .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "s.id").andOn("i.period_from", "=", "s.period_end").andOnVal("i.kind", "=", "renewal"); })
         .whereIn("s.status", LIVE).where("s.auto_renew", true).whereNull("s.terminates_on").where("s.period_end", "<=", horizon).whereNull("i.id").select("s.*").limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
         const drafts: InvoiceDraft[] = [];

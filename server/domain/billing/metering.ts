@@ -93,3 +93,21 @@ export async function usageOf(tx: Tx, p: { organizationId: string; branchPath?: 
     branches,
   };
 }
+
+/**
+ * SPEC R4.1: the plan's users quota — active people holding a role in the subscription's branches —
+ * is checked when someone new is given a role there; over it is 402 and nothing is kept.
+ */
+export async function assertUserQuota(tx: Tx, organizationId: string, branchPath: string, userId: string): Promise<void> {
+  const s = await coveringSubscription(tx, branchPath);
+  if (!s || !LIVE.includes(s.status)) return;
+  const plan: PlanRow = await tx("tariff_plans").where({ id: s.plan_id }).first();
+  if (plan.quota_users === null) return;
+  const holders: string[] = await tx("role_grants as g").join("users as u", "u.id", "g.user_id").join("branches as b", "b.id", "g.branch_id")
+    .where("g.organization_id", organizationId).where("u.status", "active").where("b.path", "like", `${s.branch_path}%`).distinct("g.user_id").pluck("g.user_id");
+  if (holders.includes(userId) || holders.length < Number(plan.quota_users)) return;
+  throw new PaymentRequiredError("quota_exceeded", `The ${plan.name} plan allows ${plan.quota_users} users here, and all are taken`, {
+    quota: "users", limit: Number(plan.quota_users), adding: 1, plan: { id: plan.id, code: plan.code, name: plan.name }, subscriptionId: s.id,
+    usage: { users: holders.length, documents: Number(s.used_documents), storageBytes: Number(s.used_bytes) },
+  });
+}

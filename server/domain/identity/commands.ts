@@ -1,5 +1,6 @@
 // Writes for participants, users, role grants and API tokens. Each runs in the caller's
 // transaction, authorizes through the policy, and writes its audit entry in that transaction.
+import { assertUserQuota } from "../billing/metering.js";
 import { randomUUID } from "node:crypto";
 import { ConflictError, ValidationError, notFound, StateConflictError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
@@ -187,6 +188,7 @@ async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
 async function insertGrant(ctx: CommandContext, userId: string, g: Awaited<ReturnType<typeof resolveGrant>>) {
   const dup = await ctx.tx("role_grants").where({ user_id: userId, role: g.role, organization_id: g.organizationId, branch_id: g.branchId }).first("id");
   if (dup) throw new ConflictError("grant_exists", "The user already holds this role there");
+  if (g.organizationId && g.path) await assertUserQuota(ctx.tx, g.organizationId, g.path, userId);
   const id = randomUUID();
   await ctx.tx("role_grants").insert({ id, user_id: userId, role: g.role, organization_id: g.organizationId, branch_id: g.branchId,
     granted_by: ctx.actor.id, created_at: nowIso(ctx) });
