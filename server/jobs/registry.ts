@@ -48,7 +48,9 @@ export class JobRegistry {
         const p = this.runNow(j.name).catch((err) => this.ctx.logger.error({ err, job: j.name }, "job crashed"));
         this.running.add(p);
         p.finally(() => this.running.delete(p));
-      }, { name: j.name, noOverlap: true }));
+      // Schedules are in UTC, as the dates of billing and deadlines are: a daily job at 00:10 runs
+      // on the UTC day it computes, whatever the server's time zone.
+      }, { name: j.name, noOverlap: true, timezone: "Etc/UTC" }));
     }
   }
 
