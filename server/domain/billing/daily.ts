@@ -78,6 +78,32 @@ export class BillingDay {
     }
   }
 
+  /**
+   * The same for steps whose finding query is a join worth running once: their candidates' ids are
+   * found up front, and each batch loads its rows by id and checks them again in its transaction
+   * (`load` drops a row that changed meanwhile).
+   */
+  private async batchesOf<T>(step: string, ids: string[], load: (tx: Tx, ids: string[]) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+    const { batchSize, writeBudgetMs } = this.config.billing;
+    let limit = Math.min(batchSize, 20);
+    this.result[step] ??= 0;
+    for (let at = 0; at < ids.length;) {
+      const chunk = ids.slice(at, at + limit);
+      at += chunk.length;
+      const t0 = performance.now();
+      const n = await this.db.transaction(async (tx) => {
+        const rows = await load(tx, chunk);
+        if (rows.length) await apply(this.ctx(tx), rows);
+        return rows.length;
+      });
+      const ms = performance.now() - t0;
+      if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
+      this.result[step] = Number(this.result[step]) + n;
+      limit = Math.max(1, Math.min(batchSize, Math.floor((chunk.length * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
+      await yieldToRequests();
+    }
+  }
+
   private async plan(tx: Tx, id: string): Promise<PlanRow> {
     let p = this.plans.get(id);
     if (!p) this.plans.set(id, (p = await tx("tariff_plans").where({ id }).first()));
@@ -202,10 +228,20 @@ export class BillingDay {
   private async renewalInvoices() {
     const horizon = addDays(this.today, this.config.billing.renewalLeadDays);
     const calendar = await billingCalendar(this.db, this.today);
-    await this.batches("renewalInvoices",
-      (tx, limit) => tx("subscriptions as s")
-        .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "s.id").andOn("i.period_from", "=", "s.period_end").andOnVal("i.kind", "=", "renewal"); })
-        .whereIn("s.status", LIVE).where("s.auto_renew", true).whereNull("s.terminates_on").where("s.period_end", "<=", horizon).whereNull("i.id").select("s.*").limit(limit),
+    const due = (tx: Tx) => tx("subscriptions").whereIn("subscriptions.status", LIVE).where("subscriptions.auto_renew", true)
+      .whereNull("subscriptions.terminates_on").where("subscriptions.period_end", "<=", horizon);
+    const ids: string[] = await due(this.db)
+      .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "subscriptions.id").andOn("i.period_from", "=", "subscriptions.period_end").andOnVal("i.kind", "=", "renewal"); })
+      .whereNull("i.id").pluck("subscriptions.id");
+    await this.batchesOf("renewalInvoices", ids,
+      async (tx, chunk) => {
+        // By primary key, conditions checked here: SQLite, without statistics, would rather scan the status index.
+        const rows = ((await tx("subscriptions").whereIn("id", chunk)) as SubscriptionRow[])
+          .filter((s) => LIVE.includes(s.status) && Boolean(s.auto_renew) && !s.terminates_on && s.period_end <= horizon);
+        const invoiced = new Set((await tx("invoices").whereIn("subscription_id", chunk).where("kind", "renewal").select("subscription_id", "period_from"))
+          .map((v: { subscription_id: string; period_from: string }) => `${v.subscription_id} ${v.period_from}`));
+        return rows.filter((s) => !invoiced.has(`${s.id} ${s.period_end}`));
+      },
       async (ctx, rows: SubscriptionRow[]) => {
         const drafts: InvoiceDraft[] = [];
         for (const s of rows) {
@@ -266,9 +302,16 @@ export class BillingDay {
   /** SPEC R4.4: 3 days after the notice, the owing branch's outgoing work is blocked. */
   private async blocks() {
     const noticedBy = addDays(this.today, -this.config.billing.overdue.blockAfterNoticeDays);
-    await this.batches("blocks",
-      (tx, limit) => tx("invoices as i").join("subscriptions as s", "s.id", "i.subscription_id").where("i.status", "overdue").where("i.notice_on", "<=", noticedBy)
-        .whereNull("s.block_stage").whereIn("s.status", LIVE).select("i.*").limit(limit),
+    const owing = (tx: Tx) => tx("invoices as i").join("subscriptions as s", "s.id", "i.subscription_id").where("i.status", "overdue").where("i.notice_on", "<=", noticedBy)
+      .whereNull("s.block_stage").whereIn("s.status", LIVE);
+    await this.batchesOf("blocks", await owing(this.db).pluck("i.id"),
+      async (tx, chunk) => {
+        // By primary key, conditions checked here (see renewalInvoices).
+        const rows = ((await tx("invoices").whereIn("id", chunk)) as InvoiceRow[]).filter((v) => v.status === "overdue");
+        const subs: SubscriptionRow[] = await tx("subscriptions").whereIn("id", [...new Set(rows.map((v) => v.subscription_id!))]);
+        const open = new Set(subs.filter((s) => !s.block_stage && LIVE.includes(s.status)).map((s) => s.id));
+        return rows.filter((v) => open.has(v.subscription_id!));
+      },
       async (ctx, rows: InvoiceRow[]) => {
         const now = ctx.clock.now().toISOString();
         const first = new Map<string, InvoiceRow>();
