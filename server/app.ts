@@ -117,7 +117,7 @@ export function createApp(input: AppInput) {
     return publishing;
   };
   jobs.register(billingDailyJob(input.config, invoicePublisher));
-  const outbox = new OutboxDispatcher(input);
+  const outbox = new OutboxDispatcher({ ...input, reader });
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, metrics: createMetrics(), version: VERSION };
 

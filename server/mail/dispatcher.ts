@@ -35,7 +35,11 @@ export class OutboxDispatcher {
   private draining: Promise<DrainResult> | null = null;
   private stopped = false;
 
-  constructor(private deps: { db: Db; clock: Clock; config: Config; mailer: Mailer; logger: Logger }) {}
+  constructor(private deps: {
+    db: Db; clock: Clock; config: Config; mailer: Mailer; logger: Logger;
+    /** where addressees are looked up (SQLite: the read-only connections, off the writer's queue) */
+    reader?: Db;
+  }) {}
 
   /** Polls every mail.pollMs (the appliance; tests call drain()). */
   start() {
@@ -83,20 +87,20 @@ export class OutboxDispatcher {
     const { db, clock } = this.deps;
     const now = clock.now();
     const nowIso = now.toISOString();
-    const until = new Date(now.getTime() + CLAIM_MS).toISOString();
-    const candidates: OutboxRow[] = await db("outbox").where({ status: "pending" }).where("next_attempt_at", "<=", nowIso)
-      .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso)).orderBy("id").limit(limit);
-    const claimed: OutboxRow[] = [];
-    for (const row of candidates) {
-      const n = await db("outbox").where({ id: row.id, status: "pending" })
-        .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso)).update({ claimed_until: until });
-      if (n === 1) claimed.push(row);
-    }
-    return claimed;
+    // The claim's expiry doubles as its mark: a random part of a second makes it this claim's own.
+    const until = new Date(now.getTime() + CLAIM_MS + Math.floor(Math.random() * 1000)).toISOString();
+    const due = (q: ReturnType<Db>) => q.where({ status: "pending" }).where("next_attempt_at", "<=", nowIso)
+      .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso));
+    const ids: number[] = await due(db("outbox")).orderBy("id").limit(limit).pluck("id");
+    if (ids.length === 0) return [];
+    // One statement claims the batch; rows another worker took meanwhile no longer match.
+    await due(db("outbox")).whereIn("id", ids).update({ claimed_until: until });
+    return db("outbox").whereIn("id", ids).where({ claimed_until: until }).orderBy("id");
   }
 
   private async addressees(row: OutboxRow): Promise<Addressee[]> {
-    const { db, config } = this.deps;
+    const { config } = this.deps;
+    const db = this.deps.reader ?? this.deps.db;
     const lang = (l: string | null | undefined): Language => (LANGUAGES as readonly string[]).includes(l ?? "") ? (l as Language) : config.mail.defaultLanguage;
     if (row.email) return [{ email: row.email, language: lang(JSON.parse(row.payload).language) }];
     const users = db("users as u").where("u.status", "active").distinct("u.email", "u.language");
@@ -134,11 +138,13 @@ export class OutboxDispatcher {
           headers: { "X-Qujat-Topic": row.topic, "Content-Language": a.language } });
         messages += 1;
         delivered.add(key);
-        await db("outbox").where({ id: row.id }).update({ delivered: JSON.stringify([...delivered]) });
+        // Recorded at once when more messages follow (a retry then sends only the rest); the last
+        // one is recorded with the notice's status below.
+        if (people.length > 1) await db("outbox").where({ id: row.id }).update({ delivered: JSON.stringify([...delivered]) });
       }
       const scrubbed = SECRET_FIELDS.some((f) => f in payload) ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k)))) : row.payload;
       await db("outbox").where({ id: row.id }).update({
-        status: "sent", sent_at: clock.now().toISOString(), claimed_until: null, payload: scrubbed,
+        status: "sent", sent_at: clock.now().toISOString(), claimed_until: null, payload: scrubbed, delivered: JSON.stringify([...delivered]),
         last_error: people.length === 0 ? "no addressees" : null,
       });
       return { outcome: "sent", messages };
