@@ -54,56 +54,53 @@ export class BillingDay {
   }
 
   /**
-   * Runs `select` for up to a batch of rows and `apply` to them in one transaction, until no rows
-   * are left (a row a batch changed no longer matches). The batch adapts to the machine: each next
-   * one is sized so its transaction takes about billing.writeBudgetMs (at most billing.batchSize
-   * rows), so a write lock stays short whatever a row of this step costs here.
+   * Works through a step's rows in batches, one write transaction each, until `next` finds none.
+   * The batch adapts to the machine: each next one is sized so its transaction takes about
+   * billing.writeBudgetMs (at most billing.batchSize rows) — grown gently, since a batch's cost
+   * varies, and shrunk at once — so a write lock stays short whatever a row of this step costs here.
+   * `next(limit)` returns the rows' work: loading (inside the transaction, or given) and applying.
    */
-  private async batches<T>(step: string, select: (tx: Tx, limit: number) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+  private async inBatches(step: string, next: (limit: number) => Promise<{ size: number; write: (tx: Tx) => Promise<number> } | null>) {
     const { batchSize, writeBudgetMs } = this.config.billing;
     let limit = Math.min(batchSize, 20);
     this.result[step] ??= 0;
-    for (;;) {
-      const rows = await select(this.db, limit);
-      if (rows.length === 0) return;
+    for (let batch = await next(limit); batch; batch = await next(limit)) {
       // Timed from inside the transaction (not from the wait for the connection) to its commit.
       let t0 = 0;
-      await this.db.transaction((tx) => { t0 = performance.now(); return apply(this.ctx(tx), rows); });
+      const n = await this.db.transaction((tx) => { t0 = performance.now(); return batch!.write(tx); });
       const ms = performance.now() - t0;
       if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
-      this.result[step] = Number(this.result[step]) + rows.length;
-      if (rows.length < limit) return;
-      // Grown gently (a batch's cost varies), shrunk at once.
-      limit = Math.max(1, Math.min(batchSize, Math.floor((rows.length * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
+      this.result[step] = Number(this.result[step]) + n;
+      if (batch.size < limit) return;
+      limit = Math.max(1, Math.min(batchSize, Math.floor((batch.size * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
       await yieldToRequests();
     }
   }
 
+  /** Rows found by `select` (up to a batch; a row a batch changed no longer matches), then `apply`. */
+  private batches<T>(step: string, select: (tx: Tx, limit: number) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+    return this.inBatches(step, async (limit) => {
+      const rows = await select(this.db, limit);
+      return rows.length === 0 ? null : { size: rows.length, write: async (tx) => { await apply(this.ctx(tx), rows); return rows.length; } };
+    });
+  }
+
   /**
-   * The same for steps whose finding query is a join worth running once: their candidates' ids are
-   * found up front, and each batch loads its rows by id and checks them again in its transaction
-   * (`load` drops a row that changed meanwhile).
+   * For steps whose finding query is a join worth running once: the candidates' ids are found up
+   * front, and each batch loads its rows by id and checks them again in its transaction (`load`
+   * drops a row that changed meanwhile).
    */
-  private async batchesOf<T>(step: string, ids: string[], load: (tx: Tx, ids: string[]) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
-    const { batchSize, writeBudgetMs } = this.config.billing;
-    let limit = Math.min(batchSize, 20);
-    this.result[step] ??= 0;
-    for (let at = 0; at < ids.length;) {
-      const chunk = ids.slice(at, at + limit);
-      at += chunk.length;
-      let t0 = 0;
-      const n = await this.db.transaction(async (tx) => {
-        t0 = performance.now();
+  private batchesOf<T>(step: string, ids: string[], load: (tx: Tx, ids: string[]) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+    let at = 0;
+    return this.inBatches(step, async (limit) => {
+      if (at >= ids.length) return null;
+      const chunk = ids.slice(at, (at += limit));
+      return { size: chunk.length, write: async (tx) => {
         const rows = await load(tx, chunk);
         if (rows.length) await apply(this.ctx(tx), rows);
         return rows.length;
-      });
-      const ms = performance.now() - t0;
-      if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
-      this.result[step] = Number(this.result[step]) + n;
-      limit = Math.max(1, Math.min(batchSize, Math.floor((chunk.length * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
-      await yieldToRequests();
-    }
+      } };
+    });
   }
 
   private async plan(tx: Tx, id: string): Promise<PlanRow> {
