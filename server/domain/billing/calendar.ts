@@ -1,8 +1,11 @@
 // Dates of billing (SPEC R4.4): UTC calendar dates "YYYY-MM-DD"; working days skip weekends and the
 // appliance's holidays; banking days also skip bank holidays. The calendar is data
 // (`billing_calendar`) the billing operator keeps.
+import { z } from "zod";
 import { DAY } from "../../clock.js";
 import type { Tx } from "../../storage/db.js";
+import { audit, type CommandContext } from "../context.js";
+import { authorize } from "../identity/policy.js";
 
 export const dayOf = (d: Date) => d.toISOString().slice(0, 10);
 const at = (day: string) => new Date(day + "T00:00:00.000Z");
@@ -48,4 +51,18 @@ export function addBusinessDays(day: string, n: number, skip: ReadonlySet<string
     if (weekday !== 0 && weekday !== 6 && !skip.has(d)) counted++;
   }
   return d;
+}
+
+export const BillingCalendarInput = z.strictObject({
+  days: z.array(z.strictObject({ day: z.iso.date(), kind: z.enum(["holiday", "bank_holiday"]), name: z.string().trim().max(200).optional() })).max(5000),
+});
+
+/** Replaces the billing calendar (the billing operator); a day named twice counts once, the last wins. */
+export async function billingCalendarSetter(ctx: CommandContext, p: z.infer<typeof BillingCalendarInput>): Promise<number> {
+  authorize(ctx.actor, "billing.manage", { type: "appliance" });
+  const days = [...new Map(p.days.map((d) => [d.day, d])).values()];
+  await ctx.tx("billing_calendar").delete();
+  for (let i = 0; i < days.length; i += 300) await ctx.tx("billing_calendar").insert(days.slice(i, i + 300).map((d) => ({ day: d.day, kind: d.kind, name: d.name ?? null })));
+  await audit(ctx, { action: "billing.calendar_set", details: { days: days.length } });
+  return days.length;
 }

@@ -2,7 +2,7 @@
 // payments, metering, the billing calendar, and a branch's billing state.
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
-import { dayOf, addMonths } from "../../domain/billing/calendar.js";
+import { BillingCalendarInput, addMonths, billingCalendarSetter, dayOf } from "../../domain/billing/calendar.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
 import {
   PaymentInput, authorizeInvoice, invoiceById, invoiceCanceller, paymentRecorder, penaltyOf, type InvoiceLineRow, type InvoiceRow, type PaymentRow,
@@ -15,12 +15,11 @@ import {
   PlanChangeInput, SubscriptionInput, SuspensionInput, TerminationInput, coveringSubscription, presentSubscription, readableSubscription,
   subscriptionCreator, subscriptionPlanChanger, subscriptionResumer, subscriptionSuspender, subscriptionTerminator, type SubscriptionRow,
 } from "../../domain/billing/subscriptions.js";
-import { audit } from "../../domain/context.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { branchResource, branchWithOrganization } from "../../domain/identity/queries.js";
 import { notFound } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
-import type { Api, Ctx } from "../api.js";
+import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 
 export function billingRoutes(api: Api, deps: AppDeps) {
@@ -207,16 +206,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   });
   api.add({
     method: "put", path: "/api/v1/billing/calendar", tag: "billing", auth: "user", tx: true,
-    body: z.strictObject({ days: z.array(z.strictObject({ day: z.iso.date(), kind: z.enum(["holiday", "bank_holiday"]), name: z.string().trim().max(200).optional() })).max(5000) }),
-    summary: "Replace the billing calendar (billing operator)",
-    handler: async (ctx: Ctx, { body }) => {
-      const c = commandContext(ctx, deps);
-      authorize(c.actor, "billing.manage", { type: "appliance" });
-      const days = [...new Map(body.days.map((d) => [d.day, d])).values()];
-      await c.tx("billing_calendar").delete();
-      for (let i = 0; i < days.length; i += 300) await c.tx("billing_calendar").insert(days.slice(i, i + 300).map((d) => ({ day: d.day, kind: d.kind, name: d.name ?? null })));
-      await audit(c, { action: "billing.calendar_set", details: { days: days.length } });
-      ctx.body = { days: days.length };
-    },
+    body: BillingCalendarInput, summary: "Replace the billing calendar (billing operator)",
+    handler: async (ctx, { body }) => { ctx.body = { days: await billingCalendarSetter(commandContext(ctx, deps), body) }; },
   });
 }
