@@ -1,6 +1,6 @@
 // The daily billing run (SPEC R4.2, R4.4-R4.7), in steps that each work through their rows in
-// batches of `billing.batchSize`, one short write transaction per batch, so API writes interleave
-// and a write lock is never held long:
+// batches sized to a write budget (billing.writeBudgetMs), one short write transaction per batch,
+// so API writes interleave and a write lock is never held long:
 //   prices and plan changes due today → closed plans' subscribers to the successor → suspensions
 //   on request begin/end → terminations → exhausted packages end early → renewal invoices ahead of
 //   the term's end → terms roll over (or end) → overdue notices (the day after the due date) →
@@ -8,15 +8,14 @@
 // Every step is audited and notified; the clock is injected, so tests run a year in seconds.
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
-import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import type { Db, Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import type { CommandContext } from "../context.js";
 import { systemActor } from "../identity/roles.js";
 import { addDays, addMonths, billingCalendar, dayOf, daysBetween } from "./calendar.js";
-import { invoicePayload, invoicesIssuer, rootBranches, type InvoiceDraft, type InvoiceRow } from "./invoices.js";
+import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } from "./invoices.js";
 import { divRound, formatAmount } from "./money.js";
-import { billingNotices, type PlanRow } from "./plans.js";
+import { billingNoticeWriter, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 
 export interface DailyResult { [step: string]: number | string }
@@ -111,12 +110,6 @@ export class BillingDay {
 
   private async audit(ctx: CommandContext, events: AuditEvent[]) {
     await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: systemActor, ip: null, requestId: null }, events }]);
-  }
-
-  private async notices(ctx: CommandContext, topic: string, rows: Array<SubscriptionRow | InvoiceRow>, payload: (r: any) => Record<string, unknown>) {
-    const roots = await rootBranches(ctx.tx, rows.filter((r) => r.payer_organization_id !== r.organization_id).map((r) => r.payer_organization_id));
-    const items: Notification[] = rows.flatMap((r) => billingNotices(topic, { ...r, payer_branch_id: roots.get(r.payer_organization_id) }, payload(r)));
-    await notificationWriter(ctx.tx, ctx.clock, items);
   }
 
   async run(): Promise<DailyResult & { maxWriteMs: number; slowestStep: string }> {
@@ -293,7 +286,7 @@ export class BillingDay {
       (tx, limit) => tx("invoices").where({ status: "issued" }).where("due_on", "<", this.today).limit(limit),
       async (ctx, rows: InvoiceRow[]) => {
         await ctx.tx("invoices").whereIn("id", rows.map((v) => v.id)).update({ status: "overdue", notice_on: this.today, updated_at: ctx.clock.now().toISOString() });
-        await this.notices(ctx, "billing.overdue_notice", rows, (v) => ({ ...invoicePayload(v), blockOn }));
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.overdue_notice", rows, (v) => ({ ...invoicePayload(v), blockOn }));
         await this.audit(ctx, rows.map((v) => ({ action: "billing.overdue_notice", target: { type: "invoice", id: v.id }, organizationId: v.organization_id, details: { number: v.number, dueOn: v.due_on, blockOn } })));
       });
   }
@@ -317,7 +310,7 @@ export class BillingDay {
         for (const v of rows) if (!first.has(v.subscription_id!)) first.set(v.subscription_id!, v);
         await updateEach(ctx.tx, "subscriptions", [...first].map(([id, v]) => ({ id, blocked_invoice_id: v.id })), { block_stage: "blocked", blocked_at: now, updated_at: now });
         const owing = [...first.values()];
-        await this.notices(ctx, "billing.block_applied", owing, (v) => ({ ...invoicePayload(v), stage: "blocked" }));
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", owing, (v) => ({ ...invoicePayload(v), stage: "blocked" }));
         await this.audit(ctx, owing.map((v) => ({ action: "billing.block", target: { type: "branch", id: v.branch_id }, organizationId: v.organization_id, details: { subscriptionId: v.subscription_id, invoiceId: v.id, number: v.number, stage: "blocked" } })));
       });
   }
@@ -337,7 +330,7 @@ export class BillingDay {
             await ctx.tx("branches").where({ id: s.branch_id }).update({ status: "blocked", block_reason: `billing: invoice ${s.invoice_number} unpaid since ${s.invoice_due_on}` });
           }
         }
-        await this.notices(ctx, "billing.block_applied", rows, (s) => ({ number: s.invoice_number, dueOn: s.invoice_due_on, stage }));
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", rows, (s) => ({ number: s.invoice_number, dueOn: s.invoice_due_on, stage }));
         await this.audit(ctx, rows.map((s) => ({ action: "billing.block", target: { type: "branch", id: s.branch_id }, organizationId: s.organization_id, details: { subscriptionId: s.id, number: s.invoice_number, stage } })));
       });
   }

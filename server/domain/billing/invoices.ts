@@ -3,17 +3,17 @@
 // and issued → paid | overdue | cancelled. The billing operator records payments: partial payments
 // add up, an overpayment is kept as the payer's credit and used on its next invoices. Full payment
 // lifts the branch's block at once; a late one is followed by a penalty invoice.
+import type { Actor } from "../identity/roles.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
-import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import type { Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
 import { authorize, can } from "../identity/policy.js";
 import { addBusinessDays, addDays, billingCalendar, dayOf, daysBetween, type BillingCalendar } from "./calendar.js";
 import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "./money.js";
-import { billingNotices } from "./plans.js";
+import { billingNoticeWriter } from "./plans.js";
 import type { SubscriptionRow } from "./subscriptions.js";
 
 export type InvoiceKind = "subscription" | "renewal" | "plan_change" | "penalty";
@@ -134,27 +134,12 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
     await ctx.tx("credit_ledger").insert(ledger);
   }
 
-  // A sponsor (a payer other than the owing organization) is told at its head office.
-  const payerRoots = await rootBranches(ctx.tx, invoices.filter((v) => v.payer_organization_id !== v.organization_id).map((v) => v.payer_organization_id));
-  const notices: Notification[] = invoices.filter((v) => BigInt(v.total_minor) > 0n).flatMap((v) => billingNotices("billing.invoice_issued",
-    { ...v, payer_branch_id: payerRoots.get(v.payer_organization_id) }, invoicePayload(v)));
-  await notificationWriter(ctx.tx, ctx.clock, notices);
+  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.invoice_issued", invoices.filter((v) => BigInt(v.total_minor) > 0n), invoicePayload);
   await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: actorRef(ctx.actor), ...ctx.meta }, events: invoices.map((v): AuditEvent => ({
     action: "billing.invoice_issue", target: { type: "invoice", id: v.id }, organizationId: v.organization_id,
     details: { number: v.number, kind: v.kind, total: formatAmount(v.total_minor), currency: v.currency, dueOn: v.due_on, payerOrganizationId: v.payer_organization_id, creditApplied: formatAmount(v.paid_minor) },
   })) }]);
   return invoices;
-}
-
-export async function rootBranches(tx: Tx, orgIds: string[]): Promise<Map<string, string>> {
-  const ids = [...new Set(orgIds)];
-  const out = new Map<string, string>();
-  if (ids.length === 0) return out;
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows: Array<{ id: string; organization_id: string }> = await tx("branches").whereIn("organization_id", ids.slice(i, i + 500)).whereNull("parent_id").select("id", "organization_id");
-    for (const r of rows) out.set(r.organization_id, r.id);
-  }
-  return out;
 }
 
 export const invoicePayload = (v: InvoiceRow) => ({
@@ -168,13 +153,24 @@ export async function invoiceById(tx: Tx, id: string): Promise<InvoiceRow> {
   return row;
 }
 
+/** Invoices with the branches their readers are checked against: the owing branch and the payer's head office. */
+export const invoicesWithBranches = (tx: Tx) => tx("invoices as i").join("branches as b", "b.id", "i.branch_id")
+  .join("branches as pb", function () { this.on("pb.organization_id", "=", "i.payer_organization_id").andOnNull("pb.parent_id"); })
+  .select("i.*", "b.path as branch_path", "pb.id as payer_branch_id", "pb.path as payer_branch_path");
+export type InvoiceWithBranches = InvoiceRow & { branch_path: string; payer_branch_id: string; payer_branch_path: string };
+
+const owingBranch = (v: InvoiceWithBranches) => ({ type: "branch" as const, id: v.branch_id, organizationId: v.organization_id, path: v.branch_path });
+
 /** Who may see an invoice: the operator, and the owing branch's and the payer's administrators, heads and accountants. */
-export async function authorizeInvoice(ctx: Pick<CommandContext, "tx" | "actor">, v: InvoiceRow, action: "billing.read" | "billing.manage") {
-  const branches: Array<{ id: string; organization_id: string; path: string }> = await ctx.tx("branches")
-    .where({ id: v.branch_id }).orWhere((w) => w.where({ organization_id: v.payer_organization_id }).whereNull("parent_id")).select("id", "organization_id", "path");
-  if (branches.some((b) => can(ctx.actor, action, { type: "branch", id: b.id, organizationId: b.organization_id, path: b.path }))) return;
-  const owing = branches.find((b) => b.id === v.branch_id)!;
-  authorize(ctx.actor, action, { type: "branch", id: owing.id, organizationId: owing.organization_id, path: owing.path }, action === "billing.manage");
+export const canReadInvoice = (actor: Actor, v: InvoiceWithBranches) => can(actor, "billing.read", owingBranch(v)) ||
+  can(actor, "billing.read", { type: "branch", id: v.payer_branch_id, organizationId: v.payer_organization_id, path: v.payer_branch_path });
+
+/** The invoice, or 404 (audited) when the actor may not see it. */
+export async function readableInvoice(ctx: Pick<CommandContext, "tx" | "actor">, id: string): Promise<InvoiceWithBranches> {
+  const v: InvoiceWithBranches | undefined = await invoicesWithBranches(ctx.tx).where("i.id", id).first();
+  if (!v) throw new NotFoundError("not_found", "Invoice not found");
+  if (!canReadInvoice(ctx.actor, v)) authorize(ctx.actor, "billing.read", owingBranch(v), false);
+  return v;
 }
 
 /**
@@ -283,8 +279,7 @@ export async function blockLifter(ctx: CommandContext, subscriptionId: string): 
   if (sub.block_stage === "full") {
     await ctx.tx("branches").where({ id: sub.branch_id, status: "blocked" }).where("block_reason", "like", "billing:%").update({ status: "active", block_reason: null });
   }
-  const payerRoot = (await rootBranches(ctx.tx, [sub.payer_organization_id])).get(sub.payer_organization_id);
-  await notificationWriter(ctx.tx, ctx.clock, billingNotices("billing.block_lifted", { ...sub, payer_branch_id: payerRoot }, { stage: sub.block_stage }));
+  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_lifted", [sub], () => ({ stage: sub.block_stage }));
   await audit(ctx, { action: "billing.block_lift", target: { type: "branch", id: sub.branch_id }, organizationId: sub.organization_id, details: { subscriptionId, stage: sub.block_stage } });
   return true;
 }

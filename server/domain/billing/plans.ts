@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
+import type { Clock } from "../../clock.js";
 import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
@@ -82,10 +83,32 @@ async function subscribersOf(tx: Tx, planId: string) {
     }>>;
 }
 
-export function billingNotices(topic: string, s: { organization_id: string; branch_id: string; payer_organization_id: string; payer_branch_id?: string | null }, payload: Record<string, unknown>): Notification[] {
-  const out: Notification[] = [{ topic, to: { organizationId: s.organization_id, branchId: s.branch_id }, payload }];
-  if (s.payer_organization_id !== s.organization_id && s.payer_branch_id) out.push({ topic, to: { organizationId: s.payer_organization_id, branchId: s.payer_branch_id }, payload });
+/** The head office of each organization. */
+export async function rootBranches(tx: Tx, orgIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(orgIds)];
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows: Array<{ id: string; organization_id: string }> = await tx("branches").whereIn("organization_id", ids.slice(i, i + 500)).whereNull("parent_id").select("id", "organization_id");
+    for (const r of rows) out.set(r.organization_id, r.id);
+  }
   return out;
+}
+
+interface Billed { organization_id: string; branch_id: string; payer_organization_id: string; payer_branch_id?: string | null }
+
+/**
+ * Writes a billing notice for each row: to the owing branch and, when a sponsor pays, to the
+ * sponsor's head office too (looked up here unless the row carries it as `payer_branch_id`).
+ */
+export async function billingNoticeWriter<R extends Billed>(tx: Tx, clock: Clock, topic: string, rows: R[], payload: (r: R) => Record<string, unknown>) {
+  const sponsored = rows.filter((r) => r.payer_organization_id !== r.organization_id);
+  const roots = await rootBranches(tx, sponsored.filter((r) => !r.payer_branch_id).map((r) => r.payer_organization_id));
+  await notificationWriter(tx, clock, rows.flatMap((r): Notification[] => {
+    const p = payload(r);
+    const payerBranch = r.payer_organization_id === r.organization_id ? null : r.payer_branch_id ?? roots.get(r.payer_organization_id);
+    return [{ topic, to: { organizationId: r.organization_id, branchId: r.branch_id }, payload: p },
+      ...(payerBranch ? [{ topic, to: { organizationId: r.payer_organization_id, branchId: payerBranch }, payload: p }] : [])];
+  }));
 }
 
 /** The 1st a change may apply: `effectiveOn` if given (a 1st, far enough ahead), else the first such day. */
@@ -112,7 +135,7 @@ export async function planPriceChanger(ctx: CommandContext, p: { planId: string;
   await ctx.tx("plan_price_changes").insert(change);
   const subscribers = await subscribersOf(ctx.tx, plan.id);
   const payload = { planName: plan.name, oldPrice: formatAmount(plan.price_minor), newPrice: formatAmount(price), currency: plan.currency, effectiveOn };
-  await notificationWriter(ctx.tx, ctx.clock, subscribers.flatMap((s) => billingNotices("billing.plan_change", s, payload)));
+  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.plan_change", subscribers, () => payload);
   await audit(ctx, { action: "billing.plan_price_change", target: { type: "tariff_plan", id: plan.id }, details: { price: formatAmount(price), effectiveOn, subscribers: subscribers.length } });
   return { id: change.id, planId: plan.id, price: formatAmount(price), currency: plan.currency, effectiveOn, notified: subscribers.length };
 }
@@ -129,7 +152,7 @@ export async function planCloser(ctx: CommandContext, p: { planId: string; succe
   await ctx.tx("tariff_plans").where({ id: plan.id }).update({ status: "closed", successor_id: successor.id, closed_at: nowIso(ctx), migrate_on: migrateOn, updated_at: nowIso(ctx) });
   const subscribers = await subscribersOf(ctx.tx, plan.id);
   const payload = { planName: plan.name, successorName: successor.name, newPrice: formatAmount(successor.price_minor), currency: successor.currency, effectiveOn: migrateOn, closed: true };
-  await notificationWriter(ctx.tx, ctx.clock, subscribers.filter((s) => !s.pending_plan_id).flatMap((s) => billingNotices("billing.plan_change", s, payload)));
+  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.plan_change", subscribers.filter((s) => !s.pending_plan_id), () => payload);
   await audit(ctx, { action: "billing.plan_close", target: { type: "tariff_plan", id: plan.id }, details: { successorId: successor.id, migrateOn, subscribers: subscribers.length } });
   return planById(ctx.tx, plan.id);
 }

@@ -5,15 +5,14 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, ValidationError } from "../../errors.js";
-import { notificationWriter } from "../../mail/outbox.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { branchWithOrganization } from "../identity/queries.js";
 import { addDays, addMonths, dayOf } from "./calendar.js";
-import { invoicesIssuer, rootBranches, type InvoiceDraft, type InvoiceRow, type PaymentTerms } from "./invoices.js";
+import { invoicesIssuer, type InvoiceDraft, type InvoiceRow, type PaymentTerms } from "./invoices.js";
 import { formatAmount } from "./money.js";
-import { billingNotices, changeDay, choosablePlan, planById, type PlanRow } from "./plans.js";
+import { billingNoticeWriter, changeDay, choosablePlan, planById, type PlanRow } from "./plans.js";
 
 export type SubscriptionStatus = "active" | "suspended" | "ended" | "terminated";
 export type BlockStage = "blocked" | "suspended" | "full";
@@ -121,11 +120,6 @@ export function termInvoice(s: SubscriptionRow, plan: PlanRow, kind: "subscripti
   };
 }
 
-const notify = async (ctx: CommandContext, s: SubscriptionRow, topic: string, payload: Record<string, unknown>) => {
-  const payerRoot = (await rootBranches(ctx.tx, [s.payer_organization_id])).get(s.payer_organization_id);
-  await notificationWriter(ctx.tx, ctx.clock, billingNotices(topic, { ...s, payer_branch_id: payerRoot }, payload));
-};
-
 export const SuspensionInput = z.strictObject({ from: z.iso.date(), until: z.iso.date(), reason: z.string().trim().min(1).max(1000) });
 
 /**
@@ -184,7 +178,7 @@ export async function subscriptionPlanChanger(ctx: CommandContext, p: { id: stri
   const plan = await choosablePlan(ctx.tx, p.planId, current.currency);
   const effectiveOn = changeDay(ctx, p.effectiveOn);
   await ctx.tx("subscriptions").where({ id: s.id }).update({ pending_plan_id: plan.id, pending_plan_on: effectiveOn, updated_at: nowIso(ctx) });
-  await notify(ctx, s, "billing.plan_change", { planName: current.name, successorName: plan.name, newPrice: formatAmount(plan.price_minor), currency: plan.currency, effectiveOn });
+  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.plan_change", [s], () => ({ planName: current.name, successorName: plan.name, newPrice: formatAmount(plan.price_minor), currency: plan.currency, effectiveOn }));
   await audit(ctx, { action: "billing.plan_change_request", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: current.id, to: plan.id, effectiveOn } });
   return subscriptionById(ctx.tx, s.id);
 }

@@ -5,7 +5,8 @@ import type { AppDeps } from "../../app.js";
 import { BillingCalendarInput, addMonths, billingCalendarSetter, dayOf } from "../../domain/billing/calendar.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
 import {
-  PaymentInput, authorizeInvoice, invoiceById, invoiceCanceller, paymentRecorder, penaltyOf, type InvoiceLineRow, type InvoiceRow, type PaymentRow,
+  PaymentInput, canReadInvoice, invoiceCanceller, invoicesWithBranches, paymentRecorder, penaltyOf, readableInvoice,
+  type InvoiceLineRow, type InvoiceRow, type InvoiceWithBranches, type PaymentRow,
 } from "../../domain/billing/invoices.js";
 import { usageOf } from "../../domain/billing/metering.js";
 import { formatAmount } from "../../domain/billing/money.js";
@@ -116,27 +117,17 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/billing/invoices", tag: "billing", auth: "any", summary: "Invoices the caller may see (operator: all; others: their organization's, as owing branch or payer), newest first",
     query: z.strictObject({ organizationId: z.uuid().optional(), status: z.enum(["issued", "paid", "overdue", "cancelled"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
     handler: async (ctx, { query }) => {
-      const actor = ctx.state.actor;
-      const q = deps.db("invoices as i").join("branches as b", "b.id", "i.branch_id").select("i.*", "b.path as branch_path").orderBy("i.created_at", "desc").limit(query.limit * 4);
+      const q = invoicesWithBranches(deps.reader).orderBy("i.created_at", "desc").limit(query.limit * 4);
       if (query.organizationId) q.where((w) => w.where("i.organization_id", query.organizationId!).orWhere("i.payer_organization_id", query.organizationId!));
       if (query.status) q.where("i.status", query.status);
-      const payerRoots = new Map<string, string>();
-      const rows: Array<InvoiceRow & { branch_path: string }> = await q;
-      for (const r of rows) if (!payerRoots.has(r.payer_organization_id)) {
-        const root = await branchWithOrganization(deps.db, { organizationId: r.payer_organization_id, branchId: null });
-        payerRoots.set(r.payer_organization_id, root!.branch.path);
-      }
-      const visible = rows.filter((v) => can(actor, "billing.read", { type: "branch", id: v.branch_id, organizationId: v.organization_id, path: v.branch_path }) ||
-        can(actor, "billing.read", { type: "branch", id: "", organizationId: v.payer_organization_id, path: payerRoots.get(v.payer_organization_id)! }));
-      ctx.body = { items: visible.slice(0, query.limit).map((v) => presentInvoice(v)) };
+      const rows: InvoiceWithBranches[] = await q;
+      ctx.body = { items: rows.filter((v) => canReadInvoice(ctx.state.actor, v)).slice(0, query.limit).map((v) => presentInvoice(v)) };
     },
   });
   api.add({
     method: "get", path: "/api/v1/billing/invoices/:id", tag: "billing", auth: "any", summary: "An invoice with its lines, payments and the penalty accrued so far",
     handler: async (ctx, { params }) => {
-      const v = await invoiceById(deps.db, params.id);
-      await authorizeInvoice({ tx: deps.db, actor: ctx.state.actor }, v, "billing.read");
-      ctx.body = await invoiceDetail(v);
+      ctx.body = await invoiceDetail(await readableInvoice({ tx: deps.db, actor: ctx.state.actor }, params.id));
     },
   });
   api.add({
