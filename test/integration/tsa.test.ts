@@ -106,27 +106,25 @@ describe("timestamps (RFC 3161)", function () {
   });
 
   describe("CAdES-T at signing", () => {
-    async function signingSetup(app: TestApp) {
+    /** On a fresh app: a draft registered by the head, and his signature over it posted. */
+    async function signFreshDraft(app: TestApp) {
       const seller = await buildOrganization(app, { name: "Stamped LLP" });
       const buyer = await buildOrganization(app, { name: "Stamped Buyer LLP" });
       const head = await buildUser(app, [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }]);
       const k = testSigner({ iin: head.iin, bin: seller.bin });
       signers.push(k);
-      const draft = async () => {
-        const content = pdf(`stamped ${Math.random()}`);
-        const r = await head.client.post("/api/v1/documents", jsonDocument({ kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: `T-${Math.random().toString(36).slice(2, 8)}` }) }, content));
-        expect(r.status, JSON.stringify(r.body)).to.equal(201);
-        return { id: r.body.id as string, content };
-      };
-      return { head, k, draft };
+      const content = pdf(`stamped ${Math.random()}`);
+      const reg = await head.client.post("/api/v1/documents", jsonDocument({ kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: `T-${Math.random().toString(36).slice(2, 8)}` }) }, content));
+      expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
+      const d = { id: reg.body.id as string, content };
+      const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: k.sign(d.content).toString("base64") });
+      return { head, k, d, r };
     }
 
     it("a signature is timestamped by the configured TSA: the stored CMS is CAdES-T, still verifies, and its token verifies with openssl ts", async () => {
       const app = await startTestApp({ tsa: { url: `${tsaApp.url}/tsa` } });
       try {
-        const { head, k, draft } = await signingSetup(app);
-        const d = await draft();
-        const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: k.sign(d.content).toString("base64") });
+        const { head, k, d, r } = await signFreshDraft(app);
         expect(r.status, JSON.stringify(r.body)).to.equal(201);
         const check = r.body.signature.validation.checks.find((c: { check: string }) => c.check === "timestamp");
         expect(check.ok).to.equal(true);
@@ -153,9 +151,7 @@ describe("timestamps (RFC 3161)", function () {
       const down = `http://127.0.0.1:${freePort()}/tsa`;
       const strict = await startTestApp({ tsa: { url: down, timeoutMs: 500 } });
       try {
-        const { head, k, draft } = await signingSetup(strict);
-        const d = await draft();
-        const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: k.sign(d.content).toString("base64") });
+        const { d, r } = await signFreshDraft(strict);
         expect(r.status, JSON.stringify(r.body)).to.equal(503);
         expect(r.body.code).to.equal("tsa_unavailable");
         expect(await strict.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
@@ -164,9 +160,7 @@ describe("timestamps (RFC 3161)", function () {
       }
       const lenient = await startTestApp({ tsa: { url: down, timeoutMs: 500, allowWithout: true } });
       try {
-        const { head, k, draft } = await signingSetup(lenient);
-        const d = await draft();
-        const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: k.sign(d.content).toString("base64") });
+        const { r } = await signFreshDraft(lenient);
         expect(r.status, JSON.stringify(r.body)).to.equal(201);
         const check = r.body.signature.validation.checks.find((c: { check: string }) => c.check === "timestamp");
         expect(check.ok).to.equal(null);
