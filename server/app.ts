@@ -41,6 +41,10 @@ import { invoiceDocumentsPublisher } from "./domain/billing/invoiceDocuments.js"
 import { OutboxDispatcher } from "./mail/dispatcher.js";
 import { billingRoutes } from "./http/routes/billing.js";
 import { operationsRoutes } from "./http/routes/operations.js";
+import { retentionRoutes } from "./http/routes/retention.js";
+import { privacyRoutes } from "./http/routes/privacy.js";
+import { retentionDailyJob } from "./jobs/retentionDaily.js";
+import { retentionAssigner } from "./domain/retention/policies.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -75,6 +79,8 @@ export interface AppDeps extends AppInput {
   outbox: OutboxDispatcher;
   /** registers and sends issued invoices as documents of the billing operator (R4.9) */
   invoicePublisher: () => Promise<{ published: number; failed: number }>;
+  /** brings every document's retain-until date up to the current retention rules (one run at a time) */
+  retentionAssign: () => Promise<{ epoch: number; changed: number }>;
   metrics: HttpMetrics;
   version: string;
 }
@@ -118,8 +124,25 @@ export function createApp(input: AppInput) {
   };
   jobs.register(billingDailyJob(input.config, invoicePublisher));
   const outbox = new OutboxDispatcher({ ...input, reader });
+  // One assignment at a time; a change during a run makes it go round once more.
+  let assigning: Promise<{ epoch: number; changed: number }> | null = null;
+  let assignAgain = false;
+  const retentionAssign = () => {
+    if (assigning) { assignAgain = true; return assigning; }
+    assigning = (async () => {
+      let r: { epoch: number; changed: number };
+      do {
+        assignAgain = false;
+        r = await retentionAssigner(input.db, input.config);
+      } while (assignAgain);
+      return r;
+    })().finally(() => { assigning = null; });
+    return assigning;
+  };
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, metrics: createMetrics(), version: VERSION };
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
+
+  jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
 
   const api = new Api(deps);
   systemRoutes(api, deps);
@@ -135,6 +158,8 @@ export function createApp(input: AppInput) {
   powerOfAttorneyRoutes(api, deps);
   billingRoutes(api, deps);
   operationsRoutes(api, deps);
+  retentionRoutes(api, deps);
+  privacyRoutes(api, deps);
 
   const app = new Koa({ proxy: input.config.server.trustProxy });
   app.silent = true;
@@ -148,6 +173,7 @@ export function createApp(input: AppInput) {
   return { app, deps, api, close: async () => {
     await outbox.stop();
     await publishing;
+    await assigning;
     await deps.registrar.flush();
     await deps.auditJournal.flush();
     deps.auth.close();

@@ -137,6 +137,22 @@ export const ConfigSchema = z.strictObject({
     /** the daily job sizes its batches so each write transaction takes about this long */
     writeBudgetMs: int(1, 10_000),
   }),
+  retention: z.strictObject({
+    /** the default rule: documents no policy covers are kept this long from registration (R5.1: 10 years) */
+    defaultMonths: int(1, 1200),
+    /** after a participant's contract ends its documents stay readable this long (R5.2) */
+    afterContractMonths: int(0, 1200),
+    /** accounts without a sign-in this long are removed (R5.3)... */
+    inactiveMonths: int(1, 1200),
+    /** ...after a warning this many days before */
+    inactivityWarningDays: int(1, 365),
+    /** the daily job: assigns retain-until dates, counts what is due, resumes approved dispositions, inactive accounts */
+    dailySchedule: z.string().min(9),
+    /** documents destroyed per write transaction of a disposition */
+    batchSize: int(1, 10_000),
+    /** a system administrator opening a participant's content states a reason at least this long (R5.8) */
+    staffReasonMinLength: int(1, 1000),
+  }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -24,6 +24,13 @@ function rolesFor(topic: string): string[] {
   return ["org_admin", "head", "signer", "accountant", "clerk"];
 }
 
+/**
+ * Optional processing a user may withdraw consent to (SPEC R5.6): notices about documents and
+ * maintenance announcements. Billing, security and account notices are part of the contract and
+ * always go.
+ */
+export const isOptionalTopic = (topic: string) => topic.startsWith("document.") || topic === "maintenance.announcement";
+
 const CLAIM_MS = 5 * 60_000;
 /** Payload fields that must not outlive the message (the invitation link is the only copy of its token). */
 const SECRET_FIELDS = ["token", "link"];
@@ -104,6 +111,7 @@ export class OutboxDispatcher {
     const lang = (l: string | null | undefined): Language => (LANGUAGES as readonly string[]).includes(l ?? "") ? (l as Language) : config.mail.defaultLanguage;
     if (row.email) return [{ email: row.email, language: lang(JSON.parse(row.payload).language) }];
     const users = db("users as u").where("u.status", "active").distinct("u.email", "u.language");
+    if (isOptionalTopic(row.topic)) users.where("u.notifications_consent", true);
     if (row.user_id) return (await users.where("u.id", row.user_id)).map((u: any) => ({ email: u.email, language: lang(u.language) }));
     if (row.organization_id && row.branch_id) {
       const branch = await db("branches").where({ id: row.branch_id }).first("path");

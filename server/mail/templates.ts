@@ -134,6 +134,18 @@ const T: Record<string, Templates> = {
     uk: ["Ваш обліковий запис буде видалено {removeOn}", "Ви не входили до системи з {lastLoginAt}. Якщо ви не ввійдете до {removeOn}, обліковий запис буде видалено."],
     en: ["Your account will be removed on {removeOn}", "You have not signed in since {lastLoginAt}. Unless you sign in by {removeOn}, the account will be removed."],
   },
+  "account.removal_approval": {
+    ru: ["Удаление последнего администратора", "Учётная запись {userId} не используется, но её владелец — последний администратор ({organizations}). Решите в консоли: удалить или сохранить."],
+    kk: ["Соңғы әкімшіні жою", "{userId} есептік жазбасы пайдаланылмайды, бірақ иесі — соңғы әкімші ({organizations}). Консольде шешіңіз: жою немесе сақтау."],
+    uk: ["Видалення останнього адміністратора", "Обліковий запис {userId} не використовується, але його власник — останній адміністратор ({organizations}). Вирішіть у консолі: видалити чи зберегти."],
+    en: ["Removing the last administrator", "Account {userId} is unused, but its owner is the last administrator ({organizations}). Decide in the console: remove or keep."],
+  },
+  "retention.disposition_due": {
+    ru: ["Документы к уничтожению: {documents}", "На {asOf} истёк срок хранения {documents} документов ({held} под удержанием, {review} на пересмотр). Просмотрите партию уничтожения и передайте её на утверждение."],
+    kk: ["Жоюға жататын құжаттар: {documents}", "{asOf} күні {documents} құжаттың сақтау мерзімі өтті ({held} ұстауда, {review} қайта қарауға). Жою партиясын қарап, бекітуге жіберіңіз."],
+    uk: ["Документи до знищення: {documents}", "На {asOf} сплив строк зберігання {documents} документів ({held} під утриманням, {review} на перегляд). Перегляньте партію знищення та передайте її на затвердження."],
+    en: ["Documents due for disposition: {documents}", "As of {asOf} the retention of {documents} documents has ended ({held} under legal hold, {review} for review). Preview a disposition batch and pass it for approval."],
+  },
 };
 
 /** Words a template needs that depend on the language (e.g. " → successor" only when there is one). */

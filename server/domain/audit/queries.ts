@@ -82,13 +82,15 @@ export interface AuditFilter {
   action?: string;
   targetId?: string;
   beforeSeq?: number;
+  /** oldest first (exports) instead of newest first */
+  ascending?: boolean;
   from?: string;
   to?: string;
   limit: number;
 }
 
 export async function auditEntries(db: Tx, f: AuditFilter): Promise<AuditRow[]> {
-  const q = db("audit_log").orderBy("seq", "desc").limit(f.limit);
+  const q = db("audit_log").orderBy("seq", f.ascending ? "asc" : "desc").limit(f.limit);
   if (f.organizationIds) q.whereIn("organization_id", f.organizationIds);
   if (f.actorId) q.where("actor_id", f.actorId);
   if (f.action) q.where("action", f.action);
@@ -113,4 +115,22 @@ export function presentAuditEntry(r: AuditRow) {
     details: JSON.parse(r.details),
     hash: r.hash,
   };
+}
+
+const CSV_COLUMNS = ["seq", "at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details", "prev_hash", "hash"] as const;
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? "" : String(v);
+  // Quoted always; a leading =, +, - or @ is prefixed so a spreadsheet does not run it as a formula.
+  return `"${(/^[=+\-@]/.test(s) ? "'" + s : s).replace(/"/g, '""')}"`;
+};
+
+/**
+ * An audit export (SPEC R5.7): the entries, the chain's verification, and the signed checkpoint the
+ * chain was verified against (its body and detached CMS, so a reader checks both with OpenSSL).
+ * CSV carries the verification and checkpoint as leading `#` lines.
+ */
+export function auditExport(format: "json" | "csv", rows: AuditRow[], verification: AuditVerification, checkpoint: unknown): string {
+  if (format === "json") return JSON.stringify({ format: "qujat.audit-export/1", verification, checkpoint, entries: rows.map(presentAuditEntry) });
+  const head = [`# qujat.audit-export/1`, `# verification: ${JSON.stringify(verification)}`, `# checkpoint: ${JSON.stringify(checkpoint)}`, CSV_COLUMNS.join(",")];
+  return head.concat(rows.map((r) => CSV_COLUMNS.map((c) => csvCell((r as any)[c])).join(","))).join("\r\n") + "\r\n";
 }

@@ -6,6 +6,7 @@
 //   the term's end → terms roll over (or end) → overdue notices (the day after the due date) →
 //   blocks (3 days after the notice) → optional suspension (15 days) and full block (3 months).
 // Every step is audited and notified; the clock is injected, so tests run a year in seconds.
+import { bumpEpoch } from "../retention/policies.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { Db, Tx } from "../../storage/db.js";
@@ -202,6 +203,12 @@ export class BillingDay {
       async (ctx, rows: SubscriptionRow[]) => {
         await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ status: "terminated", ended_reason: "terminated", updated_at: ctx.clock.now().toISOString() });
         await this.audit(ctx, rows.map((s) => ({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "terminated", on: s.terminates_on } })));
+        // A head office's subscription terminated is the participant's contract ended (R5.2): its
+        // documents stay readable for retention.afterContractMonths, then fall to retention.
+        const heads: Array<{ id: string }> = await ctx.tx("branches").whereIn("id", rows.map((s) => s.branch_id)).whereNull("parent_id").select("id");
+        const ended = rows.filter((s) => heads.some((b) => b.id === s.branch_id));
+        for (const s of ended) await ctx.tx("organizations").where({ id: s.organization_id }).whereNull("contract_ended_on").update({ contract_ended_on: s.terminates_on });
+        if (ended.length) await bumpEpoch(ctx.tx);
       });
   }
 

@@ -3,13 +3,18 @@
 // files themselves were staged and committed to the blob store by the caller just before.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
+import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
 import { isUniqueViolation } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
 import type { Tx } from "../../storage/db.js";
 import { auditBatchAppender } from "../audit/commands.js";
-import { actorRef, nowIso, type CommandContext } from "../context.js";
+import { actorRef, nowIso, type CommandContext, type RequestMeta } from "../context.js";
+import type { AuditJournal } from "../audit/journal.js";
+import type { Config } from "../../config/index.js";
+import { hasRole } from "../identity/policy.js";
+import { retentionForRegistration } from "../retention/policies.js";
+import { assertNotHeld } from "../retention/holds.js";
 import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
@@ -18,7 +23,7 @@ import { checkOrganizationIdentifier, organizationInserter, type OrganizationPro
 import { branchWithOrganization, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kinds.js";
-import { authorizeDocument, WRITER_ROLES } from "./policy.js";
+import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
 import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
 import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";
 
@@ -235,6 +240,11 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
     });
     out.push({ document: row, files });
   }
+  // Retain-until dates (R5.1) under the rules in force, read in this transaction.
+  if (items.length) {
+    const retention = await retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document));
+    out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
+  }
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
   const insert = async (table: string, rows: object[], per: number) => {
     for (let i = 0; i < rows.length; i += per) await tx(table).insert(rows.slice(i, i + per));
@@ -266,12 +276,35 @@ export async function registrationConflict(db: Tx, p: PreparedRegistration, err:
   return new ConflictError("number_taken", `${p.kind} No. ${p.number} of ${p.year} is already registered by this organization`, { number: p.number, year: p.year });
 }
 
-/** A document the actor may read, or 404 (existence is not revealed). */
+/**
+ * A document the actor may read, or 404 (existence is not revealed). System administrators and
+ * compliance officers see every document's metadata (`staff`: true) but not its content unless
+ * they state a reason (SPEC R5.8, see staffContentAccess).
+ */
 export async function readableDocument(ctx: { tx: CommandContext["tx"]; actor: Actor }, id: string) {
   const doc = await documentById(ctx.tx, id);
   if (!doc) throw notFound("Document");
-  authorizeDocument(ctx.actor, "document.read", documentSides(doc));
-  return { document: doc, files: await documentFiles(ctx.tx, id) };
+  const sides = documentSides(doc);
+  const staff = !canDocument(ctx.actor, "document.read", sides) && (hasRole(ctx.actor, "system_admin") || hasRole(ctx.actor, "compliance_officer"));
+  if (!staff) authorizeDocument(ctx.actor, "document.read", sides);
+  return { document: doc, files: await documentFiles(ctx.tx, id), staff };
+}
+
+/**
+ * R5.8: staff open a participant's content only with a stated reason; the access is audited under
+ * both parties' organizations, so their administrators see it in their audit log. A destroyed
+ * document has no content left (410).
+ */
+export async function contentAccess(journal: AuditJournal, config: Config, read: { document: DocumentRow; staff: boolean }, actor: Actor, meta: RequestMeta, reason: string | undefined) {
+  if (read.document.status === "destroyed") throw new GoneError("document_destroyed", "The document was destroyed under its retention policy; its tombstone and the disposition certificate remain");
+  if (!read.staff) return;
+  if (!reason || reason.trim().length < config.retention.staffReasonMinLength) {
+    throw new ForbiddenError("staff_access_reason_required", `Staff open a participant's content only with a stated reason (query parameter reason, at least ${config.retention.staffReasonMinLength} characters); the access is audited and shown to the organization`);
+  }
+  const d = read.document;
+  await journal.record({ actor: actorRef(actor), ...meta }, [...new Set([d.sender_organization_id, d.recipient_organization_id].filter((o): o is string => Boolean(o)))].map((organizationId) => ({
+    action: "document.staff_access", target: { type: "document", id: d.id }, organizationId, details: { reason: reason.trim() },
+  })));
 }
 
 /**
@@ -285,6 +318,7 @@ export async function contentReplacementPreparer(ctx: CommandContext, p: { docum
     throw new StateConflictError("content_frozen", "The content is frozen: the document has been signed", { state: doc.status, frozenAt: doc.frozen_at });
   }
   assertMove(doc, "edit");
+  await assertNotHeld(ctx.tx, doc.id, "Replacing the content");
   const files = await documentFiles(ctx.tx, doc.id);
   const attachments = files.filter((f) => f.role === "attachment").reduce((n, f) => n + Number(f.size), 0);
   const limit = ctx.config.documents.maxBytes - attachments;

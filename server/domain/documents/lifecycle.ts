@@ -11,6 +11,8 @@ import { documentById, type DocumentRow } from "./queries.js";
 export const STATUSES = [
   "draft", "on_approval", "returned", "approved", "signing", "sent", "delivered",
   "signed_by_recipient", "rejected", "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled",
+  // destroyed under retention (R5.5): a tombstone, no content, no moves
+  "destroyed",
 ] as const;
 export type Status = (typeof STATUSES)[number];
 

@@ -35,6 +35,7 @@ export function presentDocument(d: DocumentRow, files: DocumentFileRow[]) {
     sentAt: d.sent_at,
     frozen: d.frozen_at !== null,
     respondBy: d.respond_by,
+    retention: d.retain_until === undefined ? undefined : { retainUntil: d.retain_until, policyVersionId: d.retention_version_id ?? null, endAction: d.retention_action },
     annulmentRequestedBy: d.annulment_requested_by,
     version: d.version,
   };

@@ -12,6 +12,7 @@ export interface DocumentRow {
   content_sha256: string; content_name: string; content_type: string; content_size: number | string; total_bytes: number | string;
   created_by_type: string; created_by: string; created_at: string; updated_at: string; sent_at: string | null; frozen_at: string | null; version: number;
   respond_by: string | null; annulment_prior_status: string | null; annulment_requested_by: string | null; recipient_email: string | null;
+  retain_until?: string | null; retention_version_id?: string | null; retention_action?: string;
 }
 
 export interface DocumentFileRow { id: string; document_id: string; role: "content" | "attachment"; position: number; name: string; media_type: string; size: number | string; sha256: string }

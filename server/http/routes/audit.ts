@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import { auditCheckpointWriter, presentCheckpoint, type CheckpointRow } from "../../domain/audit/checkpoints.js";
 import { UnavailableError } from "../../errors.js";
-import { auditEntries, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";
+import { auditEntries, auditExport, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { organizationById } from "../../domain/identity/queries.js";
 import type { Api } from "../api.js";
@@ -41,6 +41,31 @@ export function auditRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
       ctx.body = await auditVerifier(deps.db);
+    },
+  });
+
+  api.add({
+    method: "get", path: "/api/v1/audit/export", tag: "audit", auth: "user",
+    summary: "Export audit entries (oldest first) as JSON or CSV with the chain's verification and the latest signed checkpoint it was verified against (compliance officers)",
+    query: z.strictObject({
+      format: z.enum(["json", "csv"]).default("json"), organizationId: Uuid.optional(), actorId: Uuid.optional(), targetId: z.string().max(64).optional(),
+      action: z.string().max(64).optional(), from: z.iso.datetime().optional(), to: z.iso.datetime().optional(), limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    }),
+    handler: async (ctx, { query }) => {
+      authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
+      const verification = await auditVerifier(deps.reader);
+      const cp: CheckpointRow | undefined = await deps.reader("audit_checkpoints").orderBy("id", "desc").first();
+      let checkpoint: Record<string, unknown> | null = null;
+      if (cp) {
+        const at = await deps.reader("audit_log").where({ seq: Number(cp.seq) }).first("hash");
+        checkpoint = { ...presentCheckpoint(cp), matchesChain: Boolean(at && at.hash === cp.head_hash) };
+      }
+      const rows = await auditEntries(deps.reader, { ...query, organizationIds: query.organizationId ? [query.organizationId] : null, ascending: true });
+      await deps.auditJournal.record({ actor: { type: ctx.state.actor.type, id: ctx.state.actor.id }, ip: ctx.ip || null, requestId: ctx.state.requestId },
+        [{ action: "audit.export", target: { type: "audit", id: null }, details: { format: query.format, entries: rows.length, verified: verification.ok, checkpoint: cp ? cp.id : null } }]);
+      ctx.type = query.format === "json" ? "application/json" : "text/csv; charset=utf-8";
+      ctx.set("Content-Disposition", `attachment; filename="audit-${deps.clock.now().toISOString().slice(0, 10)}.${query.format}"`);
+      ctx.body = auditExport(query.format, rows, verification, checkpoint);
     },
   });
 

@@ -6,7 +6,8 @@ import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import { actorRef } from "../../domain/context.js";
 import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, approvalSubmitter } from "../../domain/documents/approval.js";
-import { contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
+import { contentAccess, contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
+import { StaffReason } from "./documents.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import {
   AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, documentSender, receiptRecorder, recipientAnswerer, sendPreparer,
@@ -152,9 +153,12 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id/evidence", summary: "Evidence package: ZIP of content, attachments, signatures, receipts, history, audit extract and a manifest of hashes", tag: "document lifecycle", auth: "any",
-    handler: async (ctx, { params }) => {
-      const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+    method: "get", path: "/api/v1/documents/:id/evidence", summary: "Evidence package: ZIP of content, attachments, signatures, receipts, history, audit extract and a manifest of hashes (staff give a reason)", tag: "document lifecycle", auth: "any",
+    query: StaffReason,
+    handler: async (ctx, { params, query }) => {
+      const read = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const { document, files } = read;
+      await contentAccess(deps.auditJournal, deps.config, read, ctx.state.actor, { ip: ctx.ip || null, requestId: ctx.state.requestId }, query.reason);
       const by = actorRef(ctx.state.actor);
       await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
         action: "document.evidence_download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id, details: {},

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import { stableJson } from "../../domain/audit/chain.js";
 import { actorRef } from "../../domain/context.js";
-import { readableDocument, registrationConflict, registrationPreparer } from "../../domain/documents/commands.js";
+import { contentAccess, readableDocument, registrationConflict, registrationPreparer } from "../../domain/documents/commands.js";
 import { KINDS } from "../../domain/documents/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
@@ -30,6 +30,9 @@ function decodeCursor(c: string): { createdAt: string; id: string } {
 /** RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name. */
 const contentDisposition = (name: string) =>
   `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+/** R5.8: why a system administrator or compliance officer opens a participant's content. */
+export const StaffReason = z.strictObject({ reason: z.string().max(1000).optional() });
 
 export function documentRoutes(api: Api, deps: AppDeps) {
   api.add({
@@ -109,8 +112,10 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     },
   });
 
-  const download = async (ctx: Ctx, documentId: string, pick: (files: DocumentFileRow[]) => DocumentFileRow | undefined) => {
-    const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, documentId);
+  const download = async (ctx: Ctx, documentId: string, reason: string | undefined, pick: (files: DocumentFileRow[]) => DocumentFileRow | undefined) => {
+    const read = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, documentId);
+    const { document, files } = read;
+    await contentAccess(deps.auditJournal, deps.config, read, ctx.state.actor, { ip: ctx.ip || null, requestId: ctx.state.requestId }, reason);
     const file = pick(files);
     if (!file) throw notFound("File");
     await deps.auditJournal.record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
@@ -126,11 +131,12 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     ctx.body = deps.blobs.read(file.sha256);
   };
   api.add({
-    method: "get", path: "/api/v1/documents/:id/content", summary: "Download the document's content", tag: "documents", auth: "any",
-    handler: (ctx, { params }) => download(ctx, params.id, (files) => files.find((f) => f.role === "content")),
+    method: "get", path: "/api/v1/documents/:id/content", tag: "documents", auth: "any", query: StaffReason,
+    summary: "Download the document's content (staff of the appliance give a reason, which the organizations see in their audit log; 410 once destroyed)",
+    handler: (ctx, { params, query }) => download(ctx, params.id, query.reason, (files) => files.find((f) => f.role === "content")),
   });
   api.add({
-    method: "get", path: "/api/v1/documents/:id/attachments/:fileId", summary: "Download one attachment", tag: "documents", auth: "any",
-    handler: (ctx, { params }) => download(ctx, params.id, (files) => files.find((f) => f.role === "attachment" && f.id === params.fileId)),
+    method: "get", path: "/api/v1/documents/:id/attachments/:fileId", summary: "Download one attachment (staff give a reason, as for the content)", tag: "documents", auth: "any", query: StaffReason,
+    handler: (ctx, { params, query }) => download(ctx, params.id, query.reason, (files) => files.find((f) => f.role === "attachment" && f.id === params.fileId)),
   });
 }
