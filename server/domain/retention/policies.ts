@@ -95,12 +95,11 @@ const ruleOf = (v: PolicyVersionRow): Rule => ({
 
 /** What decides retain-until dates now: the active rule versions, and each party's contract end, early destruction and events. */
 export async function retentionFacts(db: Tx, config: Config): Promise<RetentionFacts> {
-  const [versions, orgs, events] = await Promise.all([
-    db("retention_policy_versions").where({ state: "active" }) as Promise<PolicyVersionRow[]>,
-    db("organizations").where((w) => w.whereNotNull("contract_ended_on").orWhereNotNull("early_destruction_on"))
-      .select("id", "contract_ended_on", "early_destruction_on", "early_destruction_before"),
-    db("retention_events").select("event", "organization_id", "counterparty_organization_id", "occurred_on"),
-  ]);
+  // One after another: inside a transaction they share one connection.
+  const versions: PolicyVersionRow[] = await db("retention_policy_versions").where({ state: "active" });
+  const orgs = await db("organizations").where((w) => w.whereNotNull("contract_ended_on").orWhereNotNull("early_destruction_on"))
+    .select("id", "contract_ended_on", "early_destruction_on", "early_destruction_before");
+  const events = await db("retention_events").select("event", "organization_id", "counterparty_organization_id", "occurred_on");
   const parties = new Map<string, PartyFacts>();
   const party = (id: string) => {
     let p = parties.get(id);
