@@ -70,13 +70,14 @@ export async function up(knex: Knex): Promise<void> {
     t.string("retain_until", 10).nullable(); // null: kept until a pending trigger (contract end, event) happens
     t.string("retention_version_id", 36).nullable(); // the policy version that set it; null: the default rule
     t.string("retention_action", 16).notNullable().defaultTo("destroy"); // destroy | review
-    t.index(["retain_until"], "documents_retain_until");
+    // (retain_until, id): what is due, in the order a disposition walks it
+    t.index(["retain_until", "id"], "documents_retain_until");
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("documents", (t) => {
-    t.dropIndex(["retain_until"], "documents_retain_until");
+    t.dropIndex(["retain_until", "id"], "documents_retain_until");
     for (const c of ["retain_until", "retention_version_id", "retention_action"]) t.dropColumn(c);
   });
   await knex.schema.alterTable("organizations", (t) => {

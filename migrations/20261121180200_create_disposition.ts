@@ -17,7 +17,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string("previewed_at", 30).notNullable();
     t.string("approved_by", 36).nullable();
     t.string("approved_at", 30).nullable();
-    t.string("cursor", 36).nullable();
+    t.string("cursor", 64).nullable(); // "<retain_until> <id>" of the last document done
     t.bigInteger("destroyed_count").notNullable().defaultTo(0);
     t.bigInteger("destroyed_bytes").notNullable().defaultTo(0);
     t.bigInteger("skipped_held").notNullable().defaultTo(0);
@@ -47,10 +47,16 @@ export async function up(knex: Knex): Promise<void> {
     t.string("destroyed_at", 30).notNullable();
     t.string("blobs_removed_at", 30).nullable();
     t.index(["batch_id", "document_id"]);
+    t.index(["batch_id", "blobs_removed_at"]);
   });
+  // A disposition step deletes a document's approvers and invitations by document id.
+  await knex.schema.alterTable("document_approvers", (t) => t.index(["document_id"], "document_approvers_document"));
+  await knex.schema.alterTable("invitations", (t) => t.index(["document_id"], "invitations_document"));
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable("invitations", (t) => t.dropIndex(["document_id"], "invitations_document"));
+  await knex.schema.alterTable("document_approvers", (t) => t.dropIndex(["document_id"], "document_approvers_document"));
   await knex.schema.dropTable("document_tombstones");
   await knex.schema.dropTable("disposition_batches");
 }

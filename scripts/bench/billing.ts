@@ -76,7 +76,7 @@ export async function seed(db: Db, today: string) {
   return { branches: ORGS * BRANCHES_PER_ORG, invoices: invoiceNo };
 }
 
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
+export const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
 
 /**
  * A steady load: GET /me at RATE requests per second, each sent on schedule whether or not the
@@ -85,7 +85,7 @@ const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
  * behind itself instead of what the job adds.
  */
 const RATE = Number(process.env.BENCH_BILLING_RATE ?? 200);
-function load(url: string, token: string) {
+export function load(url: string, token: string) {
   const samples: Array<{ start: number; ms: number }> = [];
   const inflight = new Set<Promise<void>>();
   const t0 = performance.now();

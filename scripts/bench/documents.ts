@@ -4,6 +4,7 @@
 //  - ten concurrent 20 MB uploads: growth of the appliance's RSS (target ≤ 64 MB)
 //  - inbox pages with 1,000,000 documents in SQLite: p95 per page (target ≤ 25 ms) and the query as
 //    our code issues it vs the same SQL run raw (target ≤ 2×)
+import { previewBench } from "./retention.js";
 import autocannon from "autocannon";
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
@@ -117,7 +118,8 @@ export async function registrationBenches(report: Report, app: { port: number; p
  * newest-first, so a page reads about a page of rows (plus those the branch/status filter skips).
  */
 export async function inboxBench(report: Report, dataDir: string, total: number) {
-  const db = createDb(loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: path.join(dataDir, "inbox") }));
+  const config = loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: path.join(dataDir, "inbox") });
+  const db = createDb(config);
   await migrateLatest(db);
   const now = new Date("2026-06-01T00:00:00Z").getTime();
   const orgs = Array.from({ length: 200 }, (_, i) => ({ id: randomUUID(), root: randomUUID(), branch: randomUUID(), i }));
@@ -178,6 +180,7 @@ export async function inboxBench(report: Report, dataDir: string, total: number)
   const rawP95 = pct(timesRaw, 0.95);
   report(`inbox page of 50 over ${total.toLocaleString("en")} documents`, `p95 ${p95.toFixed(2)} ms (p50 ${pct(timesOurs, 0.5).toFixed(2)} ms)`, `(target ≤ 25 ms: ratio ${(p95 / 25).toFixed(2)})`);
   report("  same query vs raw SQL (p95)", `${p95.toFixed(2)} ms vs ${rawP95.toFixed(2)} ms`, `(ratio ${(p95 / rawP95).toFixed(2)}, target ≤ 2)`);
+  await previewBench(report, db, config);
   await db.destroy();
 }
 

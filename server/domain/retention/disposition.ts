@@ -204,9 +204,15 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
   return deps.db.transaction(async (tx) => {
     const b: BatchRow = await tx("disposition_batches").where({ id }).first();
     await assertCurrent(tx, b);
-    const q = dueDocuments(tx, b.as_of).where("documents.retention_action", "destroy").orderBy("documents.id").limit(config.retention.batchSize)
+    // Walked in (retain_until, id) order from the cursor, on the index of that pair; a destroyed
+    // document's retain_until is cleared, so what is done drops out of the range.
+    const q = dueDocuments(tx, b.as_of).where("documents.retention_action", "destroy").orderBy([{ column: "documents.retain_until" }, { column: "documents.id" }])
+      .limit(config.retention.batchSize)
       .select("id", "kind", "number", "sender_organization_id", "recipient_organization_id", "content_sha256", "total_bytes", "created_at", "doc_date", "retain_until", "retention_version_id");
-    if (b.cursor) q.where("documents.id", ">", b.cursor);
+    if (b.cursor) {
+      const [until, after] = b.cursor.split(" ");
+      q.where((w) => w.where("documents.retain_until", ">", until).orWhere((x) => x.where("documents.retain_until", until).where("documents.id", ">", after)));
+    }
     const rows: any[] = await q;
     if (rows.length === 0) return false;
     const held = await heldDocumentIds(tx, rows.map((r) => r.id));
@@ -228,20 +234,20 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
           destroyed_at: now, blobs_removed_at: null,
         };
       });
-      for (let i = 0; i < tombstones.length; i += 100) await tx("document_tombstones").insert(tombstones.slice(i, i + 100));
+      for (let i = 0; i < tombstones.length; i += 1000) await tx("document_tombstones").insert(tombstones.slice(i, i + 1000));
       for (let i = 0; i < ids.length; i += 500) {
         const slice = ids.slice(i, i + 500);
         for (const table of ["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"]) {
           await tx(table).whereIn("document_id", slice).delete();
         }
         await tx("documents").whereIn("id", slice).update({
-          status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now,
+          status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now, retain_until: null,
           version: tx.raw("version + 1"),
         });
       }
     }
     await tx("disposition_batches").where({ id }).update({
-      cursor: rows[rows.length - 1].id, destroyed_count: tx.raw("destroyed_count + ?", [ids.length]), destroyed_bytes: tx.raw("destroyed_bytes + ?", [bytes]),
+      cursor: `${rows[rows.length - 1].retain_until} ${rows[rows.length - 1].id}`, destroyed_count: tx.raw("destroyed_count + ?", [ids.length]), destroyed_bytes: tx.raw("destroyed_bytes + ?", [bytes]),
       skipped_held: tx.raw("skipped_held + ?", [held.size]),
     });
     await auditAppender(tx, clock, meta(actor, m), [{ action: "disposition.step", target: { type: "disposition_batch", id },
@@ -261,7 +267,8 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
     for (let i = 0; i < hashes.length; i += 500) {
       (await db("document_files").whereIn("sha256", hashes.slice(i, i + 500)).distinct("sha256")).forEach((r: { sha256: string }) => live.add(r.sha256));
     }
-    for (const h of hashes) if (!live.has(h)) await deps.blobs.remove(h);
+    const gone = hashes.filter((h) => !live.has(h));
+    for (let i = 0; i < gone.length; i += 16) await Promise.all(gone.slice(i, i + 16).map((h) => deps.blobs.remove(h)));
     await db("document_tombstones").whereIn("document_id", stones.map((s) => s.document_id)).update({ blobs_removed_at: deps.clock.now().toISOString() });
   }
 }
@@ -269,26 +276,30 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
 /** The certificate: every destroyed document's hashes, signed by the system key and timestamped. */
 async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: BatchRow) {
   const { db, clock } = deps;
-  const documents: unknown[] = [];
+  // Built a page at a time, yielding between pages: a certificate of 100,000 documents must not
+  // hold the event loop (the API answers meanwhile).
+  const documents: string[] = [];
   let after = "";
   for (;;) {
-    const rows: any[] = await db("document_tombstones").where({ batch_id: b.id }).where("document_id", ">", after).orderBy("document_id").limit(5000);
+    const rows: any[] = await db("document_tombstones").where({ batch_id: b.id }).where("document_id", ">", after).orderBy("document_id").limit(2000);
+    await new Promise((r) => setImmediate(r));
     for (const t of rows) {
-      documents.push({
+      documents.push(JSON.stringify({
         id: t.document_id, kind: t.kind, number: t.number, sender: t.sender_organization_id, recipient: t.recipient_organization_id, sha256: t.content_sha256,
         files: (JSON.parse(t.files) as Array<{ sha256: string }>).map((f) => f.sha256), bytes: Number(t.bytes), registeredAt: t.registered_at, retainUntil: t.retain_until,
         policyVersion: t.retention_version_id, destroyedAt: t.destroyed_at,
-      });
+      }));
     }
-    if (rows.length < 5000) break;
+    if (rows.length < 2000) break;
     after = rows[rows.length - 1].document_id;
   }
   const executedAt = clock.now().toISOString();
-  const body = JSON.stringify({
+  const head = JSON.stringify({
     format: "qujat.disposition-certificate/1", appliance: deps.config.server.publicUrl || deps.config.server.host, batch: b.id, asOf: b.as_of, epoch: Number(b.epoch),
     previewedBy: b.previewed_by, previewedAt: b.previewed_at, approvedBy: b.approved_by, approvedAt: b.approved_at, executedAt,
-    destroyed: documents.length, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), documents,
+    destroyed: documents.length, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), documents: [],
   });
+  const body = `${head.slice(0, -2)}${documents.join(",")}]}`;
   const signed = await deps.signer.signSystem(Buffer.from(body));
   const client = timestampClient(deps);
   if (!client) throw new UnavailableError("tsa_not_configured", "The disposition certificate cannot be timestamped: configure tsa.url or tsa.serve");
