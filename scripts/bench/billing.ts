@@ -105,6 +105,28 @@ export function load(url: string, token: string) {
   return { samples, stop: async () => { clearInterval(timer); await Promise.all([...inflight]); } };
 }
 
+/**
+ * `run` under the steady load on `url`: the p99 of 5 s idle (after a 2 s warm-up), then the load
+ * again while `run` runs, counting only requests that started during it.
+ */
+export async function underLoad<T>(url: string, token: string, run: () => Promise<T>) {
+  let l = load(url, token);
+  await new Promise((r) => setTimeout(r, 2000));
+  await l.stop();
+  l = load(url, token);
+  await new Promise((r) => setTimeout(r, 5000));
+  await l.stop();
+  const idle = p99(l.samples.map((s) => s.ms));
+  l = load(url, token);
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  const result = await run();
+  const t1 = performance.now();
+  await l.stop();
+  const during = l.samples.filter((s) => s.start >= t0 && s.start <= t1).map((s) => s.ms);
+  return { result, secs: (t1 - t0) / 1000, idle, during };
+}
+
 export async function billingBenches(report: Report, dataDir: string) {
   const dir = path.join(dataDir, "billing");
   const config = loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dir });
@@ -118,25 +140,9 @@ export async function billingBenches(report: Report, dataDir: string) {
   try {
     const login = await signIn(app);
     const base = `http://127.0.0.1:${app.port}`;
-    const me = `${base}/api/v1/me`;
-    // Idle: 5 s of GET /me after a warm-up.
-    let l = load(me, login.token);
-    await new Promise((r) => setTimeout(r, 2000));
-    await l.stop();
-    l = load(me, login.token);
-    await new Promise((r) => setTimeout(r, 5000));
-    await l.stop();
-    const idle = p99(l.samples.map((s) => s.ms));
-    // The same load while the job runs; only requests that started during the run count.
-    l = load(me, login.token);
-    await new Promise((r) => setTimeout(r, 500));
-    const t0 = performance.now();
-    const run = await fetch(`${base}/api/v1/system/jobs/billing.daily/run`, { method: "POST", headers: { authorization: `Bearer ${login.token}`, "content-type": "application/json" } }).then((r) => r.json());
-    const t1 = performance.now();
-    await l.stop();
+    const { result: run, secs, idle, during } = await underLoad(`${base}/api/v1/me`, login.token,
+      () => fetch(`${base}/api/v1/system/jobs/billing.daily/run`, { method: "POST", headers: { authorization: `Bearer ${login.token}`, "content-type": "application/json" } }).then((r) => r.json()));
     if (run.outcome !== "success") throw new Error("billing.daily: " + JSON.stringify(run));
-    const during = l.samples.filter((s) => s.start >= t0 && s.start <= t1).map((s) => s.ms);
-    const secs = (t1 - t0) / 1000;
     const r = run.result;
     report(`billing.daily over ${seeded.branches.toLocaleString("en")} branches, ${seeded.invoices.toLocaleString("en")} invoices`, `${secs.toFixed(2)} s`,
       `(notices ${r.overdueNotices}, blocks ${r.blocks}, renewal invoices ${r.renewalInvoices}, terms ${r.termsRolled}; target ≤ 5 s: ratio ${(secs / 5).toFixed(2)})`);
