@@ -3,6 +3,7 @@
 // are due and no batch is open (nothing is destroyed without their preview and approval); inactive
 // accounts warned, then pseudonymized (R5.3).
 import type { Config } from "../config/index.js";
+import { activeHolders } from "../domain/identity/queries.js";
 import { systemActor } from "../domain/identity/roles.js";
 import { dispositionCounts, dispositionExecutor, openBatch, unfinishedBatches, type DispositionDeps } from "../domain/retention/disposition.js";
 import { retentionEpoch } from "../domain/retention/policies.js";
@@ -27,10 +28,9 @@ export function retentionDailyJob(config: Config, deps: DispositionDeps, assign:
       const due = await dispositionCounts(db, today);
       let notified = 0;
       if (due.destroy.documents > 0 && !(await openBatch(db))) {
-        const officers: Array<{ user_id: string }> = await db("role_grants").join("users", "users.id", "role_grants.user_id")
-          .where({ "role_grants.role": "compliance_officer", "users.status": "active" }).distinct("role_grants.user_id");
-        await notificationWriter(db, clock, officers.map((o) => ({
-          topic: "retention.disposition_due", to: { userId: o.user_id }, payload: { asOf: today, documents: due.destroy.documents, held: due.held.documents, review: due.review.documents },
+        const officers = await activeHolders(db, "compliance_officer");
+        await notificationWriter(db, clock, officers.map((userId) => ({
+          topic: "retention.disposition_due", to: { userId }, payload: { asOf: today, documents: due.destroy.documents, held: due.held.documents, review: due.review.documents },
         })));
         notified = officers.length;
       }

@@ -12,6 +12,19 @@ export type Tx = Knex | Knex.Transaction;
 export const isPostgres = (db: Tx) => db.client.config.client === "pg";
 
 /**
+ * Runs `run` over `items` a slice of `size` at a time, one after another (SQLite binds at most
+ * 32,766 values per statement), and returns the rows the runs return, concatenated.
+ */
+export async function inSlices<T, R = unknown>(items: readonly T[], size: number, run: (slice: T[]) => Promise<readonly R[] | void | number>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    const rows = await run(items.slice(i, i + size));
+    if (Array.isArray(rows)) out.push(...rows);
+  }
+  return out;
+}
+
+/**
  * A unique-constraint violation: PostgreSQL's SQLSTATE 23505, or SQLite's SQLITE_CONSTRAINT whose
  * kind node-sqlite3 reports only in the message (it exposes no extended result code).
  */

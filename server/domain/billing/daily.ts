@@ -6,13 +6,13 @@
 //   the term's end → terms roll over (or end) → overdue notices (the day after the due date) →
 //   blocks (3 days after the notice) → optional suspension (15 days) and full block (3 months).
 // Every step is audited and notified; the clock is injected, so tests run a year in seconds.
-import { bumpEpoch } from "../retention/policies.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { Db, Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import type { CommandContext } from "../context.js";
 import { systemActor } from "../identity/roles.js";
+import { bumpEpoch } from "../retention/policies.js";
 import { addDays, addMonths, billingCalendar, dayOf, daysBetween } from "./calendar.js";
 import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } from "./invoices.js";
 import { divRound, formatAmount } from "./money.js";

@@ -122,6 +122,14 @@ export async function usersVisibleTo(db: Tx, actor: Actor, opts: { q?: string; l
   return q as Promise<UserRow[]>;
 }
 
+/** Active users holding `role` (in `organizationId`, when given), other than `except`. */
+export async function activeHolders(db: Tx, role: Role, o: { organizationId?: string; except?: string } = {}): Promise<string[]> {
+  const q = db("role_grants").join("users", "users.id", "role_grants.user_id").where({ "role_grants.role": role, "users.status": "active" }).distinct("role_grants.user_id");
+  if (o.organizationId) q.where("role_grants.organization_id", o.organizationId);
+  if (o.except) q.whereNot("users.id", o.except);
+  return (await q).map((r: { user_id: string }) => r.user_id);
+}
+
 export async function hasSystemAdmin(db: Tx): Promise<boolean> {
   const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
     .where({ "g.role": "system_admin", "u.status": "active" }).first("g.id");

@@ -23,7 +23,7 @@ import type { Signer } from "../../pki/signer.js";
 import { TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
-import type { Db, Tx } from "../../storage/db.js";
+import { inSlices, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import type { CertificateServices } from "../documents/signatureValidation.js";
 import { actorRef, type RequestMeta } from "../context.js";
@@ -219,24 +219,24 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
     const doomed = rows.filter((r) => !held.has(r.id));
     const ids = doomed.map((r) => r.id);
     const now = clock.now().toISOString();
-    let bytes = 0;
+    const bytes = doomed.reduce((n, d) => n + Number(d.total_bytes), 0);
     if (ids.length) {
-      const files: Array<{ document_id: string; role: string; sha256: string; size: number | string }> = [];
-      for (let i = 0; i < ids.length; i += 500) files.push(...await tx("document_files").whereIn("document_id", ids.slice(i, i + 500)).orderBy(["document_id", "role", "position"]).select("document_id", "role", "sha256", "size"));
-      const byDoc = new Map<string, typeof files>();
-      for (const f of files) byDoc.set(f.document_id, [...(byDoc.get(f.document_id) ?? []), f]);
-      const tombstones = doomed.map((d) => {
-        bytes += Number(d.total_bytes);
-        return {
-          document_id: d.id, batch_id: id, kind: d.kind, number: d.number, sender_organization_id: d.sender_organization_id, recipient_organization_id: d.recipient_organization_id,
-          content_sha256: d.content_sha256, files: JSON.stringify((byDoc.get(d.id) ?? []).map((f) => ({ role: f.role, sha256: f.sha256, size: Number(f.size) }))),
-          bytes: Number(d.total_bytes), registered_at: d.created_at, doc_date: d.doc_date, retain_until: d.retain_until, retention_version_id: d.retention_version_id,
-          destroyed_at: now, blobs_removed_at: null,
-        };
-      });
-      for (let i = 0; i < tombstones.length; i += 1000) await tx("document_tombstones").insert(tombstones.slice(i, i + 1000));
-      for (let i = 0; i < ids.length; i += 500) {
-        const slice = ids.slice(i, i + 500);
+      type FileRef = { document_id: string; role: string; sha256: string; size: number | string };
+      const files = await inSlices(ids, 500, (slice) => tx("document_files").whereIn("document_id", slice).orderBy(["document_id", "role", "position"])
+        .select("document_id", "role", "sha256", "size") as Promise<FileRef[]>);
+      const byDoc = new Map<string, FileRef[]>();
+      for (const f of files) {
+        if (!byDoc.has(f.document_id)) byDoc.set(f.document_id, []);
+        byDoc.get(f.document_id)!.push(f);
+      }
+      const tombstones = doomed.map((d) => ({
+        document_id: d.id, batch_id: id, kind: d.kind, number: d.number, sender_organization_id: d.sender_organization_id, recipient_organization_id: d.recipient_organization_id,
+        content_sha256: d.content_sha256, files: JSON.stringify((byDoc.get(d.id) ?? []).map((f) => ({ role: f.role, sha256: f.sha256, size: Number(f.size) }))),
+        bytes: Number(d.total_bytes), registered_at: d.created_at, doc_date: d.doc_date, retain_until: d.retain_until, retention_version_id: d.retention_version_id,
+        destroyed_at: now, blobs_removed_at: null,
+      }));
+      await inSlices(tombstones, 1000, (slice) => tx("document_tombstones").insert(slice));
+      await inSlices(ids, 500, async (slice) => {
         for (const table of ["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"]) {
           await tx(table).whereIn("document_id", slice).delete();
         }
@@ -244,7 +244,7 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
           status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now, retain_until: null,
           version: tx.raw("version + 1"),
         });
-      }
+      });
     }
     await tx("disposition_batches").where({ id }).update({
       cursor: `${rows[rows.length - 1].retain_until} ${rows[rows.length - 1].id}`, destroyed_count: tx.raw("destroyed_count + ?", [ids.length]), destroyed_bytes: tx.raw("destroyed_bytes + ?", [bytes]),
@@ -263,12 +263,9 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
     const stones: Array<{ document_id: string; files: string }> = await db("document_tombstones").where({ batch_id: id }).whereNull("blobs_removed_at").limit(500).select("document_id", "files");
     if (stones.length === 0) return;
     const hashes = [...new Set(stones.flatMap((s) => (JSON.parse(s.files) as Array<{ sha256: string }>).map((f) => f.sha256)))];
-    const live = new Set<string>();
-    for (let i = 0; i < hashes.length; i += 500) {
-      (await db("document_files").whereIn("sha256", hashes.slice(i, i + 500)).distinct("sha256")).forEach((r: { sha256: string }) => live.add(r.sha256));
-    }
-    const gone = hashes.filter((h) => !live.has(h));
-    for (let i = 0; i < gone.length; i += 16) await Promise.all(gone.slice(i, i + 16).map((h) => deps.blobs.remove(h)));
+    const live = new Set((await inSlices(hashes, 500, (slice) => db("document_files").whereIn("sha256", slice).distinct("sha256") as Promise<Array<{ sha256: string }>>)).map((r) => r.sha256));
+    // 16 removals at a time
+    await inSlices(hashes.filter((h) => !live.has(h)), 16, async (slice) => { await Promise.all(slice.map((h) => deps.blobs.remove(h))); });
     await db("document_tombstones").whereIn("document_id", stones.map((s) => s.document_id)).update({ blobs_removed_at: deps.clock.now().toISOString() });
   }
 }

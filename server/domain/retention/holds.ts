@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { notFound, StateConflictError, ValidationError } from "../../errors.js";
-import type { Tx } from "../../storage/db.js";
+import { inSlices, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../documents/kinds.js";
 import { authorizeCompliance } from "./policies.js";
@@ -44,38 +44,29 @@ export interface HoldRow {
 }
 
 /**
- * SQL true when the document row aliased `d` is under an active hold. Holds are few; each is
- * checked as a conjunction of its criteria, a listed document through the (document_id) index.
+ * SQL true when the active hold aliased `h` covers the document row aliased `d`: it lists the
+ * document, or the document matches every criterion it has. The one definition of "covers".
  */
-export const heldSql = (d = "documents") => `(exists (select 1 from legal_holds h where h.status = 'active' and h.scope <> 'documents'
-  and (h.organization_id is null or h.organization_id = ${d}.sender_organization_id or h.organization_id = ${d}.recipient_organization_id)
-  and (h.counterparty_organization_id is null or h.counterparty_organization_id = ${d}.sender_organization_id or h.counterparty_organization_id = ${d}.recipient_organization_id)
-  and (h.kind is null or h.kind = ${d}.kind)
-  and (h.registered_from is null or ${d}.created_at >= h.registered_from)
-  and (h.registered_to is null or ${d}.created_at < h.registered_to))
- or exists (select 1 from legal_hold_documents hd join legal_holds h2 on h2.id = hd.hold_id where hd.document_id = ${d}.id and h2.status = 'active'))`;
+const coversSql = (h: string, d: string) => `${h}.status = 'active' and (case when ${h}.scope = 'documents'
+  then exists (select 1 from legal_hold_documents hd where hd.hold_id = ${h}.id and hd.document_id = ${d}.id)
+  else (${h}.organization_id is null or ${h}.organization_id = ${d}.sender_organization_id or ${h}.organization_id = ${d}.recipient_organization_id)
+    and (${h}.counterparty_organization_id is null or ${h}.counterparty_organization_id = ${d}.sender_organization_id or ${h}.counterparty_organization_id = ${d}.recipient_organization_id)
+    and (${h}.kind is null or ${h}.kind = ${d}.kind)
+    and (${h}.registered_from is null or ${d}.created_at >= ${h}.registered_from)
+    and (${h}.registered_to is null or ${d}.created_at < ${h}.registered_to) end)`;
+
+/** SQL true when the document row aliased `d` is under an active hold (holds are few; listed documents go through the (hold_id, document_id) key). */
+export const heldSql = (d = "documents") => `exists (select 1 from legal_holds h where ${coversSql("h", d)})`;
 
 /** Of `ids`, those under an active hold. */
 export async function heldDocumentIds(db: Tx, ids: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows: Array<{ id: string }> = await db("documents").whereIn("id", ids.slice(i, i + 500)).whereRaw(heldSql()).select("id");
-    rows.forEach((r) => out.add(r.id));
-  }
-  return out;
+  const rows = await inSlices(ids, 500, (slice) => db("documents").whereIn("id", slice).whereRaw(heldSql()).select("id") as Promise<Array<{ id: string }>>);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The active holds covering one document (for refusals that name them). */
 export async function holdsOn(db: Tx, documentId: string): Promise<Array<{ id: string; name: string }>> {
-  const doc = await db("documents").where({ id: documentId }).first("id", "sender_organization_id", "recipient_organization_id", "kind", "created_at");
-  if (!doc) return [];
-  const holds: HoldRow[] = await db("legal_holds").where({ status: "active" });
-  const listed = new Set((await db("legal_hold_documents").where({ document_id: documentId }).select("hold_id")).map((r: { hold_id: string }) => r.hold_id));
-  const parties = [doc.sender_organization_id, doc.recipient_organization_id];
-  return holds.filter((h) => h.scope === "documents" ? listed.has(h.id) :
-    (!h.organization_id || parties.includes(h.organization_id)) && (!h.counterparty_organization_id || parties.includes(h.counterparty_organization_id)) &&
-    (!h.kind || h.kind === doc.kind) && (!h.registered_from || doc.created_at >= h.registered_from) && (!h.registered_to || doc.created_at < h.registered_to))
-    .map((h) => ({ id: h.id, name: h.name }));
+  return db("legal_holds as h").join("documents as d", "d.id", db.raw("?", [documentId])).whereRaw(coversSql("h", "d")).orderBy("h.created_at").select("h.id", "h.name");
 }
 
 /** Refuses (409 legal_hold) when a hold covers the document. */
@@ -93,10 +84,7 @@ export async function holdCreator(ctx: CommandContext, h: HoldInput) {
   if (!owner || !(await ctx.tx("users").where({ id: owner }).first("id"))) throw new ValidationError("invalid_owner", "The hold's owner must be an existing user", { field: "ownerUserId" });
   if (h.documentIds) {
     const ids = [...new Set(h.documentIds)];
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      (await ctx.tx("documents").whereIn("id", ids.slice(i, i + 500)).select("id")).forEach((r: { id: string }) => found.add(r.id));
-    }
+    const found = new Set((await inSlices(ids, 500, (slice) => ctx.tx("documents").whereIn("id", slice).select("id") as Promise<Array<{ id: string }>>)).map((r) => r.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) throw new ValidationError("unknown_documents", `${missing.length} of the listed documents do not exist`, { field: "documentIds", missing: missing.slice(0, 20) });
   }
@@ -107,7 +95,7 @@ export async function holdCreator(ctx: CommandContext, h: HoldInput) {
   };
   await ctx.tx("legal_holds").insert(row);
   const ids = [...new Set(h.documentIds ?? [])];
-  for (let i = 0; i < ids.length; i += 500) await ctx.tx("legal_hold_documents").insert(ids.slice(i, i + 500).map((document_id) => ({ hold_id: row.id, document_id })));
+  await inSlices(ids, 500, async (slice) => { await ctx.tx("legal_hold_documents").insert(slice.map((document_id) => ({ hold_id: row.id, document_id }))); });
   await audit(ctx, { action: "retention.hold_place", target: { type: "legal_hold", id: row.id }, organizationId: row.organization_id,
     details: { name: row.name, reason: row.reason, scope: row.scope, kind: row.kind, counterpartyOrganizationId: row.counterparty_organization_id, documents: ids.length } });
   return presentHold(row, ids.length);

@@ -7,16 +7,16 @@
 // touched: what he registered or signed is the organizations' record, kept under retention.
 import { Readable } from "node:stream";
 import yazl from "yazl";
-import type { Clock } from "../../clock.js";
+import { DAY, type Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import { notFound, StateConflictError } from "../../errors.js";
 import type { Db, Tx } from "../../storage/db.js";
 import { notificationWriter } from "../../mail/outbox.js";
-import { auditAppender } from "../audit/commands.js";
 import { presentAuditEntry } from "../audit/queries.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { revokedSessionListeners } from "../identity/commands.js";
-import { addMonths } from "./rules.js";
+import { addDays, addMonths } from "../billing/calendar.js";
+import { sessionsRevoker } from "../identity/commands.js";
+import { activeHolders } from "../identity/queries.js";
 import { heldSql } from "./holds.js";
 
 export type PseudonymizeReason = "inactivity" | "erasure";
@@ -31,9 +31,8 @@ export async function pseudonymizer(ctx: CommandContext, userId: string, reason:
   });
   if (n !== 1) throw new StateConflictError("already_removed", "The account was already removed");
   for (const table of ["password_history", "recovery_codes", "role_grants", "login_events"]) await ctx.tx(table).where({ user_id: userId }).delete();
-  const sessions: string[] = (await ctx.tx("sessions").where({ user_id: userId }).select("id")).map((s: { id: string }) => s.id);
-  await ctx.tx("sessions").where({ user_id: userId }).update({ revoked_at: now, revoked_reason: "removed", ip: null, user_agent: null });
-  revokedSessionListeners.forEach((l) => l(sessions));
+  await sessionsRevoker(ctx, { userId, reason: "removed" });
+  await ctx.tx("sessions").where({ user_id: userId }).update({ ip: null, user_agent: null });
   await audit(ctx, { action: "user.pseudonymize", target: { type: "user", id: userId }, details: { reason } });
 }
 
@@ -42,9 +41,7 @@ export async function lastAdministratorOf(db: Tx, userId: string): Promise<strin
   const mine: Array<{ organization_id: string }> = await db("role_grants").where({ user_id: userId, role: "org_admin" }).distinct("organization_id");
   const out: string[] = [];
   for (const { organization_id } of mine) {
-    const others = await db("role_grants").join("users", "users.id", "role_grants.user_id")
-      .where({ "role_grants.organization_id": organization_id, "role_grants.role": "org_admin", "users.status": "active" }).whereNot("users.id", userId).first("users.id");
-    if (!others) out.push(organization_id);
+    if ((await activeHolders(db, "org_admin", { organizationId: organization_id, except: userId })).length === 0) out.push(organization_id);
   }
   return out;
 }
@@ -149,7 +146,7 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
   const now = clock.now();
   const today = now.toISOString().slice(0, 10);
   const removeBefore = addMonths(today, -config.retention.inactiveMonths);
-  const warnBefore = new Date(Date.parse(removeBefore) + config.retention.inactivityWarningDays * 86_400_000).toISOString().slice(0, 10);
+  const warnBefore = addDays(removeBefore, config.retention.inactivityWarningDays);
   const seen = "coalesce(last_login_at, created_at)";
   const lastSeenSql = `case when inactivity_reset_at > ${seen} then inactivity_reset_at else ${seen} end`;
   const lastSeen = db.raw(lastSeenSql);
@@ -162,25 +159,24 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
       const removeOn = addMonths(u.last.slice(0, 10), config.retention.inactiveMonths);
       await tx("users").where({ id: u.id }).update({ inactivity_warned_at: now.toISOString() });
       await notificationWriter(tx, clock, [{ topic: "account.inactive_warning", to: { userId: u.id }, payload: { lastLoginAt: u.last.slice(0, 10), removeOn: removeOn < today ? today : removeOn } }]);
-      await auditAppender(tx, clock, { actor: { type: "system", id: null }, ip: null, requestId: null }, [{ action: "user.inactivity_warning", target: { type: "user", id: u.id }, details: { lastSeen: u.last, removeOn } }]);
+      await audit(ctx(tx), { action: "user.inactivity_warning", target: { type: "user", id: u.id }, details: { lastSeen: u.last, removeOn } });
     });
     out.warned += 1;
   }
-  const warnedLongAgo = new Date(now.getTime() - config.retention.inactivityWarningDays * 86_400_000).toISOString();
+  const warnedLongAgo = new Date(now.getTime() - config.retention.inactivityWarningDays * DAY).toISOString();
   const toRemove: Array<{ id: string; removal_pending_since: string | null }> = await db("users").where({ status: "active" }).whereNull("pseudonymized_at")
     .where(lastSeen, "<", removeBefore).whereNotNull("inactivity_warned_at").where("inactivity_warned_at", ">=", lastSeen).where("inactivity_warned_at", "<=", warnedLongAgo)
     .select("id", "removal_pending_since");
   for (const u of toRemove) {
     await db.transaction(async (tx) => {
       const orgs = await lastAdministratorOf(tx, u.id);
-      const lastSystemAdmin = await isLastSystemAdmin(tx, u.id);
+      const otherSystemAdmins = await activeHolders(tx, "system_admin", { except: u.id });
+      const lastSystemAdmin = otherSystemAdmins.length === 0 && Boolean(await tx("role_grants").where({ user_id: u.id, role: "system_admin" }).first("id"));
       if (orgs.length || lastSystemAdmin) {
         if (u.removal_pending_since) return;
         await tx("users").where({ id: u.id }).update({ removal_pending_since: now.toISOString() });
-        const admins: Array<{ user_id: string }> = await tx("role_grants").join("users", "users.id", "role_grants.user_id")
-          .where({ "role_grants.role": "system_admin", "users.status": "active" }).whereNot("users.id", u.id).distinct("role_grants.user_id");
-        await notificationWriter(tx, clock, admins.map((a) => ({ topic: "account.removal_approval", to: { userId: a.user_id }, payload: { userId: u.id, organizations: orgs.join(", ") || "—" } })));
-        await auditAppender(tx, clock, { actor: { type: "system", id: null }, ip: null, requestId: null }, [{ action: "user.removal_pending", target: { type: "user", id: u.id }, details: { lastAdministratorOf: orgs, lastSystemAdmin } }]);
+        await notificationWriter(tx, clock, otherSystemAdmins.map((id) => ({ topic: "account.removal_approval", to: { userId: id }, payload: { userId: u.id, organizations: orgs.join(", ") || "—" } })));
+        await audit(ctx(tx), { action: "user.removal_pending", target: { type: "user", id: u.id }, details: { lastAdministratorOf: orgs, lastSystemAdmin } });
         out.askedAdmins += 1;
         return;
       }
@@ -189,13 +185,6 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
     });
   }
   return out;
-}
-
-async function isLastSystemAdmin(db: Tx, userId: string): Promise<boolean> {
-  const mine = await db("role_grants").where({ user_id: userId, role: "system_admin" }).first("id");
-  if (!mine) return false;
-  const other = await db("role_grants").join("users", "users.id", "role_grants.user_id").where({ "role_grants.role": "system_admin", "users.status": "active" }).whereNot("users.id", userId).first("users.id");
-  return !other;
 }
 
 /** A system administrator decides on an inactive last administrator: remove now, or keep (the inactivity clock starts again). */

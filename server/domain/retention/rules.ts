@@ -17,6 +17,8 @@
 // The document is kept until the later of its parties' duties. On a tie a `review` end action beats
 // `destroy`: when in doubt a person looks first.
 
+import { addMonths } from "../billing/calendar.js";
+
 export const TRIGGERS = ["registration", "document_date", "contract_end", "event"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 export const END_ACTIONS = ["destroy", "review"] as const;
@@ -57,16 +59,6 @@ export interface RetainedDocument {
 }
 
 export interface Retention { retainUntil: string | null; versionId: string | null; action: EndAction }
-
-/** `date` (YYYY-MM-DD) plus `months` calendar months; the 31st becomes the month's last day. */
-export function addMonths(date: string, months: number): string {
-  const [y, m, d] = date.slice(0, 10).split("-").map(Number);
-  const total = y * 12 + (m - 1) + months;
-  const year = Math.floor(total / 12);
-  const month = total % 12;
-  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return `${String(year).padStart(4, "0")}-${String(month + 1).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
-}
 
 const NO_PARTY: PartyFacts = { contractEndedOn: null, earlyDestructionOn: null, earlyDestructionBefore: null, events: new Map() };
 

@@ -122,7 +122,11 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "get", path: "/api/v1/retention/due", tag: "retention", auth: "user", query: z.strictObject({ asOf: z.iso.date().optional() }),
     summary: "What is due on a day (default today) without making a batch: to destroy, held, for review — per organization and kind",
-    handler: async (ctx, { query }) => { read(ctx); ctx.body = { asOf: query.asOf ?? deps.clock.now().toISOString().slice(0, 10), ...(await dispositionCounts(deps.reader, query.asOf ?? deps.clock.now().toISOString().slice(0, 10))) }; },
+    handler: async (ctx, { query }) => {
+      read(ctx);
+      const asOf = query.asOf ?? deps.clock.now().toISOString().slice(0, 10);
+      ctx.body = { asOf, ...(await dispositionCounts(deps.reader, asOf)) };
+    },
   });
   api.add({
     method: "post", path: "/api/v1/retention/disposition", tag: "retention", auth: "user", body: z.strictObject({ asOf: z.iso.date().optional() }), responses: { 201: "Previewed" },
