@@ -7,7 +7,7 @@ import type { Actor } from "../identity/roles.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
-import type { Tx } from "../../storage/db.js";
+import { inSlices, type Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
 import { authorize, can } from "../identity/policy.js";
@@ -64,11 +64,9 @@ const creditKey = (org: string, currency: string) => `${org}|${currency}`;
 async function creditBalances(tx: Tx, payers: Array<{ org: string; currency: string }>): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>();
   const orgs = [...new Set(payers.map((p) => p.org))];
-  for (let i = 0; i < orgs.length; i += 500) {
-    const rows: Array<{ organization_id: string; currency: string; balance: string | number }> = await tx("credit_ledger").whereIn("organization_id", orgs.slice(i, i + 500))
-      .groupBy("organization_id", "currency").select("organization_id", "currency").sum({ balance: "amount_minor" });
-    for (const r of rows) if (BigInt(r.balance) > 0n) out.set(creditKey(r.organization_id, r.currency), BigInt(r.balance));
-  }
+  const rows = await inSlices(orgs, 500, (slice) => tx("credit_ledger").whereIn("organization_id", slice)
+    .groupBy("organization_id", "currency").select("organization_id", "currency").sum({ balance: "amount_minor" }) as Promise<Array<{ organization_id: string; currency: string; balance: string | number }>>);
+  for (const r of rows) if (BigInt(r.balance) > 0n) out.set(creditKey(r.organization_id, r.currency), BigInt(r.balance));
   return out;
 }
 
@@ -108,8 +106,8 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
     });
   }
   // SQLite binds at most 32,766 values per statement: 25 columns × 1,000 rows stays below.
-  for (let i = 0; i < invoices.length; i += 1000) await ctx.tx("invoices").insert(invoices.slice(i, i + 1000));
-  for (let i = 0; i < lines.length; i += 4000) await ctx.tx("invoice_lines").insert(lines.slice(i, i + 4000));
+  await inSlices(invoices, 1000, (slice) => ctx.tx("invoices").insert(slice));
+  await inSlices(lines, 4000, (slice) => ctx.tx("invoice_lines").insert(slice));
 
   // The payer's credit (earlier overpayments) pays what it can at once.
   const balances = await creditBalances(ctx.tx, invoices.map((v) => ({ org: v.payer_organization_id, currency: v.currency })));

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
 import { notificationWriter, type Notification } from "../../mail/outbox.js";
-import type { Tx } from "../../storage/db.js";
+import { inSlices, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { addDays, dayOf, firstOfMonthAfterNotice } from "./calendar.js";
@@ -86,12 +86,8 @@ async function subscribersOf(tx: Tx, planId: string) {
 /** The head office of each organization. */
 export async function rootBranches(tx: Tx, orgIds: string[]): Promise<Map<string, string>> {
   const ids = [...new Set(orgIds)];
-  const out = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows: Array<{ id: string; organization_id: string }> = await tx("branches").whereIn("organization_id", ids.slice(i, i + 500)).whereNull("parent_id").select("id", "organization_id");
-    for (const r of rows) out.set(r.organization_id, r.id);
-  }
-  return out;
+  const rows = await inSlices(ids, 500, (slice) => tx("branches").whereIn("organization_id", slice).whereNull("parent_id").select("id", "organization_id") as Promise<Array<{ id: string; organization_id: string }>>);
+  return new Map(rows.map((r) => [r.organization_id, r.id]));
 }
 
 interface Billed { organization_id: string; branch_id: string; payer_organization_id: string; payer_branch_id?: string | null }

@@ -4,10 +4,9 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { isUniqueViolation } from "../../storage/db.js";
+import { inSlices, isUniqueViolation, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
-import type { Tx } from "../../storage/db.js";
 import { auditBatchAppender } from "../audit/commands.js";
 import { actorRef, nowIso, type CommandContext, type RequestMeta } from "../context.js";
 import type { AuditJournal } from "../audit/journal.js";
@@ -246,9 +245,7 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
     out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
   }
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
-  const insert = async (table: string, rows: object[], per: number) => {
-    for (let i = 0; i < rows.length; i += per) await tx(table).insert(rows.slice(i, i + per));
-  };
+  const insert = (table: string, rows: object[], per: number) => inSlices(rows, per, (slice) => tx(table).insert(slice));
   await insert("documents", documents, 200);
   await insert("document_files", fileRows, 1000);
   await insert("usage_ledger", ledger, 1000);
