@@ -2,6 +2,9 @@
 // checked here: every amount is exact decimal arithmetic (BigInt in minor units), a line's amount is
 // quantity × price, and the lines, VAT and total must add up.
 import { z } from "zod";
+import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
+
+export { fromMinor, toMinor };
 
 export const KINDS = [
   "invoice", "act_of_work", "reconciliation_act", "waybill", "contract", "supplementary_agreement", "letter", "arbitrary",
@@ -67,29 +70,6 @@ export const KIND_FIELDS = {
 
 export type KindFields = { [K in Kind]: z.infer<(typeof KIND_FIELDS)[K]> };
 
-/** Parses a decimal string into an integer of `scale` decimal places. */
-export function toMinor(value: string, scale: number): bigint {
-  const negative = value.startsWith("-");
-  const [int, frac = ""] = (negative ? value.slice(1) : value).split(".");
-  const n = BigInt(int + frac.padEnd(scale, "0"));
-  return negative ? -n : n;
-}
-
-export function fromMinor(n: bigint, scale: number): string {
-  const negative = n < 0n;
-  const digits = (negative ? -n : n).toString().padStart(scale + 1, "0");
-  return `${negative ? "-" : ""}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
-}
-
-/** Integer division rounding half away from zero. */
-function divRound(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  const r = n % d;
-  if (r === 0n) return q;
-  const up = (r < 0n ? -r : r) * 2n >= d;
-  return up ? q + (n < 0n ? -1n : 1n) : q;
-}
-
 export interface FieldProblem {
   field: string;
   code: string;
@@ -112,7 +92,7 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
   let lineVat = 0n;
   let everyLineHasVat = true;
   fields.lines.forEach((line: z.infer<typeof Line>, i: number) => {
-    const amount = divRound(toMinor(line.quantity, 3) * toMinor(line.price, 2), 1000n);
+    const amount = lineAmount(line.quantity, line.price);
     if (amount !== toMinor(line.amount, 2)) {
       problems.push({ field: `lines.${i}.amount`, code: "totals_mismatch", message: `quantity × price is ${fromMinor(amount, 2)}` });
     }
@@ -122,7 +102,7 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
     } else {
       lineVat += toMinor(line.vatAmount, 2);
       if (line.vatRate !== undefined) {
-        const vat = divRound(toMinor(line.amount, 2) * toMinor(line.vatRate, 2), 10_000n);
+        const vat = vatOf(line.amount, line.vatRate);
         if (vat !== toMinor(line.vatAmount, 2)) {
           problems.push({ field: `lines.${i}.vatAmount`, code: "totals_mismatch", message: `${line.vatRate} % of ${line.amount} is ${fromMinor(vat, 2)}` });
         }
