@@ -10,6 +10,8 @@ command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 # The signature-protocol PDF is read back with pdftotext/pdftoppm and its QR code with zbarimg.
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+# The console suite drives Debian's Chromium headless through playwright-core.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

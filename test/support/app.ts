@@ -9,7 +9,7 @@ import knexFactory from "knex";
 import { createApp } from "../../server/app.js";
 import { ManualClock } from "../../server/clock.js";
 import { loadConfig, type Config } from "../../server/config/index.js";
-import { systemAdminCreator } from "../../server/domain/identity/auth.js";
+import { setupTokenIssuer, systemAdminCreator } from "../../server/domain/identity/auth.js";
 import { systemActor } from "../../server/domain/identity/roles.js";
 import { createLogger } from "../../server/log.js";
 import { createMailer } from "../../server/mail/mailer.js";
@@ -65,12 +65,15 @@ export interface TestApp {
   api: ReturnType<typeof createApp>["api"];
   dataDir: string;
   client(): Client;
-  /** a signed-in client of a fresh system administrator */
+  /** a signed-in client of a fresh system administrator (not signed in on a first-run appliance) */
   admin: Client;
+  /** the one-time setup token of a first-run appliance */
+  setupToken: string | null;
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+/** `firstRun`: no administrator is created (the appliance waits for its setup link, `setupToken`). */
+export async function startTestApp(overrides: Record<string, unknown> = {}, opts: { firstRun?: boolean } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-test-"));
   const database = await freshDatabase(dataDir);
   const smtp = await new TestSmtp().start();
@@ -88,12 +91,17 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock, config, meta: { ip: null, requestId: null } },
-    { login: "root", email: "root@example.kz", fullName: "Root Admin", password: PASSWORD }));
   const admin = new Client(url);
-  await admin.login("root", PASSWORD);
+  let setupToken: string | null = null;
+  if (opts.firstRun) {
+    setupToken = await setupTokenIssuer({ db, clock, config });
+  } else {
+    await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock, config, meta: { ip: null, requestId: null } },
+      { login: "root", email: "root@example.kz", fullName: "Root Admin", password: PASSWORD }));
+    await admin.login("root", PASSWORD);
+  }
   return {
-    url, clock, db, config, smtp, deps: built.deps, api: built.api, dataDir, admin,
+    url, clock, db, config, smtp, deps: built.deps, api: built.api, dataDir, admin, setupToken,
     client: () => new Client(url),
     async close() {
       server.closeAllConnections();

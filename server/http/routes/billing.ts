@@ -174,18 +174,26 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   });
   api.add({
     method: "get", path: "/api/v1/billing/branches/:id", tag: "billing", auth: "any",
-    summary: "A branch's billing state: the subscription covering it, whether it may send now (and why not), and its open invoices",
+    summary: "A branch's billing state: whether it may send now (and why not) for everyone working there (the console's banner); the subscription covering it and its open invoices for those who read its billing",
     handler: async (ctx, { params }) => {
       const found = await branchWithOrganization(deps.db, { branchId: params.id });
       if (!found) throw notFound("Branch");
-      authorize(ctx.state.actor, "billing.read", branchResource(found.branch), false);
-      const s = await coveringSubscription(deps.db, found.branch.path);
+      authorize(ctx.state.actor, "branch.read", branchResource(found.branch), false);
       const gate = await canSendOutgoing(deps.db, { organizationId: found.org.id, branchId: found.branch.id, path: found.branch.path }, deps.clock.now());
+      // SPEC R1.9: an organization or branch blocked by the operator sends nothing either (assertSenderActive).
+      const blocked = found.org.status !== "active" ? found.org : found.branch.status !== "active" ? found.branch : null;
+      const outgoing = blocked
+        ? { allowed: false, code: "sender_blocked", reason: blocked.block_reason ?? "The sending organization or branch is blocked" }
+        : { allowed: gate.allowed, code: gate.code ?? null, reason: gate.reason ?? null };
+      if (!can(ctx.state.actor, "billing.read", branchResource(found.branch))) {
+        ctx.body = { branchId: found.branch.id, branchName: found.branch.name, outgoing };
+        return;
+      }
+      const s = await coveringSubscription(deps.db, found.branch.path);
       const open: InvoiceRow[] = s ? await deps.db("invoices").where({ subscription_id: s.id }).whereIn("status", ["issued", "overdue"]).orderBy("due_on") : [];
       ctx.body = {
-        branchId: found.branch.id, subscription: s ? presentSubscription(s, await planById(deps.db, s.plan_id)) : null,
-        outgoing: { allowed: gate.allowed, code: gate.code ?? null, reason: gate.reason ?? null },
-        openInvoices: open.map((v) => presentInvoice(v)),
+        branchId: found.branch.id, branchName: found.branch.name, subscription: s ? presentSubscription(s, await planById(deps.db, s.plan_id)) : null,
+        outgoing, openInvoices: open.map((v) => presentInvoice(v)),
       };
     },
   });

@@ -1,4 +1,5 @@
 // The signed-in person: profile, password, TOTP, own sessions and login history (SPEC R1.8).
+import QRCode from "qrcode";
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import {
@@ -85,9 +86,10 @@ export function meRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "post", path: "/api/v1/me/totp/enrol", summary: "Start TOTP enrolment: returns the secret and otpauth URI for a QR code", tag: "me", auth: "user", tx: true,
+    method: "post", path: "/api/v1/me/totp/enrol", summary: "Start TOTP enrolment: returns the secret, its otpauth URI, and that URI as a QR code (SVG) to scan", tag: "me", auth: "user", tx: true,
     handler: async (ctx) => {
-      ctx.body = await totpEnroller(commandContext(ctx, deps));
+      const r = await totpEnroller(commandContext(ctx, deps));
+      ctx.body = { ...r, qrSvg: await QRCode.toString(r.otpauthUri, { type: "svg", margin: 1 }) };
     },
   });
   api.add({

@@ -1,139 +1,242 @@
 /**
- * <qujat-app>: the console shell. Routes: /setup (first-run, token in the URL fragment), sign-in,
- * and a home page with the signed-in user and TOTP enrolment. Later issues add pages here.
+ * <qujat-app>: the console shell. Before sign-in: first-run setup (its token in the URL fragment)
+ * and sign-in (password + TOTP, or a certificate through the browser signer). After: the menu of
+ * the screens the user's roles may use, the language switch, the banners every page carries
+ * (maintenance windows; a branch whose outgoing work is blocked, with what and why), and the
+ * current screen, loaded on demand.
  */
-import { LitElement, html, nothing } from "lit";
+import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { api, ApiError } from "../../api/client.js";
+import { api } from "../../api/client.js";
+import { LANGUAGES, initialLanguage, isLang, language, setLanguage, t, formatDate, type Lang } from "../../i18n/i18n.js";
+import { SCREENS, allowed, match } from "../../router.js";
+import { browserSigner } from "../../signer.js";
+import { QElement, navigate, type Me } from "../shared/base.js";
+import { formValues, renderProblem } from "../shared/problem.js";
+import { shared } from "../shared/shared.styles.js";
 import { styles } from "./qujat-app.styles.js";
 
-interface Me { id: string; login: string; fullName: string; totpEnabled: boolean; roles: Array<{ role: string }> }
+interface Announcement { id: string; title: string; body: string; startsAt: string; endsAt: string }
+type ScreenElement = HTMLElement & { me: Me | null; params: Record<string, string> };
+interface BranchBlock { branchId: string; branchName: string; code: string | null; reason: string | null }
 
 @customElement("qujat-app")
-export class QujatApp extends LitElement {
-  static styles = styles;
+export class QujatApp extends QElement {
+  static styles = [shared, styles];
 
   @state() private me: Me | null = null;
-  @state() private error = "";
   @state() private loading = true;
-  @state() private totp: { secret: string; otpauthUri: string } | null = null;
-  @state() private recoveryCodes: string[] = [];
+  @state() private needsSetup = false;
+  @state() private path = location.pathname;
+  @state() private loaded = new Set<string>();
+  @state() private announcements: Announcement[] = [];
+  @state() private blocks: BranchBlock[] = [];
+  @state() private totpAsked = false;
+  private screenEl?: { path: string; el: ScreenElement };
+
+  private readonly handlePop = () => { this.path = location.pathname; void this.loadScreen(); };
+  private readonly handleLinkClick = (e: MouseEvent) => {
+    // Same-origin console links navigate without a reload; downloads and API links go through.
+    const a = e.composedPath().find((n): n is HTMLAnchorElement => n instanceof HTMLAnchorElement);
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target || a.hasAttribute("download")) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+    e.preventDefault();
+    navigate(url.pathname + url.search);
+  };
 
   connectedCallback() {
     super.connectedCallback();
-    void this.load();
+    window.addEventListener("popstate", this.handlePop);
+    window.addEventListener("click", this.handleLinkClick);
+    window.addEventListener("qujat-refresh-banners", this.handleRefreshBanners);
+    void this.start();
   }
 
-  private async load() {
+  disconnectedCallback() {
+    window.removeEventListener("popstate", this.handlePop);
+    window.removeEventListener("click", this.handleLinkClick);
+    window.removeEventListener("qujat-refresh-banners", this.handleRefreshBanners);
+    super.disconnectedCallback();
+  }
+
+  private readonly handleRefreshBanners = () => void this.loadBanners();
+
+  private async start() {
+    await setLanguage(initialLanguage());
+    await this.loadMe();
+    if (!this.me) this.needsSetup = (await api<{ required: boolean }>("GET", "/setup").catch(() => ({ required: false }))).required;
+    this.loading = false;
+  }
+
+  private async loadMe() {
     try {
       this.me = await api<Me>("GET", "/me");
     } catch {
       this.me = null;
+      return;
     }
-    this.loading = false;
+    if (isLang(this.me.language) && this.me.language !== language()) await setLanguage(this.me.language);
+    if (this.path === "/" || this.path === "/setup" || this.path === "/signin") {
+      const first = this.me.totpEnrolmentRequired ? SCREENS.find((s) => s.path === "/account") : SCREENS.find((s) => s.menu && allowed(s, this.roles));
+      history.replaceState(null, "", first?.path ?? "/account");
+      this.path = location.pathname;
+    }
+    await Promise.all([this.loadScreen(), this.loadBanners()]);
   }
 
-  private problemText(e: unknown) {
-    if (e instanceof ApiError) {
-      const p = e.problem;
-      const fields = p.errors?.map((x) => `${x.field}: ${x.message}`).join("; ");
-      return [p.detail, p.rules?.join(", "), fields].filter(Boolean).join(" — ");
-    }
-    return String(e);
+  private get roles() { return this.me?.roles.map((g) => g.role) ?? []; }
+
+  private async loadScreen() {
+    const m = match(this.path);
+    if (!m || !allowed(m.screen, this.roles) || this.loaded.has(m.screen.tag)) return;
+    await m.screen.load();
+    this.loaded = new Set([...this.loaded, m.screen.tag]);
   }
 
-  private formData(e: Event) {
-    e.preventDefault();
-    return Object.fromEntries(new FormData(e.target as HTMLFormElement)) as Record<string, string>;
+  /** Maintenance windows, and for each branch the user works in, whether it may send now. */
+  private async loadBanners() {
+    if (!this.me) return;
+    const announcements = await api<{ items: Announcement[] }>("GET", "/announcements").catch(() => ({ items: [] }));
+    this.announcements = announcements.items;
+    const branches = [...new Set(this.me.roles.map((g) => g.branchId).filter((b): b is string => Boolean(b)))];
+    const states = await Promise.all(branches.map((id) =>
+      api<{ branchId: string; branchName?: string; outgoing: { allowed: boolean; code: string | null; reason: string | null } }>("GET", `/billing/branches/${id}`).catch(() => null)));
+    this.blocks = states.filter((s) => s && !s.outgoing.allowed)
+      .map((s) => ({ branchId: s!.branchId, branchName: s!.branchName ?? s!.branchId, code: s!.outgoing.code, reason: s!.outgoing.reason }));
+  }
+
+  private async handleLanguage(e: Event) {
+    const lang = (e.target as HTMLSelectElement).value as Lang;
+    await setLanguage(lang);
+    if (this.me) await this.act("language", () => api("PATCH", "/me", { language: lang }));
   }
 
   private async handleSetup(e: Event) {
-    const f = this.formData(e);
+    const f = formValues(e);
     const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
-    try {
-      await api("POST", "/setup", { token, login: f.login, email: f.email, fullName: f.fullName, password: f.password });
-      history.replaceState(null, "", "/");
-      this.error = "";
-      await this.load();
-    } catch (err) {
-      this.error = this.problemText(err);
-    }
+    const ok = await this.act("setup", () => api("POST", "/setup", { token, login: f.login, email: f.email, fullName: f.fullName, password: f.password ?? "" }));
+    if (ok === undefined && this.problems.setup) return;
+    await this.act("signin", () => api("POST", "/auth/login", { login: f.login, password: f.password ?? "" }));
+    history.replaceState(null, "", "/");
+    this.path = "/";
+    this.needsSetup = false;
+    await this.loadMe();
   }
 
   private async handleSignIn(e: Event) {
-    const f = this.formData(e);
-    try {
-      await api("POST", "/auth/login", { login: f.login, password: f.password, ...(f.totp ? { totp: f.totp } : {}) });
-      this.error = "";
-      await this.load();
-    } catch (err) {
-      this.error = this.problemText(err);
+    const f = formValues(e);
+    await this.act("signin", () => api("POST", "/auth/login", { login: f.login ?? "", password: f.password ?? "", ...(f.totp ? { totp: f.totp } : {}) }));
+    const p = this.problems.signin;
+    if (p) {
+      if (p.code === "totp_required") this.totpAsked = true;
+      return;
     }
+    await this.loadMe();
   }
 
-  private async handleEnrol() {
-    try {
-      this.totp = await api("POST", "/me/totp/enrol");
-    } catch (err) {
-      this.error = this.problemText(err);
-    }
-  }
-
-  private async handleConfirm(e: Event) {
-    const f = this.formData(e);
-    try {
-      this.recoveryCodes = (await api<{ recoveryCodes: string[] }>("POST", "/me/totp/confirm", { code: f.code })).recoveryCodes;
-      this.totp = null;
-      this.error = "";
-      await this.load();
-    } catch (err) {
-      this.error = this.problemText(err);
-    }
+  private async handleCertificateSignIn() {
+    const signer = browserSigner();
+    await this.act("certificate", async () => {
+      if (!signer) throw new Error(t("signin.noSigner"));
+      const { challenge } = await api<{ challenge: string }>("POST", "/auth/challenge");
+      const cms = await signer.sign(challenge, "auth");
+      await api("POST", "/auth/certificate", { challenge, cms });
+    });
+    if (!this.problems.certificate) await this.loadMe();
   }
 
   private async handleSignOut() {
-    await api("POST", "/auth/logout");
+    await api("POST", "/auth/logout").catch(() => undefined);
     this.me = null;
+    this.blocks = [];
+    this.announcements = [];
+    history.replaceState(null, "", "/");
+    this.path = "/";
+  }
+
+  private renderLanguage() {
+    return html`<label class="lang"><span class="sr-only">${t("app.language")}</span>
+      <select aria-label=${t("app.language")} @change=${this.handleLanguage}>
+        ${LANGUAGES.map((l) => html`<option value=${l.code} ?selected=${l.code === language()} lang=${l.code}>${l.name}</option>`)}
+      </select></label>`;
+  }
+
+  private renderSignedOut() {
+    if (this.needsSetup || this.path === "/setup") {
+      return html`<main class="signin"><h1>${t("setup.title")}</h1>
+        <p>${t("setup.intro")}</p>
+        ${location.hash.includes("token=") ? nothing : html`<p class="error" role="alert">${t("setup.noToken")}</p>`}
+        ${renderProblem(this.problems.setup ?? this.problems.signin)}
+        <form class="grid" @submit=${this.handleSetup}>
+          <label>${t("field.login")} <input name="login" required autocomplete="username" /></label>
+          <label>${t("field.email")} <input name="email" type="email" required autocomplete="email" /></label>
+          <label>${t("field.fullName")} <input name="fullName" required autocomplete="name" /></label>
+          <label>${t("field.password")} <input name="password" type="password" required autocomplete="new-password" aria-describedby="pw-rules" /></label>
+          <small id="pw-rules" class="muted">${t("setup.passwordRules")}</small>
+          <button type="submit" ?disabled=${this.busy !== ""}>${t("setup.create")}</button>
+        </form></main>`;
+    }
+    const signer = browserSigner();
+    return html`<main class="signin"><h1>${t("signin.title")}</h1>
+      ${renderProblem(this.problems.signin)}
+      <form class="grid" @submit=${this.handleSignIn}>
+        <label>${t("signin.login")} <input name="login" required autocomplete="username" /></label>
+        <label>${t("field.password")} <input name="password" type="password" required autocomplete="current-password" /></label>
+        <label>${t("signin.totp")} <input name="totp" inputmode="numeric" autocomplete="one-time-code"
+          aria-describedby="totp-hint" ?autofocus=${this.totpAsked} /></label>
+        <small id="totp-hint" class="muted">${t("signin.totpHint")}</small>
+        <button type="submit" ?disabled=${this.busy !== ""}>${t("signin.submit")}</button>
+      </form>
+      <h2>${t("signin.certificateTitle")}</h2>
+      ${renderProblem(this.problems.certificate)}
+      <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
+      <button class="secondary" @click=${this.handleCertificateSignIn} ?disabled=${!signer || this.busy !== ""}>${t("signin.certificate")}</button>
+    </main>`;
+  }
+
+  private renderBanners() {
+    return html`${this.announcements.map((a) => html`<div class="banner maintenance" role="status">
+        <strong>${t("banner.maintenance")}: ${a.title}</strong> — ${formatDate(a.startsAt)} – ${formatDate(a.endsAt)}${a.body ? html`. ${a.body}` : nothing}</div>`)}
+      ${this.blocks.map((b) => html`<div class="banner block" role="alert" data-branch=${b.branchId}>
+        <strong>${t("banner.blocked", { branch: b.branchName })}</strong> ${t("banner.blockedWhat")}
+        ${b.reason ? html`<span>${t("banner.why")}: ${b.reason}</span>` : nothing}</div>`)}`;
+  }
+
+  private renderScreen() {
+    const m = match(this.path);
+    if (!m) return html`<h1>${t("app.notFound")}</h1>`;
+    if (!allowed(m.screen, this.roles)) return html`<h1>${t("app.forbidden")}</h1><p>${t("app.forbiddenDetail")}</p>`;
+    if (!this.loaded.has(m.screen.tag)) return html`<p aria-busy="true">${t("app.loading")}</p>`;
+    // One element per path, kept while the path stays, so a banner refresh does not reset the screen.
+    if (this.screenEl?.path !== this.path) {
+      const el = document.createElement(m.screen.tag) as ScreenElement;
+      el.params = m.params;
+      this.screenEl = { path: this.path, el };
+    }
+    this.screenEl.el.me = this.me;
+    return this.screenEl.el;
   }
 
   render() {
-    if (this.loading) return html`<p>…</p>`;
-    const err = this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing;
-    if (location.pathname === "/setup" && !this.me) {
-      return html`<h1>Qujat — first administrator</h1>${err}
-        <form @submit=${this.handleSetup}>
-          <label>Login <input name="login" required autocomplete="username" /></label>
-          <label>E-mail <input name="email" type="email" required /></label>
-          <label>Full name <input name="fullName" required /></label>
-          <label>Password <input name="password" type="password" required autocomplete="new-password"
-            aria-describedby="pw-rules" /></label>
-          <small id="pw-rules">At least 8 characters with upper and lower case letters, a digit and a symbol.</small>
-          <button type="submit">Create administrator</button>
-        </form>`;
-    }
-    if (!this.me) {
-      return html`<h1>Qujat — sign in</h1>${err}
-        <form @submit=${this.handleSignIn}>
-          <label>Login or IIN <input name="login" required autocomplete="username" /></label>
-          <label>Password <input name="password" type="password" required autocomplete="current-password" /></label>
-          <label>One-time code (if enabled) <input name="totp" inputmode="numeric" autocomplete="one-time-code" /></label>
-          <button type="submit">Sign in</button>
-        </form>`;
-    }
-    return html`<h1>Qujat</h1>${err}
-      <p>Signed in as <strong>${this.me.fullName}</strong> (${this.me.login}) — ${this.me.roles.map((r) => r.role).join(", ")}</p>
-      ${this.recoveryCodes.length
-        ? html`<h2>Recovery codes</h2><p>Keep these somewhere safe; each works once.</p><ul class="codes">${this.recoveryCodes.map((c) => html`<li>${c}</li>`)}</ul>`
-        : nothing}
-      ${this.me.totpEnabled
-        ? html`<p>Two-factor sign-in (TOTP) is on.</p>`
-        : this.totp
-          ? html`<h2>Set up TOTP</h2><p>Add this key to your authenticator app: <code>${this.totp.secret}</code></p>
-              <p><a href=${this.totp.otpauthUri}>Open in authenticator</a></p>
-              <form @submit=${this.handleConfirm}><label>Code from the app <input name="code" inputmode="numeric" required /></label>
-              <button type="submit">Confirm</button></form>`
-          : html`<button @click=${this.handleEnrol}>Turn on two-factor sign-in (TOTP)</button>`}
-      <p><button @click=${this.handleSignOut}>Sign out</button></p>`;
+    if (this.loading) return html`<p aria-busy="true">…</p>`;
+    if (!this.me) return html`<header><span class="brand">Qujat</span><div class="user">${this.renderLanguage()}</div></header>${this.renderSignedOut()}`;
+    const menu = SCREENS.filter((s) => s.menu && allowed(s, this.roles));
+    return html`<a class="skip" href="#main">${t("app.skip")}</a>
+      <header>
+        <a class="brand" href="/">Qujat</a>
+        <nav aria-label=${t("app.menu")}><ul>
+          ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}</a></li>`)}
+        </ul></nav>
+        <div class="user">
+          ${this.renderLanguage()}
+          <span>${this.me.fullName}</span>
+          <button @click=${this.handleSignOut}>${t("app.signOut")}</button>
+        </div>
+      </header>
+      ${this.renderBanners()}
+      ${this.me.totpEnrolmentRequired ? html`<div class="banner maintenance" role="alert">${t("banner.totpRequired")}</div>` : nothing}
+      <main id="main" tabindex="-1" @qujat-me-changed=${() => void this.loadMe()}>${this.renderScreen()}</main>`;
   }
 }
 

@@ -1,0 +1,51 @@
+// The base of every console element: shared styles, re-render on a language change, and `act()`
+// which runs one API action, remembers its problem (shown next to the action) and its busy state.
+import { LitElement } from "lit";
+import { state } from "lit/decorators.js";
+import type { Problem } from "../../api/client.js";
+import { LocaleController } from "../../i18n/i18n.js";
+import { shared } from "./shared.styles.js";
+import { problemOf } from "./problem.js";
+
+export interface Grant { id: string; role: string; organizationId: string | null; branchId: string | null }
+export interface Me {
+  id: string; login: string; fullName: string; email: string; language: string; totpEnabled: boolean;
+  totpEnrolmentRequired: boolean; roles: Grant[];
+}
+
+export class QElement extends LitElement {
+  static styles = [shared];
+  /** the problem of the last failed action, keyed by the action's name */
+  @state() protected problems: Record<string, Problem | null> = {};
+  @state() protected busy = "";
+
+  constructor() {
+    super();
+    new LocaleController(this);
+  }
+
+  /** Runs `fn` as action `name`: its problem (if any) is kept under that name, success clears it. */
+  protected async act<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    this.busy = name;
+    try {
+      const r = await fn();
+      this.problems = { ...this.problems, [name]: null };
+      return r;
+    } catch (e) {
+      this.problems = { ...this.problems, [name]: problemOf(e) };
+      return undefined;
+    } finally {
+      this.busy = "";
+    }
+  }
+}
+
+/** Roles held anywhere (appliance-wide or in an organization). */
+export const hasRole = (me: Me | null, ...roles: string[]) => Boolean(me?.roles.some((g) => roles.includes(g.role)));
+export const ORG_ROLES = ["org_admin", "head", "signer", "accountant", "clerk", "viewer"];
+
+/** Navigates inside the console without a reload. */
+export function navigate(path: string) {
+  history.pushState(null, "", path);
+  window.dispatchEvent(new PopStateEvent("popstate"));
+}

@@ -1,0 +1,69 @@
+// Console languages (ru, kk, uk, en). English is bundled and is the fallback for a missing key; the
+// other three load on demand as their own chunks. The choice is remembered per user (PATCH /me
+// language, which also picks the language of his e-mails) and, before sign-in, in localStorage.
+import type { ReactiveController, ReactiveControllerHost } from "lit";
+import { en, type MessageKey } from "./en.js";
+
+export type Lang = "ru" | "kk" | "uk" | "en";
+export const LANGUAGES: Array<{ code: Lang; name: string }> = [
+  { code: "ru", name: "Русский" }, { code: "kk", name: "Қазақша" }, { code: "uk", name: "Українська" }, { code: "en", name: "English" },
+];
+const loaders: Record<Exclude<Lang, "en">, () => Promise<{ messages: Record<MessageKey, string> }>> = {
+  ru: () => import("./ru.js"),
+  kk: () => import("./kk.js"),
+  uk: () => import("./uk.js"),
+};
+
+let current: Record<MessageKey, string> = en;
+let currentLang: Lang = "en";
+export const LANGUAGE_EVENT = "qujat-language";
+
+export const language = () => currentLang;
+export const isLang = (v: unknown): v is Lang => v === "ru" || v === "kk" || v === "uk" || v === "en";
+
+/** The language before sign-in: the last one chosen here, else the browser's, else Russian. */
+export function initialLanguage(): Lang {
+  const saved = localStorage.getItem("qujat.lang");
+  if (isLang(saved)) return saved;
+  const nav = navigator.language.slice(0, 2);
+  return isLang(nav) ? nav : "ru";
+}
+
+export async function setLanguage(lang: Lang) {
+  current = lang === "en" ? en : (await loaders[lang]()).messages;
+  currentLang = lang;
+  document.documentElement.lang = lang;
+  localStorage.setItem("qujat.lang", lang);
+  window.dispatchEvent(new Event(LANGUAGE_EVENT));
+}
+
+/** The message in the current language; `{name}` placeholders take `params`. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text = current[key] ?? en[key];
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+}
+
+/** Re-renders its host when the language changes. */
+export class LocaleController implements ReactiveController {
+  private readonly update = () => this.host.requestUpdate();
+  constructor(private readonly host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+  hostConnected() { window.addEventListener(LANGUAGE_EVENT, this.update); }
+  hostDisconnected() { window.removeEventListener(LANGUAGE_EVENT, this.update); }
+}
+
+const locales: Record<Lang, string> = { ru: "ru-RU", kk: "kk-KZ", uk: "uk-UA", en: "en-GB" };
+export const formatDate = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString(locales[currentLang], { dateStyle: "medium", timeStyle: "short" }) : "—");
+export const formatDay = (iso: string | null | undefined) => (iso ? new Date(iso.length === 10 ? iso + "T00:00:00Z" : iso).toLocaleDateString(locales[currentLang], { timeZone: "UTC" }) : "—");
+/** Money in minor units (as the API keeps it) with its currency. */
+export const formatMoney = (minor: number | string | null | undefined, currency = "") =>
+  minor === null || minor === undefined ? "—" : `${(Number(minor) / 100).toLocaleString(locales[currentLang], { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`.trim();
+export const formatBytes = (n: number | string | null | undefined) => {
+  const v = Number(n ?? 0);
+  if (v < 1024) return `${v} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let x = v / 1024, i = 0;
+  while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  return `${x.toFixed(1)} ${units[i]}`;
+};

@@ -1,0 +1,96 @@
+/**
+ * <q-documents-page>: the boxes (inbox, outbox, internal, drafts) with filters by status, kind,
+ * counterparty, period and a search over number, title and counterparty name. The filters live in
+ * the URL's query, so a filtered box can be bookmarked and the back button restores it.
+ */
+import { html } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import { api, type Page } from "../api/client.js";
+import "../components/q-paged-table/q-paged-table.js";
+import type { Column } from "../components/q-paged-table/q-paged-table.js";
+import { QElement, hasRole, navigate, type Me } from "../components/shared/base.js";
+import { formatDate, t } from "../i18n/i18n.js";
+import type { MessageKey } from "../i18n/en.js";
+import { KINDS, STATUSES, type DocumentView } from "./types.js";
+
+const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
+
+@customElement("q-documents-page")
+export class QDocumentsPage extends QElement {
+  @property({ attribute: false }) me: Me | null = null;
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @state() private filters = new URLSearchParams(location.search);
+
+  private get box() { const b = this.filters.get("box"); return (BOXES as readonly string[]).includes(b ?? "") ? b! : "inbox"; }
+
+  private setFilters(f: URLSearchParams) {
+    this.filters = f;
+    navigate(`/documents?${f.toString()}`);
+  }
+
+  private handleFilter(e: Event) {
+    e.preventDefault();
+    const f = new URLSearchParams({ box: this.box });
+    for (const [k, v] of new FormData(e.target as HTMLFormElement)) if (typeof v === "string" && v.trim()) f.set(k, v.trim());
+    this.setFilters(f);
+  }
+
+  /** A new function (and so a first page) whenever the filters change. */
+  private fetcher = this.makeFetcher();
+  private makeFetcher() {
+    const f = this.filters;
+    const dayStart = (d: string | null) => (d ? new Date(d + "T00:00:00").toISOString() : undefined);
+    const dayEnd = (d: string | null) => (d ? new Date(d + "T23:59:59.999").toISOString() : undefined);
+    return (cursor: string | null) => api<Page<DocumentView>>("GET", "/documents", undefined, {
+      box: this.box, status: f.get("status"), kind: f.get("kind"), counterparty: f.get("counterparty"), q: f.get("q"),
+      from: dayStart(f.get("from")), to: dayEnd(f.get("to")), limit: 50, cursor,
+    });
+  }
+
+  protected willUpdate(changed: Map<string, unknown>) {
+    if (changed.has("filters")) this.fetcher = this.makeFetcher();
+  }
+
+  private columns(): Column<DocumentView>[] {
+    const counterparty = (d: DocumentView) => (this.box === "inbox" ? d.sender.name : d.recipient?.name ?? "—");
+    return [
+      { label: t("doc.number"), render: (d) => html`<a href=${`/documents/${d.id}`}>${d.number ?? d.title ?? d.id.slice(0, 8)}</a>` },
+      { label: t("doc.kind"), render: (d) => t(`kind.${d.kind}` as MessageKey) },
+      { label: t("doc.title"), render: (d) => d.title ?? "" },
+      { label: this.box === "inbox" ? t("doc.sender") : t("doc.recipient"), render: counterparty },
+      { label: t("doc.status"), render: (d) => html`<span class="badge">${t(`status.${d.status}` as MessageKey)}</span>` },
+      { label: t("doc.total"), render: (d) => (d.total ? `${d.total} ${d.currency ?? ""}` : "") },
+      { label: t("doc.created"), render: (d) => formatDate(d.createdAt) },
+    ];
+  }
+
+  render() {
+    const f = this.filters;
+    const canWrite = hasRole(this.me, "org_admin", "head", "signer", "accountant", "clerk");
+    return html`<h1>${t("nav.documents")}</h1>
+      <div class="row" style="justify-content: space-between">
+        <nav class="tabs" aria-label=${t("doc.boxes")}>
+          ${BOXES.map((b) => html`<a href=${`/documents?box=${b}`} aria-current=${this.box === b ? "page" : "false"}
+            @click=${(e: Event) => { e.preventDefault(); this.setFilters(new URLSearchParams({ box: b })); }}>${t(`box.${b}` as MessageKey)}</a>`)}
+        </nav>
+        ${canWrite ? html`<a class="button" href="/documents/new">${t("doc.register")}</a>` : ""}
+      </div>
+      <form class="inline" role="search" @submit=${this.handleFilter}>
+        <label>${t("doc.search")} <input name="q" type="search" .value=${f.get("q") ?? ""} /></label>
+        <label>${t("doc.status")} <select name="status"><option value="">${t("common.any")}</option>
+          ${STATUSES.map((s) => html`<option value=${s} ?selected=${f.get("status") === s}>${t(`status.${s}` as MessageKey)}</option>`)}</select></label>
+        <label>${t("doc.kind")} <select name="kind"><option value="">${t("common.any")}</option>
+          ${KINDS.map((k) => html`<option value=${k} ?selected=${f.get("kind") === k}>${t(`kind.${k}` as MessageKey)}</option>`)}</select></label>
+        <label>${t("doc.from")} <input name="from" type="date" .value=${f.get("from") ?? ""} /></label>
+        <label>${t("doc.to")} <input name="to" type="date" .value=${f.get("to") ?? ""} /></label>
+        <button type="submit">${t("common.apply")}</button>
+      </form>
+      <q-paged-table .caption=${t(`box.${this.box}` as MessageKey)} .columns=${this.columns()} .fetchPage=${this.fetcher}></q-paged-table>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "q-documents-page": QDocumentsPage;
+  }
+}

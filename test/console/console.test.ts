@@ -1,0 +1,234 @@
+// The console in a real browser (Debian's Chromium, headless) against a real appliance on a fresh
+// database: first-run setup, sign-in with TOTP, an organization with a branch and a user made on
+// screen, a document registered, signed (software key standing in for the token) and sent, seen in
+// the recipient's inbox and receipted, a blocked branch's banner, and a disposition preview. Every
+// main screen is photographed and checked by axe-core for serious accessibility violations.
+import { expect } from "chai";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { setupTokenIssuer } from "../../server/domain/identity/auth.js";
+import { totpCode } from "../../server/domain/identity/secrets.js";
+import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
+import { launchBrowser, screenshot, seriousViolations, signerContext, watchedPage, type AxeViolation } from "../support/browser.js";
+import { Client } from "../support/client.js";
+import { pdf } from "../support/documents.js";
+import { validBin, validIin } from "../support/ids.js";
+import { testSigner, type TestSigner } from "../support/pki.js";
+
+describe("console in Chromium", function () {
+  this.timeout(180_000);
+  let app: TestApp;
+  let browser: Browser;
+  let key: TestSigner | null = null;
+  let setupToken = "";
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  const violations: Record<string, AxeViolation[]> = {};
+
+  before(async () => {
+    app = await startTestApp({}, { firstRun: true });
+    app.clock.set(new Date()); // the browser keeps cookies by its own clock
+    setupToken = (await setupTokenIssuer({ db: app.db, clock: app.clock, config: app.config }))!; // valid from the clock's now
+    browser = await launchBrowser();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== "failed") return;
+    let i = 0;
+    for (const c of contexts) for (const pg of c.pages()) await screenshot(pg, `failed-${++i}`).catch(() => undefined);
+    console.log("page errors:", pageErrors, contexts.flatMap((c) => c.pages().map((pg) => pg.url())));
+  });
+  after(async () => {
+    for (const c of contexts) await c.close();
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function open(viewport?: { width: number; height: number }) {
+    const ctx = await signerContext(browser, () => key, viewport);
+    contexts.push(ctx);
+    const { page, errors } = await watchedPage(ctx);
+    page.on("close", () => pageErrors.push(...errors));
+    return { page, errors };
+  }
+
+  /** Screenshot and axe run of one main screen, once the given text shows. */
+  async function capture(page: Page, name: string) {
+    await page.waitForLoadState("networkidle");
+    await screenshot(page, name);
+    violations[name] = await seriousViolations(page);
+  }
+
+  async function signIn(page: Page, login: string, totp?: string) {
+    await page.goto(app.url + "/");
+    await page.getByLabel("Login or IIN").fill(login);
+    await page.getByLabel("Password").fill(PASSWORD);
+    if (totp) await page.getByLabel("One-time code").fill(totp);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("button", { name: /Sign out|Выйти/ }).waitFor();
+  }
+
+  const card = (page: Page, heading: string) => page.locator(".card", { has: page.getByRole("heading", { name: heading, exact: true }) });
+
+  it("takes a newcomer from first-run setup to a sent, signed, received document, a blocked branch's banner and a disposition preview", async () => {
+    const { page, errors } = await open();
+
+    // First-run setup through the one-time link; the administrator's language (ru by default) takes over after sign-in.
+    await page.goto(`${app.url}/setup#token=${setupToken}`);
+    await page.getByRole("heading", { name: "Qujat — first administrator" }).waitFor();
+    await capture(page, "01-setup");
+    await page.getByLabel("Login").fill("admin");
+    await page.getByLabel("E-mail").fill("admin@example.kz");
+    await page.getByLabel("Full name").fill("Appliance Admin");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create administrator" }).click();
+    await page.getByRole("link", { name: "Организации" }).waitFor();
+    // Switching the language is remembered for the user (PATCH /me).
+    await page.getByLabel("Язык").first().selectOption("en");
+    await page.getByRole("link", { name: "Organizations" }).waitFor();
+    expect((await app.db("users").where({ login: "admin" }).first()).language).to.equal("en");
+
+    // TOTP enrolment with a QR code, recovery codes once; then sign-in needs the code.
+    await page.getByRole("link", { name: "My account" }).click();
+    await page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+    expect(await page.getByRole("img", { name: "QR code for the authenticator app" }).isVisible()).to.equal(true);
+    await page.getByLabel("Code from the app").fill(await totpCode(secret, app.clock.now()));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByTestId("recovery-codes").waitFor();
+    expect(await page.getByTestId("recovery-codes").locator("li").count()).to.be.greaterThan(5);
+    await capture(page, "02-account");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Login or IIN").fill("admin");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: /authenticator/ }).waitFor(); // TOTP asked for, not signed in
+    await capture(page, "03-signin");
+    app.clock.advance(31_000); // a fresh TOTP window
+    await page.getByLabel("One-time code").fill(await totpCode(secret, app.clock.now()));
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("link", { name: "Organizations" }).click();
+
+    // An organization, a branch and a user, on screen.
+    const sellerBin = validBin();
+    await page.getByLabel("Name", { exact: true }).fill("Seller LLP");
+    await page.getByLabel("BIN (12 digits) or EDRPOU (8 digits)").fill(sellerBin);
+    await page.getByLabel("Head office name").fill("Almaty HQ");
+    await page.getByRole("button", { name: "Register an organization" }).click();
+    await page.getByRole("heading", { name: "Seller LLP" }).waitFor();
+    const addBranch = card(page, "Add a branch");
+    await addBranch.getByLabel("Name").fill("Astana branch");
+    await addBranch.getByRole("button", { name: "Add a branch" }).click();
+    await page.getByRole("list", { name: "Branches" }).getByText("Astana branch").waitFor();
+    const headIin = validIin();
+    const createUser = card(page, "Create a user");
+    await createUser.getByLabel("Login").fill("seller.head");
+    await createUser.getByLabel("E-mail").fill("head@seller.kz");
+    await createUser.getByLabel("Full name").fill("Seller Head");
+    await createUser.getByLabel("IIN").fill(headIin);
+    await createUser.getByLabel("Initial password").fill(PASSWORD);
+    await createUser.getByLabel("Language").selectOption("en");
+    await createUser.getByLabel("Role").selectOption("head");
+    await createUser.getByLabel("Branch").selectOption({ label: "— Astana branch" });
+    await createUser.getByRole("button", { name: "Create a user" }).click();
+    await page.getByRole("cell", { name: "seller.head", exact: true }).waitFor();
+    await capture(page, "04-organization");
+    await page.getByRole("link", { name: "Organizations" }).click();
+    await page.getByRole("link", { name: "Seller LLP" }).waitFor();
+    await capture(page, "05-organizations");
+    await page.getByRole("link", { name: "System" }).click();
+    await page.getByRole("heading", { name: "Scheduled jobs" }).waitFor();
+    await capture(page, "06-system");
+
+    // The other side and a compliance officer, through the API an integrator uses.
+    const api = new Client(app.url);
+    app.clock.advance(31_000);
+    await api.login("admin", PASSWORD, { totp: await totpCode(secret, app.clock.now()) });
+    const seller = (await app.db("organizations").where({ bin: sellerBin }).first()) as { id: string };
+    const astana = (await app.db("branches").where({ organization_id: seller.id, name: "Astana branch" }).first()) as { id: string };
+    const buyer = (await api.post("/api/v1/organizations", { name: "Buyer JSC", country: "KZ", bin: validBin() })).body;
+    const buyerIin = validIin();
+    expect((await api.post("/api/v1/users", { login: "buyer.head", email: "head@buyer.kz", fullName: "Buyer Head", iin: buyerIin, password: PASSWORD, language: "en",
+      roles: [{ role: "head", organizationId: buyer.id, branchId: buyer.headOfficeId }] })).status).to.equal(201);
+    expect((await api.post("/api/v1/users", { login: "officer", email: "officer@example.kz", fullName: "Compliance Officer", password: PASSWORD, language: "en",
+      roles: [{ role: "compliance_officer" }] })).status).to.equal(201);
+
+    // The seller's head registers an invoice (live totals), signs it with his key and sends it.
+    const seller2 = await open();
+    await signIn(seller2.page, "seller.head");
+    const p = seller2.page;
+    await p.getByRole("link", { name: "Register a document" }).click();
+    // The buyer is another participant: named by its BIN, the appliance finds it.
+    await p.getByLabel("By BIN or EDRPOU").check();
+    await p.getByLabel("Name", { exact: true }).fill("Buyer JSC");
+    await p.getByLabel("BIN (12 digits) or EDRPOU (8 digits)").fill(buyer.bin);
+    await p.getByLabel("Number", { exact: true }).fill("INV-7");
+    await p.getByLabel("Date", { exact: true }).fill("2026-03-02");
+    await p.getByLabel("Seller", { exact: true }).fill("Seller LLP");
+    await p.getByLabel("Buyer", { exact: true }).fill("Buyer JSC");
+    await p.getByLabel("Line 1: goods or service").fill("Consulting");
+    await p.getByLabel("Line 1: quantity").fill("2.5");
+    await p.getByLabel("Line 1: price").fill("10000.00");
+    await p.getByTestId("total").filter({ hasText: "28000.00" }).waitFor(); // 25000.00 + 12 % VAT, computed as the server will
+    expect(await p.getByTestId("vat").textContent()).to.equal("3000.00");
+    await p.locator("q-upload#content input[type=file]").setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf("INV-7") });
+    await capture(p, "07-register");
+    await p.getByRole("button", { name: "Register", exact: true }).click();
+    await p.getByTestId("status").filter({ hasText: "Draft" }).waitFor();
+    key = testSigner({ cn: "Seller Head", iin: headIin, bin: sellerBin });
+    await p.getByRole("button", { name: "Sign with my certificate" }).click();
+    await p.getByTestId("status").filter({ hasText: "Signing" }).waitFor();
+    await p.getByRole("button", { name: "Send to the recipient" }).click();
+    await p.getByTestId("status").filter({ hasText: "Sent" }).waitFor();
+    await p.getByText(/valid/).first().waitFor();
+    await capture(p, "08-document");
+
+    // The buyer finds it in the inbox and confirms receipt.
+    const buyer2 = await open({ width: 768, height: 1024 }); // a tablet
+    await signIn(buyer2.page, "buyer.head");
+    const b = buyer2.page;
+    await b.getByRole("link", { name: "INV-7" }).click();
+    await b.getByRole("button", { name: "Confirm receipt" }).click();
+    await b.getByTestId("status").filter({ hasText: "Delivered" }).waitFor();
+    await b.getByRole("link", { name: "Documents" }).click();
+    await b.getByRole("table").getByText("Delivered").waitFor();
+    await capture(b, "09-inbox-tablet");
+
+    // The administrator blocks the seller's branch; its head sees why on every page.
+    await page.goto(`${app.url}/organizations/${seller.id}`);
+    const change = card(page, "Change a branch");
+    await change.getByLabel("Branch").selectOption({ label: "— Astana branch" });
+    await change.getByLabel("Reason").fill("Audit of the branch's signatures");
+    await change.getByRole("button", { name: "Block", exact: true }).click();
+    await page.getByText("Blocked: Audit of the branch's signatures").waitFor();
+    await p.goto(`${app.url}/documents`);
+    const banner = p.locator(`.banner.block[data-branch="${astana.id}"]`);
+    await banner.waitFor();
+    expect(await banner.textContent()).to.contain("Audit of the branch's signatures");
+    await capture(p, "10-blocked-banner");
+    await p.getByRole("link", { name: "Billing" }).click();
+    await p.getByRole("heading", { name: "Subscriptions" }).waitFor();
+    await capture(p, "11-billing");
+
+    // A compliance officer previews a disposition (nothing is due yet: the counts say so).
+    const officer = await open();
+    await signIn(officer.page, "officer");
+    const o = officer.page;
+    await o.getByRole("link", { name: "Compliance" }).click();
+    await o.getByRole("button", { name: "Preview" }).click();
+    await o.getByRole("heading", { name: /^Batch/ }).waitFor();
+    await o.getByText("To destroy: 0").waitFor();
+    expect(await app.db("disposition_batches").count({ n: "*" }).first().then((r) => Number(r!.n))).to.equal(1);
+    await capture(o, "12-compliance");
+    await o.getByRole("link", { name: "Audit log" }).click();
+    await o.getByRole("button", { name: "Verify the chain now" }).click();
+    await o.getByText(/The chain is intact/).waitFor();
+    await capture(o, "13-audit");
+    // Screens outside a role are neither offered nor opened.
+    expect(await o.getByRole("link", { name: "System" }).count()).to.equal(0);
+    await o.goto(`${app.url}/system`);
+    await o.getByRole("heading", { name: "Not available for your roles" }).waitFor();
+
+    for (const c of contexts) for (const pg of c.pages()) await pg.close();
+    expect(pageErrors.concat(errors), "errors in the pages").to.deep.equal([]);
+    expect(Object.entries(violations).filter(([, v]) => v.length), "serious accessibility violations").to.deep.equal([]);
+  });
+});
