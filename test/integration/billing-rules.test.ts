@@ -147,6 +147,12 @@ describe("billing rules", () => {
     expect(s.body).to.include({ status: "suspended" });
     const state = await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`);
     expect(state.body.outgoing).to.deep.include({ allowed: false, code: "subscription_suspended" });
+    // The clerk learns that (and why) his branch may not send — the console's banner — but not its invoices.
+    const clerkView = await clerk.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`);
+    expect(clerkView.status).to.equal(200);
+    expect(clerkView.body.outgoing).to.deep.include({ allowed: false, code: "subscription_suspended" });
+    expect(clerkView.body).to.not.have.any.keys("subscription", "openInvoices");
+    expect(state.body).to.have.all.keys("branchId", "branchName", "subscription", "outgoing", "openInvoices");
     const resumed = await admin.client.del(`/api/v1/billing/subscriptions/${sub.id}/suspension`);
     expect(resumed.body.status).to.equal("active");
     expect((await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed).to.equal(true);
