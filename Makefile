@@ -42,7 +42,7 @@ test-sqlite: install
 test-pg: install
 	bash scripts/with-postgres.sh npx mocha
 
-bench: install server
+bench: install console server
 	node --import tsx scripts/bench/run.ts
 
 clean:

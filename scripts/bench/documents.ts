@@ -5,6 +5,7 @@
 //  - inbox pages with 1,000,000 documents in SQLite: p95 per page (target ≤ 25 ms) and the query as
 //    our code issues it vs the same SQL run raw (target ≤ 2×)
 import { previewBench } from "./retention.js";
+import { consoleBrowserBench } from "./console.js";
 import autocannon from "autocannon";
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
@@ -182,6 +183,8 @@ export async function inboxBench(report: Report, dataDir: string, total: number)
   report("  same query vs raw SQL (p95)", `${p95.toFixed(2)} ms vs ${rawP95.toFixed(2)} ms`, `(ratio ${(p95 / rawP95).toFixed(2)}, target ≤ 2)`);
   await previewBench(report, db, config);
   await db.destroy();
+  // The console over the same million: its clerk's inbox in headless Chromium.
+  await consoleBrowserBench(report, path.join(dataDir, "inbox"), { id: target.id, branch: target.branch }, total);
 }
 
 /** The SQL boxPage issues, captured by letting it build its query against a recording table function. */

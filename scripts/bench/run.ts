@@ -4,6 +4,7 @@
 //  - documents: registration vs bare stream+hash, RSS under ten 20 MB uploads, inbox pages at 1M (scripts/bench/documents.ts)
 //  - HSM CMS signing vs raw PKCS#11, CAdES verification with cached revocation (scripts/bench/hsm.ts)
 //  - retention: disposition of 100,000 documents under API load, preview over 1,000,000 (scripts/bench/retention.ts)
+//  - console: first-load JavaScript, first usable screen and inbox page switch in headless Chromium (scripts/bench/console.ts)
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
 import "../../server/threadpool.js"; // before anything uses libuv's pool: HSM lanes run there
 import autocannon from "autocannon";
@@ -22,8 +23,9 @@ import { hsmBenches } from "./hsm.js";
 import { median, signIn, spawnServer, startAppliance } from "./support.js";
 import { billingBenches } from "./billing.js";
 import { dispositionBench } from "./retention.js";
+import { consoleBundleBench } from "./console.js";
 
-// BENCH_ONLY=http|audit|billing|retention|inbox|hsm runs one group (inbox includes the disposition preview over its million documents); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|console runs one group (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -48,6 +50,7 @@ async function main() {
     if (!only || only === "billing") await billingBenches(report, dataDir);
     if (!only || only === "retention") await dispositionBench(report, dataDir);
     if (!only || only === "audit") await auditBenches(dataDir);
+    if (!only || only === "inbox" || only === "console") consoleBundleBench(report);
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
