@@ -208,6 +208,16 @@ describe("console in Chromium", function () {
     await p.getByRole("heading", { name: "Subscriptions" }).waitFor();
     await capture(p, "11-billing");
 
+    // Certificate sign-in: the browser signs the appliance's challenge with the person's AUTH key.
+    const certSession = await open();
+    key = testSigner({ cn: "Seller Head", iin: headIin, purpose: "auth" });
+    await certSession.page.goto(app.url + "/");
+    await certSession.page.getByText("Signing with: Test software key").waitFor();
+    await certSession.page.getByRole("button", { name: "Sign in with my certificate" }).click();
+    await certSession.page.getByRole("button", { name: "Sign out" }).waitFor();
+    expect(await certSession.page.getByText("Seller Head").count()).to.be.greaterThan(0);
+    key = null;
+
     // A compliance officer previews a disposition (nothing is due yet: the counts say so).
     const officer = await open();
     await signIn(officer.page, "officer");

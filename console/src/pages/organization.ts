@@ -11,7 +11,8 @@ import { QElement, hasRole, type Me } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatDate, formatDay, t } from "../i18n/i18n.js";
-import { flattenBranches, type Branch, type Organization, type User } from "./types.js";
+import { browserSigner } from "../signer.js";
+import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
 
 const ORG_ROLES = ["org_admin", "head", "signer", "accountant", "clerk", "viewer"];
 const TOKEN_ROLES = ["head", "signer", "accountant", "clerk", "viewer"];
@@ -162,8 +163,36 @@ export class QOrganizationPage extends QElement {
       </form>${renderProblem(this.problems.token)}`;
   }
 
+  /** The head gives a power of attorney: the appliance returns the exact bytes, his key signs them. */
+  private async handleGivePoa(e: Event) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const day = (v: FormDataEntryValue | null, end = false) => new Date(`${v}T${end ? "23:59:59" : "00:00:00"}Z`).toISOString();
+    const input = { attorneyUserId: String(f.get("attorneyUserId")), branchId: String(f.get("branchId")), kinds: f.getAll("kinds").map(String),
+      validFrom: day(f.get("validFrom")), validTo: day(f.get("validTo"), true) };
+    const signer = browserSigner();
+    const r = await this.act("givePoa", async () => {
+      if (!signer) throw new Error(t("signin.noSigner"));
+      const { base64 } = await api<{ base64: string }>("POST", `/organizations/${this.orgId}/powers-of-attorney/body`, input);
+      return api("POST", `/organizations/${this.orgId}/powers-of-attorney`, { ...input, cms: await signer.sign(base64, "sign") });
+    });
+    if (r) await this.load();
+  }
+
   private renderPowers() {
+    const today = new Date().toISOString().slice(0, 10);
     return html`<h2>${t("org.poas")}</h2>
+      ${hasRole(this.me, "head") ? html`<details class="card"><summary>${t("org.givePoa")}</summary>
+        <form class="grid" @submit=${this.handleGivePoa}>
+          <div class="row">
+            <label>${t("org.attorney")} <select name="attorneyUserId">${this.users.map((u) => html`<option value=${u.id}>${u.fullName} (${u.login})</option>`)}</select></label>
+            <label>${t("org.branch")} <select name="branchId">${this.branchOptions()}</select></label>
+          </div>
+          <fieldset><legend>${t("doc.kind")}</legend><div class="row">${KINDS.map((k) => html`<label class="check"><input type="checkbox" name="kinds" value=${k} />${t(`kind.${k}` as MessageKey)}</label>`)}</div></fieldset>
+          <div class="row"><label>${t("org.validFrom")} <input name="validFrom" type="date" required .value=${today} /></label>
+            <label>${t("org.validTo")} <input name="validTo" type="date" required /></label></div>
+          ${renderProblem(this.problems.givePoa)}<button type="submit">${t("org.signPoa")}</button>
+        </form></details>` : nothing}
       ${this.poas.length ? html`<table><caption class="sr-only">${t("org.poas")}</caption><thead><tr><th>${t("org.attorney")}</th><th>${t("doc.kind")}</th><th>${t("org.validity")}</th><th>${t("doc.status")}</th><th><span class="sr-only">${t("common.actions")}</span></th></tr></thead>
         <tbody>${this.poas.map((a) => html`<tr><td>${a.attorney.fullName ?? a.attorney.iin ?? ""}</td><td>${a.kinds.join(", ")}</td><td>${formatDay(a.validFrom)} – ${formatDay(a.validTo)}</td><td>${a.status}</td>
           <td>${a.status === "active" ? html`<form class="inline" @submit=${(e: Event) => this.run("revokePoa", "POST", `/powers-of-attorney/${a.id}/revocation`, { reason: formValues(e).reason })}>
@@ -186,6 +215,10 @@ export class QOrganizationPage extends QElement {
         ${o.status === "blocked" ? html`<button type="submit" class="secondary">${t("org.unblock")}</button>`
           : html`<label>${t("doc.reason")} <input name="reason" required minlength="3" /></label><button type="submit" class="danger">${t("org.blockOrg")}</button>`}
         </form>${renderProblem(this.problems.blockOrg)}` : nothing}
+      ${hasRole(this.me, "system_admin") ? html`<form class="inline" @submit=${(e: Event) => { const f = formValues(e); void this.run("seal", "PUT", `/organizations/${o.id}/seal`, { keyLabel: f.keyLabel ?? null }); }}>
+          <label>${t("org.sealKey")} <input name="keyLabel" aria-describedby="seal-hint" /></label>
+          <button type="submit" class="secondary">${t("common.save")}</button></form>
+        <small id="seal-hint" class="muted">${t("org.sealHint")}</small>${renderProblem(this.problems.seal)}` : nothing}
       ${this.renderBranches()}
       ${this.renderUsers()}
       ${this.renderTokens()}

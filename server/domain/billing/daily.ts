@@ -18,10 +18,9 @@ import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } fr
 import { divRound, formatAmount } from "./money.js";
 import { billingNoticeWriter, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
+import { nextBatchSize, yieldToRequests } from "../../storage/writeBudget.js";
 
 export interface DailyResult { [step: string]: number | string }
-
-const yieldToRequests = () => new Promise((r) => setImmediate(r));
 
 /**
  * Sets per-row values on many rows in one UPDATE (`col = CASE id WHEN … THEN … END`): a statement
@@ -72,7 +71,7 @@ export class BillingDay {
       if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
       this.result[step] = Number(this.result[step]) + n;
       if (batch.size < limit) return;
-      limit = Math.max(1, Math.min(batchSize, Math.floor((batch.size * writeBudgetMs) / Math.max(ms, 1)), Math.ceil(limit * 1.5)));
+      limit = nextBatchSize(limit, batch.size, ms, writeBudgetMs, batchSize);
       await yieldToRequests();
     }
   }

@@ -30,6 +30,7 @@ import { actorRef, type RequestMeta } from "../context.js";
 import type { Actor } from "../identity/roles.js";
 import { heldDocumentIds, heldSql } from "./holds.js";
 import { assertSecondOfficer, authorizeCompliance, retentionAssigner, retentionEpoch } from "./policies.js";
+import { nextBatchSize, yieldToRequests } from "../../storage/writeBudget.js";
 
 export interface DispositionDeps {
   db: Db;
@@ -185,36 +186,46 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
     await auditAppender(db, clock, meta(actor, m), [{ action: "disposition.start", target: { type: "disposition_batch", id }, details: { asOf: b.as_of } }]);
   }
   await removeBlobs(deps, id);
+  const { batchSize, writeBudgetMs } = deps.config.retention;
+  let limit = Math.min(batchSize, 50);
   let steps = 0;
   for (;;) {
     if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return presentBatch(await db("disposition_batches").where({ id }).first());
-    const more = await step(deps, actor, m, id);
+    const r = await step(deps, actor, m, id, limit);
     steps += 1;
     await removeBlobs(deps, id);
-    if (!more) break;
+    if (!r.more) break;
+    // Each next step sized so its transaction takes about retention.writeBudgetMs: the API's writes wait little behind it.
+    limit = nextBatchSize(limit, r.size, r.ms, writeBudgetMs, batchSize);
+    await yieldToRequests();
   }
   const done: BatchRow = await db("disposition_batches").where({ id }).first();
   if (!done.certificate_cms) await certify(deps, actor, m, done);
   return presentBatch(await db("disposition_batches").where({ id }).first());
 }
 
-/** One transaction: the next documents due (by id after the cursor) destroyed, held ones skipped. Returns whether any were left. */
-async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string): Promise<boolean> {
-  const { clock, config } = deps;
-  return deps.db.transaction(async (tx) => {
+/**
+ * One transaction: the next `limit` documents due (after the cursor) destroyed, held ones skipped.
+ * Returns whether more may be left, and how many rows the transaction took in how long.
+ */
+async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string, limit: number): Promise<{ more: boolean; size: number; ms: number }> {
+  const { clock } = deps;
+  let t0 = 0;
+  const size = await deps.db.transaction(async (tx) => {
+    t0 = performance.now();
     const b: BatchRow = await tx("disposition_batches").where({ id }).first();
     await assertCurrent(tx, b);
     // Walked in (retain_until, id) order from the cursor, on the index of that pair; a destroyed
     // document's retain_until is cleared, so what is done drops out of the range.
     const q = dueDocuments(tx, b.as_of).where("documents.retention_action", "destroy").orderBy([{ column: "documents.retain_until" }, { column: "documents.id" }])
-      .limit(config.retention.batchSize)
+      .limit(limit)
       .select("id", "kind", "number", "sender_organization_id", "recipient_organization_id", "content_sha256", "total_bytes", "created_at", "doc_date", "retain_until", "retention_version_id");
     if (b.cursor) {
       const [until, after] = b.cursor.split(" ");
       q.where((w) => w.where("documents.retain_until", ">", until).orWhere((x) => x.where("documents.retain_until", until).where("documents.id", ">", after)));
     }
     const rows: any[] = await q;
-    if (rows.length === 0) return false;
+    if (rows.length === 0) return 0;
     const held = await heldDocumentIds(tx, rows.map((r) => r.id));
     const doomed = rows.filter((r) => !held.has(r.id));
     const ids = doomed.map((r) => r.id);
@@ -252,8 +263,9 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
     });
     await auditAppender(tx, clock, meta(actor, m), [{ action: "disposition.step", target: { type: "disposition_batch", id },
       details: { destroyed: ids.length, bytes, skippedHeld: [...held], first: rows[0].id, last: rows[rows.length - 1].id } }]);
-    return rows.length === config.retention.batchSize;
+    return rows.length;
   });
+  return { more: size === limit, size, ms: performance.now() - t0 };
 }
 
 /** Removes the blobs of this batch's tombstones that no live document still refers to. */

@@ -34,7 +34,14 @@ export class QujatApp extends QElement {
   @state() private totpAsked = false;
   private screenEl?: { path: string; el: ScreenElement };
 
-  private readonly handlePop = () => { this.path = location.pathname; void this.loadScreen(); };
+  private readonly handlePop = () => {
+    const moved = this.path !== location.pathname;
+    this.path = location.pathname;
+    void this.loadScreen().then(() => this.updateComplete).then(() => {
+      // A screen change moves focus to the content, so keyboard and screen-reader users start there.
+      if (moved) this.renderRoot.querySelector<HTMLElement>("main")?.focus();
+    });
+  };
   private readonly handleLinkClick = (e: MouseEvent) => {
     // Same-origin console links navigate without a reload; downloads and API links go through.
     const a = e.composedPath().find((n): n is HTMLAnchorElement => n instanceof HTMLAnchorElement);
