@@ -5,9 +5,9 @@
  * reasons when it is refused).
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl } from "../api/client.js";
-import { QElement, type Me } from "../components/shared/base.js";
+import { QScreen, type Me } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { LANGUAGES, formatDate, setLanguage, t, type Lang } from "../i18n/i18n.js";
 
@@ -15,21 +15,14 @@ interface Session { id: string; current: boolean; method: string; ip: string | n
 interface LoginEvent { id: number; at: string; outcome: string; reason: string | null; method: string; ip: string | null; userAgent: string | null }
 
 @customElement("q-account-page")
-export class QAccountPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QAccountPage extends QScreen {
   @state() private sessions: Session[] = [];
   @state() private logins: LoginEvent[] = [];
   @state() private enrolment: { secret: string; otpauthUri: string; qr: string } | null = null;
   @state() private recoveryCodes: string[] = [];
   @state() private notice = "";
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       [this.sessions, this.logins] = await Promise.all([
         api<{ items: Session[] }>("GET", "/me/sessions").then((r) => r.items),

@@ -4,11 +4,11 @@
  * chain's verification run on demand.
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
 import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
-import { QElement, hasRole, type Me } from "../components/shared/base.js";
+import { QScreen, hasRole } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { formatDate, t } from "../i18n/i18n.js";
 
@@ -16,9 +16,7 @@ interface Entry { seq: number; at: string; actor: { type: string; id: string | n
 interface Verification { ok: boolean; count: number; checkpoint: { seq: number; hash: string }; firstBrokenSeq?: number; reason?: string }
 
 @customElement("q-audit-page")
-export class QAuditPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QAuditPage extends QScreen {
   @state() private filters: Record<string, string> = {};
   @state() private verification: Verification | null = null;
 

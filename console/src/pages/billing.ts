@@ -5,9 +5,9 @@
  * (the subscription's audit trail where the viewer may read it).
  */
 import { html, nothing, svg } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
-import { QElement, hasRole, type Me } from "../components/shared/base.js";
+import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
@@ -24,9 +24,7 @@ interface AuditEntry { id: number; at: string; action: string; details: Record<s
 const monthStart = (d: Date, back: number) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - back, 1)).toISOString().slice(0, 10);
 
 @customElement("q-billing-page")
-export class QBillingPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QBillingPage extends QScreen {
 
   @state() private plans: Plan[] = [];
   @state() private subscriptions: Subscription[] = [];
@@ -39,12 +37,7 @@ export class QBillingPage extends QElement {
   private get operator() { return hasRole(this.me, "billing_operator", "system_admin"); }
   private orgName(id: string) { return this.organizations.find((o) => o.id === id)?.name ?? id.slice(0, 8); }
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       [this.plans, this.subscriptions, this.invoices, this.organizations] = await Promise.all([
         api<{ items: Plan[] }>("GET", "/billing/plans").then((r) => r.items),
@@ -65,12 +58,6 @@ export class QBillingPage extends QElement {
       this.usage = await Promise.all([5, 4, 3, 2, 1, 0].map((back) =>
         api<Usage>("GET", "/billing/usage", undefined, { organizationId: this.usageOrg, from: monthStart(now, back), to: monthStart(now, back - 1) })));
     });
-  }
-
-  private async run(name: string, method: string, path: string, body?: unknown) {
-    const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
-    if (r) { await this.load(); window.dispatchEvent(new Event("qujat-refresh-banners")); }
-    return r;
   }
 
   private async showHistory(subscriptionId: string) {

@@ -5,9 +5,9 @@
  * officer, execution with progress, and the signed certificate to download.
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
-import { QElement, type Me } from "../components/shared/base.js";
+import { QScreen } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
@@ -26,9 +26,7 @@ interface Batch {
 const TRIGGERS = ["registration", "document_date", "contract_end", "event"];
 
 @customElement("q-compliance-page")
-export class QCompliancePage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QCompliancePage extends QScreen {
 
   @state() private policies: Policy[] = [];
   @state() private holds: Hold[] = [];
@@ -37,12 +35,7 @@ export class QCompliancePage extends QElement {
   @state() private trigger = "registration";
   @state() private holdScope = "organization";
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       [this.policies, this.holds, this.batches, this.organizations] = await Promise.all([
         api<{ items: Policy[] }>("GET", "/retention/policies").then((r) => r.items),
@@ -55,12 +48,6 @@ export class QCompliancePage extends QElement {
 
   private orgName(id: string | null) { return id ? this.organizations.find((o) => o.id === id)?.name ?? id.slice(0, 8) : t("common.all"); }
   private kindName(k: string | null) { return k ? t(`kind.${k}` as MessageKey) : t("common.all"); }
-
-  private async run(name: string, method: string, path: string, body?: unknown) {
-    const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
-    if (r) await this.load();
-    return r;
-  }
 
   /** Executes a batch in slices so the page can show progress between them. */
   private async execute(b: Batch) {

@@ -6,12 +6,12 @@
  * as one multipart request with a progress bar. Field errors from the API appear beside the fields.
  */
 import { html, nothing } from "lit";
-import { customElement, property, query, state } from "lit/decorators.js";
+import { customElement, query, state } from "lit/decorators.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "../../../server/domain/documents/arithmetic.js";
 import { api, upload, type Page } from "../api/client.js";
 import "../components/q-upload/q-upload.js";
 import type { QUpload } from "../components/q-upload/q-upload.js";
-import { QElement, navigate, type Me } from "../components/shared/base.js";
+import { QScreen, navigate } from "../components/shared/base.js";
 import { fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { t } from "../i18n/i18n.js";
@@ -43,9 +43,7 @@ export function documentTotals(lines: Line[]) {
 }
 
 @customElement("q-document-new-page")
-export class QDocumentNewPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QDocumentNewPage extends QScreen {
 
   @state() private kind: string = "invoice";
   @state() private direction: "outgoing" | "internal" = "outgoing";
@@ -57,12 +55,7 @@ export class QDocumentNewPage extends QElement {
   @query("#content") private content!: QUpload;
   @query("#attachments") private attachments!: QUpload;
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     const orgs = await api<Page<Organization>>("GET", "/organizations", undefined, { limit: 500 }).catch(() => ({ items: [], next: null }));
     this.organizations = orgs.items;
     const own = [...new Set(this.me?.roles.map((g) => g.organizationId).filter((o): o is string => Boolean(o)))];

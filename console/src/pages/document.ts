@@ -8,11 +8,11 @@
  * shows its problem beside the step.
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
 import "../components/q-route-editor/q-route-editor.js";
 import type { RouteStep } from "../events/events.js";
-import { QElement, type Me } from "../components/shared/base.js";
+import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
@@ -34,21 +34,14 @@ interface History {
 }
 
 @customElement("q-document-page")
-export class QDocumentPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QDocumentPage extends QScreen {
 
   @state() private doc: DocumentView | null = null;
   @state() private history: History | null = null;
   @state() private candidates: Array<{ id: string; name: string }> = [];
   @state() private route: RouteStep[] = [{ approvers: [], mode: "all" }];
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       const id = this.params.id;
       [this.doc, this.history] = await Promise.all([api<DocumentView>("GET", `/documents/${id}`), api<History>("GET", `/documents/${id}/history`)]);

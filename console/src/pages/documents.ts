@@ -4,11 +4,11 @@
  * the URL's query, so a filtered box can be bookmarked and the back button restores it.
  */
 import { html } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
 import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
-import { QElement, hasRole, navigate, type Me } from "../components/shared/base.js";
+import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
 import { KINDS, STATUSES, type DocumentView } from "./types.js";
@@ -16,9 +16,7 @@ import { KINDS, STATUSES, type DocumentView } from "./types.js";
 const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
 
 @customElement("q-documents-page")
-export class QDocumentsPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QDocumentsPage extends QScreen {
   @state() private filters = new URLSearchParams(location.search);
 
   private get box() { const b = this.filters.get("box"); return (BOXES as readonly string[]).includes(b ?? "") ? b! : "inbox"; }

@@ -5,9 +5,9 @@
  * creation) and powers of attorney (read, revoke).
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
-import { QElement, hasRole, type Me } from "../components/shared/base.js";
+import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatDate, formatDay, t } from "../i18n/i18n.js";
@@ -20,9 +20,7 @@ interface Token { id: string; name: string; prefix: string; role: string; branch
 interface PowerOfAttorney { id: string; attorney: { fullName?: string; iin?: string }; kinds: string[]; validFrom: string; validTo: string; status: string }
 
 @customElement("q-organization-page")
-export class QOrganizationPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QOrganizationPage extends QScreen {
 
   @state() private org: Organization | null = null;
   @state() private tree: Branch[] = [];
@@ -31,14 +29,9 @@ export class QOrganizationPage extends QElement {
   @state() private poas: PowerOfAttorney[] = [];
   @state() private newToken: string | null = null;
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
   private get orgId() { return this.params.id; }
 
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       const id = this.orgId;
       this.org = await api<Organization>("GET", `/organizations/${id}`);
@@ -47,12 +40,6 @@ export class QOrganizationPage extends QElement {
       this.tokens = (await api<{ items: Token[] }>("GET", `/organizations/${id}/api-tokens`).catch(() => ({ items: [] as Token[] }))).items;
       this.poas = (await api<{ items: PowerOfAttorney[] }>("GET", `/organizations/${id}/powers-of-attorney`).catch(() => ({ items: [] as PowerOfAttorney[] }))).items;
     });
-  }
-
-  private async run(name: string, method: string, path: string, body?: unknown) {
-    const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
-    if (r) await this.load();
-    return r;
   }
 
   private get branches() { return flattenBranches(this.tree); }

@@ -3,19 +3,17 @@
  * a system administrator registers a new participant (or an external counterparty) here.
  */
 import { html } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
 import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
-import { QElement, hasRole, navigate, type Me } from "../components/shared/base.js";
+import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formValues, fieldError, renderProblem } from "../components/shared/problem.js";
 import { t } from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
 
 @customElement("q-organizations-page")
-export class QOrganizationsPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QOrganizationsPage extends QScreen {
   @state() private q = "";
 
   private fetcher = this.makeFetcher();

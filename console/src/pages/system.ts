@@ -4,9 +4,9 @@
  * (the outbox: pending, failed with their errors, retry), and maintenance announcements.
  */
 import { html, nothing } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { customElement, state } from "lit/decorators.js";
 import { api } from "../api/client.js";
-import { QElement, type Me } from "../components/shared/base.js";
+import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { formatDate, t } from "../i18n/i18n.js";
 
@@ -16,21 +16,14 @@ interface Trust { dir: string; loadedAt: string | null; anchors: Array<{ file: s
 interface Announcement { id: string; title: string; body: string; startsAt: string; endsAt: string }
 
 @customElement("q-system-page")
-export class QSystemPage extends QElement {
-  @property({ attribute: false }) me: Me | null = null;
-  @property({ attribute: false }) params: Record<string, string> = {};
+export class QSystemPage extends QScreen {
   @state() private ready: { status: string; checks: Record<string, { ok: boolean; detail?: string }> } | null = null;
   @state() private jobs: Job[] = [];
   @state() private outbox: Message[] = [];
   @state() private trust: Trust | null = null;
   @state() private announcements: Announcement[] = [];
 
-  connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  protected async load() {
     await this.act("load", async () => {
       const readyz = await fetch("/readyz").then((r) => r.json());
       [this.jobs, this.outbox, this.trust, this.announcements] = await Promise.all([
@@ -41,11 +34,6 @@ export class QSystemPage extends QElement {
       ]);
       this.ready = readyz;
     });
-  }
-
-  private async run(name: string, method: string, path: string, body?: unknown) {
-    const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
-    if (r) { await this.load(); window.dispatchEvent(new Event("qujat-refresh-banners")); }
   }
 
   render() {

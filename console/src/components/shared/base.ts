@@ -1,8 +1,8 @@
 // The base of every console element: shared styles, re-render on a language change, and `act()`
 // which runs one API action, remembers its problem (shown next to the action) and its busy state.
 import { LitElement } from "lit";
-import { state } from "lit/decorators.js";
-import type { Problem } from "../../api/client.js";
+import { property, state } from "lit/decorators.js";
+import { api, type Problem } from "../../api/client.js";
 import { LocaleController } from "../../i18n/i18n.js";
 import { shared } from "./shared.styles.js";
 import { problemOf } from "./problem.js";
@@ -37,6 +37,32 @@ export class QElement extends LitElement {
     } finally {
       this.busy = "";
     }
+  }
+}
+
+/**
+ * A screen: gets the signed-in user and the path's parameters from the shell, loads its data when
+ * attached (`load`), and runs its API actions with `run`, which reloads the screen after a success
+ * and refreshes the shell's banners (a payment or a block may change them).
+ */
+export class QScreen extends QElement {
+  @property({ attribute: false }) me: Me | null = null;
+  @property({ attribute: false }) params: Record<string, string> = {};
+
+  connectedCallback() {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  protected async load(): Promise<void> {}
+
+  protected async run(name: string, method: string, path: string, body?: unknown) {
+    const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
+    if (r) {
+      await this.load();
+      window.dispatchEvent(new Event("qujat-refresh-banners"));
+    }
+    return r;
   }
 }
 
