@@ -148,10 +148,8 @@ export const ConfigSchema = z.strictObject({
     inactivityWarningDays: int(1, 365),
     /** the daily job: assigns retain-until dates, counts what is due, resumes approved dispositions, inactive accounts */
     dailySchedule: z.string().min(9),
-    /** documents destroyed per write transaction of a disposition, at most */
+    /** documents destroyed per write transaction of a disposition */
     batchSize: int(1, 10_000),
-    /** a disposition sizes each next step from the last one's time so its write transaction takes about this long */
-    writeBudgetMs: int(1, 10_000),
     /** a system administrator opening a participant's content states a reason at least this long (R5.8) */
     staffReasonMinLength: int(1, 1000),
   }),

@@ -30,7 +30,7 @@ import { actorRef, type RequestMeta } from "../context.js";
 import type { Actor } from "../identity/roles.js";
 import { heldDocumentIds, heldSql } from "./holds.js";
 import { assertSecondOfficer, authorizeCompliance, retentionAssigner, retentionEpoch } from "./policies.js";
-import { nextBatchSize, yieldToRequests } from "../../storage/writeBudget.js";
+import { yieldToRequests } from "../../storage/writeBudget.js";
 
 export interface DispositionDeps {
   db: Db;
@@ -186,17 +186,13 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
     await auditAppender(db, clock, meta(actor, m), [{ action: "disposition.start", target: { type: "disposition_batch", id }, details: { asOf: b.as_of } }]);
   }
   await removeBlobs(deps, id);
-  const { batchSize, writeBudgetMs } = deps.config.retention;
-  let limit = Math.min(batchSize, 50);
   let steps = 0;
   for (;;) {
     if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return presentBatch(await db("disposition_batches").where({ id }).first());
-    const r = await step(deps, actor, m, id, limit);
+    const more = await step(deps, actor, m, id, deps.config.retention.batchSize);
     steps += 1;
     await removeBlobs(deps, id);
-    if (!r.more) break;
-    // Each next step sized so its transaction takes about retention.writeBudgetMs: the API's writes wait little behind it.
-    limit = nextBatchSize(limit, r.size, r.ms, writeBudgetMs, batchSize);
+    if (!more) break;
     await yieldToRequests();
   }
   const done: BatchRow = await db("disposition_batches").where({ id }).first();
@@ -204,15 +200,10 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
   return presentBatch(await db("disposition_batches").where({ id }).first());
 }
 
-/**
- * One transaction: the next `limit` documents due (after the cursor) destroyed, held ones skipped.
- * Returns whether more may be left, and how many rows the transaction took in how long.
- */
-async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string, limit: number): Promise<{ more: boolean; size: number; ms: number }> {
+/** One transaction: the next `limit` documents due (after the cursor) destroyed, held ones skipped. Returns whether more may be left. */
+async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string, limit: number): Promise<boolean> {
   const { clock } = deps;
-  let t0 = 0;
   const size = await deps.db.transaction(async (tx) => {
-    t0 = performance.now();
     const b: BatchRow = await tx("disposition_batches").where({ id }).first();
     await assertCurrent(tx, b);
     // Walked in (retain_until, id) order from the cursor, on the index of that pair; a destroyed
@@ -265,7 +256,7 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
       details: { destroyed: ids.length, bytes, skippedHeld: [...held], first: rows[0].id, last: rows[rows.length - 1].id } }]);
     return rows.length;
   });
-  return { more: size === limit, size, ms: performance.now() - t0 };
+  return size === limit;
 }
 
 /** Removes the blobs of this batch's tombstones that no live document still refers to. */
