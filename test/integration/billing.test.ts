@@ -193,6 +193,12 @@ describe("billing over 14 months", () => {
     await app.deps.outbox.drain();
     expect(mails("billing.block_lifted", accountant)[0].subject).to.equal("Бұғат алынды");
     expect(await auditCount(app, { action: "billing.block_lift" })).to.equal(1);
+    // The block's history as the console shows it, newest first: the notice, the block, the lift.
+    const history = await operator.client.get(`/api/v1/billing/subscriptions/${sub.body.id}/history`);
+    const actions: string[] = history.body.items.map((e: { action: string }) => e.action);
+    expect(actions.indexOf("billing.block_lift")).to.be.within(0, actions.indexOf("billing.block") - 1);
+    expect(actions.indexOf("billing.block")).to.be.below(actions.indexOf("billing.overdue_notice"));
+    expect((await clerk.client.get(`/api/v1/billing/subscriptions/${sub.body.id}/history`)).status).to.be.oneOf([403, 404]);
     // The penalty is paid at once; the other organization pays too (its Legacy invoice).
     expect((await operator.client.post(`/api/v1/billing/invoices/${rest.body.penaltyInvoice.id}/payments`, { amount: "874.40", currency: "KZT", paidOn: "2026-03-16", reference: "PP-1003" })).status).to.equal(201);
     const otherInvoice = otherSub.body.invoice;

@@ -2,7 +2,7 @@
  * <q-billing-page>: tariff plans, subscriptions with their use against the plan's quotas, usage over
  * the last six months per branch (a chart with the same figures as a table beside it for screen
  * readers), invoices with payments recorded by the billing operator, and blocks with their history
- * (the subscription's audit trail where the viewer may read it).
+ * (what billing did to the subscription: notices, blocks, lifts).
  */
 import { html, nothing, svg } from "lit";
 import { customElement, state } from "lit/decorators.js";
@@ -19,7 +19,7 @@ interface Subscription {
 }
 interface Invoice { id: string; number: string; status: string; organizationId: string; currency: string; total: string; paid: string; outstanding: string; issuedOn: string; dueOn: string; penalty: string }
 interface Usage { from: string; to: string; outgoingDocuments: number; bytes: number; activeUsers: number; branches: Array<{ branchId: string; outgoingDocuments: number; bytes: number }> }
-interface AuditEntry { id: number; at: string; action: string; details: Record<string, unknown> }
+interface AuditEntry { seq: number; at: string; action: string; details: Record<string, unknown> }
 
 const monthStart = (d: Date, back: number) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - back, 1)).toISOString().slice(0, 10);
 
@@ -61,7 +61,7 @@ export class QBillingPage extends QScreen {
   }
 
   private async showHistory(subscriptionId: string) {
-    const r = await this.act("history", () => api<{ items: AuditEntry[] }>("GET", "/audit", undefined, { targetId: subscriptionId, limit: 100 }));
+    const r = await this.act("history", () => api<{ items: AuditEntry[] }>("GET", `/billing/subscriptions/${subscriptionId}/history`));
     this.history = { subscriptionId, entries: r?.items ?? [] };
   }
 

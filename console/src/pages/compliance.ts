@@ -74,9 +74,9 @@ export class QCompliancePage extends QScreen {
                 <div class="row"><button @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: true })}>${t("compliance.approve")}</button>
                 <button class="secondary" @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: false })}>${t("compliance.reject")}</button></div>
                 ${renderProblem(this.problems[`decide-${x.id}`])}</div>`)}
-              ${pol.status !== "retired" ? html`<form class="inline" @submit=${(e: Event) => { const f = formValues(e); void this.run(`change-${pol.id}`, "POST", `/retention/policies/${pol.id}/versions`, { periodMonths: Number(f.periodMonths), ...(f.reason ? { reason: f.reason } : {}) }); }}>
+              ${pol.status !== "retired" ? html`<form class="inline" @submit=${(e: Event) => { const f = formValues(e); void this.run(`change-${pol.id}`, "POST", `/retention/policies/${pol.id}/versions`, { periodMonths: Number(f.periodMonths), reason: f.reason ?? "" }); }}>
                 <label>${t("compliance.newPeriod")} <input name="periodMonths" type="number" min="1" required size="5" /></label>
-                <label>${t("doc.reason")} <input name="reason" size="12" /></label>
+                <label>${t("doc.reason")} <input name="reason" size="12" required /></label>
                 <button type="submit" class="secondary">${t("compliance.propose")}</button></form>${renderProblem(this.problems[`change-${pol.id}`])}` : nothing}
             </td></tr>`;
         })}</tbody></table>

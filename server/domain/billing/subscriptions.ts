@@ -13,6 +13,8 @@ import { addDays, addMonths, dayOf } from "./calendar.js";
 import { invoicesIssuer, type InvoiceDraft, type InvoiceRow, type PaymentTerms } from "./invoices.js";
 import { formatAmount } from "./money.js";
 import { billingNoticeWriter, changeDay, choosablePlan, planById, type PlanRow } from "./plans.js";
+import type { AuditRow } from "../audit/chain.js";
+import { presentAuditEntry } from "../audit/queries.js";
 
 export type SubscriptionStatus = "active" | "suspended" | "ended" | "terminated";
 export type BlockStage = "blocked" | "suspended" | "full";
@@ -70,6 +72,20 @@ export async function readableSubscription(ctx: CommandContext, id: string) {
   const s = await subscriptionById(ctx.tx, id);
   await authorizeSubscription(ctx, s, "billing.read");
   return s;
+}
+
+/**
+ * What billing did to a subscription, newest first: subscribing, renewals, suspensions, its
+ * invoices (issued, noticed overdue, paid), blocks and their lifting (recorded against the branch,
+ * naming the subscription).
+ */
+export async function subscriptionHistory(tx: Tx, s: SubscriptionRow, limit = 200) {
+  const branchId = s.branch_id ?? (await tx("branches").where({ organization_id: s.organization_id }).whereNull("parent_id").first("id"))?.id;
+  const invoices: string[] = (await tx("invoices").where({ subscription_id: s.id }).orderBy("created_at", "desc").limit(limit).select("id")).map((r: { id: string }) => r.id);
+  const rows: AuditRow[] = await tx("audit_log").whereIn("target_id", [s.id, ...invoices, branchId].filter(Boolean)).where("action", "like", "billing.%")
+    .orderBy("seq", "desc").limit(limit * 2);
+  // Entries about the branch count when they name this subscription (a branch may change subscriptions).
+  return rows.filter((r) => r.target_id !== branchId || JSON.parse(r.details ?? "{}").subscriptionId === s.id).slice(0, limit).map(presentAuditEntry);
 }
 
 export const SubscriptionInput = z.strictObject({

@@ -13,7 +13,7 @@ import { formatAmount } from "../../domain/billing/money.js";
 import { PlanInput, planById, planCloser, planCreator, planPriceChanger, presentPlan, type PlanRow } from "../../domain/billing/plans.js";
 import { presentInvoice, presentPayment } from "../../domain/billing/presenters.js";
 import {
-  PlanChangeInput, SubscriptionInput, SuspensionInput, TerminationInput, coveringSubscription, presentSubscription, readableSubscription,
+  PlanChangeInput, SubscriptionInput, SuspensionInput, TerminationInput, coveringSubscription, presentSubscription, readableSubscription, subscriptionHistory,
   subscriptionCreator, subscriptionPlanChanger, subscriptionResumer, subscriptionSuspender, subscriptionTerminator, type SubscriptionRow,
 } from "../../domain/billing/subscriptions.js";
 import { authorize, can } from "../../domain/identity/policy.js";
@@ -82,6 +82,14 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "get", path: "/api/v1/billing/subscriptions/:id", tag: "billing", auth: "any", summary: "One subscription with its plan, period, use, suspension, pending change and block",
     handler: async (ctx, { params }) => { ctx.body = await presentWithPlan(await readableSubscription(commandContext(ctx, deps), params.id)); },
+  });
+  api.add({
+    method: "get", path: "/api/v1/billing/subscriptions/:id/history", tag: "billing", auth: "any",
+    summary: "What billing did to one subscription, newest first: renewals, suspensions, overdue notices, blocks and their lifting (audit entries)",
+    handler: async (ctx, { params }) => {
+      const s = await readableSubscription(commandContext(ctx, deps), params.id);
+      ctx.body = { items: await subscriptionHistory(deps.reader, s) };
+    },
   });
   api.add({
     method: "post", path: "/api/v1/billing/subscriptions/:id/suspension", tag: "billing", auth: "user", tx: true, body: SuspensionInput,
