@@ -68,7 +68,7 @@ describe("console in Chromium", function () {
 
   const card = (page: Page, heading: string) => page.locator(".card", { has: page.getByRole("heading", { name: heading, exact: true }) });
 
-  it("takes a newcomer from first-run setup to a sent, signed, received document, a blocked branch's banner and a disposition preview", async () => {
+  it("takes a newcomer from first-run setup through organizations, billing, a sent, signed, received document, a blocked branch's banner, certificate sign-in, a legal hold and a disposition preview", async () => {
     const { page, errors } = await open();
 
     // First-run setup through the one-time link; the administrator's language (ru by default) takes over after sign-in.
@@ -137,6 +137,28 @@ describe("console in Chromium", function () {
     await page.getByRole("link", { name: "System" }).click();
     await page.getByRole("heading", { name: "Scheduled jobs" }).waitFor();
     await capture(page, "06-system");
+
+    // Billing on screen: a plan, the seller subscribed, its invoice paid.
+    await page.getByRole("link", { name: "Billing" }).click();
+    await page.getByText("Create a plan", { exact: true }).first().click();
+    const planForm = page.locator("details", { hasText: "Create a plan" });
+    await planForm.getByLabel("Code").fill("standard");
+    await planForm.getByLabel("Name").fill("Standard");
+    await planForm.getByLabel("Price").fill("120000.00");
+    await planForm.getByRole("button", { name: "Create a plan" }).click();
+    await page.getByRole("cell", { name: "Standard standard" }).waitFor();
+    await page.getByText("Subscribe an organization", { exact: true }).first().click();
+    const subscribe = page.locator("details", { hasText: "Subscribe an organization" });
+    await subscribe.getByLabel("Organization").selectOption({ label: "Seller LLP" });
+    await subscribe.getByLabel("Plan").selectOption({ label: "Standard" });
+    await subscribe.getByRole("button", { name: "Subscribe an organization" }).click();
+    const invoiceRow = page.getByRole("row", { name: /Seller LLP/ }).filter({ has: page.getByRole("button", { name: "Record" }) });
+    await invoiceRow.waitFor();
+    await invoiceRow.getByLabel("Bank reference").fill("PP-77");
+    await invoiceRow.getByRole("button", { name: "Record" }).click();
+    await page.getByRole("row", { name: /Seller LLP/ }).getByText("paid", { exact: true }).waitFor();
+    expect((await app.db("payments").where({ reference: "PP-77" })).length).to.equal(1);
+    await capture(page, "06b-billing-operator");
 
     // The other side and a compliance officer, through the API an integrator uses.
     const api = new Client(app.url);
@@ -227,7 +249,18 @@ describe("console in Chromium", function () {
     await o.getByRole("heading", { name: /^Batch/ }).waitFor();
     await o.getByText("To destroy: 0").waitFor();
     expect(await app.db("disposition_batches").count({ n: "*" }).first().then((r) => Number(r!.n))).to.equal(1);
+    await o.getByText("Place a hold", { exact: true }).first().click();
+    const holdForm = o.locator("details", { hasText: "Place a hold" });
+    await holdForm.getByLabel("Name").fill("Tax audit 2026");
+    await holdForm.getByLabel("Reason").fill("Tax authority request");
+    await holdForm.getByLabel(/^Organization/).selectOption({ label: "Seller LLP" });
+    await holdForm.getByRole("button", { name: "Place a hold" }).click();
+    const holdRow = o.getByRole("row", { name: /Tax audit 2026/ });
+    await holdRow.getByText("active").waitFor();
     await capture(o, "12-compliance");
+    await holdRow.getByLabel("Reason").fill("Audit closed");
+    await holdRow.getByRole("button", { name: "Release" }).click();
+    await o.getByRole("row", { name: /Tax audit 2026/ }).getByText("released").waitFor();
     await o.getByRole("link", { name: "Audit log" }).click();
     await o.getByRole("button", { name: "Verify the chain now" }).click();
     await o.getByText(/The chain is intact/).waitFor();

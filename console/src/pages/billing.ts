@@ -79,7 +79,7 @@ export class QBillingPage extends QScreen {
     const max = Math.max(1, ...this.usage.flatMap((u) => u.branches.map((b) => b.outgoingDocuments)));
     const W = 640, H = 200, group = W / months.length, bar = Math.max(4, (group - 16) / Math.max(1, branchIds.length));
     return html`<figure>
-      <svg viewBox="0 0 ${W} ${H + 24}" width="100%" role="img" aria-labelledby="usage-caption">
+      <svg viewBox="0 0 ${W} ${H + 24}" width=${W} height=${H + 24} style="max-width: 100%; height: auto" role="img" aria-labelledby="usage-caption">
         ${this.usage.map((u, m) => branchIds.map((id, k) => {
           const v = u.branches.find((b) => b.branchId === id)?.outgoingDocuments ?? 0;
           const h = (v / max) * H;
