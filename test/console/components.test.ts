@@ -3,10 +3,14 @@
 // editor. Each is mounted alone on a blank page and driven like a person would.
 import { expect } from "chai";
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { projectRoot } from "../../server/config/index.js";
 import { launchBrowser } from "../support/browser.js";
+import { opensslVerifies, removeSigner, testSigner } from "../support/pki.js";
 
 /** A blank page with the component's source module loaded (messages in English, the fallback). */
 async function mount(browser: Browser, component: string): Promise<Page> {
@@ -196,5 +200,40 @@ describe("console components (source, in Chromium)", function () {
       expect(events.at(-1)).to.deep.equal([{ approvers: ["u1", "u2"], mode: "all" }]);
       expect(events.length).to.equal(8);
     });
+  });
+
+  describe("key-file signer", () => {
+    // WebCrypto's subtle API exists only in secure contexts: a page from http://127.0.0.1 is one.
+    let server: Server;
+    let origin = "";
+    before(async () => {
+      server = createServer((_req, res) => { res.setHeader("content-type", "text/html"); res.end("<!doctype html><title>blank</title>"); });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    after(() => new Promise((r) => server.close(r)));
+    for (const kind of ["rsa", "ec"] as const) {
+      it(`makes a detached CMS (${kind === "rsa" ? "RSA" : "ECDSA P-256"}) that OpenSSL verifies over the content, and that fails over other content`, async () => {
+        const signer = testSigner({ key: kind, cn: "Key File Person" });
+        const out = await build({
+          stdin: { contents: `import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`, resolveDir: path.join(projectRoot, "console", "src"), loader: "ts" },
+          bundle: true, write: false, format: "esm", target: "es2022",
+        });
+        const page = await browser.newPage();
+        try {
+          await page.goto(origin);
+          await page.addScriptTag({ content: out.outputFiles[0].text, type: "module" });
+          await page.waitForFunction(() => "keyFileSigner" in window);
+          const content = Buffer.from(`%PDF-1.4 content to sign ${kind} ${Date.now()}`);
+          const cms = Buffer.from(await page.evaluate(`window.keyFileSigner(${JSON.stringify(readFileSync(path.join(signer.dir, "key.pem"), "utf8"))}, ${JSON.stringify(signer.certPem)})
+            .then((s) => s.sign(${JSON.stringify(content.toString("base64"))}, "sign"))`) as string, "base64");
+          expect(opensslVerifies(signer, cms, content)).to.equal(true);
+          expect(opensslVerifies(signer, cms, Buffer.concat([content, Buffer.from("!")]))).to.equal(false);
+        } finally {
+          await page.close();
+          removeSigner(signer);
+        }
+      });
+    }
   });
 });

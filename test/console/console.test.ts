@@ -4,6 +4,7 @@
 // the recipient's inbox and receipted, a blocked branch's banner, and a disposition preview. Every
 // main screen is photographed and checked by axe-core for serious accessibility violations.
 import { expect } from "chai";
+import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setupTokenIssuer } from "../../server/domain/identity/auth.js";
 import { totpCode } from "../../server/domain/identity/secrets.js";
@@ -210,8 +211,18 @@ describe("console in Chromium", function () {
     await b.getByRole("link", { name: "INV-7" }).click();
     await b.getByRole("button", { name: "Confirm receipt" }).click();
     await b.getByTestId("status").filter({ hasText: "Delivered" }).waitFor();
+    // The buyer's head signs with a key file (PEM key + certificate) in the tab, no token bridge needed.
+    const buyerKey = testSigner({ cn: "Buyer Head", iin: buyerIin, bin: buyer.bin });
+    await b.getByText("Use a key file instead").click();
+    await b.getByLabel("Private key (PEM)").setInputFiles(path.join(buyerKey.dir, "key.pem"));
+    await b.getByLabel("Certificate (PEM)").setInputFiles(buyerKey.certFile);
+    await b.getByRole("button", { name: "Use this key" }).click();
+    await b.getByText("Signing with: Key file: cert.pem").waitFor();
+    await b.getByRole("button", { name: "Sign with my certificate" }).click();
+    await b.getByTestId("status").filter({ hasText: "Signed by recipient" }).waitFor();
+    expect(await b.getByText("valid", { exact: true }).count()).to.equal(2); // the seller's and the buyer's signatures
     await b.getByRole("link", { name: "Documents" }).click();
-    await b.getByRole("table").getByText("Delivered").waitFor();
+    await b.getByRole("table").getByText("Signed by recipient").waitFor();
     await capture(b, "09-inbox-tablet");
 
     // The administrator blocks the seller's branch; its head sees why on every page.

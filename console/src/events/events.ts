@@ -19,10 +19,17 @@ export class PageShowEvent extends Event {
   constructor(readonly page: number, readonly rows: number) { super(PageShowEvent.type, { bubbles: true, composed: true }); }
 }
 
+/** <q-key-file>: a key file now signs in this tab (window.qujatSigner). */
+export class SignerChangeEvent extends Event {
+  static readonly type = "q-signer-change";
+  constructor(readonly name: string) { super(SignerChangeEvent.type, { bubbles: true, composed: true }); }
+}
+
 declare global {
   interface HTMLElementEventMap {
     "q-route-change": RouteChangeEvent;
     "q-files-change": FilesChangeEvent;
     "q-page-show": PageShowEvent;
+    "q-signer-change": SignerChangeEvent;
   }
 }

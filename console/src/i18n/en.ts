@@ -59,6 +59,7 @@ export const en = {
   "org.tokenCopied": "I have copied it", "org.prefix": "Prefix", "org.lastUsed": "Last used", "org.expires": "Expires", "org.revoked": "revoked", "org.revoke": "Revoke",
   "org.createToken": "Create a token", "org.poas": "Powers of attorney", "org.attorney": "Attorney", "org.validity": "Valid",
   "org.givePoa": "Give a power of attorney", "org.validFrom": "Valid from", "org.validTo": "Valid to", "org.signPoa": "Sign and give", "org.sealKey": "HSM seal key label", "org.sealHint": "Outgoing documents are sealed on the server with this HSM key at sending; leave empty to turn sealing off.",
+  "keyFile.use": "Use a key file instead", "keyFile.key": "Private key (PEM)", "keyFile.cert": "Certificate (PEM)", "keyFile.load": "Use this key", "keyFile.both": "Choose both the key and its certificate", "keyFile.name": "Key file", "keyFile.loaded": "Signing with {name} in this tab.",
   "billing.subscriptions": "Subscriptions", "billing.organization": "Organization", "billing.plan": "Plan", "billing.period": "Period", "billing.documentsUsed": "Outgoing documents",
   "billing.storageUsed": "Storage", "billing.blocked": "blocked", "billing.history": "History", "billing.subscribe": "Subscribe an organization", "billing.terms": "Payment terms",
   "billing.standard": "Standard (7 days)", "billing.prepaid": "Prepaid (5 banking days)", "billing.credit": "Credit (3 working days)", "billing.startOn": "Start on",

@@ -60,6 +60,7 @@ export const messages: Record<MessageKey, string> = {
   "org.tokenCopied": "Көшірдім", "org.prefix": "Префикс", "org.lastUsed": "Соңғы қолданылған", "org.expires": "Мерзімі бітеді", "org.revoked": "кері қайтарылды", "org.revoke": "Кері қайтару",
   "org.createToken": "Токен құру", "org.poas": "Сенімхаттар", "org.attorney": "Өкіл", "org.validity": "Қолданылу мерзімі",
   "org.givePoa": "Сенімхат беру", "org.validFrom": "Басталуы", "org.validTo": "Аяқталуы", "org.signPoa": "Қол қойып беру", "org.sealKey": "HSM мөр кілтінің белгісі", "org.sealHint": "Шығыс құжаттар жіберу кезінде серверде осы HSM кілтімен куәландырылады; өшіру үшін бос қалдырыңыз.",
+  "keyFile.use": "Кілт файлымен қол қою", "keyFile.key": "Жабық кілт (PEM)", "keyFile.cert": "Сертификат (PEM)", "keyFile.load": "Осы кілтті пайдалану", "keyFile.both": "Кілтті де, оның сертификатын да таңдаңыз", "keyFile.name": "Кілт файлы", "keyFile.loaded": "Бұл қойындыда {name} кілтімен қол қойылады.",
   "billing.subscriptions": "Жазылымдар", "billing.organization": "Ұйым", "billing.plan": "Тариф", "billing.period": "Кезең", "billing.documentsUsed": "Шығыс құжаттар",
   "billing.storageUsed": "Қойма", "billing.blocked": "бұғатталған", "billing.history": "Тарих", "billing.subscribe": "Ұйымды қосу", "billing.terms": "Төлем шарттары",
   "billing.standard": "Стандарт (7 күн)", "billing.prepaid": "Алдын ала төлем (5 банк күні)", "billing.credit": "Несие (3 жұмыс күні)", "billing.startOn": "Басталуы",

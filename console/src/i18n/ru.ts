@@ -60,6 +60,7 @@ export const messages: Record<MessageKey, string> = {
   "org.tokenCopied": "Скопировал", "org.prefix": "Префикс", "org.lastUsed": "Использован", "org.expires": "Истекает", "org.revoked": "отозван", "org.revoke": "Отозвать",
   "org.createToken": "Создать токен", "org.poas": "Доверенности", "org.attorney": "Представитель", "org.validity": "Срок действия",
   "org.givePoa": "Выдать доверенность", "org.validFrom": "Действует с", "org.validTo": "Действует по", "org.signPoa": "Подписать и выдать", "org.sealKey": "Метка ключа печати в HSM", "org.sealHint": "Исходящие документы при отправке заверяются на сервере этим ключом HSM; оставьте пустым, чтобы отключить.",
+  "keyFile.use": "Подписать файлом ключа", "keyFile.key": "Закрытый ключ (PEM)", "keyFile.cert": "Сертификат (PEM)", "keyFile.load": "Использовать этот ключ", "keyFile.both": "Выберите ключ и его сертификат", "keyFile.name": "Файл ключа", "keyFile.loaded": "В этой вкладке подпись ключом {name}.",
   "billing.subscriptions": "Подписки", "billing.organization": "Организация", "billing.plan": "Тариф", "billing.period": "Период", "billing.documentsUsed": "Исходящие документы",
   "billing.storageUsed": "Хранилище", "billing.blocked": "блокировка", "billing.history": "История", "billing.subscribe": "Подключить организацию", "billing.terms": "Условия оплаты",
   "billing.standard": "Стандарт (7 дней)", "billing.prepaid": "Предоплата (5 банковских дней)", "billing.credit": "Кредит (3 рабочих дня)", "billing.startOn": "Начало",

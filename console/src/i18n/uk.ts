@@ -60,6 +60,7 @@ export const messages: Record<MessageKey, string> = {
   "org.tokenCopied": "Скопіював", "org.prefix": "Префікс", "org.lastUsed": "Використано", "org.expires": "Спливає", "org.revoked": "відкликано", "org.revoke": "Відкликати",
   "org.createToken": "Створити токен", "org.poas": "Довіреності", "org.attorney": "Представник", "org.validity": "Строк дії",
   "org.givePoa": "Видати довіреність", "org.validFrom": "Діє з", "org.validTo": "Діє по", "org.signPoa": "Підписати й видати", "org.sealKey": "Мітка ключа печатки в HSM", "org.sealHint": "Вихідні документи під час надсилання засвідчуються на сервері цим ключем HSM; залиште порожнім, щоб вимкнути.",
+  "keyFile.use": "Підписати файлом ключа", "keyFile.key": "Закритий ключ (PEM)", "keyFile.cert": "Сертифікат (PEM)", "keyFile.load": "Використати цей ключ", "keyFile.both": "Виберіть ключ і його сертифікат", "keyFile.name": "Файл ключа", "keyFile.loaded": "У цій вкладці підпис ключем {name}.",
   "billing.subscriptions": "Підписки", "billing.organization": "Організація", "billing.plan": "Тариф", "billing.period": "Період", "billing.documentsUsed": "Вихідні документи",
   "billing.storageUsed": "Сховище", "billing.blocked": "блокування", "billing.history": "Історія", "billing.subscribe": "Підключити організацію", "billing.terms": "Умови оплати",
   "billing.standard": "Стандарт (7 днів)", "billing.prepaid": "Передоплата (5 банківських днів)", "billing.credit": "Кредит (3 робочі дні)", "billing.startOn": "Початок",

@@ -10,6 +10,7 @@
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
+import "../components/q-key-file/q-key-file.js";
 import "../components/q-route-editor/q-route-editor.js";
 import type { RouteStep } from "../events/events.js";
 import { QScreen } from "../components/shared/base.js";
@@ -109,6 +110,7 @@ export class QDocumentPage extends QScreen {
       const signer = browserSigner();
       parts.push(html`<section class="card"><h3>${t("doc.signTitle")}</h3>
         <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
+        <q-key-file @q-signer-change=${() => this.requestUpdate()}></q-key-file>
         <button @click=${this.handleSign} ?disabled=${!signer || this.busy !== ""}>${t("doc.sign")}</button>${renderProblem(p.sign)}</section>`);
     }
     if (side.sender && st === "signing") {

@@ -11,6 +11,7 @@ import { api } from "../../api/client.js";
 import { LANGUAGES, initialLanguage, isLang, language, setLanguage, t, formatDate, type Lang } from "../../i18n/i18n.js";
 import { SCREENS, allowed, match } from "../../router.js";
 import { browserSigner } from "../../signer.js";
+import "../q-key-file/q-key-file.js";
 import { QElement, navigate, type Me } from "../shared/base.js";
 import { formValues, renderProblem } from "../shared/problem.js";
 import { shared } from "../shared/shared.styles.js";
@@ -198,6 +199,7 @@ export class QujatApp extends QElement {
       <h2>${t("signin.certificateTitle")}</h2>
       ${renderProblem(this.problems.certificate)}
       <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
+      <q-key-file @q-signer-change=${() => this.requestUpdate()}></q-key-file>
       <button class="secondary" @click=${this.handleCertificateSignIn} ?disabled=${!signer || this.busy !== ""}>${t("signin.certificate")}</button>
     </main>`;
   }
