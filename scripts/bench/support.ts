@@ -25,7 +25,9 @@ export const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/status`,
 export async function startAppliance(dataDir: string, env: Record<string, string> = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["--enable-source-maps", "server/dist/main.mjs"], {
+  // BENCH_APPLIANCE_NODE_ARGS: extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under a bench.
+  const extra = (process.env.BENCH_APPLIANCE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...extra, "--enable-source-maps", "server/dist/main.mjs"], {
     cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";

@@ -8,7 +8,7 @@
 // The interface is what an S3-compatible store will implement later.
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 
@@ -194,7 +194,9 @@ export function createFsBlobStore(root: string): BlobStore {
     },
     read: (h) => createReadStream(where(h)),
     has: (h) => stat(where(h)).then(() => true, () => false),
-    remove: (h) => rm(where(h), { force: true }),
+    // unlink, not rm: rm's recursive-delete machinery costs two lstat calls per file on the event
+    // loop, which a disposition of 100,000 blobs feels in the API's latency.
+    remove: (h) => unlink(where(h)).catch((err: NodeJS.ErrnoException) => { if (err.code !== "ENOENT") throw err; }),
     async sweep(isReferenced, olderThan) {
       let blobs = 0;
       let temps = 0;
