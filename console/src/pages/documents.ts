@@ -19,6 +19,19 @@ const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
 export class QDocumentsPage extends QScreen {
   @state() private filters = new URLSearchParams(location.search);
 
+  // The filters follow the URL: back and forward, and the menu's plain /documents, restore them.
+  private readonly handlePop = () => {
+    if (location.pathname === "/documents" && location.search.slice(1) !== this.filters.toString()) this.filters = new URLSearchParams(location.search);
+  };
+  connectedCallback() {
+    super.connectedCallback();
+    window.addEventListener("popstate", this.handlePop);
+  }
+  disconnectedCallback() {
+    window.removeEventListener("popstate", this.handlePop);
+    super.disconnectedCallback();
+  }
+
   private get box() { const b = this.filters.get("box"); return (BOXES as readonly string[]).includes(b ?? "") ? b! : "inbox"; }
 
   private setFilters(f: URLSearchParams) {
