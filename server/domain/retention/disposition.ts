@@ -189,7 +189,7 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
   let steps = 0;
   for (;;) {
     if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return presentBatch(await db("disposition_batches").where({ id }).first());
-    const more = await step(deps, actor, m, id, deps.config.retention.batchSize);
+    const more = await step(deps, actor, m, id);
     steps += 1;
     await removeBlobs(deps, id);
     if (!more) break;
@@ -200,23 +200,23 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
   return presentBatch(await db("disposition_batches").where({ id }).first());
 }
 
-/** One transaction: the next `limit` documents due (after the cursor) destroyed, held ones skipped. Returns whether more may be left. */
-async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string, limit: number): Promise<boolean> {
-  const { clock } = deps;
-  const size = await deps.db.transaction(async (tx) => {
+/** One transaction: the next documents due (by id after the cursor) destroyed, held ones skipped. Returns whether any were left. */
+async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string): Promise<boolean> {
+  const { clock, config } = deps;
+  return deps.db.transaction(async (tx) => {
     const b: BatchRow = await tx("disposition_batches").where({ id }).first();
     await assertCurrent(tx, b);
     // Walked in (retain_until, id) order from the cursor, on the index of that pair; a destroyed
     // document's retain_until is cleared, so what is done drops out of the range.
     const q = dueDocuments(tx, b.as_of).where("documents.retention_action", "destroy").orderBy([{ column: "documents.retain_until" }, { column: "documents.id" }])
-      .limit(limit)
+      .limit(config.retention.batchSize)
       .select("id", "kind", "number", "sender_organization_id", "recipient_organization_id", "content_sha256", "total_bytes", "created_at", "doc_date", "retain_until", "retention_version_id");
     if (b.cursor) {
       const [until, after] = b.cursor.split(" ");
       q.where((w) => w.where("documents.retain_until", ">", until).orWhere((x) => x.where("documents.retain_until", until).where("documents.id", ">", after)));
     }
     const rows: any[] = await q;
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return false;
     const held = await heldDocumentIds(tx, rows.map((r) => r.id));
     const doomed = rows.filter((r) => !held.has(r.id));
     const ids = doomed.map((r) => r.id);
@@ -254,9 +254,8 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
     });
     await auditAppender(tx, clock, meta(actor, m), [{ action: "disposition.step", target: { type: "disposition_batch", id },
       details: { destroyed: ids.length, bytes, skippedHeld: [...held], first: rows[0].id, last: rows[rows.length - 1].id } }]);
-    return rows.length;
+    return rows.length === config.retention.batchSize;
   });
-  return size === limit;
 }
 
 /** Removes the blobs of this batch's tombstones that no live document still refers to. */
