@@ -80,9 +80,9 @@ export async function readableSubscription(ctx: CommandContext, id: string) {
  * naming the subscription).
  */
 export async function subscriptionHistory(tx: Tx, s: SubscriptionRow, limit = 200) {
-  const branchId = s.branch_id ?? (await tx("branches").where({ organization_id: s.organization_id }).whereNull("parent_id").first("id"))?.id;
+  const branchId = (await branchWithOrganization(tx, { organizationId: s.organization_id, branchId: s.branch_id }))?.branch.id;
   const invoices: string[] = (await tx("invoices").where({ subscription_id: s.id }).orderBy("created_at", "desc").limit(limit).select("id")).map((r: { id: string }) => r.id);
-  const rows: AuditRow[] = await tx("audit_log").whereIn("target_id", [s.id, ...invoices, branchId].filter(Boolean)).where("action", "like", "billing.%")
+  const rows: AuditRow[] = await tx("audit_log").whereIn("target_id", [s.id, ...invoices, branchId].filter((x): x is string => Boolean(x))).where("action", "like", "billing.%")
     .orderBy("seq", "desc").limit(limit * 2);
   // Entries about the branch count when they name this subscription (a branch may change subscriptions).
   return rows.filter((r) => r.target_id !== branchId || JSON.parse(r.details ?? "{}").subscriptionId === s.id).slice(0, limit).map(presentAuditEntry);
