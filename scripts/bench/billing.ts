@@ -17,7 +17,7 @@ import { createMailer } from "../../server/mail/mailer.js";
 import { notificationWriter } from "../../server/mail/outbox.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
 import { validBin } from "../../test/support/ids.js";
-import { signIn, spawnServer, startAppliance } from "./support.js";
+import { percentile, signIn, spawnServer, startAppliance } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 
@@ -76,7 +76,7 @@ export async function seed(db: Db, today: string) {
   return { branches: ORGS * BRANCHES_PER_ORG, invoices: invoiceNo };
 }
 
-export const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
+export const p99 = (xs: number[]) => percentile(xs, 0.99);
 
 /**
  * A steady load: GET /me at RATE requests per second, each sent on schedule whether or not the

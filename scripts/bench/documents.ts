@@ -14,7 +14,7 @@ import { boxPage } from "../../server/domain/documents/queries.js";
 import type { Actor } from "../../server/domain/identity/roles.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { validBin } from "../../test/support/ids.js";
-import { median, rssOf, spawnServer } from "./support.js";
+import { median, percentile, rssOf, spawnServer } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 
@@ -158,7 +158,6 @@ export async function inboxBench(report: Report, dataDir: string, total: number)
   const actor: Actor = { type: "user", id: randomUUID(), userId: null, grants: [{ id: "g", role: "clerk", organizationId: target.id, branchId: target.branch, branchPath: `/${target.root}/${target.branch}/` }] };
   const timesOurs: number[] = [];
   const timesRaw: number[] = [];
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
   for (let pass = 0; pass < 2; pass++) {
     let after: { createdAt: string; id: string } | undefined;
     timesOurs.length = 0;
@@ -177,9 +176,9 @@ export async function inboxBench(report: Report, dataDir: string, total: number)
       after = rows.length < filter.limit ? undefined : { createdAt: last.created_at, id: last.id }; // at the end, start over
     }
   }
-  const p95 = pct(timesOurs, 0.95);
-  const rawP95 = pct(timesRaw, 0.95);
-  report(`inbox page of 50 over ${total.toLocaleString("en")} documents`, `p95 ${p95.toFixed(2)} ms (p50 ${pct(timesOurs, 0.5).toFixed(2)} ms)`, `(target ≤ 25 ms: ratio ${(p95 / 25).toFixed(2)})`);
+  const p95 = percentile(timesOurs, 0.95);
+  const rawP95 = percentile(timesRaw, 0.95);
+  report(`inbox page of 50 over ${total.toLocaleString("en")} documents`, `p95 ${p95.toFixed(2)} ms (p50 ${percentile(timesOurs, 0.5).toFixed(2)} ms)`, `(target ≤ 25 ms: ratio ${(p95 / 25).toFixed(2)})`);
   report("  same query vs raw SQL (p95)", `${p95.toFixed(2)} ms vs ${rawP95.toFixed(2)} ms`, `(ratio ${(p95 / rawP95).toFixed(2)}, target ≤ 2)`);
   await previewBench(report, db, config);
   await db.destroy();

@@ -18,6 +18,9 @@ export function spawnServer(script: string, env: Record<string, string> = {}) {
 /** This machine's throughput drifts by ±10 % between runs: compare medians of alternating rounds. */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The p-th percentile (0..1) of the samples: the nearest rank at or below. */
+export const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
 /** Resident memory of a process, in bytes. */
 export const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 
