@@ -2,23 +2,23 @@
 // lazy-loaded, so the first load carries only the shell). A screen a role may not use is left out
 // of its menu and refused when opened by URL; the API refuses the actions anyway.
 import type { MessageKey } from "./i18n/en.js";
-import { ORG_ROLES } from "./components/shared/base.js";
+import { ORGANIZATION_ROLES } from "../../server/domain/identity/roles.js";
 
 export interface Screen {
   path: string;
   tag: string;
   title: MessageKey;
   /** roles that may open it; "any" is everyone signed in */
-  roles: string[] | "any";
+  roles: readonly string[] | "any";
   load: () => Promise<unknown>;
   /** shown in the main menu */
   menu: boolean;
 }
 
 export const SCREENS: Screen[] = [
-  { path: "/documents", tag: "q-documents-page", title: "nav.documents", roles: ORG_ROLES, menu: true, load: () => import("./pages/documents.js") },
+  { path: "/documents", tag: "q-documents-page", title: "nav.documents", roles: ORGANIZATION_ROLES, menu: true, load: () => import("./pages/documents.js") },
   { path: "/documents/new", tag: "q-document-new-page", title: "nav.newDocument", roles: ["org_admin", "head", "signer", "accountant", "clerk"], menu: false, load: () => import("./pages/document-new.js") },
-  { path: "/documents/:id", tag: "q-document-page", title: "nav.document", roles: ORG_ROLES, menu: false, load: () => import("./pages/document.js") },
+  { path: "/documents/:id", tag: "q-document-page", title: "nav.document", roles: ORGANIZATION_ROLES, menu: false, load: () => import("./pages/document.js") },
   { path: "/organizations", tag: "q-organizations-page", title: "nav.organizations", roles: ["system_admin", "org_admin"], menu: true, load: () => import("./pages/organizations.js") },
   { path: "/organizations/:id", tag: "q-organization-page", title: "nav.organization", roles: ["system_admin", "org_admin"], menu: false, load: () => import("./pages/organization.js") },
   { path: "/billing", tag: "q-billing-page", title: "nav.billing", roles: ["billing_operator", "system_admin", "org_admin", "head", "accountant"], menu: true, load: () => import("./pages/billing.js") },

@@ -11,11 +11,10 @@ import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatDate, formatDay, t } from "../i18n/i18n.js";
+import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/identity/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
 
-const ORG_ROLES = ["org_admin", "head", "signer", "accountant", "clerk", "viewer"];
-const TOKEN_ROLES = ["head", "signer", "accountant", "clerk", "viewer"];
 interface Token { id: string; name: string; prefix: string; role: string; branchId: string | null; createdAt: string; expiresAt: string | null; lastUsedAt: string | null; revokedAt: string | null }
 interface PowerOfAttorney { id: string; attorney: { fullName?: string; iin?: string }; kinds: string[]; validFrom: string; validTo: string; status: string }
 
@@ -98,7 +97,7 @@ export class QOrganizationPage extends QScreen {
       <div class="card"><h3>${t("org.grantRole")}</h3>
         <form class="inline" @submit=${(e: Event) => { const f = formValues(e); void this.run("grant", "POST", `/users/${f.userId}/roles`, { role: f.role, organizationId: this.orgId, branchId: f.branchId }); }}>
           <label>${t("org.user")} <select name="userId">${this.users.map((u) => html`<option value=${u.id}>${u.login}</option>`)}</select></label>
-          <label>${t("org.role")} <select name="role">${ORG_ROLES.map((r) => html`<option value=${r}>${t(`role.${r}` as MessageKey)}</option>`)}</select></label>
+          <label>${t("org.role")} <select name="role">${ORGANIZATION_ROLES.map((r) => html`<option value=${r}>${t(`role.${r}` as MessageKey)}</option>`)}</select></label>
           <label>${t("org.branch")} <select name="branchId">${this.branchOptions()}</select></label>
           <button type="submit">${t("org.grant")}</button>
         </form>${renderProblem(p.grant)}</div>
@@ -117,7 +116,7 @@ export class QOrganizationPage extends QScreen {
           <div class="row">
             <label>${t("org.initialPassword")} <input name="password" type="password" required autocomplete="new-password" /></label>
             <label>${t("app.language")} <select name="language"><option value="ru">ru</option><option value="kk">kk</option><option value="uk">uk</option><option value="en">en</option></select></label>
-            <label>${t("org.role")} <select name="role">${ORG_ROLES.map((r) => html`<option value=${r}>${t(`role.${r}` as MessageKey)}</option>`)}</select></label>
+            <label>${t("org.role")} <select name="role">${ORGANIZATION_ROLES.map((r) => html`<option value=${r}>${t(`role.${r}` as MessageKey)}</option>`)}</select></label>
             <label>${t("org.branch")} <select name="branchId">${this.branchOptions()}</select></label>
           </div>
           ${renderProblem(p.createUser)}

@@ -68,7 +68,6 @@ export class QScreen extends QElement {
 
 /** Roles held anywhere (appliance-wide or in an organization). */
 export const hasRole = (me: Me | null, ...roles: string[]) => Boolean(me?.roles.some((g) => roles.includes(g.role)));
-export const ORG_ROLES = ["org_admin", "head", "signer", "accountant", "clerk", "viewer"];
 
 /** Navigates inside the console without a reload. */
 export function navigate(path: string) {
