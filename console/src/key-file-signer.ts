@@ -3,7 +3,7 @@
 // WebCrypto as non-extractable and lives only in this tab's memory. Signatures are detached CMS
 // SignedData (RFC 5652) with the signed attributes content type, signing time and message digest,
 // SHA-256 with RSA (PKCS #1 v1.5) or ECDSA P-256 — what `openssl cms -sign` makes.
-import type { BrowserSigner } from "./signer.js";
+import { toBase64, type BrowserSigner } from "./signer.js";
 
 // --- minimal DER --------------------------------------------------------------------------
 
@@ -128,9 +128,7 @@ export async function keyFileSigner(keyPem: string, certPem: string, name = "Key
       );
       const signedData = seq(tlv(0x02, new Uint8Array([1])), set(sha256), seq(oid(OID.data)), tlv(0xa0, cert), set(signerInfo));
       const cms = seq(oid(OID.signedData), tlv(0xa0, signedData));
-      let s = "";
-      for (let i = 0; i < cms.length; i += 0x8000) s += String.fromCharCode(...cms.subarray(i, i + 0x8000));
-      return btoa(s);
+      return toBase64(cms);
     },
   };
 }

@@ -17,7 +17,7 @@ import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
-import { browserSigner } from "../signer.js";
+import { browserSigner, toBase64 } from "../signer.js";
 import type { DocumentView, User } from "./types.js";
 
 interface Check { check: string; ok: boolean | null; detail: string }
@@ -70,10 +70,7 @@ export class QDocumentPage extends QScreen {
       if (!signer) throw new Error(t("signin.noSigner"));
       const res = await fetch(apiUrl(`/documents/${this.params.id}/content`), { credentials: "same-origin" });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      let s = "";
-      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      const cms = await signer.sign(btoa(s), "sign");
+      const cms = await signer.sign(toBase64(new Uint8Array(await res.arrayBuffer())), "sign");
       return api("POST", `/documents/${this.params.id}/signatures`, { cms });
     });
     if (r) await this.load();
