@@ -11,6 +11,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { formatDate, t } from "../i18n/i18n.js";
+import { dayBound } from "./types.js";
 
 interface Entry { seq: number; at: string; actor: { type: string; id: string | null }; action: string; target: { type: string; id: string | null } | null; organizationId?: string | null; details: unknown }
 interface Verification { ok: boolean; count: number; checkpoint: { seq: number; hash: string }; firstBrokenSeq?: number; reason?: string }
@@ -23,10 +24,9 @@ export class QAuditPage extends QScreen {
   private fetcher = this.makeFetcher();
   private makeFetcher() {
     const f = this.filters;
-    const iso = (d?: string, end = false) => (d ? new Date(d + (end ? "T23:59:59.999" : "T00:00:00")).toISOString() : undefined);
     return async (cursor: string | null): Promise<Page<Entry>> => {
       const r = await api<{ items: Entry[]; next: number | null }>("GET", "/audit", undefined, {
-        action: f.action, actorId: f.actorId, targetId: f.targetId, from: iso(f.from), to: iso(f.to, true), before: cursor, limit: 50 });
+        action: f.action, actorId: f.actorId, targetId: f.targetId, from: dayBound(f.from), to: dayBound(f.to, true), before: cursor, limit: 50 });
       return { items: r.items, next: r.next === null ? null : String(r.next) };
     };
   }
@@ -45,8 +45,7 @@ export class QAuditPage extends QScreen {
 
   private exportUrl(format: "csv" | "json") {
     const f = this.filters;
-    const iso = (d?: string, end = false) => (d ? new Date(d + (end ? "T23:59:59.999" : "T00:00:00")).toISOString() : undefined);
-    return apiUrl("/audit/export", { format, action: f.action, actorId: f.actorId, targetId: f.targetId, from: iso(f.from), to: iso(f.to, true) });
+    return apiUrl("/audit/export", { format, action: f.action, actorId: f.actorId, targetId: f.targetId, from: dayBound(f.from), to: dayBound(f.to, true) });
   }
 
   render() {

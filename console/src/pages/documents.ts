@@ -11,7 +11,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
-import { KINDS, STATUSES, type DocumentView } from "./types.js";
+import { KINDS, STATUSES, dayBound, type DocumentView } from "./types.js";
 
 const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
 
@@ -50,11 +50,9 @@ export class QDocumentsPage extends QScreen {
   private fetcher = this.makeFetcher();
   private makeFetcher() {
     const f = this.filters;
-    const dayStart = (d: string | null) => (d ? new Date(d + "T00:00:00").toISOString() : undefined);
-    const dayEnd = (d: string | null) => (d ? new Date(d + "T23:59:59.999").toISOString() : undefined);
     return (cursor: string | null) => api<Page<DocumentView>>("GET", "/documents", undefined, {
       box: this.box, status: f.get("status"), kind: f.get("kind"), counterparty: f.get("counterparty"), q: f.get("q"),
-      from: dayStart(f.get("from")), to: dayEnd(f.get("to")), limit: 50, cursor,
+      from: dayBound(f.get("from")), to: dayBound(f.get("to"), true), limit: 50, cursor,
     });
   }
 

@@ -17,5 +17,12 @@ export const ACCOUNTING_KINDS = ["invoice", "act_of_work", "waybill"];
 export const STATUSES = ["draft", "on_approval", "returned", "approved", "signing", "sent", "delivered", "signed_by_recipient", "rejected",
   "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled", "destroyed"] as const;
 
+/**
+ * A date field's day (YYYY-MM-DD, the person's local day) as the API's period bound: its first
+ * moment for `from`, its last for `to` (inclusive, as people read "to").
+ */
+export const dayBound = (day: string | null | undefined, end = false) =>
+  day ? new Date(day + (end ? "T23:59:59.999" : "T00:00:00")).toISOString() : undefined;
+
 /** Flattens a branch tree, parents before children. */
 export const flattenBranches = (roots: Branch[]): Branch[] => roots.flatMap((b) => [b, ...flattenBranches(b.children)]);
