@@ -12,20 +12,26 @@ import { projectRoot } from "../../server/config/index.js";
 import { launchBrowser } from "../support/browser.js";
 import { opensslVerifies, removeSigner, testSigner } from "../support/pki.js";
 
-/** A blank page with the component's source module loaded (messages in English, the fallback). */
-async function mount(browser: Browser, component: string): Promise<Page> {
+/** `entry` (module code, resolved from console/src) bundled from source for the browser. */
+async function bundle(entry: string): Promise<string> {
   const out = await build({
-    stdin: { contents: `import "./components/${component}/${component}.ts";`, resolveDir: path.join(projectRoot, "console", "src"), loader: "ts" },
+    stdin: { contents: entry, resolveDir: path.join(projectRoot, "console", "src"), loader: "ts" },
     bundle: true, write: false, format: "esm", target: "es2022", tsconfig: path.join(projectRoot, "console", "tsconfig.json"),
   });
+  return out.outputFiles[0].text;
+}
+
+/** A blank page with the component's source module loaded (messages in English, the fallback). */
+async function mount(browser: Browser, component: string): Promise<Page> {
+  const code = await bundle(`import "./components/${component}/${component}.ts";`);
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.setContent("<!doctype html><html lang='en'><body></body></html>");
   // The test loader (esbuild, keepNames) wraps named functions in __name(); the callbacks sent to the page need it too.
   await page.evaluate("window.__name = (f) => f");
-  await page.addScriptTag({ content: out.outputFiles[0].text, type: "module" });
-  await page.waitForFunction(() => Boolean(customElements.get("q-paged-table") || customElements.get("q-upload") || customElements.get("q-route-editor")));
+  await page.addScriptTag({ content: code, type: "module" });
+  await page.waitForFunction((tag) => Boolean(customElements.get(tag)), component);
   (page as unknown as { errors: string[] }).errors = errors;
   return page;
 }
@@ -215,14 +221,11 @@ describe("console components (source, in Chromium)", function () {
     for (const kind of ["rsa", "ec"] as const) {
       it(`makes a detached CMS (${kind === "rsa" ? "RSA" : "ECDSA P-256"}) that OpenSSL verifies over the content, and that fails over other content`, async () => {
         const signer = testSigner({ key: kind, cn: "Key File Person" });
-        const out = await build({
-          stdin: { contents: `import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`, resolveDir: path.join(projectRoot, "console", "src"), loader: "ts" },
-          bundle: true, write: false, format: "esm", target: "es2022",
-        });
+        const code = await bundle(`import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`);
         const page = await browser.newPage();
         try {
           await page.goto(origin);
-          await page.addScriptTag({ content: out.outputFiles[0].text, type: "module" });
+          await page.addScriptTag({ content: code, type: "module" });
           await page.waitForFunction(() => "keyFileSigner" in window);
           const content = Buffer.from(`%PDF-1.4 content to sign ${kind} ${Date.now()}`);
           const cms = Buffer.from(await page.evaluate(`window.keyFileSigner(${JSON.stringify(readFileSync(path.join(signer.dir, "key.pem"), "utf8"))}, ${JSON.stringify(signer.certPem)})

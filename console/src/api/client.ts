@@ -24,7 +24,8 @@ export function apiUrl(path: string, query: Query = {}) {
   return `/api/v1${path}${s ? `?${s}` : ""}`;
 }
 
-const problemOf = (status: number, data: unknown): Problem =>
+/** The problem+json body, or a stand-in for a response that carries none (a proxy's HTML error page). */
+const problemFromBody = (status: number, data: unknown): Problem =>
   data && typeof data === "object" && "code" in data
     ? (data as Problem)
     : { status, code: "http_" + status, title: `HTTP ${status}`, detail: "" };
@@ -36,7 +37,7 @@ export async function api<T>(method: string, path: string, body?: unknown, query
   const res = await fetch(apiUrl(path, query), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(problemOf(res.status, data));
+  if (!res.ok) throw new ApiError(problemFromBody(res.status, data));
   return data as T;
 }
 
@@ -54,7 +55,7 @@ export function upload<T>(method: string, path: string, form: FormData, onProgre
     xhr.onload = () => {
       let data: unknown = {};
       try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status >= 200 && xhr.status < 300) { onProgress(1); resolve(data as T); } else reject(new ApiError(problemOf(xhr.status, data)));
+      if (xhr.status >= 200 && xhr.status < 300) { onProgress(1); resolve(data as T); } else reject(new ApiError(problemFromBody(xhr.status, data)));
     };
     xhr.onerror = () => reject(new ApiError({ status: 0, code: "network", title: "Network error", detail: "The appliance did not answer" }));
     xhr.send(form);

@@ -213,9 +213,8 @@ export class QDocumentNewPage extends QScreen {
         <label>${t("doc.title")} <input name="title" maxlength="500" /></label>
         ${this.renderCounterparty()}
         ${this.renderKindFields()}
-        <q-upload id="content" .label=${t("new.content")}></q-upload>
+        <q-upload id="content" .label=${t("new.content")} .progress=${this.progress}></q-upload>
         <q-upload id="attachments" multiple .label=${t("new.attachments")}></q-upload>
-        ${this.progress !== null ? html`<progress max="1" .value=${this.progress} aria-label=${t("upload.progress")}></progress>` : nothing}
         ${renderProblem(this.problems.submit)}
         <button type="submit" ?disabled=${this.busy !== ""}>${t("new.submit")}</button>
       </form>`;

@@ -24,16 +24,15 @@ export class QUpload extends QElement {
 
   @state() private files: File[] = [];
   @state() private over = false;
-  @state() private tooBig = false;
 
   get value() { return this.files; }
 
-  clear() { this.files = []; this.tooBig = false; }
+  /** the chosen files are over the limit in all */
+  private get tooBig() { return this.files.reduce((n, f) => n + f.size, 0) > this.maxBytes; }
 
   private choose(list: FileList | null) {
     const picked = [...(list ?? [])];
     const files = this.multiple ? [...this.files, ...picked] : picked.slice(0, 1);
-    this.tooBig = files.reduce((n, f) => n + f.size, 0) > this.maxBytes;
     this.files = files;
     this.dispatchEvent(new FilesChangeEvent(this.files));
   }
@@ -54,7 +53,6 @@ export class QUpload extends QElement {
 
   private handleRemove(i: number) {
     this.files = this.files.filter((_, k) => k !== i);
-    this.tooBig = this.files.reduce((n, f) => n + f.size, 0) > this.maxBytes;
     this.dispatchEvent(new FilesChangeEvent(this.files));
   }
 

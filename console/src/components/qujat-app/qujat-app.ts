@@ -123,8 +123,8 @@ export class QujatApp extends QElement {
   private async handleSetup(e: Event) {
     const f = formValues(e);
     const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
-    const ok = await this.act("setup", () => api("POST", "/setup", { token, login: f.login, email: f.email, fullName: f.fullName, password: f.password ?? "" }));
-    if (ok === undefined && this.problems.setup) return;
+    await this.act("setup", () => api("POST", "/setup", { token, login: f.login, email: f.email, fullName: f.fullName, password: f.password ?? "" }));
+    if (this.problems.setup) return;
     await this.act("signin", () => api("POST", "/auth/login", { login: f.login, password: f.password ?? "" }));
     history.replaceState(null, "", "/");
     this.path = "/";
