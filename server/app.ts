@@ -44,7 +44,7 @@ import { operationsRoutes } from "./http/routes/operations.js";
 import { retentionRoutes } from "./http/routes/retention.js";
 import { privacyRoutes } from "./http/routes/privacy.js";
 import { retentionDailyJob } from "./jobs/retentionDaily.js";
-import { retentionAssigner } from "./domain/retention/policies.js";
+import { RetentionFactsCache, retentionAssigner } from "./domain/retention/policies.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -139,8 +139,9 @@ export function createApp(input: AppInput) {
     })().finally(() => { assigning = null; });
     return assigning;
   };
+  const retentionFacts = new RetentionFactsCache();
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items), 64), jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts), 64), jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
 
   jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
 

@@ -12,7 +12,7 @@ import { actorRef, nowIso, type CommandContext, type RequestMeta } from "../cont
 import type { AuditJournal } from "../audit/journal.js";
 import type { Config } from "../../config/index.js";
 import { hasRole } from "../identity/policy.js";
-import { retentionForRegistration } from "../retention/policies.js";
+import { retentionForRegistration, type RetentionFactsCache } from "../retention/policies.js";
 import { assertNotHeld } from "../retention/holds.js";
 import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
@@ -217,7 +217,7 @@ export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
  * the final word on duplicates; a violation fails the batch, which the group commit then retries
  * item by item so only the duplicate is refused.
  */
-export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[]): Promise<Registered[]> {
+export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[], retentionFacts?: RetentionFactsCache): Promise<Registered[]> {
   const out: Registered[] = [];
   const documents: Record<string, unknown>[] = [];
   const fileRows: DocumentFileRow[] = [];
@@ -241,7 +241,7 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   }
   // Retain-until dates (R5.1) under the rules in force, read in this transaction.
   if (items.length) {
-    const retention = await retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document));
+    const retention = await retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document), retentionFacts);
     out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
   }
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.

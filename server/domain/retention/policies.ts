@@ -115,15 +115,31 @@ export async function retentionFacts(db: Tx, config: Config): Promise<RetentionF
 }
 
 /**
+ * The facts of the epoch last read, kept by the appliance for registrations: every change to a
+ * fact (rule versions, contract ends, early destruction, events) bumps the epoch in its own
+ * transaction, so facts read under an epoch stay true until the epoch moves.
+ */
+export class RetentionFactsCache {
+  private held: { epoch: number; facts: RetentionFacts } | null = null;
+
+  async get(tx: Tx, config: Config, epoch: number): Promise<RetentionFacts> {
+    if (this.held?.epoch === epoch) return this.held.facts;
+    const facts = await retentionFacts(tx, config);
+    this.held = { epoch, facts };
+    return facts;
+  }
+}
+
+/**
  * The retention columns for documents being registered. Reads the epoch FOR SHARE on PostgreSQL,
  * so a policy change (which bumps it) waits for registrations in flight and the assigner that
- * follows it sees their rows.
+ * follows it sees their rows. With a cache, the facts are read only when the epoch has moved.
  */
-export async function retentionForRegistration(tx: Tx, config: Config, docs: RetainedDocument[]) {
+export async function retentionForRegistration(tx: Tx, config: Config, docs: RetainedDocument[], cache?: RetentionFactsCache) {
   const q = tx("retention_state").where({ id: 1 }).first("epoch");
   if (isPostgres(tx)) q.forShare();
-  await q;
-  const facts = await retentionFacts(tx, config);
+  const { epoch } = await q;
+  const facts = cache ? await cache.get(tx, config, Number(epoch)) : await retentionFacts(tx, config);
   return docs.map((d) => {
     const r = retentionOf(d, facts);
     return { retain_until: r.retainUntil, retention_version_id: r.versionId, retention_action: r.action };
