@@ -10,7 +10,9 @@ export function billingDailyJob(config: Config, publish: () => Promise<{ publish
     schedule: config.billing.dailySchedule,
     async run({ db, clock }) {
       const result = await new BillingDay(db, clock, config).run();
-      return { ...result, ...(await publish()) };
+      const t0 = performance.now();
+      const published = await publish();
+      return { ...result, ...published, stepMs: { ...result.stepMs, publish: Math.round(performance.now() - t0) } };
     },
   };
 }

@@ -1,5 +1,6 @@
-// Storage underneath the domain: the blob store's batched durable commits, and the SQLite reader
-// pool that lets reads proceed while the writing connection is inside a transaction.
+// Storage underneath the domain: the blob store's batched durable commits, the SQLite reader
+// pool that lets reads proceed while the writing connection is inside a transaction, and the
+// batch sizing that keeps long jobs' write transactions within their time budget.
 import { expect } from "chai";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -8,6 +9,7 @@ import { Readable } from "node:stream";
 import { loadConfig } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, createReader, migrateLatest } from "../../server/storage/db.js";
+import { BatchSizer } from "../../server/storage/writeBudget.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
 import { sha256 as sha } from "../support/documents.js";
 
@@ -98,5 +100,38 @@ describe("database reader", () => {
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("write budget batch sizing", () => {
+  /** Batch sizes a job would pick, one after another, when a batch of n rows takes cost(n, i) ms. */
+  const sizes = (cost: (n: number, i: number) => number, budget: number, max: number, batches = 60) => {
+    const sizer = new BatchSizer(budget, max);
+    const out = [sizer.limit];
+    for (let i = 1; i < batches; i++) out.push(sizer.record(out[i - 1], cost(out[i - 1], i)));
+    return out;
+  };
+
+  it("grows past one row when a transaction's fixed cost takes most of the budget, and settles within it", () => {
+    // 6 ms of round trips plus 0.5 ms a row, budget 10 ms: 8 rows fit.
+    const s = sizes((n) => 6 + 0.5 * n, 10, 500);
+    expect(s.slice(-10).every((n) => n >= 7 && n <= 9), s.join(",")).to.equal(true);
+    expect(s.every((n) => 6 + 0.5 * n <= 10.5), s.join(",")).to.equal(true);
+  });
+
+  it("at most halves a batch after a stall that has nothing to do with its size", () => {
+    // Every fourth batch waits 25 ms for something else; 30 rows fit the budget of 10 ms.
+    const s = sizes((n, i) => 1 + 0.3 * n + (i % 4 === 0 ? 25 : 0), 10, 500);
+    expect(s.slice(-20).every((n) => n >= 14 && n <= 33), s.join(",")).to.equal(true);
+    expect(s.slice(-20).reduce((a, b) => a + b) / 20, s.join(",")).to.be.above(20);
+  });
+
+  it("follows rows that really cost more at once to twice the budget, then to the budget; never grows past ×1.5 or the maximum", () => {
+    const cost = (n: number, i: number) => (i < 30 ? 0.1 : 2) * n;
+    const s = sizes(cost, 10, 100);
+    expect(s[29]).to.equal(100);
+    expect(s.slice(31).every((n, k) => cost(n, 31 + k) <= 20), s.join(",")).to.equal(true);
+    expect(s.slice(36).every((n, k) => cost(n, 36 + k) <= 12), s.join(",")).to.equal(true);
+    s.slice(1).forEach((n, i) => expect(n).to.be.at.most(Math.ceil(s[i] * 1.5) + 1));
   });
 });

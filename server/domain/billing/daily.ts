@@ -18,9 +18,11 @@ import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } fr
 import { divRound, formatAmount } from "./money.js";
 import { billingNoticeWriter, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
-import { nextBatchSize, yieldToRequests } from "../../storage/writeBudget.js";
+import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
 
 export interface DailyResult { [step: string]: number | string }
+/** A run's counts per step, its longest write transaction, and how long each step took (ms). */
+export interface DailyRun { [step: string]: number | string | Record<string, number>; maxWriteMs: number; slowestStep: string; stepMs: Record<string, number> }
 
 /**
  * Sets per-row values on many rows in one UPDATE (`col = CASE id WHEN … THEN … END`): a statement
@@ -55,23 +57,23 @@ export class BillingDay {
   /**
    * Works through a step's rows in batches, one write transaction each, until `next` finds none.
    * The batch adapts to the machine: each next one is sized so its transaction takes about
-   * billing.writeBudgetMs (at most billing.batchSize rows) — grown gently, since a batch's cost
-   * varies, and shrunk at once — so a write lock stays short whatever a row of this step costs here.
+   * billing.writeBudgetMs (at most billing.batchSize rows; see BatchSizer), so a write lock stays
+   * short whatever a row of this step costs here.
    * `next(limit)` returns the rows' work: loading (inside the transaction, or given) and applying.
    */
   private async inBatches(step: string, next: (limit: number) => Promise<{ size: number; write: (tx: Tx) => Promise<number> } | null>) {
     const { batchSize, writeBudgetMs } = this.config.billing;
-    let limit = Math.min(batchSize, 20);
+    const sizer = new BatchSizer(writeBudgetMs, batchSize); // starts small: a step's first batch runs cold
     this.result[step] ??= 0;
-    for (let batch = await next(limit); batch; batch = await next(limit)) {
+    for (let batch = await next(sizer.limit); batch; batch = await next(sizer.limit)) {
       // Timed from inside the transaction (not from the wait for the connection) to its commit.
       let t0 = 0;
       const n = await this.db.transaction((tx) => { t0 = performance.now(); return batch!.write(tx); });
       const ms = performance.now() - t0;
       if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
       this.result[step] = Number(this.result[step]) + n;
-      if (batch.size < limit) return;
-      limit = nextBatchSize(limit, batch.size, ms, writeBudgetMs, batchSize);
+      if (batch.size < sizer.limit) return;
+      sizer.record(batch.size, ms);
       await yieldToRequests();
     }
   }
@@ -112,20 +114,26 @@ export class BillingDay {
     await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: systemActor, ip: null, requestId: null }, events }]);
   }
 
-  async run(): Promise<DailyResult & { maxWriteMs: number; slowestStep: string }> {
-    await this.priceChanges();
-    await this.planChanges();
-    await this.closedPlanMigrations();
-    await this.suspensions();
-    await this.terminations();
-    await this.exhaustedPackages();
-    await this.renewalInvoices();
-    await this.rollTerms();
-    await this.overdueNotices();
-    await this.blocks();
-    if (this.config.billing.overdue.suspendStep) await this.escalate("suspended", this.config.billing.overdue.suspendAfterDays);
-    if (this.config.billing.overdue.fullBlockStep) await this.escalate("full", this.config.billing.overdue.fullBlockAfterDays);
-    return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs), slowestStep: this.slowestStep };
+  async run(): Promise<DailyRun> {
+    const stepMs: Record<string, number> = {};
+    const step = async (name: string, run: () => Promise<void>) => {
+      const t0 = performance.now();
+      await run();
+      stepMs[name] = Math.round(performance.now() - t0);
+    };
+    await step("priceChanges", () => this.priceChanges());
+    await step("planChanges", () => this.planChanges());
+    await step("closedPlanMigrations", () => this.closedPlanMigrations());
+    await step("suspensions", () => this.suspensions());
+    await step("terminations", () => this.terminations());
+    await step("exhaustedPackages", () => this.exhaustedPackages());
+    await step("renewalInvoices", () => this.renewalInvoices());
+    await step("termsRolled", () => this.rollTerms());
+    await step("overdueNotices", () => this.overdueNotices());
+    await step("blocks", () => this.blocks());
+    if (this.config.billing.overdue.suspendStep) await step("suspendedForDebt", () => this.escalate("suspended", this.config.billing.overdue.suspendAfterDays));
+    if (this.config.billing.overdue.fullBlockStep) await step("fullBlocks", () => this.escalate("full", this.config.billing.overdue.fullBlockAfterDays));
+    return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs), slowestStep: this.slowestStep, stepMs };
   }
 
   /** SPEC R4.6: announced price changes apply on their day (to invoices issued from then on). */
