@@ -11,6 +11,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
 import type { Db } from "../storage/db.js";
+import { GroupCommit } from "../storage/groupCommit.js";
 import type { Mailer } from "./mailer.js";
 import type { OutboxRow } from "./outbox.js";
 import { LANGUAGES, render, type Language } from "./templates.js";
@@ -41,12 +42,27 @@ export class OutboxDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<DrainResult> | null = null;
   private stopped = false;
+  /**
+   * A notice's progress (delivered addressees, its status) is written before its lane goes on;
+   * the lanes' writes that meet are committed in one transaction, so a busy outbox does not queue
+   * a write transaction per notice in front of the appliance's other writers.
+   */
+  private progress: GroupCommit<{ id: number; set: Record<string, unknown> }, null>;
 
   constructor(private deps: {
     db: Db; clock: Clock; config: Config; mailer: Mailer; logger: Logger;
     /** where addressees are looked up (SQLite: the read-only connections, off the writer's queue) */
     reader?: Db;
-  }) {}
+  }) {
+    this.progress = new GroupCommit(deps.db, async (tx, items) => {
+      for (const it of items) await tx("outbox").where({ id: it.id }).update(it.set);
+      return items.map(() => null);
+    }, 200);
+  }
+
+  private record(id: number, set: Record<string, unknown>) {
+    return this.progress.submit({ id, set });
+  }
 
   /** Polls every mail.pollMs (the appliance; tests call drain()). */
   start() {
@@ -127,7 +143,7 @@ export class OutboxDispatcher {
   }
 
   private async deliver(row: OutboxRow): Promise<{ outcome: "sent" | "retried" | "failed"; messages: number }> {
-    const { db, clock, config, mailer, logger } = this.deps;
+    const { clock, config, mailer, logger } = this.deps;
     const delivered = new Set<string>(row.delivered ? JSON.parse(row.delivered) : []);
     let messages = 0;
     try {
@@ -148,10 +164,10 @@ export class OutboxDispatcher {
         delivered.add(key);
         // Recorded at once when more messages follow (a retry then sends only the rest); the last
         // one is recorded with the notice's status below.
-        if (people.length > 1) await db("outbox").where({ id: row.id }).update({ delivered: JSON.stringify([...delivered]) });
+        if (people.length > 1) await this.record(row.id, { delivered: JSON.stringify([...delivered]) });
       }
       const scrubbed = SECRET_FIELDS.some((f) => f in payload) ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k)))) : row.payload;
-      await db("outbox").where({ id: row.id }).update({
+      await this.record(row.id, {
         status: "sent", sent_at: clock.now().toISOString(), claimed_until: null, payload: scrubbed, delivered: JSON.stringify([...delivered]),
         last_error: people.length === 0 ? "no addressees" : null,
       });
@@ -160,7 +176,7 @@ export class OutboxDispatcher {
       const attempts = row.attempts + 1;
       const failed = attempts >= config.mail.maxAttempts;
       const delay = Math.min(config.mail.retryMaxSeconds, config.mail.retryBaseSeconds * 2 ** (attempts - 1));
-      await db("outbox").where({ id: row.id }).update({
+      await this.record(row.id, {
         attempts, status: failed ? "failed" : "pending", claimed_until: null, last_error: (err as Error).message.slice(0, 1000),
         next_attempt_at: new Date(clock.now().getTime() + delay * 1000).toISOString(),
       });
