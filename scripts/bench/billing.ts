@@ -17,7 +17,7 @@ import { createMailer } from "../../server/mail/mailer.js";
 import { notificationWriter } from "../../server/mail/outbox.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
 import { validBin } from "../../test/support/ids.js";
-import { percentile, signIn, spawnServer, startAppliance } from "./support.js";
+import { percentile, settleDisk, signIn, spawnServer, startAppliance } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 
@@ -135,6 +135,7 @@ export async function billingBenches(report: Report, dataDir: string) {
   const today = dayOf(new Date());
   const seeded = await seed(db, today);
   await db.destroy();
+  settleDisk();
 
   const app = await startAppliance(dir, { QUJAT_JOBS__ENABLED: "false" });
   try {
@@ -146,6 +147,8 @@ export async function billingBenches(report: Report, dataDir: string) {
     const r = run.result;
     report(`billing.daily over ${seeded.branches.toLocaleString("en")} branches, ${seeded.invoices.toLocaleString("en")} invoices`, `${secs.toFixed(2)} s`,
       `(notices ${r.overdueNotices}, blocks ${r.blocks}, renewal invoices ${r.renewalInvoices}, terms ${r.termsRolled}; target ≤ 5 s: ratio ${(secs / 5).toFixed(2)})`);
+    const slow = Object.entries(r.stepMs as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ");
+    report("  of which the slowest steps", slow, "(informational)");
     report("  longest write transaction", `${r.maxWriteMs} ms (${r.slowestStep})`, `(target ≤ 50 ms: ratio ${(r.maxWriteMs / 50).toFixed(2)})`);
     const ratio = p99(during) / idle;
     report(`  GET /me p99 during the run vs idle (${RATE} req/s)`, `${p99(during).toFixed(1)} ms vs ${idle.toFixed(1)} ms (${during.length} requests)`, `(ratio ${ratio.toFixed(2)}, target ≤ 2.00)`);

@@ -16,7 +16,7 @@ import { testHsm } from "../../test/support/hsm.js";
 import { testCa } from "../../test/support/pki.js";
 import { validBin } from "../../test/support/ids.js";
 import { p99, underLoad } from "./billing.js";
-import { signIn, startAppliance } from "./support.js";
+import { settleDisk, signIn, startAppliance } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 const DOCUMENTS = Number(process.env.BENCH_DISPOSITION_DOCUMENTS ?? 100_000);
@@ -65,6 +65,7 @@ export async function dispositionBench(report: Report, dataDir: string) {
   const t0 = performance.now();
   await seed(db, path.join(dir, "blobs"));
   await db.destroy();
+  settleDisk();
   console.log(`  (disposition bench: ${DOCUMENTS.toLocaleString("en")} documents and blobs written in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
   const hsm = await testHsm(); // a fresh SoftHSM2 token with a certified system key and TSA key
