@@ -287,7 +287,11 @@ export class HsmSigner implements Signer {
   constructor(readonly hsm: Hsm, readonly systemKeyLabel: string, private readonly now: () => Date = () => new Date()) {}
 
   async signSystem(data: Buffer): Promise<Buffer> {
-    return this.hsm.signCms(this.systemKeyLabel, createHash("sha256").update(data).digest(), this.now());
+    return this.signSystemDigest(createHash("sha256").update(data).digest());
+  }
+
+  async signSystemDigest(sha256: Buffer): Promise<Buffer> {
+    return this.hsm.signCms(this.systemKeyLabel, sha256, this.now());
   }
 
   async status() {

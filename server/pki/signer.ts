@@ -8,6 +8,8 @@ import { Hsm, HsmSigner } from "./hsm.js";
 export interface Signer {
   /** A detached CMS (DER) over `data` by the appliance's system key. */
   signSystem(data: Buffer): Promise<Buffer>;
+  /** The same over content whose SHA-256 the caller computed (a large body hashed a page at a time). */
+  signSystemDigest(sha256: Buffer): Promise<Buffer>;
   status(): Promise<{ available: boolean; detail: string }>;
   close(): Promise<void>;
   /** the HSM behind it, when there is one */
@@ -16,6 +18,9 @@ export interface Signer {
 
 export const noSigner: Signer = {
   async signSystem() {
+    throw new Error("no HSM signer configured");
+  },
+  async signSystemDigest() {
     throw new Error("no HSM signer configured");
   },
   async status() {
@@ -37,6 +42,9 @@ export async function openSigner(config: Config, logger: Logger): Promise<Signer
     logger.error({ module, token: tokenLabel, error: (err as Error).message }, "HSM cannot be opened; signing with the system key is unavailable");
     return {
       async signSystem() {
+        throw new Error(detail);
+      },
+      async signSystemDigest() {
         throw new Error(detail);
       },
       async status() {
