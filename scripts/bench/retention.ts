@@ -94,6 +94,11 @@ export async function dispositionBench(report: Report, dataDir: string) {
     const { result: done, secs, idle, during } = await underLoad(`${base}/api/v1/me`, admin.token,
       () => call(officers[1], "POST", `/api/v1/retention/disposition/${batch.id}/execute`, {}));
     if (done.state !== "executed" || done.progress.destroyed !== DOCUMENTS) throw new Error("disposition: " + JSON.stringify(done.progress));
+    // The certificate, built a page at a time, is one JSON document listing every destroyed one, and its hash is what was signed.
+    const certificate = Buffer.from(await (await fetch(`${base}/api/v1/retention/disposition/${batch.id}/certificate.json`, { headers: { authorization: `Bearer ${officers[0]}` } })).arrayBuffer());
+    const listed = JSON.parse(certificate.toString("utf8")).documents.length;
+    const sha = createHash("sha256").update(certificate).digest("hex");
+    if (listed !== DOCUMENTS || sha !== done.certificate.sha256) throw new Error(`certificate: ${listed} documents listed, sha256 ${sha} vs ${done.certificate.sha256}`);
     report(`disposition of ${DOCUMENTS.toLocaleString("en")} documents with blobs`, `${secs.toFixed(1)} s (${Math.round(DOCUMENTS / secs)} documents/s, certificate signed and timestamped)`,
       `(target ≤ 60 s: ratio ${(secs / 60).toFixed(2)})`);
     report("  GET /me p99 during it vs idle", `${p99(during).toFixed(1)} ms vs ${idle.toFixed(1)} ms (${during.length} requests)`, `(ratio ${(p99(during) / idle).toFixed(2)}, target ≤ 2.00)`);
