@@ -286,9 +286,11 @@ async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: B
     previewedBy: b.previewed_by, previewedAt: b.previewed_at, approvedBy: b.approved_by, approvedAt: b.approved_at, executedAt,
     destroyed, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), documents: [],
   });
+  // What is hashed is what is stored: every part goes through `add`.
   const hash = createHash("sha256");
-  const parts = [head.slice(0, -2)];
-  hash.update(parts[0]);
+  const parts: string[] = [];
+  const add = (part: string) => { hash.update(part); parts.push(part); };
+  add(head.slice(0, -2));
   let listed = 0;
   let after = "";
   for (;;) {
@@ -300,16 +302,14 @@ async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: B
         files: (JSON.parse(t.files) as Array<{ sha256: string }>).map((f) => f.sha256), bytes: Number(t.bytes), registeredAt: t.registered_at, retainUntil: t.retain_until,
         policyVersion: t.retention_version_id, destroyedAt: t.destroyed_at,
       })).join(",");
-      hash.update(page);
-      parts.push(page);
+      add(page);
       listed += rows.length;
     }
     if (rows.length < 2000) break;
     after = rows[rows.length - 1].document_id;
   }
   if (listed !== destroyed) throw new Error(`disposition ${b.id}: ${listed} tombstones listed, ${destroyed} counted`);
-  parts.push("]}");
-  hash.update("]}");
+  add("]}");
   const digest = hash.digest();
   const sha = digest.toString("hex");
   const signed = await deps.signer.signSystemDigest(digest);
