@@ -15,7 +15,6 @@ export function spawnServer(script: string, env: Record<string, string> = {}) {
   });
 }
 
-/** This machine's throughput drifts by ±10 % between runs: compare medians of alternating rounds. */
 /**
  * Writes out what a bench's set-up left in the page cache (a seeded database, a hundred thousand
  * blob files, 200 MB of uploads) before the measure starts. Otherwise the kernel writes it back
@@ -26,6 +25,7 @@ export function settleDisk() {
   execFileSync("sync");
 }
 
+/** This machine's throughput drifts by ±10 % between runs: compare medians of alternating rounds. */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The p-th percentile (0..1) of the samples: the nearest rank at or below. */
