@@ -1,5 +1,6 @@
 // Storage underneath the domain: the blob store's batched durable commits, the SQLite reader
-// pool that lets reads proceed while the writing connection is inside a transaction, and the
+// pool that lets reads proceed while the writing connection is inside a transaction, independent
+// statements of one transaction issued together, and the
 // batch sizing that keeps long jobs' write transactions within their time budget.
 import { expect } from "chai";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -8,7 +9,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { loadConfig } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
-import { createDb, createReader, migrateLatest } from "../../server/storage/db.js";
+import { createDb, createReader, isUniqueViolation, migrateLatest, statements } from "../../server/storage/db.js";
 import { BatchSizer } from "../../server/storage/writeBudget.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
 import { sha256 as sha } from "../support/documents.js";
@@ -96,6 +97,34 @@ describe("database reader", () => {
       }
     } finally {
       if (reader !== db) await reader.destroy();
+      await db.destroy();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("independent statements of one transaction", () => {
+  it("all commit together; when one fails, the error comes after every other statement has settled, and the rollback keeps none", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-statements-"));
+    const database = await freshDatabase(dataDir);
+    const db = createDb(loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }));
+    const org = (n: number) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, name: `Org ${n}`, country: "KZ", bin: `10000000000${n}`, status: "active", created_at: "x", updated_at: "x" });
+    try {
+      await migrateLatest(db);
+      await db.transaction((tx) => statements(tx, [1, 2, 3].map((n) => () => tx("organizations").insert(org(n)))));
+      expect((await db("organizations").count({ n: "*" }))[0].n).to.equal(onPostgres() ? "3" : 3);
+      const settled: number[] = [];
+      const failure = await db.transaction((tx) => statements(tx, [
+        () => tx("organizations").insert(org(4)).then(() => { settled.push(4); }),
+        () => tx("organizations").insert(org(1)), // the same id again: refused
+        () => new Promise((r) => setTimeout(r, 50)).then(() => tx("organizations").insert(org(5))).then(() => { settled.push(5); }),
+      ])).then(() => null, (e: unknown) => e);
+      expect(isUniqueViolation(failure)).to.equal(true);
+      // SQLite: all were running, and all settled first. PostgreSQL: one after another, none after the failure.
+      expect(settled.sort()).to.deep.equal(onPostgres() ? [4] : [4, 5]);
+      expect((await db("organizations").whereIn("id", [org(4).id, org(5).id])).length).to.equal(0);
+    } finally {
       await db.destroy();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
 import type { Tx } from "../../storage/db.js";
-import { isPostgres } from "../../storage/db.js";
+import { isPostgres, statements } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
 
@@ -42,10 +42,24 @@ export async function auditAppender(tx: Tx, clock: Clock, meta: AuditMeta, event
 /** Appends several callers' events under one head lock and one checkpoint update; rows come back per item. */
 export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatchItem[]): Promise<AuditRow[][]> {
   if (items.every((i) => i.events.length === 0)) return items.map(() => []);
+  const chained = auditChain(await auditHead(tx), clock, items);
+  await statements(tx, auditWrites(tx, chained));
+  return chained.perItem;
+}
+
+/** The chain's head, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: the single writer). */
+export async function auditHead(tx: Tx): Promise<{ seq: number; hash: string }> {
   const headQuery = tx("audit_head").where({ id: 1 }).first("seq", "hash");
   const head = await (isPostgres(tx) ? headQuery.forUpdate() : headQuery);
-  let seq = Number(head.seq);
-  let prev: string = head.hash;
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+export interface AuditChained { perItem: AuditRow[][]; all: AuditRow[]; seq: number; hash: string; at: string }
+
+/** The items' events as chained rows after `head` (no I/O). */
+export function auditChain(head: { seq: number; hash: string }, clock: Clock, items: AuditBatchItem[]): AuditChained {
+  let seq = head.seq;
+  let prev = head.hash;
   const at = clock.now().toISOString();
   const all: AuditRow[] = [];
   const perItem = items.map(({ meta, events }) =>
@@ -72,9 +86,18 @@ export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatch
       return row;
     }),
   );
-  for (let i = 0; i < all.length; i += INSERT_CHUNK) await tx("audit_log").insert(all.slice(i, i + INSERT_CHUNK));
-  await tx("audit_head").where({ id: 1 }).update({ seq, hash: prev, updated_at: at });
-  return perItem;
+  return { perItem, all, seq, hash: prev, at };
+}
+
+/**
+ * The statements that store chained rows and move the head, issued together: they touch different
+ * rows, so none waits for another's answer (pass them to `statements`).
+ */
+export function auditWrites(tx: Tx, c: AuditChained): Array<() => PromiseLike<unknown>> {
+  if (c.all.length === 0) return [];
+  const inserts: Array<() => PromiseLike<unknown>> = [];
+  for (let i = 0; i < c.all.length; i += INSERT_CHUNK) inserts.push(() => tx("audit_log").insert(c.all.slice(i, i + INSERT_CHUNK)));
+  return [...inserts, () => tx("audit_head").where({ id: 1 }).update({ seq: c.seq, hash: c.hash, updated_at: c.at })];
 }
 
 const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit

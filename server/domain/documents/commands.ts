@@ -4,10 +4,10 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { inSlices, isUniqueViolation, type Tx } from "../../storage/db.js";
+import { isUniqueViolation, statements, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
-import { auditBatchAppender } from "../audit/commands.js";
+import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
 import { actorRef, nowIso, type CommandContext, type RequestMeta } from "../context.js";
 import type { AuditJournal } from "../audit/journal.js";
 import type { Config } from "../../config/index.js";
@@ -239,21 +239,19 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
     });
     out.push({ document: row, files });
   }
-  // Retain-until dates (R5.1) under the rules in force, read in this transaction.
-  if (items.length) {
-    const retention = await retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document), retentionFacts);
-    out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
-  }
+  // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
+  // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile. First the reads — retain-until
+  // dates (R5.1) under the rules in force, and the audit chain's head — then the documents, then
+  // everything that refers to them.
+  const [retention, head] = await statements(tx, [
+    () => retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document), retentionFacts),
+    () => auditHead(tx),
+  ]) as [Awaited<ReturnType<typeof retentionForRegistration>>, Awaited<ReturnType<typeof auditHead>>];
+  out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
-  const insert = (table: string, rows: object[], per: number) => inSlices(rows, per, (slice) => tx(table).insert(slice));
-  await insert("documents", documents, 200);
-  await insert("document_files", fileRows, 1000);
-  await insert("usage_ledger", ledger, 1000);
-  await usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? []));
-  const keys = items.flatMap((it, i) => it.idempotency
-    ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
-  for (const k of keys) await remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at);
-  await auditBatchAppender(tx, clock, items.map((it, i) => {
+  const slices = (table: string, rows: object[], per: number) => Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => tx(table).insert(rows.slice(k * per, (k + 1) * per)));
+  await statements(tx, slices("documents", documents, 200));
+  const audit = auditChain(head, clock, items.map((it, i) => {
     const { row, kind, number, meta, sender, recipient } = it.prepared;
     return {
       meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
@@ -263,6 +261,15 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
       }],
     };
   }));
+  const keys = items.flatMap((it, i) => it.idempotency
+    ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
+  await statements(tx, [
+    ...slices("document_files", fileRows, 1000),
+    ...slices("usage_ledger", ledger, 1000),
+    () => usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? [])),
+    ...keys.map((k) => () => remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at)),
+    ...auditWrites(tx, audit),
+  ]);
   return out;
 }
 
