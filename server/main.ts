@@ -2,6 +2,7 @@
 // stop cron, close the db.
 import "./threadpool.js";
 import "./config/index.js";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import path from "node:path";
 import { createApp } from "./app.js";
@@ -11,6 +12,7 @@ import { setupTokenIssuer } from "./domain/identity/auth.js";
 import { createLogger } from "./log.js";
 import { createMailer } from "./mail/mailer.js";
 import { openSigner } from "./pki/signer.js";
+import { internalTsaClient } from "./pki/tsa.js";
 import { createFsBlobStore } from "./storage/blobs.js";
 import { createDb, migrateLatest } from "./storage/db.js";
 
@@ -48,6 +50,14 @@ async function main() {
   const base = config.server.publicUrl || `http://${config.server.host}:${port}`;
   logger.info({ url: base, database: config.database.url ? "postgres" : "sqlite", startupMs: Math.round(performance.now() - t0) }, "qujat ready");
 
+  // The internal TSA checks itself once: a timestamp issued and verified the way a disposition
+  // certificate's will be, so a key without a trusted chain shows in the log at start instead of
+  // failing a disposition later — and that first (cold) issuance is not paid during one.
+  const tsaCheck = deps.timestampAuthority
+    ? internalTsaClient(deps.timestampAuthority, deps.trust, config.tsa.timeoutMs).timestamp(randomBytes(32))
+      .then(() => logger.info("internal TSA: a self-check timestamp was issued and verified"), (err: Error) => logger.error({ error: err.message }, "internal TSA: the self-check timestamp failed"))
+    : null;
+
   const setupToken = await setupTokenIssuer({ db, clock: systemClock, config });
   if (setupToken) {
     // Printed, not logged: a person reads it once on the console of a fresh appliance.
@@ -67,6 +77,7 @@ async function main() {
     await deps.jobs.stop();
     await close();
     mailer.close();
+    await tsaCheck;
     await deps.signer.close();
     await db.destroy();
     logger.info("stopped");

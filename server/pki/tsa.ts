@@ -139,6 +139,14 @@ export interface TsaClientOptions {
   fetch?: typeof fetch;
 }
 
+/** A client of the appliance's own TSA, called in-process (no HTTP), verifying what it answers like any other. */
+export function internalTsaClient(tsa: TimestampAuthority, trust: TrustStore, timeoutMs: number): TsaClient {
+  return new TsaClient({
+    url: "internal:tsa", timeoutMs, trust,
+    fetch: (async (_url: unknown, init: { body: Uint8Array }) => new Response(new Uint8Array(await tsa.respond(Buffer.from(init.body))), { status: 200 })) as unknown as typeof fetch,
+  });
+}
+
 export class TsaClient {
   constructor(private readonly o: TsaClientOptions) {}
 
