@@ -263,6 +263,13 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(() => openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "c.p7s", "-content", "forged.json", "-CAfile", t.caFile, "-purpose", "any", "-out", "/dev/null"])).to.throw();
     const json = await officerB.client.get(`/api/v1/retention/disposition/${batch.id}/certificate`);
     expect(json.body.sha256).to.equal(sha256(body.body));
+    expect(json.body.body).to.equal(body.body.toString("utf8"));
+    // The body is kept in the blob store under its hash, and the sweep of unreferenced blobs (the
+    // test clock is years past the files' times) leaves it there.
+    expect(existsSync(blobPath(json.body.sha256))).to.equal(true);
+    expect((await app.deps.jobs.runNow("blobs.sweep")).outcome).to.equal("success");
+    expect(existsSync(blobPath(json.body.sha256))).to.equal(true);
+    expect((await officerA.client.bytes(`/api/v1/retention/disposition/${batch.id}/certificate.json`)).body.equals(body.body)).to.equal(true);
   });
 
   it("releasing the hold is audited; L2 then goes in the next batch", async () => {

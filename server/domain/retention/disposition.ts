@@ -13,17 +13,19 @@
 //    progress; blobs are removed after the step commits, and a tombstone records when they were, so
 //    a resumed run removes what a crash left. A blob another live document shares stays.
 //  - When no step is left the certificate is written: every destroyed document's hashes, signed by
-//    the HSM system key (detached CMS) and timestamped (CAdES-T).
-import { createHash, randomUUID } from "node:crypto";
+//    the HSM system key (detached CMS) and timestamped (CAdES-T). Its body is kept in the blob store
+//    under its SHA-256 (certificate_sha256); batches executed before that keep it in certificate_body.
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import { ConflictError, notFound, StateConflictError, UnavailableError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { Signer } from "../../pki/signer.js";
-import { TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
+import { internalTsaClient, TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
-import { inSlices, type Db, type Tx } from "../../storage/db.js";
+import { inSlices, statements, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import type { CertificateServices } from "../documents/signatureValidation.js";
 import { actorRef, type RequestMeta } from "../context.js";
@@ -148,10 +150,7 @@ function timestampClient(deps: DispositionDeps): TsaClient | null {
   if (deps.pki.timestamps) return deps.pki.timestamps.client;
   const tsa = deps.timestampAuthority;
   if (!tsa) return null;
-  return new TsaClient({
-    url: "internal:tsa", timeoutMs: deps.config.tsa.timeoutMs, trust: deps.trust,
-    fetch: (async (_url: unknown, init: { body: Uint8Array }) => new Response(new Uint8Array(await tsa.respond(Buffer.from(init.body))), { status: 200 })) as unknown as typeof fetch,
-  });
+  return internalTsaClient(tsa, deps.trust, deps.config.tsa.timeoutMs);
 }
 
 const running = new Map<string, Promise<ReturnType<typeof presentBatch>>>();
@@ -200,6 +199,13 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
   return presentBatch(await db("disposition_batches").where({ id }).first());
 }
 
+/**
+ * Rows (or ids) per statement of a step. Building a statement is event-loop work that grows with
+ * its rows — some 20 ms for 500 tombstones on a small machine — while the API waits; at 100 each
+ * stretch stays a few milliseconds, and the requests get in between the statements.
+ */
+const STATEMENT_ROWS = 100;
+
 /** One transaction: the next documents due (by id after the cursor) destroyed, held ones skipped. Returns whether any were left. */
 async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string): Promise<boolean> {
   const { clock, config } = deps;
@@ -224,7 +230,7 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
     const bytes = doomed.reduce((n, d) => n + Number(d.total_bytes), 0);
     if (ids.length) {
       type FileRef = { document_id: string; role: string; sha256: string; size: number | string };
-      const files = await inSlices(ids, 500, (slice) => tx("document_files").whereIn("document_id", slice).orderBy(["document_id", "role", "position"])
+      const files = await inSlices(ids, STATEMENT_ROWS, (slice) => tx("document_files").whereIn("document_id", slice).orderBy(["document_id", "role", "position"])
         .select("document_id", "role", "sha256", "size") as Promise<FileRef[]>);
       const byDoc = new Map<string, FileRef[]>();
       for (const f of files) {
@@ -237,15 +243,18 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
         bytes: Number(d.total_bytes), registered_at: d.created_at, doc_date: d.doc_date, retain_until: d.retain_until, retention_version_id: d.retention_version_id,
         destroyed_at: now, blobs_removed_at: null,
       }));
-      await inSlices(tombstones, 1000, (slice) => tx("document_tombstones").insert(slice));
-      await inSlices(ids, 500, async (slice) => {
-        for (const table of ["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"]) {
-          await tx(table).whereIn("document_id", slice).delete();
-        }
-        await tx("documents").whereIn("id", slice).update({
-          status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now, retain_until: null,
-          version: tx.raw("version + 1"),
-        });
+      await inSlices(tombstones, STATEMENT_ROWS, (slice) => tx("document_tombstones").insert(slice));
+      // A slice's rows in the seven tables that hang off a document, and the document itself: the
+      // statements touch different tables and none needs another's answer (SQLite: one round trip).
+      await inSlices(ids, STATEMENT_ROWS, async (slice) => {
+        await statements(tx, [
+          ...["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"]
+            .map((table) => () => tx(table).whereIn("document_id", slice).delete()),
+          () => tx("documents").whereIn("id", slice).update({
+            status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now, retain_until: null,
+            version: tx.raw("version + 1"),
+          }),
+        ]);
       });
     }
     await tx("disposition_batches").where({ id }).update({
@@ -258,6 +267,8 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
   });
 }
 
+const UNLINK_LANES = 8;
+
 /** Removes the blobs of this batch's tombstones that no live document still refers to. */
 async function removeBlobs(deps: DispositionDeps, id: string) {
   const { db } = deps;
@@ -266,8 +277,12 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
     if (stones.length === 0) return;
     const hashes = [...new Set(stones.flatMap((s) => (JSON.parse(s.files) as Array<{ sha256: string }>).map((f) => f.sha256)))];
     const live = new Set((await inSlices(hashes, 500, (slice) => db("document_files").whereIn("sha256", slice).distinct("sha256") as Promise<Array<{ sha256: string }>>)).map((r) => r.sha256));
-    // 16 removals at a time
-    await inSlices(hashes.filter((h) => !live.has(h)), 16, async (slice) => { await Promise.all(slice.map((h) => deps.blobs.remove(h))); });
+    // A few removals in flight at a time: the thread pool that runs them also runs every query.
+    const doomed = hashes.filter((h) => !live.has(h));
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(UNLINK_LANES, doomed.length) }, async () => {
+      while (next < doomed.length) await deps.blobs.remove(doomed[next++]);
+    }));
     await db("document_tombstones").whereIn("document_id", stones.map((s) => s.document_id)).update({ blobs_removed_at: deps.clock.now().toISOString() });
   }
 }
@@ -275,9 +290,10 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
 /** The certificate: every destroyed document's hashes, signed by the system key and timestamped. */
 async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: BatchRow) {
   const { db, clock } = deps;
-  // Built and hashed a page at a time, yielding between pages: a certificate of 100,000 documents
-  // is some 40 MB, and hashing it whole (or joining, copying it) would hold the event loop for
-  // hundreds of ms while the API waits. The HSM signs the digest computed here.
+  // The body (some 40 MB for 100,000 documents) is streamed a page at a time into the blob store,
+  // which hashes it as it writes; its SHA-256 is both what the HSM signs and where it is kept. Small
+  // pages with a yield between them keep every stretch of event-loop work to a few milliseconds
+  // while the API serves requests.
   const [{ n }] = await db("document_tombstones").where({ batch_id: b.id }).count({ n: "*" });
   const destroyed = Number(n);
   const executedAt = clock.now().toISOString();
@@ -286,43 +302,46 @@ async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: B
     previewedBy: b.previewed_by, previewedAt: b.previewed_at, approvedBy: b.approved_by, approvedAt: b.approved_at, executedAt,
     destroyed, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), documents: [],
   });
-  // What is hashed is what is stored: every part goes through `add`.
-  const hash = createHash("sha256");
-  const parts: string[] = [];
-  const add = (part: string) => { hash.update(part); parts.push(part); };
-  add(head.slice(0, -2));
   let listed = 0;
-  let after = "";
-  for (;;) {
-    const rows: any[] = await db("document_tombstones").where({ batch_id: b.id }).where("document_id", ">", after).orderBy("document_id").limit(2000);
-    await new Promise((r) => setImmediate(r));
-    if (rows.length) {
-      const page = (listed ? "," : "") + rows.map((t) => JSON.stringify({
-        id: t.document_id, kind: t.kind, number: t.number, sender: t.sender_organization_id, recipient: t.recipient_organization_id, sha256: t.content_sha256,
-        files: (JSON.parse(t.files) as Array<{ sha256: string }>).map((f) => f.sha256), bytes: Number(t.bytes), registeredAt: t.registered_at, retainUntil: t.retain_until,
-        policyVersion: t.retention_version_id, destroyedAt: t.destroyed_at,
-      })).join(",");
-      add(page);
-      listed += rows.length;
+  async function* body() {
+    yield Buffer.from(head.slice(0, -2));
+    let after = "";
+    for (;;) {
+      const rows: any[] = await db("document_tombstones").where({ batch_id: b.id }).where("document_id", ">", after).orderBy("document_id").limit(CERTIFICATE_PAGE);
+      await yieldToRequests();
+      if (rows.length) {
+        yield Buffer.from((listed ? "," : "") + rows.map((t) => JSON.stringify({
+          id: t.document_id, kind: t.kind, number: t.number, sender: t.sender_organization_id, recipient: t.recipient_organization_id, sha256: t.content_sha256,
+          files: (JSON.parse(t.files) as Array<{ sha256: string }>).map((f) => f.sha256), bytes: Number(t.bytes), registeredAt: t.registered_at, retainUntil: t.retain_until,
+          policyVersion: t.retention_version_id, destroyedAt: t.destroyed_at,
+        })).join(","));
+        listed += rows.length;
+      }
+      if (rows.length < CERTIFICATE_PAGE) break;
+      after = rows[rows.length - 1].document_id;
     }
-    if (rows.length < 2000) break;
-    after = rows[rows.length - 1].document_id;
+    yield Buffer.from("]}");
   }
-  if (listed !== destroyed) throw new Error(`disposition ${b.id}: ${listed} tombstones listed, ${destroyed} counted`);
-  add("]}");
-  const digest = hash.digest();
-  const sha = digest.toString("hex");
-  const signed = await deps.signer.signSystemDigest(digest);
-  const client = timestampClient(deps);
-  if (!client) throw new UnavailableError("tsa_not_configured", "The disposition certificate cannot be timestamped: configure tsa.url or tsa.serve");
-  const { cms, info } = await withSignatureTimestamp(signed, client);
-  const body = parts.join("");
-  await db.transaction(async (tx) => {
-    await tx("disposition_batches").where({ id: b.id }).update({ state: "executed", executed_at: executedAt, certificate_body: body, certificate_cms: cms, certificate_sha256: sha, timestamped_at: info.genTime });
-    await auditAppender(tx, clock, meta(actor, m), [{ action: "disposition.execute", target: { type: "disposition_batch", id: b.id },
-      details: { destroyed, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), certificateSha256: sha, timestampedAt: info.genTime } }]);
-  });
+  const staged = await deps.blobs.stage(Readable.from(body()));
+  try {
+    if (listed !== destroyed) throw new Error(`disposition ${b.id}: ${listed} tombstones listed, ${destroyed} counted`);
+    const signed = await deps.signer.signSystemDigest(Buffer.from(staged.sha256, "hex"));
+    const client = timestampClient(deps);
+    if (!client) throw new UnavailableError("tsa_not_configured", "The disposition certificate cannot be timestamped: configure tsa.url or tsa.serve");
+    const { cms, info } = await withSignatureTimestamp(signed, client);
+    await staged.commit(); // the body is on disk before the row that names it (the blob sweep keeps it from then on)
+    await db.transaction(async (tx) => {
+      await tx("disposition_batches").where({ id: b.id }).update({ state: "executed", executed_at: executedAt, certificate_cms: cms, certificate_sha256: staged.sha256, timestamped_at: info.genTime });
+      await auditAppender(tx, clock, meta(actor, m), [{ action: "disposition.execute", target: { type: "disposition_batch", id: b.id },
+        details: { destroyed, bytes: Number(b.destroyed_bytes), skippedHeld: Number(b.skipped_held), certificateSha256: staged.sha256, timestampedAt: info.genTime } }]);
+    });
+  } finally {
+    await staged.discard(); // nothing once committed
+  }
 }
+
+/** Tombstones per page of the certificate: about 100 KB of JSON, a few milliseconds of work. */
+const CERTIFICATE_PAGE = 250;
 
 /** Approved or interrupted batches, for the daily job to carry on. */
 export async function unfinishedBatches(db: Tx): Promise<string[]> {

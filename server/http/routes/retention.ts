@@ -2,6 +2,8 @@
 // officers (system administrators read). Commands that change what decides retain-until dates
 // commit first; the documents' dates are then brought up to date (deps.retentionAssign) before the
 // answer, so a preview right after sees them.
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { z } from "zod";
 import type { AppDeps } from "../../app.js";
 import type { CommandContext } from "../../domain/context.js";
@@ -169,15 +171,17 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     read(ctx);
     const b: BatchRow | undefined = await deps.reader("disposition_batches").where({ id }).first();
     if (!b) throw notFound("Disposition batch");
-    if (!b.certificate_cms || !b.certificate_body) throw notFound("Certificate (the batch has not been executed)");
+    if (!b.certificate_cms || !b.certificate_sha256) throw notFound("Certificate (the batch has not been executed)");
     return b;
   };
+  /** The body exactly as signed: in the blob store under its hash (earlier batches: in the row). */
+  const certificateBody = (b: BatchRow) => (b.certificate_body !== null ? Readable.from([Buffer.from(b.certificate_body)]) : deps.blobs.read(b.certificate_sha256!));
   api.add({
     method: "get", path: "/api/v1/retention/disposition/:id/certificate", tag: "retention", auth: "user",
     summary: "The disposition certificate: body (JSON listing every destroyed document's hashes) and its detached CMS by the HSM system key with a signature timestamp (base64)",
     handler: async (ctx, { params }) => {
       const b = await certificateOf(ctx, params.id);
-      ctx.body = { batchId: b.id, sha256: b.certificate_sha256, timestampedAt: b.timestamped_at, body: b.certificate_body, cms: Buffer.from(b.certificate_cms!).toString("base64") };
+      ctx.body = { batchId: b.id, sha256: b.certificate_sha256, timestampedAt: b.timestamped_at, body: (await buffer(certificateBody(b))).toString("utf8"), cms: Buffer.from(b.certificate_cms!).toString("base64") };
     },
   });
   api.add({
@@ -186,7 +190,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
       const b = await certificateOf(ctx, params.id);
       ctx.type = "application/json";
       ctx.set("Content-Disposition", `attachment; filename="disposition-${b.id}.json"`);
-      ctx.body = Buffer.from(b.certificate_body!);
+      ctx.body = certificateBody(b);
     },
   });
   api.add({
