@@ -95,3 +95,52 @@ describe("the compiled appliance", function () {
     expect(await fetch(`${base}/healthz`).then(() => "answered", () => "refused")).to.equal("refused");
   });
 });
+
+describe("the compiled appliance as its own TSA", function () {
+  this.timeout(120_000);
+
+  /** Starts the build with the test HSM and tsa.serve; resolves with what it logged once its self-check has answered. */
+  async function startedWith(env: Record<string, string>): Promise<string> {
+    const { testHsm } = await import("../support/hsm.js");
+    const { testCa } = await import("../support/pki.js");
+    const hsm = await testHsm();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-appliance-tsa-"));
+    const database = await freshDatabase(dataDir);
+    const port = await freePort();
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env, QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "info", QUJAT_DATABASE_URL: database.url,
+      QUJAT_HSM__MODULE: hsm.module, QUJAT_HSM__TOKEN_LABEL: hsm.tokenLabel, QUJAT_HSM__PIN: hsm.pin, QUJAT_HSM__SYSTEM_KEY_LABEL: hsm.systemKeyLabel,
+      QUJAT_TSA__SERVE: "true", QUJAT_PKI__TRUST_DIR: testCa().trustDir, ...env,
+    };
+    delete childEnv.NODE_OPTIONS;
+    const child = spawn(process.execPath, ["server/dist/main.mjs"], { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (d) => { out += d; });
+    child.stderr!.on("data", (d) => { out += d; });
+    try {
+      for (let i = 0; !/internal TSA: a self-check/.test(out); i++) {
+        if (child.exitCode !== null) throw new Error("the appliance exited: " + out);
+        if (i > 1800) throw new Error("no self-check in the log: " + out);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return out;
+    } finally {
+      // SIGTERM: the appliance closes the PKCS#11 module, so the next one opens the token cleanly.
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  before(() => execFileSync(process.execPath, ["scripts/build-server.mjs"], { cwd: root, stdio: "inherit" }));
+
+  it("issues and verifies one timestamp of its own at start, and says so in its log", async () => {
+    const out = await startedWith({});
+    expect(out).to.match(/internal TSA: a self-check timestamp was issued and verified/);
+    expect(out).to.not.match(/self-check timestamp failed/);
+  });
+});
