@@ -1,6 +1,7 @@
-// Deletes blobs no document (nor disposition certificate) refers to and abandoned staging files. They are what a crash or a
-// failed registration leaves behind (the blob is committed before the row that refers to it), so
-// only files older than the grace period are touched: an upload in progress is never swept.
+// Deletes blobs no document (nor disposition certificate) refers to, and abandoned staging files.
+// They are what a crash or a failed registration leaves behind (the blob is committed before the
+// row that refers to it), so only files older than the grace period are touched: an upload in
+// progress is never swept.
 import type { Config } from "../config/index.js";
 import type { BlobStore } from "../storage/blobs.js";
 import type { JobDefinition } from "./registry.js";

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
-import type { Db } from "../storage/db.js";
+import { inLanes, type Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/groupCommit.js";
 import type { Mailer } from "./mailer.js";
 import type { OutboxRow } from "./outbox.js";
@@ -93,16 +93,11 @@ export class OutboxDispatcher {
     for (;;) {
       const rows = await this.claim(batch);
       if (rows.length === 0) return total;
-      let next = 0;
-      const lane = async () => {
-        while (next < rows.length) {
-          const row = rows[next++];
-          const r = await this.deliver(row);
-          total[r.outcome] += 1;
-          total.messages += r.messages;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.deps.config.mail.concurrency, rows.length) }, lane));
+      await inLanes(rows, this.deps.config.mail.concurrency, async (row) => {
+        const r = await this.deliver(row);
+        total[r.outcome] += 1;
+        total.messages += r.messages;
+      });
     }
   }
 

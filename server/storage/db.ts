@@ -24,6 +24,14 @@ export async function inSlices<T, R = unknown>(items: readonly T[], size: number
   return out;
 }
 
+/** Runs `run` over `items` with at most `lanes` of them in flight; each lane takes the next item as it finishes one. */
+export async function inLanes<T>(items: readonly T[], lanes: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, async () => {
+    while (next < items.length) await run(items[next++]);
+  }));
+}
+
 /**
  * Runs statements of one transaction that do not depend on each other's results. On SQLite they
  * are all handed to the connection at once, so the transaction waits for one round trip through

@@ -25,7 +25,7 @@ import type { Signer } from "../../pki/signer.js";
 import { internalTsaClient, TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
-import { inSlices, statements, type Db, type Tx } from "../../storage/db.js";
+import { inLanes, inSlices, statements, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import type { CertificateServices } from "../documents/signatureValidation.js";
 import { actorRef, type RequestMeta } from "../context.js";
@@ -278,11 +278,7 @@ async function removeBlobs(deps: DispositionDeps, id: string) {
     const hashes = [...new Set(stones.flatMap((s) => (JSON.parse(s.files) as Array<{ sha256: string }>).map((f) => f.sha256)))];
     const live = new Set((await inSlices(hashes, 500, (slice) => db("document_files").whereIn("sha256", slice).distinct("sha256") as Promise<Array<{ sha256: string }>>)).map((r) => r.sha256));
     // A few removals in flight at a time: the thread pool that runs them also runs every query.
-    const doomed = hashes.filter((h) => !live.has(h));
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(UNLINK_LANES, doomed.length) }, async () => {
-      while (next < doomed.length) await deps.blobs.remove(doomed[next++]);
-    }));
+    await inLanes(hashes.filter((h) => !live.has(h)), UNLINK_LANES, (h) => deps.blobs.remove(h));
     await db("document_tombstones").whereIn("document_id", stones.map((s) => s.document_id)).update({ blobs_removed_at: deps.clock.now().toISOString() });
   }
 }
