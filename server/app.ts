@@ -178,6 +178,7 @@ export function createApp(input: AppInput) {
     await deps.registrar.flush();
     await deps.auditJournal.flush();
     deps.auth.close();
+    await input.blobs.close();
     if (reader !== input.db) await reader.destroy();
   } };
 }
