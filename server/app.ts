@@ -9,6 +9,7 @@ import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
 import { registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
+import { DirectoryCache } from "./domain/documents/directoryCache.js";
 import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
@@ -74,6 +75,8 @@ export interface AppDeps extends AppInput {
   auditJournal: AuditJournal;
   /** document registrations, group-committed */
   registrar: GroupCommit<RegistrationItem, Registered>;
+  /** what registrations read about senders and recipients, between registrations */
+  directory: DirectoryCache;
   jobs: JobRegistry;
   /** the notification outbox's worker */
   outbox: OutboxDispatcher;
@@ -140,8 +143,9 @@ export function createApp(input: AppInput) {
     return assigning;
   };
   const retentionFacts = new RetentionFactsCache();
+  const directory = new DirectoryCache();
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts), 64), jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory), 64), directory, jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
 
   jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
 

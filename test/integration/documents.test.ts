@@ -245,6 +245,56 @@ describe("documents", () => {
     });
   });
 
+  describe("facts remembered between registrations (directory cache)", () => {
+    const letter = (title: string) => documentForm({ kind: "letter", title, recipient: { organizationId: buyer.id } }, { bytes: pdf(title), name: "l.pdf", type: "application/pdf" });
+    const version = async () => Number((await app.db("directory_version").first("version"))!.version);
+
+    it("a change made behind the appliance's back (plain SQL) holds from the next registration on: a blocked branch, a renamed counterparty, a new quota", async () => {
+      expect((await clerk.client.upload("/api/v1/documents", letter("warm 1"))).status).to.equal(201);
+      expect((await clerk.client.upload("/api/v1/documents", letter("warm 2"))).status).to.equal(201);
+
+      await app.db("branches").where({ id: east.id }).update({ status: "blocked" });
+      const before = await count("documents");
+      const blocked = await clerk.client.upload("/api/v1/documents", letter("while blocked"));
+      expect(blocked.status, JSON.stringify(blocked.body)).to.equal(409);
+      expect(blocked.body.code).to.equal("sender_blocked");
+      expect(await count("documents")).to.equal(before);
+      await app.db("branches").where({ id: east.id }).update({ status: "active" });
+      expect((await clerk.client.upload("/api/v1/documents", letter("unblocked"))).status).to.equal(201);
+
+      await app.db("organizations").where({ id: buyer.id }).update({ name: "Покупатель АО (renamed)" });
+      const renamed = await clerk.client.upload("/api/v1/documents", letter("to the renamed buyer"));
+      expect(renamed.status).to.equal(201);
+      expect(renamed.body.recipient.name).to.equal("Покупатель АО (renamed)");
+      await app.db("organizations").where({ id: buyer.id }).update({ name: buyer.name });
+
+      // A subscription with a quota of one outgoing document: the first counts, the second is 402.
+      const operator = await buildUser(app, [{ role: "billing_operator" }]);
+      const plan = await operator.client.post("/api/v1/billing/plans", { code: "one-doc", name: "One", price: "1000.00", currency: "KZT", quotas: { documents: 1, storageBytes: null, users: 20 } });
+      expect(plan.status, JSON.stringify(plan.body)).to.equal(201);
+      const sub = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: seller.id, branchId: east.id, planId: plan.body.id });
+      expect(sub.status, JSON.stringify(sub.body)).to.equal(201);
+      const counted = await clerk.client.upload("/api/v1/documents", letter("counted"));
+      expect(counted.status).to.equal(201);
+      expect((await app.db("usage_ledger").where({ document_id: counted.body.id }).first())!.subscription_id).to.equal(sub.body.id);
+      // Registrations move the use counters, which is not a change of facts: the version stays.
+      const settled = await version();
+      const over = await clerk.client.upload("/api/v1/documents", letter("over quota"));
+      expect(over.status, JSON.stringify(over.body)).to.equal(402);
+      expect(over.body.code).to.equal("quota_exceeded");
+      expect(await version()).to.equal(settled);
+      // The quota raised behind the appliance's back: the next one passes.
+      await app.db("tariff_plans").where({ id: plan.body.id }).update({ quota_documents: 5 });
+      expect(await version()).to.be.greaterThan(settled);
+      expect((await clerk.client.upload("/api/v1/documents", letter("within the new quota"))).status).to.equal(201);
+      await app.db("subscriptions").where({ id: sub.body.id }).update({ status: "ended", ended_reason: "test" });
+      const ended = await clerk.client.upload("/api/v1/documents", letter("after the end"));
+      expect(ended.status, JSON.stringify(ended.body)).to.equal(402);
+      await app.db("subscriptions").where({ id: sub.body.id }).update({ status: "active", ended_reason: null });
+      expect((await clerk.client.upload("/api/v1/documents", letter("active again"))).status).to.equal(201);
+    });
+  });
+
   describe("blob sweep job", () => {
     it("removes blobs no document refers to once they are older than the grace period, and keeps referenced ones", async () => {
       const orphan = await app.deps.blobs.put(Buffer.from("left behind by a crash between blob commit and row commit"));

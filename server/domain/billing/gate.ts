@@ -20,12 +20,15 @@ export function gateAnswer(s: SubscriptionRow | null, today: string): GateAnswer
   return { allowed: true, subscriptionId: s.id };
 }
 
-export async function canSendOutgoing(tx: Tx, branch: BranchRef, now: Date): Promise<GateAnswer> {
-  return gateAnswer(await coveringSubscription(tx, branch.path), dayOf(now));
+type FindSubscription = (tx: Tx, branchPath: string) => Promise<SubscriptionRow | null>;
+
+export async function canSendOutgoing(tx: Tx, branch: BranchRef, now: Date, find: FindSubscription = coveringSubscription): Promise<GateAnswer> {
+  return gateAnswer(await find(tx, branch.path), dayOf(now));
 }
 
-export async function assertCanSendOutgoing(tx: Tx, branch: BranchRef, now: Date): Promise<void> {
-  const answer = await canSendOutgoing(tx, branch, now);
+/** `find`: how the covering subscription is read (a registration passes its cached lookups). */
+export async function assertCanSendOutgoing(tx: Tx, branch: BranchRef, now: Date, find?: FindSubscription): Promise<void> {
+  const answer = await canSendOutgoing(tx, branch, now, find);
   if (!answer.allowed) {
     const extras = { organizationId: branch.organizationId, branchId: branch.branchId, subscriptionId: answer.subscriptionId };
     // Unpaid or ended: 402. Suspended at the participant's own request: 409.

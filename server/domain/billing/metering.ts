@@ -21,9 +21,19 @@ function overQuota(what: "documents" | "storageBytes", s: Pick<SubscriptionRow, 
   });
 }
 
-/** Before a registration: which subscription it counts against, and refusal when a quota is used up. */
-export async function meteringFor(tx: Tx, branchPath: string, direction: string, bytes: number, now: Date): Promise<Metering | null> {
-  const s = await coveringSubscription(tx, branchPath);
+/** How meteringFor finds the covering subscription and its plan: the database, or the registration's cached lookups. */
+export interface MeteringLookups {
+  subscription(tx: Tx, branchPath: string): Promise<SubscriptionRow | null>;
+  plan(tx: Tx, id: string): Promise<PlanRow>;
+}
+export const meteringFromDatabase: MeteringLookups = { subscription: coveringSubscription, plan: (tx, id) => tx("tariff_plans").where({ id }).first() };
+
+/**
+ * Before a registration: which subscription it counts against, and refusal when a quota is used up.
+ * With cached lookups the use counters may be behind: usageCounter has the final word.
+ */
+export async function meteringFor(tx: Tx, branchPath: string, direction: string, bytes: number, now: Date, lookups: MeteringLookups = meteringFromDatabase): Promise<Metering | null> {
+  const s = await lookups.subscription(tx, branchPath);
   if (!s) return null;
   const outgoing = direction === "outgoing";
   if (!LIVE.includes(s.status)) {
@@ -34,7 +44,7 @@ export async function meteringFor(tx: Tx, branchPath: string, direction: string,
   if (s.block_stage === "suspended" || s.block_stage === "full") {
     throw new PaymentRequiredError("billing_suspended", "All work of this branch is suspended: an invoice is long overdue. Paying it lifts this at once", { subscriptionId: s.id });
   }
-  const plan: PlanRow = await tx("tariff_plans").where({ id: s.plan_id }).first();
+  const plan = await lookups.plan(tx, s.plan_id);
   const m: Metering = {
     subscriptionId: s.id, outgoing, bytes,
     quotaDocuments: plan.quota_documents === null ? null : Number(plan.quota_documents),

@@ -19,7 +19,8 @@ import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { meteringFor, usageCounter } from "../billing/metering.js";
 import { checkOrganizationIdentifier, organizationInserter, type OrganizationProps } from "../identity/commands.js";
-import { branchWithOrganization, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
+import { organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
+import { directLookups, directoryVersion, type DirectoryCache, type RegistrationLookups } from "./directoryCache.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kinds.js";
 import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
@@ -81,7 +82,7 @@ function parseMetadata(raw: unknown): { meta: RegistrationMetadata; fields: Reco
 }
 
 /** The sending branch: the one named, or the only one the caller writes for. */
-async function senderBranch(ctx: CommandContext, branchId: string | undefined) {
+async function senderBranch(ctx: CommandContext, branchId: string | undefined, lookups: RegistrationLookups) {
   if (!branchId) {
     const scoped = ctx.actor.grants.filter((g) => g.organizationId && g.branchId);
     const writable = scoped.filter((g) => WRITER_ROLES.includes(g.role));
@@ -90,7 +91,7 @@ async function senderBranch(ctx: CommandContext, branchId: string | undefined) {
     if (ids.length !== 1) throw new ValidationError("branch_required", "Name the sending branch (branchId): you write for " + (ids.length ? "several branches" : "no branch"));
     branchId = ids[0];
   }
-  const found = await branchWithOrganization(ctx.tx, { branchId });
+  const found = await lookups.branch(ctx.tx, { branchId });
   if (!found) throw new ValidationError("unknown_branch", "The sending branch does not exist");
   return found;
 }
@@ -102,11 +103,11 @@ interface Recipient {
   create?: { props: OrganizationProps; ids: { id: string; rootId: string } };
 }
 
-async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, sender: { org: OrganizationRow }): Promise<Recipient> {
+async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, sender: { org: OrganizationRow }, lookups: RegistrationLookups): Promise<Recipient> {
   const r = meta.recipient;
   if (meta.direction === "internal") {
     if (!r?.branchId) throw new ValidationError("recipient_required", "An internal document names the receiving branch (recipient.branchId)");
-    const found = await branchWithOrganization(ctx.tx, { organizationId: sender.org.id, branchId: r.branchId });
+    const found = await lookups.branch(ctx.tx, { organizationId: sender.org.id, branchId: r.branchId });
     if (!found || (r.organizationId && r.organizationId !== sender.org.id)) {
       throw new ValidationError("unknown_counterparty", "The receiving branch is not a branch of the sending organization");
     }
@@ -115,7 +116,7 @@ async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, send
   if (r?.organization && !r.organizationId) return newCounterparty(ctx, r.organization, r.email, sender.org.id);
   if (!r?.organizationId) throw new ValidationError("recipient_required", "An outgoing document names its recipient (recipient.organizationId, or recipient.organization with recipient.email)");
   if (r.organizationId === sender.org.id) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
-  const found = await branchWithOrganization(ctx.tx, { organizationId: r.organizationId, branchId: r.branchId ?? null });
+  const found = await lookups.branch(ctx.tx, { organizationId: r.organizationId, branchId: r.branchId ?? null });
   if (!found) {
     const exists = r.branchId && (await ctx.tx("organizations").where({ id: r.organizationId }).first("id"));
     throw new ValidationError("unknown_counterparty", exists ? "That branch is not a branch of the recipient organization" : "No organization with that id is registered on this appliance");
@@ -154,34 +155,53 @@ async function newCounterparty(ctx: CommandContext, o: NonNullable<NonNullable<R
   return { org, branch, create: { props: { ...o, external: true }, ids: { id, rootId } } };
 }
 
+export interface PrepareOptions {
+  /** facts remembered between registrations (see DirectoryCache) */
+  cache?: DirectoryCache;
+  /** the id and time of a registration checked again in its transaction (see registrationWriter) */
+  id?: string;
+  now?: string;
+}
+
 /**
  * Every check of a registration — form, totals, branch, permission, recipient, number — without
  * writing anything. The route runs it before committing the uploaded files, so a refused
- * registration leaves no blob behind; the registrar runs it again inside its transaction.
+ * registration leaves no blob behind; the registrar runs it again inside its transaction when the
+ * facts it used have changed since (`factsVersion`). A refusal on cached facts is checked on fresh
+ * reads before it is made.
  */
-export async function registrationPreparer(ctx: CommandContext, p: RegistrationProps) {
+export async function registrationPreparer(ctx: CommandContext, p: RegistrationProps, opts: PrepareOptions = {}) {
+  if (!opts.cache) return prepare(ctx, p, directLookups, opts);
+  try {
+    return await prepare(ctx, p, opts.cache.lookups(), opts);
+  } catch {
+    return prepare(ctx, p, directLookups, opts);
+  }
+}
+
+async function prepare(ctx: CommandContext, p: RegistrationProps, lookups: RegistrationLookups, opts: PrepareOptions) {
   const { meta, fields } = parseMetadata(p.metadata);
-  const sender = await senderBranch(ctx, meta.branchId);
+  const sender = await senderBranch(ctx, meta.branchId, lookups);
   const branch = sender.branch;
   authorizeDocument(ctx.actor, "document.create", { sender: { organizationId: branch.organization_id, branchPath: branch.path }, recipient: null });
   assertSenderActive(sender);
   // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
-  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, { organizationId: sender.org.id, branchId: branch.id, path: branch.path }, ctx.clock.now());
-  const recipient = await recipientOf(ctx, meta, sender);
+  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, { organizationId: sender.org.id, branchId: branch.id, path: branch.path }, ctx.clock.now(), lookups.subscription);
+  const recipient = await recipientOf(ctx, meta, sender, lookups);
   const kind: Kind = meta.kind;
   const number: string | null = fields.number ?? null;
   const date: string | null = fields.date ?? null;
-  const year = number ? Number((date ?? nowIso(ctx)).slice(0, 4)) : null;
+  const now = opts.now ?? nowIso(ctx);
+  const year = number ? Number((date ?? now).slice(0, 4)) : null;
   if (number && (await numberTaken(ctx.tx, sender.org.id, kind, year!, number))) {
     throw new ConflictError("number_taken", `${kind} No. ${number} of ${year} is already registered by this organization`, { number, year });
   }
   const content = p.files.find((f) => f.role === "content")!;
   const title = meta.title ?? defaultTitle(kind, fields);
-  const now = nowIso(ctx);
-  const id = randomUUID();
+  const id = opts.id ?? randomUUID();
   const totalBytes = p.files.reduce((n, f) => n + f.size, 0);
   // SPEC R4.3: the registration counts against the branch's subscription; over quota is 402.
-  const metering = await meteringFor(ctx.tx, branch.path, meta.direction, totalBytes, ctx.clock.now());
+  const metering = await meteringFor(ctx.tx, branch.path, meta.direction, totalBytes, ctx.clock.now(), lookups);
   const recipientName = recipient.org.name + (recipient.branch.parent_id ? ` — ${recipient.branch.name}` : "");
   const search = (other: string) => [number, title, other].filter(Boolean).join(" ").toLocaleLowerCase();
   const row: DocumentRow = {
@@ -194,7 +214,7 @@ export async function registrationPreparer(ctx: CommandContext, p: RegistrationP
     created_by_type: ctx.actor.type, created_by: ctx.actor.id ?? ctx.actor.type, // "system": the appliance itself (billing invoices)
     created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
   };
-  return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search, metering };
+  return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search, metering, factsVersion: lookups.version() };
 }
 
 export type PreparedRegistration = Awaited<ReturnType<typeof registrationPreparer>>;
@@ -203,6 +223,8 @@ export interface RegistrationItem {
   /** the registering request's context, without a transaction */
   ctx: Omit<CommandContext, "tx">;
   prepared: PreparedRegistration;
+  /** what was prepared from: needed when the prepared facts are of another directory version */
+  props?: RegistrationProps;
   files: RegisteredFile[];
   /** Idempotency-Key: the response is stored with the document */
   idempotency?: { principal: string; key: string; hash: string } | null;
@@ -217,7 +239,23 @@ export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
  * the final word on duplicates; a violation fails the batch, which the group commit then retries
  * item by item so only the duplicate is refused.
  */
-export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[], retentionFacts?: RetentionFactsCache): Promise<Registered[]> {
+export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[], retentionFacts?: RetentionFactsCache, directory?: DirectoryCache): Promise<Registered[]> {
+  // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
+  // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile.
+  // First the reads — the directory version, the audit chain's head, the facts that decide
+  // retain-until dates (R5.1) — then the documents, then everything that refers to them.
+  let [version, head, retentionOf] = await statements(tx, [
+    () => directoryVersion(tx),
+    () => auditHead(tx),
+    () => retentionForRegistration(tx, items[0].ctx.config, retentionFacts),
+  ]) as [number, Awaited<ReturnType<typeof auditHead>>, Awaited<ReturnType<typeof retentionForRegistration>>];
+  directory?.observe(version);
+  // Prepared on cached facts of another version: every check again, on this transaction's reads.
+  for (const it of items) {
+    if (it.prepared.factsVersion === undefined || it.prepared.factsVersion === version) continue;
+    if (!it.props) throw new Error("a registration prepared on cached facts must carry its props");
+    it.prepared = await registrationPreparer({ ...it.ctx, tx }, it.props, { id: it.prepared.row.id, now: it.prepared.row.created_at });
+  }
   const out: Registered[] = [];
   const documents: Record<string, unknown>[] = [];
   const fileRows: DocumentFileRow[] = [];
@@ -225,7 +263,10 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   for (const it of items) {
     const { row, recipient, sender, branch, recipientName, search } = it.prepared;
     // A counterparty new to the appliance is created with the document (it is invited when sent).
-    if (recipient.create) await organizationInserter({ ...it.ctx, tx }, recipient.create.props, recipient.create.ids);
+    if (recipient.create) {
+      await organizationInserter({ ...it.ctx, tx }, recipient.create.props, recipient.create.ids);
+      head = await auditHead(tx); // the new organization's audit entry moved the chain on
+    }
     documents.push({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
     let position = 0;
     const files: DocumentFileRow[] = it.files.map((f) => ({
@@ -239,14 +280,7 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
     });
     out.push({ document: row, files });
   }
-  // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
-  // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile. First the reads — retain-until
-  // dates (R5.1) under the rules in force, and the audit chain's head — then the documents, then
-  // everything that refers to them.
-  const [retention, head] = await statements(tx, [
-    () => retentionForRegistration(tx, items[0].ctx.config, out.map((o) => o.document), retentionFacts),
-    () => auditHead(tx),
-  ]) as [Awaited<ReturnType<typeof retentionForRegistration>>, Awaited<ReturnType<typeof auditHead>>];
+  const retention = retentionOf(out.map((o) => o.document));
   out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
   const slices = (table: string, rows: object[], per: number) => Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => tx(table).insert(rows.slice(k * per, (k + 1) * per)));

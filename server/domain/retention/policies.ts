@@ -131,16 +131,18 @@ export class RetentionFactsCache {
 }
 
 /**
- * The retention columns for documents being registered. Reads the epoch FOR SHARE on PostgreSQL,
- * so a policy change (which bumps it) waits for registrations in flight and the assigner that
- * follows it sees their rows. With a cache, the facts are read only when the epoch has moved.
+ * The retention columns for documents being registered, as a function of the documents: the facts
+ * are read first, so a registration can read them together with its other reads. Reads the epoch
+ * FOR SHARE on PostgreSQL, so a policy change (which bumps it) waits for registrations in flight
+ * and the assigner that follows it sees their rows. With a cache, the facts are read only when the
+ * epoch has moved.
  */
-export async function retentionForRegistration(tx: Tx, config: Config, docs: RetainedDocument[], cache?: RetentionFactsCache) {
+export async function retentionForRegistration(tx: Tx, config: Config, cache?: RetentionFactsCache) {
   const q = tx("retention_state").where({ id: 1 }).first("epoch");
   if (isPostgres(tx)) q.forShare();
   const { epoch } = await q;
   const facts = cache ? await cache.get(tx, config, Number(epoch)) : await retentionFacts(tx, config);
-  return docs.map((d) => {
+  return (docs: RetainedDocument[]) => docs.map((d) => {
     const r = retentionOf(d, facts);
     return { retain_until: r.retainUntil, retention_version_id: r.versionId, retention_action: r.action };
   });

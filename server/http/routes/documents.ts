@@ -59,10 +59,11 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         const files = upload.files.map((f) => ({ role: f.role, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size }));
         // Every check before any byte is kept; the unique indexes settle what can still race.
         const c = commandContext(ctx, deps);
-        const prepared = await registrationPreparer({ ...c, tx: deps.reader }, { metadata: upload.metadata, files });
+        const props = { metadata: upload.metadata, files };
+        const prepared = await registrationPreparer({ ...c, tx: deps.reader }, props, { cache: deps.directory });
         await upload.commit(); // blobs first: a crash from here on leaves at worst an unreferenced blob for the sweep
         const { tx: _tx, ...withoutTx } = c;
-        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, files, idempotency: key ? { principal, key, hash } : null })
+        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, props, files, idempotency: key ? { principal, key, hash } : null })
           .then((r) => presentDocument(r.document, r.files) as unknown)
           .catch(async (err) => {
             // Two retries racing with one key: the loser answers with the winner's response.
