@@ -3,7 +3,7 @@
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
 import type { Tx } from "../../storage/db.js";
-import { isPostgres, statements } from "../../storage/db.js";
+import { insertRows, isPostgres, sqlRows, sqlRun, statements } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
 
@@ -49,8 +49,7 @@ export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatch
 
 /** The chain's head, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: the single writer). */
 export async function auditHead(tx: Tx): Promise<{ seq: number; hash: string }> {
-  const headQuery = tx("audit_head").where({ id: 1 }).first("seq", "hash");
-  const head = await (isPostgres(tx) ? headQuery.forUpdate() : headQuery);
+  const [head] = await sqlRows<{ seq: number | string; hash: string }>(tx, `select "seq", "hash" from "audit_head" where "id" = 1${isPostgres(tx) ? " for update" : ""}`);
   return { seq: Number(head.seq), hash: head.hash };
 }
 
@@ -96,8 +95,8 @@ export function auditChain(head: { seq: number; hash: string }, clock: Clock, it
 export function auditWrites(tx: Tx, c: AuditChained): Array<() => PromiseLike<unknown>> {
   if (c.all.length === 0) return [];
   const inserts: Array<() => PromiseLike<unknown>> = [];
-  for (let i = 0; i < c.all.length; i += INSERT_CHUNK) inserts.push(() => tx("audit_log").insert(c.all.slice(i, i + INSERT_CHUNK)));
-  return [...inserts, () => tx("audit_head").where({ id: 1 }).update({ seq: c.seq, hash: c.hash, updated_at: c.at })];
+  for (let i = 0; i < c.all.length; i += INSERT_CHUNK) inserts.push(() => insertRows(tx, "audit_log", c.all.slice(i, i + INSERT_CHUNK) as unknown as Record<string, unknown>[]));
+  return [...inserts, () => sqlRun(tx, `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1`, [c.seq, c.hash, c.at])];
 }
 
 const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit

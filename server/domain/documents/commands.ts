@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { isUniqueViolation, statements, type Tx } from "../../storage/db.js";
+import { insertRows, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
@@ -283,7 +283,8 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   const retention = retentionOf(out.map((o) => o.document));
   out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
-  const slices = (table: string, rows: object[], per: number) => Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => tx(table).insert(rows.slice(k * per, (k + 1) * per)));
+  const slices = (table: string, rows: object[], per: number) =>
+    Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => insertRows(tx, table, rows.slice(k * per, (k + 1) * per) as Record<string, unknown>[]));
   await statements(tx, slices("documents", documents, 200));
   const audit = auditChain(head, clock, items.map((it, i) => {
     const { row, kind, number, meta, sender, recipient } = it.prepared;

@@ -6,7 +6,7 @@
 // remembered facts alone: the preparer asks the database again before it refuses (see
 // registrationPreparer). Without the cache a registration costs three more queries, each a round
 // trip through a busy event loop.
-import type { Tx } from "../../storage/db.js";
+import { sqlRows, type Tx } from "../../storage/db.js";
 import { meteringFromDatabase } from "../billing/metering.js";
 import { coveringSubscription, type SubscriptionRow } from "../billing/subscriptions.js";
 import type { PlanRow } from "../billing/plans.js";
@@ -27,7 +27,7 @@ export interface RegistrationLookups {
 export const directLookups: RegistrationLookups = { branch: branchWithOrganization, ...meteringFromDatabase, version: () => undefined };
 
 export async function directoryVersion(tx: Tx): Promise<number> {
-  const row = await tx("directory_version").where({ id: 1 }).first("version");
+  const [row] = await sqlRows<{ version: number | string }>(tx, `select "version" from "directory_version" where "id" = 1`);
   return Number(row.version);
 }
 
@@ -62,10 +62,8 @@ export class DirectoryCache {
         const entry: { version: number; value: Promise<unknown> } = { version: this.version, value: null as unknown as Promise<unknown> };
         const forget = () => { if (this.entries.get(key) === entry) this.entries.delete(key); };
         // Facts are shared by every registration that reads them: frozen, so none can change another's.
-        entry.value = load().then((v) => {
-          if (v === null || v === undefined) forget(); // what is not there yet may be soon
-          return frozen(v);
-        }, (err) => {
+        // Absence is a fact too (most branches have no subscription): a row added later bumps the version.
+        entry.value = load().then(frozen, (err) => {
           forget();
           throw err;
         });

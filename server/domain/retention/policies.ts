@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Config } from "../../config/index.js";
 import { AccessDeniedError, ConflictError, ForbiddenError, notFound, StateConflictError } from "../../errors.js";
-import { isPostgres, type Db, type Tx } from "../../storage/db.js";
+import { isPostgres, sqlRows, type Db, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../documents/kinds.js";
 import { covers, hasRole } from "../identity/policy.js";
@@ -138,9 +138,7 @@ export class RetentionFactsCache {
  * epoch has moved.
  */
 export async function retentionForRegistration(tx: Tx, config: Config, cache?: RetentionFactsCache) {
-  const q = tx("retention_state").where({ id: 1 }).first("epoch");
-  if (isPostgres(tx)) q.forShare();
-  const { epoch } = await q;
+  const [{ epoch }] = await sqlRows<{ epoch: number | string }>(tx, `select "epoch" from "retention_state" where "id" = 1${isPostgres(tx) ? " for share" : ""}`);
   const facts = cache ? await cache.get(tx, config, Number(epoch)) : await retentionFacts(tx, config);
   return (docs: RetainedDocument[]) => docs.map((d) => {
     const r = retentionOf(d, facts);
