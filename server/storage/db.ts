@@ -134,6 +134,15 @@ export async function sqlRun(tx: Tx, sql: string, bindings: readonly unknown[] =
   }));
 }
 
+/**
+ * SQLite: the transaction's foreign keys are checked at its commit, so rows that refer to each
+ * other can go out together (see statements), in one round trip. PostgreSQL runs such statements
+ * one after another in the order given: nothing to do there.
+ */
+export function deferForeignKeys(tx: Tx): Promise<unknown> {
+  return isPostgres(tx) ? Promise.resolve() : sqlRun(tx, "PRAGMA defer_foreign_keys = ON");
+}
+
 const insertSql = new Map<string, string>();
 
 /**

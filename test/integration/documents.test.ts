@@ -245,6 +245,25 @@ describe("documents", () => {
     });
   });
 
+  describe("a file that cannot be made durable", () => {
+    it("refuses the registration (500) and keeps no row: the transaction commits only after its files are on disk", async () => {
+      const content = pdf(`undurable ${Math.random()}`);
+      const h = sha256(content);
+      // A plain file where the blob's directory must go: the commit's mkdir fails.
+      const { mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+      mkdirSync(path.join(blobDir(), h.slice(0, 2)), { recursive: true });
+      writeFileSync(path.join(blobDir(), h.slice(0, 2), h.slice(2, 4)), "in the way");
+      const [docs, ledger, audit] = [await count("documents"), await count("usage_ledger"), await count("audit_log")];
+      const r = await clerk.client.upload("/api/v1/documents", documentForm({ kind: "letter", title: "undurable", recipient: { organizationId: buyer.id } }, { bytes: content, name: "u.pdf", type: "application/pdf" }));
+      expect(r.status, JSON.stringify(r.body)).to.equal(500);
+      expect([await count("documents"), await count("usage_ledger"), await count("audit_log")]).to.deep.equal([docs, ledger, audit]);
+      rmSync(path.join(blobDir(), h.slice(0, 2), h.slice(2, 4)));
+      const again = await clerk.client.upload("/api/v1/documents", documentForm({ kind: "letter", title: "durable now", recipient: { organizationId: buyer.id } }, { bytes: content, name: "u.pdf", type: "application/pdf" }));
+      expect(again.status, JSON.stringify(again.body)).to.equal(201);
+      expect(existsSync(blobPath(h))).to.equal(true);
+    });
+  });
+
   describe("facts remembered between registrations (directory cache)", () => {
     const letter = (title: string) => documentForm({ kind: "letter", title, recipient: { organizationId: buyer.id } }, { bytes: pdf(title), name: "l.pdf", type: "application/pdf" });
     const version = async () => Number((await app.db("directory_version").first("version"))!.version);

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { insertRows, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
+import { deferForeignKeys, insertRows, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
@@ -225,6 +225,8 @@ export interface RegistrationItem {
   prepared: PreparedRegistration;
   /** what was prepared from: needed when the prepared facts are of another directory version */
   props?: RegistrationProps;
+  /** the registration's files being made durable (committed to the blob store): awaited before the transaction commits */
+  durable?: Promise<void>;
   files: RegisteredFile[];
   /** Idempotency-Key: the response is stored with the document */
   idempotency?: { principal: string; key: string; hash: string } | null;
@@ -243,11 +245,13 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
   // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile.
   // First the reads — the directory version, the audit chain's head, the facts that decide
-  // retain-until dates (R5.1) — then the documents, then everything that refers to them.
+  // retain-until dates (R5.1) — then every write at once, the documents first (PostgreSQL runs
+  // them in order; SQLite checks the foreign keys at the commit).
   let [version, head, retentionOf] = await statements(tx, [
     () => directoryVersion(tx),
     () => auditHead(tx),
     () => retentionForRegistration(tx, items[0].ctx.config, retentionFacts),
+    () => deferForeignKeys(tx),
   ]) as [number, Awaited<ReturnType<typeof auditHead>>, Awaited<ReturnType<typeof retentionForRegistration>>];
   directory?.observe(version);
   // Prepared on cached facts of another version: every check again, on this transaction's reads.
@@ -285,7 +289,6 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   // SQLite binds at most 32,766 values per statement: insert in slices well below that.
   const slices = (table: string, rows: object[], per: number) =>
     Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => insertRows(tx, table, rows.slice(k * per, (k + 1) * per) as Record<string, unknown>[]));
-  await statements(tx, slices("documents", documents, 200));
   const audit = auditChain(head, clock, items.map((it, i) => {
     const { row, kind, number, meta, sender, recipient } = it.prepared;
     return {
@@ -299,12 +302,16 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   const keys = items.flatMap((it, i) => it.idempotency
     ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
   await statements(tx, [
+    ...slices("documents", documents, 200),
     ...slices("document_files", fileRows, 1000),
     ...slices("usage_ledger", ledger, 1000),
     () => usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? [])),
     ...keys.map((k) => () => remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at)),
     ...auditWrites(tx, audit),
   ]);
+  // The files must be durable before the rows that name them are: the transaction commits only
+  // once every file of the batch is. Their flush ran meanwhile, overlapping the statements above.
+  await Promise.all(items.map((it) => it.durable));
   return out;
 }
 

@@ -61,9 +61,13 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         const c = commandContext(ctx, deps);
         const props = { metadata: upload.metadata, files };
         const prepared = await registrationPreparer({ ...c, tx: deps.reader }, props, { cache: deps.directory });
-        await upload.commit(); // blobs first: a crash from here on leaves at worst an unreferenced blob for the sweep
+        // Blobs first: the registrar commits the document's transaction only once they are durable
+        // (a crash in between leaves at worst an unreferenced blob for the sweep). Meanwhile the
+        // registration waits for its batch and its statements run: the flush overlaps both.
+        const durable = upload.commit();
+        durable.catch(() => {}); // the registrar reports it
         const { tx: _tx, ...withoutTx } = c;
-        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, props, files, idempotency: key ? { principal, key, hash } : null })
+        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, props, files, durable, idempotency: key ? { principal, key, hash } : null })
           .then((r) => presentDocument(r.document, r.files) as unknown)
           .catch(async (err) => {
             // Two retries racing with one key: the loser answers with the winner's response.
