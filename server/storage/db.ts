@@ -54,18 +54,27 @@ export async function statements(tx: Tx, queries: ReadonlyArray<() => PromiseLik
 
 interface SqliteStatement {
   all(params: readonly unknown[], cb: (err: Error | null, rows: unknown[]) => void): void;
-  run(params: readonly unknown[], cb: (this: { changes: number }, err: Error | null) => void): void;
+  run(params: readonly unknown[], cb: (this: { changes: number; lastID: number }, err: Error | null) => void): void;
   finalize(cb?: () => void): void;
 }
-interface SqliteConnection { prepare(sql: string): SqliteStatement; close(cb: (err: Error | null) => void): void }
+type Callback = (this: unknown, err: Error | null, rows?: unknown[]) => void;
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+  run(sql: string, params: readonly unknown[], cb: Callback): void;
+  all(sql: string, params: readonly unknown[], cb: Callback): void;
+  close(cb: (err: Error | null) => void): void;
+}
 
-/** Per SQLite connection, the statements sqlRows/sqlRun prepared, by SQL text. */
+/** Per SQLite connection, its prepared statements by SQL text. */
 const preparedStatements = new WeakMap<object, Map<string, SqliteStatement>>();
 const MAX_PREPARED = 500;
 
-async function sqliteStatement(tx: Tx, sql: string): Promise<SqliteStatement | null> {
-  if (isPostgres(tx) || !(tx as Knex.Transaction).isTransaction) return null;
-  const conn = (await tx.client.acquireConnection()) as SqliteConnection; // a transaction's own connection
+/**
+ * The statement for `sql` on `conn`, prepared the first time and kept. node-sqlite3 otherwise
+ * prepares every statement anew — a round trip through the thread pool and the event loop of its
+ * own before the one that runs it — and finalizes it after.
+ */
+function preparedOn(conn: SqliteConnection, sql: string): SqliteStatement {
   let cache = preparedStatements.get(conn);
   if (!cache) {
     const statements = (cache = new Map());
@@ -82,7 +91,7 @@ async function sqliteStatement(tx: Tx, sql: string): Promise<SqliteStatement | n
   let stmt = cache.get(sql);
   if (!stmt) {
     if (cache.size >= MAX_PREPARED) {
-      for (const s of cache.values()) s.finalize();
+      for (const st of cache.values()) st.finalize(); // after what is queued on it
       cache.clear();
     }
     stmt = conn.prepare(sql);
@@ -92,12 +101,33 @@ async function sqliteStatement(tx: Tx, sql: string): Promise<SqliteStatement | n
 }
 
 /** A failed statement is prepared afresh next time (its failure may have been in preparing it). */
-function forget(tx: Tx, sql: string) {
-  void tx.client.acquireConnection().then((conn: object) => {
-    const cache = preparedStatements.get(conn);
-    cache?.get(sql)?.finalize();
-    cache?.delete(sql);
-  });
+function forgetOn(conn: SqliteConnection, sql: string) {
+  const cache = preparedStatements.get(conn);
+  cache?.get(sql)?.finalize();
+  cache?.delete(sql);
+}
+
+/**
+ * Every statement knex runs on this connection (it calls `run` and `all` with SQL text) goes
+ * through the connection's prepared statements: one round trip instead of two, and SQLite parses
+ * each distinct statement once. The callback's `this` is the statement, which carries `lastID` and
+ * `changes` as node-sqlite3's own `Database#run` gives them.
+ */
+function reuseStatements(conn: SqliteConnection) {
+  for (const method of ["run", "all"] as const) {
+    conn[method] = (sql, params, cb) => {
+      (preparedOn(conn, sql)[method] as (p: readonly unknown[], cb: Callback) => void)(params ?? [], function (this: unknown, err, rows) {
+        if (err) forgetOn(conn, sql);
+        cb.call(this, err, rows);
+      });
+    };
+  }
+}
+
+async function sqliteStatement(tx: Tx, sql: string): Promise<{ conn: SqliteConnection; stmt: SqliteStatement } | null> {
+  if (isPostgres(tx) || !(tx as Knex.Transaction).isTransaction) return null;
+  const conn = (await tx.client.acquireConnection()) as SqliteConnection; // a transaction's own connection
+  return { conn, stmt: preparedOn(conn, sql) };
 }
 
 /**
@@ -108,28 +138,28 @@ function forget(tx: Tx, sql: string) {
  * which both dialects read.
  */
 export async function sqlRows<T = Record<string, unknown>>(tx: Tx, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const stmt = await sqliteStatement(tx, sql);
-  if (!stmt) {
+  const prepared = await sqliteStatement(tx, sql);
+  if (!prepared) {
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return (isPostgres(tx) ? r.rows : r) as T[];
   }
-  return new Promise((resolve, reject) => stmt.all(bindings, (err, rows) => {
+  return new Promise((resolve, reject) => prepared.stmt.all(bindings, (err, rows) => {
     if (!err) return resolve(rows as T[]);
-    forget(tx, sql);
+    forgetOn(prepared.conn, sql);
     reject(err);
   }));
 }
 
 /** Like sqlRows, for a statement without rows; returns how many rows it changed. */
 export async function sqlRun(tx: Tx, sql: string, bindings: readonly unknown[] = []): Promise<number> {
-  const stmt = await sqliteStatement(tx, sql);
-  if (!stmt) {
+  const prepared = await sqliteStatement(tx, sql);
+  if (!prepared) {
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return isPostgres(tx) ? r.rowCount : -1;
   }
-  return new Promise((resolve, reject) => stmt.run(bindings, function (err) {
+  return new Promise((resolve, reject) => prepared.stmt.run(bindings, function (err) {
     if (!err) return resolve(this.changes);
-    forget(tx, sql);
+    forgetOn(prepared.conn, sql);
     reject(err);
   }));
 }
@@ -201,7 +231,8 @@ function sqlite(config: Pick<Config, "dataDir">, min: number, max: number, pragm
     pool: {
       min,
       max,
-      afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: SqliteConnection & { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        reuseStatements(conn);
         conn.exec(pragmas, (err) => done(err, conn));
       },
     },
