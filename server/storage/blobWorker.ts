@@ -9,27 +9,21 @@ import { close, closeSync, fdatasync, mkdirSync, openSync, unlinkSync, writeSync
 import { open, rename } from "node:fs/promises";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-
-export type BlobRequest =
-  | { op: "open"; id: number; path: string }
-  | { op: "write"; id: number; data: Uint8Array }
-  | { op: "end"; id: number; seq: number }
-  | { op: "commit"; id: number; seq: number; target: string }
-  | { op: "discard"; id: number; seq: number };
-
-export type BlobReply =
-  | { op: "ack"; id: number; bytes: number }
-  | { op: "done"; seq: number; value?: unknown; error?: { message: string; code?: string } };
-
-/** The worker tells the event loop it has taken this many more bytes of a stage every ACK_BYTES. */
-export const ACK_BYTES = 256 * 1024;
+import { ACK_BYTES, type BlobReply, type BlobRequest } from "./blobProtocol.js";
 
 interface Staging { fd: number | null; path: string; hash: Hash; size: number; unacked: number; error: unknown }
 
 const port = parentPort!;
 const root: string = workerData.root;
 const stages = new Map<number, Staging>();
-const reply = (m: BlobReply) => port.postMessage(m);
+/** Chunk buffers written and not yet handed back. */
+let spare: ArrayBuffer[] = [];
+type Unladen<T> = T extends unknown ? Omit<T, "buffers"> : never;
+const reply = (m: Unladen<BlobReply>) => {
+  const buffers = spare;
+  spare = [];
+  port.postMessage({ ...m, buffers }, buffers);
+};
 const failure = (err: unknown) => ({ message: (err as Error)?.message ?? String(err), code: (err as NodeJS.ErrnoException)?.code });
 
 const datasync = (fd: number) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
@@ -140,17 +134,19 @@ port.on("message", (m: BlobRequest) => {
     }
     case "write": {
       const s = stages.get(m.id);
+      spare.push(m.data);
       if (!s) return;
+      const data = new Uint8Array(m.data, 0, m.length);
       if (!s.error) {
         try {
-          s.hash.update(m.data);
-          for (let off = 0; off < m.data.length;) off += writeSync(s.fd!, m.data, off);
-          s.size += m.data.length;
+          s.hash.update(data);
+          for (let off = 0; off < data.length;) off += writeSync(s.fd!, data, off);
+          s.size += data.length;
         } catch (err) {
           s.error = err;
         }
       }
-      s.unacked += m.data.length;
+      s.unacked += data.length;
       if (s.unacked >= ACK_BYTES) {
         reply({ op: "ack", id: m.id, bytes: s.unacked });
         s.unacked = 0;

@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { projectRoot } from "../config/index.js";
-import type { BlobReply } from "./blobWorker.js";
+import { CHUNK_BYTES, type BlobReply } from "./blobProtocol.js";
 
 export interface StagedBlob {
   sha256: string;
@@ -52,7 +52,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_DIR = ".staging";
 const HEAD_BYTES = 4100;
 /** At most this many bytes of one stage are on their way to the worker; then the source waits. */
-const WINDOW_BYTES = 1024 * 1024;
+const WINDOW_BYTES = 512 * 1024;
+/** Chunk buffers kept for reuse (4 MB); more come back only when many uploads run at once. */
+const MAX_SPARE_BUFFERS = 64;
 
 class WorkerError extends Error {
   constructor(message: string, readonly code?: string) {
@@ -71,6 +73,8 @@ class BlobWorker {
   private nextId = 0;
   private calls = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
   private flows = new Map<number, { inflight: number; wake: (() => void) | null }>();
+  /** Chunk buffers back from the worker, for the next chunks (see CHUNK_BYTES). */
+  private buffers: ArrayBuffer[] = [];
 
   constructor(private root: string) {}
 
@@ -84,6 +88,7 @@ class BlobWorker {
       : new Worker(pathToFileURL(path.join(projectRoot, "server", "dist", "blobWorker.mjs")), { workerData: { root: this.root } });
     w.unref(); // the requests waiting on it keep the process alive, not the worker
     w.on("message", (m: BlobReply) => {
+      for (const b of m.buffers) if (this.buffers.length < MAX_SPARE_BUFFERS) this.buffers.push(b);
       if (m.op === "ack") {
         const f = this.flows.get(m.id);
         if (f) {
@@ -129,13 +134,16 @@ class BlobWorker {
     return id;
   }
 
-  /** Hands a copy of `chunk` over (transferred, not cloned); waits while the stage has too much in flight. */
+  /** Hands `chunk` over, copied into reused buffers that are transferred, not cloned; waits while the stage has too much in flight. */
   async write(id: number, chunk: Buffer): Promise<void> {
     const f = this.flows.get(id);
     if (!f || !this.worker) throw new Error("the blob worker exited mid-upload");
-    const copy = new Uint8Array(chunk.length);
-    copy.set(chunk);
-    this.worker.postMessage({ op: "write", id, data: copy }, [copy.buffer]);
+    for (let off = 0; off < chunk.length; off += CHUNK_BYTES) {
+      const piece = chunk.subarray(off, off + CHUNK_BYTES);
+      const buffer = this.buffers.pop() ?? new ArrayBuffer(CHUNK_BYTES);
+      new Uint8Array(buffer).set(piece);
+      this.worker.postMessage({ op: "write", id, data: buffer, length: piece.length }, [buffer]);
+    }
     f.inflight += chunk.length;
     while (f.inflight > WINDOW_BYTES) {
       await new Promise<void>((resolve) => { f.wake = resolve; });
