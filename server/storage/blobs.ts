@@ -104,13 +104,7 @@ class BlobWorker {
       else call.resolve(m.value);
     });
     const died = (err: unknown) => {
-      if (this.worker !== w) return;
-      this.worker = null;
-      const reason = err instanceof Error ? err : new Error(`the blob worker exited (${String(err)})`);
-      for (const c of this.calls.values()) c.reject(reason);
-      this.calls.clear();
-      for (const f of this.flows.values()) f.wake?.();
-      this.flows.clear();
+      if (this.worker === w) this.abandon(err instanceof Error ? err : new Error(`the blob worker exited (${String(err)})`));
     };
     w.on("error", died);
     w.on("exit", died);
@@ -166,10 +160,20 @@ class BlobWorker {
     return this.call<void>({ op: "discard", id });
   }
 
+  /** What was in flight on the worker fails; the next call starts another. */
+  private abandon(reason: Error) {
+    this.worker = null;
+    for (const c of this.calls.values()) c.reject(reason);
+    this.calls.clear();
+    for (const f of this.flows.values()) f.wake?.();
+    this.flows.clear();
+  }
+
   async close() {
     const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    if (!w) return;
+    this.abandon(new Error("the blob store was closed"));
+    await w.terminate();
   }
 }
 

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { loadConfig } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
 import { createDb, createReader, insertRows, isUniqueViolation, migrateLatest, sqlRows, sqlRun, statements } from "../../server/storage/db.js";
@@ -57,6 +57,24 @@ describe("blob store", () => {
     expect(staging()).to.deep.equal([]);
     const ok = await store.put(Buffer.from("after the failure"));
     expect(readFileSync(where(ok.sha256), "utf8")).to.equal("after the failure");
+  });
+
+  it("an upload in flight when the worker thread stops fails; the store starts another worker and keeps working; big files cross in many chunks", async () => {
+    const store = createFsBlobStore(root);
+    const source = new PassThrough();
+    const pending = store.stage(source).then(() => null, (e: unknown) => e);
+    source.write(Buffer.alloc(300 * 1024, 1));
+    await new Promise((r) => setTimeout(r, 50));
+    await store.close(); // the worker is gone with what it held
+    source.end(Buffer.alloc(10, 2));
+    expect(await pending).to.be.instanceOf(Error);
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+    const staged = await store.stage(Readable.from([big.subarray(0, 1_000_000), big.subarray(1_000_000)]));
+    expect(staged.sha256).to.equal(sha(big));
+    await staged.commit();
+    expect(readFileSync(where(staged.sha256)).equals(big)).to.equal(true);
+    await store.close();
   });
 });
 
