@@ -83,7 +83,11 @@ describe("console in Chromium", function () {
     await page.getByRole("button", { name: "Create administrator" }).click();
     await page.getByRole("link", { name: "Организации" }).waitFor();
     // Switching the language is remembered for the user (PATCH /me).
-    await page.getByLabel("Язык").first().selectOption("en");
+    // The page switches at once; the PATCH may still be on its way (it raced the read below once).
+    await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/me" && r.request().method() === "PATCH"),
+      page.getByLabel("Язык").first().selectOption("en"),
+    ]);
     await page.getByRole("link", { name: "Organizations" }).waitFor();
     expect((await app.db("users").where({ login: "admin" }).first()).language).to.equal("en");
 
