@@ -124,10 +124,10 @@ function reuseStatements(conn: SqliteConnection) {
   }
 }
 
-async function sqliteStatement(tx: Tx, sql: string): Promise<{ conn: SqliteConnection; stmt: SqliteStatement } | null> {
+/** A SQLite transaction's own connection, whose `run` and `all` use its prepared statements (see reuseStatements); otherwise null. */
+async function sqliteConnection(tx: Tx): Promise<SqliteConnection | null> {
   if (isPostgres(tx) || !(tx as Knex.Transaction).isTransaction) return null;
-  const conn = (await tx.client.acquireConnection()) as SqliteConnection; // a transaction's own connection
-  return { conn, stmt: preparedOn(conn, sql) };
+  return (await tx.client.acquireConnection()) as SqliteConnection;
 }
 
 /**
@@ -138,29 +138,23 @@ async function sqliteStatement(tx: Tx, sql: string): Promise<{ conn: SqliteConne
  * which both dialects read.
  */
 export async function sqlRows<T = Record<string, unknown>>(tx: Tx, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const prepared = await sqliteStatement(tx, sql);
-  if (!prepared) {
+  const conn = await sqliteConnection(tx);
+  if (!conn) {
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return (isPostgres(tx) ? r.rows : r) as T[];
   }
-  return new Promise((resolve, reject) => prepared.stmt.all(bindings, (err, rows) => {
-    if (!err) return resolve(rows as T[]);
-    forgetOn(prepared.conn, sql);
-    reject(err);
-  }));
+  return new Promise((resolve, reject) => conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
 }
 
 /** Like sqlRows, for a statement without rows; returns how many rows it changed. */
 export async function sqlRun(tx: Tx, sql: string, bindings: readonly unknown[] = []): Promise<number> {
-  const prepared = await sqliteStatement(tx, sql);
-  if (!prepared) {
+  const conn = await sqliteConnection(tx);
+  if (!conn) {
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return isPostgres(tx) ? r.rowCount : -1;
   }
-  return new Promise((resolve, reject) => prepared.stmt.run(bindings, function (err) {
-    if (!err) return resolve(this.changes);
-    forgetOn(prepared.conn, sql);
-    reject(err);
+  return new Promise((resolve, reject) => conn.run(sql, bindings, function (err) {
+    return err ? reject(err) : resolve((this as { changes: number }).changes);
   }));
 }
 
@@ -171,6 +165,14 @@ export async function sqlRun(tx: Tx, sql: string, bindings: readonly unknown[] =
  */
 export function deferForeignKeys(tx: Tx): Promise<unknown> {
   return isPostgres(tx) ? Promise.resolve() : sqlRun(tx, "PRAGMA defer_foreign_keys = ON");
+}
+
+/**
+ * insertRows over `rows` a slice of `per` at a time (SQLite binds at most 32,766 values per
+ * statement), as independent statements to hand to `statements`.
+ */
+export function insertSlices(tx: Tx, table: string, rows: ReadonlyArray<object>, per: number): Array<() => Promise<number>> {
+  return Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => insertRows(tx, table, rows.slice(k * per, (k + 1) * per) as Array<Record<string, unknown>>));
 }
 
 const insertSql = new Map<string, string>();

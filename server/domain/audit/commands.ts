@@ -3,7 +3,7 @@
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
 import type { Tx } from "../../storage/db.js";
-import { insertRows, isPostgres, sqlRows, sqlRun, statements } from "../../storage/db.js";
+import { insertSlices, isPostgres, sqlRows, sqlRun, statements } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
 
@@ -94,9 +94,7 @@ export function auditChain(head: { seq: number; hash: string }, clock: Clock, it
  */
 export function auditWrites(tx: Tx, c: AuditChained): Array<() => PromiseLike<unknown>> {
   if (c.all.length === 0) return [];
-  const inserts: Array<() => PromiseLike<unknown>> = [];
-  for (let i = 0; i < c.all.length; i += INSERT_CHUNK) inserts.push(() => insertRows(tx, "audit_log", c.all.slice(i, i + INSERT_CHUNK) as unknown as Record<string, unknown>[]));
-  return [...inserts, () => sqlRun(tx, `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1`, [c.seq, c.hash, c.at])];
+  return [...insertSlices(tx, "audit_log", c.all, INSERT_CHUNK), () => sqlRun(tx, `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1`, [c.seq, c.hash, c.at])];
 }
 
 const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit

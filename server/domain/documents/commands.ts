@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { deferForeignKeys, insertRows, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
+import { deferForeignKeys, insertSlices, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remember } from "../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
@@ -286,9 +286,6 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   }
   const retention = retentionOf(out.map((o) => o.document));
   out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
-  // SQLite binds at most 32,766 values per statement: insert in slices well below that.
-  const slices = (table: string, rows: object[], per: number) =>
-    Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => insertRows(tx, table, rows.slice(k * per, (k + 1) * per) as Record<string, unknown>[]));
   const audit = auditChain(head, clock, items.map((it, i) => {
     const { row, kind, number, meta, sender, recipient } = it.prepared;
     return {
@@ -302,9 +299,9 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
   const keys = items.flatMap((it, i) => it.idempotency
     ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
   await statements(tx, [
-    ...slices("documents", documents, 200),
-    ...slices("document_files", fileRows, 1000),
-    ...slices("usage_ledger", ledger, 1000),
+    ...insertSlices(tx, "documents", documents, 200),
+    ...insertSlices(tx, "document_files", fileRows, 1000),
+    ...insertSlices(tx, "usage_ledger", ledger, 1000),
     () => usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? [])),
     ...keys.map((k) => () => remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at)),
     ...auditWrites(tx, audit),
