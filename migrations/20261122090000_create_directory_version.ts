@@ -11,6 +11,8 @@ const SUBSCRIPTION_FACTS = ["organization_id", "branch_id", "branch_path", "paye
   "blocked_invoice_id", "ended_reason", "created_at", "updated_at"];
 const TABLES = ["organizations", "branches", "tariff_plans", "subscriptions"];
 const BUMP = "update directory_version set version = version + 1 where id = 1";
+/** The update event that bumps the version: any update, but of a subscription only its facts. */
+const updateOf = (table: string) => (table === "subscriptions" ? `update of ${SUBSCRIPTION_FACTS.join(", ")}` : "update");
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("directory_version", (t) => {
@@ -22,14 +24,12 @@ export async function up(knex: Knex): Promise<void> {
   if (pg) {
     await knex.raw(`create function directory_changed() returns trigger language plpgsql as $$ begin ${BUMP}; return null; end $$`);
     for (const table of TABLES) {
-      const update = table === "subscriptions" ? `update of ${SUBSCRIPTION_FACTS.join(", ")}` : "update";
-      await knex.raw(`create trigger ${table}_directory after insert or delete or ${update} on ${table} for each statement execute function directory_changed()`);
+      await knex.raw(`create trigger ${table}_directory after insert or delete or ${updateOf(table)} on ${table} for each statement execute function directory_changed()`);
     }
     return;
   }
   for (const table of TABLES) {
-    const update = table === "subscriptions" ? `update of ${SUBSCRIPTION_FACTS.join(", ")}` : "update";
-    for (const event of ["insert", "delete", update]) {
+    for (const event of ["insert", "delete", updateOf(table)]) {
       await knex.raw(`create trigger ${table}_directory_${event.split(" ")[0]} after ${event} on ${table} begin ${BUMP}; end`);
     }
   }

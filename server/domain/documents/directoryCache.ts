@@ -8,7 +8,7 @@
 // trip through a busy event loop.
 import { sqlRows, type Tx } from "../../storage/db.js";
 import { meteringFromDatabase } from "../billing/metering.js";
-import { coveringSubscription, type SubscriptionRow } from "../billing/subscriptions.js";
+import type { SubscriptionRow } from "../billing/subscriptions.js";
 import type { PlanRow } from "../billing/plans.js";
 import { branchWithOrganization, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 
@@ -74,8 +74,8 @@ export class DirectoryCache {
       return e.value as Promise<T>;
     };
     return {
-      branch: (tx, where) => get(`b:${"organizationId" in where ? `${where.organizationId}:${where.branchId ?? ""}` : where.branchId}`, () => branchWithOrganization(tx, where)),
-      subscription: (tx, path) => get(`s:${path}`, () => coveringSubscription(tx, path)),
+      branch: (tx, where) => get(`b:${"organizationId" in where ? `${where.organizationId}:${where.branchId ?? ""}` : where.branchId}`, () => directLookups.branch(tx, where)),
+      subscription: (tx, path) => get(`s:${path}`, () => directLookups.subscription(tx, path)),
       plan: (tx, id) => get(`p:${id}`, () => directLookups.plan(tx, id)),
       version: () => (mixed ? null : started),
     };
