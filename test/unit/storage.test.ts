@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { loadConfig } from "../../server/config/index.js";
+import { loadConfig, type Config } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
-import { createDb, createReader, insertRows, isUniqueViolation, migrateLatest, sqlRows, sqlRun, statements } from "../../server/storage/db.js";
+import { createDb, createReader, insertRows, isUniqueViolation, migrateLatest, sqlRows, sqlRun, statements, type Db } from "../../server/storage/db.js";
 import { BatchSizer } from "../../server/storage/writeBudget.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
 import { sha256 as sha } from "../support/documents.js";
@@ -78,15 +78,28 @@ describe("blob store", () => {
   });
 });
 
+/** A fresh migrated database (a SQLite file, or a PostgreSQL database when configured) for `run`, removed afterwards. */
+async function withDatabase(prefix: string, run: (db: Db, env: { dataDir: string; config: Config }) => Promise<void>) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const database = await freshDatabase(dataDir);
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url });
+  const db = createDb(config);
+  try {
+    await migrateLatest(db);
+    await run(db, { dataDir, config });
+  } finally {
+    await db.destroy();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const org = (n: number, external = false) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, name: `Org ${n}`, country: "KZ", bin: `10000000000${n}`, external, status: "active", created_at: "x", updated_at: "x" });
+
 describe("database reader", () => {
-  it("reads while the writing connection holds a transaction open, and sees only what was committed", async function () {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-reader-"));
-    const database = await freshDatabase(dataDir);
-    const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url });
-    const db = createDb(config);
+  it("reads while the writing connection holds a transaction open, and sees only what was committed", () => withDatabase("qujat-reader-", async (db, { config }) => {
     const reader = createReader(config, db);
     try {
-      await migrateLatest(db);
       if (!onPostgres()) expect(reader).to.not.equal(db); // SQLite: its own read-only connections
       const row = { id: "00000000-0000-4000-8000-000000000001", name: "Committed", country: "KZ", bin: "100000000001", status: "active", created_at: "x", updated_at: "x" };
       await db("organizations").insert(row);
@@ -115,81 +128,56 @@ describe("database reader", () => {
       }
     } finally {
       if (reader !== db) await reader.destroy();
-      await db.destroy();
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }));
 });
 
 describe("independent statements of one transaction", () => {
-  it("all commit together; when one fails, the error comes after every other statement has settled, and the rollback keeps none", async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-statements-"));
-    const database = await freshDatabase(dataDir);
-    const db = createDb(loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }));
-    const org = (n: number) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, name: `Org ${n}`, country: "KZ", bin: `10000000000${n}`, status: "active", created_at: "x", updated_at: "x" });
-    try {
-      await migrateLatest(db);
-      await db.transaction((tx) => statements(tx, [1, 2, 3].map((n) => () => tx("organizations").insert(org(n)))));
-      expect((await db("organizations").count({ n: "*" }))[0].n).to.equal(onPostgres() ? "3" : 3);
-      const settled: number[] = [];
-      const failure = await db.transaction((tx) => statements(tx, [
-        () => tx("organizations").insert(org(4)).then(() => { settled.push(4); }),
-        () => tx("organizations").insert(org(1)), // the same id again: refused
-        () => new Promise((r) => setTimeout(r, 50)).then(() => tx("organizations").insert(org(5))).then(() => { settled.push(5); }),
-      ])).then(() => null, (e: unknown) => e);
-      expect(isUniqueViolation(failure)).to.equal(true);
-      // SQLite: all were running, and all settled first. PostgreSQL: one after another, none after the failure.
-      expect(settled.sort()).to.deep.equal(onPostgres() ? [4] : [4, 5]);
-      expect((await db("organizations").whereIn("id", [org(4).id, org(5).id])).length).to.equal(0);
-    } finally {
-      await db.destroy();
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  it("all commit together; when one fails, the error comes after every other statement has settled, and the rollback keeps none", () => withDatabase("qujat-statements-", async (db) => {
+    await db.transaction((tx) => statements(tx, [1, 2, 3].map((n) => () => tx("organizations").insert(org(n)))));
+    expect((await db("organizations").count({ n: "*" }))[0].n).to.equal(onPostgres() ? "3" : 3);
+    const settled: number[] = [];
+    const failure = await db.transaction((tx) => statements(tx, [
+      () => tx("organizations").insert(org(4)).then(() => { settled.push(4); }),
+      () => tx("organizations").insert(org(1)), // the same id again: refused
+      () => new Promise((r) => setTimeout(r, 50)).then(() => tx("organizations").insert(org(5))).then(() => { settled.push(5); }),
+    ])).then(() => null, (e: unknown) => e);
+    expect(isUniqueViolation(failure)).to.equal(true);
+    // SQLite: all were running, and all settled first. PostgreSQL: one after another, none after the failure.
+    expect(settled.sort()).to.deep.equal(onPostgres() ? [4] : [4, 5]);
+    expect((await db("organizations").whereIn("id", [org(4).id, org(5).id])).length).to.equal(0);
+  }));
 });
 
 describe("our own SQL in a transaction (sqlRows, sqlRun, insertRows)", () => {
-  it("inserts many rows at once, reads and counts changes; a refused statement is a unique violation, rolls back, and the same SQL works again; the database closes", async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-sql-"));
-    const database = await freshDatabase(dataDir);
-    const db = createDb(loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url }));
-    const org = (n: number, external = false) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, name: `Org ${n}`, country: "KZ", bin: `10000000000${n}`, external, status: "active", created_at: "x", updated_at: "x" });
-    try {
-      await migrateLatest(db);
-      const names = async () => (await db("organizations").orderBy("id").select("name", "external")).map((r) => `${r.name}:${Boolean(r.external)}`);
-      for (let round = 0; round < 2; round++) { // the second round runs the statements SQLite kept
-        const [a, b, c] = [1, 2, 3].map((n) => org(n + round * 3, n === 2));
-        const changed = await db.transaction(async (tx) => {
-          expect(await insertRows(tx, "organizations", [a, b, c])).to.equal(3);
-          const rows = await sqlRows<{ name: string }>(tx, `select "name" from "organizations" where "id" in (?, ?) order by "id"`, [a.id, c.id]);
-          expect(rows.map((r) => r.name)).to.deep.equal([a.name, c.name]);
-          return sqlRun(tx, `update "organizations" set "name" = "name" || '!' where "external" = ?`, [true]);
-        });
-        expect(changed).to.equal(round + 1); // every external one so far
-      }
-      expect(await names()).to.deep.equal(["Org 1:false", "Org 2!!:true", "Org 3:false", "Org 4:false", "Org 5!:true", "Org 6:false"]);
-      const failure = await db.transaction(async (tx) => {
-        await insertRows(tx, "organizations", [org(7)]);
-        await insertRows(tx, "organizations", [org(1)]); // that id again
-      }).then(() => null, (e: unknown) => e);
-      expect(isUniqueViolation(failure), String(failure)).to.equal(true);
-      expect((await db("organizations").where({ id: org(7).id })).length).to.equal(0);
-      await db.transaction((tx) => insertRows(tx, "organizations", [org(7)]));
-      expect((await db("organizations").where({ id: org(7).id })).length).to.equal(1);
-      expect(() => insertRows(db, "organizations", [org(8), { ...org(9), extra: 1 }])).to.throw(/different columns/);
-      await db.destroy();
-      // SQLite refuses to close a connection whose statements are not finalized (and knex does not
-      // say so): the file would stay open.
-      const open = readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dataDir); } catch { return false; } });
-      expect(open, "file descriptors still open on the database").to.deep.equal([]);
-    } finally {
-      await db.destroy();
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+  it("inserts many rows at once, reads and counts changes; a refused statement is a unique violation, rolls back, and the same SQL works again; the database closes", () => withDatabase("qujat-sql-", async (db, { dataDir }) => {
+    const names = async () => (await db("organizations").orderBy("id").select("name", "external")).map((r) => `${r.name}:${Boolean(r.external)}`);
+    for (let round = 0; round < 2; round++) { // the second round runs the statements SQLite kept
+      const [a, b, c] = [1, 2, 3].map((n) => org(n + round * 3, n === 2));
+      const changed = await db.transaction(async (tx) => {
+        expect(await insertRows(tx, "organizations", [a, b, c])).to.equal(3);
+        const rows = await sqlRows<{ name: string }>(tx, `select "name" from "organizations" where "id" in (?, ?) order by "id"`, [a.id, c.id]);
+        expect(rows.map((r) => r.name)).to.deep.equal([a.name, c.name]);
+        return sqlRun(tx, `update "organizations" set "name" = "name" || '!' where "external" = ?`, [true]);
+      });
+      expect(changed).to.equal(round + 1); // every external one so far
     }
-  });
+    expect(await names()).to.deep.equal(["Org 1:false", "Org 2!!:true", "Org 3:false", "Org 4:false", "Org 5!:true", "Org 6:false"]);
+    const failure = await db.transaction(async (tx) => {
+      await insertRows(tx, "organizations", [org(7)]);
+      await insertRows(tx, "organizations", [org(1)]); // that id again
+    }).then(() => null, (e: unknown) => e);
+    expect(isUniqueViolation(failure), String(failure)).to.equal(true);
+    expect((await db("organizations").where({ id: org(7).id })).length).to.equal(0);
+    await db.transaction((tx) => insertRows(tx, "organizations", [org(7)]));
+    expect((await db("organizations").where({ id: org(7).id })).length).to.equal(1);
+    expect(() => insertRows(db, "organizations", [org(8), { ...org(9), extra: 1 }])).to.throw(/different columns/);
+    await db.destroy();
+    // SQLite refuses to close a connection whose statements are not finalized (and knex does not
+    // say so): the file would stay open.
+    const open = readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dataDir); } catch { return false; } });
+    expect(open, "file descriptors still open on the database").to.deep.equal([]);
+  }));
 });
 
 describe("write budget batch sizing", () => {
