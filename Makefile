@@ -25,7 +25,7 @@ server: server/dist/main.mjs
 
 ## Install, build the console, migrate the embedded SQLite database under ./data and serve on :8080.
 run: install console server
-	node --enable-source-maps server/dist/main.mjs
+	node --enable-source-maps server/start.cjs
 
 ## Everything the tests need (Debian packages included), then the suite on SQLite and on PostgreSQL.
 test: system-deps install console typecheck test-sqlite test-pg

@@ -1,6 +1,5 @@
 // Boot: config → db → migrations → http → jobs. SIGTERM/SIGINT: stop accepting, finish requests,
 // stop cron, close the db.
-import "./threadpool.js";
 import "./config/index.js";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";

@@ -6,7 +6,6 @@
 //  - retention: disposition of 100,000 documents under API load, preview over 1,000,000 (scripts/bench/retention.ts)
 //  - console: first-load JavaScript, first usable screen and inbox page switch in headless Chromium (scripts/bench/console.ts)
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
-import "../../server/threadpool.js"; // before anything uses libuv's pool: HSM lanes run there
 import autocannon from "autocannon";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";

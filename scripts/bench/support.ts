@@ -34,13 +34,13 @@ export const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a 
 /** Resident memory of a process, in bytes. */
 export const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 
-/** Starts the real appliance as `make run` does (the compiled server/dist/main.mjs) and measures start time and idle RSS. */
+/** Starts the real appliance as `make run` does (server/start.cjs, the compiled build) and measures start time and idle RSS. */
 export async function startAppliance(dataDir: string, env: Record<string, string> = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const t0 = performance.now();
   // BENCH_APPLIANCE_NODE_ARGS: extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under a bench.
   const extra = (process.env.BENCH_APPLIANCE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...extra, "--enable-source-maps", "server/dist/main.mjs"], {
+  const child = spawn(process.execPath, [...extra, "--enable-source-maps", "server/start.cjs"], {
     cwd: root, env: { ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
