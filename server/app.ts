@@ -8,7 +8,7 @@ import type { Config } from "./config/index.js";
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
-import { registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
+import { registrationScript, registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
 import { DirectoryCache } from "./domain/documents/directoryCache.js";
 import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
@@ -145,7 +145,8 @@ export function createApp(input: AppInput) {
   const retentionFacts = new RetentionFactsCache();
   const directory = new DirectoryCache();
   const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory), 64), directory, jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
+    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory), 64,
+      (items) => registrationScript(input.db, input.clock, items, retentionFacts, directory)), directory, jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
 
   jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
 

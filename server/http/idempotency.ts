@@ -5,7 +5,7 @@ import type { Context } from "koa";
 import { ValidationError } from "../errors.js";
 import type { Actor } from "../domain/identity/roles.js";
 import { sha256 } from "../domain/identity/secrets.js";
-export { remember, replay, type StoredResponse } from "../storage/idempotency.js";
+export { replay, type StoredResponse } from "../storage/idempotency.js";
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
 

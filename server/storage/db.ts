@@ -62,6 +62,7 @@ interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
   run(sql: string, params: readonly unknown[], cb: Callback): void;
   all(sql: string, params: readonly unknown[], cb: Callback): void;
+  exec(sql: string, cb: (err: Error | null) => void): void;
   close(cb: (err: Error | null) => void): void;
 }
 
@@ -167,27 +168,39 @@ export function deferForeignKeys(tx: Tx): Promise<unknown> {
   return isPostgres(tx) ? Promise.resolve() : sqlRun(tx, "PRAGMA defer_foreign_keys = ON");
 }
 
-/**
- * insertRows over `rows` a slice of `per` at a time (SQLite binds at most 32,766 values per
- * statement), as independent statements to hand to `statements`.
- */
-export function insertSlices(tx: Tx, table: string, rows: ReadonlyArray<object>, per: number): Array<() => Promise<number>> {
-  return Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => () => insertRows(tx, table, rows.slice(k * per, (k + 1) * per) as Array<Record<string, unknown>>));
+/** A statement with its bindings: run in a transaction (runStatements) or written into a SQLite script (sqliteScript). */
+export interface Statement {
+  sql: string;
+  bindings: readonly unknown[];
+  /** The statement must change a row: when it changes none, the transaction fails with the error this gives. */
+  orElse?: (tx: Tx) => Promise<Error>;
+}
+
+/** Runs statements that do not depend on each other (see `statements`), holds each to its `orElse` and returns how many rows each changed. */
+export async function runStatements(tx: Tx, list: readonly Statement[]): Promise<number[]> {
+  const changed = (await statements(tx, list.map((s) => () => sqlRun(tx, s.sql, s.bindings)))) as number[];
+  for (const [i, s] of list.entries()) if (s.orElse && changed[i] === 0) throw await s.orElse(tx);
+  return changed;
 }
 
 const insertSql = new Map<string, string>();
 
 /**
- * One multi-row INSERT through sqlRun. Every row must have the same columns (the first row's, in
- * its order); undefined is written as NULL.
+ * Multi-row INSERTs of `rows`, a slice of `per` rows each (SQLite binds at most 32,766 values per
+ * statement). Every row must have the same columns (the first row's, in its order); undefined is
+ * written as NULL.
  */
-export function insertRows(tx: Tx, table: string, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+export function insertStatements(table: string, rows: ReadonlyArray<object>, per: number): Statement[] {
+  return Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => insertStatement(table, rows.slice(k * per, (k + 1) * per) as Array<Record<string, unknown>>));
+}
+
+function insertStatement(table: string, rows: ReadonlyArray<Record<string, unknown>>): Statement {
   const columns = Object.keys(rows[0]);
   const bindings: unknown[] = [];
   for (const r of rows) {
-    if (Object.keys(r).length !== columns.length) throw new Error(`insertRows(${table}): rows with different columns`);
+    if (Object.keys(r).length !== columns.length) throw new Error(`insert into ${table}: rows with different columns`);
     for (const c of columns) {
-      if (!(c in r)) throw new Error(`insertRows(${table}): a row without ${c}`);
+      if (!(c in r)) throw new Error(`insert into ${table}: a row without ${c}`);
       bindings.push(r[c] ?? null);
     }
   }
@@ -199,7 +212,94 @@ export function insertRows(tx: Tx, table: string, rows: ReadonlyArray<Record<str
     if (insertSql.size >= MAX_PREPARED) insertSql.clear();
     insertSql.set(key, sql);
   }
-  return sqlRun(tx, sql, bindings);
+  return { sql, bindings };
+}
+
+/**
+ * `v` as a SQLite literal that stores what binding `v` stores (node-sqlite3 binds booleans as 1/0),
+ * or undefined where there is no such literal: a string with NUL (SQL text ends there), a number
+ * that is not a safe integer (its decimal text need not parse back to the same double), anything else.
+ */
+function sqliteLiteral(v: unknown): string | undefined {
+  if (v === null || v === undefined) return "NULL";
+  if (typeof v === "boolean") return v ? "1" : "0";
+  if (typeof v === "number") return Number.isSafeInteger(v) && !Object.is(v, -0) ? String(v) : undefined;
+  if (typeof v === "string") return v.includes("\0") ? undefined : `'${v.replaceAll("'", "''")}'`;
+  return undefined;
+}
+
+/** The guard table of sqliteScript: a row in it is a failed guard, refused by its CHECK. */
+const GUARD_TABLE = `create temp table if not exists "qujat_guard" ("failed" text constraint "guard_failed" check ("failed" is null))`;
+
+/** A statement that fails the script when `condition` (SQL, with `?` bindings) holds. */
+export function guard(condition: string, bindings: readonly unknown[] = []): Statement {
+  return { sql: `insert into temp."qujat_guard" ("failed") select 'guard' where ${condition}`, bindings };
+}
+
+/**
+ * SQLite: statements as one script — bindings written as literals, each `orElse` statement followed
+ * by a guard that fails the script when it changed no row — or null when a binding has no literal
+ * (see sqliteLiteral). In SQLite a string literal is quoted with ' and a ' inside is doubled; there
+ * are no other escapes. The statements' SQL must use `?` only as placeholders, outside quotes.
+ */
+export function sqliteScript(list: readonly Statement[]): string | null {
+  const out: string[] = [];
+  for (const s of list) {
+    const parts = s.sql.split("?");
+    if (parts.length - 1 !== s.bindings.length) throw new Error(`${s.bindings.length} bindings for ${parts.length - 1} placeholders: ${s.sql}`);
+    let text = parts[0];
+    for (let i = 0; i < s.bindings.length; i++) {
+      const literal = sqliteLiteral(s.bindings[i]);
+      if (literal === undefined) return null;
+      text += literal + parts[i + 1];
+    }
+    out.push(text);
+    if (s.orElse) out.push(guard("changes() = 0").sql);
+  }
+  return out.join(";\n");
+}
+
+/** What sqliteWriter lends: the writing connection, outside knex's transaction machinery. */
+export interface SqliteWriter {
+  /** rows of one statement, through the connection's prepared statements */
+  rows<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Runs `script` (see sqliteScript) as one transaction, in one trip through the thread pool: BEGIN
+   * IMMEDIATE, foreign keys checked at the commit, the script, COMMIT. When any of it fails, the
+   * transaction is rolled back and the error thrown.
+   */
+  transaction(script: string): Promise<void>;
+}
+
+/**
+ * SQLite: lends the writing connection (the pool holds one) to `work`, which no other statement of
+ * this process runs on meanwhile. For the hottest write, a batch of registrations: knex's
+ * transaction costs a trip for BEGIN, one per dependent step and one for COMMIT, each waiting its
+ * turn on a busy event loop; a script is one. Null on PostgreSQL.
+ */
+export async function sqliteWriter<T>(db: Db, work: (w: SqliteWriter) => Promise<T>): Promise<T | null> {
+  if (isPostgres(db)) return null;
+  const conn = (await db.client.acquireConnection()) as SqliteConnection;
+  const exec = (sql: string) => new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
+  try {
+    return await work({
+      rows: (sql, bindings = []) => new Promise((resolve, reject) => conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as never)))),
+      async transaction(script) {
+        try {
+          await exec(`${GUARD_TABLE};\nBEGIN IMMEDIATE;\nPRAGMA defer_foreign_keys = ON;\n${script};\nCOMMIT`);
+        } catch (err) {
+          // Where the script stopped, the transaction is still open — unless SQLite rolled it back
+          // itself (a full disk, an I/O error) or it never began (busy): then there is nothing to undo.
+          await exec("ROLLBACK").catch((e: Error) => {
+            if (!/no transaction is active/.test(e.message)) throw e;
+          });
+          throw err;
+        }
+      },
+    });
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
 }
 
 /**
@@ -233,7 +333,7 @@ function sqlite(config: Pick<Config, "dataDir">, min: number, max: number, pragm
     pool: {
       min,
       max,
-      afterCreate(conn: SqliteConnection & { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         reuseStatements(conn);
         conn.exec(pragmas, (err) => done(err, conn));
       },

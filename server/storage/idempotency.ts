@@ -1,6 +1,6 @@
 // Stored first responses for Idempotency-Key: written in the transaction of the write they describe.
 import { UnprocessableError } from "../errors.js";
-import type { Tx } from "./db.js";
+import { insertStatements, type Statement, type Tx } from "./db.js";
 
 export interface StoredResponse { status: number; body: unknown }
 
@@ -12,6 +12,9 @@ export async function replay(db: Tx, principal: string, key: string, hash: strin
   return { status: row.status, body: JSON.parse(row.response) };
 }
 
-export async function remember(tx: Tx, principal: string, key: string, hash: string, res: StoredResponse, at: string) {
-  await tx("idempotency_keys").insert({ principal, key, request_hash: hash, status: res.status, response: JSON.stringify(res.body), created_at: at });
+/** The rows that store first responses, as statements of the transaction of the write they describe. */
+export function remembered(entries: ReadonlyArray<{ principal: string; key: string; hash: string; response: StoredResponse; at: string }>): Statement[] {
+  return insertStatements("idempotency_keys", entries.map((e) => ({
+    principal: e.principal, key: e.key, request_hash: e.hash, status: e.response.status, response: JSON.stringify(e.response.body), created_at: e.at,
+  })), 200);
 }

@@ -4,7 +4,10 @@ import { expect } from "chai";
 import { existsSync, readdirSync, utimesSync } from "node:fs";
 import { request } from "node:http";
 import path from "node:path";
-import { startTestApp, type TestApp } from "../support/app.js";
+import knexFactory, { type Knex } from "knex";
+import { auditAppender } from "../../server/domain/audit/commands.js";
+import { auditVerifier } from "../../server/domain/audit/queries.js";
+import { onPostgres, startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { documentForm, invoiceFields, pdf, png, sha256 } from "../support/documents.js";
 
@@ -106,6 +109,67 @@ describe("documents", () => {
       const raced = await Promise.all([send("RACE-1", "2026-06-01"), send("RACE-1", "2026-06-02")]);
       expect(raced.map((r) => r.status).sort()).to.deep.equal([201, 409]);
       expect(raced.find((r) => r.status === 409)!.body.code).to.equal("number_taken");
+    });
+  });
+
+  describe("the registrar's one-trip script (SQLite)", () => {
+    const letter = (title: string) => documentForm({ kind: "letter", title, recipient: { organizationId: buyer.id } }, { bytes: pdf(title), name: "l.pdf", type: "application/pdf" });
+    const written = () => ({ ...app.deps.registrar.written });
+
+    it("writes a batch as one script on SQLite, through the transaction on PostgreSQL; the rows are the same either way", async () => {
+      // The first registration of the suite fills the caches the script needs (see registrationScript).
+      expect((await clerk.client.upload("/api/v1/documents", letter("warm"))).status).to.equal(201);
+      const before = written();
+      const r = await clerk.client.upload("/api/v1/documents", letter("one trip"), { "idempotency-key": "one-trip-1" });
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      expect(written()).to.deep.equal(onPostgres()
+        ? { direct: before.direct, transaction: before.transaction + 1 }
+        : { direct: before.direct + 1, transaction: before.transaction });
+      const doc = await app.db("documents").where({ id: r.body.id }).first();
+      expect(doc).to.include({ title: "one trip", status: "draft", sender_branch_id: east.id, recipient_name: buyer.name, version: 1 });
+      expect(Number(doc.content_size)).to.equal(pdf("one trip").length);
+      expect(doc.retain_until).to.be.a("string");
+      expect(await app.db("document_files").where({ document_id: r.body.id })).to.have.length(1);
+      const ledger = await app.db("usage_ledger").where({ document_id: r.body.id }).first();
+      expect(Boolean(ledger.outgoing)).to.equal(true);
+      expect(await app.db("idempotency_keys").where({ key: "one-trip-1" })).to.have.length(1);
+      const retry = await clerk.client.upload("/api/v1/documents", letter("one trip"), { "idempotency-key": "one-trip-1" });
+      expect(retry.body.id).to.equal(r.body.id);
+      expect((await auditVerifier(app.db)).ok).to.equal(true);
+    });
+
+    it("when the audit head or the directory moves between the script's reads and its write lock, the script writes nothing and the transaction writes the batch on fresh facts", async function () {
+      if (onPostgres()) this.skip(); // the script is SQLite's
+      // Another connection to the same file (as the CLI would be) takes the write lock, moves the
+      // head or renames the recipient, and commits only after the registration has read its facts.
+      const other = knexFactory({ client: "sqlite3", connection: { filename: path.join(app.dataDir, "qujat.sqlite") }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+      try {
+        const behindTheBack = async (change: (tx: Knex.Transaction) => Promise<unknown>, title: string) => {
+          const tx = await other.transaction();
+          await change(tx);
+          const before = written();
+          const registering = clerk.client.upload("/api/v1/documents", letter(title));
+          await new Promise((r) => setTimeout(r, 400)); // the script has read, and waits for the lock
+          await tx.commit();
+          const r = await registering;
+          expect(r.status, JSON.stringify(r.body)).to.equal(201);
+          expect(written()).to.deep.equal({ direct: before.direct, transaction: before.transaction + 1 });
+          return r;
+        };
+        await behindTheBack((tx) => auditAppender(tx, app.clock, { actor: { type: "system", id: null } }, [{ action: "test.behind_the_back" }]), "after a foreign audit entry");
+        const verified = await auditVerifier(app.db);
+        expect(verified.ok, JSON.stringify(verified)).to.equal(true);
+        const renamed = await behindTheBack((tx) => tx("organizations").where({ id: buyer.id }).update({ name: "Покупатель АО (moved)" }), "after a rename");
+        expect(renamed.body.recipient.name).to.equal("Покупатель АО (moved)");
+        await app.db("organizations").where({ id: buyer.id }).update({ name: buyer.name });
+        // The name put back: one batch on the transaction catches the cache up, and the next is a script again.
+        const before = written();
+        expect((await clerk.client.upload("/api/v1/documents", letter("renamed back"))).body.recipient.name).to.equal(buyer.name);
+        expect((await clerk.client.upload("/api/v1/documents", letter("settled"))).status).to.equal(201);
+        expect(written()).to.deep.equal({ direct: before.direct + 1, transaction: before.transaction + 1 });
+      } finally {
+        await other.destroy();
+      }
     });
   });
 

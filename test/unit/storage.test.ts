@@ -9,7 +9,7 @@ import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { loadConfig, type Config } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
-import { createDb, createReader, insertRows, isUniqueViolation, migrateLatest, sqlRows, sqlRun, statements, type Db } from "../../server/storage/db.js";
+import { createDb, createReader, guard, insertStatements, isUniqueViolation, migrateLatest, runStatements, sqliteScript, sqliteWriter, sqlRows, sqlRun, statements, type Db } from "../../server/storage/db.js";
 import { BatchSizer } from "../../server/storage/writeBudget.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
 import { sha256 as sha } from "../support/documents.js";
@@ -149,13 +149,13 @@ describe("independent statements of one transaction", () => {
   }));
 });
 
-describe("our own SQL in a transaction (sqlRows, sqlRun, insertRows)", () => {
+describe("our own SQL in a transaction (sqlRows, sqlRun, insertStatements)", () => {
   it("inserts many rows at once, reads and counts changes; a refused statement is a unique violation, rolls back, and the same SQL works again; the database closes", () => withDatabase("qujat-sql-", async (db, { dataDir }) => {
     const names = async () => (await db("organizations").orderBy("id").select("name", "external")).map((r) => `${r.name}:${Boolean(r.external)}`);
     for (let round = 0; round < 2; round++) { // the second round runs the statements SQLite kept
       const [a, b, c] = [1, 2, 3].map((n) => org(n + round * 3, n === 2));
       const changed = await db.transaction(async (tx) => {
-        expect(await insertRows(tx, "organizations", [a, b, c])).to.equal(3);
+        expect(await runStatements(tx, insertStatements("organizations", [a, b, c], 2))).to.deep.equal([2, 1]);
         const rows = await sqlRows<{ name: string }>(tx, `select "name" from "organizations" where "id" in (?, ?) order by "id"`, [a.id, c.id]);
         expect(rows.map((r) => r.name)).to.deep.equal([a.name, c.name]);
         return sqlRun(tx, `update "organizations" set "name" = "name" || '!' where "external" = ?`, [true]);
@@ -164,19 +164,65 @@ describe("our own SQL in a transaction (sqlRows, sqlRun, insertRows)", () => {
     }
     expect(await names()).to.deep.equal(["Org 1:false", "Org 2!!:true", "Org 3:false", "Org 4:false", "Org 5!:true", "Org 6:false"]);
     const failure = await db.transaction(async (tx) => {
-      await insertRows(tx, "organizations", [org(7)]);
-      await insertRows(tx, "organizations", [org(1)]); // that id again
+      await runStatements(tx, insertStatements("organizations", [org(7)], 10));
+      await runStatements(tx, insertStatements("organizations", [org(1)], 10)); // that id again
     }).then(() => null, (e: unknown) => e);
     expect(isUniqueViolation(failure), String(failure)).to.equal(true);
     expect((await db("organizations").where({ id: org(7).id })).length).to.equal(0);
-    await db.transaction((tx) => insertRows(tx, "organizations", [org(7)]));
+    await db.transaction((tx) => runStatements(tx, insertStatements("organizations", [org(7)], 10)));
     expect((await db("organizations").where({ id: org(7).id })).length).to.equal(1);
-    expect(() => insertRows(db, "organizations", [org(8), { ...org(9), extra: 1 }])).to.throw(/different columns/);
+    expect(() => insertStatements("organizations", [org(8), { ...org(9), extra: 1 }], 10)).to.throw(/different columns/);
     await db.destroy();
     // SQLite refuses to close a connection whose statements are not finalized (and knex does not
     // say so): the file would stay open.
     const open = readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dataDir); } catch { return false; } });
     expect(open, "file descriptors still open on the database").to.deep.equal([]);
+  }));
+});
+
+describe("a SQLite script on the writing connection (sqliteScript, sqliteWriter)", () => {
+  const tricky = ["it's", "''", "a ? b", "\\ \"quoted\" \\n", "line\nbreak\ttab", "Қазақ тілі — українська ✓ 𝄞 🙂", "'); drop table organizations; --", "x".repeat(300), ""];
+
+  it("stores every value as binding it would; a guard or a refused statement rolls the whole script back; a value without a literal gives no script", () => withDatabase("qujat-script-", async (db) => {
+    const row = (i: number, name: string, external: boolean) => ({
+      ...org(1, external), id: `00000000-0000-4000-8000-${String(100 + i).padStart(12, "0")}`, bin: `2${String(100 + i).padStart(11, "0")}`, name,
+    });
+    const bound = tricky.map((name, i) => row(i, name, i % 2 === 0));
+    const scripted = tricky.map((name, i) => row(i + tricky.length, name, i % 2 === 0));
+    await db.transaction((tx) => runStatements(tx, insertStatements("organizations", bound, 4)));
+    const script = sqliteScript([...insertStatements("organizations", scripted, 4)]);
+    const wrote = await sqliteWriter(db, (w) => w.transaction(script!).then(() => true));
+    if (onPostgres()) {
+      expect(wrote).to.equal(null); // the script is SQLite's: PostgreSQL takes the transaction
+      return;
+    }
+    const read = async (rows: Array<{ id: string }>) => {
+      const got = await sqlRows<Record<string, unknown>>(db, `select "name", typeof("name") as "t", "external", typeof("external") as "te" from "organizations" where "id" in (${rows.map(() => "?").join(",")}) order by "name", "external"`, rows.map((r) => r.id));
+      return got;
+    };
+    expect(await read(scripted)).to.deep.equal(await read(bound));
+    expect((await read(scripted)).map((r) => r.name)).to.have.members(tricky);
+    const count = async () => Number((await db("organizations").count({ c: "*" }).first())!.c);
+    const before = await count();
+    // A statement that must change a row and changes none: the guard after it fails, nothing stays.
+    const refused = async (list: Parameters<typeof sqliteScript>[0]) =>
+      sqliteWriter(db, (w) => w.transaction(sqliteScript(list)!)).then(() => null, (e: Error) => e);
+    const noChange = await refused([...insertStatements("organizations", [row(50, "kept?", false)], 1),
+      { sql: `update "organizations" set "name" = ? where "id" = ?`, bindings: ["never", "no such id"], orElse: async () => new Error("unused") }]);
+    expect(noChange?.message).to.match(/CHECK constraint failed: guard_failed/);
+    const guarded = await refused([...insertStatements("organizations", [row(51, "kept?", false)], 1), guard(`(select count(*) from "organizations") > ?`, [0])]);
+    expect(guarded?.message).to.match(/guard_failed/);
+    const unique = await refused([...insertStatements("organizations", [row(52, "kept?", false)], 1), ...insertStatements("organizations", [bound[0]], 1)]);
+    expect(isUniqueViolation(unique), String(unique)).to.equal(true);
+    expect(await count()).to.equal(before);
+    // The connection is free and in no transaction afterwards: knex writes on it as before.
+    await db.transaction((tx) => runStatements(tx, insertStatements("organizations", [row(53, "after", false)], 1)));
+    expect(await count()).to.equal(before + 1);
+    expect(sqliteScript(insertStatements("organizations", [row(54, "nul \0 inside", false)], 1))).to.equal(null);
+    expect(sqliteScript([{ sql: `select ?`, bindings: [0.1] }])).to.equal(null);
+    expect(sqliteScript([{ sql: `select ?`, bindings: [2 ** 53] }])).to.equal(null);
+    expect(sqliteScript([{ sql: `select ?, ?, ?`, bindings: [-7, true, null] }])).to.equal("select -7, 1, NULL");
+    expect(() => sqliteScript([{ sql: `select ?`, bindings: [] }])).to.throw(/0 bindings for 1 placeholders/);
   }));
 });
 

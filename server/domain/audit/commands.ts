@@ -3,7 +3,7 @@
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
 import type { Tx } from "../../storage/db.js";
-import { insertSlices, isPostgres, sqlRows, sqlRun, statements } from "../../storage/db.js";
+import { insertStatements, isPostgres, runStatements, sqlRows, type Statement } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
 
@@ -43,7 +43,7 @@ export async function auditAppender(tx: Tx, clock: Clock, meta: AuditMeta, event
 export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatchItem[]): Promise<AuditRow[][]> {
   if (items.every((i) => i.events.length === 0)) return items.map(() => []);
   const chained = auditChain(await auditHead(tx), clock, items);
-  await statements(tx, auditWrites(tx, chained));
+  await runStatements(tx, auditWrites(chained));
   return chained.perItem;
 }
 
@@ -53,7 +53,8 @@ export async function auditHead(tx: Tx): Promise<{ seq: number; hash: string }> 
   return { seq: Number(head.seq), hash: head.hash };
 }
 
-export interface AuditChained { perItem: AuditRow[][]; all: AuditRow[]; seq: number; hash: string; at: string }
+/** Rows chained after the head `after`, up to the new head (`seq`, `hash`). */
+export interface AuditChained { perItem: AuditRow[][]; all: AuditRow[]; after: { seq: number; hash: string }; seq: number; hash: string; at: string }
 
 /** The items' events as chained rows after `head` (no I/O). */
 export function auditChain(head: { seq: number; hash: string }, clock: Clock, items: AuditBatchItem[]): AuditChained {
@@ -85,16 +86,22 @@ export function auditChain(head: { seq: number; hash: string }, clock: Clock, it
       return row;
     }),
   );
-  return { perItem, all, seq, hash: prev, at };
+  return { perItem, all, after: { seq: head.seq, hash: head.hash }, seq, hash: prev, at };
 }
 
 /**
- * The statements that store chained rows and move the head, issued together: they touch different
- * rows, so none waits for another's answer (pass them to `statements`).
+ * The statements that store chained rows and move the head, to be issued together: they touch
+ * different rows, so none waits for another's answer. The head moves only from the head the rows
+ * were chained after: one read before the transaction that holds the head (see sqliteWriter) fails
+ * rather than fork the chain.
  */
-export function auditWrites(tx: Tx, c: AuditChained): Array<() => PromiseLike<unknown>> {
+export function auditWrites(c: AuditChained): Statement[] {
   if (c.all.length === 0) return [];
-  return [...insertSlices(tx, "audit_log", c.all, INSERT_CHUNK), () => sqlRun(tx, `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1`, [c.seq, c.hash, c.at])];
+  return [...insertStatements("audit_log", c.all, INSERT_CHUNK), {
+    sql: `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1 and "seq" = ? and "hash" = ?`,
+    bindings: [c.seq, c.hash, c.at, c.after.seq, c.after.hash],
+    orElse: async () => new Error(`the audit chain's head moved from ${c.after.seq} while its next entries were being written`),
+  }];
 }
 
 const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit

@@ -4,7 +4,7 @@
 // registration and enforced exactly when the registration is written: over quota is 402, with the
 // plan and the use in the problem body.
 import { PaymentRequiredError } from "../../errors.js";
-import type { Tx } from "../../storage/db.js";
+import type { Statement, Tx } from "../../storage/db.js";
 import { dayOf } from "./calendar.js";
 import { gateAnswer } from "./gate.js";
 import type { PlanRow } from "./plans.js";
@@ -61,7 +61,7 @@ export async function meteringFor(tx: Tx, branchPath: string, direction: string,
  * quotas still hold (one conditional UPDATE per subscription). When one does not, the batch fails
  * and the group commit retries its items one by one, so only the registration over quota is refused.
  */
-export async function usageCounter(tx: Tx, items: Metering[]): Promise<void> {
+export function usageCounter(items: Metering[]): Statement[] {
   const per = new Map<string, { docs: number; bytes: number; m: Metering }>();
   for (const m of items) {
     const e = per.get(m.subscriptionId) ?? { docs: 0, bytes: 0, m };
@@ -69,17 +69,19 @@ export async function usageCounter(tx: Tx, items: Metering[]): Promise<void> {
     e.bytes += m.bytes;
     per.set(m.subscriptionId, e);
   }
-  for (const [id, { docs, bytes, m }] of per) {
-    const q = tx("subscriptions").where({ id });
-    if (m.quotaDocuments !== null && docs > 0) q.where("used_documents", "<=", m.quotaDocuments - docs);
-    if (m.quotaBytes !== null) q.where("used_bytes", "<=", m.quotaBytes - bytes);
-    const n = await q.update({ used_documents: tx.raw("used_documents + ?", [docs]), used_bytes: tx.raw("used_bytes + ?", [bytes]) });
-    if (n === 0) {
-      const s: SubscriptionRow = await tx("subscriptions").where({ id }).first();
-      const docsOver = m.quotaDocuments !== null && Number(s.used_documents) + docs > m.quotaDocuments;
-      throw docsOver ? overQuota("documents", s, m.plan, m.quotaDocuments!, docs) : overQuota("storageBytes", s, m.plan, m.quotaBytes!, bytes);
-    }
-  }
+  return [...per].map(([id, { docs, bytes, m }]) => {
+    let sql = `update "subscriptions" set "used_documents" = "used_documents" + ?, "used_bytes" = "used_bytes" + ? where "id" = ?`;
+    const bindings: unknown[] = [docs, bytes, id];
+    if (m.quotaDocuments !== null && docs > 0) (sql += ` and "used_documents" <= ?`, bindings.push(m.quotaDocuments - docs));
+    if (m.quotaBytes !== null) (sql += ` and "used_bytes" <= ?`, bindings.push(m.quotaBytes - bytes));
+    return {
+      sql, bindings, orElse: async (tx: Tx) => {
+        const s: SubscriptionRow = await tx("subscriptions").where({ id }).first();
+        const docsOver = m.quotaDocuments !== null && Number(s.used_documents) + docs > m.quotaDocuments;
+        return docsOver ? overQuota("documents", s, m.plan, m.quotaDocuments!, docs) : overQuota("storageBytes", s, m.plan, m.quotaBytes!, bytes);
+      },
+    };
+  });
 }
 
 /** Use of an organization (optionally one branch's subtree) in [from, to): outgoing documents, all documents, bytes, active users. */

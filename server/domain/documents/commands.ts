@@ -4,15 +4,15 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { deferForeignKeys, insertSlices, isUniqueViolation, statements, type Tx } from "../../storage/db.js";
+import { deferForeignKeys, guard, insertStatements, isUniqueViolation, runStatements, sqliteScript, sqliteWriter, statements, type Db, type Tx } from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
-import { remember } from "../../storage/idempotency.js";
+import { remembered } from "../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
 import { actorRef, nowIso, type CommandContext, type RequestMeta } from "../context.js";
 import type { AuditJournal } from "../audit/journal.js";
 import type { Config } from "../../config/index.js";
 import { hasRole } from "../identity/policy.js";
-import { retentionForRegistration, type RetentionFactsCache } from "../retention/policies.js";
+import { retentionColumns, retentionForRegistration, type RetentionFactsCache } from "../retention/policies.js";
 import { assertNotHeld } from "../retention/holds.js";
 import { presentDocument } from "./presenters.js";
 import { stableJson } from "../audit/chain.js";
@@ -239,7 +239,9 @@ export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
  * usage-ledger entry, the audit entry and the stored idempotent response — for a whole batch in one
  * transaction with multi-row inserts (the registrar's group commit). The unique index on numbers is
  * the final word on duplicates; a violation fails the batch, which the group commit then retries
- * item by item so only the duplicate is refused.
+ * item by item so only the duplicate is refused. On SQLite the registrar first tries
+ * registrationScript, which writes the same statements in one trip; this is the way every batch
+ * can take, on both databases.
  */
 export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[], retentionFacts?: RetentionFactsCache, directory?: DirectoryCache): Promise<Registered[]> {
   // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
@@ -260,17 +262,64 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
     if (!it.props) throw new Error("a registration prepared on cached facts must carry its props");
     it.prepared = await registrationPreparer({ ...it.ctx, tx }, it.props, { id: it.prepared.row.id, now: it.prepared.row.created_at });
   }
+  // A counterparty new to the appliance is created with the document (it is invited when sent).
+  for (const it of items) {
+    if (!it.prepared.recipient.create) continue;
+    await organizationInserter({ ...it.ctx, tx }, it.prepared.recipient.create.props, it.prepared.recipient.create.ids);
+    head = await auditHead(tx); // the new organization's audit entry moved the chain on
+  }
+  const { out, writes } = registrationStatements(clock, items, head, retentionOf);
+  await runStatements(tx, writes);
+  // The files must be durable before the rows that name them are: the transaction commits only
+  // once every file of the batch is. Their flush ran meanwhile, overlapping the statements above.
+  await Promise.all(items.map((it) => it.durable));
+  return out;
+}
+
+/** What registrationScript reads before its transaction, on the writing connection. */
+const SCRIPT_FACTS = `select (select "version" from "directory_version" where "id" = 1) as "version", (select "epoch" from "retention_state" where "id" = 1) as "epoch", "seq", "hash" from "audit_head" where "id" = 1`;
+
+/**
+ * SQLite: a batch of registrations as one script in one transaction on the writing connection
+ * (sqliteWriter) — one trip through the thread pool instead of registrationWriter's four, each of
+ * which waits its turn on a busy event loop while the batch holds the one writer. What the writes
+ * depend on (the directory version, the audit head, the retention epoch) is read just before, on
+ * the same connection, and the script checks it again under its write lock: the audit head moves
+ * only from the head read, and a guard fails the script when the version or the epoch moved (the
+ * CLI may write from another process). Null — nothing written — when the batch needs
+ * registrationWriter: a registration prepared on other facts, a new counterparty, retention facts
+ * not held, a file that failed to become durable, a guard, a quota or a unique index that refused.
+ */
+export async function registrationScript(db: Db, clock: Clock, items: RegistrationItem[], retentionFacts: RetentionFactsCache, directory?: DirectoryCache): Promise<Registered[] | null> {
+  if (items.some((it) => it.prepared.recipient.create || it.prepared.factsVersion === undefined)) return null;
+  return sqliteWriter(db, async (w) => {
+    const [read, durable] = await Promise.allSettled([
+      w.rows<{ version: number; epoch: number; seq: number; hash: string }>(SCRIPT_FACTS),
+      Promise.all(items.map((it) => it.durable)), // the files are durable before the rows that name them
+    ]);
+    if (read.status === "rejected" || durable.status === "rejected") return null;
+    const [{ version, epoch, seq, hash }] = read.value;
+    directory?.observe(Number(version));
+    const facts = retentionFacts.at(Number(epoch));
+    if (!facts || items.some((it) => it.prepared.factsVersion !== Number(version))) return null;
+    const { out, writes } = registrationStatements(clock, items, { seq: Number(seq), hash }, retentionColumns(facts));
+    const script = sqliteScript([
+      guard(`(select "version" from "directory_version" where "id" = 1) <> ? or (select "epoch" from "retention_state" where "id" = 1) <> ?`, [version, epoch]),
+      ...writes,
+    ]);
+    if (script === null) return null;
+    return w.transaction(script).then(() => out, () => null);
+  }).catch(() => null);
+}
+
+/** A batch's rows and the statements that write them, after the audit head `head` (no I/O). */
+function registrationStatements(clock: Clock, items: RegistrationItem[], head: { seq: number; hash: string }, retentionOf: ReturnType<typeof retentionColumns>) {
   const out: Registered[] = [];
   const documents: Record<string, unknown>[] = [];
   const fileRows: DocumentFileRow[] = [];
   const ledger: Record<string, unknown>[] = [];
   for (const it of items) {
-    const { row, recipient, sender, branch, recipientName, search } = it.prepared;
-    // A counterparty new to the appliance is created with the document (it is invited when sent).
-    if (recipient.create) {
-      await organizationInserter({ ...it.ctx, tx }, recipient.create.props, recipient.create.ids);
-      head = await auditHead(tx); // the new organization's audit entry moved the chain on
-    }
+    const { row, sender, branch, recipientName, search } = it.prepared;
     documents.push({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
     let position = 0;
     const files: DocumentFileRow[] = it.files.map((f) => ({
@@ -296,20 +345,16 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
       }],
     };
   }));
-  const keys = items.flatMap((it, i) => it.idempotency
-    ? [{ ...it.idempotency, response: presentDocument(out[i].document, out[i].files), at: out[i].document.created_at }] : []);
-  await statements(tx, [
-    ...insertSlices(tx, "documents", documents, 200),
-    ...insertSlices(tx, "document_files", fileRows, 1000),
-    ...insertSlices(tx, "usage_ledger", ledger, 1000),
-    () => usageCounter(tx, items.flatMap((it) => it.prepared.metering ?? [])),
-    ...keys.map((k) => () => remember(tx, k.principal, k.key, k.hash, { status: 201, body: k.response }, k.at)),
-    ...auditWrites(tx, audit),
-  ]);
-  // The files must be durable before the rows that name them are: the transaction commits only
-  // once every file of the batch is. Their flush ran meanwhile, overlapping the statements above.
-  await Promise.all(items.map((it) => it.durable));
-  return out;
+  const writes = [
+    ...insertStatements("documents", documents, 200),
+    ...insertStatements("document_files", fileRows, 1000),
+    ...insertStatements("usage_ledger", ledger, 1000),
+    ...usageCounter(items.flatMap((it) => it.prepared.metering ?? [])),
+    ...remembered(items.flatMap((it, i) => it.idempotency
+      ? [{ ...it.idempotency, response: { status: 201, body: presentDocument(out[i].document, out[i].files) }, at: out[i].document.created_at }] : [])),
+    ...auditWrites(audit),
+  ];
+  return { out, writes };
 }
 
 /** Why a registration hit a unique index: its number was taken meanwhile (409), or null when it was not that. */

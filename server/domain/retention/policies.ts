@@ -128,6 +128,19 @@ export class RetentionFactsCache {
     this.held = { epoch, facts };
     return facts;
   }
+
+  /** The facts of `epoch` when they are the ones held, else null (nothing is read). */
+  at(epoch: number): RetentionFacts | null {
+    return this.held?.epoch === epoch ? this.held.facts : null;
+  }
+}
+
+/** The retention columns of documents being registered, under `facts`. */
+export function retentionColumns(facts: RetentionFacts) {
+  return (docs: RetainedDocument[]) => docs.map((d) => {
+    const r = retentionOf(d, facts);
+    return { retain_until: r.retainUntil, retention_version_id: r.versionId, retention_action: r.action };
+  });
 }
 
 /**
@@ -139,11 +152,7 @@ export class RetentionFactsCache {
  */
 export async function retentionForRegistration(tx: Tx, config: Config, cache?: RetentionFactsCache) {
   const [{ epoch }] = await sqlRows<{ epoch: number | string }>(tx, `select "epoch" from "retention_state" where "id" = 1${isPostgres(tx) ? " for share" : ""}`);
-  const facts = cache ? await cache.get(tx, config, Number(epoch)) : await retentionFacts(tx, config);
-  return (docs: RetainedDocument[]) => docs.map((d) => {
-    const r = retentionOf(d, facts);
-    return { retain_until: r.retainUntil, retention_version_id: r.versionId, retention_action: r.action };
-  });
+  return retentionColumns(cache ? await cache.get(tx, config, Number(epoch)) : await retentionFacts(tx, config));
 }
 
 const ASSIGN_COLUMNS = ["id", "kind", "created_at", "doc_date", "fields", "sender_organization_id", "recipient_organization_id", "retain_until", "retention_version_id", "retention_action"];
