@@ -5,8 +5,7 @@
 // call). Commits are made durable in batches (see DurableRenamer). The event loop keeps only the
 // HTTP parsing and the database.
 import { createHash, type Hash } from "node:crypto";
-import { close, closeSync, fdatasync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { closeSync, fdatasync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { ACK_BYTES, type BlobReply, type BlobRequest } from "./blobProtocol.js";
@@ -26,15 +25,16 @@ const reply = (m: Unladen<BlobReply>) => {
 };
 const failure = (err: unknown) => ({ message: (err as Error)?.message ?? String(err), code: (err as NodeJS.ErrnoException)?.code });
 
+// Only the flushes, which wait for the disk, go to the thread pool; opening, closing and renaming
+// are quick metadata calls made here (each pool hop costs a wake-up of two threads).
 const datasync = (fd: number) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-const closeFd = (fd: number) => new Promise<void>((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
 
 async function syncDirectory(dir: string) {
-  const fh = await open(dir, "r");
+  const fd = openSync(dir, "r");
   try {
-    await fh.sync();
+    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -74,9 +74,9 @@ class DurableRenamer {
           try {
             await datasync(b.fd);
           } finally {
-            await closeFd(b.fd);
+            closeSync(b.fd);
           }
-          await rename(b.from, b.to); // atomic; replacing identical content is harmless
+          renameSync(b.from, b.to); // atomic; replacing identical content is harmless
         }));
         // Each moved file needs its directory synced, and a directory this worker made needs its
         // own entry synced too (in its parent and the root).
