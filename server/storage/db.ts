@@ -144,6 +144,11 @@ export async function sqlRows<T = Record<string, unknown>>(tx: Tx, sql: string, 
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return (isPostgres(tx) ? r.rows : r) as T[];
   }
+  return allOn<T>(conn, sql, bindings);
+}
+
+/** The rows of `sql` on a SQLite connection (through its prepared statements, see reuseStatements). */
+function allOn<T>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<T[]> {
   return new Promise((resolve, reject) => conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
 }
 
@@ -283,7 +288,7 @@ export async function sqliteWriter<T>(db: Db, work: (w: SqliteWriter) => Promise
   const exec = (sql: string) => new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
   try {
     return await work({
-      rows: (sql, bindings = []) => new Promise((resolve, reject) => conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as never)))),
+      rows: (sql, bindings = []) => allOn(conn, sql, bindings),
       async transaction(script) {
         try {
           await exec(`${GUARD_TABLE};\nBEGIN IMMEDIATE;\nPRAGMA defer_foreign_keys = ON;\n${script};\nCOMMIT`);

@@ -190,16 +190,14 @@ describe("a SQLite script on the writing connection (sqliteScript, sqliteWriter)
     const bound = tricky.map((name, i) => row(i, name, i % 2 === 0));
     const scripted = tricky.map((name, i) => row(i + tricky.length, name, i % 2 === 0));
     await db.transaction((tx) => runStatements(tx, insertStatements("organizations", bound, 4)));
-    const script = sqliteScript([...insertStatements("organizations", scripted, 4)]);
+    const script = sqliteScript(insertStatements("organizations", scripted, 4));
     const wrote = await sqliteWriter(db, (w) => w.transaction(script!).then(() => true));
     if (onPostgres()) {
       expect(wrote).to.equal(null); // the script is SQLite's: PostgreSQL takes the transaction
       return;
     }
-    const read = async (rows: Array<{ id: string }>) => {
-      const got = await sqlRows<Record<string, unknown>>(db, `select "name", typeof("name") as "t", "external", typeof("external") as "te" from "organizations" where "id" in (${rows.map(() => "?").join(",")}) order by "name", "external"`, rows.map((r) => r.id));
-      return got;
-    };
+    const read = (rows: Array<{ id: string }>) => sqlRows<Record<string, unknown>>(db,
+      `select "name", typeof("name") as "t", "external", typeof("external") as "te" from "organizations" where "id" in (${rows.map(() => "?").join(",")}) order by "name", "external"`, rows.map((r) => r.id));
     expect(await read(scripted)).to.deep.equal(await read(bound));
     expect((await read(scripted)).map((r) => r.name)).to.have.members(tricky);
     const count = async () => Number((await db("organizations").count({ c: "*" }).first())!.c);

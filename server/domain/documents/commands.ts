@@ -277,7 +277,9 @@ export async function registrationWriter(tx: Tx, clock: Clock, items: Registrati
 }
 
 /** What registrationScript reads before its transaction, on the writing connection. */
-const SCRIPT_FACTS = `select (select "version" from "directory_version" where "id" = 1) as "version", (select "epoch" from "retention_state" where "id" = 1) as "epoch", "seq", "hash" from "audit_head" where "id" = 1`;
+const DIRECTORY_VERSION = `(select "version" from "directory_version" where "id" = 1)`;
+const RETENTION_EPOCH = `(select "epoch" from "retention_state" where "id" = 1)`;
+const SCRIPT_FACTS = `select ${DIRECTORY_VERSION} as "version", ${RETENTION_EPOCH} as "epoch", "seq", "hash" from "audit_head" where "id" = 1`;
 
 /**
  * SQLite: a batch of registrations as one script in one transaction on the writing connection
@@ -299,12 +301,12 @@ export async function registrationScript(db: Db, clock: Clock, items: Registrati
     ]);
     if (read.status === "rejected" || durable.status === "rejected") return null;
     const [{ version, epoch, seq, hash }] = read.value;
-    directory?.observe(Number(version));
-    const facts = retentionFacts.at(Number(epoch));
-    if (!facts || items.some((it) => it.prepared.factsVersion !== Number(version))) return null;
-    const { out, writes } = registrationStatements(clock, items, { seq: Number(seq), hash }, retentionColumns(facts));
+    directory?.observe(version);
+    const facts = retentionFacts.at(epoch);
+    if (!facts || items.some((it) => it.prepared.factsVersion !== version)) return null;
+    const { out, writes } = registrationStatements(clock, items, { seq, hash }, retentionColumns(facts));
     const script = sqliteScript([
-      guard(`(select "version" from "directory_version" where "id" = 1) <> ? or (select "epoch" from "retention_state" where "id" = 1) <> ?`, [version, epoch]),
+      guard(`${DIRECTORY_VERSION} <> ? or ${RETENTION_EPOCH} <> ?`, [version, epoch]),
       ...writes,
     ]);
     if (script === null) return null;
