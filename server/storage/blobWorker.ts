@@ -5,7 +5,7 @@
 // call). Commits are made durable in batches (see DurableRenamer). The event loop keeps only the
 // HTTP parsing and the database.
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, fdatasync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { ACK_BYTES, type BlobReply, type BlobRequest } from "./blobProtocol.js";
@@ -38,14 +38,23 @@ async function syncDirectory(dir: string) {
   }
 }
 
+interface Commit { fd: number; from: string; to: string; done: (err?: unknown) => void }
+
 /**
  * Makes committed blobs durable in batches. Every commit waiting while a batch is being flushed
- * joins the next one: their files are fdatasynced together, renamed into place, and each directory
- * that gained an entry is fsynced once. On this kind of disk a flush of many finished files costs
- * about what one costs, while flushes interleaved with other requests' writes queue behind each other.
+ * joins the next one, and the batch waits for the disk once:
+ *  - A blob whose address is free (nearly all) is renamed into place first; then its data and its
+ *    directory entry are flushed together, so one journal commit carries both. Until both are
+ *    durable the caller writes no row naming the address, so a crash in between leaves at worst an
+ *    unreferenced file of unknown content there, which the sweep removes and which the next commit
+ *    of that content replaces (next point) rather than trusts.
+ *  - A blob whose address is taken (identical content stored before, or such a leftover) is
+ *    flushed first and only then renamed over the file there, whose directory is flushed after:
+ *    a stored blob a row names is never replaced by bytes not yet on disk.
+ * A directory this worker made has its own entry flushed too (in its parent and the root).
  */
 class DurableRenamer {
-  private pending: Array<{ fd: number; from: string; to: string; done: (err?: unknown) => void }> = [];
+  private pending: Commit[] = [];
   private flushing = false;
   /** Directories created by this worker whose own entries (in their parents) are not yet synced. */
   readonly freshDirs = new Set<string>();
@@ -68,36 +77,69 @@ class DurableRenamer {
   private async flush() {
     this.flushing = true;
     try {
-      while (this.pending.length) {
-        const batch = this.pending.splice(0);
-        const moved = await Promise.allSettled(batch.map(async (b) => {
-          try {
-            await datasync(b.fd);
-          } finally {
-            closeSync(b.fd);
-          }
-          renameSync(b.from, b.to); // atomic; replacing identical content is harmless
-        }));
-        // Each moved file needs its directory synced, and a directory this worker made needs its
-        // own entry synced too (in its parent and the root).
-        const fresh = new Set(batch.filter((_, i) => moved[i].status === "fulfilled").map((b) => path.dirname(b.to)).filter((d) => this.freshDirs.delete(d)));
-        const needs = batch.map((b, i) => {
-          if (moved[i].status !== "fulfilled") return [];
-          const dir = path.dirname(b.to);
-          return fresh.has(dir) ? [dir, path.dirname(dir), root] : [dir];
-        });
-        const failed = new Map<string, unknown>();
-        await Promise.all([...new Set(needs.flat())].map((d) => syncDirectory(d).catch((err) => { failed.set(d, err); })));
-        batch.forEach((b, i) => {
-          const r = moved[i];
-          const dirErr = needs[i].map((d) => failed.get(d)).find((e) => e !== undefined);
-          if (dirErr !== undefined && needs[i].length > 1) this.freshDirs.add(needs[i][0]); // try its parents again next time
-          b.done(r.status === "rejected" ? r.reason : dirErr);
-        });
-      }
+      while (this.pending.length) await this.flushBatch(this.pending.splice(0));
     } finally {
       this.flushing = false;
     }
+  }
+
+  private async flushBatch(batch: Commit[]) {
+    const failed = new Map<Commit, unknown>();
+    const fail = (b: Commit, err: unknown) => { if (!failed.has(b)) failed.set(b, err); };
+    const placed: Commit[] = [];
+    const taken: Commit[] = [];
+    for (const b of batch) {
+      if (existsSync(b.to)) taken.push(b);
+      else {
+        try {
+          renameSync(b.from, b.to);
+          placed.push(b);
+        } catch (err) {
+          fail(b, err); // the temp file is left to the sweep
+        }
+      }
+    }
+    await Promise.all([
+      ...batch.map(async (b) => {
+        try {
+          if (!failed.has(b)) await datasync(b.fd);
+        } catch (err) {
+          fail(b, err);
+        } finally {
+          closeSync(b.fd);
+        }
+      }),
+      this.syncEntries(placed, fail),
+    ]);
+    const replaced: Commit[] = [];
+    for (const b of taken) {
+      if (failed.has(b)) continue;
+      try {
+        renameSync(b.from, b.to); // atomic, and the bytes it brings are already on disk
+        replaced.push(b);
+      } catch (err) {
+        fail(b, err);
+      }
+    }
+    if (replaced.length) await this.syncEntries(replaced, fail);
+    for (const b of batch) b.done(failed.get(b));
+  }
+
+  /** Flushes the directories that gained the entries of `moved`, each once. */
+  private async syncEntries(moved: Commit[], fail: (b: Commit, err: unknown) => void) {
+    const fresh = new Set(moved.map((b) => path.dirname(b.to)).filter((d) => this.freshDirs.delete(d)));
+    const needs = moved.map((b) => {
+      const dir = path.dirname(b.to);
+      return fresh.has(dir) ? [dir, path.dirname(dir), root] : [dir];
+    });
+    const errors = new Map<string, unknown>();
+    await Promise.all([...new Set(needs.flat())].map((d) => syncDirectory(d).catch((err) => { errors.set(d, err); })));
+    moved.forEach((b, i) => {
+      const err = needs[i].map((d) => errors.get(d)).find((e) => e !== undefined);
+      if (err === undefined) return;
+      if (needs[i].length > 1) this.freshDirs.add(needs[i][0]); // its parents again next time
+      fail(b, err);
+    });
   }
 }
 

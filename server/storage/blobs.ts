@@ -1,7 +1,8 @@
 // Content-addressed blob store on the filesystem: <root>/ab/cd/<sha256>. A blob is staged first —
 // streamed to a temp file while it is hashed and counted — and only committed once the caller has
-// accepted it: fdatasynced, renamed into its content address, and its directory fsynced, so it is
-// on disk before the call returns (concurrent commits share one flush, see blobWorker.ts). Hashing,
+// accepted it: renamed into its content address, and its bytes and its directory entry flushed, so
+// it is on disk before the call returns (concurrent commits share one flush, and content stored
+// before is replaced only by bytes already on disk; see blobWorker.ts). Hashing,
 // writing and flushing happen on the store's worker thread: the event loop only hands the bytes
 // over (a 100 KB document's SHA-256 alone is half a millisecond of CPU here). The
 // database row that refers to a blob is written after the commit, so a crash leaves either a whole

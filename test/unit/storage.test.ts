@@ -3,7 +3,7 @@
 // statements of one transaction issued together, and the
 // batch sizing that keeps long jobs' write transactions within their time budget.
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -32,6 +32,18 @@ describe("blob store", () => {
     for (const b of bodies) expect(readFileSync(where(sha(b))).equals(b)).to.equal(true);
     expect(staging()).to.deep.equal([]);
     expect(staged.map((s) => s.sha256)).to.deep.equal(bodies.map(sha));
+  });
+
+  it("a file left at an address by a crash before its flush is replaced by the next commit of that content, not trusted", async () => {
+    const store = createFsBlobStore(root);
+    const body = Buffer.alloc(70_000, 7);
+    const first = await store.put(body);
+    writeFileSync(where(first.sha256), Buffer.alloc(100)); // what a crash between rename and flush can leave
+    const again = await store.stage(Readable.from([body]));
+    await again.commit();
+    expect(readFileSync(where(first.sha256)).equals(body)).to.equal(true);
+    expect(staging()).to.deep.equal([]);
+    await store.close();
   });
 
   it("a discarded blob leaves nothing; commit after discard, and a second commit, do nothing", async () => {
