@@ -26,6 +26,7 @@ import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kind
 import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
 import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
 import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";
+import { timeOrderedId } from "../../storage/ids.js";
 
 export const RegistrationMetadata = z.strictObject({
   kind: z.enum(KINDS),
@@ -198,7 +199,7 @@ async function prepare(ctx: CommandContext, p: RegistrationProps, lookups: Regis
   }
   const content = p.files.find((f) => f.role === "content")!;
   const title = meta.title ?? defaultTitle(kind, fields);
-  const id = opts.id ?? randomUUID();
+  const id = opts.id ?? timeOrderedId(Date.parse(now));
   const totalBytes = p.files.reduce((n, f) => n + f.size, 0);
   // SPEC R4.3: the registration counts against the branch's subscription; over quota is 402.
   const metering = await meteringFor(ctx.tx, branch.path, meta.direction, totalBytes, ctx.clock.now(), lookups);
@@ -325,7 +326,7 @@ function registrationStatements(clock: Clock, items: RegistrationItem[], head: {
     documents.push({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
     let position = 0;
     const files: DocumentFileRow[] = it.files.map((f) => ({
-      id: randomUUID(), document_id: row.id, role: f.role, position: f.role === "content" ? 0 : ++position,
+      id: timeOrderedId(Date.parse(row.created_at)), document_id: row.id, role: f.role, position: f.role === "content" ? 0 : ++position,
       name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256,
     }));
     fileRows.push(...files);
