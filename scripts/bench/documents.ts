@@ -1,7 +1,9 @@
 // Document benchmarks (issue 3), each against a baseline measured in the same run:
 //  - registration of 100 KB documents through the API vs a bare Koa endpoint that streams the same
-//    body to a file and hashes it (target ≥ 0.50 of its throughput), 8 uploads at once; the same
-//    pair with 32 at once and the bare endpoint with fdatasync are shown too (informational)
+//    body to a file and hashes it (target ≥ 0.50 of its throughput). Throughput is a server's best
+//    rate: each is driven with 8, 16, 32 and 64 uploads at once (rounds alternate the two), and its
+//    best level's median counts. Every level's pair is shown, and the bare endpoint with fdatasync
+//    at 8 (informational)
 //  - ten concurrent 20 MB uploads: growth of the appliance's RSS (target ≤ 64 MB)
 //  - inbox pages with 1,000,000 documents in SQLite: p95 per page (target ≤ 25 ms) and the query as
 //    our code issues it vs the same SQL run raw (target ≤ 2×)
@@ -92,37 +94,47 @@ export async function registrationBenches(report: Report, app: { port: number; p
   settleDisk(); // the 200 MB just uploaded, before the registrations' fdatasyncs are measured
   const baseline = await spawnServer("scripts/bench/stream.ts", {});
   const durable = await spawnServer("scripts/bench/stream.ts", { DURABLE: "1" });
-  const ours: number[] = [];
-  const bare: number[] = [];
+  // Each server's throughput is its best rate over these loads. The bare endpoint peaks at a few
+  // uploads at once (its one thread is busy); a registration waits for its batch's disk flush, so
+  // the appliance needs more at once to be busy: more registrations then share each flush.
+  const levels = [8, 16, 32, 64];
+  const ours = new Map(levels.map((c) => [c, [] as number[]]));
+  const bare = new Map(levels.map((c) => [c, [] as number[]]));
   const bareDurable: number[] = [];
-  const busy = { ours: [] as number[], bare: [] as number[] };
   const ourHeaders = { "content-type": body.contentType, authorization: `Bearer ${token}` };
+  const bareHeaders = { "content-type": body.contentType };
+  const point = Math.max(3, Math.round(seconds / 2));
   try {
     let offset = 0;
     for (let round = 0; round < 3; round++) {
-      bare.push(await load(baseline.url, { "content-type": body.contentType }, (i) => body.unique(1e9 + offset + i), seconds));
-      ours.push(await load(`${base}/api/v1/documents`, ourHeaders, (i) => body.unique(offset + i), seconds));
-      bareDurable.push(await load(durable.url, { "content-type": body.contentType }, (i) => body.unique(2e9 + offset + i), seconds));
-      offset += 1e6;
-    }
-    // The same pair with 32 uploads at once. At 8 the bare endpoint is already at its limit (its one
-    // thread), while a registration spends most of its time waiting for its batch's disk flush:
-    // more uploads at once share each flush. This shows how much of the ratio above is that wait.
-    for (let round = 0; round < 3; round++) {
-      busy.bare.push(await load(baseline.url, { "content-type": body.contentType }, (i) => body.unique(3e9 + offset + i), seconds, 32));
-      busy.ours.push(await load(`${base}/api/v1/documents`, ourHeaders, (i) => body.unique(offset + i), seconds, 32));
+      for (const c of levels) {
+        const runs = [
+          async () => bare.get(c)!.push(await load(baseline.url, bareHeaders, (i) => body.unique(1e9 + offset + i), point, c)),
+          async () => ours.get(c)!.push(await load(`${base}/api/v1/documents`, ourHeaders, (i) => body.unique(offset + i), point, c)),
+        ];
+        for (const run of round % 2 ? runs.reverse() : runs) await run(); // who goes first alternates
+        offset += 1e6;
+      }
+      bareDurable.push(await load(durable.url, bareHeaders, (i) => body.unique(2e9 + offset + i), point));
       offset += 1e6;
     }
   } finally {
     baseline.stop();
     durable.stop();
   }
-  report("register 100 KB documents (median of 3)", `${Math.round(median(ours))} docs/s vs bare stream+hash ${Math.round(median(bare))} req/s`,
-    `(ratio ${(median(ours) / median(bare)).toFixed(2)}, target ≥ 0.50)`);
+  const best = (m: Map<number, number[]>) => levels.map((c) => ({ c, rate: median(m.get(c)!) })).reduce((a, b) => (b.rate > a.rate ? b : a));
+  const o = best(ours);
+  const b = best(bare);
+  report("register 100 KB documents: throughput", `${Math.round(o.rate)} docs/s (at ${o.c} at once) vs bare stream+hash ${Math.round(b.rate)} req/s (at ${b.c})`,
+    `(ratio ${(o.rate / b.rate).toFixed(2)}, target ≥ 0.50)`);
+  for (const c of levels) {
+    const [x, y] = [median(ours.get(c)!), median(bare.get(c)!)];
+    report(`  ${c} uploads at once, median of 3`, `${Math.round(x)} docs/s vs ${Math.round(y)} req/s`, `(ratio ${(x / y).toFixed(2)}, informational)`);
+  }
   // Registration must fdatasync every blob before it keeps the document; the bare endpoint above
   // does not. The same endpoint with fdatasync shows how much of the gap is the disk's flush rate.
-  report("  vs bare stream+hash+fdatasync", `${Math.round(median(ours))} docs/s vs ${Math.round(median(bareDurable))} req/s`, `(ratio ${(median(ours) / median(bareDurable)).toFixed(2)}, informational)`);
-  report("  both with 32 uploads at once", `${Math.round(median(busy.ours))} docs/s vs bare stream+hash ${Math.round(median(busy.bare))} req/s`, `(ratio ${(median(busy.ours) / median(busy.bare)).toFixed(2)}, informational)`);
+  const d = median(bareDurable);
+  report("  8 at once vs bare stream+hash+fdatasync", `${Math.round(median(ours.get(8)!))} docs/s vs ${Math.round(d)} req/s`, `(ratio ${(median(ours.get(8)!) / d).toFixed(2)}, informational)`);
 }
 
 
