@@ -1,10 +1,10 @@
 // A real appliance per suite: createApp() over HTTP on a loopback port, with a fresh database —
 // a SQLite file, or (when QUJAT_DATABASE_URL is set) a new PostgreSQL database dropped afterwards.
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
-import os from "node:os";
 import path from "node:path";
+import { scratchDir } from "./scratch.js";
 import knexFactory from "knex";
 import { createApp } from "../../server/app.js";
 import { ManualClock } from "../../server/clock.js";
@@ -74,7 +74,7 @@ export interface TestApp {
 
 /** `firstRun`: no administrator is created (the appliance waits for its setup link, `setupToken`). */
 export async function startTestApp(overrides: Record<string, unknown> = {}, opts: { firstRun?: boolean } = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "qujat-test-"));
+  const dataDir = scratchDir("qujat-test-");
   const database = await freshDatabase(dataDir);
   const smtp = await new TestSmtp().start();
   const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url },

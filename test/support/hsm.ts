@@ -2,9 +2,9 @@
 // appliance's system key generated inside the token — never outside it — and certified by the
 // test CA, the way an administrator sets up a real HSM with `qujat hsm:keygen` / `hsm:import-cert`.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { scratchDir } from "./scratch.js";
 import { certificateBlocks, parseCertificate } from "../../server/pki/certificates.js";
 import { Hsm } from "../../server/pki/hsm.js";
 import { testCa, type TestCa } from "./pki.js";
@@ -28,7 +28,7 @@ let shared: Promise<TestHsm> | null = null;
 /** Certifies the token's key `label` by the test CA and stores the certificate on the token. */
 export async function certifyKey(hsm: Hsm, label: string, subject: string, ca: TestCa = testCa(), kind: "rsa" | "ec" = "rsa", usage = "keyUsage = critical, digitalSignature, nonRepudiation"): Promise<Buffer> {
   const csr = await hsm.generateKey(label, kind, subject);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-hsmcert-"));
+  const dir = scratchDir("qujat-hsmcert-");
   writeFileSync(path.join(dir, "req.csr"), csr);
   writeFileSync(path.join(dir, "ext.cnf"), `[v3]\n${usage}\nbasicConstraints = critical, CA:FALSE\n` +
     `authorityInfoAccess = OCSP;URI:${ca.ocspUrl}\ncrlDistributionPoints = URI:${ca.crlUrl}\n`);
@@ -45,12 +45,11 @@ export async function certifyKey(hsm: Hsm, label: string, subject: string, ca: T
 /** The process's SoftHSM token: made on first use with a fresh token directory. */
 export function testHsm(): Promise<TestHsm> {
   shared ??= (async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-softhsm-"));
+    const dir = scratchDir("qujat-softhsm-");
     mkdirSync(path.join(dir, "tokens"));
     writeFileSync(path.join(dir, "softhsm2.conf"), `directories.tokendir = ${path.join(dir, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
     // Read by SoftHSM at C_Initialize; set before the module is first loaded in this process.
     process.env.SOFTHSM2_CONF = path.join(dir, "softhsm2.conf");
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const t: TestHsm = {
       module: SOFTHSM_MODULE, tokenLabel: "qujat-test", pin: "123456", systemKeyLabel: "qujat-system", caFile: path.join(testCa().dir, "ca.pem"),
       config: {},

@@ -5,9 +5,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { scratchDir } from "./scratch.js";
 
 export interface TestSigner {
   /** detached CMS, DER, made by `openssl cms -sign` */
@@ -109,7 +109,7 @@ function crlHost(): number {
  * (`openssl ocsp -index … -port N`, signing with the CA's own key) and a CRL.
  */
 export function createTestCa(name = "Qujat Test CA"): TestCa {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-ca-"));
+  const dir = scratchDir("qujat-ca-");
   caDatabase(dir, CA_CONFIG.replace("[any]", "default_crl_days = 1\n[any]") + "[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n");
   // Self-signed through `openssl ca` so its validity can start in the past (test clocks do).
   openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.csr", "-subj", `/CN=${name}/O=Qujat Test PKI/C=KZ`], dir);
@@ -172,8 +172,7 @@ let shared: TestCa | null = null;
 /** The CA test appliances trust (made on first use, removed when the process exits). */
 export function testCa(): TestCa {
   if (!shared) {
-    const ca = (shared = createTestCa());
-    process.once("exit", () => ca.close());
+    shared = createTestCa();
   }
   return shared;
 }
@@ -199,7 +198,7 @@ export interface SignerOptions {
 
 /** A key and certificate (RSA 2048 or EC P-256) issued by the test CA, with NCA-style subject fields. */
 export function testSigner(o: SignerOptions = {}): TestSigner {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-pki-"));
+  const dir = scratchDir("qujat-pki-");
   const keyArgs = o.key === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"];
   const subj = `/CN=${o.cn ?? "Test Signer"}/serialNumber=IIN${o.iin ?? "000000000000"}${o.bin ? `/OU=BIN${o.bin}` : ""}/O=Test/C=KZ`;
   const purpose = o.purpose ?? "sign";
