@@ -10,6 +10,7 @@ import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { onPostgres, startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { documentForm, invoiceFields, pdf, png, sha256 } from "../support/documents.js";
+import { UUID_V7, uuidV7Time } from "../support/ids.js";
 
 describe("documents", () => {
   let app: TestApp;
@@ -45,10 +46,9 @@ describe("documents", () => {
         [{ bytes: scan, name: "scan.png", type: "image/png" }]));
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       // A time-ordered GUID (UUID version 7): the registration time in its first 48 bits, as its file's.
-      expect(r.body.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      const idTime = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-      expect(idTime(r.body.id)).to.equal(Date.parse(r.body.createdAt));
-      expect(idTime(r.body.attachments[0].id)).to.equal(Date.parse(r.body.createdAt));
+      expect(r.body.id).to.match(UUID_V7);
+      expect(uuidV7Time(r.body.id)).to.equal(Date.parse(r.body.createdAt));
+      expect(uuidV7Time(r.body.attachments[0].id)).to.equal(Date.parse(r.body.createdAt));
       expect(r.headers.get("location")).to.equal(`/api/v1/documents/${r.body.id}`);
       expect(r.body).to.include({ kind: "invoice", direction: "outgoing", status: "draft", number: "INV-100", total: "33600.00", currency: "KZT", title: "Invoice for payment No. INV-100 of 2026-03-02" });
       expect(r.body.content).to.include({ name: "Счёт 100.pdf", mediaType: "application/pdf", size: content.length, sha256: sha256(content) });

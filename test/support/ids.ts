@@ -21,3 +21,8 @@ export function validEdrpou(): string {
   return first7 + edrpouCheckDigit(first7);
 }
 export const breakCheckDigit = (v: string) => v.slice(0, -1) + String((Number(v.at(-1)) + 1) % 10);
+
+/** A time-ordered row id (UUID version 7, RFC variant). */
+export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The milliseconds since the epoch in a version 7 UUID's first 48 bits. */
+export const uuidV7Time = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

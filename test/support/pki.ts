@@ -171,10 +171,7 @@ export function createTestCa(name = "Qujat Test CA"): TestCa {
 let shared: TestCa | null = null;
 /** The CA test appliances trust (made on first use, removed when the process exits). */
 export function testCa(): TestCa {
-  if (!shared) {
-    shared = createTestCa();
-  }
-  return shared;
+  return (shared ??= createTestCa());
 }
 
 
