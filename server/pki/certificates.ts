@@ -38,17 +38,13 @@ const KEY_ALGORITHMS: Record<string, { name: string }> = {
   "1.2.840.113549.1.1.1": { name: "RSA" },
   "1.2.840.113549.1.1.10": { name: "RSASSA-PSS" },
   "1.2.840.10045.2.1": { name: "EC" },
-  "1.2.398.3.10.1.1.1.1": { name: "GOST 34.310-2004 (KZ)" },
-  "1.2.398.3.10.1.1.1.2": { name: "GOST 34.310-2004 (KZ)" },
-  "1.2.398.3.10.1.1.2.1": { name: "GOST 34.10-2015 (KZ) 256" },
-  "1.2.398.3.10.1.1.2.2": { name: "GOST 34.10-2015 (KZ) 256" },
-  "1.2.398.3.10.1.1.2.3": { name: "GOST 34.10-2015 (KZ) 512" },
-  "1.2.398.3.10.1.1.2.3.1": { name: "GOST 34.10-2015 (KZ) 512" },
-  "1.2.398.3.10.1.1.2.3.2": { name: "GOST 34.10-2015 (KZ) 512" },
-  "1.2.804.2.1.1.1.1.3.1.1": { name: "DSTU 4145 (UA)" },
-  "1.2.643.2.2.19": { name: "GOST R 34.10-2001" },
-  "1.2.643.7.1.1.1.1": { name: "GOST R 34.10-2012 256" },
-  "1.2.643.7.1.1.1.2": { name: "GOST R 34.10-2012 512" },
+  "1.2.398.3.10.1.1.1.1": { name: "GOST 34.310-2004" },
+  "1.2.398.3.10.1.1.2.1": { name: "GOST 34.10-2015, 256 bit" },
+  "1.2.398.3.10.1.1.2.2": { name: "GOST 34.10-2015, 512 bit" },
+  "1.2.804.2.1.1.1.1.3.1.1": { name: "DSTU 4145" },
+  "1.2.643.2.2.19": { name: "GOST R 34.10-2001 (RU)" },
+  "1.2.643.7.1.1.1.1": { name: "GOST R 34.10-2012 256 (RU)" },
+  "1.2.643.7.1.1.1.2": { name: "GOST R 34.10-2012 512 (RU)" },
 };
 const CURVES: Record<string, string> = { "1.2.840.10045.3.1.7": "P-256", "1.3.132.0.34": "P-384", "1.3.132.0.35": "P-521" };
 
@@ -194,14 +190,15 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
     }
   }
 
-  const spki = cert.subjectPublicKeyInfo.algorithm;
-  const known = KEY_ALGORITHMS[spki.algorithmId];
-  const curveOid = spki.algorithmParams instanceof asn1js.ObjectIdentifier ? spki.algorithmParams.valueBlock.toString() : undefined;
+  // The key's algorithm and parameters (an EC curve OID, or the first OID of a GOST/DSTU parameter sequence).
+  const key = publicKeyRef(spkiOf(cert));
+  const known = KEY_ALGORITHMS[key.algorithm];
   // Supported means: an installed signature provider verifies with this key (providers.ts).
   const keyAlgorithm: CertificateInfo["keyAlgorithm"] = {
-    oid: spki.algorithmId, name: known?.name ?? spki.algorithmId, supported: signatureProviders.supports({ algorithm: spki.algorithmId, curve: curveOid }),
+    oid: key.algorithm, name: known?.name ?? key.algorithm, supported: signatureProviders.supports({ algorithm: key.algorithm, curve: key.curve }),
   };
-  if (spki.algorithmId === "1.2.840.10045.2.1" && curveOid) keyAlgorithm.curve = CURVES[curveOid] ?? curveOid;
+  if (key.algorithm === "1.2.840.10045.2.1" && key.curve) keyAlgorithm.curve = CURVES[key.curve] ?? key.curve;
+  else if (key.curve) keyAlgorithm.curve = key.curve;
 
   const extendedKeyUsage = ekuOids.map((o) => EKU_NAMES[o] ?? o);
   let purpose: CertificatePurpose = "other";

@@ -9,7 +9,8 @@ import { createHash, webcrypto } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { AppError, UnprocessableError, ValidationError } from "../errors.js";
 import { parsedCertificate, spkiOf, verifiedBy } from "./certificates.js";
-import { publicKeyRef, signatureProviders, UnsupportedAlgorithmError } from "./providers.js";
+import { nationalAlgorithmLabel } from "./gost/labels.js";
+import { publicKeyRef, SignatureFormatError, signatureProviders, UnsupportedAlgorithmError } from "./providers.js";
 import { OIDS, SHA2_DIGESTS } from "./oids.js";
 import { bytesOf, childrenOf, contentOf, DerError, oidOf, tlvAt, type Tlv } from "./der.js";
 
@@ -173,13 +174,14 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
   if (sd.encapContentInfo.eContent) throw new ValidationError("cms_not_detached", "The CMS carries the content inside it; post a detached signature");
   if (sd.signerInfos.length !== 1) throw new ValidationError("cms_signer_count", "Post one signer per CMS", { signers: sd.signerInfos.length });
   const si = sd.signerInfos[0];
-  const digest = SHA2_DIGESTS[si.digestAlgorithm.algorithmId];
-  if (!digest) throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512 are)", { oid: si.digestAlgorithm.algorithmId });
+  const digest = digestOf(si.digestAlgorithm.algorithmId);
+  if (!digest) {
+    throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512, GOST R 34.11-94, Streebog-256/512, GOST 34.311-95 are)", { oid: si.digestAlgorithm.algorithmId });
+  }
   const carried = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   const cert = signerCertificate(carried, si);
 
-  const contentDigest = async () =>
-    digest.node === "sha256" ? content.sha256 : createHash(digest.node).update(await content.read()).digest("hex");
+  const contentDigest = () => digest.of(content);
 
   let signedData: ArrayBuffer;
   let messageDigest: string;
@@ -209,6 +211,7 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
   try {
     ok = await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(signedData), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
   } catch (err) {
+    if (err instanceof SignatureFormatError) throw new UnprocessableError("signature_malformed", `The signature cannot be checked: ${err.message}`, { oid: si.signatureAlgorithm.algorithmId });
     if (!(err instanceof UnsupportedAlgorithmError)) throw err;
     throw new ValidationError("cms_algorithm_unsupported", `Signature algorithm not supported: ${(err as Error).message}`, { oid: si.signatureAlgorithm.algorithmId });
   }
@@ -235,7 +238,33 @@ function signatureAlgorithmName(oid: string): string {
   if (oid === OIDS.rsaEncryption || /^1\.2\.840\.113549\.1\.1\.(5|11|12|13)$/.test(oid)) return "RSASSA-PKCS1-v1_5";
   if (oid === "1.2.840.113549.1.1.10") return "RSA-PSS";
   if (oid.startsWith("1.2.840.10045.4.")) return "ECDSA";
-  return oid;
+  return nationalAlgorithmLabel(oid) ?? oid;
+}
+
+// The national digests (SPEC R3.4), computed by the signature providers that know them.
+const NATIONAL_DIGESTS: Record<string, string> = {
+  "1.2.398.3.10.1.3.1": "GOST R 34.11-94",
+  "1.2.398.3.10.1.3.2": "Streebog-256",
+  "1.2.398.3.10.1.3.3": "Streebog-512",
+  "1.2.804.2.1.1.1.1.2.1": "GOST 34.311-95",
+};
+
+interface ContentDigest {
+  name: string;
+  /** the content's digest, hex: SHA-256 from what registration already computed, any other read and hashed */
+  of(content: SignedContent): Promise<string>;
+}
+
+/** The digest a CMS names, or null when none we know. */
+export function digestOf(oid: string): ContentDigest | null {
+  const sha2 = SHA2_DIGESTS[oid];
+  if (sha2) {
+    return { name: sha2.name, of: async (c) => (sha2.node === "sha256" ? c.sha256 : createHash(sha2.node).update(await c.read()).digest("hex")) };
+  }
+  if (NATIONAL_DIGESTS[oid]) {
+    return { name: NATIONAL_DIGESTS[oid], of: async (c) => signatureProviders.digest(oid, await c.read())!.toString("hex") };
+  }
+  return null;
 }
 
 function timeOf(buf: Buffer, t: Tlv): string | null {
@@ -265,7 +294,7 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     const [, sid, digestAlg, attrs, sigAlg, signature] = childrenOf(der, signers[0]);
     if (!signature || sid.tag !== 0x30 || attrs.tag !== 0xa0 || signature.tag !== 0x04) return null;
     const digestOid = oidOf(der, childrenOf(der, digestAlg)[0]);
-    const digest = SHA2_DIGESTS[digestOid];
+    const digest = digestOf(digestOid);
     const [sigOidTlv, sigParams] = childrenOf(der, sigAlg);
     const sigOid = oidOf(der, sigOidTlv);
     if (!digest) return null;
@@ -298,7 +327,7 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     if (err instanceof DerError) return null;
     throw err;
   }
-  const expected = parts.digest.node === "sha256" ? content.sha256 : createHash(parts.digest.node).update(await content.read()).digest("hex");
+  const expected = await parts.digest.of(content);
   if (parts.messageDigest !== expected) return null; // the full path reports digest_mismatch
   const certificates = [];
   try {

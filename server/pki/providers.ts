@@ -17,38 +17,13 @@
 // providers" from a bad signature, so a GOST certificate is named clearly, never a crash.
 import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { childrenOf, contentOf, DerError, oidOf, tlvAt } from "./der.js";
+import { dstuProvider } from "./gost/dstuProvider.js";
+import { kzGostProvider } from "./gost/kzProvider.js";
+import { UnsupportedAlgorithmError, type PublicKeyRef, type SignatureProvider, type VerifyRequest } from "./provider.js";
+
+export { keyParameters, publicKeyRef, SignatureFormatError, subjectPublicKeyBits, UnsupportedAlgorithmError } from "./provider.js";
+export type { PublicKeyRef, SignatureProvider, VerifyRequest } from "./provider.js";
 import { SHA2_DIGESTS } from "./oids.js";
-
-export interface PublicKeyRef {
-  /** SubjectPublicKeyInfo algorithm OID */
-  algorithm: string;
-  /** named curve OID for EC keys */
-  curve?: string;
-  /** the SubjectPublicKeyInfo DER */
-  spki: Buffer;
-}
-
-export interface VerifyRequest {
-  publicKey: PublicKeyRef;
-  /** the signature algorithm OID as the signed structure names it (sha256WithRSAEncryption, rsaEncryption, ecdsa-with-SHA256, RSASSA-PSS …) */
-  signatureAlgorithm: string;
-  /** DER of the signature algorithm's parameters, if any (RSASSA-PSS) */
-  signatureParameters?: Buffer;
-  /** the digest algorithm OID when the signature algorithm does not name one (CMS with rsaEncryption) */
-  digestAlgorithm?: string;
-  data: Buffer;
-  signature: Buffer;
-}
-
-export interface SignatureProvider {
-  name: string;
-  supports(key: Omit<PublicKeyRef, "spki">): boolean;
-  /** the digest of `data` by algorithm `oid`, or null if this provider does not know it */
-  digest(oid: string, data: Buffer): Buffer | null;
-  verify(request: VerifyRequest): Promise<boolean> | boolean;
-}
-
-export class UnsupportedAlgorithmError extends Error {}
 
 // --- the node:crypto provider -------------------------------------------------------------------
 
@@ -122,7 +97,7 @@ export const nodeProvider: SignatureProvider = {
 // --- the registry ---------------------------------------------------------------------------------
 
 class ProviderRegistry {
-  private providers: SignatureProvider[] = [nodeProvider];
+  private providers: SignatureProvider[] = [kzGostProvider, dstuProvider, nodeProvider];
 
   /** Adds a provider; it is asked before the ones already there. Returns a function that removes it. */
   register(p: SignatureProvider): () => void {
@@ -162,11 +137,3 @@ class ProviderRegistry {
 
 export const signatureProviders = new ProviderRegistry();
 
-/** The key of a SubjectPublicKeyInfo DER: algorithm and curve OIDs. */
-export function publicKeyRef(spki: Buffer): PublicKeyRef {
-  const seq = tlvAt(spki, 0);
-  const [alg] = childrenOf(spki, seq);
-  const [algOid, params] = childrenOf(spki, alg);
-  const algorithm = oidOf(spki, algOid);
-  return { algorithm, curve: params?.tag === 0x06 ? oidOf(spki, params) : undefined, spki };
-}

@@ -9,6 +9,7 @@ import { parseCertificate, verifiedBy } from "./certificates.js";
 import { generalizedTime, integer, oid, seq, tlv, unsignedInteger } from "./cmsBuilder.js";
 import { cmsBytes, parsingOutside, pkiModules, wholeDer } from "./cms.js";
 import { OIDS, SHA2_DIGESTS } from "./oids.js";
+import { signatureProviders } from "./providers.js";
 import type { Hsm } from "./hsm.js";
 import type { TrustStore } from "./trust.js";
 
@@ -197,7 +198,7 @@ export class TsaClient {
 }
 
 /**
- * The token's own signature: the message-digest attribute is the TSTInfo's SHA-256 and the TSA's
+ * The token's own signature: the message-digest attribute is the TSTInfo's digest and the TSA's
  * key verifies the signed attributes. (pkijs's verify wants the timestamped data itself, which a
  * verifier of a signature timestamp does not have — only its hash.)
  */
@@ -207,9 +208,9 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
     const content = Buffer.from(signed.encapContentInfo.eContent!.getValue());
     const md = si.signedAttrs?.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")?.values[0] as Asn1js.OctetString | undefined;
     if (!md || !si.signedAttrs) return false;
-    const digestAlg = SHA2_DIGESTS[si.digestAlgorithm.algorithmId]?.node;
-    if (!digestAlg) return false;
-    if (!Buffer.from(md.valueBlock.valueHexView).equals(createHash(digestAlg).update(content).digest())) return false;
+    // Any digest a signature provider computes: SHA-2, or a national one for a GOST-signed token.
+    const expected = signatureProviders.digest(si.digestAlgorithm.algorithmId, content);
+    if (!expected || !Buffer.from(md.valueBlock.valueHexView).equals(expected)) return false;
     return await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(si.signedAttrs.encodedValue), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
   } catch {
     return false;
