@@ -1,23 +1,13 @@
 // The signature-provider seam (SPEC R3.4). Every signature the appliance checks — a CMS signer's,
-// a certificate's issuer's, an OCSP responder's is checked through pkijs and node:crypto today — goes
-// through `signatureProviders.verify`, which hands it to the first provider that supports the key.
-// RSA (PKCS#1 v1.5 and PSS) and ECDSA P-256/P-384 come with node:crypto (OpenSSL). GOST
-// (KZ GOST 34.310-2004 / 34.10-2015, UA DSTU 4145) is added by registering another provider —
-// for instance one over a PKCS#11 module of the national CA's crypto library — without touching
-// callers:
-//
-//   signatureProviders.register({
-//     name: "kz-gost",
-//     supports: (key) => key.algorithm.startsWith("1.2.398.3.10.1.1"),
-//     digest: (oid, data) => oid === "1.2.398.3.10.1.3.2" ? gostHash(data) : null,
-//     verify: async (p) => gostVerify(p.publicKey, p.data, p.signature),
-//   });
-//
-// Certificate parsing asks `supports` to tell "algorithm not supported by the installed
-// providers" from a bad signature, so a GOST certificate is named clearly, never a crash.
+// a certificate's or CRL's issuer's, an OCSP responder's, a timestamp token's — goes through
+// `signatureProviders.verify`, which hands it to the first provider that supports the key:
+// - KZ GOST (gost/kzProvider.ts): NCA RK's GOST 34.310-2004 and GOST 34.10-2015 256/512 keys;
+// - node:crypto (OpenSSL): RSA (PKCS#1 v1.5 and PSS) and ECDSA P-256/P-384.
+// Another (a PKCS#11 module of a national crypto library, say) is added by `register` without
+// touching callers. Certificate parsing asks `supports` to tell "algorithm not supported by the
+// installed providers" from a bad signature, so an unknown key is named clearly, never a crash.
 import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { childrenOf, contentOf, DerError, oidOf, tlvAt } from "./der.js";
-import { dstuProvider } from "./gost/dstuProvider.js";
 import { kzGostProvider } from "./gost/kzProvider.js";
 import { UnsupportedAlgorithmError, type PublicKeyRef, type SignatureProvider, type VerifyRequest } from "./provider.js";
 
@@ -97,7 +87,7 @@ export const nodeProvider: SignatureProvider = {
 // --- the registry ---------------------------------------------------------------------------------
 
 class ProviderRegistry {
-  private providers: SignatureProvider[] = [kzGostProvider, dstuProvider, nodeProvider];
+  private providers: SignatureProvider[] = [kzGostProvider, nodeProvider];
 
   /** Adds a provider; it is asked before the ones already there. Returns a function that removes it. */
   register(p: SignatureProvider): () => void {

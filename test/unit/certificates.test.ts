@@ -1,6 +1,6 @@
 // Certificate parsing and chain checks against the real NCA RK test artefacts (test/fixtures/
-// nca-test, from ../shared/fixtures): IIN, BIN, roles, AUTH vs signing, a real RSA chain to the NCA intermediate, and GOST
-// named as unsupported instead of crashing.
+// nca-test, from ../shared/fixtures): IIN, BIN, roles, AUTH vs signing, real RSA and GOST chains to the NCA
+// intermediates, and a key no provider knows named as unsupported instead of crashing.
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -36,12 +36,11 @@ describe("certificates (NCA RK test artefacts)", () => {
     expect(auth.extendedKeyUsage).to.include("clientAuth");
   });
 
-  it("reads the BIN and the legal-entity and first-head roles of a head's GOST certificate, and says GOST is not supported here", async () => {
+  it("reads the BIN and the legal-entity and first-head roles of a head's GOST certificate, and names its algorithm as supported", async () => {
     const ceo = (await load("certs/ceo_valid_sign_2004_gost.cer")).info;
     expect(ceo).to.include({ iin: "123456789011", bin: "123456789021", purpose: "sign" });
     expect(ceo.roles).to.deep.equal(["legal_entity", "first_head"]);
-    expect(ceo.keyAlgorithm).to.include({ supported: false });
-    expect(ceo.keyAlgorithm.name).to.match(/GOST/);
+    expect(ceo.keyAlgorithm).to.include({ supported: true, name: "GOST 34.310-2004" });
   });
 
   it("the fingerprint is the SHA-256 of the DER, as OpenSSL computes it", async () => {
@@ -89,8 +88,21 @@ describe("certificates (NCA RK test artefacts)", () => {
       expect(later.failures.map((f) => f.check)).to.deep.equal(["certificate_expired"]);
     });
 
-    it("a GOST certificate is answered 'algorithm not supported by the installed providers', not a crash", async () => {
+    it("a real NCA GOST 2004 head's certificate chains to the NCA GOST intermediate", async () => {
       const r = await trust.verifyChain(await load("certs/ceo_valid_sign_2004_gost.cer"), [], new Date("2022-06-01T00:00:00Z"));
+      expect(r.failures).to.deep.equal([]);
+      expect(r.trusted).to.equal(true);
+      expect(r.chain.map((c) => c.purpose)).to.deep.equal(["sign", "ca"]);
+    });
+
+    it("a certificate whose key parameters no provider knows is answered 'algorithm not supported by the installed providers', not a crash", async () => {
+      // The head's GOST certificate with its curve OID's last arc changed (…1.1.1 → …1.1.9).
+      const der = Buffer.from((await load("certs/ceo_valid_sign_2004_gost.cer")).der);
+      const curve = Buffer.from([0x06, 0x0a, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x01, 0x01, 0x01, 0x01]);
+      der[der.indexOf(curve) + curve.length - 1] = 0x09;
+      const unknown = await parseCertificate(der);
+      expect(unknown.info.keyAlgorithm).to.include({ supported: false });
+      const r = await trust.verifyChain(unknown, [], new Date("2022-06-01T00:00:00Z"));
       expect(r.trusted).to.equal(false);
       expect(r.failures[0].check).to.equal("algorithm_unsupported");
       expect(r.failures[0].detail).to.match(/algorithm not supported by the installed providers: GOST/);
@@ -164,6 +176,7 @@ describe("revocation data (NCA RK test artefacts)", () => {
 
 describe("signature providers (the GOST seam)", () => {
   it("a registered provider is asked for every signature of the keys it supports: CMS signers, certificate chains; removing it restores the default", async () => {
+    const defaults = signatureProviders.list();
     const calls: string[] = [];
     const remove = signatureProviders.register({
       name: "counting RSA", supports: (k) => k.algorithm === "1.2.840.113549.1.1.1",
@@ -183,17 +196,13 @@ describe("signature providers (the GOST seam)", () => {
       remove();
       removeSigner(k);
     }
-    expect(signatureProviders.list()).to.deep.equal([nodeProvider.name]);
+    expect(signatureProviders.list()).to.deep.equal(defaults);
+    expect(defaults.at(-1)).to.equal(nodeProvider.name);
   });
 
-  it("a GOST certificate becomes supported when a provider for its key is registered (and is named unsupported without)", async () => {
-    const gost = async () => (await parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0])).info.keyAlgorithm;
-    expect((await gost()).supported).to.equal(false);
-    const remove = signatureProviders.register({ name: "toy KZ GOST", supports: (k) => k.algorithm.startsWith("1.2.398.3.10.1.1"), digest: () => null, verify: () => false });
-    try {
-      expect(await gost()).to.include({ supported: true });
-    } finally {
-      remove();
-    }
+  it("KZ GOST keys are supported by the built-in provider, asked before OpenSSL's", async () => {
+    const gost = (await parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0])).info.keyAlgorithm;
+    expect(gost).to.include({ supported: true });
+    expect(signatureProviders.list().map((n) => n.split(":")[0])).to.deep.equal(["KZ GOST", "node"]);
   });
 });
