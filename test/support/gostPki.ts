@@ -101,12 +101,13 @@ export interface GostCertificate {
 
 let serialCounter = 0x4f00;
 
-/** Signs a pkijs structure's TBS with the issuer's key through the reference library. */
-function signTbs(target: { encodeTBS(): asn1js.Sequence; signature: pkijs.AlgorithmIdentifier; signatureAlgorithm: pkijs.AlgorithmIdentifier; signatureValue: asn1js.BitString }, issuer: GostKey) {
+/** Signs a certificate's or CRL's TBS with the issuer's key through the reference library. */
+function signTbs(target: pkijs.Certificate | pkijs.CertificateRevocationList, issuer: GostKey) {
   const alg = algorithm(GOST_VARIANTS[issuer.variant].signature);
   target.signature = alg;
   target.signatureAlgorithm = alg;
-  const tbs = new Uint8Array(target.encodeTBS().toBER(false));
+  // encodeTBS is protected on CertificateRevocationList's type, public in its JavaScript.
+  const tbs = new Uint8Array((target as unknown as { encodeTBS(): asn1js.Sequence }).encodeTBS().toBER(false));
   target.signatureValue = new asn1js.BitString({ valueHex: ab(referenceSign(issuer, tbs)) });
 }
 
