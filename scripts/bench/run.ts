@@ -3,6 +3,7 @@
 //  - idle RSS after start (target ≤ 150 MB) and cold start to ready (target ≤ 2 s)
 //  - documents: registration vs bare stream+hash, RSS under ten 20 MB uploads, inbox pages at 1M (scripts/bench/documents.ts)
 //  - HSM CMS signing vs raw PKCS#11, CAdES verification with cached revocation (scripts/bench/hsm.ts)
+//  - KZ GOST certificate and CMS verification vs the reference GOST library on the same input (scripts/bench/gost.ts)
 //  - retention: disposition of 100,000 documents under API load, preview over 1,000,000 (scripts/bench/retention.ts)
 //  - console: first-load JavaScript, first usable screen and inbox page switch in headless Chromium (scripts/bench/console.ts)
 //  - audit appends per second, sustained by 64 writers (target ≥ 5,000/s) and audit:verify over 1,000,000 entries (target ≤ 10 s)
@@ -18,13 +19,14 @@ import { chainHash, stableJson } from "../../server/domain/audit/chain.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { inboxBench, registrationBenches } from "./documents.js";
+import { gostBenches } from "./gost.js";
 import { hsmBenches } from "./hsm.js";
 import { median, signIn, spawnServer, startAppliance } from "./support.js";
 import { billingBenches } from "./billing.js";
 import { dispositionBench } from "./retention.js";
 import { consoleBundleBench } from "./console.js";
 
-// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|console runs one group (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|gost|console runs one group (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -45,6 +47,7 @@ async function main() {
     if (!only || only === "http") await serviceBenches(dataDir);
     // CPU-bound signature benches before the million-row ones (their heap and disk writeback linger).
     if (!only || only === "hsm") await hsmBenches(report);
+    if (!only || only === "gost") await gostBenches(report);
     // Billing before the audit and inbox benches: their million-row writes leave the disk busy with writeback.
     if (!only || only === "billing") await billingBenches(report, dataDir);
     if (!only || only === "retention") await dispositionBench(report, dataDir);

@@ -38,113 +38,122 @@ function cachedTables(sbox: SBox): Uint32Array[] {
   return t;
 }
 
-/** GOST 28147-89 simple substitution (ECB) encryption of one 64-bit block, in place at `out[at..at+8]`. */
-function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint8Array, at: number, out: Uint8Array): void {
-  let n1 = src[at] | (src[at + 1] << 8) | (src[at + 2] << 16) | (src[at + 3] << 24);
-  let n2 = src[at + 4] | (src[at + 5] << 8) | (src[at + 6] << 16) | (src[at + 7] << 24);
+// The step function works on 256-bit values as eight little-endian 32-bit words, in buffers
+// allocated once: a 4 KB document is 128 steps, and allocation was most of their cost.
+
+/** GOST 28147-89 simple substitution (ECB) encryption of the 64-bit block (n1, n2) = (src[i], src[i + 1]) into out. */
+function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Array, i: number, out: Uint32Array): void {
+  let n1 = src[i];
+  let n2 = src[i + 1];
   const [t0, t1, t2, t3] = t;
-  for (let i = 0; i < 32; i++) {
-    const k = key[i < 24 ? i & 7 : 31 - i];
-    const x = (n1 + k) >>> 0;
-    const f = t0[x & 255] ^ t1[(x >>> 8) & 255] ^ t2[(x >>> 16) & 255] ^ t3[x >>> 24];
-    const next = (n2 ^ f) >>> 0;
+  for (let r = 0; r < 32; r++) {
+    const x = (n1 + key[r < 24 ? r & 7 : 31 - r]) >>> 0;
+    const next = (n2 ^ t0[x & 255] ^ t1[(x >>> 8) & 255] ^ t2[(x >>> 16) & 255] ^ t3[x >>> 24]) >>> 0;
     n2 = n1;
     n1 = next;
   }
   // The last round does not swap: the output is (n2, n1) of the loop above.
-  for (let i = 0; i < 4; i++) {
-    out[at + i] = (n2 >>> (8 * i)) & 255;
-    out[at + 4 + i] = (n1 >>> (8 * i)) & 255;
-  }
+  out[i] = n2;
+  out[i + 1] = n1;
 }
 
 // C3 of the key generation (the standard's §6.2), little-endian.
-const C3 = Uint8Array.from([
+const C3 = new Uint32Array(Uint8Array.from([
   0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00,
   0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff,
-]);
+]).buffer);
 
-/** A(Y) = (y1 ⊕ y2) ‖ y4 ‖ y3 ‖ y2 over 64-bit words, y1 lowest. */
-function a(y: Uint8Array): Uint8Array {
-  const r = new Uint8Array(32);
-  r.set(y.subarray(8, 32), 0);
-  for (let i = 0; i < 8; i++) r[24 + i] = y[i] ^ y[8 + i];
-  return r;
+/** y = A(y) in place: (y1 ⊕ y2) ‖ y4 ‖ y3 ‖ y2 over 64-bit words, y1 lowest. */
+function a(y: Uint32Array): void {
+  const lo = y[0] ^ y[2];
+  const hi = y[1] ^ y[3];
+  y.copyWithin(0, 2, 8);
+  y[6] = lo;
+  y[7] = hi;
 }
 
-/** P: key byte i + 4k takes byte 8i + k. */
-function p(w: Uint8Array): Uint32Array {
-  const k = new Uint8Array(32);
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 8; j++) k[i + 4 * j] = w[8 * i + j];
-  return new Uint32Array(k.buffer);
+/** key = P(w): key byte i + 4k takes byte 8i + k. */
+const W = new Uint32Array(8);
+const W8 = new Uint8Array(W.buffer);
+function p(key: Uint32Array): void {
+  const k8 = new Uint8Array(key.buffer, key.byteOffset, 32);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 8; j++) k8[i + 4 * j] = W8[8 * i + j];
 }
 
 /**
- * ψ^n: a shift register of sixteen 16-bit words (y1 lowest) fed y1 ⊕ y2 ⊕ y3 ⊕ y4 ⊕ y13 ⊕ y16 at the
- * top. Run as one growing word array — word 16 + k is the one fed in at round k — so n rounds
- * are n XOR lines and the result is the last sixteen words.
+ * ψ^n into out: a shift register of sixteen 16-bit words (y1 lowest) fed y1 ⊕ y2 ⊕ y3 ⊕ y4 ⊕ y13 ⊕
+ * y16 at the top. Run as one growing word array — word 16 + k is the one fed in at round k — so n
+ * rounds are n XOR lines and the result is the last sixteen words.
  */
 const PSI = new Uint16Array(16 + 61);
-function psi(y: Uint8Array, rounds: number): Uint8Array {
+function psi(y: Uint32Array, rounds: number, out: Uint32Array): void {
   PSI.set(new Uint16Array(y.buffer, y.byteOffset, 16));
   for (let k = 0; k < rounds; k++) PSI[16 + k] = PSI[k] ^ PSI[k + 1] ^ PSI[k + 2] ^ PSI[k + 3] ^ PSI[k + 12] ^ PSI[k + 15];
-  return new Uint8Array(PSI.slice(rounds, rounds + 16).buffer);
+  new Uint16Array(out.buffer, out.byteOffset, 16).set(PSI.subarray(rounds, rounds + 16));
 }
 
-function step(t: Uint32Array[], h: Uint8Array, m: Uint8Array): Uint8Array {
-  let u = h;
-  let v = m;
-  const keys: Uint32Array[] = [];
-  let w = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) w[i] = u[i] ^ v[i];
-  keys.push(p(w));
+const U = new Uint32Array(8);
+const V = new Uint32Array(8);
+const KEYS = [new Uint32Array(8), new Uint32Array(8), new Uint32Array(8), new Uint32Array(8)];
+const S = new Uint32Array(8);
+const X = new Uint32Array(8);
+
+/** h = f(h, m), both eight words. */
+function step(t: Uint32Array[], h: Uint32Array, m: Uint32Array): void {
+  U.set(h);
+  V.set(m);
+  for (let i = 0; i < 8; i++) W[i] = U[i] ^ V[i];
+  p(KEYS[0]);
   for (let j = 1; j < 4; j++) {
-    u = a(u);
-    if (j === 2) for (let i = 0; i < 32; i++) u[i] ^= C3[i];
-    v = a(a(v));
-    w = new Uint8Array(32);
-    for (let i = 0; i < 32; i++) w[i] = u[i] ^ v[i];
-    keys.push(p(w));
+    a(U);
+    if (j === 2) for (let i = 0; i < 8; i++) U[i] ^= C3[i];
+    a(V);
+    a(V);
+    for (let i = 0; i < 8; i++) W[i] = U[i] ^ V[i];
+    p(KEYS[j]);
   }
-  const s = new Uint8Array(32);
-  for (let j = 0; j < 4; j++) encryptBlock(t, keys[j], h, 8 * j, s);
-  const x = psi(s, 12);
-  for (let i = 0; i < 32; i++) x[i] ^= m[i];
-  const y = psi(x, 1);
-  for (let i = 0; i < 32; i++) y[i] ^= h[i];
-  return psi(y, 61);
+  for (let j = 0; j < 4; j++) encryptBlock(t, KEYS[j], h, 2 * j, S);
+  psi(S, 12, X);
+  for (let i = 0; i < 8; i++) X[i] ^= m[i];
+  psi(X, 1, S);
+  for (let i = 0; i < 8; i++) S[i] ^= h[i];
+  psi(S, 61, h);
 }
 
-function add256(sum: Uint8Array, block: Uint8Array): void {
+/** sum = sum + block mod 2^256. */
+function add256(sum: Uint32Array, block: Uint32Array): void {
   let carry = 0;
-  for (let i = 0; i < 32; i++) {
-    const s = sum[i] + block[i] + carry;
-    sum[i] = s & 255;
-    carry = s >> 8;
+  for (let i = 0; i < 8; i++) {
+    const v = sum[i] + block[i] + carry;
+    sum[i] = v >>> 0;
+    carry = v > 0xffffffff ? 1 : 0;
   }
 }
 
 /** GOST R 34.11-94 (or GOST 34.311-95 with a DSTU S-box) of `data`; H0 = 0. */
 export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {
   const t = cachedTables(sbox);
-  let h: Uint8Array = new Uint8Array(32);
-  const sigma = new Uint8Array(32);
+  const h = new Uint32Array(8);
+  const sigma = new Uint32Array(8);
+  const m = new Uint32Array(8);
+  const m8 = new Uint8Array(m.buffer);
   let at = 0;
   for (; data.length - at >= 32; at += 32) {
-    const m = data.subarray(at, at + 32);
-    h = step(t, h, m);
+    m8.set(data.subarray(at, at + 32));
+    step(t, h, m);
     add256(sigma, m);
   }
   if (at < data.length) {
-    const m = new Uint8Array(32);
-    m.set(data.subarray(at));
-    h = step(t, h, m);
+    m8.fill(0);
+    m8.set(data.subarray(at));
+    step(t, h, m);
     add256(sigma, m);
   }
-  const length = new Uint8Array(32);
-  let bits = data.length * 8;
-  for (let i = 0; i < 8 && bits > 0; i++, bits = Math.floor(bits / 256)) length[i] = bits % 256;
-  h = step(t, h, length);
-  h = step(t, h, sigma);
-  return Buffer.from(h);
+  m8.fill(0);
+  const bits = data.length * 8;
+  m[0] = bits >>> 0;
+  m[1] = Math.floor(bits / 2 ** 32);
+  step(t, h, m);
+  step(t, h, sigma);
+  return Buffer.from(h.buffer);
 }
