@@ -172,9 +172,13 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
     for (const n of names) if (n.type === 6) crlUrls.push(String(n.value));
   }
 
-  // Ukrainian subject directory attributes: SEQUENCE OF Attribute { type, SET OF value }.
-  let edrpou = prefixed(orgIds, "NTRUA-");
-  let drfo = prefixed(serials, "TINUA-");
+  // Ukrainian identifiers: EDRPOU (8 digits) from organizationIdentifier "NTRUA-…", RNOKPP/DRFO
+  // (10 digits) from serialNumber "TINUA-…"; older certificates put either in serialNumber as
+  // "UA-<code>" or "UA-<code>-<suffix>", told apart by the code's length; the subject directory
+  // attributes below fill what the names leave open.
+  const uaSerial = (digits: number) => serials.map((v) => new RegExp(`^UA-(\\d{${digits}})(?:-|$)`).exec(v)?.[1]).find(Boolean) ?? null;
+  let edrpou = prefixed(orgIds, "NTRUA-") ?? uaSerial(8);
+  let drfo = prefixed(serials, "TINUA-") ?? uaSerial(10);
   const sda = ext("2.5.29.9");
   if (sda) {
     try {

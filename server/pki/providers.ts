@@ -8,6 +8,7 @@
 // installed providers" from a bad signature, so an unknown key is named clearly, never a crash.
 import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { childrenOf, contentOf, DerError, oidOf, tlvAt } from "./der.js";
+import { dstuProvider } from "./gost/dstuProvider.js";
 import { kzGostProvider } from "./gost/kzProvider.js";
 import { UnsupportedAlgorithmError, type PublicKeyRef, type SignatureProvider, type VerifyRequest } from "./provider.js";
 
@@ -87,7 +88,7 @@ export const nodeProvider: SignatureProvider = {
 // --- the registry ---------------------------------------------------------------------------------
 
 class ProviderRegistry {
-  private providers: SignatureProvider[] = [kzGostProvider, nodeProvider];
+  private providers: SignatureProvider[] = [kzGostProvider, dstuProvider, nodeProvider];
 
   /** Adds a provider; it is asked before the ones already there. Returns a function that removes it. */
   register(p: SignatureProvider): () => void {

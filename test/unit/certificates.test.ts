@@ -200,9 +200,9 @@ describe("signature providers (the GOST seam)", () => {
     expect(defaults.at(-1)).to.equal(nodeProvider.name);
   });
 
-  it("KZ GOST keys are supported by the built-in provider, asked before OpenSSL's", async () => {
+  it("KZ GOST and UA DSTU 4145 keys are supported by the built-in providers, asked before OpenSSL's", async () => {
     const gost = (await parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0])).info.keyAlgorithm;
     expect(gost).to.include({ supported: true });
-    expect(signatureProviders.list().map((n) => n.split(":")[0])).to.deep.equal(["KZ GOST", "node"]);
+    expect(signatureProviders.list().map((n) => n.split(":")[0])).to.deep.equal(["KZ GOST", "UA DSTU 4145", "node"]);
   });
 });
