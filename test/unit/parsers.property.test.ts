@@ -1,7 +1,9 @@
 // Property tests (fast-check): every parser of outside bytes — certificates, CMS (fast path and
 // full), OCSP responses, CRLs, timestamp tokens and responses, timestamp requests to the internal
-// TSA — fed random bytes and mutations of real artefacts: it answers or refuses with a clean 4xx
-// error, never crashes with anything else, never hangs.
+// TSA — fed random bytes and mutations of real artefacts (RSA, ECDSA, KZ GOST and UA DSTU 4145): it
+// answers or refuses with a clean 4xx error, never crashes with anything else, never hangs. The
+// national signature providers, fed random signatures and mutated keys, answer true or false or
+// name what is wrong with their own errors.
 import { expect } from "chai";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
@@ -13,10 +15,14 @@ import { verifyDetachedCms, verifyDetachedCmsFully } from "../../server/pki/cms.
 import { childrenOf, tlvAt } from "../../server/pki/der.js";
 import { parseCrl, parseOcspResponse } from "../../server/pki/revocation.js";
 import { parseTimestampResponse, parseTimestampToken } from "../../server/pki/tsa.js";
+import { DerError } from "../../server/pki/der.js";
+import { publicKeyRef, SignatureFormatError, signatureProviders, UnsupportedAlgorithmError } from "../../server/pki/providers.js";
+import { gostCertificate, gostCms } from "../support/gostPki.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
 const fixture = (rel: string) => readFileSync(path.join(fixtures, rel));
+const uaFixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, "../fixtures/ua-dstu", name));
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
 
 /** Resolves, or rejects with an AppError of status 400-499; anything else (or taking over 3 s) fails the property. */
@@ -56,12 +62,16 @@ describe("parsers under random and mutated input (fast-check)", function () {
   before(() => {
     signer = testSigner({ key: "rsa" });
     const ec = testSigner({ key: "ec" });
-    cmsSamples = [signer.sign(content), signer.sign(content, { noattr: true }), ec.sign(content), signer.sign(content, { pss: true })];
+    const gost = (variant: "2004" | "2015-256" | "2015-512") => gostCms(gostCertificate({ issuer: gostCertificate({ variant }), iin: "880101300123" }), content);
+    cmsSamples = [signer.sign(content), signer.sign(content, { noattr: true }), ec.sign(content), signer.sign(content, { pss: true }), gost("2004"), gost("2015-256"), gost("2015-512"), uaFixture("message_detached.p7")];
     removeSigner(ec);
   });
   after(() => removeSigner(signer));
 
-  const certificates = [fixture("certs/individual_valid_sign_2004_rsa.cer"), fixture("certs/ceo_valid_sign_2004_gost.cer"), fixture("ca/nca_rsa_test.crt")].flatMap((b) => certificateBlocks(b));
+  const certificates = [
+    fixture("certs/individual_valid_sign_2004_rsa.cer"), fixture("certs/ceo_valid_sign_2004_gost.cer"), fixture("ca/nca_rsa_test.crt"), fixture("ca/nca_gost2015_test.cer"),
+    uaFixture("CZOROOT.cer"), uaFixture("SELF_SIGNED1.cer"),
+  ].flatMap((b) => certificateBlocks(b));
 
   it("certificates", async () => {
     await fc.assert(fc.asyncProperty(fc.oneof(mutated(certificates), randomBytes, derLike), (b) => clean(() => parseCertificate(b))), { numRuns: RUNS });
@@ -86,6 +96,28 @@ describe("parsers under random and mutated input (fast-check)", function () {
     const responses = [fixture("tsp/tsp_response.bin")];
     await fc.assert(fc.asyncProperty(fc.oneof(mutated(tokens), randomBytes, derLike), (b) => clean(() => parseTimestampToken(b))), { numRuns: RUNS });
     await fc.assert(fc.asyncProperty(fc.oneof(mutated(responses), randomBytes, derLike), (b) => clean(() => parseTimestampResponse(b))), { numRuns: RUNS });
+  });
+
+  it("the KZ GOST and UA DSTU providers: random signatures and mutated keys give true, false or a named refusal", async () => {
+    const keyed = [fixture("ca/nca_gost_test.crt"), fixture("ca/nca_gost2015_test.cer"), uaFixture("CZOROOT.cer"), uaFixture("SELF_SIGNED1.cer")];
+    const spkis = await Promise.all(keyed.map(async (b) => {
+      const c = await parseCertificate(certificateBlocks(b)[0]);
+      return { spki: Buffer.from(c.cert.subjectPublicKeyInfo.toSchema().toBER(false)), algorithm: c.cert.signatureAlgorithm.algorithmId };
+    }));
+    const named = (err: unknown) => err instanceof SignatureFormatError || err instanceof UnsupportedAlgorithmError || err instanceof DerError;
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...spkis), mutated(spkis.map((s) => s.spki)), fc.uint8Array({ maxLength: 140 }), fc.boolean(), async (k, spki, sig, mutateKey) => {
+      let timer: NodeJS.Timeout | undefined;
+      const hang = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("hang: no answer within 3 s")), 3000); });
+      try {
+        const key = mutateKey ? spki : k.spki;
+        const r = await Promise.race([signatureProviders.verify({ publicKey: publicKeyRef(key), signatureAlgorithm: k.algorithm, data: Buffer.from("x"), signature: Buffer.from(sig) }), hang]);
+        expect(typeof r).to.equal("boolean");
+      } catch (err) {
+        if (!named(err)) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    }), { numRuns: RUNS });
   });
 
   it("the DER reader throws only its own error and never reads past the end", () => {

@@ -90,6 +90,8 @@ export class BinaryCurve {
     let g1 = 1n;
     let g2 = 0n;
     while (u !== 1n) {
+      // Outside parameters may name a reducible polynomial: an element sharing a factor reaches 0.
+      if (u === 0n || v === 0n) throw new SignatureFormatError("the DSTU 4145 reduction polynomial is not irreducible");
       let j = bitLength(u) - bitLength(v);
       if (j < 0) {
         [u, v] = [v, u];
