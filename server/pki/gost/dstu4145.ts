@@ -160,26 +160,20 @@ export class BinaryCurve {
     let z1 = 1n;
     let z2 = this.sqr(x);
     let x2 = this.sqr(z2) ^ this.params.b;
+    // Each step: (P1, P2) → (P1 + P2, 2·P2) for a 1 bit, (2·P1, P1 + P2) for a 0 bit — the same
+    // step with the pair swapped before and after.
     for (let i = bitLength(k) - 2; i >= 0; i--) {
+      const bit = ((k >> BigInt(i)) & 1n) === 1n;
+      if (bit) [x1, z1, x2, z2] = [x2, z2, x1, z1];
       const t1 = this.mul(x1, z2);
       const t2 = this.mul(x2, z1);
-      const zAdd = this.sqr(t1 ^ t2);
-      const xAdd = this.mul(x, zAdd) ^ this.mul(t1, t2);
-      if ((k >> BigInt(i)) & 1n) {
-        x1 = xAdd;
-        z1 = zAdd;
-        const xx = this.sqr(x2);
-        const zz = this.sqr(z2);
-        x2 = this.sqr(xx) ^ this.mul(this.params.b, this.sqr(zz));
-        z2 = this.mul(xx, zz);
-      } else {
-        x2 = xAdd;
-        z2 = zAdd;
-        const xx = this.sqr(x1);
-        const zz = this.sqr(z1);
-        x1 = this.sqr(xx) ^ this.mul(this.params.b, this.sqr(zz));
-        z1 = this.mul(xx, zz);
-      }
+      z2 = this.sqr(t1 ^ t2);
+      x2 = this.mul(x, z2) ^ this.mul(t1, t2);
+      const xx = this.sqr(x1);
+      const zz = this.sqr(z1);
+      x1 = this.sqr(xx) ^ this.mul(this.params.b, this.sqr(zz));
+      z1 = this.mul(xx, zz);
+      if (bit) [x1, z1, x2, z2] = [x2, z2, x1, z1];
     }
     // (x1 : z1) = kP, (x2 : z2) = (k + 1)P: recover y of kP (López–Dahab, "Mxy").
     if (z1 === 0n) return null;

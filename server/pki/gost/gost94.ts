@@ -4,6 +4,7 @@
 //
 // Byte order as everywhere in these standards' implementations: the message from its first byte,
 // little-endian 256-bit blocks, the digest returned in state order.
+import { addWords } from "./words.js";
 
 /** An S-box: 8 rows of 16 nibbles, row 0 for the lowest 4 bits of the 32-bit word. */
 export type SBox = readonly number[];
@@ -120,15 +121,6 @@ function step(t: Uint32Array[], h: Uint32Array, m: Uint32Array): void {
   psi(S, 61, h);
 }
 
-/** sum = sum + block mod 2^256. */
-function add256(sum: Uint32Array, block: Uint32Array): void {
-  let carry = 0;
-  for (let i = 0; i < 8; i++) {
-    const v = sum[i] + block[i] + carry;
-    sum[i] = v >>> 0;
-    carry = v > 0xffffffff ? 1 : 0;
-  }
-}
 
 /** GOST R 34.11-94 (or GOST 34.311-95 with a DSTU S-box) of `data`; H0 = 0. */
 export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {
@@ -141,13 +133,13 @@ export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {
   for (; data.length - at >= 32; at += 32) {
     m8.set(data.subarray(at, at + 32));
     step(t, h, m);
-    add256(sigma, m);
+    addWords(sigma, m);
   }
   if (at < data.length) {
     m8.fill(0);
     m8.set(data.subarray(at));
     step(t, h, m);
-    add256(sigma, m);
+    addWords(sigma, m);
   }
   m8.fill(0);
   const bits = data.length * 8;

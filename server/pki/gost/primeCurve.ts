@@ -93,22 +93,12 @@ export class PrimeCurve {
     return [x3, y3, z3];
   }
 
-  /** P (Jacobian) + Q (affine). */
+  /** P (Jacobian) + Q (affine): Q's Z is 1, which saves its powers. */
   private addMixed(pt: Jac, [x2, y2]: Aff): Jac {
     const [x1, y1, z1] = pt;
     if (z1 === 0n) return [x2, y2, 1n];
     const z1z1 = this.mul(z1, z1);
-    const u2 = this.mul(x2, z1z1);
-    const s2 = this.mul(y2, this.mul(z1, z1z1));
-    const h = this.sub(u2, x1);
-    const r = this.sub(s2, y1);
-    if (h === 0n) return r === 0n ? this.double(pt) : [1n, 1n, 0n];
-    const hh = this.mul(h, h);
-    const hhh = this.mul(h, hh);
-    const v = this.mul(x1, hh);
-    const x3 = this.sub(this.sub(this.mul(r, r), hhh), this.add(v, v));
-    const y3 = this.sub(this.mul(r, this.sub(v, x3)), this.mul(y1, hhh));
-    return [x3, y3, this.mul(z1, h)];
+    return this.sum(pt, x1, y1, this.mul(x2, z1z1), this.mul(y2, this.mul(z1, z1z1)), z1);
   }
 
   /** P + Q, both Jacobian. */
@@ -119,10 +109,11 @@ export class PrimeCurve {
     const [x2, y2, z2] = qt;
     const z1z1 = this.mul(z1, z1);
     const z2z2 = this.mul(z2, z2);
-    const u1 = this.mul(x1, z2z2);
-    const u2 = this.mul(x2, z1z1);
-    const s1 = this.mul(y1, this.mul(z2, z2z2));
-    const s2 = this.mul(y2, this.mul(z1, z1z1));
+    return this.sum(pt, this.mul(x1, z2z2), this.mul(y1, this.mul(z2, z2z2)), this.mul(x2, z1z1), this.mul(y2, this.mul(z1, z1z1)), this.mul(z1, z2));
+  }
+
+  /** The common end of both additions: U1, S1, U2, S2 brought to one Z, and the product of the Zs. */
+  private sum(pt: Jac, u1: bigint, s1: bigint, u2: bigint, s2: bigint, zz: bigint): Jac {
     const h = this.sub(u2, u1);
     const r = this.sub(s2, s1);
     if (h === 0n) return r === 0n ? this.double(pt) : [1n, 1n, 0n];
@@ -131,7 +122,7 @@ export class PrimeCurve {
     const v = this.mul(u1, hh);
     const x3 = this.sub(this.sub(this.mul(r, r), hhh), this.add(v, v));
     const y3 = this.sub(this.mul(r, this.sub(v, x3)), this.mul(s1, hhh));
-    return [x3, y3, this.mul(this.mul(z1, z2), h)];
+    return [x3, y3, this.mul(zz, h)];
   }
 
   private negate([x, y, z]: Jac): Jac {

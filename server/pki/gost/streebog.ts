@@ -5,6 +5,7 @@
 // is processed from its first byte, the state's byte 0 is the least significant, and the digest
 // is returned in the same order (a signature reads it as a little-endian integer). The LPS step runs
 // on eight precomputed tables of 64-bit values held as two 32-bit halves (no BigInt in the loop).
+import { addWords } from "./words.js";
 
 // The S-box π (the standard's §5.1).
 const PI = [
@@ -93,15 +94,6 @@ function g(h: Uint32Array, n: Uint32Array, m: Uint32Array): void {
   for (let i = 0; i < 16; i++) h[i] ^= T[i] ^ m[i];
 }
 
-/** a = a + b mod 2^512, little-endian 32-bit words. */
-function add512(a: Uint32Array, b: Uint32Array): void {
-  let carry = 0;
-  for (let i = 0; i < 16; i++) {
-    const s = a[i] + b[i] + carry;
-    a[i] = s >>> 0;
-    carry = s > 0xffffffff ? 1 : 0;
-  }
-}
 
 export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
   const h = new Uint32Array(16).fill(bits === 256 ? 0x01010101 : 0);
@@ -115,8 +107,8 @@ export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
   for (; data.length - at >= 64; at += 64) {
     blockBytes.set(data.subarray(at, at + 64));
     g(h, n, block);
-    add512(n, len512);
-    add512(sigma, block);
+    addWords(n, len512);
+    addWords(sigma, block);
   }
   const rest = data.length - at;
   blockBytes.fill(0);
@@ -125,8 +117,8 @@ export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
   g(h, n, block);
   const lenRest = new Uint32Array(16);
   lenRest[0] = rest * 8;
-  add512(n, lenRest);
-  add512(sigma, block);
+  addWords(n, lenRest);
+  addWords(sigma, block);
   const zero = new Uint32Array(16);
   g(h, zero, n);
   g(h, zero, sigma);
