@@ -16,7 +16,7 @@ import { RevocationChecker } from "./pki/revocation.js";
 import { TimestampAuthority, TsaClient } from "./pki/tsa.js";
 import { crlRefreshJob } from "./jobs/crlRefresh.js";
 import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
-import type { CertificateServices } from "./domain/documents/signatureValidation.js";
+import type { CertificateServices } from "./domain/signatures/validation.js";
 import { trustRoutes } from "./http/routes/trust.js";
 import { powerOfAttorneyRoutes } from "./http/routes/powersOfAttorney.js";
 import { Api } from "./http/api.js";
@@ -38,7 +38,7 @@ import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
 import { invitationRoutes } from "./http/routes/invitations.js";
 import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
 import { billingDailyJob } from "./jobs/billingDaily.js";
-import { invoiceDocumentsPublisher } from "./domain/billing/invoiceDocuments.js";
+import { invoiceDocumentsPublisher } from "./domain/processes/invoicePublishing.js";
 import { OutboxDispatcher } from "./mail/dispatcher.js";
 import { billingRoutes } from "./http/routes/billing.js";
 import { operationsRoutes } from "./http/routes/operations.js";
@@ -52,41 +52,8 @@ import type { Signer } from "./pki/signer.js";
 import type { BlobStore } from "./storage/blobs.js";
 import { createReader, type Db } from "./storage/db.js";
 
-export interface AppInput {
-  config: Config;
-  db: Db;
-  clock: Clock;
-  logger: Logger;
-  mailer: Mailer;
-  signer: Signer;
-  blobs: BlobStore;
-}
-
-export interface AppDeps extends AppInput {
-  /** reads that need no transaction (see createReader): the same pool on PostgreSQL */
-  reader: Db;
-  /** CA certificates signatures must chain to (pki.trustDir) */
-  trust: TrustStore;
-  /** trust, revocation (OCSP, CRL) and its policy: what certificate checks need */
-  pki: CertificateServices;
-  /** the appliance's own RFC 3161 TSA, when tsa.serve and an HSM */
-  timestampAuthority: TimestampAuthority | null;
-  auth: AuthService;
-  auditJournal: AuditJournal;
-  /** document registrations, group-committed */
-  registrar: GroupCommit<RegistrationItem, Registered>;
-  /** what registrations read about senders and recipients, between registrations */
-  directory: DirectoryCache;
-  jobs: JobRegistry;
-  /** the notification outbox's worker */
-  outbox: OutboxDispatcher;
-  /** registers and sends issued invoices as documents of the billing operator (R4.9) */
-  invoicePublisher: () => Promise<{ published: number; failed: number }>;
-  /** brings every document's retain-until date up to the current retention rules (one run at a time) */
-  retentionAssign: () => Promise<{ epoch: number; changed: number }>;
-  metrics: HttpMetrics;
-  version: string;
-}
+export type { AppDeps, AppInput } from "./deps.js";
+import type { AppDeps, AppInput } from "./deps.js";
 
 export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")).version;
 

@@ -11,7 +11,7 @@ import http from "node:http";
 import path from "node:path";
 import { systemClock } from "../../server/clock.js";
 import { loadConfig } from "../../server/config/index.js";
-import { addDays, addMonths, dayOf } from "../../server/domain/billing/calendar.js";
+import { addDays, addMonths, dayOf } from "../../server/domain/shared/days.js";
 import { createLogger } from "../../server/log.js";
 import { OutboxDispatcher } from "../../server/mail/dispatcher.js";
 import { createMailer } from "../../server/mail/mailer.js";

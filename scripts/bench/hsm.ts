@@ -18,7 +18,7 @@ import { createDb, migrateLatest } from "../../server/storage/db.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cmsValidator } from "../../server/domain/documents/signatureValidation.js";
+import { cmsValidator } from "../../server/domain/signatures/validation.js";
 import { certificateBlocks } from "../../server/pki/certificates.js";
 import { verifyDetachedCms } from "../../server/pki/cms.js";
 import { Hsm } from "../../server/pki/hsm.js";

@@ -4,7 +4,7 @@ import { Router } from "@koa/router";
 import compose from "koa-compose";
 import type { Context, Middleware } from "koa";
 import { z } from "zod";
-import type { AppDeps } from "../app.js";
+import type { AppDeps } from "../deps.js";
 import { AccessDeniedError, UnsupportedMediaTypeError, ValidationError, notFound } from "../errors.js";
 import type { Actor } from "../domain/identity/roles.js";
 import type { CommandContext } from "../domain/context.js";

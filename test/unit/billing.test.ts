@@ -2,9 +2,9 @@
 // calendar arithmetic for due dates and the 1st a change applies.
 import { expect } from "chai";
 import fc from "fast-check";
-import { addBusinessDays, addMonths, firstOfMonthAfterNotice } from "../../server/domain/billing/calendar.js";
+import { addBusinessDays, addMonths, firstOfMonthAfterNotice } from "../../server/domain/shared/days.js";
 import { penaltyOf } from "../../server/domain/billing/invoices.js";
-import { formatAmount, parseAmount, percentOf } from "../../server/domain/billing/money.js";
+import { formatAmount, parseAmount, percentOf } from "../../server/domain/shared/money.js";
 import { loadConfig } from "../../server/config/index.js";
 
 describe("billing arithmetic", () => {

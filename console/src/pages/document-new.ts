@@ -7,7 +7,7 @@
  */
 import { html, nothing } from "lit";
 import { customElement, query, state } from "lit/decorators.js";
-import { fromMinor, lineAmount, toMinor, vatOf } from "../../../server/domain/documents/arithmetic.js";
+import { fromMinor, lineAmount, toMinor, vatOf } from "../../../server/domain/shared/arithmetic.js";
 import { api, upload, type Page } from "../api/client.js";
 import "../components/q-upload/q-upload.js";
 import type { QUpload } from "../components/q-upload/q-upload.js";

@@ -1,36 +1,10 @@
-// Dates of billing (SPEC R4.4): UTC calendar dates "YYYY-MM-DD"; working days skip weekends and the
-// appliance's holidays; banking days also skip bank holidays. The calendar is data
-// (`billing_calendar`) the billing operator keeps.
+// The billing calendar (SPEC R4.4): the appliance's holidays and bank holidays, data
+// (`billing_calendar`) the billing operator keeps; working days skip the first, banking days both.
+// The day arithmetic itself is shared (../shared/days.ts).
 import { z } from "zod";
-import { DAY } from "../../clock.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
-
-export const dayOf = (d: Date) => d.toISOString().slice(0, 10);
-const at = (day: string) => new Date(day + "T00:00:00.000Z");
-
-export function addDays(day: string, n: number): string {
-  return dayOf(new Date(at(day).getTime() + n * DAY));
-}
-
-/** The same day n months later (clamped to the month's end: Jan 31 + 1 month = Feb 28/29). */
-export function addMonths(day: string, n: number): string {
-  const d = at(day);
-  const y = d.getUTCFullYear(), m = d.getUTCMonth() + n, dd = d.getUTCDate();
-  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return dayOf(new Date(Date.UTC(y, m, Math.min(dd, last))));
-}
-
-export const daysBetween = (from: string, to: string) => Math.round((at(to).getTime() - at(from).getTime()) / DAY);
-
-/** SPEC R4.6: the first 1st of a month that is at least `noticeDays` after `today`. */
-export function firstOfMonthAfterNotice(today: string, noticeDays: number): string {
-  const earliest = addDays(today, noticeDays);
-  const d = at(earliest);
-  if (d.getUTCDate() === 1) return earliest;
-  return dayOf(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)));
-}
 
 export interface BillingCalendar { holidays: ReadonlySet<string>; bankHolidays: ReadonlySet<string> }
 
@@ -40,17 +14,6 @@ export async function billingCalendar(tx: Tx, from: string): Promise<BillingCale
     holidays: new Set(rows.filter((r) => r.kind === "holiday").map((r) => r.day)),
     bankHolidays: new Set(rows.map((r) => r.day)),
   };
-}
-
-/** The n-th day after `day` that is a weekday and not in `skip`. */
-export function addBusinessDays(day: string, n: number, skip: ReadonlySet<string>): string {
-  let d = day;
-  for (let counted = 0; counted < n;) {
-    d = addDays(d, 1);
-    const weekday = at(d).getUTCDay();
-    if (weekday !== 0 && weekday !== 6 && !skip.has(d)) counted++;
-  }
-  return d;
 }
 
 export const BillingCalendarInput = z.strictObject({

@@ -4,7 +4,7 @@
 // billed and may. Incoming documents never ask: they stay readable whatever the answer.
 import { ConflictError, PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
-import { dayOf } from "./calendar.js";
+import { dayOf } from "../shared/days.js";
 import { coveringSubscription, type SubscriptionRow } from "./subscriptions.js";
 
 export interface GateAnswer { allowed: boolean; code?: string; reason?: string; subscriptionId?: string }

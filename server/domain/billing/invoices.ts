@@ -11,8 +11,9 @@ import { inSlices, type Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
 import { authorize, can } from "../identity/policy.js";
-import { addBusinessDays, addDays, billingCalendar, dayOf, daysBetween, type BillingCalendar } from "./calendar.js";
-import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "./money.js";
+import { billingCalendar, type BillingCalendar } from "./calendar.js";
+import { addBusinessDays, addDays, dayOf, daysBetween } from "../shared/days.js";
+import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "../shared/money.js";
 import { billingNoticeWriter } from "./plans.js";
 import type { SubscriptionRow } from "./subscriptions.js";
 
@@ -280,4 +281,21 @@ export async function blockLifter(ctx: CommandContext, subscriptionId: string): 
   await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_lifted", [sub], () => ({ stage: sub.block_stage }));
   await audit(ctx, { action: "billing.block_lift", target: { type: "branch", id: sub.branch_id }, organizationId: sub.organization_id, details: { subscriptionId, stage: sub.block_stage } });
   return true;
+}
+
+// --- publishing invoices as documents (R4.9): what the publishing process reads and records -----
+
+/** Issued invoices with an amount and no document yet, oldest first (the operator's own excluded). */
+export function unpublishedInvoices(db: Tx, operatorId: string, limit: number): Promise<InvoiceRow[]> {
+  return db("invoices").whereNull("document_id").whereNot("status", "cancelled").where("total_minor", ">", 0)
+    .whereNot("payer_organization_id", operatorId).orderBy("created_at").limit(limit);
+}
+
+export function invoiceLines(db: Tx, invoiceId: string): Promise<InvoiceLineRow[]> {
+  return db("invoice_lines").where({ invoice_id: invoiceId }).orderBy("position");
+}
+
+/** Links an invoice to the document that publishes it; false when another run linked it first. */
+export async function invoiceDocumentLinker(tx: Tx, invoiceId: string, documentId: string): Promise<boolean> {
+  return (await tx("invoices").where({ id: invoiceId }).whereNull("document_id").update({ document_id: documentId })) === 1;
 }

@@ -5,7 +5,7 @@
 // plan and the use in the problem body.
 import { PaymentRequiredError } from "../../errors.js";
 import type { Statement, Tx } from "../../storage/db.js";
-import { dayOf } from "./calendar.js";
+import { dayOf } from "../shared/days.js";
 import { gateAnswer } from "./gate.js";
 import type { PlanRow } from "./plans.js";
 import { coveringSubscription, LIVE, type SubscriptionRow } from "./subscriptions.js";

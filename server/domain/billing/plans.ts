@@ -9,8 +9,8 @@ import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import { inSlices, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
-import { addDays, dayOf, firstOfMonthAfterNotice } from "./calendar.js";
-import { CURRENCY, formatAmount, parseAmount } from "./money.js";
+import { addDays, dayOf, firstOfMonthAfterNotice } from "../shared/days.js";
+import { CURRENCY, formatAmount, parseAmount } from "../shared/money.js";
 
 export interface PlanRow {
   id: string; code: string; name: string; price_minor: number | string; currency: string; term_months: number;

@@ -1,5 +1,5 @@
 // Billing as the API shows it: amounts as decimal strings with their currency, never raw rows.
-import { formatAmount } from "./money.js";
+import { formatAmount } from "../shared/money.js";
 import type { InvoiceLineRow, InvoiceRow, PaymentRow } from "./invoices.js";
 
 export const presentInvoice = (v: InvoiceRow, extra: { lines?: InvoiceLineRow[]; payments?: PaymentRow[]; penaltyToDate?: bigint } = {}) => ({

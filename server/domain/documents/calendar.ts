@@ -2,7 +2,7 @@
 // 7 calendar days [000 §4.8-4.9] by default (config documents.acceptance); an organization may choose
 // working days (5 [004 §3.6]) that skip weekends and its holiday calendar. Days are counted in UTC calendar dates.
 import { z } from "zod";
-import { DAY } from "../../clock.js";
+import { dayOf, deadline } from "../shared/days.js";
 import type { Config } from "../../config/index.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
@@ -15,30 +15,12 @@ export const AcceptancePolicy = z.strictObject({
 export type AcceptancePolicy = z.infer<typeof AcceptancePolicy>;
 
 
-const dateOf = (d: Date) => d.toISOString().slice(0, 10);
-
-/**
- * The moment the period ends. Calendar days run from the sending instant; working days end at the
- * close (UTC midnight) of the n-th working day after the day of sending.
- */
-export function deadline(from: Date, mode: "calendar" | "working", days: number, holidays: ReadonlySet<string>): Date {
-  if (mode === "calendar") return new Date(from.getTime() + days * DAY);
-  let day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
-  let counted = 0;
-  while (counted < days) {
-    day = new Date(day.getTime() + DAY);
-    const weekday = day.getUTCDay();
-    if (weekday !== 0 && weekday !== 6 && !holidays.has(dateOf(day))) counted++;
-  }
-  return new Date(day.getTime() + DAY);
-}
-
 /** The deadline for a document sent now by this organization, under its chosen policy. */
 export async function respondBy(tx: Tx, config: Config, organizationId: string, from: Date): Promise<Date> {
   const { mode, days } = await acceptancePolicyOf(tx, config, organizationId, false);
   let holidays = new Set<string>();
   if (mode === "working") {
-    const rows: Array<{ day: string }> = await tx("organization_holidays").where({ organization_id: organizationId }).where("day", ">=", dateOf(from)).select("day");
+    const rows: Array<{ day: string }> = await tx("organization_holidays").where({ organization_id: organizationId }).where("day", ">=", dayOf(from)).select("day");
     holidays = new Set(rows.map((r) => r.day));
   }
   return deadline(from, mode, days, holidays);

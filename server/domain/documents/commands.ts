@@ -22,7 +22,7 @@ import { checkOrganizationIdentifier, organizationInserter, type OrganizationPro
 import { organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import { directLookups, directoryVersion, type DirectoryCache, type RegistrationLookups } from "./directoryCache.js";
 import type { Actor } from "../identity/roles.js";
-import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "./kinds.js";
+import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "../shared/kinds.js";
 import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
 import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
 import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";

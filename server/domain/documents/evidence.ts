@@ -13,7 +13,7 @@ import { approvalRouteOf } from "./approval.js";
 import { signatureProtocolPdf } from "./protocol.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "./presenters.js";
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
-import type { ValidationReport } from "./signatureValidation.js";
+import type { ValidationReport } from "../signatures/validation.js";
 import { signaturesOf } from "./signing.js";
 
 /** A name safe inside a ZIP on every platform: no directories, no control or reserved characters. */

@@ -6,10 +6,11 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DAY } from "../../clock.js";
-import { organizationIdentifiers, type ValidationReport } from "./signatureValidation.js";
+import { organizationIdentifiers, type ValidationReport } from "../signatures/validation.js";
 import { ConflictError, GoneError, NotFoundError, UnprocessableError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
+import { assertUserQuota } from "../billing/metering.js";
 import { userCreator } from "../identity/commands.js";
 import { hasActiveMembers } from "../identity/queries.js";
 import { newToken, sha256 } from "../identity/secrets.js";
@@ -87,7 +88,7 @@ export async function invitationAccepter(ctx: CommandContext, p: { token: string
   const { user } = await userCreator(asSystem, {
     login: p.login, email: p.email ?? inv.email, fullName: p.fullName, iin: p.iin, password: p.password,
     roles: [{ role: "org_admin", organizationId: inv.organization_id, branchId: root.id }, { role: "head", organizationId: inv.organization_id, branchId: root.id }],
-  });
+  }, assertUserQuota);
   await ctx.tx("invitations").where({ id: inv.id }).update({ used_by: user.id });
   await audit(ctx, {
     action: "invitation.accept", target: { type: "invitation", id: inv.id }, organizationId: inv.organization_id,

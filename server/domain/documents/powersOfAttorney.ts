@@ -12,8 +12,8 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { sha256 } from "../identity/secrets.js";
 import { authorize } from "../identity/policy.js";
 import { branchWithOrganization } from "../identity/queries.js";
-import { KINDS, type Kind } from "./kinds.js";
-import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { KINDS, type Kind } from "../shared/kinds.js";
+import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 
 export const PowerOfAttorneyInput = z.strictObject({
   attorneyUserId: z.uuid(),

@@ -1,6 +1,6 @@
 // Documents as the API shows them: every field listed, never a raw row.
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
-import type { ValidationReport } from "./signatureValidation.js";
+import type { ValidationReport } from "../signatures/validation.js";
 import type { SignatureRow } from "./signing.js";
 
 export const presentFile = (f: DocumentFileRow) => ({

@@ -5,7 +5,7 @@
 // appliance's detached CMS over the PDF (by the HSM system key) can be fetched beside it.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import type { ValidationReport } from "./signatureValidation.js";
+import type { ValidationReport } from "../signatures/validation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 

@@ -11,7 +11,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, organizationIdentifiers, timestamped, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, organizationIdentifiers, timestamped, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 

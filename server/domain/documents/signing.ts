@@ -10,10 +10,10 @@ import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
 import { sha256 } from "../identity/secrets.js";
 import { illegal, loadDocument, MOVES, noticeAbout, transition } from "./lifecycle.js";
-import type { Kind } from "./kinds.js";
+import type { Kind } from "../shared/kinds.js";
 import { authorizeDocument, type Side } from "./policy.js";
 import { powerOfAttorneyFor } from "./powersOfAttorney.js";
-import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "./signatureValidation.js";
+import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
 
 export interface SignatureRow {

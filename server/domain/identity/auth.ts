@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, NotFoundError, StateConflictError, Throt
 import type { Db, Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { audit, nowIso, type CommandContext, type RequestMeta } from "../context.js";
-import { loadUser, passwordSetter, revokedSessionListeners, revokedTokenListeners, sessionsRevoker, userCreator } from "./commands.js";
+import { applianceRolesOnly, loadUser, passwordSetter, revokedSessionListeners, revokedTokenListeners, sessionsRevoker, userCreator } from "./commands.js";
 import { grantsOf, hasSystemAdmin, toGrant, userByLoginOrIin, type GrantRow, type UserRow } from "./queries.js";
 import type { Actor } from "./roles.js";
 import {
@@ -269,7 +269,7 @@ export async function systemAdminCreator(ctx: CommandContext, p: FirstAdminProps
     await ctx.tx("setup_tokens").where({ token_hash: row.token_hash }).update({ used_at: nowIso(ctx) });
   }
   const { setupToken, ...props } = p;
-  const created = await userCreator(ctx, { ...props, roles: [{ role: "system_admin" }] });
+  const created = await userCreator(ctx, { ...props, roles: [{ role: "system_admin" }] }, applianceRolesOnly);
   await audit(ctx, { action: "setup.system_admin", target: { type: "user", id: created.user.id }, details: { via: setupToken !== undefined ? "setup_link" : "cli" } });
   return created;
 }

@@ -9,7 +9,7 @@ import { verifyDetachedCms } from "../../pki/cms.js";
 import { isUniqueViolation, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { nowIso, type RequestMeta } from "../context.js";
-import { assertAcceptable, certificateValidator, type CertificateServices } from "../documents/signatureValidation.js";
+import { assertAcceptable, certificateValidator, type CertificateServices } from "../signatures/validation.js";
 import { sessionCreator } from "./auth.js";
 import { sha256 } from "./secrets.js";
 import type { Clock } from "../../clock.js";

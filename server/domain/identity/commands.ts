@@ -1,6 +1,5 @@
 // Writes for participants, users, role grants and API tokens. Each runs in the caller's
 // transaction, authorizes through the policy, and writes its audit entry in that transaction.
-import { assertUserQuota } from "../billing/metering.js";
 import { randomUUID } from "node:crypto";
 import { ConflictError, ValidationError, notFound, StateConflictError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
@@ -171,6 +170,17 @@ export async function passwordSetter(ctx: CommandContext, user: { id: string; lo
 
 export interface GrantSpec { role: Role; organizationId?: string | null; branchId?: string | null }
 
+/**
+ * Whether a user may take a seat in an organization's branch: the plan's user quota (SPEC R4.1),
+ * which billing owns. Identity is below billing, so whoever grants an organization role passes it in.
+ */
+export type SeatCheck = (tx: Tx, organizationId: string, branchPath: string, userId: string) => Promise<void>;
+
+/** For grants of appliance-wide roles only, which take no seat. */
+export const applianceRolesOnly: SeatCheck = async () => {
+  throw new Error("an organization role was granted without the plan's seat check");
+};
+
 /** Resolves where a grant applies; an organization grant without a branch applies at the head office. */
 async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
   if (isApplianceRole(g.role)) {
@@ -185,10 +195,10 @@ async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
   return { role: g.role, organizationId: org.org.id, branchId: branch.id, path: branch.path };
 }
 
-async function insertGrant(ctx: CommandContext, userId: string, g: Awaited<ReturnType<typeof resolveGrant>>) {
+async function insertGrant(ctx: CommandContext, userId: string, g: Awaited<ReturnType<typeof resolveGrant>>, seats: SeatCheck) {
   const dup = await ctx.tx("role_grants").where({ user_id: userId, role: g.role, organization_id: g.organizationId, branch_id: g.branchId }).first("id");
   if (dup) throw new ConflictError("grant_exists", "The user already holds this role there");
-  if (g.organizationId && g.path) await assertUserQuota(ctx.tx, g.organizationId, g.path, userId);
+  if (g.organizationId && g.path) await seats(ctx.tx, g.organizationId, g.path, userId);
   const id = randomUUID();
   await ctx.tx("role_grants").insert({ id, user_id: userId, role: g.role, organization_id: g.organizationId, branch_id: g.branchId,
     granted_by: ctx.actor.id, created_at: nowIso(ctx) });
@@ -199,7 +209,7 @@ async function insertGrant(ctx: CommandContext, userId: string, g: Awaited<Retur
 
 export interface UserCreateProps { login: string; email: string; fullName: string; iin?: string; language?: string; password: string; roles: GrantSpec[] }
 
-export async function userCreator(ctx: CommandContext, p: UserCreateProps) {
+export async function userCreator(ctx: CommandContext, p: UserCreateProps, seats: SeatCheck) {
   if (p.iin && !isValidIin(p.iin)) throw new ValidationError("invalid_iin", "IIN must be 12 digits with a valid check digit", { field: "iin" });
   const resolved = [];
   for (const g of p.roles) {
@@ -220,7 +230,7 @@ export async function userCreator(ctx: CommandContext, p: UserCreateProps) {
   await passwordSetter(ctx, { id, login: p.login, iin: p.iin ?? null }, p.password);
   await audit(ctx, { action: "user.create", target: { type: "user", id }, organizationId: resolved[0]?.organizationId ?? null,
     details: { login: p.login, email: p.email } });
-  for (const r of resolved) await insertGrant(ctx, id, r);
+  for (const r of resolved) await insertGrant(ctx, id, r, seats);
   return loadUser(ctx, id);
 }
 
@@ -277,12 +287,12 @@ export async function userStatusSetter(ctx: CommandContext, p: { id: string; sta
   return loadUser(ctx, p.id);
 }
 
-export async function roleGranter(ctx: CommandContext, p: { userId: string } & GrantSpec) {
+export async function roleGranter(ctx: CommandContext, p: { userId: string } & GrantSpec, seats: SeatCheck) {
   const { resource, visible } = await visibleUser(ctx, p.userId);
   if (!visible) authorize(ctx.actor, "user.read", resource, false);
   const r = await resolveGrant(ctx, p);
   authorize(ctx.actor, "role.grant", { type: "grant", role: r.role, organizationId: r.organizationId, path: r.path });
-  const id = await insertGrant(ctx, p.userId, r);
+  const id = await insertGrant(ctx, p.userId, r, seats);
   return (await grantsOf(ctx.tx, [p.userId])).find((g) => g.id === id)!;
 }
 

@@ -27,7 +27,7 @@ import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import { inLanes, inSlices, statements, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
-import type { CertificateServices } from "../documents/signatureValidation.js";
+import type { CertificateServices } from "../signatures/validation.js";
 import { actorRef, type RequestMeta } from "../context.js";
 import type { Actor } from "../identity/roles.js";
 import { heldDocumentIds, heldSql } from "./holds.js";

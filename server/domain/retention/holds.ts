@@ -8,7 +8,7 @@ import { z } from "zod";
 import { notFound, StateConflictError, ValidationError } from "../../errors.js";
 import { inSlices, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { KINDS } from "../documents/kinds.js";
+import { KINDS } from "../shared/kinds.js";
 import { authorizeCompliance } from "./policies.js";
 
 export const HoldInput = z.strictObject({

@@ -13,7 +13,7 @@ import type { Config } from "../../config/index.js";
 import { AccessDeniedError, ConflictError, ForbiddenError, notFound, StateConflictError } from "../../errors.js";
 import { isPostgres, sqlRows, type Db, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { KINDS } from "../documents/kinds.js";
+import { KINDS } from "../shared/kinds.js";
 import { covers, hasRole } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";

@@ -14,7 +14,7 @@ import type { Db, Tx } from "../../storage/db.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { presentAuditEntry } from "../audit/queries.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { addDays, addMonths } from "../billing/calendar.js";
+import { addDays, addMonths } from "../shared/days.js";
 import { sessionsRevoker } from "../identity/commands.js";
 import { activeHolders } from "../identity/queries.js";
 import { heldSql } from "./holds.js";

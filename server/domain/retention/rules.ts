@@ -17,7 +17,7 @@
 // The document is kept until the later of its parties' duties. On a tie a `review` end action beats
 // `destroy`: when in doubt a person looks first.
 
-import { addMonths } from "../billing/calendar.js";
+import { addMonths } from "../shared/days.js";
 
 export const TRIGGERS = ["registration", "document_date", "contract_end", "event"] as const;
 export type Trigger = (typeof TRIGGERS)[number];

@@ -1,7 +1,7 @@
 // Authentication: a session cookie (HttpOnly, SameSite=Strict) or `Authorization: Bearer` with a
 // session or API token. Cookie-authenticated writes must carry X-CSRF-Token.
 import type { Context, Next } from "koa";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { ForbiddenError, UnauthenticatedError } from "../../errors.js";
 import type { Actor } from "../../domain/identity/roles.js";
 

@@ -3,7 +3,9 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Next } from "koa";
 import client from "prom-client";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps, HttpMetrics } from "../../deps.js";
+
+export type { HttpMetrics };
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../errors.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -28,10 +30,6 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
   };
 }
 
-export interface HttpMetrics {
-  registry: client.Registry;
-  record(method: string, route: string, status: number, seconds: number): void;
-}
 
 export function createMetrics(): HttpMetrics {
   const registry = new client.Registry();

@@ -2,7 +2,7 @@
 // Policy refusals are audited here, through the group-commit journal after the command's
 // transaction rolled back, so the refused attempt is recorded even though nothing else was written.
 import type { Context, Next } from "koa";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { AccessDeniedError, AppError, ThrottledError, statusOf, titleOf } from "../../errors.js";
 import { actorRef } from "../../domain/context.js";
 

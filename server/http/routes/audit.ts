@@ -1,7 +1,7 @@
 // Reading and verifying the audit log (SPEC R5.7, R5.8): system administrators and compliance
 // officers see everything; an organization's administrators see their organization's entries.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { auditCheckpointWriter, presentCheckpoint, type CheckpointRow } from "../../domain/audit/checkpoints.js";
 import { UnavailableError } from "../../errors.js";
 import { auditEntries, auditExport, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { certificateSignIn, challengeIssuer } from "../../domain/identity/certificateSignIn.js";
 import { cmsFrom } from "./documentWorkflow.js";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { passwordSignIn, signOut, systemAdminCreator, sessionCreator } from "../../domain/identity/auth.js";
 import { hasSystemAdmin } from "../../domain/identity/queries.js";
 import { presentUser } from "../../domain/identity/presenters.js";

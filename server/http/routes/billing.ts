@@ -1,15 +1,16 @@
 // Billing over HTTP (SPEC R4): plans, subscriptions and participants' requests, invoices and
 // payments, metering, the billing calendar, and a branch's billing state.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
-import { BillingCalendarInput, addMonths, billingCalendarSetter, dayOf } from "../../domain/billing/calendar.js";
+import type { AppDeps } from "../../deps.js";
+import { BillingCalendarInput, billingCalendarSetter } from "../../domain/billing/calendar.js";
+import { addMonths, dayOf } from "../../domain/shared/days.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
 import {
   PaymentInput, canReadInvoice, invoiceCanceller, invoicesWithBranches, paymentRecorder, penaltyOf, readableInvoice,
   type InvoiceLineRow, type InvoiceRow, type InvoiceWithBranches, type PaymentRow,
 } from "../../domain/billing/invoices.js";
 import { usageOf } from "../../domain/billing/metering.js";
-import { formatAmount } from "../../domain/billing/money.js";
+import { formatAmount } from "../../domain/shared/money.js";
 import { PlanInput, planById, planCloser, planCreator, planPriceChanger, presentPlan, type PlanRow } from "../../domain/billing/plans.js";
 import { presentInvoice, presentPayment } from "../../domain/billing/presenters.js";
 import {

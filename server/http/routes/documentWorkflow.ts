@@ -3,7 +3,7 @@
 // draft. Each state change is one command in one transaction; an illegal one answers 409 with the
 // current state.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { actorRef } from "../../domain/context.js";
 import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, approvalSubmitter } from "../../domain/documents/approval.js";
 import { contentAccess, contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";

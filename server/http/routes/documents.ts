@@ -1,10 +1,10 @@
 // Documents: registration (multipart or JSON), boxes, one document, its files (SPEC R2.1-R2.4, R2.8, R2.10).
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { stableJson } from "../../domain/audit/chain.js";
 import { actorRef } from "../../domain/context.js";
 import { contentAccess, readableDocument, registrationConflict, registrationPreparer } from "../../domain/documents/commands.js";
-import { KINDS } from "../../domain/documents/kinds.js";
+import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";

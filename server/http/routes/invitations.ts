@@ -1,6 +1,6 @@
 // Invitations (SPEC R2.7): the link's token leads only to registering the invited organization's
 // first user. Neither route shows a document.
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { CertificateInvitationAcceptance, InvitationAcceptance, certificateInvitationAccepter, invitationAccepter, invitationReader } from "../../domain/documents/invitations.js";
 import { sessionCreator } from "../../domain/identity/auth.js";
 import { authCertificateReport, challengeSpender, validChallenge } from "../../domain/identity/certificateSignIn.js";

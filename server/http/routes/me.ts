@@ -1,7 +1,7 @@
 // The signed-in person: profile, password, TOTP, own sessions and login history (SPEC R1.8).
 import QRCode from "qrcode";
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import {
   ownPasswordChanger, ownSessionRevoker, ownSessions, recoveryCodesRegenerator, totpConfirmer, totpDisabler, totpEnroller, type Resolved, type SessionRow,
 } from "../../domain/identity/auth.js";

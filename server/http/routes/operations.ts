@@ -1,7 +1,7 @@
 // Operations over HTTP (SPEC R6.1, R6.2): maintenance announcements every signed-in user sees, and
 // the notification outbox for system administrators.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { audit } from "../../domain/context.js";
 import { AnnouncementInput, announcementCreator, announcementWithdrawer, currentAnnouncements, presentAnnouncement } from "../../domain/operations/announcements.js";

@@ -1,7 +1,7 @@
 // Organizations (participants and external counterparties) and their branch trees.
 import { z } from "zod";
 import { AcceptancePolicy, Holidays, acceptancePolicyOf, acceptancePolicySetter, holidaysSetter } from "../../domain/documents/calendar.js";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { sealSetter } from "../../domain/documents/seals.js";
 import {
   branchBlocker, branchCreator, branchUpdater, organizationBlocker, organizationCreator, organizationUpdater, readableOrganization,

@@ -1,7 +1,7 @@
 // Powers of attorney over HTTP (SPEC R1.6): ask for the body to sign, give (with the head's
 // signature), list, read, revoke.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import {
   PowerOfAttorneyInput, powerOfAttorneyBody, powerOfAttorneyCreator, powerOfAttorneyPreparer, powerOfAttorneyRevoker, presentPowerOfAttorney,
   type PowerOfAttorneyRow,

@@ -2,7 +2,7 @@
 // him, withdraws consent to optional notices, asks for erasure; system administrators decide on an
 // inactive last administrator.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { consentSetter, erasureRequester, inactivityRemovalDecider, personalData, personalDataZip } from "../../domain/retention/privacy.js";
 import { StateConflictError } from "../../errors.js";

@@ -5,7 +5,7 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import type { CommandContext } from "../../domain/context.js";
 import {
   dispositionCounts, dispositionDecider, dispositionExecutor, dispositionPreviewer, presentBatch, type BatchRow,

@@ -1,5 +1,5 @@
 // Liveness, readiness, metrics, the OpenAPI document and cron job records.
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { pendingMigrations } from "../../storage/db.js";
 import { notFound } from "../../errors.js";

@@ -2,10 +2,10 @@
 // reloading them after an administrator changed config/trust/, and a verification service that
 // checks any detached CMS against content someone holds, without storing either.
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
 import { audit } from "../../domain/context.js";
 import { presentReport } from "../../domain/documents/presenters.js";
-import { signatureValidator } from "../../domain/documents/signatureValidation.js";
+import { signatureValidator } from "../../domain/signatures/validation.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { NotFoundError, UnavailableError, UnsupportedMediaTypeError, ValidationError } from "../../errors.js";
 import { verifyDetachedCms } from "../../pki/cms.js";

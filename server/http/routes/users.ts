@@ -1,6 +1,7 @@
 // Users, their role grants, and API tokens for integrations (SPEC R1.2, R1.7).
 import { z } from "zod";
-import type { AppDeps } from "../../app.js";
+import type { AppDeps } from "../../deps.js";
+import { assertUserQuota } from "../../domain/billing/metering.js";
 import { apiTokenCreator, apiTokenRevoker, readableOrganization, roleGranter, roleRevoker, userCreator, userStatusSetter, userUpdater } from "../../domain/identity/commands.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { presentGrant, presentUser } from "../../domain/identity/presenters.js";
@@ -30,7 +31,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     method: "post", path: "/api/v1/users", summary: "Create a user with an initial password and roles", tag: "users", auth: "user", tx: true,
     body: z.strictObject({ ...PersonSchema.shape, language: z.enum(["ru", "kk", "uk", "en"]).optional(), password: PasswordField, roles: z.array(GrantSchema).max(50).default([]) }), responses: { 201: "Created" },
     handler: async (ctx, { body }) => {
-      const { user, grants } = await userCreator(commandContext(ctx, deps), body);
+      const { user, grants } = await userCreator(commandContext(ctx, deps), body, assertUserQuota);
       ctx.status = 201;
       ctx.body = presentUser(user, grants);
     },
@@ -67,7 +68,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     method: "post", path: "/api/v1/users/:id/roles", summary: "Grant a role (appliance-wide, or in an organization's branch and its sub-branches)", tag: "users", auth: "user", tx: true,
     body: GrantSchema, responses: { 201: "Granted" },
     handler: async (ctx, { body, params }) => {
-      const g = await roleGranter(commandContext(ctx, deps), { userId: params.id, ...body });
+      const g = await roleGranter(commandContext(ctx, deps), { userId: params.id, ...body }, assertUserQuota);
       deps.auth.invalidate();
       ctx.status = 201;
       ctx.body = presentGrant(g);

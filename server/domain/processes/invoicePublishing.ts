@@ -13,12 +13,12 @@ import type { CommandContext } from "../context.js";
 import { registrationPreparer, registrationWriter } from "../documents/commands.js";
 import { documentSender, sendPreparer } from "../documents/exchange.js";
 import { documentFont } from "../documents/protocol.js";
-import type { CertificateServices } from "../documents/signatureValidation.js";
+import type { CertificateServices } from "../signatures/validation.js";
 import { systemActor } from "../identity/roles.js";
-import { branchWithOrganization } from "../identity/queries.js";
-import { addDays } from "./calendar.js";
-import type { InvoiceLineRow, InvoiceRow } from "./invoices.js";
-import { formatAmount } from "./money.js";
+import { branchWithOrganization, organizationById } from "../identity/queries.js";
+import { addDays } from "../shared/days.js";
+import { invoiceDocumentLinker, invoiceLines, unpublishedInvoices, type InvoiceLineRow, type InvoiceRow } from "../billing/invoices.js";
+import { formatAmount } from "../shared/money.js";
 
 export interface PublisherDeps { db: Db; clock: Clock; config: Config; blobs: BlobStore; pki: CertificateServices; logger: Logger; signer: Signer }
 
@@ -69,14 +69,13 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
     deps.logger.warn({ operatorId }, "billing.operatorOrganizationId names no organization: invoices are not published as documents");
     return { published: 0, failed: 0 };
   }
-  const invoices: InvoiceRow[] = await deps.db("invoices").whereNull("document_id").whereNot("status", "cancelled").where("total_minor", ">", 0)
-    .whereNot("payer_organization_id", operatorId).orderBy("created_at").limit(limit);
+  const invoices = await unpublishedInvoices(deps.db, operatorId, limit);
   let published = 0, failed = 0;
   const base: Omit<CommandContext, "tx"> = { actor: systemActor, clock: deps.clock, config: deps.config, meta: { ip: null, requestId: null }, signer: deps.signer };
   for (const v of invoices) {
     try {
-      const lines: InvoiceLineRow[] = await deps.db("invoice_lines").where({ invoice_id: v.id }).orderBy("position");
-      const buyer = (await deps.db("organizations").where({ id: v.payer_organization_id }).first())!;
+      const lines = await invoiceLines(deps.db, v.id);
+      const buyer = (await organizationById(deps.db, v.payer_organization_id))!.org;
       const fields = invoiceFields(v, lines, operator.org, buyer, deps.config.billing.vatRatePercent);
       const bytes = await invoicePdf(fields);
       const stored = await deps.blobs.put(bytes);
@@ -89,8 +88,7 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
       const documentId = await deps.db.transaction(async (tx) => {
         const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
         const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
-        const n = await tx("invoices").where({ id: v.id }).whereNull("document_id").update({ document_id: registered.document.id });
-        if (n !== 1) throw new Error("invoice published meanwhile");
+        if (!(await invoiceDocumentLinker(tx, v.id, registered.document.id))) throw new Error("invoice published meanwhile");
         return registered.document.id;
       });
       // Sending is a separate step: the operator's seal (HSM) is made outside a transaction.

@@ -15,7 +15,7 @@ import type { RevocationChecker, RevocationResult } from "../../pki/revocation.j
 import type { TrustStore } from "../../pki/trust.js";
 import type { Tx } from "../../storage/db.js";
 import { signatureTimestampOf, withSignatureTimestamp, type TimestampInfo, type TsaClient } from "../../pki/tsa.js";
-import type { Kind } from "./kinds.js";
+import type { Kind } from "../shared/kinds.js";
 
 export interface CheckOutcome {
   check: string;

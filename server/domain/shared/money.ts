@@ -3,6 +3,7 @@
 // Rounding, in this one place: half away from zero, once, at the end of each computed amount
 // (VAT of a subtotal, a day's penalty, a prorated price).
 import { ValidationError } from "../../errors.js";
+import { divRound } from "./arithmetic.js";
 
 export const CURRENCY = /^[A-Z]{3}$/;
 const AMOUNT = /^\d{1,15}(\.\d{1,2})?$/;
@@ -23,13 +24,8 @@ export function formatAmount(minor: bigint | number | string): string {
   return `${negative ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
-/** n / d rounded half away from zero. */
-export function divRound(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  const r = n % d;
-  if (r === 0n) return q;
-  return (r < 0n ? -r : r) * 2n >= d ? q + (n < 0n ? -1n : 1n) : q;
-}
+/** n / d rounded half away from zero: the one rounding rule, shared with documents' arithmetic. */
+export { divRound };
 
 /** A percentage string ("16", "0.1", "12.5") × 10^6, exactly (4 decimals kept): divide by 10^8 to apply it. */
 export function percentScaled(value: string): bigint {

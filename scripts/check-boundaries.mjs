@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// The import boundaries (README "Layout"): every server file belongs to a unit with a rank, and an
+// import may only reach a unit of lower rank or its own. Within server/domain the capabilities are
+// ranked too, so a cycle between capability folders — or any upward import — fails `make test`.
+// HTTP routes may not import Knex or run a query: they call commands and queries.
+//
+// Run: node scripts/check-boundaries.mjs  (exit 1 listing every violation)
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+// Lowest first. Units of the same rank may not import each other.
+const RANKS = [
+  ["base", 0], // config, clock, errors, log: what everything may use
+  ["storage", 1], ["pki", 1],
+  ["mail", 2],
+  ["domain/shared", 3], // pure rules several capabilities share: days, kinds, money
+  ["domain/audit", 4], ["domain/signatures", 4],
+  ["domain/identity", 5],
+  ["domain/retention", 6],
+  ["domain/billing", 7],
+  ["domain/documents", 8],
+  ["domain/processes", 9], ["domain/operations", 9],
+  ["jobs", 10],
+  ["deps", 11], // server/deps.ts: the types of what the running appliance is handed
+  ["http", 12],
+  ["app", 13], // app.ts wires everything; main.ts, cli.ts start it
+];
+const RANK = new Map(RANKS);
+
+/** The unit a server file belongs to. */
+function unitOf(rel) {
+  const p = rel.split(path.sep).join("/");
+  if (p === "server/domain/context.ts") return "domain/identity"; // the command context: who acts (identity's Actor) and its audit entry
+  if (p === "server/deps.ts") return "deps";
+  let m = /^server\/domain\/([^/]+)\//.exec(p);
+  if (m) return `domain/${m[1]}`;
+  m = /^server\/(storage|pki|mail|jobs|http)\//.exec(p);
+  if (m) return m[1];
+  if (/^server\/(config\/|clock\.ts|errors\.ts|log\.ts)/.test(p)) return "base";
+  if (/^server\/[^/]+\.(ts|cjs|mjs)$/.test(p)) return "app";
+  return null;
+}
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    if (name === "dist" || name === "node_modules") continue;
+    if (statSync(full).isDirectory()) walk(full, out);
+    else if (/\.(ts|mts|cts)$/.test(name)) out.push(full);
+  }
+  return out;
+}
+
+const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+const problems = [];
+const edges = new Map(); // unit → Set(unit), runtime and type imports alike
+
+for (const file of walk(path.join(root, "server"))) {
+  const rel = path.relative(root, file);
+  const unit = unitOf(rel);
+  if (!unit) continue;
+  if (!RANK.has(unit)) {
+    problems.push(`${rel}: unit ${unit} has no rank (add it to RANKS in scripts/check-boundaries.mjs)`);
+    continue;
+  }
+  const text = readFileSync(file, "utf8");
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[3] ?? m[4];
+    if (!spec) continue;
+    if (spec === "knex" && rel.startsWith(`server${path.sep}http`)) problems.push(`${rel}: an HTTP file imports knex (call a command or query instead)`);
+    if (!spec.startsWith(".")) continue;
+    const target = path.relative(root, path.resolve(path.dirname(file), spec.replace(/\.js$/, ".ts")));
+    const to = unitOf(target);
+    if (!to || to === unit) continue;
+    if (!RANK.has(to)) continue;
+    if (!edges.has(unit)) edges.set(unit, new Set());
+    edges.get(unit).add(to);
+    if (RANK.get(to) >= RANK.get(unit)) problems.push(`${rel}: imports ${spec} — ${unit} (rank ${RANK.get(unit)}) may not import ${to} (rank ${RANK.get(to)})`);
+  }
+  // Routes run no queries: no transaction or table calls of their own.
+  if (/^server[\\/]http[\\/]routes[\\/]/.test(rel)) {
+    const lines = text.split("\n");
+    lines.forEach((line, i) => {
+      if (/\b(?:tx|trx|db|reader)\s*\(\s*["'`]/.test(line) || /\.(?:db|reader)\s*\(\s*["'`]/.test(line) || /\b(?:deps|ctx\.state)\.(?:db|reader)\.(?:raw|transaction|select|from)\b/.test(line)) {
+        problems.push(`${rel}:${i + 1}: a route runs a query — move it into its capability's queries or commands`);
+      }
+    });
+  }
+}
+
+// Cycles between units (ranks forbid them already; this names them when a rank table is wrong).
+const seen = new Set();
+function cycleFrom(start, node = start, trail = [start]) {
+  for (const next of edges.get(node) ?? []) {
+    if (next === start) return [...trail, start];
+    if (trail.includes(next) || seen.has(`${start}>${next}`)) continue;
+    seen.add(`${start}>${next}`);
+    const c = cycleFrom(start, next, [...trail, next]);
+    if (c) return c;
+  }
+  return null;
+}
+for (const unit of edges.keys()) {
+  const c = cycleFrom(unit);
+  if (c) problems.push(`cycle: ${c.join(" → ")}`);
+}
+
+if (problems.length) {
+  console.error(`import boundaries: ${problems.length} problem(s)\n` + [...new Set(problems)].map((p) => `  ${p}`).join("\n"));
+  process.exit(1);
+}
+console.log(`import boundaries: ${edges.size} units, every import downward, no route runs a query`);
