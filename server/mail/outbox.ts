@@ -37,3 +37,16 @@ export async function notificationWriter(tx: Tx, clock: Clock, items: Notificati
     next_attempt_at: now,
   })));
 }
+
+/** The outbox, newest first, for the administrator. */
+export function outboxEntries(db: Tx, f: { status?: "pending" | "sent" | "failed"; topic?: string; limit: number }): Promise<OutboxRow[]> {
+  const q = db("outbox").orderBy("id", "desc").limit(f.limit);
+  if (f.status) q.where({ status: f.status });
+  if (f.topic) q.where({ topic: f.topic });
+  return q;
+}
+
+/** Puts a failed notification back in the queue, now; false when there is no failed one with that id. */
+export async function outboxRetrier(tx: Tx, clock: Clock, id: number): Promise<boolean> {
+  return (await tx("outbox").where({ id, status: "failed" }).update({ status: "pending", attempts: 0, next_attempt_at: clock.now().toISOString() })) === 1;
+}

@@ -386,3 +386,6 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
   const [, pending] = (await db.migrate.list(migrationConfig())) as [unknown[], Array<{ file: string } | string>];
   return pending.map((p) => (typeof p === "string" ? p : p.file));
 }
+
+/** Whether the database answers (readiness). */
+export const databasePing = (db: Db) => db.raw("select 1");

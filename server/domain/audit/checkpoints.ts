@@ -29,3 +29,16 @@ export const presentCheckpoint = (c: CheckpointRow) => ({
   id: c.id, seq: Number(c.seq), headHash: c.head_hash, createdAt: c.created_at, signer: c.signer_subject, body: c.body,
   cms: Buffer.from(c.cms).toString("base64"),
 });
+
+/** The newest checkpoints first. */
+export function auditCheckpoints(db: Tx, limit: number): Promise<CheckpointRow[]> {
+  return db("audit_checkpoints").orderBy("id", "desc").limit(limit);
+}
+
+/** The newest checkpoint and whether the chain still has its head hash at its seq. */
+export async function latestCheckpoint(db: Tx): Promise<{ checkpoint: CheckpointRow; matchesChain: boolean } | null> {
+  const cp: CheckpointRow | undefined = await db("audit_checkpoints").orderBy("id", "desc").first();
+  if (!cp) return null;
+  const at = await db("audit_log").where({ seq: Number(cp.seq) }).first("hash");
+  return { checkpoint: cp, matchesChain: Boolean(at && at.hash === cp.head_hash) };
+}

@@ -29,3 +29,8 @@ export async function billingCalendarSetter(ctx: CommandContext, p: z.infer<type
   await audit(ctx, { action: "billing.calendar_set", details: { days: days.length } });
   return days.length;
 }
+
+/** Every day of the billing calendar, in order. */
+export function billingCalendarDays(db: Tx): Promise<Array<{ day: string; kind: string; name: string | null }>> {
+  return db("billing_calendar").orderBy("day").select("day", "kind", "name");
+}

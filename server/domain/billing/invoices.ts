@@ -4,13 +4,14 @@
 // add up, an overpayment is kept as the payer's credit and used on its next invoices. Full payment
 // lifts the branch's block at once; a late one is followed by a penalty invoice.
 import type { Actor } from "../identity/roles.js";
+import { orWhereInScope } from "../identity/queries.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
 import { inSlices, type Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
-import { authorize, can } from "../identity/policy.js";
+import { authorize, can, billingReadScope } from "../identity/policy.js";
 import { billingCalendar, type BillingCalendar } from "./calendar.js";
 import { addBusinessDays, addDays, dayOf, daysBetween } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "../shared/money.js";
@@ -164,6 +165,22 @@ const owingBranch = (v: InvoiceWithBranches) => ({ type: "branch" as const, id: 
 export const canReadInvoice = (actor: Actor, v: InvoiceWithBranches) => can(actor, "billing.read", owingBranch(v)) ||
   can(actor, "billing.read", { type: "branch", id: v.payer_branch_id, organizationId: v.payer_organization_id, path: v.payer_branch_path });
 
+/** Invoices the actor may read (canReadInvoice), newest first: scoped in SQL, as owing branch or payer. */
+export function invoicesVisibleTo(db: Tx, actor: Actor, f: { organizationId?: string; status?: InvoiceStatus; limit: number }): Promise<InvoiceWithBranches[]> {
+  const scope = billingReadScope(actor);
+  if (scope !== "all" && scope.length === 0) return Promise.resolve([]);
+  const q = invoicesWithBranches(db).orderBy("i.created_at", "desc").limit(f.limit);
+  if (f.organizationId) q.where((w) => w.where("i.organization_id", f.organizationId!).orWhere("i.payer_organization_id", f.organizationId!));
+  if (f.status) q.where("i.status", f.status);
+  if (scope !== "all") {
+    q.where((w) => {
+      orWhereInScope(w, scope, "i.organization_id", "b.path");
+      orWhereInScope(w, scope, "i.payer_organization_id", "pb.path");
+    });
+  }
+  return q;
+}
+
 /** The invoice, or 404 (audited) when the actor may not see it. */
 export async function readableInvoice(ctx: Pick<CommandContext, "tx" | "actor">, id: string): Promise<InvoiceWithBranches> {
   const v: InvoiceWithBranches | undefined = await invoicesWithBranches(ctx.tx).where("i.id", id).first();
@@ -298,4 +315,18 @@ export function invoiceLines(db: Tx, invoiceId: string): Promise<InvoiceLineRow[
 /** Links an invoice to the document that publishes it; false when another run linked it first. */
 export async function invoiceDocumentLinker(tx: Tx, invoiceId: string, documentId: string): Promise<boolean> {
   return (await tx("invoices").where({ id: invoiceId }).whereNull("document_id").update({ document_id: documentId })) === 1;
+}
+
+export function invoicePayments(db: Tx, invoiceId: string): Promise<PaymentRow[]> {
+  return db("payments").where({ invoice_id: invoiceId }).orderBy("created_at");
+}
+
+/** A subscription's issued and overdue invoices, soonest due first. */
+export function openInvoicesOf(db: Tx, subscriptionId: string): Promise<InvoiceRow[]> {
+  return db("invoices").where({ subscription_id: subscriptionId }).whereIn("status", ["issued", "overdue"]).orderBy("due_on");
+}
+
+/** An organization's credit balance per currency (minor units). */
+export function creditBalancesOf(db: Tx, organizationId: string): Promise<Array<{ currency: string; balance: string | number }>> {
+  return db("credit_ledger").where({ organization_id: organizationId }).groupBy("currency").select("currency").sum({ balance: "amount_minor" });
 }

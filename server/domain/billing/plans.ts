@@ -152,3 +152,16 @@ export async function planCloser(ctx: CommandContext, p: { planId: string; succe
   await audit(ctx, { action: "billing.plan_close", target: { type: "tariff_plan", id: plan.id }, details: { successorId: successor.id, migrateOn, subscribers: subscribers.length } });
   return planById(ctx.tx, plan.id);
 }
+
+/** Tariff plans, active first, by code. */
+export function plansListed(db: Tx, status?: "active" | "closed"): Promise<PlanRow[]> {
+  const q = db("tariff_plans").orderBy([{ column: "status", order: "asc" }, { column: "code", order: "asc" }]);
+  if (status) q.where({ status });
+  return q;
+}
+
+/** Plans by id. */
+export async function plansByIds(db: Tx, ids: string[]): Promise<Map<string, PlanRow>> {
+  const rows: PlanRow[] = await db("tariff_plans").whereIn("id", [...new Set(ids)]);
+  return new Map(rows.map((p) => [p.id, p]));
+}

@@ -7,8 +7,9 @@ import { z } from "zod";
 import { ConflictError, NotFoundError, StateConflictError, ValidationError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { authorize } from "../identity/policy.js";
-import { branchWithOrganization } from "../identity/queries.js";
+import { authorize, billingReadScope } from "../identity/policy.js";
+import type { Actor } from "../identity/roles.js";
+import { branchWithOrganization, orWhereInScope } from "../identity/queries.js";
 import { addDays, addMonths, dayOf } from "../shared/days.js";
 import { invoicesIssuer, type InvoiceDraft, type InvoiceRow, type PaymentTerms } from "./invoices.js";
 import { formatAmount } from "../shared/money.js";
@@ -197,4 +198,15 @@ export async function subscriptionPlanChanger(ctx: CommandContext, p: { id: stri
   await billingNoticeWriter(ctx.tx, ctx.clock, "billing.plan_change", [s], () => ({ planName: current.name, successorName: plan.name, newPrice: formatAmount(plan.price_minor), currency: plan.currency, effectiveOn }));
   await audit(ctx, { action: "billing.plan_change_request", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: current.id, to: plan.id, effectiveOn } });
   return subscriptionById(ctx.tx, s.id);
+}
+
+/** Subscriptions the actor may read (billing.read), newest first: scoped in SQL. */
+export function subscriptionsVisibleTo(db: Tx, actor: Actor, f: { organizationId?: string; status?: SubscriptionStatus; limit: number }): Promise<SubscriptionRow[]> {
+  const scope = billingReadScope(actor);
+  if (scope !== "all" && scope.length === 0) return Promise.resolve([]);
+  const q = db("subscriptions").orderBy("created_at", "desc").limit(f.limit);
+  if (f.organizationId) q.where({ organization_id: f.organizationId });
+  if (f.status) q.where({ status: f.status });
+  if (scope !== "all") q.where((w) => orWhereInScope(w, scope, "organization_id", "branch_path"));
+  return q;
 }

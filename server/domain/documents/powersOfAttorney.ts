@@ -10,7 +10,8 @@ import { verifyDetachedCms } from "../../pki/cms.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { sha256 } from "../identity/secrets.js";
-import { authorize } from "../identity/policy.js";
+import { authorize, can } from "../identity/policy.js";
+import type { Actor } from "../identity/roles.js";
 import { branchWithOrganization } from "../identity/queries.js";
 import { KINDS, type Kind } from "../shared/kinds.js";
 import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
@@ -129,3 +130,22 @@ export const presentPowerOfAttorney = (r: PowerOfAttorneyRow) => {
     body: r.body, cms: Buffer.from(r.cms).toString("base64"), validation: JSON.parse(r.validation).checks,
   };
 };
+
+/** An organization's powers of attorney the actor may read (his own, or poa.read on their branch), newest first. */
+export async function powersOfAttorneyVisibleTo(db: Tx, actor: Actor, organizationId: string, f: { status?: "active" | "revoked"; attorneyUserId?: string }): Promise<Array<PowerOfAttorneyRow & { path: string }>> {
+  const q = db("powers_of_attorney as a").join("branches as b", "b.id", "a.branch_id").where("a.organization_id", organizationId).select("a.*", "b.path").orderBy("a.created_at", "desc");
+  if (f.status) q.where("a.status", f.status);
+  if (f.attorneyUserId) q.where("a.attorney_user_id", f.attorneyUserId);
+  const rows: Array<PowerOfAttorneyRow & { path: string }> = await q;
+  return rows.filter((r) => visiblePowerOfAttorney(actor, r));
+}
+
+const visiblePowerOfAttorney = (actor: Actor, r: PowerOfAttorneyRow & { path: string }) =>
+  r.attorney_user_id === actor.userId || can(actor, "poa.read", { type: "branch", id: r.branch_id, organizationId: r.organization_id, path: r.path });
+
+/** One power of attorney the actor may read, or 404. */
+export async function readablePowerOfAttorney(db: Tx, actor: Actor, id: string): Promise<PowerOfAttorneyRow & { path: string }> {
+  const row: (PowerOfAttorneyRow & { path: string }) | undefined = await db("powers_of_attorney as a").join("branches as b", "b.id", "a.branch_id").where("a.id", id).first("a.*", "b.path");
+  if (!row || !visiblePowerOfAttorney(actor, row)) throw notFound("Power of attorney");
+  return row;
+}

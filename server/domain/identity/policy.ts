@@ -101,6 +101,23 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
   return false;
 }
 
+/** Where a branch-level read reaches: every branch, or (organization, branch-path prefix) pairs. */
+export type BranchScope = "all" | Array<{ organizationId: string; path: string | null }>;
+
+/**
+ * The branches `billing.read` reaches, for a query's WHERE clause — the same answer can() gives
+ * branch by branch (test/unit/policy.test.ts compares them), so a list is scoped in SQL and never
+ * fetched and filtered.
+ */
+export function billingReadScope(actor: Actor): BranchScope {
+  if (actor.type === "system") return "all";
+  if (actor.type === "anonymous") return [];
+  if (isSysAdmin(actor) || hasRole(actor, "billing_operator") || isApplianceReader(actor)) return "all";
+  return actor.grants
+    .filter((g) => (g.role === "org_admin" || g.role === "head" || g.role === "accountant") && g.organizationId !== null)
+    .map((g) => ({ organizationId: g.organizationId!, path: g.branchPath }));
+}
+
 /**
  * Throws AccessDeniedError when `action` is not allowed. If the actor may not even see the
  * resource (`visible` false), the refusal is reported as 404 so its existence is not revealed.

@@ -1,7 +1,8 @@
 // Reads for participants, users and grants. Only queries/commands touch Knex.
+import type { Knex } from "knex";
 import type { Tx } from "../../storage/db.js";
 import type { Actor, Grant, Role } from "./roles.js";
-import type { Resource } from "./policy.js";
+import { authorize, can, type BranchScope, type Resource } from "./policy.js";
 
 export interface OrganizationRow {
   id: string; name: string; country: string; bin: string | null; edrpou: string | null; external: boolean | number;
@@ -134,4 +135,44 @@ export async function hasSystemAdmin(db: Tx): Promise<boolean> {
   const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
     .where({ "g.role": "system_admin", "u.status": "active" }).first("g.id");
   return Boolean(row);
+}
+
+/** One's own sign-in attempts, newest first (GET /me/login-history). */
+export function loginHistory(db: Tx, userId: string, p: { limit: number; before?: number }) {
+  const q = db("login_events").where({ user_id: userId }).orderBy("id", "desc").limit(p.limit);
+  if (p.before) q.where("id", "<", p.before);
+  return q;
+}
+
+/** Accounts waiting for removal (inactivity or erasure), for the privacy officer. */
+export function usersPendingRemoval(db: Tx): Promise<Array<{ id: string; login: string; full_name: string; last_login_at: string | null; removal_pending_since: string }>> {
+  return db("users").whereNotNull("removal_pending_since").select("id", "login", "full_name", "last_login_at", "removal_pending_since");
+}
+
+/**
+ * The organization's API tokens the actor manages (api_token.manage on their branch), newest first;
+ * 403 when it has tokens and he manages none of them.
+ */
+export async function apiTokensManagedBy(db: Tx, actor: Actor, o: { org: OrganizationRow; root: BranchRow }): Promise<Array<Record<string, any>>> {
+  const rows: Array<Record<string, any> & { organization_id: string; path: string }> = await db("api_tokens as t").join("branches as b", "b.id", "t.branch_id")
+    .where("t.organization_id", o.org.id).orderBy("t.created_at", "desc").select("t.*", "b.path");
+  const mine = rows.filter((t) => can(actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }));
+  if (rows.length > 0 && mine.length === 0) authorize(actor, "api_token.manage", { type: "api_token", organizationId: o.org.id, path: o.root.path });
+  return mine;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
+
+/**
+ * Adds to a WHERE builder: the row's (organization, branch path) columns lie in `scope` (see
+ * BranchScope in policy.ts). Call only with a non-empty list; "all" adds nothing.
+ */
+export function orWhereInScope(w: Knex.QueryBuilder, scope: BranchScope, orgColumn: string, pathColumn: string): void {
+  if (scope === "all") return;
+  for (const s of scope) {
+    w.orWhere((c) => {
+      c.where(orgColumn, s.organizationId);
+      if (s.path) c.where(pathColumn, "like", escapeLike(s.path) + "%");
+    });
+  }
 }

@@ -357,3 +357,12 @@ export function presentBatch(b: BatchRow) {
     cancelledBy: b.cancelled_by, cancelledAt: b.cancelled_at,
   };
 }
+
+/** Disposition batches, newest preview first (without their certificates' bodies). */
+export function dispositionBatches(db: Tx, limit: number): Promise<BatchRow[]> {
+  return db("disposition_batches").select(db.raw("*")).orderBy("previewed_at", "desc").limit(limit);
+}
+
+export function dispositionBatch(db: Tx, id: string): Promise<BatchRow | undefined> {
+  return db("disposition_batches").where({ id }).first();
+}

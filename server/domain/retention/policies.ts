@@ -389,3 +389,13 @@ export async function earlyDestructionDecider(ctx: CommandContext, id: string, d
     organizationId: r.organization_id, details: { request: id, comment: decision.comment ?? null } });
   return presentEarlyDestruction(await ctx.tx("early_destruction_requests").where({ id }).first());
 }
+
+/** Recorded retention events (a contract ended, a dispute opened…), newest first. */
+export function retentionEventsListed(db: Tx, limit: number): Promise<Array<Record<string, any>>> {
+  return db("retention_events").orderBy("created_at", "desc").limit(limit);
+}
+
+/** Early destruction requests, newest first. */
+export function earlyDestructionRequests(db: Tx, limit: number): Promise<EarlyDestructionRow[]> {
+  return db("early_destruction_requests").orderBy("requested_at", "desc").limit(limit);
+}

@@ -2,7 +2,7 @@
 // officers see everything; an organization's administrators see their organization's entries.
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
-import { auditCheckpointWriter, presentCheckpoint, type CheckpointRow } from "../../domain/audit/checkpoints.js";
+import { auditCheckpoints, auditCheckpointWriter, latestCheckpoint, presentCheckpoint } from "../../domain/audit/checkpoints.js";
 import { UnavailableError } from "../../errors.js";
 import { auditEntries, auditExport, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";
 import { authorize, can } from "../../domain/identity/policy.js";
@@ -54,15 +54,11 @@ export function auditRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { query }) => {
       authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
       const verification = await auditVerifier(deps.reader);
-      const cp: CheckpointRow | undefined = await deps.reader("audit_checkpoints").orderBy("id", "desc").first();
-      let checkpoint: Record<string, unknown> | null = null;
-      if (cp) {
-        const at = await deps.reader("audit_log").where({ seq: Number(cp.seq) }).first("hash");
-        checkpoint = { ...presentCheckpoint(cp), matchesChain: Boolean(at && at.hash === cp.head_hash) };
-      }
+      const latest = await latestCheckpoint(deps.reader);
+      const checkpoint = latest ? { ...presentCheckpoint(latest.checkpoint), matchesChain: latest.matchesChain } : null;
       const rows = await auditEntries(deps.reader, { ...query, organizationIds: query.organizationId ? [query.organizationId] : null, ascending: true });
       await deps.auditJournal.record({ actor: { type: ctx.state.actor.type, id: ctx.state.actor.id }, ip: ctx.ip || null, requestId: ctx.state.requestId },
-        [{ action: "audit.export", target: { type: "audit", id: null }, details: { format: query.format, entries: rows.length, verified: verification.ok, checkpoint: cp ? cp.id : null } }]);
+        [{ action: "audit.export", target: { type: "audit", id: null }, details: { format: query.format, entries: rows.length, verified: verification.ok, checkpoint: latest ? latest.checkpoint.id : null } }]);
       ctx.type = query.format === "json" ? "application/json" : "text/csv; charset=utf-8";
       ctx.set("Content-Disposition", `attachment; filename="audit-${deps.clock.now().toISOString().slice(0, 10)}.${query.format}"`);
       ctx.body = auditExport(query.format, rows, verification, checkpoint);
@@ -73,7 +69,7 @@ export function auditRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/audit/checkpoints", summary: "Signed audit checkpoints, newest first: the chain's head (seq, hash) signed hourly by the HSM system key (detached CMS over body)", tag: "audit", auth: "user",
     handler: async (ctx) => {
       authorize(ctx.state.actor, "audit.verify", { type: "audit", organizationId: null, rootPath: null });
-      const rows: CheckpointRow[] = await deps.db("audit_checkpoints").orderBy("id", "desc").limit(100);
+      const rows = await auditCheckpoints(deps.db, 100);
       ctx.body = { items: rows.map(presentCheckpoint) };
     },
   });

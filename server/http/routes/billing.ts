@@ -2,20 +2,20 @@
 // payments, metering, the billing calendar, and a branch's billing state.
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
-import { BillingCalendarInput, billingCalendarSetter } from "../../domain/billing/calendar.js";
+import { BillingCalendarInput, billingCalendarDays, billingCalendarSetter } from "../../domain/billing/calendar.js";
 import { addMonths, dayOf } from "../../domain/shared/days.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
 import {
-  PaymentInput, canReadInvoice, invoiceCanceller, invoicesWithBranches, paymentRecorder, penaltyOf, readableInvoice,
-  type InvoiceLineRow, type InvoiceRow, type InvoiceWithBranches, type PaymentRow,
+  PaymentInput, creditBalancesOf, invoiceCanceller, invoiceLines, invoicePayments, invoicesVisibleTo, openInvoicesOf, paymentRecorder, penaltyOf, readableInvoice,
+  type InvoiceRow,
 } from "../../domain/billing/invoices.js";
 import { usageOf } from "../../domain/billing/metering.js";
 import { formatAmount } from "../../domain/shared/money.js";
-import { PlanInput, planById, planCloser, planCreator, planPriceChanger, presentPlan, type PlanRow } from "../../domain/billing/plans.js";
+import { PlanInput, planById, planCloser, planCreator, planPriceChanger, plansByIds, plansListed, presentPlan, type PlanRow } from "../../domain/billing/plans.js";
 import { presentInvoice, presentPayment } from "../../domain/billing/presenters.js";
 import {
   PlanChangeInput, SubscriptionInput, SuspensionInput, TerminationInput, coveringSubscription, presentSubscription, readableSubscription, subscriptionHistory,
-  subscriptionCreator, subscriptionPlanChanger, subscriptionResumer, subscriptionSuspender, subscriptionTerminator, type SubscriptionRow,
+  subscriptionCreator, subscriptionPlanChanger, subscriptionResumer, subscriptionSuspender, subscriptionTerminator, subscriptionsVisibleTo, type SubscriptionRow,
 } from "../../domain/billing/subscriptions.js";
 import { authorize, can } from "../../domain/identity/policy.js";
 import { branchResource, branchWithOrganization } from "../../domain/identity/queries.js";
@@ -26,16 +26,13 @@ import { commandContext } from "../api.js";
 
 export function billingRoutes(api: Api, deps: AppDeps) {
   const publish = () => { void deps.invoicePublisher().catch((err) => deps.logger.error({ err }, "invoice publishing failed")); };
-  const plans = async (ids: string[]) => new Map(((await deps.db("tariff_plans").whereIn("id", [...new Set(ids)])) as PlanRow[]).map((p) => [p.id, p]));
 
   // ---------- plans ----------
   api.add({
     method: "get", path: "/api/v1/billing/plans", tag: "billing", auth: "any", summary: "Tariff plans (active first), with prices excluding VAT and quotas (null: unlimited)",
     query: z.strictObject({ status: z.enum(["active", "closed"]).optional() }),
     handler: async (ctx, { query }) => {
-      const q = deps.db("tariff_plans").orderBy([{ column: "status", order: "asc" }, { column: "code", order: "asc" }]);
-      if (query.status) q.where({ status: query.status });
-      ctx.body = { items: ((await q) as PlanRow[]).map(presentPlan) };
+      ctx.body = { items: (await plansListed(deps.db, query.status)).map(presentPlan) };
     },
   });
   api.add({
@@ -72,11 +69,8 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/billing/subscriptions", tag: "billing", auth: "any", summary: "Subscriptions in the caller's reach (operator: all), newest first",
     query: z.strictObject({ organizationId: z.uuid().optional(), status: z.enum(["active", "suspended", "ended", "terminated"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
     handler: async (ctx, { query }) => {
-      const q = deps.db("subscriptions").orderBy("created_at", "desc").limit(query.limit * 4);
-      if (query.organizationId) q.where({ organization_id: query.organizationId });
-      if (query.status) q.where({ status: query.status });
-      const rows: SubscriptionRow[] = (await q).filter((s: SubscriptionRow) => can(ctx.state.actor, "billing.read", { type: "branch", id: s.branch_id, organizationId: s.organization_id, path: s.branch_path })).slice(0, query.limit);
-      const byId = await plans(rows.map((s) => s.plan_id));
+      const rows = await subscriptionsVisibleTo(deps.db, ctx.state.actor, query);
+      const byId = await plansByIds(deps.db, rows.map((s) => s.plan_id));
       ctx.body = { items: rows.map((s) => presentSubscription(s, byId.get(s.plan_id))) };
     },
   });
@@ -115,9 +109,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
 
   // ---------- invoices and payments ----------
   const invoiceDetail = async (v: InvoiceRow) => {
-    const [lines, payments]: [InvoiceLineRow[], PaymentRow[]] = await Promise.all([
-      deps.db("invoice_lines").where({ invoice_id: v.id }).orderBy("position"), deps.db("payments").where({ invoice_id: v.id }).orderBy("created_at"),
-    ]);
+    const [lines, payments] = await Promise.all([invoiceLines(deps.db, v.id), invoicePayments(deps.db, v.id)]);
     const open = v.status === "issued" || v.status === "overdue";
     const penaltyToDate = open && v.kind !== "penalty" ? penaltyOf(v, payments, dayOf(deps.clock.now()), deps.config) : undefined;
     return presentInvoice(v, { lines, payments, penaltyToDate });
@@ -126,11 +118,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/billing/invoices", tag: "billing", auth: "any", summary: "Invoices the caller may see (operator: all; others: their organization's, as owing branch or payer), newest first",
     query: z.strictObject({ organizationId: z.uuid().optional(), status: z.enum(["issued", "paid", "overdue", "cancelled"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
     handler: async (ctx, { query }) => {
-      const q = invoicesWithBranches(deps.reader).orderBy("i.created_at", "desc").limit(query.limit * 4);
-      if (query.organizationId) q.where((w) => w.where("i.organization_id", query.organizationId!).orWhere("i.payer_organization_id", query.organizationId!));
-      if (query.status) q.where("i.status", query.status);
-      const rows: InvoiceWithBranches[] = await q;
-      ctx.body = { items: rows.filter((v) => canReadInvoice(ctx.state.actor, v)).slice(0, query.limit).map((v) => presentInvoice(v)) };
+      ctx.body = { items: (await invoicesVisibleTo(deps.reader, ctx.state.actor, query)).map((v) => presentInvoice(v)) };
     },
   });
   api.add({
@@ -161,7 +149,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
       const org = await branchWithOrganization(deps.db, { organizationId: params.id, branchId: null });
       if (!org) throw notFound("Organization");
       authorize(ctx.state.actor, "billing.read", branchResource(org.branch), false);
-      const rows: Array<{ currency: string; balance: string | number }> = await deps.db("credit_ledger").where({ organization_id: params.id }).groupBy("currency").select("currency").sum({ balance: "amount_minor" });
+      const rows = await creditBalancesOf(deps.db, params.id);
       ctx.body = { items: rows.map((r) => ({ currency: r.currency, balance: formatAmount(r.balance ?? 0) })) };
     },
   });
@@ -199,7 +187,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
         return;
       }
       const s = await coveringSubscription(deps.db, found.branch.path);
-      const open: InvoiceRow[] = s ? await deps.db("invoices").where({ subscription_id: s.id }).whereIn("status", ["issued", "overdue"]).orderBy("due_on") : [];
+      const open = s ? await openInvoicesOf(deps.db, s.id) : [];
       ctx.body = {
         branchId: found.branch.id, branchName: found.branch.name, subscription: s ? presentSubscription(s, await planById(deps.db, s.plan_id)) : null,
         outgoing, openInvoices: open.map((v) => presentInvoice(v)),
@@ -210,7 +198,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
   // ---------- calendar ----------
   api.add({
     method: "get", path: "/api/v1/billing/calendar", tag: "billing", auth: "any", summary: "The billing calendar: holidays (not working days) and bank holidays (not banking days)",
-    handler: async (ctx) => { ctx.body = { days: await deps.db("billing_calendar").orderBy("day").select("day", "kind", "name") }; },
+    handler: async (ctx) => { ctx.body = { days: await billingCalendarDays(deps.db) }; },
   });
   api.add({
     method: "put", path: "/api/v1/billing/calendar", tag: "billing", auth: "user", tx: true,

@@ -1,6 +1,7 @@
 // The signed-in person: profile, password, TOTP, own sessions and login history (SPEC R1.8).
 import QRCode from "qrcode";
 import { z } from "zod";
+import { loginHistory } from "../../domain/identity/queries.js";
 import type { AppDeps } from "../../deps.js";
 import {
   ownPasswordChanger, ownSessionRevoker, ownSessions, recoveryCodesRegenerator, totpConfirmer, totpDisabler, totpEnroller, type Resolved, type SessionRow,
@@ -76,9 +77,7 @@ export function meRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/me/login-history", summary: "Sign-in attempts on one's account, newest first", tag: "me", auth: "user",
     query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50), before: z.coerce.number().int().positive().optional() }),
     handler: async (ctx, { query }) => {
-      const q = deps.db("login_events").where({ user_id: ctx.state.actor.userId }).orderBy("id", "desc").limit(query.limit);
-      if (query.before) q.where("id", "<", query.before);
-      const rows = await q;
+      const rows = await loginHistory(deps.db, ctx.state.actor.userId!, query);
       ctx.body = {
         items: rows.map((r: any) => ({ id: r.id, at: r.at, outcome: r.outcome, reason: r.reason, method: r.method, ip: r.ip, userAgent: r.user_agent, sessionId: r.session_id })),
         next: rows.length === query.limit ? rows[rows.length - 1].id : null,

@@ -1,6 +1,7 @@
 // Operations over HTTP (SPEC R6.1, R6.2): maintenance announcements every signed-in user sees, and
 // the notification outbox for system administrators.
 import { z } from "zod";
+import { notificationRetrier, outboxListed } from "../../domain/operations/notifications.js";
 import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { audit } from "../../domain/context.js";
@@ -28,22 +29,13 @@ export function operationsRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/system/outbox", tag: "operations", auth: "user", summary: "Notifications and their delivery (system administrators), newest first",
     query: z.strictObject({ status: z.enum(["pending", "sent", "failed"]).optional(), topic: z.string().max(48).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
     handler: async (ctx, { query }) => {
-      authorize(ctx.state.actor, "system.read", { type: "appliance" });
-      const q = deps.reader("outbox").orderBy("id", "desc").limit(query.limit);
-      if (query.status) q.where({ status: query.status });
-      if (query.topic) q.where({ topic: query.topic });
-      ctx.body = { items: (await q).map(presentOutbox) };
+      ctx.body = { items: (await outboxListed(deps.reader, ctx.state.actor, query)).map(presentOutbox) };
     },
   });
   api.add({
     method: "post", path: "/api/v1/system/outbox/:seq/retry", tag: "operations", auth: "user", tx: true, summary: "Send a failed notification again (system administrators)",
     handler: async (ctx, { params }) => {
-      authorize(ctx.state.actor, "announcement.manage", { type: "appliance" });
-      if (!/^\d{1,15}$/.test(params.seq)) throw notFound("Notification");
-      const c = commandContext(ctx, deps);
-      const n = await c.tx("outbox").where({ id: Number(params.seq), status: "failed" }).update({ status: "pending", attempts: 0, next_attempt_at: deps.clock.now().toISOString() });
-      if (n !== 1) throw notFound("Failed notification");
-      await audit(c, { action: "outbox.retry", target: { type: "outbox", id: params.seq } });
+      await notificationRetrier(commandContext(ctx, deps), params.seq);
       ctx.status = 202;
       ctx.body = { id: Number(params.seq), status: "pending" };
     },

@@ -2,10 +2,7 @@
 // signature), list, read, revoke.
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
-import {
-  PowerOfAttorneyInput, powerOfAttorneyBody, powerOfAttorneyCreator, powerOfAttorneyPreparer, powerOfAttorneyRevoker, presentPowerOfAttorney,
-  type PowerOfAttorneyRow,
-} from "../../domain/documents/powersOfAttorney.js";
+import { PowerOfAttorneyInput, powerOfAttorneyBody, powerOfAttorneyCreator, powerOfAttorneyPreparer, powerOfAttorneyRevoker, presentPowerOfAttorney, type PowerOfAttorneyRow, powersOfAttorneyVisibleTo, readablePowerOfAttorney } from "../../domain/documents/powersOfAttorney.js";
 import { can } from "../../domain/identity/policy.js";
 import { sha256 } from "../../domain/identity/secrets.js";
 import { readableOrganization } from "../../domain/identity/commands.js";
@@ -45,14 +42,7 @@ export function powerOfAttorneyRoutes(api: Api, deps: AppDeps) {
     query: z.strictObject({ status: z.enum(["active", "revoked"]).optional(), attorneyUserId: z.uuid().optional() }),
     handler: async (ctx, { params, query }) => {
       await readableOrganization(deps.db, ctx.state.actor, params.id);
-      const q = deps.db("powers_of_attorney as a").join("branches as b", "b.id", "a.branch_id").where("a.organization_id", params.id).select("a.*", "b.path").orderBy("a.created_at", "desc");
-      if (query.status) q.where("a.status", query.status);
-      if (query.attorneyUserId) q.where("a.attorney_user_id", query.attorneyUserId);
-      const rows: Array<PowerOfAttorneyRow & { path: string }> = await q;
-      ctx.body = {
-        items: rows.filter((r) => r.attorney_user_id === ctx.state.actor.userId || can(ctx.state.actor, "poa.read", { type: "branch", id: r.branch_id, organizationId: r.organization_id, path: r.path }))
-          .map(presentPowerOfAttorney),
-      };
+      ctx.body = { items: (await powersOfAttorneyVisibleTo(deps.db, ctx.state.actor, params.id, query)).map(presentPowerOfAttorney) };
     },
   });
 
@@ -69,11 +59,7 @@ export function powerOfAttorneyRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "get", path: "/api/v1/powers-of-attorney/:id", tag: "powers of attorney", auth: "any", summary: "One power of attorney with its signed body and the head's CMS",
     handler: async (ctx, { params }) => {
-      const row = await deps.db("powers_of_attorney as a").join("branches as b", "b.id", "a.branch_id").where("a.id", params.id).first("a.*", "b.path");
-      const visible = row && (row.attorney_user_id === ctx.state.actor.userId ||
-        can(ctx.state.actor, "poa.read", { type: "branch", id: row.branch_id, organizationId: row.organization_id, path: row.path }));
-      if (!visible) throw notFound("Power of attorney");
-      ctx.body = presentPowerOfAttorney(row);
+      ctx.body = presentPowerOfAttorney(await readablePowerOfAttorney(deps.db, ctx.state.actor, params.id));
     },
   });
 }

@@ -2,6 +2,7 @@
 // him, withdraws consent to optional notices, asks for erasure; system administrators decide on an
 // inactive last administrator.
 import { z } from "zod";
+import { usersPendingRemoval } from "../../domain/identity/queries.js";
 import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { consentSetter, erasureRequester, inactivityRemovalDecider, personalData, personalDataZip } from "../../domain/retention/privacy.js";
@@ -46,8 +47,8 @@ export function privacyRoutes(api: Api, deps: AppDeps) {
     summary: "Inactive accounts whose removal waits for a system administrator (the last administrator of an organization)",
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.manage", { type: "appliance" });
-      const rows = await deps.reader("users").whereNotNull("removal_pending_since").select("id", "login", "full_name", "last_login_at", "removal_pending_since");
-      ctx.body = { items: rows.map((u: any) => ({ id: u.id, login: u.login, fullName: u.full_name, lastLoginAt: u.last_login_at, pendingSince: u.removal_pending_since })) };
+      const rows = await usersPendingRemoval(deps.reader);
+      ctx.body = { items: rows.map((u) => ({ id: u.id, login: u.login, fullName: u.full_name, lastLoginAt: u.last_login_at, pendingSince: u.removal_pending_since })) };
     },
   });
   api.add({

@@ -5,6 +5,8 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { z } from "zod";
+import { dispositionBatch, dispositionBatches } from "../../domain/retention/disposition.js";
+import { earlyDestructionRequests, retentionEventsListed } from "../../domain/retention/policies.js";
 import type { AppDeps } from "../../deps.js";
 import type { CommandContext } from "../../domain/context.js";
 import {
@@ -69,8 +71,8 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/retention/events", tag: "retention", auth: "user", summary: "Recorded retention events, newest first",
     handler: async (ctx) => {
       read(ctx);
-      const rows = await deps.reader("retention_events").orderBy("created_at", "desc").limit(1000);
-      ctx.body = { items: rows.map((e: any) => ({ id: e.id, event: e.event, organizationId: e.organization_id, counterpartyOrganizationId: e.counterparty_organization_id, occurredOn: e.occurred_on, recordedBy: e.recorded_by, createdAt: e.created_at })) };
+      const rows = await retentionEventsListed(deps.reader, 1000);
+      ctx.body = { items: rows.map((e) => ({ id: e.id, event: e.event, organizationId: e.organization_id, counterpartyOrganizationId: e.counterparty_organization_id, occurredOn: e.occurred_on, recordedBy: e.recorded_by, createdAt: e.created_at })) };
     },
   });
   api.add({
@@ -91,7 +93,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
   });
   api.add({
     method: "get", path: "/api/v1/retention/early-destruction", tag: "retention", auth: "user", summary: "Early destruction requests, newest first",
-    handler: async (ctx) => { read(ctx); ctx.body = { items: (await deps.reader("early_destruction_requests").orderBy("requested_at", "desc").limit(1000)).map(presentEarlyDestruction) }; },
+    handler: async (ctx) => { read(ctx); ctx.body = { items: (await earlyDestructionRequests(deps.reader, 1000)).map(presentEarlyDestruction) }; },
   });
   api.add({
     method: "post", path: "/api/v1/retention/early-destruction/:id/decision", tag: "retention", auth: "user", body: Decision,
@@ -139,7 +141,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/retention/disposition", tag: "retention", auth: "user", summary: "Disposition batches, newest first",
     handler: async (ctx) => {
       read(ctx);
-      const rows: BatchRow[] = await deps.reader("disposition_batches").select(deps.reader.raw("*")).orderBy("previewed_at", "desc").limit(200);
+      const rows = await dispositionBatches(deps.reader, 200);
       ctx.body = { items: rows.map((b) => presentBatch({ ...b, certificate_body: null, certificate_cms: null })) };
     },
   });
@@ -147,7 +149,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/retention/disposition/:id", tag: "retention", auth: "user", summary: "One disposition batch with its preview and progress",
     handler: async (ctx, { params }) => {
       read(ctx);
-      const b: BatchRow | undefined = await deps.reader("disposition_batches").where({ id: params.id }).first();
+      const b = await dispositionBatch(deps.reader, params.id);
       if (!b) throw notFound("Disposition batch");
       ctx.body = presentBatch(b);
     },
@@ -169,7 +171,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
   });
   const certificateOf = async (ctx: Ctx, id: string) => {
     read(ctx);
-    const b: BatchRow | undefined = await deps.reader("disposition_batches").where({ id }).first();
+    const b = await dispositionBatch(deps.reader, id);
     if (!b) throw notFound("Disposition batch");
     if (!b.certificate_cms || !b.certificate_sha256) throw notFound("Certificate (the batch has not been executed)");
     return b;

@@ -1,7 +1,7 @@
 // Liveness, readiness, metrics, the OpenAPI document and cron job records.
 import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
-import { pendingMigrations } from "../../storage/db.js";
+import { pendingMigrations, databasePing } from "../../storage/db.js";
 import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
 import { openApiDocument } from "../api.js";
@@ -20,7 +20,7 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
       try {
-        await deps.db.raw("select 1");
+        await databasePing(deps.db);
         checks.database = { ok: true };
         const pending = await pendingMigrations(deps.db);
         checks.migrations = pending.length ? { ok: false, detail: `pending: ${pending.join(", ")}` } : { ok: true };

@@ -1,5 +1,6 @@
 // Users, their role grants, and API tokens for integrations (SPEC R1.2, R1.7).
 import { z } from "zod";
+import { apiTokensManagedBy } from "../../domain/identity/queries.js";
 import type { AppDeps } from "../../deps.js";
 import { assertUserQuota } from "../../domain/billing/metering.js";
 import { apiTokenCreator, apiTokenRevoker, readableOrganization, roleGranter, roleRevoker, userCreator, userStatusSetter, userUpdater } from "../../domain/identity/commands.js";
@@ -87,10 +88,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     method: "get", path: "/api/v1/organizations/:id/api-tokens", summary: "An organization's API tokens (never the secrets)", tag: "api-tokens", auth: "user",
     handler: async (ctx, { params }) => {
       const o = await readableOrganization(deps.db, ctx.state.actor, params.id);
-      const rows = await deps.db("api_tokens as t").join("branches as b", "b.id", "t.branch_id").where("t.organization_id", params.id).orderBy("t.created_at", "desc").select("t.*", "b.path");
-      const mine = rows.filter((t: any) => can(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }));
-      if (rows.length > 0 && mine.length === 0) authorize(ctx.state.actor, "api_token.manage", { type: "api_token", organizationId: params.id, path: o.root.path });
-      ctx.body = { items: mine.map(presentToken) };
+      ctx.body = { items: (await apiTokensManagedBy(deps.db, ctx.state.actor, o)).map(presentToken) };
     },
   });
   api.add({
