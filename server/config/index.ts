@@ -35,6 +35,7 @@ export const ConfigSchema = z.strictObject({
   auth: z.strictObject({
     sessionIdleMinutes: int(1),
     sessionAbsoluteHours: int(1),
+    purgeAfterDays: int(1, 3650),
     sessionCacheSeconds: z.coerce.number().min(0).max(60),
     passwordMinLength: int(8, 1024),
     passwordHistory: int(0, 100),
