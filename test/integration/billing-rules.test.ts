@@ -185,15 +185,19 @@ describe("billing rules", () => {
       const refused = await registerDraft();
       expect([refused.status, refused.body.code]).to.deep.equal([402, "billing_suspended"]);
       expect((await run("2026-06-07")).fullBlocks).to.equal(1);
-      const branch = await app.db("branches").where({ id: org.headOfficeId }).first();
-      expect(branch.status).to.equal("blocked");
-      expect(branch.block_reason).to.match(/^billing: invoice /);
+      // Billing's block is the subscription's stage; the branch's own status stays identity's.
+      expect((await operator.client.get(`/api/v1/billing/subscriptions/${sub.body.id}`)).body.block).to.include({ stage: "full" });
+      expect((await app.db("branches").where({ id: org.headOfficeId }).first()).status).to.equal("active");
+      const status = await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`);
+      expect(status.body.outgoing).to.include({ allowed: false, code: "billing_blocked" });
+      const stillRefused = await registerDraft();
+      expect([stillRefused.status, stillRefused.body.code]).to.deep.equal([402, "billing_suspended"]);
       expect(await auditCount(app, { action: "billing.block" })).to.be.greaterThanOrEqual(3);
       const paid = await operator.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, { amount: invoice.total, currency: "KZT", paidOn: "2026-06-07", reference: "LATE-1" });
       expect(paid.body.blockLifted).to.equal(true);
       // The penalty reached its cap: 5 % of 11,600.00.
       expect(paid.body.penaltyInvoice.total).to.equal("580.00");
-      expect((await app.db("branches").where({ id: org.headOfficeId }).first()).status).to.equal("active");
+      expect((await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`)).body.outgoing).to.include({ allowed: true });
       expect((await registerDraft()).status).to.equal(201);
     } finally {
       app.config.billing.overdue.suspendStep = false;

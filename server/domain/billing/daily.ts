@@ -330,7 +330,11 @@ export class BillingDay {
       });
   }
 
-  /** SPEC R4.5 [002 §4.2], optional: longer delays suspend all work (15 days) or block the branch itself (3 months). */
+  /**
+   * SPEC R4.5 [002 §4.2], optional: longer delays suspend all work (15 days) or block the branch
+   * itself (3 months). Both are billing's own block stage on the subscription: the gate and
+   * metering read it; the branch's status stays identity's (an operator's administrative block).
+   */
   private async escalate(stage: "suspended" | "full", afterDays: number) {
     const dueBy = addDays(this.today, -afterDays);
     const from = stage === "suspended" ? ["blocked"] : ["blocked", "suspended"];
@@ -340,11 +344,6 @@ export class BillingDay {
       async (ctx, rows: Array<SubscriptionRow & { invoice_number: string; invoice_due_on: string }>) => {
         const now = ctx.clock.now().toISOString();
         await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ block_stage: stage, updated_at: now });
-        if (stage === "full") {
-          for (const s of rows) {
-            await ctx.tx("branches").where({ id: s.branch_id }).update({ status: "blocked", block_reason: `billing: invoice ${s.invoice_number} unpaid since ${s.invoice_due_on}` });
-          }
-        }
         await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", rows, (s) => ({ number: s.invoice_number, dueOn: s.invoice_due_on, stage }));
         await this.audit(ctx, rows.map((s) => ({ action: "billing.block", target: { type: "branch", id: s.branch_id }, organizationId: s.organization_id, details: { subscriptionId: s.id, number: s.invoice_number, stage } })));
       });

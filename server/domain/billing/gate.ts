@@ -12,6 +12,7 @@ export interface BranchRef { organizationId: string; branchId: string; path: str
 
 export function gateAnswer(s: SubscriptionRow | null, today: string): GateAnswer {
   if (!s) return { allowed: true };
+  if (s.block_stage === "full") return { allowed: false, code: "billing_blocked", reason: "This branch is blocked: an invoice is overdue for months. Paying it lifts the block at once", subscriptionId: s.id };
   if (s.block_stage) return { allowed: false, code: "billing_blocked", reason: "Outgoing work of this branch is blocked: an invoice is overdue. Paying it lifts the block at once", subscriptionId: s.id };
   if (s.status === "ended" || s.status === "terminated") return { allowed: false, code: "subscription_ended", reason: `The branch's subscription has ${s.status === "ended" ? "ended" : "been terminated"}`, subscriptionId: s.id };
   if (s.suspended_from && s.suspended_from <= today && (!s.suspended_until || today < s.suspended_until)) {

@@ -284,7 +284,7 @@ export async function invoiceCanceller(ctx: CommandContext, p: { invoiceId: stri
 
 /**
  * SPEC R4.4: full repayment lifts the block at once — when the subscription has no overdue invoice
- * left. A full block (R4.5) had blocked the branch itself: that is undone too.
+ * left — whatever its stage (blocked, suspended, full).
  */
 export async function blockLifter(ctx: CommandContext, subscriptionId: string): Promise<boolean> {
   const sub: SubscriptionRow | undefined = await ctx.tx("subscriptions").where({ id: subscriptionId }).first();
@@ -292,9 +292,6 @@ export async function blockLifter(ctx: CommandContext, subscriptionId: string): 
   if (await ctx.tx("invoices").where({ subscription_id: subscriptionId, status: "overdue" }).first("id")) return false;
   const now = nowIso(ctx);
   await ctx.tx("subscriptions").where({ id: subscriptionId }).update({ block_stage: null, blocked_at: null, blocked_invoice_id: null, updated_at: now });
-  if (sub.block_stage === "full") {
-    await ctx.tx("branches").where({ id: sub.branch_id, status: "blocked" }).where("block_reason", "like", "billing:%").update({ status: "active", block_reason: null });
-  }
   await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_lifted", [sub], () => ({ stage: sub.block_stage }));
   await audit(ctx, { action: "billing.block_lift", target: { type: "branch", id: sub.branch_id }, organizationId: sub.organization_id, details: { subscriptionId, stage: sub.block_stage } });
   return true;
