@@ -20,6 +20,7 @@ import { divRound, formatAmount } from "../shared/money.js";
 import { billingNoticeWriter, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
+import { organizationFactsWriter } from "../identity/records.js";
 
 export interface DailyResult { [step: string]: number | string }
 /** A run's counts per step, its longest write transaction, and how long each step took (ms). */
@@ -215,7 +216,7 @@ export class BillingDay {
         // documents stay readable for retention.afterContractMonths, then fall to retention.
         const heads: Array<{ id: string }> = await ctx.tx("branches").whereIn("id", rows.map((s) => s.branch_id)).whereNull("parent_id").select("id");
         const ended = rows.filter((s) => heads.some((b) => b.id === s.branch_id));
-        for (const s of ended) await ctx.tx("organizations").where({ id: s.organization_id }).whereNull("contract_ended_on").update({ contract_ended_on: s.terminates_on });
+        for (const s of ended) await organizationFactsWriter(ctx.tx, s.organization_id, { contract_ended_on: s.terminates_on }, ctx.clock.now().toISOString(), "contract_ended_on");
         if (ended.length) await bumpEpoch(ctx.tx);
       });
   }

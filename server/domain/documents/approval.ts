@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ConflictError, ForbiddenError, ValidationError } from "../../errors.js";
 import { nowIso, type CommandContext } from "../context.js";
 import { covers } from "../identity/policy.js";
-import { grantsOf, toGrant } from "../identity/queries.js";
+import { grantsOf, toGrant, userStatuses } from "../identity/queries.js";
 import { assertMove, loadDocument, noticeAbout, transition } from "./lifecycle.js";
 import { authorizeDocument, WRITER_ROLES } from "./policy.js";
 import { documentSides, type DocumentRow } from "./queries.js";
@@ -32,7 +32,7 @@ export interface ApproverRow { id: string; step_id: string; document_id: string;
 
 /** An approver is an active user holding a writing role over the sender's branch. */
 async function assertEligible(ctx: CommandContext, doc: DocumentRow, userIds: string[]) {
-  const users: Array<{ id: string; status: string }> = await ctx.tx("users").whereIn("id", userIds).select("id", "status");
+  const users = await userStatuses(ctx.tx, userIds);
   const grants = await grantsOf(ctx.tx, userIds);
   const bad = userIds.filter((id) => {
     const u = users.find((x) => x.id === id);

@@ -2,11 +2,13 @@
 // 7 calendar days [000 §4.8-4.9] by default (config documents.acceptance); an organization may choose
 // working days (5 [004 §3.6]) that skip weekends and its holiday calendar. Days are counted in UTC calendar dates.
 import { z } from "zod";
+import { notFound } from "../../errors.js";
 import { dayOf, deadline } from "../shared/days.js";
 import type { Config } from "../../config/index.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
 import { organizationFor } from "../identity/commands.js";
+import { organizationFactsOf, organizationFactsWriter } from "../identity/records.js";
 
 export const AcceptancePolicy = z.strictObject({
   mode: z.enum(["calendar", "working"]),
@@ -30,7 +32,8 @@ export async function respondBy(tx: Tx, config: Config, organizationId: string, 
 
 
 export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId: string, withHolidays = true) {
-  const org = await tx("organizations").where({ id: organizationId }).first("acceptance_mode", "acceptance_days");
+  const org = await organizationFactsOf(tx, organizationId);
+  if (!org) throw notFound("Organization");
   const mode = org.acceptance_mode as "calendar" | "working";
   const days = org.acceptance_days === null ? config.documents.acceptance[mode === "calendar" ? "calendarDays" : "workingDays"] : Number(org.acceptance_days);
   const holidays: Array<{ day: string; name: string | null }> = withHolidays
@@ -41,7 +44,7 @@ export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId:
 
 export async function acceptancePolicySetter(ctx: CommandContext, p: { organizationId: string } & AcceptancePolicy) {
   await organizationFor(ctx, p.organizationId, "organization.update");
-  await ctx.tx("organizations").where({ id: p.organizationId }).update({ acceptance_mode: p.mode, acceptance_days: p.days ?? null, updated_at: ctx.clock.now().toISOString() });
+  await organizationFactsWriter(ctx.tx, p.organizationId, { acceptance_mode: p.mode, acceptance_days: p.days ?? null }, ctx.clock.now().toISOString());
   await audit(ctx, { action: "organization.acceptance_policy", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { mode: p.mode, days: p.days ?? null } });
   return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
 }

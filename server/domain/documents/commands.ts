@@ -19,7 +19,7 @@ import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { meteringFor, usageCounter } from "../billing/metering.js";
 import { checkOrganizationIdentifier, organizationInserter, type OrganizationProps } from "../identity/commands.js";
-import { organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
+import { organizationByIdentifier, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 import { directLookups, directoryVersion, type DirectoryCache, type RegistrationLookups } from "./directoryCache.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "../shared/kinds.js";
@@ -27,6 +27,7 @@ import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
 import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
 import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";
 import { timeOrderedId } from "../../storage/ids.js";
+import { organizationFactsOf } from "../identity/records.js";
 
 export const RegistrationMetadata = z.strictObject({
   kind: z.enum(KINDS),
@@ -119,7 +120,7 @@ async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, send
   if (r.organizationId === sender.org.id) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
   const found = await lookups.branch(ctx.tx, { organizationId: r.organizationId, branchId: r.branchId ?? null });
   if (!found) {
-    const exists = r.branchId && (await ctx.tx("organizations").where({ id: r.organizationId }).first("id"));
+    const exists = r.branchId && (await organizationFactsOf(ctx.tx, r.organizationId));
     throw new ValidationError("unknown_counterparty", exists ? "That branch is not a branch of the recipient organization" : "No organization with that id is registered on this appliance");
   }
   return found;
@@ -138,7 +139,7 @@ export function assertSenderActive(sender: { org: OrganizationRow; branch: Branc
  */
 async function newCounterparty(ctx: CommandContext, o: NonNullable<NonNullable<RegistrationMetadata["recipient"]>["organization"]>, email: string | undefined, senderOrgId: string) {
   checkOrganizationIdentifier(o);
-  const existing = await ctx.tx("organizations").where(o.bin ? { bin: o.bin } : { edrpou: o.edrpou! }).first("id");
+  const existing = await organizationByIdentifier(ctx.tx, o);
   if (existing) {
     if (existing.id === senderOrgId) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
     const found = (await organizationById(ctx.tx, existing.id))!;

@@ -20,6 +20,7 @@ import { DEEMED_ACCEPTANCE_KINDS, type Kind } from "../shared/kinds.js";
 import { assertMove, loadDocument, noticeAbout, transition, type Status } from "./lifecycle.js";
 import { authorizeDocument, type Side } from "./policy.js";
 import { documentFiles, documentSides, type DocumentRow } from "./queries.js";
+import { organizationFactsOf } from "../identity/records.js";
 
 export const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
 export const Receipt = z.strictObject({ contentSha256: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the content as received") });
@@ -31,7 +32,7 @@ export const AnnulmentAnswer = z.strictObject({ accept: z.boolean(), comment: z.
  */
 async function sendMove(ctx: CommandContext, doc: DocumentRow): Promise<"send" | "sendSealed"> {
   if (ctx.actor.type !== "system") return "send";
-  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label");
+  const org = await organizationFactsOf(ctx.tx, doc.sender_organization_id);
   return org?.seal_key_label ? "sendSealed" : "send";
 }
 
@@ -56,9 +57,9 @@ export async function sendPreparer(ctx: CommandContext, p: { documentId: string;
 
 export async function documentSender(ctx: CommandContext, p: { documentId: string; seal: PreparedSeal | null }): Promise<{ document: DocumentRow; invitation: { id: string; email: string; expiresAt: string } | null }> {
   const doc = await sendable(ctx, p.documentId);
-  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label");
+  const org = await organizationFactsOf(ctx.tx, doc.sender_organization_id);
   const sealWanted = doc.direction === "outgoing" && Boolean(org?.seal_key_label);
-  if (sealWanted !== Boolean(p.seal) || (p.seal && (p.seal.contentSha256 !== doc.content_sha256 || p.seal.keyLabel !== org.seal_key_label))) {
+  if (sealWanted !== Boolean(p.seal) || (p.seal && (p.seal.contentSha256 !== doc.content_sha256 || p.seal.keyLabel !== org?.seal_key_label))) {
     throw new ConflictError("seal_changed", "The organization's seal settings or the document changed while it was being sealed; send again");
   }
   const seal = p.seal ? await sealRecorder(ctx, doc, p.seal) : null;

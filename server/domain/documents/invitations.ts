@@ -12,10 +12,11 @@ import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { assertUserQuota } from "../billing/metering.js";
 import { userCreator } from "../identity/commands.js";
-import { hasActiveMembers } from "../identity/queries.js";
+import { hasActiveMembers, organizationById } from "../identity/queries.js";
 import { newToken, sha256 } from "../identity/secrets.js";
 import { systemActor } from "../identity/roles.js";
 import type { DocumentRow } from "./queries.js";
+import { organizationFactsOf } from "../identity/records.js";
 
 export interface InvitationRow {
   id: string; token_hash: string; email: string; organization_id: string; document_id: string; inviter_organization_id: string;
@@ -68,10 +69,10 @@ async function usableInvitation(ctx: Pick<CommandContext, "tx" | "clock">, token
 export async function invitationReader(ctx: Pick<CommandContext, "tx" | "clock">, token: string) {
   const inv = await usableInvitation(ctx, token);
   const [org, inviter] = await Promise.all([
-    ctx.tx("organizations").where({ id: inv.organization_id }).first("name"),
-    ctx.tx("organizations").where({ id: inv.inviter_organization_id }).first("name"),
+    organizationFactsOf(ctx.tx, inv.organization_id),
+    organizationFactsOf(ctx.tx, inv.inviter_organization_id),
   ]);
-  return { organization: org.name as string, invitedBy: inviter.name as string, email: inv.email, expiresAt: inv.expires_at };
+  return { organization: org!.name, invitedBy: inviter!.name, email: inv.email, expiresAt: inv.expires_at };
 }
 
 /**
@@ -81,7 +82,7 @@ export async function invitationReader(ctx: Pick<CommandContext, "tx" | "clock">
 export async function invitationAccepter(ctx: CommandContext, p: { token: string } & InvitationAcceptance) {
   const inv = await usableInvitation(ctx, p.token);
   if (await hasActiveMembers(ctx.tx, inv.organization_id)) throw new ConflictError("organization_already_registered", "This organization is already registered; sign in to see its documents", { next: "sign_in" });
-  const root = await ctx.tx("branches").where({ organization_id: inv.organization_id }).whereNull("parent_id").first("id");
+  const root = (await organizationById(ctx.tx, inv.organization_id))!.root;
   const spent = await ctx.tx("invitations").where({ id: inv.id }).whereNull("used_at").update({ used_at: nowIso(ctx) });
   if (spent !== 1) throw new GoneError("invitation_used", "This invitation has already been used; sign in instead");
   const asSystem = { ...ctx, actor: systemActor };
@@ -113,7 +114,7 @@ export const CertificateInvitationAcceptance = z.strictObject({
  */
 export async function certificateInvitationAccepter(ctx: CommandContext, p: { token: string; login: string; email?: string; password: string; report: ValidationReport }) {
   const inv = await usableInvitation(ctx, p.token);
-  const org = await ctx.tx("organizations").where({ id: inv.organization_id }).first("name", "bin", "edrpou");
+  const org = (await organizationFactsOf(ctx.tx, inv.organization_id))!;
   const cert = p.report.certificate;
   const { orgId, certOrgId } = organizationIdentifiers(org, cert);
   if (!cert.iin) throw new UnprocessableError("certificate_without_iin", "The certificate carries no IIN");

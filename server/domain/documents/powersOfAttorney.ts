@@ -12,7 +12,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { sha256 } from "../identity/secrets.js";
 import { authorize, can } from "../identity/policy.js";
 import type { Actor } from "../identity/roles.js";
-import { branchWithOrganization } from "../identity/queries.js";
+import { branchById, branchWithOrganization, userById } from "../identity/queries.js";
 import { KINDS, type Kind } from "../shared/kinds.js";
 import { assertAcceptable, cmsValidator, withParty, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 
@@ -38,8 +38,8 @@ async function parties(ctx: CommandContext, organizationId: string, input: Power
   if (!found || found.org.external) throw notFound("Organization or branch");
   authorize(ctx.actor, "poa.create", { type: "branch", id: found.branch.id, organizationId, path: found.branch.path });
   const [grantor, attorney] = await Promise.all([
-    ctx.tx("users").where({ id: ctx.actor.userId ?? "" }).first("id", "full_name", "iin"),
-    ctx.tx("users").where({ id: input.attorneyUserId }).first("id", "full_name", "iin", "status"),
+    userById(ctx.tx, ctx.actor.userId ?? ""),
+    userById(ctx.tx, input.attorneyUserId),
   ]);
   if (!grantor?.iin) throw new ValidationError("grantor_iin_missing", "The head needs an IIN on file to give a power of attorney");
   if (!attorney || attorney.status !== "active") throw new NotFoundError("attorney_not_found", "No active user with this id");
@@ -101,7 +101,7 @@ export async function powerOfAttorneyCreator(ctx: CommandContext, p: { organizat
 export async function powerOfAttorneyRevoker(ctx: CommandContext, p: { id: string; reason: string }): Promise<PowerOfAttorneyRow> {
   const row: PowerOfAttorneyRow | undefined = await ctx.tx("powers_of_attorney").where({ id: p.id }).first();
   if (!row) throw notFound("Power of attorney");
-  const branch = await ctx.tx("branches").where({ id: row.branch_id }).first("path");
+  const branch = (await branchById(ctx.tx, row.branch_id))!;
   authorize(ctx.actor, "poa.revoke", { type: "branch", id: row.branch_id, organizationId: row.organization_id, path: branch.path });
   if (row.status === "revoked") throw new StateConflictError("already_revoked", "The power of attorney is already revoked", { revokedAt: row.revoked_at });
   const set = { status: "revoked" as const, revoked_at: nowIso(ctx), revoked_by: ctx.actor.id, revocation_reason: p.reason };

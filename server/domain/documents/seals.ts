@@ -14,6 +14,7 @@ import { sha256 } from "../identity/secrets.js";
 import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, organizationIdentifiers, timestamped, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
+import { organizationFactsOf, organizationFactsWriter } from "../identity/records.js";
 
 function hsmOf(signer: Signer | undefined) {
   if (!signer?.hsm) throw new UnavailableError("hsm_not_configured", "No HSM is configured (hsm.module): organization seals are kept in the HSM");
@@ -39,7 +40,7 @@ export async function sealSetter(ctx: CommandContext, p: { organizationId: strin
     if (info.purpose !== "sign") throw new UnprocessableError("seal_not_for_signing", `The certificate of "${p.keyLabel}" is not a signing certificate`);
     certificate = { subject: info.subject, serialNumber: info.serialNumber, notAfter: info.notAfter };
   }
-  await ctx.tx("organizations").where({ id: found.org.id }).update({ seal_key_label: p.keyLabel, updated_at: nowIso(ctx) });
+  await organizationFactsWriter(ctx.tx, found.org.id, { seal_key_label: p.keyLabel }, nowIso(ctx));
   await audit(ctx, { action: "organization.seal", target: { type: "organization", id: found.org.id }, organizationId: found.org.id, details: { keyLabel: p.keyLabel, certificate } });
   return { keyLabel: p.keyLabel, certificate };
 }
@@ -52,7 +53,7 @@ export interface PreparedSeal {
 /** Before the sending transaction: the seal made by the HSM and checked (revocation may need the network). Null when the organization has no seal. */
 export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: CertificateServices): Promise<PreparedSeal | null> {
   if (doc.direction !== "outgoing") return null;
-  const org = await ctx.tx("organizations").where({ id: doc.sender_organization_id }).first("seal_key_label", "name", "bin", "edrpou");
+  const org = await organizationFactsOf(ctx.tx, doc.sender_organization_id);
   if (!org?.seal_key_label) return null;
   const hsm = hsmOf(ctx.signer);
   const cms = await hsm.signCms(org.seal_key_label, Buffer.from(doc.content_sha256, "hex"), ctx.clock.now());

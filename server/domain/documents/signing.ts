@@ -15,6 +15,8 @@ import { authorizeDocument, type Side } from "./policy.js";
 import { powerOfAttorneyFor } from "./powersOfAttorney.js";
 import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, roleAuthority, timestamped, withParty, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
 import { documentSides, type DocumentRow } from "./queries.js";
+import { organizationFactsOf } from "../identity/records.js";
+import { userById } from "../identity/queries.js";
 
 export interface SignatureRow {
   id: string; document_id: string; position: number; side: Side; organization_id: string; signer_type: string; signer_id: string; cms: Buffer;
@@ -83,8 +85,8 @@ export async function documentSigner(ctx: CommandContext, prepared: PreparedSign
   const { check } = prepared;
   const organizationId = side === "sender" ? doc.sender_organization_id : doc.recipient_organization_id!;
   const [person, organization] = await Promise.all([
-    ctx.actor.userId ? ctx.tx("users").where({ id: ctx.actor.userId }).first("iin") : Promise.resolve(undefined),
-    ctx.tx("organizations").where({ id: organizationId }).first("name", "bin", "edrpou"),
+    ctx.actor.userId ? userById(ctx.tx, ctx.actor.userId) : Promise.resolve(undefined),
+    organizationFactsOf(ctx.tx, organizationId),
   ]);
   // A certificate without the right of signature may still sign under the head's power of attorney (R1.6).
   const cert = prepared.report.certificate;
@@ -94,7 +96,7 @@ export async function documentSigner(ctx: CommandContext, prepared: PreparedSign
       branchPath: side === "sender" ? doc.sender_branch_path : doc.recipient_branch_path!,
     })
     : null;
-  const report = withParty(prepared.report, { iin: person?.iin ?? null, organization, kind: doc.kind as Kind, powerOfAttorney });
+  const report = withParty(prepared.report, { iin: person?.iin ?? null, organization: organization!, kind: doc.kind as Kind, powerOfAttorney });
   assertAcceptable(report);
   const cmsSha = sha256(prepared.cms);
   const earlier: Array<Pick<SignatureRow, "cms_sha256" | "signer_id" | "side" | "signer_serial" | "signer_issuer">> =

@@ -176,3 +176,13 @@ export function orWhereInScope(w: Knex.QueryBuilder, scope: BranchScope, orgColu
     });
   }
 }
+
+/** The organization registered with this BIN or EDRPOU, if any. */
+export function organizationByIdentifier(db: Tx, id: { bin?: string | null; edrpou?: string | null }): Promise<{ id: string } | undefined> {
+  return db("organizations").where(id.bin ? { bin: id.bin } : { edrpou: id.edrpou! }).first("id");
+}
+
+/** The status of each of these users (absent ids are not listed). */
+export function userStatuses(db: Tx, ids: string[]): Promise<Array<{ id: string; status: string }>> {
+  return db("users").whereIn("id", ids).select("id", "status");
+}

@@ -18,6 +18,7 @@ import { covers, hasRole } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
 import { END_ACTIONS, retentionOf, TRIGGERS, type PartyFacts, type RetainedDocument, type RetentionFacts, type Rule } from "./rules.js";
+import { organizationFactsWriter } from "../identity/records.js";
 
 const IsoDate = z.iso.date();
 const Months = z.number().int().min(1).max(1200);
@@ -334,7 +335,7 @@ export async function retentionEventRecorder(ctx: CommandContext, p: z.infer<typ
 
 /** R5.2: the participant's contract with the operator ended on `endedOn` (the billing job records it when a head office's subscription is terminated). */
 export async function contractEndRecorder(ctx: CommandContext, p: { organizationId: string; endedOn: string | null }) {
-  const n = await ctx.tx("organizations").where({ id: p.organizationId }).update({ contract_ended_on: p.endedOn, updated_at: nowIso(ctx) });
+  const n = await organizationFactsWriter(ctx.tx, p.organizationId, { contract_ended_on: p.endedOn }, nowIso(ctx));
   if (n !== 1) throw notFound("Organization");
   await bumpEpoch(ctx.tx);
   await audit(ctx, { action: "organization.contract_end", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { endedOn: p.endedOn } });
@@ -382,7 +383,7 @@ export async function earlyDestructionDecider(ctx: CommandContext, id: string, d
   const today = nowIso(ctx).slice(0, 10);
   await ctx.tx("early_destruction_requests").where({ id }).update({ state: decision.approve ? "approved" : "rejected", decided_by: ctx.actor.id, decided_at: nowIso(ctx), decision_comment: decision.comment ?? null });
   if (decision.approve) {
-    await ctx.tx("organizations").where({ id: r.organization_id }).update({ early_destruction_on: today, early_destruction_before: r.requested_at });
+    await organizationFactsWriter(ctx.tx, r.organization_id, { early_destruction_on: today, early_destruction_before: r.requested_at }, nowIso(ctx));
     await bumpEpoch(ctx.tx);
   }
   await audit(ctx, { action: decision.approve ? "retention.early_destruction_approve" : "retention.early_destruction_reject", target: { type: "organization", id: r.organization_id },

@@ -18,21 +18,15 @@ import { addDays, addMonths } from "../shared/days.js";
 import { sessionsRevoker } from "../identity/commands.js";
 import { activeHolders } from "../identity/queries.js";
 import { heldSql } from "./holds.js";
+import { sessionsAnonymizer, userMarksWriter, userPseudonymWriter } from "../identity/records.js";
 
 export type PseudonymizeReason = "inactivity" | "erasure";
 
 /** Replaces the user's personal data by a pseudonym derived from his id; ends his sessions and roles. */
 export async function pseudonymizer(ctx: CommandContext, userId: string, reason: PseudonymizeReason) {
-  const now = nowIso(ctx);
-  const n = await ctx.tx("users").where({ id: userId }).whereNull("pseudonymized_at").update({
-    login: `removed-${userId}`, email: `${userId}@removed.invalid`, full_name: `Removed user ${userId.slice(0, 8)}`, iin: null,
-    password_hash: null, password_changed_at: null, totp_secret: null, totp_enabled: false, pending_totp_secret: null,
-    status: "removed", notifications_consent: false, pseudonymized_at: now, pseudonymized_reason: reason, removal_pending_since: null, updated_at: now,
-  });
-  if (n !== 1) throw new StateConflictError("already_removed", "The account was already removed");
-  for (const table of ["password_history", "recovery_codes", "role_grants", "login_events"]) await ctx.tx(table).where({ user_id: userId }).delete();
+  if (!(await userPseudonymWriter(ctx.tx, userId, reason, nowIso(ctx)))) throw new StateConflictError("already_removed", "The account was already removed");
   await sessionsRevoker(ctx, { userId, reason: "removed" });
-  await ctx.tx("sessions").where({ user_id: userId }).update({ ip: null, user_agent: null });
+  await sessionsAnonymizer(ctx.tx, userId);
   await audit(ctx, { action: "user.pseudonymize", target: { type: "user", id: userId }, details: { reason } });
 }
 
@@ -82,7 +76,7 @@ export async function erasureRequester(ctx: CommandContext) {
 
 /** R5.6: withdraw or give consent to optional processing (notices about documents and announcements). */
 export async function consentSetter(ctx: CommandContext, p: { notifications: boolean }) {
-  await ctx.tx("users").where({ id: ctx.actor.userId! }).update({ notifications_consent: p.notifications, updated_at: nowIso(ctx) });
+  await userMarksWriter(ctx.tx, ctx.actor.userId!, { notifications_consent: p.notifications }, nowIso(ctx));
   await audit(ctx, { action: "user.consent", target: { type: "user", id: ctx.actor.userId! }, details: { notifications: p.notifications } });
   return { notifications: p.notifications };
 }
@@ -157,7 +151,7 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
   for (const u of toWarn) {
     await db.transaction(async (tx) => {
       const removeOn = addMonths(u.last.slice(0, 10), config.retention.inactiveMonths);
-      await tx("users").where({ id: u.id }).update({ inactivity_warned_at: now.toISOString() });
+      await userMarksWriter(tx, u.id, { inactivity_warned_at: now.toISOString() });
       await notificationWriter(tx, clock, [{ topic: "account.inactive_warning", to: { userId: u.id }, payload: { lastLoginAt: u.last.slice(0, 10), removeOn: removeOn < today ? today : removeOn } }]);
       await audit(ctx(tx), { action: "user.inactivity_warning", target: { type: "user", id: u.id }, details: { lastSeen: u.last, removeOn } });
     });
@@ -174,7 +168,7 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
       const lastSystemAdmin = otherSystemAdmins.length === 0 && Boolean(await tx("role_grants").where({ user_id: u.id, role: "system_admin" }).first("id"));
       if (orgs.length || lastSystemAdmin) {
         if (u.removal_pending_since) return;
-        await tx("users").where({ id: u.id }).update({ removal_pending_since: now.toISOString() });
+        await userMarksWriter(tx, u.id, { removal_pending_since: now.toISOString() });
         await notificationWriter(tx, clock, otherSystemAdmins.map((id) => ({ topic: "account.removal_approval", to: { userId: id }, payload: { userId: u.id, organizations: orgs.join(", ") || "—" } })));
         await audit(ctx(tx), { action: "user.removal_pending", target: { type: "user", id: u.id }, details: { lastAdministratorOf: orgs, lastSystemAdmin } });
         out.askedAdmins += 1;
@@ -195,7 +189,7 @@ export async function inactivityRemovalDecider(ctx: CommandContext, userId: stri
   if (remove) {
     await pseudonymizer(ctx, userId, "inactivity");
   } else {
-    await ctx.tx("users").where({ id: userId }).update({ removal_pending_since: null, inactivity_warned_at: null, inactivity_reset_at: nowIso(ctx) });
+    await userMarksWriter(ctx.tx, userId, { removal_pending_since: null, inactivity_warned_at: null, inactivity_reset_at: nowIso(ctx) });
     await audit(ctx, { action: "user.removal_kept", target: { type: "user", id: userId } });
   }
   return { removed: remove };
