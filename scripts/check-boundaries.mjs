@@ -91,6 +91,32 @@ for (const file of walk(path.join(root, "server"))) {
   }
 }
 
+// One owner per table: each capability's CONTEXT.md names its tables after "**Owns**:"; the units
+// outside domain/ own a few more. A write (insert, update, delete…) on a table by any other unit
+// fails. Writes through a table name held in a variable are not seen by this pattern.
+const OWNERS = new Map([["outbox", "mail"], ["idempotency_keys", "storage"], ["jobs", "jobs"]]);
+for (const name of readdirSync(path.join(root, "server/domain"))) {
+  const ctx = path.join(root, "server/domain", name, "CONTEXT.md");
+  let text;
+  try { text = readFileSync(ctx, "utf8"); } catch { continue; }
+  const owns = /\*\*Owns\*\*:?([\s\S]*?)(?:\n\*\*|\n\n)/.exec(text);
+  for (const m of (owns?.[1] ?? "").matchAll(/`([a-z_]+)`/g)) {
+    if (OWNERS.has(m[1])) problems.push(`server/domain/${name}/CONTEXT.md: table ${m[1]} is also claimed by ${OWNERS.get(m[1])}`);
+    OWNERS.set(m[1], `domain/${name}`);
+  }
+}
+const WRITE = /\(\s*"([a-z_]+)(?:\s+as\s+\w+)?"\s*\)(?:[^;]{0,300}?)\.(?:insert|update|del|delete|increment|decrement|merge)\(|\b(?:insert\s+into|delete\s+from)\s+"?([a-z_]+)"?|\bupdate\s+"?([a-z_]+)"?\s+set\b/gi;
+for (const file of walk(path.join(root, "server"))) {
+  const rel = path.relative(root, file);
+  const unit = unitOf(rel);
+  if (!unit || unit === "app") continue;
+  for (const m of readFileSync(file, "utf8").matchAll(WRITE)) {
+    const table = (m[1] ?? m[2] ?? m[3]).toLowerCase();
+    const owner = OWNERS.get(table);
+    if (owner && owner !== unit) problems.push(`${rel}: writes ${table}, which ${owner} owns`);
+  }
+}
+
 // Cycles between units (ranks forbid them already; this names them when a rank table is wrong).
 const seen = new Set();
 function cycleFrom(start, node = start, trail = [start]) {
@@ -112,4 +138,4 @@ if (problems.length) {
   console.error(`import boundaries: ${problems.length} problem(s)\n` + [...new Set(problems)].map((p) => `  ${p}`).join("\n"));
   process.exit(1);
 }
-console.log(`import boundaries: ${edges.size} units, every import downward, no route runs a query`);
+console.log(`import boundaries: ${edges.size} units, every import downward, no route runs a query; ${OWNERS.size} tables, each written by its owner only`);

@@ -46,6 +46,7 @@ import { retentionRoutes } from "./http/routes/retention.js";
 import { privacyRoutes } from "./http/routes/privacy.js";
 import { retentionDailyJob } from "./jobs/retentionDaily.js";
 import { RetentionFactsCache, retentionAssigner } from "./domain/retention/policies.js";
+import { documentRecords } from "./domain/documents/retentionRecords.js";
 import type { Logger } from "./log.js";
 import type { Mailer } from "./mail/mailer.js";
 import type { Signer } from "./pki/signer.js";
@@ -103,7 +104,7 @@ export function createApp(input: AppInput) {
       let r: { epoch: number; changed: number };
       do {
         assignAgain = false;
-        r = await retentionAssigner(input.db, input.config);
+        r = await retentionAssigner(input.db, input.config, documentRecords);
       } while (assignAgain);
       return r;
     })().finally(() => { assigning = null; });
@@ -111,7 +112,7 @@ export function createApp(input: AppInput) {
   };
   const retentionFacts = new RetentionFactsCache();
   const directory = new DirectoryCache();
-  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
+  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, documentRecords, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory), 64,
       (items) => registrationScript(input.db, input.clock, items, retentionFacts, directory)), directory, jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
 

@@ -8,6 +8,7 @@ import type { Registered, RegistrationItem } from "./domain/documents/commands.j
 import type { DirectoryCache } from "./domain/documents/directoryCache.js";
 import type { AuthService } from "./domain/identity/auth.js";
 import type { CertificateServices } from "./domain/signatures/validation.js";
+import type { DocumentRecords } from "./domain/retention/documentRecords.js";
 import type * as PromClient from "prom-client";
 import type { JobRegistry } from "./jobs/registry.js";
 import type { Logger } from "./log.js";
@@ -52,6 +53,8 @@ export interface AppDeps extends AppInput {
   invoicePublisher: () => Promise<{ published: number; failed: number }>;
   /** brings every document's retain-until date up to the current retention rules (one run at a time) */
   retentionAssign: () => Promise<{ epoch: number; changed: number }>;
+  /** documents' writes that retention needs (retain-until dates, destruction) */
+  documentRecords: DocumentRecords;
   metrics: HttpMetrics;
   version: string;
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { systemClock } from "../../server/clock.js";
 import { loadConfig, type Config } from "../../server/config/index.js";
 import { dispositionPreviewer, type DispositionDeps } from "../../server/domain/retention/disposition.js";
+import { documentRecords } from "../../server/domain/documents/retentionRecords.js";
 import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
 import { testHsm } from "../../test/support/hsm.js";
 import { testCa } from "../../test/support/pki.js";
@@ -124,7 +125,7 @@ export async function previewBench(report: Report, db: Db, config: Config) {
   await db.batchInsert("legal_hold_documents", someDocs.map((d) => ({ hold_id: holdIds[2], document_id: d.id })), 500);
   await db.raw("analyze");
   const total = Number((await db("documents").count({ n: "*" }).first())!.n);
-  const deps = { db, config, clock: systemClock } as unknown as DispositionDeps;
+  const deps = { db, config, clock: systemClock, documentRecords } as unknown as DispositionDeps;
   const actor = { type: "system" as const, id: owner, userId: owner, grants: [] };
   const times: number[] = [];
   const raw: number[] = [];

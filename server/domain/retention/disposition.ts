@@ -25,7 +25,8 @@ import type { Signer } from "../../pki/signer.js";
 import { internalTsaClient, TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
-import { inLanes, inSlices, statements, type Db, type Tx } from "../../storage/db.js";
+import { inLanes, inSlices, type Db, type Tx } from "../../storage/db.js";
+import type { DocumentRecords } from "./documentRecords.js";
 import { auditAppender } from "../audit/commands.js";
 import type { CertificateServices } from "../signatures/validation.js";
 import { actorRef, type RequestMeta } from "../context.js";
@@ -44,6 +45,8 @@ export interface DispositionDeps {
   trust: TrustStore;
   pki: CertificateServices;
   timestampAuthority: TimestampAuthority | null;
+  /** documents' writes retention needs (documentRecords.ts) */
+  documentRecords: DocumentRecords;
 }
 
 export interface BatchRow {
@@ -97,7 +100,7 @@ export async function dispositionPreviewer(deps: DispositionDeps, actor: Actor, 
   const asOf = p.asOf ?? today;
   if (asOf > today) throw new ConflictError("as_of_in_future", "A disposition is previewed as of today or an earlier day", { today });
   const state = await retentionEpoch(deps.db);
-  if (state.assignedEpoch < state.epoch) await retentionAssigner(deps.db, deps.config);
+  if (state.assignedEpoch < state.epoch) await retentionAssigner(deps.db, deps.config, deps.documentRecords);
   const { epoch } = await retentionEpoch(deps.db);
   const counts = await dispositionCounts(deps.db, asOf);
   return deps.db.transaction(async (tx) => {
@@ -244,18 +247,8 @@ async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: str
         destroyed_at: now, blobs_removed_at: null,
       }));
       await inSlices(tombstones, STATEMENT_ROWS, (slice) => tx("document_tombstones").insert(slice));
-      // A slice's rows in the seven tables that hang off a document, and the document itself: the
-      // statements touch different tables and none needs another's answer (SQLite: one round trip).
-      await inSlices(ids, STATEMENT_ROWS, async (slice) => {
-        await statements(tx, [
-          ...["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"]
-            .map((table) => () => tx(table).whereIn("document_id", slice).delete()),
-          () => tx("documents").whereIn("id", slice).update({
-            status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: now, retain_until: null,
-            version: tx.raw("version + 1"),
-          }),
-        ]);
-      });
+      // Documents destroy their own rows (documents/retentionRecords.ts), a slice at a time.
+      await inSlices(ids, STATEMENT_ROWS, (slice) => deps.documentRecords.documentsDestroyer(tx, slice, now));
     }
     await tx("disposition_batches").where({ id }).update({
       cursor: `${rows[rows.length - 1].retain_until} ${rows[rows.length - 1].id}`, destroyed_count: tx.raw("destroyed_count + ?", [ids.length]), destroyed_bytes: tx.raw("destroyed_bytes + ?", [bytes]),

@@ -14,6 +14,7 @@ import { AccessDeniedError, ConflictError, ForbiddenError, notFound, StateConfli
 import { isPostgres, sqlRows, type Db, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../shared/kinds.js";
+import type { DocumentRecords } from "./documentRecords.js";
 import { covers, hasRole } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import type { Actor } from "../identity/roles.js";
@@ -162,7 +163,7 @@ const ASSIGN_COLUMNS = ["id", "kind", "created_at", "doc_date", "fields", "sende
  * Brings every live document's retain-until date up to the current epoch, a page of documents per
  * transaction (keyset by id), writing only the rows whose dates change. Idempotent; safe to run again.
  */
-export async function retentionAssigner(db: Db, config: Config, pageSize = 2000): Promise<{ epoch: number; changed: number }> {
+export async function retentionAssigner(db: Db, config: Config, records: DocumentRecords, pageSize = 2000): Promise<{ epoch: number; changed: number }> {
   const { epoch } = await retentionEpoch(db);
   const facts = await retentionFacts(db, config);
   let after = "";
@@ -177,12 +178,7 @@ export async function retentionAssigner(db: Db, config: Config, pageSize = 2000)
       return r.retainUntil === d.retain_until && r.versionId === d.retention_version_id && r.action === d.retention_action ? [] : [{ id: d.id, ...r }];
     });
     if (updates.length) {
-      await db.transaction(async (tx) => {
-        for (const u of updates) {
-          await tx("documents").where({ id: u.id }).whereNot("status", "destroyed")
-            .update({ retain_until: u.retainUntil, retention_version_id: u.versionId, retention_action: u.action });
-        }
-      });
+      await db.transaction((tx) => records.retentionDatesWriter(tx, updates));
       changed += updates.length;
     }
     if (rows.length < pageSize) break;
