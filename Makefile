@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/rollup.config.mjs
 SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dist/*') scripts/build-server.mjs
 
-.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries bench clean
+.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint bench clean
 
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund
@@ -28,13 +28,18 @@ run: install console server
 	node --enable-source-maps server/start.cjs
 
 ## Everything the tests need (Debian packages included), then the suite on SQLite and on PostgreSQL.
-test: system-deps install console typecheck boundaries test-sqlite test-pg
+test: system-deps install console typecheck lint boundaries test-sqlite test-pg
 
 system-deps:
 	bash scripts/setup-system.sh
 
 typecheck: install
 	npx tsc --noEmit -p .
+
+## ESLint (typescript-eslint, eslint-plugin-lit) and Prettier's formatting check.
+lint: install
+	npx eslint .
+	npx prettier --check . --log-level warn
 
 ## Imports run downward between units and capabilities; no route runs a query (scripts/check-boundaries.mjs).
 boundaries:

@@ -17,8 +17,10 @@ function htmlEntry() {
     },
     writeBundle(_opts, bundle) {
       const entry = Object.values(bundle).find((c) => c.type === "chunk" && c.isEntry);
-      const html = readFileSync(path.join(here, "index.html"), "utf8")
-        .replace("<!--entry-->", `<script type="module" src="/${entry.fileName}"></script>`);
+      const html = readFileSync(path.join(here, "index.html"), "utf8").replace(
+        "<!--entry-->",
+        `<script type="module" src="/${entry.fileName}"></script>`,
+      );
       mkdirSync(dist, { recursive: true });
       writeFileSync(path.join(dist, "index.html"), html);
     },
@@ -27,6 +29,15 @@ function htmlEntry() {
 
 export default {
   input: path.join(here, "src/main.ts"),
-  output: { dir: dist, format: "es", entryFileNames: "assets/[name]-[hash].js", chunkFileNames: "assets/[name]-[hash].js" },
-  plugins: [nodeResolve(), esbuild({ target: "es2022", minify: true, tsconfig: path.join(here, "tsconfig.json") }), htmlEntry()],
+  output: {
+    dir: dist,
+    format: "es",
+    entryFileNames: "assets/[name]-[hash].js",
+    chunkFileNames: "assets/[name]-[hash].js",
+  },
+  plugins: [
+    nodeResolve(),
+    esbuild({ target: "es2022", minify: true, tsconfig: path.join(here, "tsconfig.json") }),
+    htmlEntry(),
+  ],
 };

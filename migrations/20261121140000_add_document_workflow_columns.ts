@@ -15,6 +15,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("documents", (t) => {
     t.dropIndex(["status", "respond_by"], "documents_deemed_due");
-    for (const c of ["respond_by", "annulment_prior_status", "annulment_requested_by", "recipient_email"]) t.dropColumn(c);
+    for (const c of ["respond_by", "annulment_prior_status", "annulment_requested_by", "recipient_email"])
+      t.dropColumn(c);
   });
 }

@@ -16,6 +16,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("document_signatures", (t) => {
-    for (const c of ["signer_iin", "signer_bin", "cert_purpose", "cert_roles", "cert_fingerprint", "validation"]) t.dropColumn(c);
+    for (const c of ["signer_iin", "signer_bin", "cert_purpose", "cert_roles", "cert_fingerprint", "validation"])
+      t.dropColumn(c);
   });
 }

@@ -83,5 +83,12 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("organizations", (t) => {
     for (const c of ["contract_ended_on", "early_destruction_on", "early_destruction_before"]) t.dropColumn(c);
   });
-  for (const table of ["early_destruction_requests", "retention_state", "retention_events", "retention_policy_versions", "retention_policies"]) await knex.schema.dropTable(table);
+  for (const table of [
+    "early_destruction_requests",
+    "retention_state",
+    "retention_events",
+    "retention_policy_versions",
+    "retention_policies",
+  ])
+    await knex.schema.dropTable(table);
 }

@@ -56,7 +56,9 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("invitations", (t) => t.dropIndex(["document_id"], "invitations_document"));
-  await knex.schema.alterTable("document_approvers", (t) => t.dropIndex(["document_id"], "document_approvers_document"));
+  await knex.schema.alterTable("document_approvers", (t) =>
+    t.dropIndex(["document_id"], "document_approvers_document"),
+  );
   await knex.schema.dropTable("document_tombstones");
   await knex.schema.dropTable("disposition_batches");
 }

@@ -15,6 +15,14 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("users", (t) => {
-    for (const c of ["inactivity_warned_at", "removal_pending_since", "inactivity_reset_at", "notifications_consent", "pseudonymized_at", "pseudonymized_reason"]) t.dropColumn(c);
+    for (const c of [
+      "inactivity_warned_at",
+      "removal_pending_since",
+      "inactivity_reset_at",
+      "notifications_consent",
+      "pseudonymized_at",
+      "pseudonymized_reason",
+    ])
+      t.dropColumn(c);
   });
 }

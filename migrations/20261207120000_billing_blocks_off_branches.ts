@@ -4,12 +4,19 @@
 import type { Knex } from "knex";
 
 export async function up(knex: Knex): Promise<void> {
-  await knex("branches").where({ status: "blocked" }).where("block_reason", "like", "billing:%").update({ status: "active", block_reason: null });
+  await knex("branches")
+    .where({ status: "blocked" })
+    .where("block_reason", "like", "billing:%")
+    .update({ status: "active", block_reason: null });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  const full: Array<{ branch_id: string }> = await knex("subscriptions").where({ block_stage: "full" }).select("branch_id");
+  const full: Array<{ branch_id: string }> = await knex("subscriptions")
+    .where({ block_stage: "full" })
+    .select("branch_id");
   for (const s of full) {
-    await knex("branches").where({ id: s.branch_id, status: "active" }).update({ status: "blocked", block_reason: "billing: an invoice unpaid for months" });
+    await knex("branches")
+      .where({ id: s.branch_id, status: "active" })
+      .update({ status: "blocked", block_reason: "billing: an invoice unpaid for months" });
   }
 }

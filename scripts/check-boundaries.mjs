@@ -13,15 +13,18 @@ const root = path.resolve(import.meta.dirname, "..");
 // Lowest first. Units of the same rank may not import each other.
 const RANKS = [
   ["base", 0], // config, clock, errors, log: what everything may use
-  ["storage", 1], ["pki", 1],
+  ["storage", 1],
+  ["pki", 1],
   ["mail", 2],
   ["domain/shared", 3], // pure rules several capabilities share: days, kinds, money
-  ["domain/audit", 4], ["domain/signatures", 4],
+  ["domain/audit", 4],
+  ["domain/signatures", 4],
   ["domain/identity", 5],
   ["domain/retention", 6],
   ["domain/billing", 7],
   ["domain/documents", 8],
-  ["domain/processes", 9], ["domain/operations", 9],
+  ["domain/processes", 9],
+  ["domain/operations", 9],
   ["jobs", 10],
   ["deps", 11], // server/deps.ts: the types of what the running appliance is handed
   ["http", 12],
@@ -53,7 +56,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 const problems = [];
 const edges = new Map(); // unit → Set(unit), runtime and type imports alike
@@ -70,7 +74,8 @@ for (const file of walk(path.join(root, "server"))) {
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[3] ?? m[4];
     if (!spec) continue;
-    if (spec === "knex" && rel.startsWith(`server${path.sep}http`)) problems.push(`${rel}: an HTTP file imports knex (call a command or query instead)`);
+    if (spec === "knex" && rel.startsWith(`server${path.sep}http`))
+      problems.push(`${rel}: an HTTP file imports knex (call a command or query instead)`);
     if (!spec.startsWith(".")) continue;
     const target = path.relative(root, path.resolve(path.dirname(file), spec.replace(/\.js$/, ".ts")));
     const to = unitOf(target);
@@ -78,13 +83,20 @@ for (const file of walk(path.join(root, "server"))) {
     if (!RANK.has(to)) continue;
     if (!edges.has(unit)) edges.set(unit, new Set());
     edges.get(unit).add(to);
-    if (RANK.get(to) >= RANK.get(unit)) problems.push(`${rel}: imports ${spec} — ${unit} (rank ${RANK.get(unit)}) may not import ${to} (rank ${RANK.get(to)})`);
+    if (RANK.get(to) >= RANK.get(unit))
+      problems.push(
+        `${rel}: imports ${spec} — ${unit} (rank ${RANK.get(unit)}) may not import ${to} (rank ${RANK.get(to)})`,
+      );
   }
   // Routes run no queries: no transaction or table calls of their own.
   if (/^server[\\/]http[\\/]routes[\\/]/.test(rel)) {
     const lines = text.split("\n");
     lines.forEach((line, i) => {
-      if (/\b(?:tx|trx|db|reader)\s*\(\s*["'`]/.test(line) || /\.(?:db|reader)\s*\(\s*["'`]/.test(line) || /\b(?:deps|ctx\.state)\.(?:db|reader)\.(?:raw|select|from)\b/.test(line)) {
+      if (
+        /\b(?:tx|trx|db|reader)\s*\(\s*["'`]/.test(line) ||
+        /\.(?:db|reader)\s*\(\s*["'`]/.test(line) ||
+        /\b(?:deps|ctx\.state)\.(?:db|reader)\.(?:raw|select|from)\b/.test(line)
+      ) {
         problems.push(`${rel}:${i + 1}: a route runs a query — move it into its capability's queries or commands`);
       }
     });
@@ -94,18 +106,28 @@ for (const file of walk(path.join(root, "server"))) {
 // One owner per table: each capability's CONTEXT.md names its tables after "**Owns**:"; the units
 // outside domain/ own a few more. A write (insert, update, delete…) on a table by any other unit
 // fails. Writes through a table name held in a variable are not seen by this pattern.
-const OWNERS = new Map([["outbox", "mail"], ["idempotency_keys", "storage"], ["jobs", "jobs"]]);
+const OWNERS = new Map([
+  ["outbox", "mail"],
+  ["idempotency_keys", "storage"],
+  ["jobs", "jobs"],
+]);
 for (const name of readdirSync(path.join(root, "server/domain"))) {
   const ctx = path.join(root, "server/domain", name, "CONTEXT.md");
   let text;
-  try { text = readFileSync(ctx, "utf8"); } catch { continue; }
+  try {
+    text = readFileSync(ctx, "utf8");
+  } catch {
+    continue;
+  }
   const owns = /\*\*Owns\*\*:?([\s\S]*?)(?:\n\*\*|\n\n)/.exec(text);
   for (const m of (owns?.[1] ?? "").matchAll(/`([a-z_]+)`/g)) {
-    if (OWNERS.has(m[1])) problems.push(`server/domain/${name}/CONTEXT.md: table ${m[1]} is also claimed by ${OWNERS.get(m[1])}`);
+    if (OWNERS.has(m[1]))
+      problems.push(`server/domain/${name}/CONTEXT.md: table ${m[1]} is also claimed by ${OWNERS.get(m[1])}`);
     OWNERS.set(m[1], `domain/${name}`);
   }
 }
-const WRITE = /\(\s*"([a-z_]+)(?:\s+as\s+\w+)?"\s*\)(?:[^;]{0,300}?)\.(?:insert|update|del|delete|increment|decrement|merge)\(|\b(?:insert\s+into|delete\s+from)\s+"?([a-z_]+)"?|\bupdate\s+"?([a-z_]+)"?\s+set\b/gi;
+const WRITE =
+  /\(\s*"([a-z_]+)(?:\s+as\s+\w+)?"\s*\)(?:[^;]{0,300}?)\.(?:insert|update|del|delete|increment|decrement|merge)\(|\b(?:insert\s+into|delete\s+from)\s+"?([a-z_]+)"?|\bupdate\s+"?([a-z_]+)"?\s+set\b/gi;
 for (const file of walk(path.join(root, "server"))) {
   const rel = path.relative(root, file);
   const unit = unitOf(rel);
@@ -135,7 +157,11 @@ for (const unit of edges.keys()) {
 }
 
 if (problems.length) {
-  console.error(`import boundaries: ${problems.length} problem(s)\n` + [...new Set(problems)].map((p) => `  ${p}`).join("\n"));
+  console.error(
+    `import boundaries: ${problems.length} problem(s)\n` + [...new Set(problems)].map((p) => `  ${p}`).join("\n"),
+  );
   process.exit(1);
 }
-console.log(`import boundaries: ${edges.size} units, every import downward, no route runs a query; ${OWNERS.size} tables, each written by its owner only`);
+console.log(
+  `import boundaries: ${edges.size} units, every import downward, no route runs a query; ${OWNERS.size} tables, each written by its owner only`,
+);

@@ -3,12 +3,11 @@
 import Koa from "koa";
 import path from "node:path";
 import { readFileSync } from "node:fs";
-import type { Clock } from "./clock.js";
-import type { Config } from "./config/index.js";
+
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/auth.js";
-import { registrationScript, registrationWriter, type Registered, type RegistrationItem } from "./domain/documents/commands.js";
+import { registrationScript, registrationWriter } from "./domain/documents/commands.js";
 import { DirectoryCache } from "./domain/documents/directoryCache.js";
 import { GroupCommit } from "./storage/groupCommit.js";
 import { TrustStore } from "./pki/trust.js";
@@ -22,7 +21,7 @@ import { powerOfAttorneyRoutes } from "./http/routes/powersOfAttorney.js";
 import { Api } from "./http/api.js";
 import { consoleStatic } from "./http/console.js";
 import { identify } from "./http/middleware/auth.js";
-import { createMetrics, jsonBody, requestContext, type HttpMetrics } from "./http/middleware/basics.js";
+import { createMetrics, jsonBody, requestContext } from "./http/middleware/basics.js";
 import { errorMiddleware } from "./http/middleware/errors.js";
 import { auditRoutes } from "./http/routes/audit.js";
 import { authRoutes } from "./http/routes/auth.js";
@@ -47,11 +46,8 @@ import { privacyRoutes } from "./http/routes/privacy.js";
 import { retentionDailyJob } from "./jobs/retentionDaily.js";
 import { RetentionFactsCache, retentionAssigner } from "./domain/retention/policies.js";
 import { documentRecords } from "./domain/documents/retentionRecords.js";
-import type { Logger } from "./log.js";
-import type { Mailer } from "./mail/mailer.js";
-import type { Signer } from "./pki/signer.js";
-import type { BlobStore } from "./storage/blobs.js";
-import { createReader, type Db } from "./storage/db.js";
+
+import { createReader } from "./storage/db.js";
 
 export type { AppDeps, AppInput } from "./deps.js";
 import type { AppDeps, AppInput } from "./deps.js";
@@ -59,7 +55,10 @@ import type { AppDeps, AppInput } from "./deps.js";
 export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")).version;
 
 export function createApp(input: AppInput) {
-  const jobs = new JobRegistry({ db: input.db, clock: input.clock, logger: input.logger }, input.config.jobs.staleLockMinutes);
+  const jobs = new JobRegistry(
+    { db: input.db, clock: input.clock, logger: input.logger },
+    input.config.jobs.staleLockMinutes,
+  );
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
@@ -68,11 +67,18 @@ export function createApp(input: AppInput) {
   const { required, ...revocationOptions } = input.config.pki.revocation;
   const tsa = input.config.tsa;
   const pki: CertificateServices = {
-    trust, revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }), revocationRequired: required,
-    timestamps: tsa.url ? { client: new TsaClient({ url: tsa.url, timeoutMs: tsa.timeoutMs, trust }), allowWithout: tsa.allowWithout } : null,
+    trust,
+    revocation: new RevocationChecker({ ...revocationOptions, dataDir: input.config.dataDir }),
+    revocationRequired: required,
+    timestamps: tsa.url
+      ? { client: new TsaClient({ url: tsa.url, timeoutMs: tsa.timeoutMs, trust }), allowWithout: tsa.allowWithout }
+      : null,
   };
   // The internal TSA (POST /tsa), signed by the HSM key tsa.keyLabel.
-  const timestampAuthority = tsa.serve && input.signer.hsm ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now()) : null;
+  const timestampAuthority =
+    tsa.serve && input.signer.hsm
+      ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now())
+      : null;
   jobs.register(crlRefreshJob(input.config, pki.revocation));
   jobs.register(auditCheckpointJob(input.config, input.signer));
   // One publishing run at a time, so an API call and the daily job never publish one invoice twice;
@@ -80,7 +86,10 @@ export function createApp(input: AppInput) {
   let publishing: Promise<{ published: number; failed: number }> | null = null;
   let again = false;
   const invoicePublisher = () => {
-    if (publishing) { again = true; return publishing; }
+    if (publishing) {
+      again = true;
+      return publishing;
+    }
     publishing = (async () => {
       const total = { published: 0, failed: 0 };
       do {
@@ -90,7 +99,9 @@ export function createApp(input: AppInput) {
         total.failed += r.failed;
       } while (again);
       return total;
-    })().finally(() => { publishing = null; });
+    })().finally(() => {
+      publishing = null;
+    });
     return publishing;
   };
   jobs.register(billingDailyJob(input.config, invoicePublisher));
@@ -99,7 +110,10 @@ export function createApp(input: AppInput) {
   let assigning: Promise<{ epoch: number; changed: number }> | null = null;
   let assignAgain = false;
   const retentionAssign = () => {
-    if (assigning) { assignAgain = true; return assigning; }
+    if (assigning) {
+      assignAgain = true;
+      return assigning;
+    }
     assigning = (async () => {
       let r: { epoch: number; changed: number };
       do {
@@ -107,14 +121,36 @@ export function createApp(input: AppInput) {
         r = await retentionAssigner(input.db, input.config, documentRecords);
       } while (assignAgain);
       return r;
-    })().finally(() => { assigning = null; });
+    })().finally(() => {
+      assigning = null;
+    });
     return assigning;
   };
   const retentionFacts = new RetentionFactsCache();
   const directory = new DirectoryCache();
-  const deps: AppDeps = { ...input, reader, trust, pki, timestampAuthority, documentRecords, auth: new AuthService({ ...input, reader }), auditJournal: new AuditJournal(input.db, input.clock),
-    registrar: new GroupCommit(input.db, (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory), 64,
-      (items) => registrationScript(input.db, input.clock, items, retentionFacts, directory)), directory, jobs, outbox, invoicePublisher, retentionAssign, metrics: createMetrics(), version: VERSION };
+  const deps: AppDeps = {
+    ...input,
+    reader,
+    trust,
+    pki,
+    timestampAuthority,
+    documentRecords,
+    auth: new AuthService({ ...input, reader }),
+    auditJournal: new AuditJournal(input.db, input.clock),
+    registrar: new GroupCommit(
+      input.db,
+      (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory),
+      64,
+      (items) => registrationScript(input.db, input.clock, items, retentionFacts, directory),
+    ),
+    directory,
+    jobs,
+    outbox,
+    invoicePublisher,
+    retentionAssign,
+    metrics: createMetrics(),
+    version: VERSION,
+  };
 
   jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
 
@@ -144,14 +180,19 @@ export function createApp(input: AppInput) {
   app.use(identify(deps));
   app.use(api.middleware());
 
-  return { app, deps, api, close: async () => {
-    await outbox.stop();
-    await publishing;
-    await assigning;
-    await deps.registrar.flush();
-    await deps.auditJournal.flush();
-    deps.auth.close();
-    await input.blobs.close();
-    if (reader !== input.db) await reader.destroy();
-  } };
+  return {
+    app,
+    deps,
+    api,
+    close: async () => {
+      await outbox.stop();
+      await publishing;
+      await assigning;
+      await deps.registrar.flush();
+      await deps.auditJournal.flush();
+      deps.auth.close();
+      await input.blobs.close();
+      if (reader !== input.db) await reader.destroy();
+    },
+  };
 }

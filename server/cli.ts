@@ -29,7 +29,9 @@ async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write("Password: ");
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -48,15 +50,32 @@ export async function run(argv: string[]): Promise<number> {
         console.log("migrations are current");
         return 0;
       case "admin:create": {
-        const { values } = parseArgs({ args: rest, options: { login: { type: "string" }, email: { type: "string" }, name: { type: "string" }, iin: { type: "string" } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            login: { type: "string" },
+            email: { type: "string" },
+            name: { type: "string" },
+            iin: { type: "string" },
+          },
+        });
         if (!values.login || !values.email) {
           console.error("admin:create needs --login and --email; the password is read from stdin");
           return 2;
         }
         const password = await readStdin();
         const created = await db.transaction((tx) =>
-          systemAdminCreator({ tx, actor: systemActor, clock: systemClock, config, meta: { ip: null, requestId: "cli" } },
-            { login: values.login!, email: values.email!, fullName: values.name ?? values.login!, iin: values.iin, password }));
+          systemAdminCreator(
+            { tx, actor: systemActor, clock: systemClock, config, meta: { ip: null, requestId: "cli" } },
+            {
+              login: values.login!,
+              email: values.email!,
+              fullName: values.name ?? values.login!,
+              iin: values.iin,
+              password,
+            },
+          ),
+        );
         console.log(`system administrator ${created.user.login} created (id ${created.user.id})`);
         return 0;
       }
@@ -77,7 +96,10 @@ export async function run(argv: string[]): Promise<number> {
       case "audit:verify": {
         const r = await auditVerifier(db);
         if (r.ok) console.log(`audit log intact: ${r.count} entries, head ${r.checkpoint.hash}`);
-        else console.error(`audit log BROKEN at seq ${r.firstBrokenSeq} (${r.reason}); ${r.count} entries verified before it`);
+        else
+          console.error(
+            `audit log BROKEN at seq ${r.firstBrokenSeq} (${r.reason}); ${r.count} entries verified before it`,
+          );
         return r.ok ? 0 : 1;
       }
       default:
@@ -91,7 +113,9 @@ export async function run(argv: string[]): Promise<number> {
 
 async function hsmCommand(config: Config, command: string, rest: string[]): Promise<number> {
   if (!config.hsm.module) {
-    console.error("no HSM configured: set hsm.module (QUJAT_HSM_MODULE), hsm.tokenLabel (QUJAT_HSM_TOKEN) and the PIN (QUJAT_HSM_PIN or hsm.pinFile)");
+    console.error(
+      "no HSM configured: set hsm.module (QUJAT_HSM_MODULE), hsm.tokenLabel (QUJAT_HSM_TOKEN) and the PIN (QUJAT_HSM_PIN or hsm.pinFile)",
+    );
     return 1;
   }
   const { module, tokenLabel, pin, systemKeyLabel } = config.hsm;
@@ -106,29 +130,42 @@ async function hsmCommand(config: Config, command: string, rest: string[]): Prom
     switch (command) {
       case "hsm:status": {
         console.log(`module: ${module}`);
-        console.log(`token:  "${hsm.token.label}" (${hsm.token.manufacturer} ${hsm.token.model}, serial ${hsm.token.serialNumber})`);
+        console.log(
+          `token:  "${hsm.token.label}" (${hsm.token.manufacturer} ${hsm.token.model}, serial ${hsm.token.serialNumber})`,
+        );
         const keys = hsm.listKeys();
         console.log(`keys:   ${keys.length ? "" : "none"}`);
-        for (const k of keys) console.log(`  ${k.label}  ${k.algorithm}  id ${k.id}  certificate ${k.certificate ? `sha256 ${k.certificate.sha256}` : "none"}${k.label === systemKeyLabel ? "  (system key)" : ""}`);
+        for (const k of keys)
+          console.log(
+            `  ${k.label}  ${k.algorithm}  id ${k.id}  certificate ${k.certificate ? `sha256 ${k.certificate.sha256}` : "none"}${k.label === systemKeyLabel ? "  (system key)" : ""}`,
+          );
         const status = await new HsmSigner(hsm, systemKeyLabel).status();
         let verified = "";
         if (status.available && hsm.key(systemKeyLabel).certificate) {
           const data = Buffer.from(`hsm:status ${new Date().toISOString()}`);
           const cms = await hsm.signCms(systemKeyLabel, createHash("sha256").update(data).digest(), new Date());
-          await verifyDetachedCms(cms, { sha256: createHash("sha256").update(data).digest("hex"), read: async () => data });
+          await verifyDetachedCms(cms, {
+            sha256: createHash("sha256").update(data).digest("hex"),
+            read: async () => data,
+          });
           verified = "; a CMS by it verifies";
         }
         console.log(`test signature: ${status.available ? "ok" : "FAILED"} (${status.detail}${verified})`);
         return status.available ? 0 : 1;
       }
       case "hsm:keygen": {
-        const { values } = parseArgs({ args: rest, options: { label: { type: "string" }, subject: { type: "string" }, ec: { type: "boolean" } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: { label: { type: "string" }, subject: { type: "string" }, ec: { type: "boolean" } },
+        });
         if (!values.label || !values.subject) {
           console.error("hsm:keygen needs --label and --subject");
           return 2;
         }
         process.stdout.write(await hsm.generateKey(values.label, values.ec ? "ec" : "rsa", values.subject));
-        console.error(`key "${values.label}" generated inside the token; the request above is for your CA, then: npx qujat hsm:import-cert --label ${values.label} --file cert.pem`);
+        console.error(
+          `key "${values.label}" generated inside the token; the request above is for your CA, then: npx qujat hsm:import-cert --label ${values.label} --file cert.pem`,
+        );
         return 0;
       }
       case "hsm:import-cert": {
@@ -144,7 +181,9 @@ async function hsmCommand(config: Config, command: string, rest: string[]): Prom
           return 1;
         }
         await hsm.importCertificate(values.label, parsed.der);
-        console.log(`certificate ${parsed.info.subject} (valid to ${parsed.info.notAfter}) stored with key "${values.label}"`);
+        console.log(
+          `certificate ${parsed.info.subject} (valid to ${parsed.info.notAfter}) stored with key "${values.label}"`,
+        );
         return 0;
       }
       default:
@@ -171,7 +210,10 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     if (err instanceof ConfigError) console.error(err.message);
-    else if (err instanceof AppError) console.error(`${err.code}: ${err.message}${err.extras.rules ? ` (${(err.extras.rules as string[]).join(", ")})` : ""}`);
+    else if (err instanceof AppError)
+      console.error(
+        `${err.code}: ${err.message}${err.extras.rules ? ` (${(err.extras.rules as string[]).join(", ")})` : ""}`,
+      );
     else console.error(err);
     process.exit(1);
   },

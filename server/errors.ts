@@ -1,7 +1,9 @@
 // One error hierarchy with stable codes, and one table from class to HTTP status.
 // The HTTP layer renders these as application/problem+json; anything else is a logged 500.
 
-export interface ProblemExtras { [key: string]: unknown }
+export interface ProblemExtras {
+  [key: string]: unknown;
+}
 
 export class AppError extends Error {
   readonly code: string;
@@ -24,7 +26,10 @@ export class StateConflictError extends AppError {}
 export class PayloadTooLargeError extends AppError {}
 export class UnsupportedMediaTypeError extends AppError {}
 export class ThrottledError extends AppError {
-  constructor(readonly retryAfterSeconds: number, message = "Too many failed attempts; try again later") {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = "Too many failed attempts; try again later",
+  ) {
     super("throttled", message, { retryAfter: retryAfterSeconds });
   }
 }
@@ -48,7 +53,7 @@ export class AccessDeniedError extends AppError {
   }
 }
 
-const STATUS = new Map<Function, number>([
+const STATUS = new Map<abstract new (...args: never[]) => AppError, number>([
   [ValidationError, 400],
   [UnauthenticatedError, 401],
   [PaymentRequiredError, 402],
@@ -65,9 +70,19 @@ const STATUS = new Map<Function, number>([
 ]);
 
 const TITLES: Record<number, string> = {
-  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone",
-  413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
-  500: "Internal Server Error", 503: "Service Unavailable",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  410: "Gone",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 export function statusOf(err: AppError): number {

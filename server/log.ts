@@ -9,7 +9,16 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       level,
       base: { service: "qujat" },
       redact: {
-        paths: ["password", "*.password", "token", "*.token", "pin", "*.pin", "req.headers.cookie", "req.headers.authorization"],
+        paths: [
+          "password",
+          "*.password",
+          "token",
+          "*.token",
+          "pin",
+          "*.pin",
+          "req.headers.cookie",
+          "req.headers.authorization",
+        ],
         censor: "[redacted]",
       },
       timestamp: pino.stdTimeFunctions.isoTime,

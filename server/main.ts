@@ -33,7 +33,15 @@ async function main() {
   if (applied.length) logger.info({ applied }, "migrations applied");
   const mailer = createMailer(config.mail, logger);
   const signer = await openSigner(config, logger);
-  const { app, deps, close } = createApp({ config, db, clock: systemClock, logger, mailer, signer, blobs: createFsBlobStore(path.join(config.dataDir, "blobs")) });
+  const { app, deps, close } = createApp({
+    config,
+    db,
+    clock: systemClock,
+    logger,
+    mailer,
+    signer,
+    blobs: createFsBlobStore(path.join(config.dataDir, "blobs")),
+  });
   await deps.jobs.sync();
   if (config.jobs.enabled) deps.jobs.start();
   deps.outbox.start();
@@ -47,20 +55,29 @@ async function main() {
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.server.port;
   const base = config.server.publicUrl || `http://${config.server.host}:${port}`;
-  logger.info({ url: base, database: config.database.url ? "postgres" : "sqlite", startupMs: Math.round(performance.now() - t0) }, "qujat ready");
+  logger.info(
+    { url: base, database: config.database.url ? "postgres" : "sqlite", startupMs: Math.round(performance.now() - t0) },
+    "qujat ready",
+  );
 
   // The internal TSA checks itself once: a timestamp issued and verified the way a disposition
   // certificate's will be, so a key without a trusted chain shows in the log at start instead of
   // failing a disposition later — and that first (cold) issuance is not paid during one.
   const tsaCheck = deps.timestampAuthority
-    ? internalTsaClient(deps.timestampAuthority, deps.trust, config.tsa.timeoutMs).timestamp(randomBytes(32))
-      .then(() => logger.info("internal TSA: a self-check timestamp was issued and verified"), (err: Error) => logger.error({ error: err.message }, "internal TSA: the self-check timestamp failed"))
+    ? internalTsaClient(deps.timestampAuthority, deps.trust, config.tsa.timeoutMs)
+        .timestamp(randomBytes(32))
+        .then(
+          () => logger.info("internal TSA: a self-check timestamp was issued and verified"),
+          (err: Error) => logger.error({ error: err.message }, "internal TSA: the self-check timestamp failed"),
+        )
     : null;
 
   const setupToken = await setupTokenIssuer({ db, clock: systemClock, config });
   if (setupToken) {
     // Printed, not logged: a person reads it once on the console of a fresh appliance.
-    process.stdout.write(`\nNo administrator yet. Open this one-time link to create the first one (valid ${config.auth.setupTokenMinutes} min):\n  ${base}/setup#token=${setupToken}\nor run: npx qujat admin:create --login LOGIN --email EMAIL  (password on stdin)\n\n`);
+    process.stdout.write(
+      `\nNo administrator yet. Open this one-time link to create the first one (valid ${config.auth.setupTokenMinutes} min):\n  ${base}/setup#token=${setupToken}\nor run: npx qujat admin:create --login LOGIN --email EMAIL  (password on stdin)\n\n`,
+    );
   }
 
   let stopping = false;

@@ -10,13 +10,23 @@ import { toBase64, type BrowserSigner } from "./signer.js";
 const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 function tlv(tag: number, ...parts: Uint8Array[]) {
   const body = concat(...parts);
   const n = body.length;
-  const len = n < 0x80 ? [n] : (() => { const b: number[] = []; for (let v = n; v > 0; v = Math.floor(v / 256)) b.unshift(v & 0xff); return [0x80 | b.length, ...b]; })();
+  const len =
+    n < 0x80
+      ? [n]
+      : (() => {
+          const b: number[] = [];
+          for (let v = n; v > 0; v = Math.floor(v / 256)) b.unshift(v & 0xff);
+          return [0x80 | b.length, ...b];
+        })();
   return concat(new Uint8Array([tag, ...len]), body);
 }
 const seq = (...p: Uint8Array[]) => tlv(0x30, ...p);
@@ -56,7 +66,11 @@ function element(der: Uint8Array, at: number) {
 /** The children of a constructed element. */
 function children(der: Uint8Array, el: { start: number; end: number }) {
   const out: Array<ReturnType<typeof element>> = [];
-  for (let at = el.start; at < el.end;) { const c = element(der, at); out.push(c); at = c.end; }
+  for (let at = el.start; at < el.end;) {
+    const c = element(der, at);
+    out.push(c);
+    at = c.end;
+  }
   return out;
 }
 
@@ -67,9 +81,16 @@ const pemBytes = (pem: string, label: string) => {
 };
 
 const OID = {
-  data: "1.2.840.113549.1.7.1", signedData: "1.2.840.113549.1.7.2", contentType: "1.2.840.113549.1.9.3", messageDigest: "1.2.840.113549.1.9.4",
-  signingTime: "1.2.840.113549.1.9.5", sha256: "2.16.840.1.101.3.4.2.1", rsaEncryption: "1.2.840.113549.1.1.1", sha256WithRsa: "1.2.840.113549.1.1.11",
-  ecPublicKey: "1.2.840.10045.2.1", ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  data: "1.2.840.113549.1.7.1",
+  signedData: "1.2.840.113549.1.7.2",
+  contentType: "1.2.840.113549.1.9.3",
+  messageDigest: "1.2.840.113549.1.9.4",
+  signingTime: "1.2.840.113549.1.9.5",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  rsaEncryption: "1.2.840.113549.1.1.1",
+  sha256WithRsa: "1.2.840.113549.1.1.11",
+  ecPublicKey: "1.2.840.10045.2.1",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
 };
 
 function compareBytes(a: Uint8Array, b: Uint8Array) {
@@ -91,7 +112,10 @@ function ecdsaDer(raw: Uint8Array) {
 }
 
 export async function keyFileSigner(keyPem: string, certPem: string, name = "Key file"): Promise<BrowserSigner> {
-  if (!globalThis.crypto?.subtle) throw new Error("This browser signs with a key file only on a secure page: open the console over HTTPS (or on localhost)");
+  if (!globalThis.crypto?.subtle)
+    throw new Error(
+      "This browser signs with a key file only on a secure page: open the console over HTTPS (or on localhost)",
+    );
   const cert = pemBytes(certPem, "CERTIFICATE");
   // Certificate ::= SEQ { tbs SEQ { [0] version, serial, sigAlg, issuer, validity, subject, spki, … }, … }
   const tbs = children(cert, children(cert, element(cert, 0))[0]);
@@ -115,7 +139,9 @@ export async function keyFileSigner(keyPem: string, certPem: string, name = "Key
       ].sort(compareBytes);
       // The signature covers the attributes as a SET (tag 0x31); the SignerInfo carries them as [0].
       const signedAttrs = set(...attrs);
-      const raw = new Uint8Array(await crypto.subtle.sign(ec ? { name: "ECDSA", hash: "SHA-256" } : "RSASSA-PKCS1-v1_5", key, signedAttrs));
+      const raw = new Uint8Array(
+        await crypto.subtle.sign(ec ? { name: "ECDSA", hash: "SHA-256" } : "RSASSA-PKCS1-v1_5", key, signedAttrs),
+      );
       const signature = ec ? ecdsaDer(raw) : raw;
       const sha256 = seq(oid(OID.sha256), NULL);
       const signerInfo = seq(
@@ -126,7 +152,13 @@ export async function keyFileSigner(keyPem: string, certPem: string, name = "Key
         ec ? seq(oid(OID.ecdsaWithSha256)) : seq(oid(OID.sha256WithRsa), NULL),
         tlv(0x04, signature),
       );
-      const signedData = seq(tlv(0x02, new Uint8Array([1])), set(sha256), seq(oid(OID.data)), tlv(0xa0, cert), set(signerInfo));
+      const signedData = seq(
+        tlv(0x02, new Uint8Array([1])),
+        set(sha256),
+        seq(oid(OID.data)),
+        tlv(0xa0, cert),
+        set(signerInfo),
+      );
       const cms = seq(oid(OID.signedData), tlv(0xa0, signedData));
       return toBase64(cms);
     },

@@ -16,16 +16,86 @@ export interface Screen {
 }
 
 export const SCREENS: Screen[] = [
-  { path: "/documents", tag: "q-documents-page", title: "nav.documents", roles: ORGANIZATION_ROLES, menu: true, load: () => import("./pages/documents.js") },
-  { path: "/documents/new", tag: "q-document-new-page", title: "nav.newDocument", roles: ["org_admin", "head", "signer", "accountant", "clerk"], menu: false, load: () => import("./pages/document-new.js") },
-  { path: "/documents/:id", tag: "q-document-page", title: "nav.document", roles: ORGANIZATION_ROLES, menu: false, load: () => import("./pages/document.js") },
-  { path: "/organizations", tag: "q-organizations-page", title: "nav.organizations", roles: ["system_admin", "org_admin"], menu: true, load: () => import("./pages/organizations.js") },
-  { path: "/organizations/:id", tag: "q-organization-page", title: "nav.organization", roles: ["system_admin", "org_admin"], menu: false, load: () => import("./pages/organization.js") },
-  { path: "/billing", tag: "q-billing-page", title: "nav.billing", roles: ["billing_operator", "system_admin", "org_admin", "head", "accountant"], menu: true, load: () => import("./pages/billing.js") },
-  { path: "/compliance", tag: "q-compliance-page", title: "nav.compliance", roles: ["compliance_officer"], menu: true, load: () => import("./pages/compliance.js") },
-  { path: "/audit", tag: "q-audit-page", title: "nav.audit", roles: ["compliance_officer", "system_admin", "org_admin"], menu: true, load: () => import("./pages/audit.js") },
-  { path: "/system", tag: "q-system-page", title: "nav.system", roles: ["system_admin"], menu: true, load: () => import("./pages/system.js") },
-  { path: "/account", tag: "q-account-page", title: "nav.account", roles: "any", menu: true, load: () => import("./pages/account.js") },
+  {
+    path: "/documents",
+    tag: "q-documents-page",
+    title: "nav.documents",
+    roles: ORGANIZATION_ROLES,
+    menu: true,
+    load: () => import("./pages/documents.js"),
+  },
+  {
+    path: "/documents/new",
+    tag: "q-document-new-page",
+    title: "nav.newDocument",
+    roles: ["org_admin", "head", "signer", "accountant", "clerk"],
+    menu: false,
+    load: () => import("./pages/document-new.js"),
+  },
+  {
+    path: "/documents/:id",
+    tag: "q-document-page",
+    title: "nav.document",
+    roles: ORGANIZATION_ROLES,
+    menu: false,
+    load: () => import("./pages/document.js"),
+  },
+  {
+    path: "/organizations",
+    tag: "q-organizations-page",
+    title: "nav.organizations",
+    roles: ["system_admin", "org_admin"],
+    menu: true,
+    load: () => import("./pages/organizations.js"),
+  },
+  {
+    path: "/organizations/:id",
+    tag: "q-organization-page",
+    title: "nav.organization",
+    roles: ["system_admin", "org_admin"],
+    menu: false,
+    load: () => import("./pages/organization.js"),
+  },
+  {
+    path: "/billing",
+    tag: "q-billing-page",
+    title: "nav.billing",
+    roles: ["billing_operator", "system_admin", "org_admin", "head", "accountant"],
+    menu: true,
+    load: () => import("./pages/billing.js"),
+  },
+  {
+    path: "/compliance",
+    tag: "q-compliance-page",
+    title: "nav.compliance",
+    roles: ["compliance_officer"],
+    menu: true,
+    load: () => import("./pages/compliance.js"),
+  },
+  {
+    path: "/audit",
+    tag: "q-audit-page",
+    title: "nav.audit",
+    roles: ["compliance_officer", "system_admin", "org_admin"],
+    menu: true,
+    load: () => import("./pages/audit.js"),
+  },
+  {
+    path: "/system",
+    tag: "q-system-page",
+    title: "nav.system",
+    roles: ["system_admin"],
+    menu: true,
+    load: () => import("./pages/system.js"),
+  },
+  {
+    path: "/account",
+    tag: "q-account-page",
+    title: "nav.account",
+    roles: "any",
+    menu: true,
+    load: () => import("./pages/account.js"),
+  },
 ];
 
 /** The screen for a path and its parameters (`:id`), or null. Literal segments win over parameters. */
@@ -38,8 +108,14 @@ export function match(pathname: string): { screen: Screen; params: Record<string
     const params: Record<string, string> = {};
     let literal = 0;
     const ok = pat.every((p, i) => {
-      if (p.startsWith(":")) { params[p.slice(1)] = decodeURIComponent(parts[i]); return true; }
-      if (p === parts[i]) { literal++; return true; }
+      if (p.startsWith(":")) {
+        params[p.slice(1)] = decodeURIComponent(parts[i]);
+        return true;
+      }
+      if (p === parts[i]) {
+        literal++;
+        return true;
+      }
       return false;
     });
     if (ok && (!best || literal > best.literal)) best = { screen, params, literal };
@@ -47,4 +123,5 @@ export function match(pathname: string): { screen: Screen; params: Record<string
   return best && { screen: best.screen, params: best.params };
 }
 
-export const allowed = (screen: Screen, roles: string[]) => screen.roles === "any" || screen.roles.some((r) => roles.includes(r));
+export const allowed = (screen: Screen, roles: string[]) =>
+  screen.roles === "any" || screen.roles.some((r) => roles.includes(r));

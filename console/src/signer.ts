@@ -8,7 +8,9 @@ export interface BrowserSigner {
 }
 
 declare global {
-  interface Window { qujatSigner?: BrowserSigner }
+  interface Window {
+    qujatSigner?: BrowserSigner;
+  }
 }
 
 export const browserSigner = (): BrowserSigner | null => window.qujatSigner ?? null;

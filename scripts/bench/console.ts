@@ -22,7 +22,8 @@ export function firstLoadChunks(): string[] {
     seen.add(file);
     const code = readFileSync(path.join(dist, file), "utf8");
     // Static imports only: `import{..}from"./x.js"` or `import"./x.js"` (not `import("./x.js")`).
-    for (const m of code.matchAll(/import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+)["']/g)) visit(path.posix.join(path.posix.dirname(file), m[1]));
+    for (const m of code.matchAll(/import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+)["']/g))
+      visit(path.posix.join(path.posix.dirname(file), m[1]));
   };
   visit(entry);
   return [...seen];
@@ -32,17 +33,27 @@ export function consoleBundleBench(report: Report) {
   const gz = (f: string) => gzipSync(readFileSync(path.join(dist, f)), { level: 9 }).length;
   const first = firstLoadChunks();
   const firstBytes = first.reduce((n, f) => n + gz(f), 0);
-  const lazy = readdirSync(path.join(dist, "assets")).map((f) => `assets/${f}`).filter((f) => f.endsWith(".js") && !first.includes(f));
+  const lazy = readdirSync(path.join(dist, "assets"))
+    .map((f) => `assets/${f}`)
+    .filter((f) => f.endsWith(".js") && !first.includes(f));
   const largestLazy = Math.max(...lazy.map(gz));
-  report("console first-load JavaScript (gzip)", `${(firstBytes / 1024).toFixed(1)} KB in ${first.length} file(s); ${lazy.length} lazy chunks, largest ${(largestLazy / 1024).toFixed(1)} KB`,
-    `(target ≤ 150 KB: ratio ${(firstBytes / (150 * 1024)).toFixed(2)})`);
+  report(
+    "console first-load JavaScript (gzip)",
+    `${(firstBytes / 1024).toFixed(1)} KB in ${first.length} file(s); ${lazy.length} lazy chunks, largest ${(largestLazy / 1024).toFixed(1)} KB`,
+    `(target ≤ 150 KB: ratio ${(firstBytes / (150 * 1024)).toFixed(2)})`,
+  );
 }
 
 /**
  * The appliance on the inbox bench's database (a million documents; `target` receives a fifth of
  * them): a clerk of the target's branch signs in through the console and pages through his inbox.
  */
-export async function consoleBrowserBench(report: Report, dataDir: string, target: { id: string; branch: string }, total: number) {
+export async function consoleBrowserBench(
+  report: Report,
+  dataDir: string,
+  target: { id: string; branch: string },
+  total: number,
+) {
   // The seeding's million rows may still be in the page cache's dirty list: flush them first, so
   // the disk's writeback does not land in the middle of what is measured here.
   execFileSync("sync");
@@ -52,9 +63,16 @@ export async function consoleBrowserBench(report: Report, dataDir: string, targe
     const base = `http://127.0.0.1:${app.port}`;
     const admin = await signIn(app);
     const created = await fetch(`${base}/api/v1/users`, {
-      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
-      body: JSON.stringify({ login: "inbox.clerk", email: "clerk@example.kz", fullName: "Inbox Clerk", password: "Bench!Passw0rd", language: "en",
-        roles: [{ role: "clerk", organizationId: target.id, branchId: target.branch }] }),
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({
+        login: "inbox.clerk",
+        email: "clerk@example.kz",
+        fullName: "Inbox Clerk",
+        password: "Bench!Passw0rd",
+        language: "en",
+        roles: [{ role: "clerk", organizationId: target.id, branchId: target.branch }],
+      }),
     });
     if (created.status !== 201) throw new Error("clerk not created: " + (await created.text()));
 
@@ -89,13 +107,19 @@ export async function consoleBrowserBench(report: Report, dataDir: string, targe
       coldInbox.push(performance.now() - t0);
       await c.close();
     }
-    report("console first usable screen (headless Chromium, cold)", `sign-in form ${median(coldSignIn).toFixed(0)} ms; inbox of ${total.toLocaleString("en")} documents with its first page ${median(coldInbox).toFixed(0)} ms (medians of 7)`,
-      `(target ≤ 1000 ms: ratio ${(Math.max(median(coldSignIn), median(coldInbox)) / 1000).toFixed(2)})`);
+    report(
+      "console first usable screen (headless Chromium, cold)",
+      `sign-in form ${median(coldSignIn).toFixed(0)} ms; inbox of ${total.toLocaleString("en")} documents with its first page ${median(coldInbox).toFixed(0)} ms (medians of 7)`,
+      `(target ≤ 1000 ms: ratio ${(Math.max(median(coldSignIn), median(coldInbox)) / 1000).toFixed(2)})`,
+    );
 
     await pageSwitches(page, 10); // warm-up: the appliance's and SQLite's caches after a fresh start
     const switches = await pageSwitches(page, 60);
-    report(`console inbox page switch over ${total.toLocaleString("en")} documents`, `p95 ${percentile(switches, 0.95).toFixed(0)} ms (median ${median(switches).toFixed(0)} ms, ${switches.length} switches)`,
-      `(target ≤ 200 ms: ratio ${(percentile(switches, 0.95) / 200).toFixed(2)})`);
+    report(
+      `console inbox page switch over ${total.toLocaleString("en")} documents`,
+      `p95 ${percentile(switches, 0.95).toFixed(0)} ms (median ${median(switches).toFixed(0)} ms, ${switches.length} switches)`,
+      `(target ≤ 200 ms: ratio ${(percentile(switches, 0.95) / 200).toFixed(2)})`,
+    );
     await ctx.close();
   } finally {
     await browser.close();
@@ -108,17 +132,24 @@ async function pageSwitches(page: Page, n: number): Promise<number[]> {
   const times: number[] = [];
   await page.evaluate("window.__name = (f) => f"); // tsx (esbuild keepNames) wraps named functions sent to the page
   for (let i = 0; i < n; i++) {
-    const ms = await page.evaluate(() => new Promise<number>((resolve) => {
-      const app = document.querySelector("qujat-app")!.shadowRoot!;
-      const screen = app.querySelector("q-documents-page")!.shadowRoot!;
-      const table = screen.querySelector("q-paged-table")!;
-      const buttons = [...table.shadowRoot!.querySelectorAll("button")];
-      // At the last page (a small BENCH_INBOX_DOCUMENTS) it walks back instead.
-      const next = buttons.find((b) => b.textContent!.trim() === "Next page" && !b.disabled) ?? buttons.find((b) => b.textContent!.trim() === "Previous page")!;
-      const t0 = performance.now();
-      table.addEventListener("q-page-show", () => requestAnimationFrame(() => resolve(performance.now() - t0)), { once: true });
-      next.click();
-    }));
+    const ms = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const app = document.querySelector("qujat-app")!.shadowRoot!;
+          const screen = app.querySelector("q-documents-page")!.shadowRoot!;
+          const table = screen.querySelector("q-paged-table")!;
+          const buttons = [...table.shadowRoot!.querySelectorAll("button")];
+          // At the last page (a small BENCH_INBOX_DOCUMENTS) it walks back instead.
+          const next =
+            buttons.find((b) => b.textContent!.trim() === "Next page" && !b.disabled) ??
+            buttons.find((b) => b.textContent!.trim() === "Previous page")!;
+          const t0 = performance.now();
+          table.addEventListener("q-page-show", () => requestAnimationFrame(() => resolve(performance.now() - t0)), {
+            once: true,
+          });
+          next.click();
+        }),
+    );
     times.push(ms);
   }
   return times;

@@ -11,7 +11,14 @@ import path from "node:path";
 import { certificateBlocks, issuedBy, parseCertificate, spkiOf } from "../../server/pki/certificates.js";
 import { verifyDetachedCms } from "../../server/pki/cms.js";
 import { subjectPublicKeyBits } from "../../server/pki/providers.js";
-import { gostCertificate, gostCms, referenceDigest, referenceSigner, type GostCertificate, type GostVariant } from "../../test/support/gostPki.js";
+import {
+  gostCertificate,
+  gostCms,
+  referenceDigest,
+  referenceSigner,
+  type GostCertificate,
+  type GostVariant,
+} from "../../test/support/gostPki.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
 const SECONDS = Number(process.env.BENCH_GOST_SECONDS ?? 2);
@@ -52,7 +59,11 @@ async function pair(ours: () => unknown, reference: () => unknown): Promise<{ ou
 
 function verdict(report: Report, name: string, p: { ours: number; reference: number }) {
   const ratio = p.ours / p.reference;
-  report(name, `${Math.round(p.ours)}/s vs reference ${p.reference.toFixed(1)}/s`, `(ratio ${ratio.toFixed(1)}, target ≥ 10)`);
+  report(
+    name,
+    `${Math.round(p.ours)}/s vs reference ${p.reference.toFixed(1)}/s`,
+    `(ratio ${ratio.toFixed(1)}, target ≥ 10)`,
+  );
 }
 
 function cmsCase(variant: GostVariant, signer: GostCertificate) {
@@ -66,11 +77,19 @@ function cmsCase(variant: GostVariant, signer: GostCertificate) {
 async function referenceCmsCheck(variant: GostVariant, signer: GostCertificate, cms: Buffer, content: Buffer) {
   const { pkiModules } = await import("../../server/pki/cms.js");
   const { asn1js, pkijs } = await pkiModules();
-  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(cms)).result }).content });
+  const sd = new pkijs.SignedData({
+    schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(cms)).result }).content,
+  });
   const si = sd.signerInfos[0];
   const attrs = new Uint8Array(si.signedAttrs!.encodedValue);
   const signature = ab(si.signature.valueBlock.valueHexView);
-  const md = Buffer.from((si.signedAttrs!.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")!.values[0] as InstanceType<typeof asn1js.OctetString>).valueBlock.valueHexView);
+  const md = Buffer.from(
+    (
+      si.signedAttrs!.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")!.values[0] as InstanceType<
+        typeof asn1js.OctetString
+      >
+    ).valueBlock.valueHexView,
+  );
   const ref = referenceSigner(variant);
   const key = ab(signer.key.publicKey);
   return () => {
@@ -94,12 +113,20 @@ export async function gostBenches(report: Report) {
     const key = ab(rawKey(spkiOf(issuer)));
     const tbs = ab(leaf.tbsView);
     const sig = ab(leaf.signatureValue.valueBlock.valueHexView);
-    if (!(await issuedBy(leaf, issuer)) || !ref.verify(key, sig, tbs)) throw new Error(`${name}: the input does not verify`);
-    verdict(report, name, await pair(async () => {
-      if (!(await issuedBy(leaf, issuer))) throw new Error("ours: does not verify");
-    }, () => {
-      if (!ref.verify(key, sig, tbs)) throw new Error("reference: does not verify");
-    }));
+    if (!(await issuedBy(leaf, issuer)) || !ref.verify(key, sig, tbs))
+      throw new Error(`${name}: the input does not verify`);
+    verdict(
+      report,
+      name,
+      await pair(
+        async () => {
+          if (!(await issuedBy(leaf, issuer))) throw new Error("ours: does not verify");
+        },
+        () => {
+          if (!ref.verify(key, sig, tbs)) throw new Error("reference: does not verify");
+        },
+      ),
+    );
   }
 
   // Detached CMS over 4 KB: parse, content digest, signed attributes' signature.
@@ -108,17 +135,27 @@ export async function gostBenches(report: Report) {
     const signer = gostCertificate({ issuer: ca, iin: "880101300123", roles: ["individual"] });
     const c = cmsCase(variant, signer);
     const read = async () => c.content;
-    verdict(report, `GOST ${variant} detached CMS verification`, await pair(
-      () => verifyDetachedCms(c.cms, { sha256: c.sha256, read }),
-      await referenceCmsCheck(variant, signer, c.cms, c.content),
-    ));
+    verdict(
+      report,
+      `GOST ${variant} detached CMS verification`,
+      await pair(
+        () => verifyDetachedCms(c.cms, { sha256: c.sha256, read }),
+        await referenceCmsCheck(variant, signer, c.cms, c.content),
+      ),
+    );
   }
 
   // Informational: every CMS by another signer, each key used once (no per-key table is built), 512 bit.
   const ca = gostCertificate({ variant: "2015-512" });
-  const many = Array.from({ length: 24 }, () => cmsCase("2015-512", gostCertificate({ issuer: ca, iin: "880101300123", roles: ["individual"] })));
+  const many = Array.from({ length: 24 }, () =>
+    cmsCase("2015-512", gostCertificate({ issuer: ca, iin: "880101300123", roles: ["individual"] })),
+  );
   const t0 = performance.now();
   for (const c of many) await verifyDetachedCms(c.cms, { sha256: c.sha256, read: async () => c.content });
   const cold = many.length / ((performance.now() - t0) / 1000);
-  report("GOST 2015-512 CMS, each signer key new", `${Math.round(cold)}/s (24 keys, each verified once)`, "(informational)");
+  report(
+    "GOST 2015-512 CMS, each signer key new",
+    `${Math.round(cold)}/s (24 keys, each verified once)`,
+    "(informational)",
+  );
 }

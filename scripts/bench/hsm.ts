@@ -36,12 +36,14 @@ async function rate(lanes: number, seconds: number, op: () => Promise<unknown>):
   let n = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: lanes }, async () => {
-    while (performance.now() < end) {
-      await op();
-      n++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < end) {
+        await op();
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }
 
@@ -64,21 +66,27 @@ export async function hsmBenches(report: Report) {
       if (!/ALREADY_INITIALIZED/.test(String(e))) throw e;
     }
     const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-    const sessions = Array.from({ length: LANES }, () => p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));
-    p11.C_FindObjectsInit(sessions[0], [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: "bench-key" }]);
+    const sessions = Array.from({ length: LANES }, () =>
+      p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
+    );
+    p11.C_FindObjectsInit(sessions[0], [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_LABEL, value: "bench-key" },
+    ]);
     const [handle] = p11.C_FindObjects(sessions[0], 1);
     p11.C_FindObjectsFinal(sessions[0]);
     const data = createHash("sha256").update("bench").digest();
     const free = [...sessions];
-    const rawSign = () => new Promise<Buffer>((resolve, reject) => {
-      const s = free.pop()!;
-      p11.C_SignInit(s, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, handle);
-      p11.C_Sign(s, data, Buffer.alloc(512), (err, sig) => {
-        free.push(s);
-        if (err) reject(err);
-        else resolve(sig);
+    const rawSign = () =>
+      new Promise<Buffer>((resolve, reject) => {
+        const s = free.pop()!;
+        p11.C_SignInit(s, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, handle);
+        p11.C_Sign(s, data, Buffer.alloc(512), (err, sig) => {
+          free.push(s);
+          if (err) reject(err);
+          else resolve(sig);
+        });
       });
-    });
     const ourSign = () => hsm.signCms("bench-key", data, new Date());
     await rate(LANES, 1, rawSign); // warm-up
     await rate(LANES, 1, ourSign);
@@ -90,14 +98,28 @@ export async function hsmBenches(report: Report) {
     }
     pairs.sort((a, b) => a.our / a.raw - b.our / b.raw);
     const { raw, our } = pairs[2];
-    report(`HSM CMS signing, RSA-2048, ${LANES} lanes`, `${Math.round(our)}/s vs raw PKCS#11 C_Sign ${Math.round(raw)}/s (median of 5 pairs)`, `(ratio ${(our / raw).toFixed(2)}, target ≥ 0.90)`);
+    report(
+      `HSM CMS signing, RSA-2048, ${LANES} lanes`,
+      `${Math.round(our)}/s vs raw PKCS#11 C_Sign ${Math.round(raw)}/s (median of 5 pairs)`,
+      `(ratio ${(our / raw).toFixed(2)}, target ≥ 0.90)`,
+    );
     for (const s of sessions) p11.C_CloseSession(s);
 
     // Verification of a CAdES-BES by the HSM key, chain to the CA, OCSP answer cached after the first.
     const content = Buffer.from("a document to verify");
     const contentSha = createHash("sha256").update(content).digest();
     const cms = await hsm.signCms("bench-key", contentSha, new Date());
-    const pki = { trust: new TrustStore(testCa().trustDir), revocation: new RevocationChecker({ dataDir: dir, timeoutMs: 5000, noNextUpdateSeconds: 300, clockSkewSeconds: 300, cacheEntries: 1000 }), revocationRequired: true };
+    const pki = {
+      trust: new TrustStore(testCa().trustDir),
+      revocation: new RevocationChecker({
+        dataDir: dir,
+        timeoutMs: 5000,
+        noNextUpdateSeconds: 300,
+        clockSkewSeconds: 300,
+        cacheEntries: 1000,
+      }),
+      revocationRequired: true,
+    };
     const verifyOnce = async () => {
       const check = await verifyDetachedCms(cms, { sha256: contentSha.toString("hex"), read: async () => content });
       const r = await cmsValidator(pki, check, new Date());
@@ -106,7 +128,11 @@ export async function hsmBenches(report: Report) {
     await verifyOnce(); // fetches the OCSP answer; cached from here on
     await rate(2, 1, verifyOnce);
     const verifies = await rate(2, SECONDS, verifyOnce);
-    report("CAdES verification with cached revocation", `${Math.round(verifies)}/s`, `(target ≥ 3000/s: ratio ${(verifies / 3000).toFixed(2)})`);
+    report(
+      "CAdES verification with cached revocation",
+      `${Math.round(verifies)}/s`,
+      `(target ≥ 3000/s: ratio ${(verifies / 3000).toFixed(2)})`,
+    );
     await hsm.close();
     await signInBench(report, dir);
   } finally {
@@ -124,12 +150,30 @@ async function signInBench(report: Report, dir: string) {
   const auth = testSigner({ cn: "Bench User", iin, purpose: "auth" });
   const dataDir = path.join(dir, "appliance");
   mkdirSync(dataDir);
-  const config = loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: "", QUJAT_TRUST_DIR: testCa().trustDir });
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: "production",
+    QUJAT_DATA_DIR: dataDir,
+    QUJAT_DATABASE_URL: "",
+    QUJAT_TRUST_DIR: testCa().trustDir,
+  });
   const db = createDb(config);
   await migrateLatest(db);
-  const built = createApp({ config, db, clock: systemClock, logger: createLogger("silent"), mailer: { async send() {}, close() {} }, signer: noSigner, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
-  await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock: systemClock, config, meta: { ip: null, requestId: null } },
-    { login: "bench", email: "bench@example.kz", fullName: "Bench User", iin, password: "Str0ng!Passw0rd" }));
+  const built = createApp({
+    config,
+    db,
+    clock: systemClock,
+    logger: createLogger("silent"),
+    mailer: { async send() {}, close() {} },
+    signer: noSigner,
+    blobs: createFsBlobStore(path.join(dataDir, "blobs")),
+  });
+  await db.transaction((tx) =>
+    systemAdminCreator(
+      { tx, actor: systemActor, clock: systemClock, config, meta: { ip: null, requestId: null } },
+      { login: "bench", email: "bench@example.kz", fullName: "Bench User", iin, password: "Str0ng!Passw0rd" },
+    ),
+  );
   const server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -138,16 +182,23 @@ async function signInBench(report: Report, dir: string) {
     const key = createPrivateKey(readFileSync(path.join(auth.dir, "key.pem")));
     const once = async () => {
       const t0 = performance.now();
-      const ch = await (await fetch(`${base}/api/v1/auth/challenge`, { method: "POST" })).json() as { challenge: string };
+      const ch = (await (await fetch(`${base}/api/v1/auth/challenge`, { method: "POST" })).json()) as {
+        challenge: string;
+      };
       const t1 = performance.now();
       const bytes = Buffer.from(ch.challenge, "base64");
       const attrs = template.signedAttributes(createHash("sha256").update(bytes).digest(), new Date());
       const cms = template.assemble(attrs, cryptoSign("sha256", attrs, key));
       const t2 = performance.now();
-      const r = await fetch(`${base}/api/v1/auth/certificate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ challenge: ch.challenge, cms: cms.toString("base64") }) });
+      const r = await fetch(`${base}/api/v1/auth/certificate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ challenge: ch.challenge, cms: cms.toString("base64") }),
+      });
       if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${await r.text()}`);
       await r.arrayBuffer();
-      if (process.env.BENCH_DEBUG) console.log(`challenge ${(t1 - t0).toFixed(1)} ms, answer ${(performance.now() - t2).toFixed(1)} ms`);
+      if (process.env.BENCH_DEBUG)
+        console.log(`challenge ${(t1 - t0).toFixed(1)} ms, answer ${(performance.now() - t2).toFixed(1)} ms`);
       return t1 - t0 + (performance.now() - t2);
     };
     for (let i = 0; i < 20; i++) await once(); // warm-up; the first fetches the OCSP answer
@@ -155,7 +206,11 @@ async function signInBench(report: Report, dir: string) {
     for (let i = 0; i < 300; i++) times.push(await once());
     times.sort((a, b) => a - b);
     const p95 = times[Math.floor(times.length * 0.95)];
-    report("certificate sign-in round trip (cached OCSP)", `p95 ${p95.toFixed(1)} ms, median ${times[150].toFixed(1)} ms`, `(target p95 ≤ 20 ms: ratio ${(p95 / 20).toFixed(2)})`);
+    report(
+      "certificate sign-in round trip (cached OCSP)",
+      `p95 ${p95.toFixed(1)} ms, median ${times[150].toFixed(1)} ms`,
+      `(target p95 ≤ 20 ms: ratio ${(p95 / 20).toFixed(2)})`,
+    );
   } finally {
     server.close();
     await built.close();

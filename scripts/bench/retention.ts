@@ -26,8 +26,27 @@ async function seed(db: Db, blobRoot: string, count = DOCUMENTS) {
   const now = new Date().toISOString();
   const orgs = [0, 1].map((i) => ({ id: randomUUID(), root: randomUUID(), i }));
   for (const o of orgs) {
-    await db("organizations").insert({ id: o.id, name: `Bench ${o.i}`, country: "KZ", bin: validBin(), external: false, status: "active", totp_required: false, created_at: now, updated_at: now });
-    await db("branches").insert({ id: o.root, organization_id: o.id, parent_id: null, name: "HQ", path: `/${o.root}/`, status: "active", created_at: now, updated_at: now });
+    await db("organizations").insert({
+      id: o.id,
+      name: `Bench ${o.i}`,
+      country: "KZ",
+      bin: validBin(),
+      external: false,
+      status: "active",
+      totp_required: false,
+      created_at: now,
+      updated_at: now,
+    });
+    await db("branches").insert({
+      id: o.root,
+      organization_id: o.id,
+      parent_id: null,
+      name: "HQ",
+      path: `/${o.root}/`,
+      status: "active",
+      created_at: now,
+      updated_at: now,
+    });
   }
   const [from, to] = orgs;
   for (let start = 0; start < count; start += 1000) {
@@ -42,14 +61,52 @@ async function seed(db: Db, blobRoot: string, count = DOCUMENTS) {
       const id = randomUUID();
       const created = new Date(Date.parse("2014-01-01T00:00:00Z") + k * 1000).toISOString();
       docs.push({
-        id, kind: k % 3 ? "letter" : "act_of_work", direction: "outgoing", status: "delivered", title: `Doc ${k}`, number: null, doc_date: created.slice(0, 10), doc_year: 2014,
-        currency: null, total: null, fields: "{}", sender_organization_id: from.id, sender_branch_id: from.root, sender_branch_path: `/${from.root}/`, sender_name: "Bench 0",
-        recipient_organization_id: to.id, recipient_branch_id: to.root, recipient_branch_path: `/${to.root}/`, recipient_name: "Bench 1",
-        search_as_sender: `doc ${k}`, search_as_recipient: `doc ${k}`, content_sha256: sha, content_name: "d.pdf", content_type: "application/pdf",
-        content_size: content.length, total_bytes: content.length, created_by_type: "user", created_by: randomUUID(), created_at: created, updated_at: created, sent_at: created,
-        version: 1, retain_until: "2024-01-01", retention_version_id: null, retention_action: "destroy",
+        id,
+        kind: k % 3 ? "letter" : "act_of_work",
+        direction: "outgoing",
+        status: "delivered",
+        title: `Doc ${k}`,
+        number: null,
+        doc_date: created.slice(0, 10),
+        doc_year: 2014,
+        currency: null,
+        total: null,
+        fields: "{}",
+        sender_organization_id: from.id,
+        sender_branch_id: from.root,
+        sender_branch_path: `/${from.root}/`,
+        sender_name: "Bench 0",
+        recipient_organization_id: to.id,
+        recipient_branch_id: to.root,
+        recipient_branch_path: `/${to.root}/`,
+        recipient_name: "Bench 1",
+        search_as_sender: `doc ${k}`,
+        search_as_recipient: `doc ${k}`,
+        content_sha256: sha,
+        content_name: "d.pdf",
+        content_type: "application/pdf",
+        content_size: content.length,
+        total_bytes: content.length,
+        created_by_type: "user",
+        created_by: randomUUID(),
+        created_at: created,
+        updated_at: created,
+        sent_at: created,
+        version: 1,
+        retain_until: "2024-01-01",
+        retention_version_id: null,
+        retention_action: "destroy",
       });
-      files.push({ id: randomUUID(), document_id: id, role: "content", position: 0, name: "d.pdf", media_type: "application/pdf", size: content.length, sha256: sha });
+      files.push({
+        id: randomUUID(),
+        document_id: id,
+        role: "content",
+        position: 0,
+        name: "d.pdf",
+        media_type: "application/pdf",
+        size: content.length,
+        sha256: sha,
+      });
     }
     await db.transaction(async (tx) => {
       for (let i = 0; i < docs.length; i += 100) await tx("documents").insert(docs.slice(i, i + 100));
@@ -67,42 +124,80 @@ export async function dispositionBench(report: Report, dataDir: string) {
   await seed(db, path.join(dir, "blobs"));
   await db.destroy();
   settleDisk();
-  console.log(`  (disposition bench: ${DOCUMENTS.toLocaleString("en")} documents and blobs written in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `  (disposition bench: ${DOCUMENTS.toLocaleString("en")} documents and blobs written in ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 
   const hsm = await testHsm(); // a fresh SoftHSM2 token with a certified system key and TSA key
   const app = await startAppliance(dir, {
-    QUJAT_JOBS__ENABLED: "false", QUJAT_HSM__MODULE: hsm.module, QUJAT_HSM__TOKEN_LABEL: hsm.tokenLabel, QUJAT_HSM__PIN: hsm.pin,
-    QUJAT_HSM__SYSTEM_KEY_LABEL: hsm.systemKeyLabel, QUJAT_TSA__SERVE: "true", QUJAT_PKI__TRUST_DIR: testCa().trustDir,
+    QUJAT_JOBS__ENABLED: "false",
+    QUJAT_HSM__MODULE: hsm.module,
+    QUJAT_HSM__TOKEN_LABEL: hsm.tokenLabel,
+    QUJAT_HSM__PIN: hsm.pin,
+    QUJAT_HSM__SYSTEM_KEY_LABEL: hsm.systemKeyLabel,
+    QUJAT_TSA__SERVE: "true",
+    QUJAT_PKI__TRUST_DIR: testCa().trustDir,
   });
   try {
     const admin = await signIn(app);
     const base = `http://127.0.0.1:${app.port}`;
     const call = async (token: string, method: string, p: string, body?: unknown) => {
-      const r = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const r = await fetch(base + p, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const json = await r.json();
       if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
       return json;
     };
     const officers: string[] = [];
     for (const login of ["officer-a", "officer-b"]) {
-      await call(admin.token, "POST", "/api/v1/users", { login, email: `${login}@example.kz`, fullName: login, password: "Bench!Passw0rd", roles: [{ role: "compliance_officer" }] });
+      await call(admin.token, "POST", "/api/v1/users", {
+        login,
+        email: `${login}@example.kz`,
+        fullName: login,
+        password: "Bench!Passw0rd",
+        roles: [{ role: "compliance_officer" }],
+      });
       officers.push((await call("", "POST", "/api/v1/auth/login", { login, password: "Bench!Passw0rd" })).token);
     }
     const batch = await call(officers[0], "POST", "/api/v1/retention/disposition", {});
     if (batch.documents !== DOCUMENTS) throw new Error(`preview counted ${batch.documents}`);
     await call(officers[1], "POST", `/api/v1/retention/disposition/${batch.id}/approve`);
 
-    const { result: done, secs, idle, during } = await underLoad(`${base}/api/v1/me`, admin.token,
-      () => call(officers[1], "POST", `/api/v1/retention/disposition/${batch.id}/execute`, {}));
-    if (done.state !== "executed" || done.progress.destroyed !== DOCUMENTS) throw new Error("disposition: " + JSON.stringify(done.progress));
+    const {
+      result: done,
+      secs,
+      idle,
+      during,
+    } = await underLoad(`${base}/api/v1/me`, admin.token, () =>
+      call(officers[1], "POST", `/api/v1/retention/disposition/${batch.id}/execute`, {}),
+    );
+    if (done.state !== "executed" || done.progress.destroyed !== DOCUMENTS)
+      throw new Error("disposition: " + JSON.stringify(done.progress));
     // The certificate, built a page at a time, is one JSON document listing every destroyed one, and its hash is what was signed.
-    const certificate = Buffer.from(await (await fetch(`${base}/api/v1/retention/disposition/${batch.id}/certificate.json`, { headers: { authorization: `Bearer ${officers[0]}` } })).arrayBuffer());
+    const certificate = Buffer.from(
+      await (
+        await fetch(`${base}/api/v1/retention/disposition/${batch.id}/certificate.json`, {
+          headers: { authorization: `Bearer ${officers[0]}` },
+        })
+      ).arrayBuffer(),
+    );
     const listed = JSON.parse(certificate.toString("utf8")).documents.length;
     const sha = createHash("sha256").update(certificate).digest("hex");
-    if (listed !== DOCUMENTS || sha !== done.certificate.sha256) throw new Error(`certificate: ${listed} documents listed, sha256 ${sha} vs ${done.certificate.sha256}`);
-    report(`disposition of ${DOCUMENTS.toLocaleString("en")} documents with blobs`, `${secs.toFixed(1)} s (${Math.round(DOCUMENTS / secs)} documents/s, certificate signed and timestamped)`,
-      `(target ≤ 60 s: ratio ${(secs / 60).toFixed(2)})`);
-    report("  GET /me p99 during it vs idle", `${p99(during).toFixed(1)} ms vs ${idle.toFixed(1)} ms (${during.length} requests)`, `(ratio ${(p99(during) / idle).toFixed(2)}, target ≤ 2.00)`);
+    if (listed !== DOCUMENTS || sha !== done.certificate.sha256)
+      throw new Error(`certificate: ${listed} documents listed, sha256 ${sha} vs ${done.certificate.sha256}`);
+    report(
+      `disposition of ${DOCUMENTS.toLocaleString("en")} documents with blobs`,
+      `${secs.toFixed(1)} s (${Math.round(DOCUMENTS / secs)} documents/s, certificate signed and timestamped)`,
+      `(target ≤ 60 s: ratio ${(secs / 60).toFixed(2)})`,
+    );
+    report(
+      "  GET /me p99 during it vs idle",
+      `${p99(during).toFixed(1)} ms vs ${idle.toFixed(1)} ms (${during.length} requests)`,
+      `(ratio ${(p99(during) / idle).toFixed(2)}, target ≤ 2.00)`,
+    );
   } finally {
     await app.stop();
   }
@@ -110,19 +205,62 @@ export async function dispositionBench(report: Report, dataDir: string) {
 
 /** The preview over the inbox bench's documents, 10 % of them due, under a few holds. */
 export async function previewBench(report: Report, db: Db, config: Config) {
-  await db.raw("update documents set retain_until = case when substr(id, 1, 1) in ('0', '1') then '2020-01-01' else '2036-01-01' end, retention_action = 'destroy'");
+  await db.raw(
+    "update documents set retain_until = case when substr(id, 1, 1) in ('0', '1') then '2020-01-01' else '2036-01-01' end, retention_action = 'destroy'",
+  );
   const org = await db("organizations").first("id");
-  const someDocs: Array<{ id: string }> = await db("documents").where("retain_until", "2020-01-01").limit(1000).select("id");
+  const someDocs: Array<{ id: string }> = await db("documents")
+    .where("retain_until", "2020-01-01")
+    .limit(1000)
+    .select("id");
   const now = new Date().toISOString();
   const owner = randomUUID();
-  await db("users").insert({ id: owner, login: "bench-officer", email: "o@example.kz", full_name: "Officer", status: "active", created_at: now, updated_at: now });
+  await db("users").insert({
+    id: owner,
+    login: "bench-officer",
+    email: "o@example.kz",
+    full_name: "Officer",
+    status: "active",
+    created_at: now,
+    updated_at: now,
+  });
   const holdIds = [randomUUID(), randomUUID(), randomUUID()];
   await db("legal_holds").insert([
-    { id: holdIds[0], name: "org", reason: "r", owner_user_id: owner, scope: "organization", organization_id: org.id, status: "active", created_at: now },
-    { id: holdIds[1], name: "kind", reason: "r", owner_user_id: owner, scope: "kind", kind: "waybill", status: "active", created_at: now },
-    { id: holdIds[2], name: "docs", reason: "r", owner_user_id: owner, scope: "documents", status: "active", created_at: now },
+    {
+      id: holdIds[0],
+      name: "org",
+      reason: "r",
+      owner_user_id: owner,
+      scope: "organization",
+      organization_id: org.id,
+      status: "active",
+      created_at: now,
+    },
+    {
+      id: holdIds[1],
+      name: "kind",
+      reason: "r",
+      owner_user_id: owner,
+      scope: "kind",
+      kind: "waybill",
+      status: "active",
+      created_at: now,
+    },
+    {
+      id: holdIds[2],
+      name: "docs",
+      reason: "r",
+      owner_user_id: owner,
+      scope: "documents",
+      status: "active",
+      created_at: now,
+    },
   ]);
-  await db.batchInsert("legal_hold_documents", someDocs.map((d) => ({ hold_id: holdIds[2], document_id: d.id })), 500);
+  await db.batchInsert(
+    "legal_hold_documents",
+    someDocs.map((d) => ({ hold_id: holdIds[2], document_id: d.id })),
+    500,
+  );
   await db.raw("analyze");
   const total = Number((await db("documents").count({ n: "*" }).first())!.n);
   const deps = { db, config, clock: systemClock, documentRecords } as unknown as DispositionDeps;
@@ -141,6 +279,9 @@ export async function previewBench(report: Report, db: Db, config: Config) {
   }
   const ms = [...times].sort((a, b) => a - b)[1];
   const base = [...raw].sort((a, b) => a - b)[1];
-  report(`disposition preview over ${total.toLocaleString("en")} documents (${due.toLocaleString("en")} due, 3 holds)`, `${(ms / 1000).toFixed(2)} s (median of 3)`,
-    `(target ≤ 5 s: ratio ${(ms / 5000).toFixed(2)}; ${(ms / base).toFixed(1)}× the bare count of due documents, ${base.toFixed(0)} ms)`);
+  report(
+    `disposition preview over ${total.toLocaleString("en")} documents (${due.toLocaleString("en")} due, 3 holds)`,
+    `${(ms / 1000).toFixed(2)} s (median of 3)`,
+    `(target ≤ 5 s: ratio ${(ms / 5000).toFixed(2)}; ${(ms / base).toFixed(1)}× the bare count of due documents, ${base.toFixed(0)} ms)`,
+  );
 }

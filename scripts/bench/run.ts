@@ -31,7 +31,10 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
 const results: Array<[string, string, string]> = [];
-const report = (name: string, value: string, verdict: string) => { results.push([name, value, verdict]); console.log(`${name}: ${value} ${verdict}`); };
+const report = (name: string, value: string, verdict: string) => {
+  results.push([name, value, verdict]);
+  console.log(`${name}: ${value} ${verdict}`);
+};
 
 async function cannon(url: string, headers: Record<string, string> = {}) {
   await autocannon({ url, connections: 10, duration: 2, headers }); // warm-up, not counted
@@ -65,8 +68,16 @@ async function main() {
 async function serviceBenches(dataDir: string) {
   {
     const app = await startAppliance(dataDir);
-    report("cold start to ready", `${Math.round(app.startMs)} ms`, `(target ≤ 2000 ms: ratio ${(app.startMs / 2000).toFixed(2)})`);
-    report("idle RSS after start", `${(app.rss / 1048576).toFixed(1)} MB`, `(target ≤ 150 MB: ratio ${(app.rss / (150 * 1048576)).toFixed(2)})`);
+    report(
+      "cold start to ready",
+      `${Math.round(app.startMs)} ms`,
+      `(target ≤ 2000 ms: ratio ${(app.startMs / 2000).toFixed(2)})`,
+    );
+    report(
+      "idle RSS after start",
+      `${(app.rss / 1048576).toFixed(1)} MB`,
+      `(target ≤ 150 MB: ratio ${(app.rss / (150 * 1048576)).toFixed(2)})`,
+    );
     const login = await signIn(app);
     const base = `http://127.0.0.1:${app.port}`;
     // Alternate the two loads three times and compare medians: this machine's throughput drifts
@@ -83,11 +94,19 @@ async function serviceBenches(dataDir: string) {
       helloServer.stop();
     }
     const [hello, me] = [median(hellos), median(mes)];
-    report("GET /api/v1/me (median of 3)", `${Math.round(me)} req/s vs hello-world ${Math.round(hello)} req/s`, `(ratio ${(me / hello).toFixed(2)}, target ≥ 0.50)`);
+    report(
+      "GET /api/v1/me (median of 3)",
+      `${Math.round(me)} req/s vs hello-world ${Math.round(hello)} req/s`,
+      `(ratio ${(me / hello).toFixed(2)}, target ≥ 0.50)`,
+    );
     await app.stop();
     // The document benches get an appliance of their own, so RSS growth is measured from a fresh start.
     const docs = await startAppliance(path.join(dataDir, "documents"));
-    await registrationBenches(report, { port: docs.port, pid: docs.pid, adminToken: (await signIn(docs)).token }, DURATION);
+    await registrationBenches(
+      report,
+      { port: docs.port, pid: docs.pid, adminToken: (await signIn(docs)).token },
+      DURATION,
+    );
     await docs.stop();
   }
 }
@@ -95,35 +114,49 @@ async function serviceBenches(dataDir: string) {
 /** Audit appends (sustained and one per transaction) and audit:verify over AUDIT_ROWS entries. */
 async function auditBenches(dataDir: string) {
   {
-
     // Audit appends, sustained: 64 concurrent writers through the group-commit journal (how refusals
     // and reads are recorded), each waiting for its entry to be committed before writing the next.
-    const db = createDb(loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: path.join(dataDir, "audit") }));
+    const db = createDb(
+      loadConfig({ ...process.env, NODE_ENV: "production", QUJAT_DATA_DIR: path.join(dataDir, "audit") }),
+    );
     await migrateLatest(db);
     const journal = new AuditJournal(db, systemClock);
     const sustained = 60_000;
     let written = 0;
     let t = performance.now();
-    await Promise.all(Array.from({ length: 64 }, async (_, w) => {
-      while (written < sustained) {
-        written++;
-        await journal.record({ actor: { type: "user", id: `writer-${w}` }, ip: "10.0.0.1", requestId: null }, [{ action: "bench.append", target: { type: "document", id: String(written) } }]);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, w) => {
+        while (written < sustained) {
+          written++;
+          await journal.record({ actor: { type: "user", id: `writer-${w}` }, ip: "10.0.0.1", requestId: null }, [
+            { action: "bench.append", target: { type: "document", id: String(written) } },
+          ]);
+        }
+      }),
+    );
     const perSec = written / ((performance.now() - t) / 1000);
-    report("audit append, sustained (64 writers)", `${Math.round(perSec)} entries/s`, `(target ≥ 5000/s: ratio ${(perSec / 5000).toFixed(2)})`);
+    report(
+      "audit append, sustained (64 writers)",
+      `${Math.round(perSec)} entries/s`,
+      `(target ≥ 5000/s: ratio ${(perSec / 5000).toFixed(2)})`,
+    );
 
     // For comparison: each entry in a transaction of its own, as a command writes its one entry.
     const n = 5_000;
     const meta = { actor: { type: "system" as const, id: null } };
     t = performance.now();
-    for (let i = 0; i < n; i++) await db.transaction((tx) => auditAppender(tx, systemClock, meta, [{ action: "bench.append", details: { i } }]));
+    for (let i = 0; i < n; i++)
+      await db.transaction((tx) => auditAppender(tx, systemClock, meta, [{ action: "bench.append", details: { i } }]));
     const single = n / ((performance.now() - t) / 1000);
-    report("  of which: one entry per own transaction", `${Math.round(single)} entries/s`, `(informational; bounded by the transaction round trips)`);
+    report(
+      "  of which: one entry per own transaction",
+      `${Math.round(single)} entries/s`,
+      `(informational; bounded by the transaction round trips)`,
+    );
 
     // Grow the chain to AUDIT_ROWS with the same hash function, then verify it all.
     const clock = new ManualClock();
-    let head = await db("audit_head").where({ id: 1 }).first();
+    const head = await db("audit_head").where({ id: 1 }).first();
     let prev = head.hash as string;
     let seq = Number(head.seq);
     const at = clock.now().toISOString();
@@ -132,8 +165,20 @@ async function auditBenches(dataDir: string) {
         const rows = [];
         for (let k = 0; k < 5000 && seq < AUDIT_ROWS; k++) {
           seq++;
-          const base = { seq, at, actor_type: "system", actor_id: null, action: "bench.bulk", target_type: "document", target_id: String(seq), organization_id: null,
-            outcome: "success", ip: "127.0.0.1", request_id: null, details: stableJson({ k }) };
+          const base = {
+            seq,
+            at,
+            actor_type: "system",
+            actor_id: null,
+            action: "bench.bulk",
+            target_type: "document",
+            target_id: String(seq),
+            organization_id: null,
+            outcome: "success",
+            ip: "127.0.0.1",
+            request_id: null,
+            details: stableJson({ k }),
+          };
           const hash = chainHash(prev, base);
           rows.push({ ...base, prev_hash: prev, hash });
           prev = hash;
@@ -146,9 +191,16 @@ async function auditBenches(dataDir: string) {
     const v = await auditVerifier(db);
     const secs = (performance.now() - t) / 1000;
     if (!v.ok || v.count !== AUDIT_ROWS) throw new Error("verify failed: " + JSON.stringify(v));
-    report(`audit:verify over ${v.count.toLocaleString("en")} entries`, `${secs.toFixed(2)} s`, `(target ≤ 10 s: ratio ${(secs / 10).toFixed(2)})`);
+    report(
+      `audit:verify over ${v.count.toLocaleString("en")} entries`,
+      `${secs.toFixed(2)} s`,
+      `(target ≤ 10 s: ratio ${(secs / 10).toFixed(2)})`,
+    );
     await db.destroy();
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -31,5 +31,8 @@ app.use(async (ctx) => {
   ctx.status = 201;
   ctx.body = { sha256: hash.digest("hex") };
 });
-process.on("SIGTERM", () => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+process.on("SIGTERM", () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
 createServer(app.callback()).listen(Number(process.env.PORT), "127.0.0.1", () => process.stdout.write("ready\n"));

@@ -9,7 +9,8 @@ import { z } from "zod";
 function findRoot(): string {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "migrations"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error("cannot find the Qujat checkout above " + fileURLToPath(import.meta.url));
+    if (path.dirname(dir) === dir)
+      throw new Error("cannot find the Qujat checkout above " + fileURLToPath(import.meta.url));
   }
 }
 const root = findRoot();
@@ -27,7 +28,9 @@ export const ConfigSchema = z.strictObject({
   }),
   dataDir: z.string().min(1),
   database: z.strictObject({
-    url: z.string().refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
+    url: z
+      .string()
+      .refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
     poolMax: int(1, 1000),
     sqliteReaders: int(0, 64),
   }),
@@ -55,7 +58,9 @@ export const ConfigSchema = z.strictObject({
     certificateChallengeSeconds: int(10, 3600),
   }),
   documents: z.strictObject({
-    maxBytes: int(1), jsonMaxBytes: int(1), invitationDays: int(1, 365),
+    maxBytes: int(1),
+    jsonMaxBytes: int(1),
+    invitationDays: int(1, 365),
     acceptance: z.strictObject({ calendarDays: int(1, 90), workingDays: int(1, 90) }),
   }),
   pki: z.strictObject({
@@ -95,12 +100,22 @@ export const ConfigSchema = z.strictObject({
     auditCheckpointSchedule: z.string().min(9),
   }),
   jobs: z.strictObject({
-    enabled: bool, staleLockMinutes: int(1), sessionsPurgeSchedule: z.string().min(9), blobSweepSchedule: z.string().min(9), blobSweepGraceMinutes: int(1),
+    enabled: bool,
+    staleLockMinutes: int(1),
+    sessionsPurgeSchedule: z.string().min(9),
+    blobSweepSchedule: z.string().min(9),
+    blobSweepGraceMinutes: int(1),
     deemedAcceptanceSchedule: z.string().min(9),
   }),
   mail: z.strictObject({
     from: z.string().min(3),
-    smtp: z.strictObject({ host: z.string(), port: int(1, 65535), secure: bool, user: z.string(), password: z.string() }),
+    smtp: z.strictObject({
+      host: z.string(),
+      port: int(1, 65535),
+      secure: bool,
+      user: z.string(),
+      password: z.string(),
+    }),
     /** the language of addressees without one (ru | kk | uk | en) */
     defaultLanguage: z.enum(["ru", "kk", "uk", "en"]),
     /** how often the outbox worker looks for due messages */
@@ -114,7 +129,9 @@ export const ConfigSchema = z.strictObject({
   }),
   billing: z.strictObject({
     /** the organization that bills (its invoices are registered and sent as documents); empty: invoices only */
-    operatorOrganizationId: z.string().refine((v) => v === "" || /^[0-9a-f-]{36}$/i.test(v), "empty or an organization id"),
+    operatorOrganizationId: z
+      .string()
+      .refine((v) => v === "" || /^[0-9a-f-]{36}$/i.test(v), "empty or an organization id"),
     vatRatePercent: z.string().regex(/^\d{1,2}(\.\d{1,2})?$/, "a percentage such as 16 or 12.5"),
     invoiceNumberPrefix: z.string().regex(/^[A-Z0-9-]{0,10}$/, "up to 10 capital letters, digits or dashes"),
     defaultTermMonths: int(1, 120),
@@ -129,7 +146,10 @@ export const ConfigSchema = z.strictObject({
       fixedFine: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, "an amount such as 8650.00"),
       /** the penalty never exceeds this percentage of the invoice; empty: no cap */
       penaltyCapPercent: z.string().regex(/^(\d{1,3}(\.\d{1,2})?)?$/, "empty or a percentage such as 5"),
-      suspendStep: bool, suspendAfterDays: int(1, 3650), fullBlockStep: bool, fullBlockAfterDays: int(1, 3650),
+      suspendStep: bool,
+      suspendAfterDays: int(1, 3650),
+      fullBlockStep: bool,
+      fullBlockAfterDays: int(1, 3650),
     }),
     planChange: z.strictObject({ noticeDays: int(0, 365), closedPlanMigrationDays: int(0, 365) }),
     dailySchedule: z.string().min(9),
@@ -241,7 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
         problems.push(`hsm.pinFile: ${(e as Error).message}`);
       }
     }
-    if (!hsm.pin && !problems.some((p) => p.startsWith("hsm.pinFile"))) problems.push("hsm.pin: required when hsm.module is set (hsm.pinFile or QUJAT_HSM_PIN)");
+    if (!hsm.pin && !problems.some((p) => p.startsWith("hsm.pinFile")))
+      problems.push("hsm.pin: required when hsm.module is set (hsm.pinFile or QUJAT_HSM_PIN)");
   }
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;

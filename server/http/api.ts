@@ -67,8 +67,10 @@ export class Api {
     const validate = (ctx: Context): void => {
       const params = (ctx as any).params as Record<string, string>;
       // Ids are UUIDs; anything else cannot exist, so it is 404, not 400.
-      if (params) for (const k in params) if (k.endsWith("id") || k === "id") if (!UUID.test(params[k])) throw notFound();
-      if (!spec.upload && ctx.req.headers["content-type"] && ctx.is("multipart/form-data")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
+      if (params)
+        for (const k in params) if (k.endsWith("id") || k === "id") if (!UUID.test(params[k])) throw notFound();
+      if (!spec.upload && ctx.req.headers["content-type"] && ctx.is("multipart/form-data"))
+        throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
       let body: unknown = undefined;
       if (spec.body) {
         const parsed = spec.body.safeParse((ctx.request as any).body ?? {});
@@ -142,18 +144,39 @@ export function openApiDocument(routes: RouteSpec<any, any>[], version: string) 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = toOpenApiPath(r.path);
-    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
-    const query = r.query ? Object.entries((z.toJSONSchema(r.query, { io: "input", unrepresentable: "any" }) as any).properties ?? {}).map(([name, schema]) => ({ name, in: "query", required: false, schema })) : [];
+    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    const query = r.query
+      ? Object.entries((z.toJSONSchema(r.query, { io: "input", unrepresentable: "any" }) as any).properties ?? {}).map(
+          ([name, schema]) => ({ name, in: "query", required: false, schema }),
+        )
+      : [];
     const responses: Record<string, unknown> = {};
     for (const [code, description] of Object.entries(r.responses ?? { 200: "OK" })) responses[code] = { description };
-    responses.default = { description: "Problem", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    responses.default = {
+      description: "Problem",
+      content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+    };
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
       tags: [r.tag],
       operationId: `${r.method}${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ? c.toUpperCase() : ""))}`,
       security: r.auth === "none" ? [] : [{ session: [] }, { bearer: [] }],
       parameters: [...params, ...query],
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(r.body, { io: "input", unrepresentable: "any" }) } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                "application/json": { schema: z.toJSONSchema(r.body, { io: "input", unrepresentable: "any" }) },
+              },
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -169,7 +192,13 @@ export function openApiDocument(routes: RouteSpec<any, any>[], version: string) 
       schemas: {
         Problem: {
           type: "object",
-          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" } },
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            code: { type: "string" },
+            detail: { type: "string" },
+          },
           required: ["type", "title", "status", "code"],
         },
       },

@@ -4,8 +4,15 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Context, Next } from "koa";
 
-const TYPES: Record<string, string> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
-  ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".map": "application/json" };
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".json": "application/json",
+  ".map": "application/json",
+};
 
 export function consoleStatic(distDir: string) {
   const indexFile = path.join(distDir, "index.html");

@@ -13,10 +13,10 @@ export function idempotencyKey(ctx: Context): string | null {
   const raw = ctx.get("idempotency-key");
   if (!raw) return null;
   const key = raw.replace(/^"(.*)"$/, "$1");
-  if (!KEY.test(key)) throw new ValidationError("bad_idempotency_key", "Idempotency-Key must be 1-200 visible ASCII characters");
+  if (!KEY.test(key))
+    throw new ValidationError("bad_idempotency_key", "Idempotency-Key must be 1-200 visible ASCII characters");
   return key;
 }
 
 export const principalOf = (a: Actor) => `${a.type}:${a.id}`;
 export const requestHash = (parts: string[]) => sha256(parts.join("\n"));
-

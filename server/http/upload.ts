@@ -29,18 +29,34 @@ const MAX_FILES = 100;
 const MAX_METADATA_BYTES = 256 * 1024;
 
 /** Types whose bytes always carry a signature file-type recognizes: declaring one for other bytes is a lie. */
-const SNIFFABLE = /^(application\/(pdf|zip|gzip|x-7z-compressed|vnd\.openxmlformats-officedocument\..+|msword|vnd\.ms-excel|x-cfb)|image\/(png|jpeg|gif|webp|tiff|bmp)|audio\/.+|video\/.+)$/;
+const SNIFFABLE =
+  /^(application\/(pdf|zip|gzip|x-7z-compressed|vnd\.openxmlformats-officedocument\..+|msword|vnd\.ms-excel|x-cfb)|image\/(png|jpeg|gif|webp|tiff|bmp)|audio\/.+|video\/.+)$/;
 /** Containers file-type reports by their container type. */
 const SAME_BYTES: Record<string, string[]> = {
-  "application/zip": ["application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet"],
+  "application/zip": [
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+  ],
   "application/x-cfb": ["application/msword", "application/vnd.ms-excel"],
 };
+
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const NOT_IN_A_FILE_NAME = /[/\\\u0000-\u001f\u007f]/;
 
 /** A plain file name: no directories, no parent references, no control characters. */
 export function checkFileName(raw: string | undefined): string {
   const name = (raw ?? "").normalize("NFC");
-  if (!name || name.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(name) || name === "." || name === ".." || name.startsWith("..")) {
+  if (
+    !name ||
+    name.length > 255 ||
+    NOT_IN_A_FILE_NAME.test(name) ||
+    name === "." ||
+    name === ".." ||
+    name.startsWith("..")
+  ) {
     throw new ValidationError("bad_file_name", `The file name ${JSON.stringify(raw ?? "")} is not a plain file name`);
   }
   return name;
@@ -59,14 +75,24 @@ async function checkMagic(file: UploadedFile): Promise<void> {
   if (file.staged.size === 0) throw new ValidationError("empty_file", `${file.name} is empty`);
   // The first 4100 bytes settle most types; containers (ZIP-based office files) may need the whole file.
   let detected = (await fileTypeFromBuffer(file.staged.head))?.mime;
-  if (detected && detected in SAME_BYTES && file.staged.size > file.staged.head.length) detected = (await fileTypeFromFile(file.staged.tempPath))?.mime;
+  if (detected && detected in SAME_BYTES && file.staged.size > file.staged.head.length)
+    detected = (await fileTypeFromFile(file.staged.tempPath))?.mime;
   const declared = file.mediaType;
   if (detected) {
-    if (declared === "application/octet-stream" || detected === declared || SAME_BYTES[detected]?.includes(declared)) return;
-    throw new UnsupportedMediaTypeError("media_type_mismatch", `${file.name} is declared ${declared} but its bytes are ${detected}`, { declared, detected });
+    if (declared === "application/octet-stream" || detected === declared || SAME_BYTES[detected]?.includes(declared))
+      return;
+    throw new UnsupportedMediaTypeError(
+      "media_type_mismatch",
+      `${file.name} is declared ${declared} but its bytes are ${detected}`,
+      { declared, detected },
+    );
   }
   if (SNIFFABLE.test(declared)) {
-    throw new UnsupportedMediaTypeError("media_type_mismatch", `${file.name} is declared ${declared} but its bytes are not`, { declared, detected: null });
+    throw new UnsupportedMediaTypeError(
+      "media_type_mismatch",
+      `${file.name} is declared ${declared} but its bytes are not`,
+      { declared, detected: null },
+    );
   }
 }
 
@@ -96,14 +122,25 @@ async function finish(upload: Upload): Promise<Upload> {
 }
 
 /** `withMetadata: false` reads files only (replacing a draft's content). */
-export async function readUpload(ctx: Context, blobs: BlobStore, limitBytes: number, withMetadata = true): Promise<Upload> {
+export async function readUpload(
+  ctx: Context,
+  blobs: BlobStore,
+  limitBytes: number,
+  withMetadata = true,
+): Promise<Upload> {
   if (ctx.is("multipart/form-data")) return finish(await readMultipart(ctx, blobs, limitBytes, withMetadata));
-  if (ctx.is("application/json")) return finish(await readJsonUpload((ctx.request as any).body, blobs, limitBytes, withMetadata));
-  throw new UnsupportedMediaTypeError("unsupported_media_type", "Send multipart/form-data (metadata, content, attachments[]) or application/json with base64 files");
+  if (ctx.is("application/json"))
+    return finish(await readJsonUpload((ctx.request as any).body, blobs, limitBytes, withMetadata));
+  throw new UnsupportedMediaTypeError(
+    "unsupported_media_type",
+    "Send multipart/form-data (metadata, content, attachments[]) or application/json with base64 files",
+  );
 }
 
 function tooLarge(limitBytes: number) {
-  return new PayloadTooLargeError("payload_too_large", `A document's files may total at most ${limitBytes} bytes`, { limit: limitBytes });
+  return new PayloadTooLargeError("payload_too_large", `A document's files may total at most ${limitBytes} bytes`, {
+    limit: limitBytes,
+  });
 }
 
 function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withMetadata: boolean): Promise<Upload> {
@@ -116,7 +153,12 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withM
     let total = 0;
     let arrived = 0;
     let failed: unknown = null;
-    const parser = busboy({ headers: ctx.req.headers, defParamCharset: "utf8", preservePath: true, limits: { files: MAX_FILES + 1, fields: 4, fieldSize: MAX_METADATA_BYTES, parts: MAX_FILES + 5 } });
+    const parser = busboy({
+      headers: ctx.req.headers,
+      defParamCharset: "utf8",
+      preservePath: true,
+      limits: { files: MAX_FILES + 1, fields: 4, fieldSize: MAX_METADATA_BYTES, parts: MAX_FILES + 5 },
+    });
 
     const fail = (err: unknown) => {
       if (failed) return;
@@ -124,12 +166,21 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withM
       ctx.req.unpipe(parser);
       parser.destroy(err as Error); // ends the file being staged, which removes its temp file
       ctx.req.resume(); // drain what the client still sends, so it can read our answer
-      Promise.allSettled(staging).then(() => collection(files.filter(Boolean), metadata).discard()).then(() => reject(err), () => reject(err));
+      Promise.allSettled(staging)
+        .then(() => collection(files.filter(Boolean), metadata).discard())
+        .then(
+          () => reject(err),
+          () => reject(err),
+        );
     };
 
     parser.on("field", (name, value, info) => {
-      if (name !== "metadata" || !withMetadata) return fail(new ValidationError("unknown_field", `Unexpected form field ${JSON.stringify(name)}`));
-      if (info.valueTruncated) return fail(new PayloadTooLargeError("metadata_too_large", `metadata may be at most ${MAX_METADATA_BYTES} bytes`));
+      if (name !== "metadata" || !withMetadata)
+        return fail(new ValidationError("unknown_field", `Unexpected form field ${JSON.stringify(name)}`));
+      if (info.valueTruncated)
+        return fail(
+          new PayloadTooLargeError("metadata_too_large", `metadata may be at most ${MAX_METADATA_BYTES} bytes`),
+        );
       try {
         metadata = JSON.parse(value);
       } catch {
@@ -139,34 +190,47 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withM
     parser.on("file", (name, stream, info) => {
       stream.on("error", () => undefined); // a failed upload destroys the parser, which destroys this stream; the stage reports it
       if (failed) return stream.resume();
-      const role = name === "content" ? "content" : name === "attachments[]" || name === "attachments" ? "attachment" : null;
+      const role =
+        name === "content" ? "content" : name === "attachments[]" || name === "attachments" ? "attachment" : null;
       try {
-        if (!role) throw new ValidationError("unknown_field", `Unexpected file field ${JSON.stringify(name)}; use content or attachments[]`);
-        if (arrived >= MAX_FILES) throw new ValidationError("too_many_files", `At most ${MAX_FILES} files per document`);
+        if (!role)
+          throw new ValidationError(
+            "unknown_field",
+            `Unexpected file field ${JSON.stringify(name)}; use content or attachments[]`,
+          );
+        if (arrived >= MAX_FILES)
+          throw new ValidationError("too_many_files", `At most ${MAX_FILES} files per document`);
         const fileName = checkFileName(info.filename);
         const mediaType = checkMediaType(info.mimeType);
         const entry = { role, name: fileName, mediaType } as Omit<UploadedFile, "staged">;
         const index = arrived++;
         staging.push(
-          blobs.stage(stream, {
-            onBytes: (n) => {
-              total += n;
-              if (total > limitBytes) throw tooLarge(limitBytes);
-            },
-          }).then((staged) => {
-            files[index] = { ...entry, staged };
-          }, fail),
+          blobs
+            .stage(stream, {
+              onBytes: (n) => {
+                total += n;
+                if (total > limitBytes) throw tooLarge(limitBytes);
+              },
+            })
+            .then((staged) => {
+              files[index] = { ...entry, staged };
+            }, fail),
         );
       } catch (err) {
         stream.resume();
         fail(err);
       }
     });
-    parser.on("error", (err) => fail(new ValidationError("malformed_multipart", `The upload is malformed: ${(err as Error).message}`)));
+    parser.on("error", (err) =>
+      fail(new ValidationError("malformed_multipart", `The upload is malformed: ${(err as Error).message}`)),
+    );
     parser.on("close", () => {
       Promise.all(staging).then(() => {
         if (failed) return;
-        if (metadata === undefined && withMetadata) return fail(new ValidationError("metadata_required", "Send a `metadata` field with the document's JSON description"));
+        if (metadata === undefined && withMetadata)
+          return fail(
+            new ValidationError("metadata_required", "Send a `metadata` field with the document's JSON description"),
+          );
         resolve(collection(files, metadata));
       }, fail);
     });
@@ -183,18 +247,28 @@ const JsonFile = (v: any) => v && typeof v === "object" && typeof v.data === "st
 
 async function readJsonUpload(body: any, blobs: BlobStore, limitBytes: number, withMetadata: boolean): Promise<Upload> {
   if (!body || typeof body !== "object" || !JsonFile(body.content)) {
-    throw new ValidationError("content_required", "Send { metadata, content: { name, mediaType, data (base64) }, attachments?: [...] }");
+    throw new ValidationError(
+      "content_required",
+      "Send { metadata, content: { name, mediaType, data (base64) }, attachments?: [...] }",
+    );
   }
-  const extra = Object.keys(body).filter((k) => !(withMetadata ? ["metadata", "content", "attachments"] : ["content"]).includes(k));
+  const extra = Object.keys(body).filter(
+    (k) => !(withMetadata ? ["metadata", "content", "attachments"] : ["content"]).includes(k),
+  );
   if (extra.length) throw new ValidationError("unknown_field", `Unexpected field ${JSON.stringify(extra[0])}`);
   const attachments: unknown[] = body.attachments ?? [];
-  if (!Array.isArray(attachments) || !attachments.every(JsonFile)) throw new ValidationError("bad_attachments", "attachments must be a list of { name, mediaType, data }");
-  const parts = [{ role: "content" as const, f: body.content }, ...attachments.map((f) => ({ role: "attachment" as const, f: f as any }))];
+  if (!Array.isArray(attachments) || !attachments.every(JsonFile))
+    throw new ValidationError("bad_attachments", "attachments must be a list of { name, mediaType, data }");
+  const parts = [
+    { role: "content" as const, f: body.content },
+    ...attachments.map((f) => ({ role: "attachment" as const, f: f as any })),
+  ];
   const files: UploadedFile[] = [];
   let total = 0;
   try {
     for (const { role, f } of parts) {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(f.data)) throw new ValidationError("bad_base64", `${f.name}: data is not base64`);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(f.data))
+        throw new ValidationError("bad_base64", `${f.name}: data is not base64`);
       const name = checkFileName(f.name);
       const mediaType = checkMediaType(f.mediaType);
       const bytes = Buffer.from(f.data, "base64");

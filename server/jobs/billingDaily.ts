@@ -4,7 +4,10 @@ import type { Config } from "../config/index.js";
 import { BillingDay } from "../domain/billing/daily.js";
 import type { JobDefinition } from "./registry.js";
 
-export function billingDailyJob(config: Config, publish: () => Promise<{ published: number; failed: number }>): JobDefinition {
+export function billingDailyJob(
+  config: Config,
+  publish: () => Promise<{ published: number; failed: number }>,
+): JobDefinition {
   return {
     name: "billing.daily",
     schedule: config.billing.dailySchedule,

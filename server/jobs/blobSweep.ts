@@ -14,8 +14,12 @@ export function blobSweepJob(config: Config, blobs: BlobStore): JobDefinition {
       const olderThan = new Date(clock.now().getTime() - config.jobs.blobSweepGraceMinutes * 60_000);
       // Referenced: a document's file, or a disposition certificate's body.
       return blobs.sweep(async (hashes) => {
-        const files: Array<{ sha256: string }> = await db("document_files").whereIn("sha256", hashes).distinct("sha256");
-        const certificates: Array<{ sha256: string }> = await db("disposition_batches").whereIn("certificate_sha256", hashes).select("certificate_sha256 as sha256");
+        const files: Array<{ sha256: string }> = await db("document_files")
+          .whereIn("sha256", hashes)
+          .distinct("sha256");
+        const certificates: Array<{ sha256: string }> = await db("disposition_batches")
+          .whereIn("certificate_sha256", hashes)
+          .select("certificate_sha256 as sha256");
         return new Set([...files, ...certificates].map((r) => r.sha256));
       }, olderThan);
     },

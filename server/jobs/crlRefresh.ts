@@ -11,8 +11,13 @@ export function crlRefreshJob(config: Config, revocation: RevocationChecker): Jo
     schedule: config.pki.revocation.crlRefreshSchedule,
     async run({ logger }) {
       const results = await revocation.refreshAll();
-      for (const r of results) if (r.problem) logger.warn({ url: r.url, problem: r.problem }, "CRL refresh: kept the cached CRL");
-      return { crls: results.length, replaced: results.filter((r) => r.replaced).length, problems: results.filter((r) => r.problem).map((r) => `${r.url}: ${r.problem}`) };
+      for (const r of results)
+        if (r.problem) logger.warn({ url: r.url, problem: r.problem }, "CRL refresh: kept the cached CRL");
+      return {
+        crls: results.length,
+        replaced: results.filter((r) => r.replaced).length,
+        problems: results.filter((r) => r.problem).map((r) => `${r.url}: ${r.problem}`),
+      };
     },
   };
 }

@@ -9,7 +9,13 @@ export function deemedAcceptanceJob(config: Config): JobDefinition {
     name: "documents.deemedAcceptance",
     schedule: config.jobs.deemedAcceptanceSchedule,
     async run({ db, clock }) {
-      const { accepted } = await deemedAcceptor({ db, clock, config, actor: systemActor, meta: { ip: null, requestId: null } });
+      const { accepted } = await deemedAcceptor({
+        db,
+        clock,
+        config,
+        actor: systemActor,
+        meta: { ip: null, requestId: null },
+      });
       return { accepted: accepted.length };
     },
   };

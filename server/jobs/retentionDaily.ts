@@ -5,13 +5,23 @@
 import type { Config } from "../config/index.js";
 import { activeHolders } from "../domain/identity/queries.js";
 import { systemActor } from "../domain/identity/roles.js";
-import { dispositionCounts, dispositionExecutor, openBatch, unfinishedBatches, type DispositionDeps } from "../domain/retention/disposition.js";
+import {
+  dispositionCounts,
+  dispositionExecutor,
+  openBatch,
+  unfinishedBatches,
+  type DispositionDeps,
+} from "../domain/retention/disposition.js";
 import { retentionEpoch } from "../domain/retention/policies.js";
 import { inactiveAccountsStep } from "../domain/retention/privacy.js";
 import { notificationWriter } from "../mail/outbox.js";
 import type { JobDefinition } from "./registry.js";
 
-export function retentionDailyJob(config: Config, deps: DispositionDeps, assign: () => Promise<unknown>): JobDefinition {
+export function retentionDailyJob(
+  config: Config,
+  deps: DispositionDeps,
+  assign: () => Promise<unknown>,
+): JobDefinition {
   return {
     name: "retention.daily",
     schedule: config.retention.dailySchedule,
@@ -29,13 +39,29 @@ export function retentionDailyJob(config: Config, deps: DispositionDeps, assign:
       let notified = 0;
       if (due.destroy.documents > 0 && !(await openBatch(db))) {
         const officers = await activeHolders(db, "compliance_officer");
-        await notificationWriter(db, clock, officers.map((userId) => ({
-          topic: "retention.disposition_due", to: { userId }, payload: { asOf: today, documents: due.destroy.documents, held: due.held.documents, review: due.review.documents },
-        })));
+        await notificationWriter(
+          db,
+          clock,
+          officers.map((userId) => ({
+            topic: "retention.disposition_due",
+            to: { userId },
+            payload: {
+              asOf: today,
+              documents: due.destroy.documents,
+              held: due.held.documents,
+              review: due.review.documents,
+            },
+          })),
+        );
         notified = officers.length;
       }
       const accounts = await inactiveAccountsStep(db, clock, config);
-      return { resumed, due: { documents: due.destroy.documents, held: due.held.documents, review: due.review.documents }, notified, accounts };
+      return {
+        resumed,
+        due: { documents: due.destroy.documents, held: due.held.documents, review: due.review.documents },
+        notified,
+        accounts,
+      };
     },
   };
 }

@@ -16,7 +16,10 @@ import type { Mailer } from "./mailer.js";
 import type { OutboxRow } from "./outbox.js";
 import { LANGUAGES, render, type Language } from "./templates.js";
 
-interface Addressee { email: string; language: Language }
+interface Addressee {
+  email: string;
+  language: Language;
+}
 
 /** Which roles of a branch hear of a topic. */
 function rolesFor(topic: string): string[] {
@@ -36,7 +39,12 @@ const CLAIM_MS = 5 * 60_000;
 /** Payload fields that must not outlive the message (the invitation link is the only copy of its token). */
 const SECRET_FIELDS = ["token", "link"];
 
-export interface DrainResult { sent: number; retried: number; failed: number; messages: number }
+export interface DrainResult {
+  sent: number;
+  retried: number;
+  failed: number;
+  messages: number;
+}
 
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | null = null;
@@ -49,15 +57,25 @@ export class OutboxDispatcher {
    */
   private progress: GroupCommit<{ id: number; set: Record<string, unknown> }, null>;
 
-  constructor(private deps: {
-    db: Db; clock: Clock; config: Config; mailer: Mailer; logger: Logger;
-    /** where addressees are looked up (SQLite: the read-only connections, off the writer's queue) */
-    reader?: Db;
-  }) {
-    this.progress = new GroupCommit(deps.db, async (tx, items) => {
-      for (const it of items) await tx("outbox").where({ id: it.id }).update(it.set);
-      return items.map(() => null);
-    }, 200);
+  constructor(
+    private deps: {
+      db: Db;
+      clock: Clock;
+      config: Config;
+      mailer: Mailer;
+      logger: Logger;
+      /** where addressees are looked up (SQLite: the read-only connections, off the writer's queue) */
+      reader?: Db;
+    },
+  ) {
+    this.progress = new GroupCommit(
+      deps.db,
+      async (tx, items) => {
+        for (const it of items) await tx("outbox").where({ id: it.id }).update(it.set);
+        return items.map(() => null);
+      },
+      200,
+    );
   }
 
   private record(id: number, set: Record<string, unknown>) {
@@ -83,7 +101,9 @@ export class OutboxDispatcher {
 
   /** Sends everything due now; returns when nothing due is left. One drain at a time. */
   drain(): Promise<DrainResult> {
-    this.draining ??= this.drainAll().finally(() => { this.draining = null; });
+    this.draining ??= this.drainAll().finally(() => {
+      this.draining = null;
+    });
     return this.draining;
   }
 
@@ -107,8 +127,11 @@ export class OutboxDispatcher {
     const nowIso = now.toISOString();
     // The claim's expiry doubles as its mark: a random part of a second makes it this claim's own.
     const until = new Date(now.getTime() + CLAIM_MS + Math.floor(Math.random() * 1000)).toISOString();
-    const due = (q: ReturnType<Db>) => q.where({ status: "pending" }).where("next_attempt_at", "<=", nowIso)
-      .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso));
+    const due = (q: ReturnType<Db>) =>
+      q
+        .where({ status: "pending" })
+        .where("next_attempt_at", "<=", nowIso)
+        .where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", nowIso));
     const ids: number[] = await due(db("outbox")).orderBy("id").limit(limit).pluck("id");
     if (ids.length === 0) return [];
     // One statement claims the batch; rows another worker took meanwhile no longer match.
@@ -119,17 +142,22 @@ export class OutboxDispatcher {
   private async addressees(row: OutboxRow): Promise<Addressee[]> {
     const { config } = this.deps;
     const db = this.deps.reader ?? this.deps.db;
-    const lang = (l: string | null | undefined): Language => (LANGUAGES as readonly string[]).includes(l ?? "") ? (l as Language) : config.mail.defaultLanguage;
+    const lang = (l: string | null | undefined): Language =>
+      (LANGUAGES as readonly string[]).includes(l ?? "") ? (l as Language) : config.mail.defaultLanguage;
     if (row.email) return [{ email: row.email, language: lang(JSON.parse(row.payload).language) }];
     const users = db("users as u").where("u.status", "active").distinct("u.email", "u.language");
     if (isOptionalTopic(row.topic)) users.where("u.notifications_consent", true);
-    if (row.user_id) return (await users.where("u.id", row.user_id)).map((u: any) => ({ email: u.email, language: lang(u.language) }));
+    if (row.user_id)
+      return (await users.where("u.id", row.user_id)).map((u: any) => ({ email: u.email, language: lang(u.language) }));
     if (row.organization_id && row.branch_id) {
       const branch = await db("branches").where({ id: row.branch_id }).first("path");
       if (!branch) return [];
       // Everyone whose grant reaches the branch (its own or an ancestor's) with a role the topic concerns.
-      const rows = await users.join("role_grants as g", "g.user_id", "u.id").leftJoin("branches as gb", "gb.id", "g.branch_id")
-        .where("g.organization_id", row.organization_id).whereIn("g.role", rolesFor(row.topic))
+      const rows = await users
+        .join("role_grants as g", "g.user_id", "u.id")
+        .leftJoin("branches as gb", "gb.id", "g.branch_id")
+        .where("g.organization_id", row.organization_id)
+        .whereIn("g.role", rolesFor(row.topic))
         .where((w) => w.whereNull("g.branch_id").orWhereRaw("? like gb.path || '%'", [branch.path]));
       return rows.map((u: any) => ({ email: u.email, language: lang(u.language) }));
     }
@@ -144,7 +172,10 @@ export class OutboxDispatcher {
     try {
       const payload = JSON.parse(row.payload);
       const base = config.server.publicUrl.replace(/\/$/, "");
-      const vars = { ...payload, ...(row.document_id && !payload.link ? { link: `${base}/documents/${row.document_id}` } : {}) };
+      const vars = {
+        ...payload,
+        ...(row.document_id && !payload.link ? { link: `${base}/documents/${row.document_id}` } : {}),
+      };
       const people = await this.addressees(row);
       const seen = new Set<string>();
       for (const a of people) {
@@ -153,17 +184,29 @@ export class OutboxDispatcher {
         seen.add(key);
         const m = render(row.topic, a.language, vars);
         const id = createHash("sha256").update(key).digest("hex").slice(0, 16);
-        await mailer.send({ to: a.email, subject: m.subject, text: m.text, html: m.html, messageId: `<outbox-${row.id}-${id}@qujat>`,
-          headers: { "X-Qujat-Topic": row.topic, "Content-Language": a.language } });
+        await mailer.send({
+          to: a.email,
+          subject: m.subject,
+          text: m.text,
+          html: m.html,
+          messageId: `<outbox-${row.id}-${id}@qujat>`,
+          headers: { "X-Qujat-Topic": row.topic, "Content-Language": a.language },
+        });
         messages += 1;
         delivered.add(key);
         // Recorded at once when more messages follow (a retry then sends only the rest); the last
         // one is recorded with the notice's status below.
         if (people.length > 1) await this.record(row.id, { delivered: JSON.stringify([...delivered]) });
       }
-      const scrubbed = SECRET_FIELDS.some((f) => f in payload) ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k)))) : row.payload;
+      const scrubbed = SECRET_FIELDS.some((f) => f in payload)
+        ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k))))
+        : row.payload;
       await this.record(row.id, {
-        status: "sent", sent_at: clock.now().toISOString(), claimed_until: null, payload: scrubbed, delivered: JSON.stringify([...delivered]),
+        status: "sent",
+        sent_at: clock.now().toISOString(),
+        claimed_until: null,
+        payload: scrubbed,
+        delivered: JSON.stringify([...delivered]),
         last_error: people.length === 0 ? "no addressees" : null,
       });
       return { outcome: "sent", messages };
@@ -172,17 +215,36 @@ export class OutboxDispatcher {
       const failed = attempts >= config.mail.maxAttempts;
       const delay = Math.min(config.mail.retryMaxSeconds, config.mail.retryBaseSeconds * 2 ** (attempts - 1));
       await this.record(row.id, {
-        attempts, status: failed ? "failed" : "pending", claimed_until: null, last_error: (err as Error).message.slice(0, 1000),
+        attempts,
+        status: failed ? "failed" : "pending",
+        claimed_until: null,
+        last_error: (err as Error).message.slice(0, 1000),
         next_attempt_at: new Date(clock.now().getTime() + delay * 1000).toISOString(),
       });
-      logger.warn({ outboxId: row.id, topic: row.topic, attempts, failed, err: (err as Error).message }, "mail delivery failed");
+      logger.warn(
+        { outboxId: row.id, topic: row.topic, attempts, failed, err: (err as Error).message },
+        "mail delivery failed",
+      );
       return { outcome: failed ? "failed" : "retried", messages };
     }
   }
 }
 
 export const presentOutbox = (r: OutboxRow & { claimed_until?: string | null; delivered?: string | null }) => ({
-  id: Number(r.id), topic: r.topic, status: r.status, attempts: Number(r.attempts), createdAt: r.created_at, nextAttemptAt: r.next_attempt_at,
-  sentAt: r.sent_at, lastError: r.last_error, delivered: r.delivered ? JSON.parse(r.delivered).length : 0,
-  to: r.email ? { email: r.email } : r.user_id ? { userId: r.user_id } : r.branch_id ? { organizationId: r.organization_id, branchId: r.branch_id } : { everyone: true },
+  id: Number(r.id),
+  topic: r.topic,
+  status: r.status,
+  attempts: Number(r.attempts),
+  createdAt: r.created_at,
+  nextAttemptAt: r.next_attempt_at,
+  sentAt: r.sent_at,
+  lastError: r.last_error,
+  delivered: r.delivered ? JSON.parse(r.delivered).length : 0,
+  to: r.email
+    ? { email: r.email }
+    : r.user_id
+      ? { userId: r.user_id }
+      : r.branch_id
+        ? { organizationId: r.organization_id, branchId: r.branch_id }
+        : { everyone: true },
 });

@@ -5,7 +5,8 @@ import type { Clock } from "../clock.js";
 import type { Tx } from "../storage/db.js";
 
 /** Who a notice is for: the people of one side's branch, one user, or an address outside the appliance. */
-export type Addressee = { organizationId: string; branchId: string } | { userId: string } | { email: string } | { everyone: true };
+export type Addressee =
+  { organizationId: string; branchId: string } | { userId: string } | { email: string } | { everyone: true };
 
 export interface Notification {
   topic: string;
@@ -15,31 +16,49 @@ export interface Notification {
 }
 
 export interface OutboxRow {
-  id: number; topic: string; document_id: string | null; organization_id: string | null; branch_id: string | null;
-  user_id: string | null; email: string | null; payload: string; created_at: string; status: string; attempts: number;
-  next_attempt_at: string; sent_at: string | null; last_error: string | null; claimed_until: string | null; delivered: string | null;
+  id: number;
+  topic: string;
+  document_id: string | null;
+  organization_id: string | null;
+  branch_id: string | null;
+  user_id: string | null;
+  email: string | null;
+  payload: string;
+  created_at: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  sent_at: string | null;
+  last_error: string | null;
+  claimed_until: string | null;
+  delivered: string | null;
 }
 
 export async function notificationWriter(tx: Tx, clock: Clock, items: Notification[]): Promise<void> {
   if (items.length === 0) return;
   const now = clock.now().toISOString();
-  await tx("outbox").insert(items.map((n) => ({
-    topic: n.topic,
-    document_id: n.documentId ?? null,
-    organization_id: "organizationId" in n.to ? n.to.organizationId : null,
-    branch_id: "branchId" in n.to ? n.to.branchId : null,
-    user_id: "userId" in n.to ? n.to.userId : null,
-    email: "email" in n.to ? n.to.email : null,
-    payload: JSON.stringify(n.payload),
-    created_at: now,
-    status: "pending",
-    attempts: 0,
-    next_attempt_at: now,
-  })));
+  await tx("outbox").insert(
+    items.map((n) => ({
+      topic: n.topic,
+      document_id: n.documentId ?? null,
+      organization_id: "organizationId" in n.to ? n.to.organizationId : null,
+      branch_id: "branchId" in n.to ? n.to.branchId : null,
+      user_id: "userId" in n.to ? n.to.userId : null,
+      email: "email" in n.to ? n.to.email : null,
+      payload: JSON.stringify(n.payload),
+      created_at: now,
+      status: "pending",
+      attempts: 0,
+      next_attempt_at: now,
+    })),
+  );
 }
 
 /** The outbox, newest first, for the administrator. */
-export function outboxEntries(db: Tx, f: { status?: "pending" | "sent" | "failed"; topic?: string; limit: number }): Promise<OutboxRow[]> {
+export function outboxEntries(
+  db: Tx,
+  f: { status?: "pending" | "sent" | "failed"; topic?: string; limit: number },
+): Promise<OutboxRow[]> {
   const q = db("outbox").orderBy("id", "desc").limit(f.limit);
   if (f.status) q.where({ status: f.status });
   if (f.topic) q.where({ topic: f.topic });
@@ -48,5 +67,9 @@ export function outboxEntries(db: Tx, f: { status?: "pending" | "sent" | "failed
 
 /** Puts a failed notification back in the queue, now; false when there is no failed one with that id. */
 export async function outboxRetrier(tx: Tx, clock: Clock, id: number): Promise<boolean> {
-  return (await tx("outbox").where({ id, status: "failed" }).update({ status: "pending", attempts: 0, next_attempt_at: clock.now().toISOString() })) === 1;
+  return (
+    (await tx("outbox")
+      .where({ id, status: "failed" })
+      .update({ status: "pending", attempts: 0, next_attempt_at: clock.now().toISOString() })) === 1
+  );
 }

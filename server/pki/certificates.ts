@@ -23,15 +23,29 @@ export const NCA_ROLES: Record<string, string> = {
 };
 
 const EKU_NAMES: Record<string, string> = {
-  "1.3.6.1.5.5.7.3.1": "serverAuth", "1.3.6.1.5.5.7.3.2": "clientAuth", "1.3.6.1.5.5.7.3.3": "codeSigning",
-  "1.3.6.1.5.5.7.3.4": "emailProtection", "1.3.6.1.5.5.7.3.8": "timeStamping", "1.3.6.1.5.5.7.3.9": "OCSPSigning",
+  "1.3.6.1.5.5.7.3.1": "serverAuth",
+  "1.3.6.1.5.5.7.3.2": "clientAuth",
+  "1.3.6.1.5.5.7.3.3": "codeSigning",
+  "1.3.6.1.5.5.7.3.4": "emailProtection",
+  "1.3.6.1.5.5.7.3.8": "timeStamping",
+  "1.3.6.1.5.5.7.3.9": "OCSPSigning",
 };
 
 // NCA certificate policies: 1.2.398.3.3.2.3 signing (ЭЦП), 1.2.398.3.3.2.4 authentication.
 const POLICY_SIGN = "1.2.398.3.3.2.3";
 const POLICY_AUTH = "1.2.398.3.3.2.4";
 
-const KEY_USAGE_BITS = ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"];
+const KEY_USAGE_BITS = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+];
 
 /** Public-key algorithms; `supported` says whether the installed providers can verify with them. */
 const KEY_ALGORITHMS: Record<string, { name: string }> = {
@@ -46,7 +60,11 @@ const KEY_ALGORITHMS: Record<string, { name: string }> = {
   "1.2.643.7.1.1.1.1": { name: "GOST R 34.10-2012 256 (RU)" },
   "1.2.643.7.1.1.1.2": { name: "GOST R 34.10-2012 512 (RU)" },
 };
-const CURVES: Record<string, string> = { "1.2.840.10045.3.1.7": "P-256", "1.3.132.0.34": "P-384", "1.3.132.0.35": "P-521" };
+const CURVES: Record<string, string> = {
+  "1.2.840.10045.3.1.7": "P-256",
+  "1.3.132.0.34": "P-384",
+  "1.3.132.0.35": "P-521",
+};
 
 // Ukrainian qualified certificates: subject directory attributes (2.5.29.9) carry these.
 const UA_DRFO = "1.2.804.2.1.1.1.11.1.4.1.1";
@@ -92,7 +110,9 @@ const malformed = (why: string) => new ValidationError("certificate_malformed", 
 export function certificateBlocks(raw: Buffer): Buffer[] {
   const head = raw.subarray(0, 128).toString("latin1");
   if (!head.includes("-----BEGIN")) return [raw];
-  const blocks = [...raw.toString("latin1").matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  const blocks = [
+    ...raw.toString("latin1").matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g),
+  ];
   if (blocks.length === 0) throw malformed("PEM without a CERTIFICATE block");
   return blocks.map((m) => Buffer.from(m[1].replace(/\s+/g, ""), "base64"));
 }
@@ -138,11 +158,13 @@ export async function parsedCertificate(der: Buffer): Promise<ParsedCertificate>
 }
 
 function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): CertificateInfo {
-  const attrs = (oid: string) => cert.subject.typesAndValues.filter((tv) => tv.type === oid).map((tv) => text(tv.value));
+  const attrs = (oid: string) =>
+    cert.subject.typesAndValues.filter((tv) => tv.type === oid).map((tv) => text(tv.value));
   const serials = attrs("2.5.4.5");
   const ous = attrs("2.5.4.11");
   const orgIds = attrs("2.5.4.97");
-  const prefixed = (values: string[], prefix: string) => values.find((v) => v.startsWith(prefix))?.slice(prefix.length) ?? null;
+  const prefixed = (values: string[], prefix: string) =>
+    values.find((v) => v.startsWith(prefix))?.slice(prefix.length) ?? null;
 
   const ext = (oid: string) => cert.extensions?.find((e) => e.extnID === oid);
   const keyUsage: string[] = [];
@@ -154,7 +176,9 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
     });
   }
   const ekuOids: string[] = (ext("2.5.29.37")?.parsedValue as Pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
-  const policies: string[] = ((ext("2.5.29.32")?.parsedValue as Pkijs.CertificatePolicies | undefined)?.certificatePolicies ?? []).map((p) => p.policyIdentifier);
+  const policies: string[] = (
+    (ext("2.5.29.32")?.parsedValue as Pkijs.CertificatePolicies | undefined)?.certificatePolicies ?? []
+  ).map((p) => p.policyIdentifier);
   const basic = ext("2.5.29.19")?.parsedValue as Pkijs.BasicConstraints | undefined;
   const isCa = Boolean(basic?.cA);
 
@@ -167,7 +191,8 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
     if (ad.accessMethod === "1.3.6.1.5.5.7.48.2") caIssuerUrls.push(url);
   }
   const crlUrls: string[] = [];
-  for (const dp of (ext("2.5.29.31")?.parsedValue as Pkijs.CRLDistributionPoints | undefined)?.distributionPoints ?? []) {
+  for (const dp of (ext("2.5.29.31")?.parsedValue as Pkijs.CRLDistributionPoints | undefined)?.distributionPoints ??
+    []) {
     const names = Array.isArray(dp.distributionPoint) ? dp.distributionPoint : [];
     for (const n of names) if (n.type === 6) crlUrls.push(String(n.value));
   }
@@ -176,7 +201,8 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
   // (10 digits) from serialNumber "TINUA-…"; older certificates put either in serialNumber as
   // "UA-<code>" or "UA-<code>-<suffix>", told apart by the code's length; the subject directory
   // attributes below fill what the names leave open.
-  const uaSerial = (digits: number) => serials.map((v) => new RegExp(`^UA-(\\d{${digits}})(?:-|$)`).exec(v)?.[1]).find(Boolean) ?? null;
+  const uaSerial = (digits: number) =>
+    serials.map((v) => new RegExp(`^UA-(\\d{${digits}})(?:-|$)`).exec(v)?.[1]).find(Boolean) ?? null;
   let edrpou = prefixed(orgIds, "NTRUA-") ?? uaSerial(8);
   let drfo = prefixed(serials, "TINUA-") ?? uaSerial(10);
   const sda = ext("2.5.29.9");
@@ -199,7 +225,9 @@ function describe(asn1js: typeof Asn1js, cert: Pkijs.Certificate, der: Buffer): 
   const known = KEY_ALGORITHMS[key.algorithm];
   // Supported means: an installed signature provider verifies with this key (providers.ts).
   const keyAlgorithm: CertificateInfo["keyAlgorithm"] = {
-    oid: key.algorithm, name: known?.name ?? key.algorithm, supported: signatureProviders.supports({ algorithm: key.algorithm, curve: key.curve }),
+    oid: key.algorithm,
+    name: known?.name ?? key.algorithm,
+    supported: signatureProviders.supports({ algorithm: key.algorithm, curve: key.curve }),
   };
   if (key.algorithm === "1.2.840.10045.2.1" && key.curve) keyAlgorithm.curve = CURVES[key.curve] ?? key.curve;
   else if (key.curve) keyAlgorithm.curve = key.curve;
@@ -248,7 +276,10 @@ export function spkiOf(cert: Pkijs.Certificate): Buffer {
  * Whether `signer`'s key verifies `signature` over `data` under `algorithm` — through the signature
  * providers (providers.ts). Throws UnsupportedAlgorithmError when no provider supports the key.
  */
-export function verifiedBy(signer: Pkijs.Certificate, p: { algorithm: Pkijs.AlgorithmIdentifier; data: Uint8Array; signature: Uint8Array; digestAlgorithm?: string }): Promise<boolean> {
+export function verifiedBy(
+  signer: Pkijs.Certificate,
+  p: { algorithm: Pkijs.AlgorithmIdentifier; data: Uint8Array; signature: Uint8Array; digestAlgorithm?: string },
+): Promise<boolean> {
   const params = p.algorithm.algorithmParams as { toBER?: (s: boolean) => ArrayBuffer } | undefined;
   return signatureProviders.verify({
     publicKey: publicKeyRef(spkiOf(signer)),
@@ -261,5 +292,12 @@ export function verifiedBy(signer: Pkijs.Certificate, p: { algorithm: Pkijs.Algo
 }
 
 /** A certificate's (or CRL's) own signature: `issuer` signed `tbs`. */
-export const issuedBy = (issued: { tbsView: Uint8Array; signatureAlgorithm: Pkijs.AlgorithmIdentifier; signatureValue: Asn1js.BitString }, issuer: Pkijs.Certificate) =>
-  verifiedBy(issuer, { algorithm: issued.signatureAlgorithm, data: issued.tbsView, signature: issued.signatureValue.valueBlock.valueHexView });
+export const issuedBy = (
+  issued: { tbsView: Uint8Array; signatureAlgorithm: Pkijs.AlgorithmIdentifier; signatureValue: Asn1js.BitString },
+  issuer: Pkijs.Certificate,
+) =>
+  verifiedBy(issuer, {
+    algorithm: issued.signatureAlgorithm,
+    data: issued.tbsView,
+    signature: issued.signatureValue.valueBlock.valueHexView,
+  });

@@ -51,7 +51,10 @@ export function wholeDer(bytes: Uint8Array, malformed: () => Error): Asn1js.AsnT
  * Runs a parser of outside bytes: whatever it throws that is not already a ValidationError (a
  * library's RangeError or TypeError on bytes it cannot make sense of) becomes `malformed` (400).
  */
-export async function parsingOutside<T>(malformed: (why: string) => ValidationError, run: () => Promise<T>): Promise<T> {
+export async function parsingOutside<T>(
+  malformed: (why: string) => ValidationError,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -69,8 +72,17 @@ export async function pkiModules(): Promise<{ asn1js: typeof Asn1js; pkijs: type
 const SUBJECT_KEY_IDENTIFIER = "2.5.29.14";
 
 const RDN_NAMES: Record<string, string> = {
-  "2.5.4.3": "CN", "2.5.4.4": "SN", "2.5.4.42": "G", "2.5.4.5": "SERIALNUMBER", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
-  "2.5.4.10": "O", "2.5.4.11": "OU", "1.2.840.113549.1.9.1": "E", "2.5.4.12": "T",
+  "2.5.4.3": "CN",
+  "2.5.4.4": "SN",
+  "2.5.4.42": "G",
+  "2.5.4.5": "SERIALNUMBER",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "1.2.840.113549.1.9.1": "E",
+  "2.5.4.12": "T",
 };
 
 export interface CertificateSummary {
@@ -128,13 +140,24 @@ export function cmsBytes(raw: Buffer): Buffer {
 
 function signerCertificate(certs: Pkijs.Certificate[], si: Pkijs.SignerInfo): Pkijs.Certificate {
   const sid = si.sid;
-  const found = sid instanceof pkijs.IssuerAndSerialNumber
-    ? certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
-    : certs.find((c) => {
-      const ski = c.extensions?.find((e) => e.extnID === SUBJECT_KEY_IDENTIFIER)?.parsedValue as Asn1js.OctetString | undefined;
-      return ski && Buffer.from(ski.valueBlock.valueHexView).equals(Buffer.from((sid as Asn1js.OctetString).valueBlock.valueHexView));
-    });
-  if (!found) throw new ValidationError("cms_signer_certificate_missing", "The CMS does not carry the signer's certificate; sign with the certificate included");
+  const found =
+    sid instanceof pkijs.IssuerAndSerialNumber
+      ? certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
+      : certs.find((c) => {
+          const ski = c.extensions?.find((e) => e.extnID === SUBJECT_KEY_IDENTIFIER)?.parsedValue as
+            Asn1js.OctetString | undefined;
+          return (
+            ski &&
+            Buffer.from(ski.valueBlock.valueHexView).equals(
+              Buffer.from((sid as Asn1js.OctetString).valueBlock.valueHexView),
+            )
+          );
+        });
+  if (!found)
+    throw new ValidationError(
+      "cms_signer_certificate_missing",
+      "The CMS does not carry the signer's certificate; sign with the certificate included",
+    );
   return found;
 }
 
@@ -155,7 +178,11 @@ export async function verifyDetachedCmsFully(raw: Buffer, content: SignedContent
   const reading = new Set<unknown>();
   const guardedContent: SignedContent = {
     sha256: content.sha256,
-    read: () => content.read().catch((err) => { reading.add(err); throw err; }),
+    read: () =>
+      content.read().catch((err) => {
+        reading.add(err);
+        throw err;
+      }),
   };
   try {
     return await verifyFully(raw, guardedContent);
@@ -171,12 +198,18 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
   const ci = new pkijs.ContentInfo({ schema: wholeDer(new Uint8Array(cmsBytes(raw)), () => malformed("not DER")) });
   if (ci.contentType !== OIDS.signedData) throw malformed("not SignedData");
   const sd = new pkijs.SignedData({ schema: ci.content });
-  if (sd.encapContentInfo.eContent) throw new ValidationError("cms_not_detached", "The CMS carries the content inside it; post a detached signature");
-  if (sd.signerInfos.length !== 1) throw new ValidationError("cms_signer_count", "Post one signer per CMS", { signers: sd.signerInfos.length });
+  if (sd.encapContentInfo.eContent)
+    throw new ValidationError("cms_not_detached", "The CMS carries the content inside it; post a detached signature");
+  if (sd.signerInfos.length !== 1)
+    throw new ValidationError("cms_signer_count", "Post one signer per CMS", { signers: sd.signerInfos.length });
   const si = sd.signerInfos[0];
   const digest = digestOf(si.digestAlgorithm.algorithmId);
   if (!digest) {
-    throw new ValidationError("cms_digest_unsupported", "Digest algorithm not supported (SHA-256, SHA-384, SHA-512, GOST R 34.11-94, Streebog-256/512, GOST 34.311-95 are)", { oid: si.digestAlgorithm.algorithmId });
+    throw new ValidationError(
+      "cms_digest_unsupported",
+      "Digest algorithm not supported (SHA-256, SHA-384, SHA-512, GOST R 34.11-94, Streebog-256/512, GOST 34.311-95 are)",
+      { oid: si.digestAlgorithm.algorithmId },
+    );
   }
   const carried = (sd.certificates ?? []).filter((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   const cert = signerCertificate(carried, si);
@@ -192,14 +225,20 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
     const ct = attrs.find((a) => a.type === OIDS.contentType)?.values[0] as Asn1js.ObjectIdentifier | undefined;
     if (!md || !ct) throw malformed("signed attributes lack content-type or message-digest");
     if (ct.valueBlock.toString() !== OIDS.data) throw malformed("signed content type is not id-data");
-    const st = attrs.find((a) => a.type === OIDS.signingTime)?.values[0] as Asn1js.UTCTime | Asn1js.GeneralizedTime | undefined;
+    const st = attrs.find((a) => a.type === OIDS.signingTime)?.values[0] as
+      Asn1js.UTCTime | Asn1js.GeneralizedTime | undefined;
     if (st && "toDate" in st) signingTime = st.toDate().toISOString();
     messageDigest = Buffer.from(md.valueBlock.valueHexView).toString("hex");
     const expected = await contentDigest();
     if (messageDigest !== expected) {
-      throw new UnprocessableError("digest_mismatch", "The signature is over other content: its message digest is not this document's hash", {
-        signedDigest: messageDigest, contentDigest: expected,
-      });
+      throw new UnprocessableError(
+        "digest_mismatch",
+        "The signature is over other content: its message digest is not this document's hash",
+        {
+          signedDigest: messageDigest,
+          contentDigest: expected,
+        },
+      );
     }
     signedData = si.signedAttrs.encodedValue;
   } else {
@@ -209,13 +248,26 @@ async function verifyFully(raw: Buffer, content: SignedContent): Promise<Detache
   }
   let ok: boolean;
   try {
-    ok = await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(signedData), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
+    ok = await verifiedBy(cert, {
+      algorithm: si.signatureAlgorithm,
+      data: new Uint8Array(signedData),
+      signature: si.signature.valueBlock.valueHexView,
+      digestAlgorithm: si.digestAlgorithm.algorithmId,
+    });
   } catch (err) {
-    if (err instanceof SignatureFormatError) throw new UnprocessableError("signature_malformed", `The signature cannot be checked: ${err.message}`, { oid: si.signatureAlgorithm.algorithmId });
+    if (err instanceof SignatureFormatError)
+      throw new UnprocessableError("signature_malformed", `The signature cannot be checked: ${err.message}`, {
+        oid: si.signatureAlgorithm.algorithmId,
+      });
     if (!(err instanceof UnsupportedAlgorithmError)) throw err;
-    throw new ValidationError("cms_algorithm_unsupported", `Signature algorithm not supported: ${(err as Error).message}`, { oid: si.signatureAlgorithm.algorithmId });
+    throw new ValidationError(
+      "cms_algorithm_unsupported",
+      `Signature algorithm not supported: ${(err as Error).message}`,
+      { oid: si.signatureAlgorithm.algorithmId },
+    );
   }
-  if (!ok) throw new UnprocessableError("signature_invalid", "The signature does not verify with the signer's certificate");
+  if (!ok)
+    throw new UnprocessableError("signature_invalid", "The signature does not verify with the signer's certificate");
   return {
     digestAlgorithm: digest.name,
     signatureAlgorithm: signatureAlgorithmName(si.signatureAlgorithm.algorithmId),
@@ -259,20 +311,38 @@ interface ContentDigest {
 export function digestOf(oid: string): ContentDigest | null {
   const sha2 = SHA2_DIGESTS[oid];
   if (sha2) {
-    return { name: sha2.name, of: async (c) => (sha2.node === "sha256" ? c.sha256 : createHash(sha2.node).update(await c.read()).digest("hex")) };
+    return {
+      name: sha2.name,
+      of: async (c) =>
+        sha2.node === "sha256"
+          ? c.sha256
+          : createHash(sha2.node)
+              .update(await c.read())
+              .digest("hex"),
+    };
   }
   if (NATIONAL_DIGESTS[oid]) {
-    return { name: NATIONAL_DIGESTS[oid], of: async (c) => signatureProviders.digest(oid, await c.read())!.toString("hex") };
+    return {
+      name: NATIONAL_DIGESTS[oid],
+      of: async (c) => signatureProviders.digest(oid, await c.read())!.toString("hex"),
+    };
   }
   return null;
 }
 
 function timeOf(buf: Buffer, t: Tlv): string | null {
   const v = contentOf(buf, t).toString("latin1");
-  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(v) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/.exec(v) : null;
+  const m =
+    t.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(v)
+      : t.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/.exec(v)
+        : null;
   if (!m) return null;
   const year = t.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))).toISOString();
+  return new Date(
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
+  ).toISOString();
 }
 
 async function fastVerify(der: Buffer, content: SignedContent): Promise<DetachedCmsCheck | null> {
@@ -304,7 +374,9 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
       const tbs = childrenOf(c, tlvAt(c, 0))[0];
       const f = childrenOf(c, tbs);
       const i = f[0].tag === 0xa0 ? 1 : 0; // [0] version
-      return contentOf(c, f[i]).equals(contentOf(der, sidSerial)) && bytesOf(c, f[i + 2]).equals(bytesOf(der, sidIssuer));
+      return (
+        contentOf(c, f[i]).equals(contentOf(der, sidSerial)) && bytesOf(c, f[i + 2]).equals(bytesOf(der, sidIssuer))
+      );
     });
     if (!signerDer) return null;
     let messageDigest: string | null = null;
@@ -320,8 +392,16 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     }
     if (!messageDigest || !contentTypeOk) return null;
     parts = {
-      digest, digestOid, sigOid, sigParams: sigParams && sigParams.tag !== 0x05 ? bytesOf(der, sigParams) : undefined,
-      signerDer, certs, messageDigest, signingTime, attrs, signature: contentOf(der, signature),
+      digest,
+      digestOid,
+      sigOid,
+      sigParams: sigParams && sigParams.tag !== 0x05 ? bytesOf(der, sigParams) : undefined,
+      signerDer,
+      certs,
+      messageDigest,
+      signingTime,
+      attrs,
+      signature: contentOf(der, signature),
     };
   } catch (err) {
     if (err instanceof DerError) return null;
@@ -337,11 +417,15 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
   }
   const signer = certificates[parts.certs.indexOf(parts.signerDer)];
   const signedAttrs = Buffer.concat([Buffer.from([0x31]), der.subarray(parts.attrs.start + 1, parts.attrs.end)]);
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await signatureProviders.verify({
-      publicKey: publicKeyRef(spkiOf(signer.cert)), signatureAlgorithm: parts.sigOid, signatureParameters: parts.sigParams,
-      digestAlgorithm: parts.digestOid, data: signedAttrs, signature: parts.signature,
+      publicKey: publicKeyRef(spkiOf(signer.cert)),
+      signatureAlgorithm: parts.sigOid,
+      signatureParameters: parts.sigParams,
+      digestAlgorithm: parts.digestOid,
+      data: signedAttrs,
+      signature: parts.signature,
     });
   } catch {
     return null; // unsupported: the full path names it
@@ -353,7 +437,14 @@ async function fastVerify(der: Buffer, content: SignedContent): Promise<Detached
     signatureAlgorithm: signatureAlgorithmName(parts.sigOid),
     messageDigest: parts.messageDigest,
     signingTime: parts.signingTime,
-    signer: { subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, notBefore: i.notBefore, notAfter: i.notAfter, der: signer.der },
+    signer: {
+      subject: i.subject,
+      issuer: i.issuer,
+      serialNumber: i.serialNumber,
+      notBefore: i.notBefore,
+      notAfter: i.notAfter,
+      der: signer.der,
+    },
     signerCertificate: signer.cert,
     certificates: certificates.map((c) => ({ cert: c.cert, der: c.der })),
   };

@@ -51,7 +51,9 @@ function utcTime(d: Date): Buffer {
   const p = (n: number) => String(n).padStart(2, "0");
   const y = d.getUTCFullYear();
   const s = `${p(y % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
-  return y >= 1950 && y < 2050 ? tlv(0x17, Buffer.from(s, "latin1")) : tlv(0x18, Buffer.from(String(y) + s.slice(2), "latin1"));
+  return y >= 1950 && y < 2050
+    ? tlv(0x17, Buffer.from(s, "latin1"))
+    : tlv(0x18, Buffer.from(String(y) + s.slice(2), "latin1"));
 }
 /** A DER SET OF: members sorted by their encodings (X.690 11.6). */
 const setOf = (members: Buffer[]) => set(...[...members].sort(Buffer.compare));
@@ -109,7 +111,10 @@ export class CmsTemplate {
     const sid = seq(issuer, serial);
     // ESS signing-certificate-v2 (RFC 5035), required by CAdES-BES: binds the signer's certificate.
     const certHash = createHash("sha256").update(der).digest();
-    const ess = seq(oid(OIDS.signingCertificateV2), set(seq(seq(seq(octets(certHash), seq(seq(tlv(0xa4, issuer)), serial))))));
+    const ess = seq(
+      oid(OIDS.signingCertificateV2),
+      set(seq(seq(seq(octets(certHash), seq(seq(tlv(0xa4, issuer)), serial))))),
+    );
     return new CmsTemplate(der, cert, kind, sid, ess);
   }
 
@@ -119,8 +124,14 @@ export class CmsTemplate {
   private readonly messageDigestOid = oid(OIDS.messageDigest);
   private readonly sha256Id = algorithmId(OIDS.sha256);
   private readonly versionAndSid = Buffer.concat([integer(1), this.sid, this.sha256Id]);
-  private readonly signatureAlgorithmId = this.kind === "rsa" ? algorithmId(OIDS.rsaEncryption, NULL) : algorithmId(OIDS.ecdsaWithSha256);
-  private readonly signedDataHead = Buffer.concat([integer(1), set(this.sha256Id), seq(oid(OIDS.data)), tlv(0xa0, this.certificate)]);
+  private readonly signatureAlgorithmId =
+    this.kind === "rsa" ? algorithmId(OIDS.rsaEncryption, NULL) : algorithmId(OIDS.ecdsaWithSha256);
+  private readonly signedDataHead = Buffer.concat([
+    integer(1),
+    set(this.sha256Id),
+    seq(oid(OIDS.data)),
+    tlv(0xa0, this.certificate),
+  ]);
   private readonly contentInfoOid = oid(OIDS.signedData);
 
   /**
@@ -141,7 +152,12 @@ export class CmsTemplate {
    * `signature` as the key produced it (WebCrypto's r||s for ECDSA). `unsigned` are ready encoded
    * Attribute SEQUENCEs (a timestamp token for CAdES-T).
    */
-  assemble(signedAttrs: Buffer, signature: Buffer, unsigned: Buffer[] = [], encapsulated?: { type: string; content: Buffer }): Buffer {
+  assemble(
+    signedAttrs: Buffer,
+    signature: Buffer,
+    unsigned: Buffer[] = [],
+    encapsulated?: { type: string; content: Buffer },
+  ): Buffer {
     const value = this.kind === "rsa" ? signature : ecdsaToDer(signature);
     const signerInfo = seq(
       this.versionAndSid,
@@ -152,7 +168,12 @@ export class CmsTemplate {
     );
     if (encapsulated) {
       // An attached SignedData of another content type (a timestamp token's TSTInfo): version 3 (RFC 5652 §5.1).
-      const head = Buffer.concat([integer(3), set(this.sha256Id), seq(oid(encapsulated.type), tlv(0xa0, octets(encapsulated.content))), tlv(0xa0, this.certificate)]);
+      const head = Buffer.concat([
+        integer(3),
+        set(this.sha256Id),
+        seq(oid(encapsulated.type), tlv(0xa0, octets(encapsulated.content))),
+        tlv(0xa0, this.certificate),
+      ]);
       return seq(this.contentInfoOid, tlv(0xa0, seq(head, set(signerInfo))));
     }
     return seq(this.contentInfoOid, tlv(0xa0, seq(this.signedDataHead, set(signerInfo))));

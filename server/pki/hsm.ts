@@ -40,7 +40,8 @@ export interface HsmKey {
 const MECHANISM_RSA = { mechanism: 0x40 };
 const MECHANISM_ECDSA = { mechanism: 0x1041 };
 
-const gone = (err: unknown) => new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${(err as Error).message}`);
+const gone = (err: unknown) =>
+  new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${(err as Error).message}`);
 
 // One loaded module per library path for the whole process.
 const modules = new Map<string, { module: Graphene.Module; users: number; flags: number }>();
@@ -63,7 +64,12 @@ export class Hsm {
     token: Graphene.Token,
   ) {
     this.free = [...lanes];
-    this.token = { label: token.label.trim(), manufacturer: token.manufacturerID.trim(), model: token.model.trim(), serialNumber: token.serialNumber.trim() };
+    this.token = {
+      label: token.label.trim(),
+      manufacturer: token.manufacturerID.trim(),
+      model: token.model.trim(),
+      serialNumber: token.serialNumber.trim(),
+    };
   }
 
   static async open(o: HsmOptions): Promise<Hsm> {
@@ -91,7 +97,10 @@ export class Hsm {
         labels.push(label);
         if (label === o.tokenLabel) slot = s;
       }
-      if (!slot) throw new Error(`no token labelled "${o.tokenLabel}" (tokens present: ${labels.map((l) => `"${l}"`).join(", ") || "none"})`);
+      if (!slot)
+        throw new Error(
+          `no token labelled "${o.tokenLabel}" (tokens present: ${labels.map((l) => `"${l}"`).join(", ") || "none"})`,
+        );
       const sessions: Graphene.Session[] = [];
       const lanes: P11Crypto[] = [];
       for (let i = 0; i < o.lanes; i++) {
@@ -101,13 +110,22 @@ export class Hsm {
           try {
             session.login(o.pin, graphene.UserType.USER);
           } catch (err) {
-            if (!/CKR_USER_ALREADY_LOGGED_IN/.test((err as Error).message)) throw new Error(`login to token "${o.tokenLabel}" failed: ${(err as Error).message.split(":")[0]}`);
+            if (!/CKR_USER_ALREADY_LOGGED_IN/.test((err as Error).message))
+              throw new Error(`login to token "${o.tokenLabel}" failed: ${(err as Error).message.split(":")[0]}`, {
+                cause: err,
+              });
           }
         }
         sessions.push(session);
         lanes.push(new Crypto({ session }));
       }
-      const hsm = new Hsm({ module: o.module, tokenLabel: o.tokenLabel, lanes: o.lanes }, graphene, sessions, lanes, slot.getToken());
+      const hsm = new Hsm(
+        { module: o.module, tokenLabel: o.tokenLabel, lanes: o.lanes },
+        graphene,
+        sessions,
+        lanes,
+        slot.getToken(),
+      );
       await hsm.loadKeys();
       return hsm;
     } catch (err) {
@@ -134,12 +152,20 @@ export class Hsm {
         const label = obj.label;
         const isEc = obj.type === g.KeyType.EC;
         const described = probe.algorithm as { namedCurve?: string; modulusLength?: number };
-        const algorithm = isEc ? { name: "ECDSA", namedCurve: described.namedCurve ?? "P-256" } : { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
+        const algorithm = isEc
+          ? { name: "ECDSA", namedCurve: described.namedCurve ?? "P-256" }
+          : { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
         const key = await lane.keyStorage.getItem(index, algorithm, false, ["sign"]);
         const certificate = certs.get(label) ?? null;
         this.keys.set(label, {
-          label, id: obj.id.toString("hex"), algorithm: isEc ? `ECDSA ${algorithm.namedCurve}` : `RSA${described.modulusLength ? ` ${described.modulusLength}` : ""}`,
-          certificate, template: certificate ? await CmsTemplate.forCertificate(certificate) : null, key,
+          label,
+          id: obj.id.toString("hex"),
+          algorithm: isEc
+            ? `ECDSA ${algorithm.namedCurve}`
+            : `RSA${described.modulusLength ? ` ${described.modulusLength}` : ""}`,
+          certificate,
+          template: certificate ? await CmsTemplate.forCertificate(certificate) : null,
+          key,
         });
       }
     } finally {
@@ -149,13 +175,20 @@ export class Hsm {
 
   listKeys(): Array<Omit<HsmKey, "key" | "template" | "certificate"> & { certificate: { sha256: string } | null }> {
     return [...this.keys.values()].map((k) => ({
-      label: k.label, id: k.id, algorithm: k.algorithm, certificate: k.certificate ? { sha256: createHash("sha256").update(k.certificate).digest("hex") } : null,
+      label: k.label,
+      id: k.id,
+      algorithm: k.algorithm,
+      certificate: k.certificate ? { sha256: createHash("sha256").update(k.certificate).digest("hex") } : null,
     }));
   }
 
   key(label: string): HsmKey {
     const k = this.keys.get(label);
-    if (!k) throw new UnavailableError("hsm_key_missing", `The HSM token "${this.options.tokenLabel}" has no key labelled "${label}"`);
+    if (!k)
+      throw new UnavailableError(
+        "hsm_key_missing",
+        `The HSM token "${this.options.tokenLabel}" has no key labelled "${label}"`,
+      );
     return k;
   }
 
@@ -185,7 +218,11 @@ export class Hsm {
       const session = lane.session;
       const lib = session.lib;
       lib.C_SignInit(session.handle, ec ? MECHANISM_ECDSA : MECHANISM_RSA, k.key.key.handle);
-      return await new Promise<Buffer>((resolve, reject) => lib.C_Sign(session.handle, input, Buffer.allocUnsafe(ec ? 132 : 512), (err, sig) => (err ? reject(err) : resolve(sig))));
+      return await new Promise<Buffer>((resolve, reject) =>
+        lib.C_Sign(session.handle, input, Buffer.allocUnsafe(ec ? 132 : 512), (err, sig) =>
+          err ? reject(err) : resolve(sig),
+        ),
+      );
     } catch (err) {
       throw gone(err);
     } finally {
@@ -194,9 +231,18 @@ export class Hsm {
   }
 
   /** A detached CMS (CAdES-BES) over content whose SHA-256 is `digest`, by the key `label`. */
-  async signCms(label: string, digest: Buffer, at: Date, unsigned?: (signature: Buffer) => Promise<Buffer[]>): Promise<Buffer> {
+  async signCms(
+    label: string,
+    digest: Buffer,
+    at: Date,
+    unsigned?: (signature: Buffer) => Promise<Buffer[]>,
+  ): Promise<Buffer> {
     const k = this.key(label);
-    if (!k.template) throw new UnavailableError("hsm_certificate_missing", `The HSM key "${label}" has no certificate on the token (import it with \`npx qujat hsm:import-cert\`)`);
+    if (!k.template)
+      throw new UnavailableError(
+        "hsm_certificate_missing",
+        `The HSM key "${label}" has no certificate on the token (import it with \`npx qujat hsm:import-cert\`)`,
+      );
     const attrs = k.template.signedAttributes(digest, at);
     const signature = await this.sign(label, attrs);
     return k.template.assemble(attrs, signature, unsigned ? await unsigned(signature) : undefined);
@@ -212,13 +258,29 @@ export class Hsm {
     const lane = await this.lane();
     try {
       const id = createHash("sha1").update(label).digest().subarray(0, 8);
-      const algorithm = kind === "rsa"
-        ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }
-        : { name: "ECDSA", namedCurve: "P-256" };
-      const keys = await lane.subtle.generateKey({ ...algorithm, token: true, label, id, sensitive: true, extractable: false } as any, false, ["sign", "verify"]) as CryptoKeyPair;
-      const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-        name: subject, keys, signingAlgorithm: kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", hash: "SHA-256" },
-      }, lane as unknown as Crypto);
+      const algorithm =
+        kind === "rsa"
+          ? {
+              name: "RSASSA-PKCS1-v1_5",
+              hash: "SHA-256",
+              publicExponent: new Uint8Array([1, 0, 1]),
+              modulusLength: 2048,
+            }
+          : { name: "ECDSA", namedCurve: "P-256" };
+      const keys = (await lane.subtle.generateKey(
+        { ...algorithm, token: true, label, id, sensitive: true, extractable: false } as any,
+        false,
+        ["sign", "verify"],
+      )) as CryptoKeyPair;
+      const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+        {
+          name: subject,
+          keys,
+          signingAlgorithm:
+            kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", hash: "SHA-256" },
+        },
+        lane as unknown as Crypto,
+      );
       return csr.toString("pem");
     } finally {
       this.release(lane);
@@ -237,8 +299,14 @@ export class Hsm {
       const existing = lane.session.find({ class: g.ObjectClass.CERTIFICATE, label });
       for (let i = 0; i < existing.length; i++) existing.items(i).destroy();
       lane.session.create({
-        class: g.ObjectClass.CERTIFICATE, certType: g.CertificateType.X_509, token: true, private: false, label,
-        id: Buffer.from(k.id, "hex"), subject, value: der,
+        class: g.ObjectClass.CERTIFICATE,
+        certType: g.CertificateType.X_509,
+        token: true,
+        private: false,
+        label,
+        id: Buffer.from(k.id, "hex"),
+        subject,
+        value: der,
       });
     } finally {
       this.release(lane);
@@ -284,7 +352,11 @@ function release(module: string) {
 
 /** The appliance's system signer backed by the HSM: CMS by the system key. */
 export class HsmSigner implements Signer {
-  constructor(readonly hsm: Hsm, readonly systemKeyLabel: string, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    readonly hsm: Hsm,
+    readonly systemKeyLabel: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async signSystem(data: Buffer): Promise<Buffer> {
     return this.signSystemDigest(createHash("sha256").update(data).digest());
@@ -299,7 +371,10 @@ export class HsmSigner implements Signer {
       const k = this.hsm.key(this.systemKeyLabel);
       const probe = Buffer.from(`qujat readiness ${Date.now()}`);
       await this.hsm.sign(this.systemKeyLabel, probe);
-      return { available: true, detail: `token "${this.hsm.token.label}", system key "${k.label}" (${k.algorithm}) signs${k.certificate ? "" : "; no certificate on the token"}` };
+      return {
+        available: true,
+        detail: `token "${this.hsm.token.label}", system key "${k.label}" (${k.algorithm}) signs${k.certificate ? "" : "; no certificate on the token"}`,
+      };
     } catch (err) {
       return { available: false, detail: (err as Error).message };
     }

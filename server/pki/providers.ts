@@ -10,9 +10,20 @@ import { constants, createHash, createPublicKey, verify as cryptoVerify, type Ke
 import { childrenOf, contentOf, DerError, oidOf, tlvAt } from "./der.js";
 import { dstuProvider } from "./gost/dstuProvider.js";
 import { kzGostProvider } from "./gost/kzProvider.js";
-import { UnsupportedAlgorithmError, type PublicKeyRef, type SignatureProvider, type VerifyRequest } from "./provider.js";
+import {
+  UnsupportedAlgorithmError,
+  type PublicKeyRef,
+  type SignatureProvider,
+  type VerifyRequest,
+} from "./provider.js";
 
-export { keyParameters, publicKeyRef, SignatureFormatError, subjectPublicKeyBits, UnsupportedAlgorithmError } from "./provider.js";
+export {
+  keyParameters,
+  publicKeyRef,
+  SignatureFormatError,
+  subjectPublicKeyBits,
+  UnsupportedAlgorithmError,
+} from "./provider.js";
 export type { PublicKeyRef, SignatureProvider, VerifyRequest } from "./provider.js";
 import { SHA2_DIGESTS } from "./oids.js";
 
@@ -20,14 +31,21 @@ import { SHA2_DIGESTS } from "./oids.js";
 
 // SHA-1 only for what others signed long ago (certificates, CRLs); SHA-2 from the shared table.
 const DIGEST_NAMES: Record<string, string> = {
-  "1.3.14.3.2.26": "sha1", ...Object.fromEntries(Object.entries(SHA2_DIGESTS).map(([oid, d]) => [oid, d.node])),
+  "1.3.14.3.2.26": "sha1",
+  ...Object.fromEntries(Object.entries(SHA2_DIGESTS).map(([oid, d]) => [oid, d.node])),
 };
 const RSA_PKCS1: Record<string, string | null> = {
   "1.2.840.113549.1.1.1": null, // rsaEncryption: the digest comes from the CMS
-  "1.2.840.113549.1.1.5": "sha1", "1.2.840.113549.1.1.11": "sha256", "1.2.840.113549.1.1.12": "sha384", "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.113549.1.1.5": "sha1",
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
 };
 const ECDSA: Record<string, string> = {
-  "1.2.840.10045.4.1": "sha1", "1.2.840.10045.4.3.2": "sha256", "1.2.840.10045.4.3.3": "sha384", "1.2.840.10045.4.3.4": "sha512",
+  "1.2.840.10045.4.1": "sha1",
+  "1.2.840.10045.4.3.2": "sha256",
+  "1.2.840.10045.4.3.3": "sha384",
+  "1.2.840.10045.4.3.4": "sha512",
 };
 const RSA_PSS = "1.2.840.113549.1.1.10";
 const KEY_RSA = "1.2.840.113549.1.1.1";
@@ -42,7 +60,8 @@ function pssParameters(params: Buffer | undefined): { hash: string; saltLength: 
   const seq = tlvAt(params, 0);
   for (const field of childrenOf(params, seq)) {
     if (field.tag === 0xa0) hash = DIGEST_NAMES[oidOf(params, childrenOf(params, tlvAt(params, field.body))[0])] ?? "?";
-    if (field.tag === 0xa2) saltLength = contentOf(params, tlvAt(params, field.body)).readUIntBE(0, Math.min(6, field.end - field.body - 2));
+    if (field.tag === 0xa2)
+      saltLength = contentOf(params, tlvAt(params, field.body)).readUIntBE(0, Math.min(6, field.end - field.body - 2));
   }
   if (hash === "?") throw new UnsupportedAlgorithmError("unsupported RSASSA-PSS hash");
   return { hash, saltLength };
@@ -61,7 +80,8 @@ function keyOf(spki: Buffer): KeyObject {
 
 export const nodeProvider: SignatureProvider = {
   name: "node:crypto (OpenSSL): RSA PKCS#1 v1.5 and PSS, ECDSA P-256/P-384",
-  supports: (key) => key.algorithm === KEY_RSA || key.algorithm === RSA_PSS || (key.algorithm === KEY_EC && CURVES.has(key.curve ?? "")),
+  supports: (key) =>
+    key.algorithm === KEY_RSA || key.algorithm === RSA_PSS || (key.algorithm === KEY_EC && CURVES.has(key.curve ?? "")),
   digest: (oid, data) => (DIGEST_NAMES[oid] ? createHash(DIGEST_NAMES[oid]).update(data).digest() : null),
   verify(r) {
     try {
@@ -76,7 +96,8 @@ export const nodeProvider: SignatureProvider = {
         const { hash, saltLength } = pssParameters(r.signatureParameters);
         return cryptoVerify(hash, r.data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, r.signature);
       }
-      if (r.signatureAlgorithm in ECDSA) return cryptoVerify(ECDSA[r.signatureAlgorithm], r.data, { key, dsaEncoding: "der" }, r.signature);
+      if (r.signatureAlgorithm in ECDSA)
+        return cryptoVerify(ECDSA[r.signatureAlgorithm], r.data, { key, dsaEncoding: "der" }, r.signature);
     } catch (err) {
       if (err instanceof UnsupportedAlgorithmError || err instanceof DerError) throw err;
       return false; // malformed signature or key material: it does not verify
@@ -113,7 +134,10 @@ class ProviderRegistry {
   /** Verifies through the provider of the key; throws UnsupportedAlgorithmError when none supports it. */
   async verify(r: VerifyRequest): Promise<boolean> {
     const p = this.providerFor(r.publicKey);
-    if (!p) throw new UnsupportedAlgorithmError(`algorithm not supported by the installed providers: key ${r.publicKey.algorithm}`);
+    if (!p)
+      throw new UnsupportedAlgorithmError(
+        `algorithm not supported by the installed providers: key ${r.publicKey.algorithm}`,
+      );
     return p.verify(r);
   }
 
@@ -127,4 +151,3 @@ class ProviderRegistry {
 }
 
 export const signatureProviders = new ProviderRegistry();
-

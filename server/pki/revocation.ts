@@ -30,7 +30,19 @@ const OID = {
   crlReason: "2.5.29.21",
 };
 
-const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"];
+const REASONS = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "",
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
 
 export type RevocationStatus = "good" | "revoked" | "unknown" | "unavailable";
 
@@ -73,7 +85,8 @@ export interface RevocationOptions {
 // ---------------------------------------------------------------------------------------------
 // Parsing (also used on their own, e.g. for the NCA test artefacts)
 
-const malformed = (what: string, why: string) => new ValidationError(`${what}_malformed`, `Not a valid ${what === "ocsp" ? "OCSP response" : "CRL"}: ${why}`);
+const malformed = (what: string, why: string) =>
+  new ValidationError(`${what}_malformed`, `Not a valid ${what === "ocsp" ? "OCSP response" : "CRL"}: ${why}`);
 
 const der = (bytes: Uint8Array, what: string) => wholeDer(bytes, () => malformed(what, "not DER"));
 
@@ -97,25 +110,33 @@ export interface ParsedOcspResponse {
 }
 
 export async function parseOcspResponse(bytes: Buffer): Promise<ParsedOcspResponse> {
-  return parsingOutside((why) => malformed("ocsp", why), () => parseOcsp(bytes));
+  return parsingOutside(
+    (why) => malformed("ocsp", why),
+    () => parseOcsp(bytes),
+  );
 }
 
 async function parseOcsp(bytes: Buffer): Promise<ParsedOcspResponse> {
   const { asn1js, pkijs } = await pkiModules();
   const resp = new pkijs.OCSPResponse({ schema: der(new Uint8Array(bytes), "ocsp") });
   const responseStatus = resp.responseStatus.valueBlock.valueDec;
-  if (responseStatus !== 0 || !resp.responseBytes) return { responseStatus, basic: null, producedAt: null, nonce: null, responses: [] };
-  if (resp.responseBytes.responseType !== OID.ocspBasic) throw malformed("ocsp", `response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
-  const basic = new pkijs.BasicOCSPResponse({ schema: der(resp.responseBytes.response.valueBlock.valueHexView, "ocsp") });
+  if (responseStatus !== 0 || !resp.responseBytes)
+    return { responseStatus, basic: null, producedAt: null, nonce: null, responses: [] };
+  if (resp.responseBytes.responseType !== OID.ocspBasic)
+    throw malformed("ocsp", `response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
+  const basic = new pkijs.BasicOCSPResponse({
+    schema: der(resp.responseBytes.response.valueBlock.valueHexView, "ocsp"),
+  });
   const data = basic.tbsResponseData;
   const nonceExt = data.responseExtensions?.find((e) => e.extnID === OID.ocspNonce);
   let nonce: Buffer | null = null;
   if (nonceExt) {
     // The nonce is an OCTET STRING inside the extension's OCTET STRING (some responders skip the inner one).
     const inner = fromBer(nonceExt.extnValue.valueBlock.valueHexView);
-    nonce = inner.offset !== -1 && inner.result instanceof asn1js.OctetString
-      ? Buffer.from(inner.result.valueBlock.valueHexView)
-      : Buffer.from(nonceExt.extnValue.valueBlock.valueHexView);
+    nonce =
+      inner.offset !== -1 && inner.result instanceof asn1js.OctetString
+        ? Buffer.from(inner.result.valueBlock.valueHexView)
+        : Buffer.from(nonceExt.extnValue.valueBlock.valueHexView);
   }
   const responses = data.responses.map((r): OcspSingle => {
     const tag = (r.certStatus as Asn1js.BaseBlock).idBlock.tagNumber;
@@ -150,7 +171,10 @@ export interface ParsedCrl {
 }
 
 export async function parseCrl(bytes: Buffer): Promise<ParsedCrl> {
-  return parsingOutside((why) => malformed("crl", why), () => parseCrlBytes(bytes));
+  return parsingOutside(
+    (why) => malformed("crl", why),
+    () => parseCrlBytes(bytes),
+  );
 }
 
 async function parseCrlBytes(bytes: Buffer): Promise<ParsedCrl> {
@@ -162,10 +186,18 @@ async function parseCrlBytes(bytes: Buffer): Promise<ParsedCrl> {
     const reasonExt = r.crlEntryExtensions?.extensions.find((e) => e.extnID === OID.crlReason);
     const code = (reasonExt?.parsedValue as Asn1js.Enumerated | undefined)?.valueBlock?.valueDec;
     revoked.set(Buffer.from(r.userCertificate.valueBlock.valueHexView).toString("hex"), {
-      revokedAt: r.revocationDate.value.toISOString(), ...(code !== undefined ? { reason: REASONS[code] || String(code) } : {}),
+      revokedAt: r.revocationDate.value.toISOString(),
+      ...(code !== undefined ? { reason: REASONS[code] || String(code) } : {}),
     });
   }
-  return { crl, issuer: crl.issuer, thisUpdate: crl.thisUpdate.value, nextUpdate: crl.nextUpdate?.value ?? null, revoked, der: bytes };
+  return {
+    crl,
+    issuer: crl.issuer,
+    thisUpdate: crl.thisUpdate.value,
+    nextUpdate: crl.nextUpdate?.value ?? null,
+    revoked,
+    der: bytes,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +213,8 @@ interface CrlEntry extends ParsedCrl {
   sha256: string;
 }
 
-const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString("hex");
+const hex = (b: ArrayBuffer | Uint8Array) =>
+  Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString("hex");
 
 export class RevocationChecker {
   private ocspCache = new Map<string, OcspCacheEntry>();
@@ -207,14 +240,21 @@ export class RevocationChecker {
     const key = `${issuer.info.fingerprint}:${leaf.info.serialNumber}`;
     const cached = this.ocspCache.get(key);
     if (cached && cached.until > this.now().getTime()) {
-      return { ...cached.result, evidence: cached.result.evidence && { ...cached.result.evidence, cached: true }, checkedAt, problems };
+      return {
+        ...cached.result,
+        evidence: cached.result.evidence && { ...cached.result.evidence, cached: true },
+        checkedAt,
+        problems,
+      };
     }
     for (const url of leaf.info.ocspUrls.filter((u) => /^https?:\/\//i.test(u))) {
       try {
         const r = await this.askOcsp(url, leaf, issuer);
         // "unknown": the CA's own responder does not know it issued this certificate. That is an
         // answer (a CRL cannot vouch for what the CA never issued), cached like any other.
-        const until = r.evidence!.nextUpdate ? Date.parse(r.evidence!.nextUpdate) : this.now().getTime() + this.o.noNextUpdateSeconds * 1000;
+        const until = r.evidence!.nextUpdate
+          ? Date.parse(r.evidence!.nextUpdate)
+          : this.now().getTime() + this.o.noNextUpdateSeconds * 1000;
         this.remember(key, { until, result: r });
         return { ...r, checkedAt, problems };
       } catch (err) {
@@ -226,20 +266,50 @@ export class RevocationChecker {
         const crl = await this.crlFor(url, issuer, problems);
         const entry = crl.revoked.get(leaf.info.serialNumber);
         const evidence: RevocationEvidence = {
-          source: "crl", url, sha256: crl.sha256, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, cached: crl.cached,
+          source: "crl",
+          url,
+          sha256: crl.sha256,
+          thisUpdate: crl.thisUpdate.toISOString(),
+          nextUpdate: crl.nextUpdate?.toISOString() ?? null,
+          cached: crl.cached,
         };
         if (entry && entry.reason !== "removeFromCRL") {
-          return { status: "revoked", detail: `revoked at ${entry.revokedAt}${entry.reason ? ` (${entry.reason})` : ""} according to the CRL ${url}`, ...entry, checkedAt, evidence, problems };
+          return {
+            status: "revoked",
+            detail: `revoked at ${entry.revokedAt}${entry.reason ? ` (${entry.reason})` : ""} according to the CRL ${url}`,
+            ...entry,
+            checkedAt,
+            evidence,
+            problems,
+          };
         }
-        return { status: "good", detail: `not on the CRL ${url} issued ${crl.thisUpdate.toISOString()}`, checkedAt, evidence, problems };
+        return {
+          status: "good",
+          detail: `not on the CRL ${url} issued ${crl.thisUpdate.toISOString()}`,
+          checkedAt,
+          evidence,
+          problems,
+        };
       } catch (err) {
         problems.push(`CRL ${url}: ${(err as Error).message}`);
       }
     }
     if (leaf.info.ocspUrls.length === 0 && leaf.info.crlUrls.length === 0) {
-      return { status: "unavailable", detail: "the certificate names no OCSP responder and no CRL; its revocation status cannot be checked", checkedAt, evidence: null, problems };
+      return {
+        status: "unavailable",
+        detail: "the certificate names no OCSP responder and no CRL; its revocation status cannot be checked",
+        checkedAt,
+        evidence: null,
+        problems,
+      };
     }
-    return { status: "unavailable", detail: `no revocation source answered (${problems.join("; ")})`, checkedAt, evidence: null, problems };
+    return {
+      status: "unavailable",
+      detail: `no revocation source answered (${problems.join("; ")})`,
+      checkedAt,
+      evidence: null,
+      problems,
+    };
   }
 
   private remember(key: string, entry: OcspCacheEntry) {
@@ -252,25 +322,45 @@ export class RevocationChecker {
   }
 
   private async download(url: string, init?: RequestInit): Promise<Buffer> {
-    const res = await this.fetch(url, { ...init, signal: AbortSignal.timeout(this.o.timeoutMs) }).catch((err: Error) => {
-      throw new Error(err.name === "TimeoutError" ? `no answer within ${this.o.timeoutMs} ms` : `unreachable (${(err.cause as Error | undefined)?.message ?? err.message})`);
-    });
+    const res = await this.fetch(url, { ...init, signal: AbortSignal.timeout(this.o.timeoutMs) }).catch(
+      (err: Error) => {
+        throw new Error(
+          err.name === "TimeoutError"
+            ? `no answer within ${this.o.timeoutMs} ms`
+            : `unreachable (${(err.cause as Error | undefined)?.message ?? err.message})`,
+        );
+      },
+    );
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
   }
 
-  private async askOcsp(url: string, leaf: ParsedCertificate, issuer: ParsedCertificate): Promise<Omit<RevocationResult, "checkedAt" | "problems">> {
+  private async askOcsp(
+    url: string,
+    leaf: ParsedCertificate,
+    issuer: ParsedCertificate,
+  ): Promise<Omit<RevocationResult, "checkedAt" | "problems">> {
     const { asn1js, pkijs } = await pkiModules();
     const request = new pkijs.OCSPRequest();
     await request.createForCertificate(leaf.cert, { hashAlgorithm: "SHA-1", issuerCertificate: issuer.cert });
     const nonce = randomBytes(16);
     request.tbsRequest.requestExtensions = [
-      new pkijs.Extension({ extnID: OID.ocspNonce, extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(false) }),
+      new pkijs.Extension({
+        extnID: OID.ocspNonce,
+        extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(false),
+      }),
     ];
     const body = Buffer.from(request.toSchema(true).toBER(false));
-    const bytes = await this.download(url, { method: "POST", headers: { "content-type": "application/ocsp-request", accept: "application/ocsp-response" }, body });
+    const bytes = await this.download(url, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request", accept: "application/ocsp-response" },
+      body,
+    });
     const parsed = await parseOcspResponse(bytes);
-    if (parsed.responseStatus !== 0 || !parsed.basic) throw new Error(`the responder answered status ${parsed.responseStatus} (${["successful", "malformedRequest", "internalError", "tryLater", "", "sigRequired", "unauthorized"][parsed.responseStatus] ?? "?"})`);
+    if (parsed.responseStatus !== 0 || !parsed.basic)
+      throw new Error(
+        `the responder answered status ${parsed.responseStatus} (${["successful", "malformedRequest", "internalError", "tryLater", "", "sigRequired", "unauthorized"][parsed.responseStatus] ?? "?"})`,
+      );
     if (parsed.nonce && !parsed.nonce.equals(nonce)) throw new Error("the response carries another nonce (a replay?)");
     await this.authenticateOcsp(parsed.basic, issuer);
     const certId = await pkijs.CertID.create(leaf.cert, { hashAlgorithm: "SHA-1", issuerCertificate: issuer.cert });
@@ -279,32 +369,61 @@ export class RevocationChecker {
       // The responder may hash with another algorithm than we asked.
       for (const r of parsed.responses) {
         const alg = r.certId.hashAlgorithm.algorithmId === "2.16.840.1.101.3.4.2.1" ? "SHA-256" : null;
-        if (alg && r.certId.isEqual(await pkijs.CertID.create(leaf.cert, { hashAlgorithm: alg, issuerCertificate: issuer.cert }))) single = r;
+        if (
+          alg &&
+          r.certId.isEqual(await pkijs.CertID.create(leaf.cert, { hashAlgorithm: alg, issuerCertificate: issuer.cert }))
+        )
+          single = r;
       }
     }
     if (!single) throw new Error("the response does not answer for this certificate");
     const now = this.now().getTime();
     const skew = this.o.clockSkewSeconds * 1000;
-    if (single.thisUpdate.getTime() > now + skew) throw new Error(`the response is from the future (thisUpdate ${single.thisUpdate.toISOString()})`);
-    if (single.nextUpdate && single.nextUpdate.getTime() < now - skew) throw new Error(`the response is stale (nextUpdate ${single.nextUpdate.toISOString()})`);
+    if (single.thisUpdate.getTime() > now + skew)
+      throw new Error(`the response is from the future (thisUpdate ${single.thisUpdate.toISOString()})`);
+    if (single.nextUpdate && single.nextUpdate.getTime() < now - skew)
+      throw new Error(`the response is stale (nextUpdate ${single.nextUpdate.toISOString()})`);
     const evidence: RevocationEvidence = {
-      source: "ocsp", url, der: bytes.toString("base64"), thisUpdate: single.thisUpdate.toISOString(), nextUpdate: single.nextUpdate?.toISOString() ?? null,
-      producedAt: parsed.producedAt?.toISOString(), cached: false,
+      source: "ocsp",
+      url,
+      der: bytes.toString("base64"),
+      thisUpdate: single.thisUpdate.toISOString(),
+      nextUpdate: single.nextUpdate?.toISOString() ?? null,
+      producedAt: parsed.producedAt?.toISOString(),
+      cached: false,
     };
     if (single.status === "revoked") {
-      return { status: "revoked", detail: `revoked at ${single.revokedAt}${single.reason ? ` (${single.reason})` : ""} according to the OCSP responder ${url}`, revokedAt: single.revokedAt, reason: single.reason, evidence };
+      return {
+        status: "revoked",
+        detail: `revoked at ${single.revokedAt}${single.reason ? ` (${single.reason})` : ""} according to the OCSP responder ${url}`,
+        revokedAt: single.revokedAt,
+        reason: single.reason,
+        evidence,
+      };
     }
-    if (single.status === "unknown") return { status: "unknown", detail: `the OCSP responder ${url} does not know this certificate (the CA does not know it issued it)`, evidence };
-    return { status: "good", detail: `good according to the OCSP responder ${url} (${single.thisUpdate.toISOString()})`, evidence };
+    if (single.status === "unknown")
+      return {
+        status: "unknown",
+        detail: `the OCSP responder ${url} does not know this certificate (the CA does not know it issued it)`,
+        evidence,
+      };
+    return {
+      status: "good",
+      detail: `good according to the OCSP responder ${url} (${single.thisUpdate.toISOString()})`,
+      evidence,
+    };
   }
 
   /** The response must be signed by the issuer itself or by a responder the issuer delegated. */
   private async authenticateOcsp(basic: Pkijs.BasicOCSPResponse, issuer: ParsedCertificate): Promise<void> {
     const { pkijs } = await pkiModules();
     const rid = basic.tbsResponseData.responderID as Pkijs.RelativeDistinguishedNames | Asn1js.OctetString;
-    const keyHash = (c: Pkijs.Certificate) => createHash("sha1").update(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest("hex");
+    const keyHash = (c: Pkijs.Certificate) =>
+      createHash("sha1").update(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest("hex");
     const matches = (c: Pkijs.Certificate) =>
-      rid instanceof pkijs.RelativeDistinguishedNames ? c.subject.isEqual(rid) : hex((rid as Asn1js.OctetString).valueBlock.valueHexView) === keyHash(c);
+      rid instanceof pkijs.RelativeDistinguishedNames
+        ? c.subject.isEqual(rid)
+        : hex((rid as Asn1js.OctetString).valueBlock.valueHexView) === keyHash(c);
     let signer: Pkijs.Certificate | null = null;
     if (matches(issuer.cert)) signer = issuer.cert;
     else {
@@ -313,20 +432,30 @@ export class RevocationChecker {
         if (!c.issuer.isEqual(issuer.cert.subject) || !(await issuedBy(c, issuer.cert).catch(() => false))) {
           throw new Error("the OCSP responder's certificate is not issued by the certificate's CA");
         }
-        const eku = c.extensions?.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as Pkijs.ExtKeyUsage | undefined;
-        if (!eku?.keyPurposes.includes(OID.ocspSigning)) throw new Error("the OCSP responder's certificate is not authorized to sign OCSP responses (no id-kp-OCSPSigning)");
+        const eku = c.extensions?.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as
+          Pkijs.ExtKeyUsage | undefined;
+        if (!eku?.keyPurposes.includes(OID.ocspSigning))
+          throw new Error(
+            "the OCSP responder's certificate is not authorized to sign OCSP responses (no id-kp-OCSPSigning)",
+          );
         const now = this.now();
-        if (now < c.notBefore.value || now > c.notAfter.value) throw new Error("the OCSP responder's certificate is not valid now");
+        if (now < c.notBefore.value || now > c.notAfter.value)
+          throw new Error("the OCSP responder's certificate is not valid now");
         signer = c;
         break;
       }
     }
-    if (!signer) throw new Error("the OCSP response is signed by a responder that is neither the CA nor delegated by it");
-    let ok = false;
+    if (!signer)
+      throw new Error("the OCSP response is signed by a responder that is neither the CA nor delegated by it");
+    let ok: boolean;
     try {
-      ok = await verifiedBy(signer, { algorithm: basic.signatureAlgorithm, data: basic.tbsResponseData.tbsView, signature: basic.signature.valueBlock.valueHexView });
+      ok = await verifiedBy(signer, {
+        algorithm: basic.signatureAlgorithm,
+        data: basic.tbsResponseData.tbsView,
+        signature: basic.signature.valueBlock.valueHexView,
+      });
     } catch (err) {
-      throw new Error(`the OCSP response's signature cannot be checked: ${(err as Error).message}`);
+      throw new Error(`the OCSP response's signature cannot be checked: ${(err as Error).message}`, { cause: err });
     }
     if (!ok) throw new Error("the OCSP response's signature does not verify");
   }
@@ -338,15 +467,25 @@ export class RevocationChecker {
   }
 
   /** A current CRL from `url` signed by `issuer`: the cached one while it is current, else a fresh download. */
-  private async crlFor(url: string, issuer: ParsedCertificate, problems: string[]): Promise<CrlEntry & { cached: boolean }> {
+  private async crlFor(
+    url: string,
+    issuer: ParsedCertificate,
+    problems: string[],
+  ): Promise<CrlEntry & { cached: boolean }> {
     this.crlIssuers.set(url, issuer);
     let entry = this.crls.get(url) ?? (await this.loadFromDisk(url, issuer));
-    const current = (e: CrlEntry | undefined) => e && (!e.nextUpdate || e.nextUpdate.getTime() > this.now().getTime() - this.o.clockSkewSeconds * 1000);
+    const current = (e: CrlEntry | undefined) =>
+      e && (!e.nextUpdate || e.nextUpdate.getTime() > this.now().getTime() - this.o.clockSkewSeconds * 1000);
     if (current(entry)) return { ...entry!, cached: true };
     const fresh = await this.refreshOne(url, issuer);
     if (fresh.problem) problems.push(`CRL ${url}: ${fresh.problem}`);
     entry = this.crls.get(url);
-    if (!current(entry)) throw new Error(entry ? `the cached CRL expired at ${entry.nextUpdate!.toISOString()} and no newer one could be fetched` : "no usable CRL");
+    if (!current(entry))
+      throw new Error(
+        entry
+          ? `the cached CRL expired at ${entry.nextUpdate!.toISOString()} and no newer one could be fetched`
+          : "no usable CRL",
+      );
     return { ...entry!, cached: !fresh.replaced };
   }
 
@@ -389,10 +528,16 @@ export class RevocationChecker {
     }
     const old = this.crls.get(url);
     if (old && next.thisUpdate.getTime() < old.thisUpdate.getTime()) {
-      return { replaced: false, problem: `refused the download: it is older (${next.thisUpdate.toISOString()}) than the cached CRL (${old.thisUpdate.toISOString()})` };
+      return {
+        replaced: false,
+        problem: `refused the download: it is older (${next.thisUpdate.toISOString()}) than the cached CRL (${old.thisUpdate.toISOString()})`,
+      };
     }
     if (old && old.revoked.size > 0 && next.revoked.size === 0) {
-      return { replaced: false, problem: `refused the download: it lists no revoked certificate where the cached CRL lists ${old.revoked.size}` };
+      return {
+        replaced: false,
+        problem: `refused the download: it lists no revoked certificate where the cached CRL lists ${old.revoked.size}`,
+      };
     }
     await mkdir(this.crlDir, { recursive: true });
     const file = this.fileOf(url);
@@ -419,7 +564,12 @@ export class RevocationChecker {
   status() {
     return {
       ocspCached: this.ocspCache.size,
-      crls: [...this.crls.values()].map((c) => ({ url: c.url, thisUpdate: c.thisUpdate.toISOString(), nextUpdate: c.nextUpdate?.toISOString() ?? null, entries: c.revoked.size })),
+      crls: [...this.crls.values()].map((c) => ({
+        url: c.url,
+        thisUpdate: c.thisUpdate.toISOString(),
+        nextUpdate: c.nextUpdate?.toISOString() ?? null,
+        entries: c.revoked.size,
+      })),
     };
   }
 }

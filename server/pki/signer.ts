@@ -39,7 +39,10 @@ export async function openSigner(config: Config, logger: Logger): Promise<Signer
     return new HsmSigner(hsm, systemKeyLabel);
   } catch (err) {
     const detail = `HSM ${module}, token "${tokenLabel}": ${(err as Error).message}`;
-    logger.error({ module, token: tokenLabel, error: (err as Error).message }, "HSM cannot be opened; signing with the system key is unavailable");
+    logger.error(
+      { module, token: tokenLabel, error: (err as Error).message },
+      "HSM cannot be opened; signing with the system key is unavailable",
+    );
     return {
       async signSystem() {
         throw new Error(detail);

@@ -5,7 +5,13 @@
 // signature checked and each certificate checked for validity at the time given.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { certificateBlocks, issuedBy, parseCertificate, type CertificateInfo, type ParsedCertificate } from "./certificates.js";
+import {
+  certificateBlocks,
+  issuedBy,
+  parseCertificate,
+  type CertificateInfo,
+  type ParsedCertificate,
+} from "./certificates.js";
 
 export interface TrustAnchor extends ParsedCertificate {
   file: string;
@@ -48,7 +54,8 @@ export class TrustStore {
     });
     for (const file of names.filter((n) => CERT_FILE.test(n)).sort()) {
       try {
-        for (const der of certificateBlocks(await readFile(path.join(this.dir, file)))) anchors.push({ ...(await parseCertificate(der)), file });
+        for (const der of certificateBlocks(await readFile(path.join(this.dir, file))))
+          anchors.push({ ...(await parseCertificate(der)), file });
       } catch (err) {
         problems.push({ file, error: (err as Error).message });
       }
@@ -69,7 +76,12 @@ export class TrustStore {
   private loading: Promise<void> | null = null;
 
   list() {
-    return { dir: this.dir, loadedAt: this.loadedAt, anchors: this.anchors.map((a) => ({ file: a.file, ...a.info })), problems: this.problems };
+    return {
+      dir: this.dir,
+      loadedAt: this.loadedAt,
+      anchors: this.anchors.map((a) => ({ file: a.file, ...a.info })),
+      problems: this.problems,
+    };
   }
 
   /**
@@ -82,13 +94,39 @@ export class TrustStore {
     const path = await this.pathOf(leaf, carried);
     const failures: ChainCheck[] = [];
     path.links.forEach((c, i) => {
-      const role = i === 0 ? "the signer's certificate" : path.anchored && i === path.links.length - 1 ? "the trusted CA" : "the intermediate CA";
-      if (at < c.cert.notBefore.value) failures.push({ check: "certificate_not_yet_valid", detail: `${role} ${c.info.subject} is valid only from ${c.info.notBefore}` });
-      if (at > c.cert.notAfter.value) failures.push({ check: "certificate_expired", detail: `${role} ${c.info.subject} expired at ${c.info.notAfter}` });
+      const role =
+        i === 0
+          ? "the signer's certificate"
+          : path.anchored && i === path.links.length - 1
+            ? "the trusted CA"
+            : "the intermediate CA";
+      if (at < c.cert.notBefore.value)
+        failures.push({
+          check: "certificate_not_yet_valid",
+          detail: `${role} ${c.info.subject} is valid only from ${c.info.notBefore}`,
+        });
+      if (at > c.cert.notAfter.value)
+        failures.push({
+          check: "certificate_expired",
+          detail: `${role} ${c.info.subject} expired at ${c.info.notAfter}`,
+        });
     });
-    if (path.unsupported) failures.push({ check: "algorithm_unsupported", detail: `algorithm not supported by the installed providers: ${leaf.info.keyAlgorithm.name}` });
-    else if (!path.anchored) failures.push({ check: "certificate_untrusted", detail: `no chain from ${leaf.info.subject} to a trusted CA (issuer ${path.links.at(-1)!.info.issuer})` });
-    return { trusted: path.anchored && failures.length === 0, chain: path.links.map((c) => c.info), links: path.links, failures };
+    if (path.unsupported)
+      failures.push({
+        check: "algorithm_unsupported",
+        detail: `algorithm not supported by the installed providers: ${leaf.info.keyAlgorithm.name}`,
+      });
+    else if (!path.anchored)
+      failures.push({
+        check: "certificate_untrusted",
+        detail: `no chain from ${leaf.info.subject} to a trusted CA (issuer ${path.links.at(-1)!.info.issuer})`,
+      });
+    return {
+      trusted: path.anchored && failures.length === 0,
+      chain: path.links.map((c) => c.info),
+      links: path.links,
+      failures,
+    };
   }
 
   // Paths found, by the certificates involved and the trust store's generation: finding one checks
@@ -96,7 +134,10 @@ export class TrustStore {
   private paths = new Map<string, { links: ParsedCertificate[]; anchored: boolean; unsupported: boolean }>();
 
   private async pathOf(leaf: ParsedCertificate, carried: ParsedCertificate[]) {
-    const key = `${this.generation}|${leaf.info.fingerprint}|${carried.map((c) => c.info.fingerprint).sort().join(",")}`;
+    const key = `${this.generation}|${leaf.info.fingerprint}|${carried
+      .map((c) => c.info.fingerprint)
+      .sort()
+      .join(",")}`;
     const hit = this.paths.get(key);
     if (hit) return hit;
     const links: ParsedCertificate[] = [leaf];
@@ -110,7 +151,10 @@ export class TrustStore {
           result = { links, anchored: true, unsupported: false };
           break;
         }
-        const next = await this.issuerAmong(current, carried.filter((c) => c.info.isCa && !links.some((x) => x.info.fingerprint === c.info.fingerprint)));
+        const next = await this.issuerAmong(
+          current,
+          carried.filter((c) => c.info.isCa && !links.some((x) => x.info.fingerprint === c.info.fingerprint)),
+        );
         if (!next) break;
         links.push(next);
         current = next;

@@ -32,7 +32,9 @@ const malformed = (why: string) => new ValidationError("timestamp_malformed", `N
 const fromDer = (bytes: Uint8Array, why: string) => wholeDer(bytes, () => malformed(why));
 
 /** Reads a timestamp token (a ContentInfo with SignedData over TSTInfo). */
-export async function parseTimestampToken(der: Buffer): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
+export async function parseTimestampToken(
+  der: Buffer,
+): Promise<{ info: TimestampInfo; signed: Pkijs.SignedData; tst: Pkijs.TSTInfo }> {
   return parsingOutside(malformed, () => parseToken(der));
 }
 
@@ -46,28 +48,46 @@ async function parseToken(der: Buffer): Promise<{ info: TimestampInfo; signed: P
   const tst = new pkijs.TSTInfo({ schema: fromDer(new Uint8Array(content.getValue()), "TSTInfo is not DER") });
   const cert = signed.certificates?.find((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
   return {
-    signed, tst,
+    signed,
+    tst,
     info: {
       genTime: tst.genTime.toISOString(),
       policy: tst.policy,
       serialNumber: Buffer.from(tst.serialNumber.valueBlock.valueHexView).toString("hex"),
-      imprint: { algorithm: SHA2_DIGESTS[tst.messageImprint.hashAlgorithm.algorithmId]?.node ?? tst.messageImprint.hashAlgorithm.algorithmId, hash: Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).toString("hex") },
+      imprint: {
+        algorithm:
+          SHA2_DIGESTS[tst.messageImprint.hashAlgorithm.algorithmId]?.node ??
+          tst.messageImprint.hashAlgorithm.algorithmId,
+        hash: Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).toString("hex"),
+      },
       nonce: tst.nonce ? Buffer.from(tst.nonce.valueBlock.valueHexView).toString("hex") : null,
-      tsa: cert ? cert.subject.typesAndValues.map((tv) => `${tv.type === "2.5.4.3" ? "CN" : tv.type}=${String(tv.value.valueBlock.value)}`).join(", ") : null,
+      tsa: cert
+        ? cert.subject.typesAndValues
+            .map((tv) => `${tv.type === "2.5.4.3" ? "CN" : tv.type}=${String(tv.value.valueBlock.value)}`)
+            .join(", ")
+        : null,
     },
   };
 }
 
 /** A TimeStampResp (RFC 3161 §2.4.2): status, and the token when granted. */
-export async function parseTimestampResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
+export async function parseTimestampResponse(
+  der: Buffer,
+): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
   return parsingOutside(malformed, () => parseResponse(der));
 }
 
-async function parseResponse(der: Buffer): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
+async function parseResponse(
+  der: Buffer,
+): Promise<{ status: number; statusText: string | null; token: Buffer | null }> {
   const { pkijs } = await pkiModules();
   const resp = new pkijs.TimeStampResp({ schema: fromDer(new Uint8Array(der), "not DER") });
   const text = resp.status.statusStrings?.map((s) => String(s.valueBlock.value)).join("; ") ?? null;
-  return { status: resp.status.status, statusText: text, token: resp.timeStampToken ? Buffer.from(resp.timeStampToken.toSchema().toBER(false)) : null };
+  return {
+    status: resp.status.status,
+    statusText: text,
+    token: resp.timeStampToken ? Buffer.from(resp.timeStampToken.toSchema().toBER(false)) : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +105,12 @@ function rejection(bit: number, text: string): Buffer {
 }
 
 export class TimestampAuthority {
-  constructor(private readonly hsm: Hsm, readonly keyLabel: string, readonly policy: string, private readonly now: () => Date) {}
+  constructor(
+    private readonly hsm: Hsm,
+    readonly keyLabel: string,
+    readonly policy: string,
+    private readonly now: () => Date,
+  ) {}
 
   /** Answers a DER TimeStampReq with a DER TimeStampResp: granted, or rejected with the reason (never throws for bad input). */
   async respond(request: Buffer): Promise<Buffer> {
@@ -100,9 +125,15 @@ export class TimestampAuthority {
     let nonce: Buffer | null;
     try {
       const alg = SHA2_DIGESTS[req.messageImprint.hashAlgorithm.algorithmId];
-      if (!alg) return rejection(FAIL.badAlg, `unsupported imprint hash ${req.messageImprint.hashAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512)`);
-      if (req.messageImprint.hashedMessage.valueBlock.valueHexView.length !== alg.bytes) return rejection(FAIL.badRequest, "the imprint's length does not fit its hash algorithm");
-      if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection(FAIL.unacceptedPolicy, `this TSA issues under policy ${this.policy} only`);
+      if (!alg)
+        return rejection(
+          FAIL.badAlg,
+          `unsupported imprint hash ${req.messageImprint.hashAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512)`,
+        );
+      if (req.messageImprint.hashedMessage.valueBlock.valueHexView.length !== alg.bytes)
+        return rejection(FAIL.badRequest, "the imprint's length does not fit its hash algorithm");
+      if (req.reqPolicy && req.reqPolicy !== this.policy)
+        return rejection(FAIL.unacceptedPolicy, `this TSA issues under policy ${this.policy} only`);
       imprint = Buffer.from(req.messageImprint.toSchema().toBER(false));
       nonce = req.nonce ? Buffer.from(req.nonce.toBER(false)) : null;
     } catch {
@@ -143,8 +174,13 @@ export interface TsaClientOptions {
 /** A client of the appliance's own TSA, called in-process (no HTTP), verifying what it answers like any other. */
 export function internalTsaClient(tsa: TimestampAuthority, trust: TrustStore, timeoutMs: number): TsaClient {
   return new TsaClient({
-    url: "internal:tsa", timeoutMs, trust,
-    fetch: (async (_url: unknown, init: { body: Uint8Array }) => new Response(new Uint8Array(await tsa.respond(Buffer.from(init.body))), { status: 200 })) as unknown as typeof fetch,
+    url: "internal:tsa",
+    timeoutMs,
+    trust,
+    fetch: (async (_url: unknown, init: { body: Uint8Array }) =>
+      new Response(new Uint8Array(await tsa.respond(Buffer.from(init.body))), {
+        status: 200,
+      })) as unknown as typeof fetch,
   });
 }
 
@@ -156,22 +192,37 @@ export class TsaClient {
     const hash = createHash("sha256").update(data).digest();
     const nonce = randomBytes(8);
     nonce[0] &= 0x7f;
-    const request = seq(integer(1), seq(seq(oid(OIDS.sha256)), tlv(0x04, hash)), unsignedInteger(nonce), Buffer.from([0x01, 0x01, 0xff]));
+    const request = seq(
+      integer(1),
+      seq(seq(oid(OIDS.sha256)), tlv(0x04, hash)),
+      unsignedInteger(nonce),
+      Buffer.from([0x01, 0x01, 0xff]),
+    );
     let body: Buffer;
     try {
       const res = await (this.o.fetch ?? fetch)(this.o.url, {
-        method: "POST", headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" }, body: new Uint8Array(request), signal: AbortSignal.timeout(this.o.timeoutMs),
+        method: "POST",
+        headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" },
+        body: new Uint8Array(request),
+        signal: AbortSignal.timeout(this.o.timeoutMs),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       const e = err as Error;
-      throw new UnavailableError("tsa_unavailable", `The timestamp authority ${this.o.url} did not answer: ${e.name === "TimeoutError" ? `no answer within ${this.o.timeoutMs} ms` : e.message}`);
+      throw new UnavailableError(
+        "tsa_unavailable",
+        `The timestamp authority ${this.o.url} did not answer: ${e.name === "TimeoutError" ? `no answer within ${this.o.timeoutMs} ms` : e.message}`,
+      );
     }
     const resp = await parseTimestampResponse(body).catch((err: Error) => {
       throw new UnavailableError("tsa_unavailable", `The timestamp authority's answer is unusable: ${err.message}`);
     });
-    if (resp.status > 1 || !resp.token) throw new UnavailableError("tsa_unavailable", `The timestamp authority refused: status ${resp.status}${resp.statusText ? ` (${resp.statusText})` : ""}`);
+    if (resp.status > 1 || !resp.token)
+      throw new UnavailableError(
+        "tsa_unavailable",
+        `The timestamp authority refused: status ${resp.status}${resp.statusText ? ` (${resp.statusText})` : ""}`,
+      );
     const checked = await this.verifyToken(resp.token, hash);
     if (checked.info.nonce === null || BigInt("0x" + checked.info.nonce) !== BigInt("0x" + nonce.toString("hex"))) {
       throw new UnavailableError("tsa_unavailable", "The timestamp answers another request (nonce differs)");
@@ -183,14 +234,16 @@ export class TsaClient {
   async verifyToken(token: Buffer, hash: Buffer): Promise<{ info: TimestampInfo }> {
     const { pkijs } = await pkiModules();
     const { info, signed } = await parseTimestampToken(token);
-    const fail = (why: string) => new UnavailableError("tsa_unavailable", `The timestamp token is not acceptable: ${why}`);
+    const fail = (why: string) =>
+      new UnavailableError("tsa_unavailable", `The timestamp token is not acceptable: ${why}`);
     if (info.imprint.hash !== hash.toString("hex")) throw fail("it is over other data");
     const cert = signed.certificates?.find((c): c is Pkijs.Certificate => c instanceof pkijs.Certificate);
     if (!cert) throw fail("it does not carry the TSA's certificate");
     if (!(await signatureHolds(signed, cert))) throw fail("its signature does not verify");
     const tsa = await parseCertificate(Buffer.from(cert.toSchema().toBER(false)));
     const eku = cert.extensions?.find((e) => e.extnID === EXT_KEY_USAGE);
-    if (!eku?.critical || !(eku.parsedValue as Pkijs.ExtKeyUsage).keyPurposes.includes(TIME_STAMPING)) throw fail("the signer is not a time-stamping certificate (critical EKU timeStamping)");
+    if (!eku?.critical || !(eku.parsedValue as Pkijs.ExtKeyUsage).keyPurposes.includes(TIME_STAMPING))
+      throw fail("the signer is not a time-stamping certificate (critical EKU timeStamping)");
     const chain = await this.o.trust.verifyChain(tsa, [], new Date(info.genTime));
     if (!chain.trusted) throw fail(chain.failures.map((f) => f.detail).join("; "));
     return { info };
@@ -206,12 +259,18 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
   try {
     const si = signed.signerInfos[0];
     const content = Buffer.from(signed.encapContentInfo.eContent!.getValue());
-    const md = si.signedAttrs?.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")?.values[0] as Asn1js.OctetString | undefined;
+    const md = si.signedAttrs?.attributes.find((a) => a.type === "1.2.840.113549.1.9.4")?.values[0] as
+      Asn1js.OctetString | undefined;
     if (!md || !si.signedAttrs) return false;
     // Any digest a signature provider computes: SHA-2, or a national one for a GOST-signed token.
     const expected = signatureProviders.digest(si.digestAlgorithm.algorithmId, content);
     if (!expected || !Buffer.from(md.valueBlock.valueHexView).equals(expected)) return false;
-    return await verifiedBy(cert, { algorithm: si.signatureAlgorithm, data: new Uint8Array(si.signedAttrs.encodedValue), signature: si.signature.valueBlock.valueHexView, digestAlgorithm: si.digestAlgorithm.algorithmId });
+    return await verifiedBy(cert, {
+      algorithm: si.signatureAlgorithm,
+      data: new Uint8Array(si.signedAttrs.encodedValue),
+      signature: si.signature.valueBlock.valueHexView,
+      digestAlgorithm: si.digestAlgorithm.algorithmId,
+    });
   } catch {
     return false;
   }
@@ -221,7 +280,10 @@ async function signatureHolds(signed: Pkijs.SignedData, cert: Pkijs.Certificate)
  * CAdES-T: `cms` with the timestamp token over its signature value added to the signer's unsigned
  * attributes (id-aa-signatureTimeStampToken). The signed part is not touched.
  */
-export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Promise<{ cms: Buffer; info: TimestampInfo }> {
+export async function withSignatureTimestamp(
+  raw: Buffer,
+  client: TsaClient,
+): Promise<{ cms: Buffer; info: TimestampInfo }> {
   const { pkijs } = await pkiModules();
   const cms = cmsBytes(raw);
   const ci = new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cms), "the CMS is not DER") });
@@ -229,7 +291,10 @@ export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Pr
   const si = sd.signerInfos[0];
   const { token, info } = await client.timestamp(Buffer.from(si.signature.valueBlock.valueHexView));
   const attr = new pkijs.Attribute({ type: OIDS.timeStampToken, values: [fromDer(new Uint8Array(token), "token")] });
-  si.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [...(si.unsignedAttrs?.attributes ?? []), attr] });
+  si.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
+    type: 1,
+    attributes: [...(si.unsignedAttrs?.attributes ?? []), attr],
+  });
   const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
   return { cms: Buffer.from(out.toSchema().toBER(false)), info };
 }
@@ -237,8 +302,13 @@ export async function withSignatureTimestamp(raw: Buffer, client: TsaClient): Pr
 /** The signature timestamp a CAdES-T carries (null if none), and the signature value it is over. */
 export async function signatureTimestampOf(raw: Buffer): Promise<{ token: Buffer | null; signatureValue: Buffer }> {
   const { pkijs } = await pkiModules();
-  const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cmsBytes(raw)), "the CMS is not DER") }).content });
+  const sd = new pkijs.SignedData({
+    schema: new pkijs.ContentInfo({ schema: fromDer(new Uint8Array(cmsBytes(raw)), "the CMS is not DER") }).content,
+  });
   const si = sd.signerInfos[0];
   const attr = si?.unsignedAttrs?.attributes.find((a) => a.type === OIDS.timeStampToken);
-  return { token: attr ? Buffer.from(attr.values[0].toBER(false)) : null, signatureValue: Buffer.from(si.signature.valueBlock.valueHexView) };
+  return {
+    token: attr ? Buffer.from(attr.values[0].toBER(false)) : null,
+    signatureValue: Buffer.from(si.signature.valueBlock.valueHexView),
+  };
 }

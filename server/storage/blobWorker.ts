@@ -5,12 +5,29 @@
 // call). Commits are made durable in batches (see DurableRenamer). The event loop keeps only the
 // HTTP parsing and the database.
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, existsSync, fdatasync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { ACK_BYTES, type BlobReply, type BlobRequest } from "./blobProtocol.js";
 
-interface Staging { fd: number | null; path: string; hash: Hash; size: number; unacked: number; error: unknown }
+interface Staging {
+  fd: number | null;
+  path: string;
+  hash: Hash;
+  size: number;
+  unacked: number;
+  error: unknown;
+}
 
 const port = parentPort!;
 const root: string = workerData.root;
@@ -23,11 +40,15 @@ const reply = (m: Unladen<BlobReply>) => {
   spare = [];
   port.postMessage({ ...m, buffers }, buffers);
 };
-const failure = (err: unknown) => ({ message: (err as Error)?.message ?? String(err), code: (err as NodeJS.ErrnoException)?.code });
+const failure = (err: unknown) => ({
+  message: (err as Error)?.message ?? String(err),
+  code: (err as NodeJS.ErrnoException)?.code,
+});
 
 // Only the flushes, which wait for the disk, go to the thread pool; opening, closing and renaming
 // are quick metadata calls made here (each pool hop costs a wake-up of two threads).
-const datasync = (fd: number) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+const datasync = (fd: number) =>
+  new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
 async function syncDirectory(dir: string) {
   const fd = openSync(dir, "r");
@@ -38,7 +59,12 @@ async function syncDirectory(dir: string) {
   }
 }
 
-interface Commit { fd: number; from: string; to: string; done: (err?: unknown) => void }
+interface Commit {
+  fd: number;
+  from: string;
+  to: string;
+  done: (err?: unknown) => void;
+}
 
 /**
  * Makes committed blobs durable in batches. Every commit waiting while a batch is being flushed
@@ -85,7 +111,9 @@ class DurableRenamer {
 
   private async flushBatch(batch: Commit[]) {
     const failed = new Map<Commit, unknown>();
-    const fail = (b: Commit, err: unknown) => { if (!failed.has(b)) failed.set(b, err); };
+    const fail = (b: Commit, err: unknown) => {
+      if (!failed.has(b)) failed.set(b, err);
+    };
     const placed: Commit[] = [];
     const taken: Commit[] = [];
     for (const b of batch) {
@@ -133,7 +161,13 @@ class DurableRenamer {
       return fresh.has(dir) ? [dir, path.dirname(dir), root] : [dir];
     });
     const errors = new Map<string, unknown>();
-    await Promise.all([...new Set(needs.flat())].map((d) => syncDirectory(d).catch((err) => { errors.set(d, err); })));
+    await Promise.all(
+      [...new Set(needs.flat())].map((d) =>
+        syncDirectory(d).catch((err) => {
+          errors.set(d, err);
+        }),
+      ),
+    );
     moved.forEach((b, i) => {
       const err = needs[i].map((d) => errors.get(d)).find((e) => e !== undefined);
       if (err === undefined) return;
@@ -148,10 +182,18 @@ const renamer = new DurableRenamer();
 /** Closes a stage's file and removes it; what is left over (a failed unlink) the sweep removes later. */
 function drop(s: Staging) {
   if (s.fd !== null) {
-    try { closeSync(s.fd); } catch { /* already closed */ }
+    try {
+      closeSync(s.fd);
+    } catch {
+      /* already closed */
+    }
     s.fd = null;
   }
-  try { unlinkSync(s.path); } catch { /* never created, or already gone */ }
+  try {
+    unlinkSync(s.path);
+  } catch {
+    /* never created, or already gone */
+  }
 }
 
 async function settle(m: Extract<BlobRequest, { seq: number }>, work: () => unknown) {

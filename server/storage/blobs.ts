@@ -46,7 +46,10 @@ export interface BlobStore {
   /** Stops the store's worker thread (at shutdown). */
   close(): Promise<void>;
   /** Removes stored blobs no row refers to and abandoned temp files, both older than `olderThan`. */
-  sweep(isReferenced: (sha256s: string[]) => Promise<Set<string>>, olderThan: Date): Promise<{ blobs: number; temps: number }>;
+  sweep(
+    isReferenced: (sha256s: string[]) => Promise<Set<string>>,
+    olderThan: Date,
+  ): Promise<{ blobs: number; temps: number }>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -58,7 +61,10 @@ const WINDOW_BYTES = 512 * 1024;
 const MAX_SPARE_BUFFERS = 64;
 
 class WorkerError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }
@@ -85,8 +91,12 @@ class BlobWorker {
     // compiled appliance runs server/dist/blobWorker.mjs.
     const fromSource = import.meta.url.endsWith(".ts");
     const w = fromSource
-      ? new Worker(new URL("./workerFromSource.mjs", import.meta.url), { workerData: { root: this.root, entry: new URL("./blobWorker.ts", import.meta.url).href } })
-      : new Worker(pathToFileURL(path.join(projectRoot, "server", "dist", "blobWorker.mjs")), { workerData: { root: this.root } });
+      ? new Worker(new URL("./workerFromSource.mjs", import.meta.url), {
+          workerData: { root: this.root, entry: new URL("./blobWorker.ts", import.meta.url).href },
+        })
+      : new Worker(pathToFileURL(path.join(projectRoot, "server", "dist", "blobWorker.mjs")), {
+          workerData: { root: this.root },
+        });
     w.unref(); // the requests waiting on it keep the process alive, not the worker
     w.on("message", (m: BlobReply) => {
       for (const b of m.buffers) if (this.buffers.length < MAX_SPARE_BUFFERS) this.buffers.push(b);
@@ -105,7 +115,8 @@ class BlobWorker {
       else call.resolve(m.value);
     });
     const died = (err: unknown) => {
-      if (this.worker === w) this.abandon(err instanceof Error ? err : new Error(`the blob worker exited (${String(err)})`));
+      if (this.worker === w)
+        this.abandon(err instanceof Error ? err : new Error(`the blob worker exited (${String(err)})`));
     };
     w.on("error", died);
     w.on("exit", died);
@@ -141,7 +152,9 @@ class BlobWorker {
     }
     f.inflight += chunk.length;
     while (f.inflight > WINDOW_BYTES) {
-      await new Promise<void>((resolve) => { f.wake = resolve; });
+      await new Promise<void>((resolve) => {
+        f.wake = resolve;
+      });
       f.wake = null;
       if (!this.flows.has(id)) throw new Error("the blob worker exited mid-upload");
     }
@@ -189,7 +202,10 @@ export function createFsBlobStore(root: string): BlobStore {
   let tempDirMade: Promise<unknown> | null = null;
 
   async function stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    tempDirMade ??= mkdir(tempDir, { recursive: true }).catch((err) => { tempDirMade = null; throw err; });
+    tempDirMade ??= mkdir(tempDir, { recursive: true }).catch((err) => {
+      tempDirMade = null;
+      throw err;
+    });
     await tempDirMade;
     const tempPath = path.join(tempDir, randomUUID());
     const head: Buffer[] = [];
@@ -239,10 +255,17 @@ export function createFsBlobStore(root: string): BlobStore {
       return { sha256: staged.sha256, size: staged.size };
     },
     read: (h) => createReadStream(where(h)),
-    has: (h) => stat(where(h)).then(() => true, () => false),
+    has: (h) =>
+      stat(where(h)).then(
+        () => true,
+        () => false,
+      ),
     // unlink, not rm: rm's recursive-delete machinery costs two lstat calls per file on the event
     // loop, which a disposition of 100,000 blobs feels in the API's latency.
-    remove: (h) => unlink(where(h)).catch((err: NodeJS.ErrnoException) => { if (err.code !== "ENOENT") throw err; }),
+    remove: (h) =>
+      unlink(where(h)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      }),
     async sweep(isReferenced, olderThan) {
       let blobs = 0;
       let temps = 0;

@@ -15,7 +15,11 @@ export const isPostgres = (db: Tx) => db.client.config.client === "pg";
  * Runs `run` over `items` a slice of `size` at a time, one after another (SQLite binds at most
  * 32,766 values per statement), and returns the rows the runs return, concatenated.
  */
-export async function inSlices<T, R = unknown>(items: readonly T[], size: number, run: (slice: T[]) => Promise<readonly R[] | void | number>): Promise<R[]> {
+export async function inSlices<T, R = unknown>(
+  items: readonly T[],
+  size: number,
+  run: (slice: T[]) => Promise<readonly R[] | void | number>,
+): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) {
     const rows = await run(items.slice(i, i + size));
@@ -27,9 +31,11 @@ export async function inSlices<T, R = unknown>(items: readonly T[], size: number
 /** Runs `run` over `items` with at most `lanes` of them in flight; each lane takes the next item as it finishes one. */
 export async function inLanes<T>(items: readonly T[], lanes: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, async () => {
-    while (next < items.length) await run(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(lanes, items.length) }, async () => {
+      while (next < items.length) await run(items[next++]);
+    }),
+  );
 }
 
 /**
@@ -117,10 +123,13 @@ function forgetOn(conn: SqliteConnection, sql: string) {
 function reuseStatements(conn: SqliteConnection) {
   for (const method of ["run", "all"] as const) {
     conn[method] = (sql, params, cb) => {
-      (preparedOn(conn, sql)[method] as (p: readonly unknown[], cb: Callback) => void)(params ?? [], function (this: unknown, err, rows) {
-        if (err) forgetOn(conn, sql);
-        cb.call(this, err, rows);
-      });
+      (preparedOn(conn, sql)[method] as (p: readonly unknown[], cb: Callback) => void)(
+        params ?? [],
+        function (this: unknown, err, rows) {
+          if (err) forgetOn(conn, sql);
+          cb.call(this, err, rows);
+        },
+      );
     };
   }
 }
@@ -138,7 +147,11 @@ async function sqliteConnection(tx: Tx): Promise<SqliteConnection | null> {
  * outside a transaction go through knex.raw. Write `?` placeholders and double-quoted identifiers,
  * which both dialects read.
  */
-export async function sqlRows<T = Record<string, unknown>>(tx: Tx, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
+export async function sqlRows<T = Record<string, unknown>>(
+  tx: Tx,
+  sql: string,
+  bindings: readonly unknown[] = [],
+): Promise<T[]> {
   const conn = await sqliteConnection(tx);
   if (!conn) {
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
@@ -149,7 +162,9 @@ export async function sqlRows<T = Record<string, unknown>>(tx: Tx, sql: string, 
 
 /** The rows of `sql` on a SQLite connection (through its prepared statements, see reuseStatements). */
 function allOn<T>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<T[]> {
-  return new Promise((resolve, reject) => conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+  return new Promise((resolve, reject) =>
+    conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
+  );
 }
 
 /** Like sqlRows, for a statement without rows; returns how many rows it changed. */
@@ -159,9 +174,11 @@ export async function sqlRun(tx: Tx, sql: string, bindings: readonly unknown[] =
     const r = await tx.raw(sql, bindings as Knex.RawBinding[]);
     return isPostgres(tx) ? r.rowCount : -1;
   }
-  return new Promise((resolve, reject) => conn.run(sql, bindings, function (err) {
-    return err ? reject(err) : resolve((this as { changes: number }).changes);
-  }));
+  return new Promise((resolve, reject) =>
+    conn.run(sql, bindings, function (err) {
+      return err ? reject(err) : resolve((this as { changes: number }).changes);
+    }),
+  );
 }
 
 /**
@@ -183,7 +200,10 @@ export interface Statement {
 
 /** Runs statements that do not depend on each other (see `statements`), holds each to its `orElse` and returns how many rows each changed. */
 export async function runStatements(tx: Tx, list: readonly Statement[]): Promise<number[]> {
-  const changed = (await statements(tx, list.map((s) => () => sqlRun(tx, s.sql, s.bindings)))) as number[];
+  const changed = (await statements(
+    tx,
+    list.map((s) => () => sqlRun(tx, s.sql, s.bindings)),
+  )) as number[];
   for (const [i, s] of list.entries()) if (s.orElse && changed[i] === 0) throw await s.orElse(tx);
   return changed;
 }
@@ -196,7 +216,9 @@ const insertSql = new Map<string, string>();
  * written as NULL.
  */
 export function insertStatements(table: string, rows: ReadonlyArray<object>, per: number): Statement[] {
-  return Array.from({ length: Math.ceil(rows.length / per) }, (_, k) => insertStatement(table, rows.slice(k * per, (k + 1) * per) as Array<Record<string, unknown>>));
+  return Array.from({ length: Math.ceil(rows.length / per) }, (_, k) =>
+    insertStatement(table, rows.slice(k * per, (k + 1) * per) as Array<Record<string, unknown>>),
+  );
 }
 
 function insertStatement(table: string, rows: ReadonlyArray<Record<string, unknown>>): Statement {
@@ -251,7 +273,8 @@ export function sqliteScript(list: readonly Statement[]): string | null {
   const out: string[] = [];
   for (const s of list) {
     const parts = s.sql.split("?");
-    if (parts.length - 1 !== s.bindings.length) throw new Error(`${s.bindings.length} bindings for ${parts.length - 1} placeholders: ${s.sql}`);
+    if (parts.length - 1 !== s.bindings.length)
+      throw new Error(`${s.bindings.length} bindings for ${parts.length - 1} placeholders: ${s.sql}`);
     let text = parts[0];
     for (let i = 0; i < s.bindings.length; i++) {
       const literal = sqliteLiteral(s.bindings[i]);
@@ -285,7 +308,8 @@ export interface SqliteWriter {
 export async function sqliteWriter<T>(db: Db, work: (w: SqliteWriter) => Promise<T>): Promise<T | null> {
   if (isPostgres(db)) return null;
   const conn = (await db.client.acquireConnection()) as SqliteConnection;
-  const exec = (sql: string) => new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
+  const exec = (sql: string) =>
+    new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
   try {
     return await work({
       rows: (sql, bindings = []) => allOn(conn, sql, bindings),
@@ -313,7 +337,10 @@ export async function sqliteWriter<T>(db: Db, work: (w: SqliteWriter) => Promise
  */
 export function isUniqueViolation(e: unknown): boolean {
   const { code, message } = (e ?? {}) as { code?: string; message?: string };
-  return code === "23505" || (code === "SQLITE_CONSTRAINT" && /SQLITE_CONSTRAINT: UNIQUE constraint failed/.test(message ?? ""));
+  return (
+    code === "23505" ||
+    (code === "SQLITE_CONSTRAINT" && /SQLITE_CONSTRAINT: UNIQUE constraint failed/.test(message ?? ""))
+  );
 }
 
 export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
@@ -326,7 +353,12 @@ export function createDb(config: Pick<Config, "database" | "dataDir">): Db {
   }
   mkdirSync(config.dataDir, { recursive: true });
   // WAL for concurrent readers, FK enforcement, and a wait instead of SQLITE_BUSY.
-  return sqlite(config, 1, 1, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
+  return sqlite(
+    config,
+    1,
+    1,
+    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+  );
 }
 
 /** A knex over the SQLite file of `config`, each new connection set up with `pragmas`. */
@@ -362,7 +394,9 @@ const MIGRATIONS_DIR = path.join(projectRoot, "migrations");
 /** Loads migrations/*.ts by import so the same TypeScript files run under tsx on both dialects. */
 class TsMigrationSource implements Knex.MigrationSource<string> {
   async getMigrations(): Promise<string[]> {
-    return readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{14}_.+\.ts$/.test(f)).sort();
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{14}_.+\.ts$/.test(f))
+      .sort();
   }
   getMigrationName(name: string): string {
     return name;

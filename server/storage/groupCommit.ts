@@ -7,7 +7,11 @@
 import type { Knex } from "knex";
 import type { Db } from "./db.js";
 
-interface Pending<I, R> { item: I; resolve: (r: R) => void; reject: (err: unknown) => void }
+interface Pending<I, R> {
+  item: I;
+  resolve: (r: R) => void;
+  reject: (err: unknown) => void;
+}
 
 export class GroupCommit<I, R> {
   private queue: Pending<I, R>[] = [];

@@ -17,7 +17,12 @@ export class BatchSizer {
   private perRow: number[] = [];
   limit: number;
 
-  constructor(private budgetMs: number, private max: number, first = 4, private window = 5) {
+  constructor(
+    private budgetMs: number,
+    private max: number,
+    first = 4,
+    private window = 5,
+  ) {
     this.limit = Math.max(1, Math.min(max, first));
   }
 

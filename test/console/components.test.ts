@@ -16,7 +16,11 @@ import { opensslVerifies, removeSigner, testSigner } from "../support/pki.js";
 async function bundle(entry: string): Promise<string> {
   const out = await build({
     stdin: { contents: entry, resolveDir: path.join(projectRoot, "console", "src"), loader: "ts" },
-    bundle: true, write: false, format: "esm", target: "es2022", tsconfig: path.join(projectRoot, "console", "tsconfig.json"),
+    bundle: true,
+    write: false,
+    format: "esm",
+    target: "es2022",
+    tsconfig: path.join(projectRoot, "console", "tsconfig.json"),
   });
   return out.outputFiles[0].text;
 }
@@ -39,8 +43,12 @@ async function mount(browser: Browser, component: string): Promise<Page> {
 describe("console components (source, in Chromium)", function () {
   this.timeout(60_000);
   let browser: Browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   describe("<q-paged-table>", () => {
     let page: Page;
@@ -51,15 +59,20 @@ describe("console components (source, in Chromium)", function () {
         const w = window as any;
         w.requests = [];
         w.rows = Array.from({ length: 120 }, (_, i) => ({ id: 120 - i, name: `Row ${120 - i}` }));
-        w.source = (rows: any[], delays: Record<string, number> = {}) => async (cursor: string | null) => {
-          w.requests.push(cursor);
-          await new Promise((r) => setTimeout(r, delays[String(cursor)] ?? 0));
-          const from = cursor === null ? 0 : rows.findIndex((r) => r.id === Number(cursor)) + 1;
-          const items = rows.slice(from, from + 50);
-          return { items, next: items.length === 50 && from + 50 < rows.length ? String(items[49].id) : null };
-        };
+        w.source =
+          (rows: any[], delays: Record<string, number> = {}) =>
+          async (cursor: string | null) => {
+            w.requests.push(cursor);
+            await new Promise((r) => setTimeout(r, delays[String(cursor)] ?? 0));
+            const from = cursor === null ? 0 : rows.findIndex((r) => r.id === Number(cursor)) + 1;
+            const items = rows.slice(from, from + 50);
+            return { items, next: items.length === 50 && from + 50 < rows.length ? String(items[49].id) : null };
+          };
         const table = document.createElement("q-paged-table") as any;
-        table.columns = [{ label: "Id", render: (r: any) => r.id }, { label: "Name", render: (r: any) => r.name }];
+        table.columns = [
+          { label: "Id", render: (r: any) => r.id },
+          { label: "Name", render: (r: any) => r.name },
+        ];
         w.shown = [];
         table.addEventListener("q-page-show", (e: any) => w.shown.push([e.page, e.rows]));
         document.body.append(table);
@@ -67,7 +80,10 @@ describe("console components (source, in Chromium)", function () {
         w.table = table;
       });
     });
-    afterEach(async () => { expect((page as any).errors).to.deep.equal([]); await page.close(); });
+    afterEach(async () => {
+      expect((page as any).errors).to.deep.equal([]);
+      await page.close();
+    });
 
     const firstCell = () => page.locator("q-paged-table tbody tr").first().locator("td").first().textContent();
 
@@ -86,13 +102,21 @@ describe("console components (source, in Chromium)", function () {
       await page.getByText("Page 2").waitFor();
       expect(await firstCell()).to.equal("70");
       expect(await page.evaluate(() => (window as any).requests)).to.deep.equal([null, "71", "21", "71"]);
-      expect(await page.evaluate(() => (window as any).shown)).to.deep.equal([[1, 50], [2, 50], [3, 20], [2, 50]]);
+      expect(await page.evaluate(() => (window as any).shown)).to.deep.equal([
+        [1, 50],
+        [2, 50],
+        [3, 20],
+        [2, 50],
+      ]);
     });
 
     it("starts again from the first page when the filters (fetchPage) change, and shows the empty state", async () => {
       await page.getByRole("button", { name: "Next page" }).click();
       await page.getByText("Page 2").waitFor();
-      await page.evaluate(() => { const w = window as any; w.table.fetchPage = w.source([]); });
+      await page.evaluate(() => {
+        const w = window as any;
+        w.table.fetchPage = w.source([]);
+      });
       await page.getByText("Page 1").waitFor();
       await page.getByText("Nothing here yet.").waitFor();
     });
@@ -112,7 +136,9 @@ describe("console components (source, in Chromium)", function () {
     it("shows the API's problem instead of rows when a page fails", async () => {
       await page.evaluate(() => {
         const w = window as any;
-        w.table.fetchPage = async () => { throw Object.assign(new Error("x"), { problem: undefined }); };
+        w.table.fetchPage = async () => {
+          throw Object.assign(new Error("x"), { problem: undefined });
+        };
       });
       await page.getByRole("alert").waitFor();
       expect(await page.locator("q-paged-table tbody tr td").first().textContent()).to.equal("Nothing here yet.");
@@ -135,11 +161,17 @@ describe("console components (source, in Chromium)", function () {
         w.upload = u;
       });
     });
-    afterEach(async () => { expect((page as any).errors).to.deep.equal([]); await page.close(); });
+    afterEach(async () => {
+      expect((page as any).errors).to.deep.equal([]);
+      await page.close();
+    });
 
     it("adds files chosen with the keyboard-reachable input, lists them, removes one, and refuses more than the limit", async () => {
       const input = page.getByLabel("Attachments");
-      await input.setInputFiles([{ name: "a.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(400) }, { name: "b.png", mimeType: "image/png", buffer: Buffer.alloc(300) }]);
+      await input.setInputFiles([
+        { name: "a.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(400) },
+        { name: "b.png", mimeType: "image/png", buffer: Buffer.alloc(300) },
+      ]);
       await page.getByText("a.pdf").waitFor();
       expect(await page.getByRole("alert").count()).to.equal(0);
       await input.setInputFiles([{ name: "c.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(400) }]); // 1100 bytes in all
@@ -148,7 +180,11 @@ describe("console components (source, in Chromium)", function () {
       await page.getByRole("button", { name: "Remove b.png" }).click();
       expect(await page.getByRole("alert").count()).to.equal(0);
       expect(await page.evaluate(() => (window as any).upload.valid)).to.equal(true);
-      expect(await page.evaluate(() => (window as any).changes)).to.deep.equal([["a.pdf", "b.png"], ["a.pdf", "b.png", "c.pdf"], ["a.pdf", "c.pdf"]]);
+      expect(await page.evaluate(() => (window as any).changes)).to.deep.equal([
+        ["a.pdf", "b.png"],
+        ["a.pdf", "b.png", "c.pdf"],
+        ["a.pdf", "c.pdf"],
+      ]);
     });
 
     it("takes files dropped on the zone and shows the upload's progress", async () => {
@@ -159,9 +195,13 @@ describe("console components (source, in Chromium)", function () {
         zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
       });
       await page.getByText("dropped.txt").waitFor();
-      await page.evaluate(() => { (window as any).upload.progress = 0.42; });
+      await page.evaluate(() => {
+        (window as any).upload.progress = 0.42;
+      });
       await page.getByText("42 %").waitFor();
-      expect(await page.evaluate(() => (window as any).upload.shadowRoot.querySelector("progress").value)).to.be.closeTo(0.42, 1e-9);
+      expect(
+        await page.evaluate(() => (window as any).upload.shadowRoot.querySelector("progress").value),
+      ).to.be.closeTo(0.42, 1e-9);
     });
   });
 
@@ -172,14 +212,21 @@ describe("console components (source, in Chromium)", function () {
       await page.evaluate(() => {
         const w = window as any;
         const r = document.createElement("q-route-editor") as any;
-        r.candidates = [{ id: "u1", name: "Aigerim" }, { id: "u2", name: "Bolat" }, { id: "u3", name: "Dana" }];
+        r.candidates = [
+          { id: "u1", name: "Aigerim" },
+          { id: "u2", name: "Bolat" },
+          { id: "u3", name: "Dana" },
+        ];
         w.routes = [];
         r.addEventListener("q-route-change", (e: any) => w.routes.push(JSON.parse(JSON.stringify(e.steps))));
         document.body.append(r);
         w.editor = r;
       });
     });
-    afterEach(async () => { expect((page as any).errors).to.deep.equal([]); await page.close(); });
+    afterEach(async () => {
+      expect((page as any).errors).to.deep.equal([]);
+      await page.close();
+    });
 
     const steps = () => page.evaluate(() => (window as any).editor.steps);
 
@@ -192,10 +239,16 @@ describe("console components (source, in Chromium)", function () {
       expect(await page.evaluate(() => (window as any).editor.valid)).to.equal(false);
       await step(2).getByLabel("Dana").check();
       await step(2).getByLabel("Who must approve").selectOption("any");
-      expect(await steps()).to.deep.equal([{ approvers: ["u1", "u2"], mode: "all" }, { approvers: ["u3"], mode: "any" }]);
+      expect(await steps()).to.deep.equal([
+        { approvers: ["u1", "u2"], mode: "all" },
+        { approvers: ["u3"], mode: "any" },
+      ]);
       expect(await page.evaluate(() => (window as any).editor.valid)).to.equal(true);
       await page.getByRole("button", { name: "Move step 2 up" }).click();
-      expect(await steps()).to.deep.equal([{ approvers: ["u3"], mode: "any" }, { approvers: ["u1", "u2"], mode: "all" }]);
+      expect(await steps()).to.deep.equal([
+        { approvers: ["u3"], mode: "any" },
+        { approvers: ["u1", "u2"], mode: "all" },
+      ]);
       expect(await page.getByRole("button", { name: "Move step 1 up" }).isDisabled()).to.equal(true);
       await step(1).getByLabel("Dana").uncheck();
       await step(1).getByText("Choose at least one approver.").waitFor();
@@ -213,7 +266,10 @@ describe("console components (source, in Chromium)", function () {
     let server: Server;
     let origin = "";
     before(async () => {
-      server = createServer((_req, res) => { res.setHeader("content-type", "text/html"); res.end("<!doctype html><title>blank</title>"); });
+      server = createServer((_req, res) => {
+        res.setHeader("content-type", "text/html");
+        res.end("<!doctype html><title>blank</title>");
+      });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     });
@@ -221,15 +277,20 @@ describe("console components (source, in Chromium)", function () {
     for (const kind of ["rsa", "ec"] as const) {
       it(`makes a detached CMS (${kind === "rsa" ? "RSA" : "ECDSA P-256"}) that OpenSSL verifies over the content, and that fails over other content`, async () => {
         const signer = testSigner({ key: kind, cn: "Key File Person" });
-        const code = await bundle(`import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`);
+        const code = await bundle(
+          `import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`,
+        );
         const page = await browser.newPage();
         try {
           await page.goto(origin);
           await page.addScriptTag({ content: code, type: "module" });
           await page.waitForFunction(() => "keyFileSigner" in window);
           const content = Buffer.from(`%PDF-1.4 content to sign ${kind} ${Date.now()}`);
-          const cms = Buffer.from(await page.evaluate(`window.keyFileSigner(${JSON.stringify(readFileSync(path.join(signer.dir, "key.pem"), "utf8"))}, ${JSON.stringify(signer.certPem)})
-            .then((s) => s.sign(${JSON.stringify(content.toString("base64"))}, "sign"))`) as string, "base64");
+          const cms = Buffer.from(
+            (await page.evaluate(`window.keyFileSigner(${JSON.stringify(readFileSync(path.join(signer.dir, "key.pem"), "utf8"))}, ${JSON.stringify(signer.certPem)})
+            .then((s) => s.sign(${JSON.stringify(content.toString("base64"))}, "sign"))`)) as string,
+            "base64",
+          );
           expect(opensslVerifies(signer, cms, content)).to.equal(true);
           expect(opensslVerifies(signer, cms, Buffer.concat([content, Buffer.from("!")]))).to.equal(false);
         } finally {

@@ -9,7 +9,14 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setupTokenIssuer } from "../../server/domain/identity/auth.js";
 import { totpCode } from "../../server/domain/identity/secrets.js";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { launchBrowser, screenshot, seriousViolations, signerContext, watchedPage, type AxeViolation } from "../support/browser.js";
+import {
+  launchBrowser,
+  screenshot,
+  seriousViolations,
+  signerContext,
+  watchedPage,
+  type AxeViolation,
+} from "../support/browser.js";
 import { Client } from "../support/client.js";
 import { pdf } from "../support/documents.js";
 import { validBin, validIin } from "../support/ids.js";
@@ -35,7 +42,11 @@ describe("console in Chromium", function () {
     if (this.currentTest?.state !== "failed") return;
     let i = 0;
     for (const c of contexts) for (const pg of c.pages()) await screenshot(pg, `failed-${++i}`).catch(() => undefined);
-    console.log("page errors:", pageErrors, contexts.flatMap((c) => c.pages().map((pg) => pg.url())));
+    console.log(
+      "page errors:",
+      pageErrors,
+      contexts.flatMap((c) => c.pages().map((pg) => pg.url())),
+    );
   });
   after(async () => {
     for (const c of contexts) await c.close();
@@ -67,7 +78,8 @@ describe("console in Chromium", function () {
     await page.getByRole("button", { name: /Sign out|Выйти/ }).waitFor();
   }
 
-  const card = (page: Page, heading: string) => page.locator(".card", { has: page.getByRole("heading", { name: heading, exact: true }) });
+  const card = (page: Page, heading: string) =>
+    page.locator(".card", { has: page.getByRole("heading", { name: heading, exact: true }) });
 
   it("takes a newcomer from first-run setup through organizations, billing, a sent, signed, received document, a blocked branch's banner, certificate sign-in, a legal hold and a disposition preview", async () => {
     const { page, errors } = await open();
@@ -105,7 +117,10 @@ describe("console in Chromium", function () {
     await page.getByLabel("Login or IIN").fill("admin");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.getByRole("alert").filter({ hasText: /authenticator/ }).waitFor(); // TOTP asked for, not signed in
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /authenticator/ })
+      .waitFor(); // TOTP asked for, not signed in
     await capture(page, "03-signin");
     app.clock.advance(31_000); // a fresh TOTP window
     await page.getByLabel("One-time code").fill(await totpCode(secret, app.clock.now()));
@@ -157,11 +172,16 @@ describe("console in Chromium", function () {
     await subscribe.getByLabel("Organization").selectOption({ label: "Seller LLP" });
     await subscribe.getByLabel("Plan").selectOption({ label: "Standard" });
     await subscribe.getByRole("button", { name: "Subscribe an organization" }).click();
-    const invoiceRow = page.getByRole("row", { name: /Seller LLP/ }).filter({ has: page.getByRole("button", { name: "Record" }) });
+    const invoiceRow = page
+      .getByRole("row", { name: /Seller LLP/ })
+      .filter({ has: page.getByRole("button", { name: "Record" }) });
     await invoiceRow.waitFor();
     await invoiceRow.getByLabel("Bank reference").fill("PP-77");
     await invoiceRow.getByRole("button", { name: "Record" }).click();
-    await page.getByRole("row", { name: /Seller LLP/ }).getByText("paid", { exact: true }).waitFor();
+    await page
+      .getByRole("row", { name: /Seller LLP/ })
+      .getByText("paid", { exact: true })
+      .waitFor();
     expect((await app.db("payments").where({ reference: "PP-77" })).length).to.equal(1);
     await capture(page, "06b-billing-operator");
 
@@ -170,13 +190,36 @@ describe("console in Chromium", function () {
     app.clock.advance(31_000);
     await api.login("admin", PASSWORD, { totp: await totpCode(secret, app.clock.now()) });
     const seller = (await app.db("organizations").where({ bin: sellerBin }).first()) as { id: string };
-    const astana = (await app.db("branches").where({ organization_id: seller.id, name: "Astana branch" }).first()) as { id: string };
+    const astana = (await app.db("branches").where({ organization_id: seller.id, name: "Astana branch" }).first()) as {
+      id: string;
+    };
     const buyer = (await api.post("/api/v1/organizations", { name: "Buyer JSC", country: "KZ", bin: validBin() })).body;
     const buyerIin = validIin();
-    expect((await api.post("/api/v1/users", { login: "buyer.head", email: "head@buyer.kz", fullName: "Buyer Head", iin: buyerIin, password: PASSWORD, language: "en",
-      roles: [{ role: "head", organizationId: buyer.id, branchId: buyer.headOfficeId }] })).status).to.equal(201);
-    expect((await api.post("/api/v1/users", { login: "officer", email: "officer@example.kz", fullName: "Compliance Officer", password: PASSWORD, language: "en",
-      roles: [{ role: "compliance_officer" }] })).status).to.equal(201);
+    expect(
+      (
+        await api.post("/api/v1/users", {
+          login: "buyer.head",
+          email: "head@buyer.kz",
+          fullName: "Buyer Head",
+          iin: buyerIin,
+          password: PASSWORD,
+          language: "en",
+          roles: [{ role: "head", organizationId: buyer.id, branchId: buyer.headOfficeId }],
+        })
+      ).status,
+    ).to.equal(201);
+    expect(
+      (
+        await api.post("/api/v1/users", {
+          login: "officer",
+          email: "officer@example.kz",
+          fullName: "Compliance Officer",
+          password: PASSWORD,
+          language: "en",
+          roles: [{ role: "compliance_officer" }],
+        })
+      ).status,
+    ).to.equal(201);
 
     // The seller's head registers an invoice (live totals), signs it with his key and sends it.
     const seller2 = await open();
@@ -196,7 +239,9 @@ describe("console in Chromium", function () {
     await p.getByLabel("Line 1: price").fill("10000.00");
     await p.getByTestId("total").filter({ hasText: "28000.00" }).waitFor(); // 25000.00 + 12 % VAT, computed as the server will
     expect(await p.getByTestId("vat").textContent()).to.equal("3000.00");
-    await p.locator("q-upload#content input[type=file]").setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf("INV-7") });
+    await p
+      .locator("q-upload#content input[type=file]")
+      .setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf("INV-7") });
     await capture(p, "07-register");
     await p.getByRole("button", { name: "Register", exact: true }).click();
     await p.getByTestId("status").filter({ hasText: "Draft" }).waitFor();
@@ -263,7 +308,13 @@ describe("console in Chromium", function () {
     await o.getByRole("button", { name: "Preview" }).click();
     await o.getByRole("heading", { name: /^Batch/ }).waitFor();
     await o.getByText("To destroy: 0").waitFor();
-    expect(await app.db("disposition_batches").count({ n: "*" }).first().then((r) => Number(r!.n))).to.equal(1);
+    expect(
+      await app
+        .db("disposition_batches")
+        .count({ n: "*" })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).to.equal(1);
     await o.getByText("Place a hold", { exact: true }).first().click();
     const holdForm = o.locator("details", { hasText: "Place a hold" });
     await holdForm.getByLabel("Name").fill("Tax audit 2026");
@@ -275,7 +326,10 @@ describe("console in Chromium", function () {
     await capture(o, "12-compliance");
     await holdRow.getByLabel("Reason").fill("Audit closed");
     await holdRow.getByRole("button", { name: "Release" }).click();
-    await o.getByRole("row", { name: /Tax audit 2026/ }).getByText("released").waitFor();
+    await o
+      .getByRole("row", { name: /Tax audit 2026/ })
+      .getByText("released")
+      .waitFor();
     await o.getByRole("link", { name: "Audit log" }).click();
     await o.getByRole("button", { name: "Verify the chain now" }).click();
     await o.getByText(/The chain is intact/).waitFor();
@@ -287,6 +341,9 @@ describe("console in Chromium", function () {
 
     for (const c of contexts) for (const pg of c.pages()) await pg.close();
     expect(pageErrors.concat(errors), "errors in the pages").to.deep.equal([]);
-    expect(Object.entries(violations).filter(([, v]) => v.length), "serious accessibility violations").to.deep.equal([]);
+    expect(
+      Object.entries(violations).filter(([, v]) => v.length),
+      "serious accessibility violations",
+    ).to.deep.equal([]);
   });
 });

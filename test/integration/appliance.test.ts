@@ -11,12 +11,13 @@ import { freshDatabase, PASSWORD } from "../support/app.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
-});
 
 describe("the compiled appliance", function () {
   this.timeout(60_000);
@@ -32,16 +33,32 @@ describe("the compiled appliance", function () {
     database = await freshDatabase(dataDir);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn", QUJAT_DATABASE_URL: database.url };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      QUJAT_DATA_DIR: dataDir,
+      QUJAT_PORT: String(port),
+      QUJAT_LOG_LEVEL: "warn",
+      QUJAT_DATABASE_URL: database.url,
+    };
     delete env.NODE_OPTIONS; // no TypeScript loader: the build must stand on its own
     delete env.UV_THREADPOOL_SIZE; // the appliance's own default is under test
     child = spawn(process.execPath, ["server/start.cjs"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (d) => { out += d; });
-    child.stderr!.on("data", (d) => { out += d; });
+    child.stdout!.on("data", (d) => {
+      out += d;
+    });
+    child.stderr!.on("data", (d) => {
+      out += d;
+    });
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error("the appliance exited: " + out);
       if (i > 600) throw new Error("the appliance did not become ready: " + out);
-      if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -59,12 +76,28 @@ describe("the compiled appliance", function () {
     for (let i = 0; i < 100 && !/#token=/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
     const token = /\/setup#token=(\S+)/.exec(out)?.[1];
     expect(token, out).to.be.a("string");
-    const setup = (t: string, login: string) => fetch(`${base}/api/v1/setup`, { method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: t, login, email: `${login}@example.kz`, fullName: "First Admin", password: PASSWORD }) });
+    const setup = (t: string, login: string) =>
+      fetch(`${base}/api/v1/setup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          token: t,
+          login,
+          email: `${login}@example.kz`,
+          fullName: "First Admin",
+          password: PASSWORD,
+        }),
+      });
     expect((await setup("x".repeat(43), "intruder")).status).to.be.within(400, 499);
     expect((await setup(token!, "first")).status).to.equal(201);
     expect((await setup(token!, "second")).status).to.be.within(400, 499);
-    const login = await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "first", password: PASSWORD }) })).json();
+    const login = await (
+      await fetch(`${base}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ login: "first", password: PASSWORD }),
+      })
+    ).json();
     const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${login.token}` } });
     expect(me.status).to.equal(200);
     expect((await me.json()).roles.map((r: { role: string }) => r.role)).to.deep.equal(["system_admin"]);
@@ -86,10 +119,21 @@ describe("the compiled appliance", function () {
     const url = new URL(base);
     const body = Buffer.from(JSON.stringify({ login: "first", password: PASSWORD }));
     let sent!: () => void;
-    const halfSent = new Promise<void>((r) => { sent = r; });
-    const req = request({ host: url.hostname, port: url.port, path: "/api/v1/auth/login", method: "POST", headers: { "content-type": "application/json", "content-length": body.length } });
+    const halfSent = new Promise<void>((r) => {
+      sent = r;
+    });
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: "/api/v1/auth/login",
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": body.length },
+    });
     const inFlight = new Promise<number>((resolve, reject) => {
-      req.on("response", (res) => { res.resume(); res.on("end", () => resolve(res.statusCode!)); });
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode!));
+      });
       req.on("error", reject);
     });
     req.write(body.subarray(0, 10), () => sent());
@@ -101,7 +145,12 @@ describe("the compiled appliance", function () {
     req.end(body.subarray(10));
     expect(await inFlight).to.equal(200);
     expect(await exited).to.equal(0);
-    expect(await fetch(`${base}/healthz`).then(() => "answered", () => "refused")).to.equal("refused");
+    expect(
+      await fetch(`${base}/healthz`).then(
+        () => "answered",
+        () => "refused",
+      ),
+    ).to.equal("refused");
   });
 });
 
@@ -117,15 +166,32 @@ describe("the compiled appliance as its own TSA", function () {
     const database = await freshDatabase(dataDir);
     const port = await freePort();
     const childEnv: NodeJS.ProcessEnv = {
-      ...process.env, QUJAT_DATA_DIR: dataDir, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "info", QUJAT_DATABASE_URL: database.url,
-      QUJAT_HSM__MODULE: hsm.module, QUJAT_HSM__TOKEN_LABEL: hsm.tokenLabel, QUJAT_HSM__PIN: hsm.pin, QUJAT_HSM__SYSTEM_KEY_LABEL: hsm.systemKeyLabel,
-      QUJAT_TSA__SERVE: "true", QUJAT_PKI__TRUST_DIR: testCa().trustDir, ...env,
+      ...process.env,
+      QUJAT_DATA_DIR: dataDir,
+      QUJAT_PORT: String(port),
+      QUJAT_LOG_LEVEL: "info",
+      QUJAT_DATABASE_URL: database.url,
+      QUJAT_HSM__MODULE: hsm.module,
+      QUJAT_HSM__TOKEN_LABEL: hsm.tokenLabel,
+      QUJAT_HSM__PIN: hsm.pin,
+      QUJAT_HSM__SYSTEM_KEY_LABEL: hsm.systemKeyLabel,
+      QUJAT_TSA__SERVE: "true",
+      QUJAT_PKI__TRUST_DIR: testCa().trustDir,
+      ...env,
     };
     delete childEnv.NODE_OPTIONS;
-    const child = spawn(process.execPath, ["server/start.cjs"], { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["server/start.cjs"], {
+      cwd: root,
+      env: childEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
-    child.stdout!.on("data", (d) => { out += d; });
-    child.stderr!.on("data", (d) => { out += d; });
+    child.stdout!.on("data", (d) => {
+      out += d;
+    });
+    child.stderr!.on("data", (d) => {
+      out += d;
+    });
     try {
       for (let i = 0; !/internal TSA: a self-check/.test(out); i++) {
         if (child.exitCode !== null) throw new Error("the appliance exited: " + out);

@@ -9,9 +9,15 @@ import { auditCount, buildOrganization, buildUser } from "../support/factories.j
 
 describe("sign-in and sessions", () => {
   let app: TestApp;
-  before(async () => { app = await startTestApp(); });
-  after(async () => { await app.close(); });
-  afterEach(async () => { await app.db("login_throttle").delete(); });
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => {
+    await app.close();
+  });
+  afterEach(async () => {
+    await app.db("login_throttle").delete();
+  });
 
   it("first-run setup: a one-time link creates the first administrator only while none exists", async () => {
     const fresh = await startTestApp();
@@ -21,19 +27,39 @@ describe("sign-in and sessions", () => {
       const c = fresh.client();
       expect((await c.get("/api/v1/setup")).body).to.deep.equal({ required: true });
       const token = (await setupTokenIssuer(fresh.deps))!;
-      const bad = await c.post("/api/v1/setup", { token: "x".repeat(43), login: "boss", email: "b@example.kz", fullName: "Boss", password: PASSWORD });
+      const bad = await c.post("/api/v1/setup", {
+        token: "x".repeat(43),
+        login: "boss",
+        email: "b@example.kz",
+        fullName: "Boss",
+        password: PASSWORD,
+      });
       expect(bad.status).to.equal(403);
       expect(bad.body.code).to.equal("setup_token_invalid");
-      const weak = await c.post("/api/v1/setup", { token, login: "boss", email: "b@example.kz", fullName: "Boss", password: "weak" });
+      const weak = await c.post("/api/v1/setup", {
+        token,
+        login: "boss",
+        email: "b@example.kz",
+        fullName: "Boss",
+        password: "weak",
+      });
       expect(weak.status).to.equal(400);
       expect(weak.body.rules).to.include("too_short");
       c.useCookies = true;
-      const ok = await c.post("/api/v1/setup", { token, login: "boss", email: "b@example.kz", fullName: "Boss", password: PASSWORD });
+      const ok = await c.post("/api/v1/setup", {
+        token,
+        login: "boss",
+        email: "b@example.kz",
+        fullName: "Boss",
+        password: PASSWORD,
+      });
       expect(ok.status).to.equal(201);
       expect(ok.body.user.roles.map((r: any) => r.role)).to.deep.equal(["system_admin"]);
       c.csrf = ok.body.csrfToken;
       expect((await c.get("/api/v1/me")).body.login).to.equal("boss");
-      const again = await fresh.client().post("/api/v1/setup", { token, login: "boss2", email: "b@example.kz", fullName: "Boss", password: PASSWORD });
+      const again = await fresh
+        .client()
+        .post("/api/v1/setup", { token, login: "boss2", email: "b@example.kz", fullName: "Boss", password: PASSWORD });
       expect(again.status).to.equal(409);
       expect((await fresh.client().get("/api/v1/setup")).body.required).to.equal(false);
       expect(await setupTokenIssuer(fresh.deps)).to.equal(null);
@@ -60,7 +86,8 @@ describe("sign-in and sessions", () => {
   it("throttles after 5 failures with exponential delays and Retry-After (SPEC R1.4)", async () => {
     const u = await buildUser(app, []);
     const c = app.client();
-    for (let i = 0; i < 5; i++) expect((await c.post("/api/v1/auth/login", { login: u.login, password: "Wrong!1aa" })).status).to.equal(401);
+    for (let i = 0; i < 5; i++)
+      expect((await c.post("/api/v1/auth/login", { login: u.login, password: "Wrong!1aa" })).status).to.equal(401);
     const t1 = await c.post("/api/v1/auth/login", { login: u.login, password: PASSWORD });
     expect(t1.status).to.equal(429);
     expect(t1.headers.get("retry-after")).to.equal("1");
@@ -82,16 +109,22 @@ describe("sign-in and sessions", () => {
     expect(enrol.body.otpauthUri).to.match(/^otpauth:\/\/totp\//);
     const wrong = await u.client.post("/api/v1/me/totp/confirm", { code: "000000" });
     expect(wrong.body.code).to.equal("invalid_totp");
-    const ok = await u.client.post("/api/v1/me/totp/confirm", { code: await totpCode(enrol.body.secret, app.clock.now()) });
+    const ok = await u.client.post("/api/v1/me/totp/confirm", {
+      code: await totpCode(enrol.body.secret, app.clock.now()),
+    });
     expect(ok.body.recoveryCodes).to.have.length(10);
     const c = app.client();
     const needs = await c.post("/api/v1/auth/login", { login: u.login, password: PASSWORD });
     expect(needs.status).to.equal(401);
     expect(needs.body.code).to.equal("totp_required");
-    expect((await c.post("/api/v1/auth/login", { login: u.login, password: PASSWORD, totp: "123456" })).body.code).to.equal("invalid_totp");
+    expect(
+      (await c.post("/api/v1/auth/login", { login: u.login, password: PASSWORD, totp: "123456" })).body.code,
+    ).to.equal("invalid_totp");
     await c.login(u.login, PASSWORD, { totp: await totpCode(enrol.body.secret, app.clock.now()) });
     await app.client().login(u.login, PASSWORD, { recoveryCode: ok.body.recoveryCodes[0] });
-    const reuse = await app.client().post("/api/v1/auth/login", { login: u.login, password: PASSWORD, recoveryCode: ok.body.recoveryCodes[0] });
+    const reuse = await app
+      .client()
+      .post("/api/v1/auth/login", { login: u.login, password: PASSWORD, recoveryCode: ok.body.recoveryCodes[0] });
     expect(reuse.body.code).to.equal("invalid_recovery_code");
   });
 
@@ -106,7 +139,10 @@ describe("sign-in and sessions", () => {
     const enrol = await u.client.post("/api/v1/me/totp/enrol");
     await u.client.post("/api/v1/me/totp/confirm", { code: await totpCode(enrol.body.secret, app.clock.now()) });
     expect((await u.client.get(`/api/v1/organizations/${org.id}`)).status).to.equal(200);
-    const off = await u.client.post("/api/v1/me/totp/disable", { password: PASSWORD, code: await totpCode(enrol.body.secret, app.clock.now()) });
+    const off = await u.client.post("/api/v1/me/totp/disable", {
+      password: PASSWORD,
+      code: await totpCode(enrol.body.secret, app.clock.now()),
+    });
     expect(off.status).to.equal(403);
     expect(off.body.code).to.equal("totp_mandatory");
   });
@@ -121,7 +157,10 @@ describe("sign-in and sessions", () => {
     expect((await u.client.get("/api/v1/me")).status).to.equal(401);
     await app.admin.login("root", PASSWORD);
     const v = await buildUser(app, []);
-    for (let i = 0; i < 26; i++) { app.clock.advance(29 * 60_000); await v.client.get("/api/v1/me"); }
+    for (let i = 0; i < 26; i++) {
+      app.clock.advance(29 * 60_000);
+      await v.client.get("/api/v1/me");
+    }
     expect((await v.client.get("/api/v1/me")).status).to.equal(401); // past 12 h
     await app.admin.login("root", PASSWORD);
   });
@@ -147,11 +186,16 @@ describe("sign-in and sessions", () => {
     const u = await buildUser(app, []);
     const other = app.client();
     await other.login(u.login, PASSWORD);
-    const wrongCurrent = await u.client.post("/api/v1/me/password", { currentPassword: "Nope!1234", newPassword: "N3w!Password" });
+    const wrongCurrent = await u.client.post("/api/v1/me/password", {
+      currentPassword: "Nope!1234",
+      newPassword: "N3w!Password",
+    });
     expect(wrongCurrent.body.code).to.equal("wrong_current_password");
     const reuse = await u.client.post("/api/v1/me/password", { currentPassword: PASSWORD, newPassword: PASSWORD });
     expect(reuse.body.rules).to.include("recently_used");
-    expect((await u.client.post("/api/v1/me/password", { currentPassword: PASSWORD, newPassword: "N3w!Password" })).status).to.equal(204);
+    expect(
+      (await u.client.post("/api/v1/me/password", { currentPassword: PASSWORD, newPassword: "N3w!Password" })).status,
+    ).to.equal(204);
     expect((await other.get("/api/v1/me")).status).to.equal(401);
     expect((await u.client.get("/api/v1/me")).status).to.equal(200);
     const login = await u.client.post("/api/v1/auth/login", { login: u.login, password: u.login });
@@ -164,7 +208,9 @@ describe("sign-in and sessions", () => {
     c.useCookies = true;
     const r = await c.post("/api/v1/auth/login", { login: u.login, password: PASSWORD });
     const setCookie = r.headers.getSetCookie().find((x) => x.startsWith("qujat_session="))!;
-    expect(setCookie).to.match(/httponly/i).and.match(/samesite=strict/i);
+    expect(setCookie)
+      .to.match(/httponly/i)
+      .and.match(/samesite=strict/i);
     c.csrf = r.body.csrfToken;
     expect((await c.get("/api/v1/me")).status).to.equal(200);
     const without = await c.req("PATCH", "/api/v1/me", { fullName: "X" }, { "x-csrf-token": "forged" });
@@ -191,19 +237,29 @@ describe("sign-in and sessions", () => {
     expect((await erp.get("/api/v1/me")).body.code).to.equal("user_only");
     const other = await buildOrganization(app);
     expect((await erp.get(`/api/v1/organizations/${other.id}`)).status).to.equal(404);
-    expect((await app.admin.post("/api/v1/api-tokens", { name: "x", organizationId: org.id, role: "org_admin" })).status).to.equal(400);
+    expect(
+      (await app.admin.post("/api/v1/api-tokens", { name: "x", organizationId: org.id, role: "org_admin" })).status,
+    ).to.equal(400);
     expect((await app.admin.del(`/api/v1/api-tokens/${t.body.id}`)).status).to.equal(204);
     expect((await erp.get(`/api/v1/organizations/${org.id}`)).status).to.equal(401);
   });
 
   it("npx qujat admin:create reads the password from stdin", async function () {
     this.timeout(60_000);
-    const env = { ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: app.dataDir, QUJAT_DATABASE_URL: app.config.database.url };
+    const env = {
+      ...process.env,
+      NODE_ENV: "test",
+      QUJAT_DATA_DIR: app.dataDir,
+      QUJAT_DATABASE_URL: app.config.database.url,
+    };
     const cli = path.resolve("scripts/qujat.mjs");
-    const run = (args: string[], input: string) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      const p = execFile("node", [cli, ...args], { env }, (e, out, err) => resolve({ code: e ? (e as any).code : 0, out, err }));
-      p.stdin!.end(input);
-    });
+    const run = (args: string[], input: string) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        const p = execFile("node", [cli, ...args], { env }, (e, out, err) =>
+          resolve({ code: e ? (e as any).code : 0, out, err }),
+        );
+        p.stdin!.end(input);
+      });
     const weak = await run(["admin:create", "--login", "shelladmin", "--email", "s@example.kz"], "weak\n");
     expect(weak.code).to.equal(1);
     expect(weak.err).to.match(/password_policy/);

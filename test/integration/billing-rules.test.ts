@@ -11,25 +11,50 @@ describe("billing rules", () => {
   let operator: BuiltUser, accountant: BuiltUser, clerk: BuiltUser, admin: BuiltUser, sponsorAccountant: BuiltUser;
   let customer: Org, sponsor: Org;
   let plan: any, usdPlan: any;
-  const count = async (table: string, where: Record<string, unknown> = {}) => Number((await app.db(table).where(where).count({ n: "*" }).first())!.n);
+  const count = async (table: string, where: Record<string, unknown> = {}) =>
+    Number((await app.db(table).where(where).count({ n: "*" }).first())!.n);
 
   before(async () => {
     app = await startTestApp();
     customer = await buildOrganization(app, { name: "Rules Customer" });
     sponsor = await buildOrganization(app, { name: "Sponsor Holding" });
     operator = await buildUser(app, [{ role: "billing_operator" }]);
-    accountant = await buildUser(app, [{ role: "accountant", organizationId: customer.id, branchId: customer.headOfficeId }]);
+    accountant = await buildUser(app, [
+      { role: "accountant", organizationId: customer.id, branchId: customer.headOfficeId },
+    ]);
     clerk = await buildUser(app, [{ role: "clerk", organizationId: customer.id, branchId: customer.headOfficeId }]);
     admin = await buildUser(app, [{ role: "org_admin", organizationId: customer.id, branchId: customer.headOfficeId }]);
-    sponsorAccountant = await buildUser(app, [{ role: "accountant", organizationId: sponsor.id, branchId: sponsor.headOfficeId }]);
-    plan = (await operator.client.post("/api/v1/billing/plans", { code: "basic", name: "Basic", price: "10000.00", currency: "KZT" })).body;
-    usdPlan = (await operator.client.post("/api/v1/billing/plans", { code: "basic-usd", name: "Basic USD", price: "20.00", currency: "USD" })).body;
+    sponsorAccountant = await buildUser(app, [
+      { role: "accountant", organizationId: sponsor.id, branchId: sponsor.headOfficeId },
+    ]);
+    plan = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "basic",
+        name: "Basic",
+        price: "10000.00",
+        currency: "KZT",
+      })
+    ).body;
+    usdPlan = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "basic-usd",
+        name: "Basic USD",
+        price: "20.00",
+        currency: "USD",
+      })
+    ).body;
   });
   after(() => app.close());
 
   it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {
     const bad = async (body: Record<string, unknown>, status: number, code: string) => {
-      const r = await operator.client.post("/api/v1/billing/plans", { code: `p${Math.random().toString(36).slice(2, 8)}`, name: "X", price: "1.00", currency: "KZT", ...body });
+      const r = await operator.client.post("/api/v1/billing/plans", {
+        code: `p${Math.random().toString(36).slice(2, 8)}`,
+        name: "X",
+        price: "1.00",
+        currency: "KZT",
+        ...body,
+      });
       expect(r.status, JSON.stringify(r.body)).to.equal(status);
       expect(r.body.code).to.equal(code);
     };
@@ -42,7 +67,12 @@ describe("billing rules", () => {
     await bad({ quotas: { documents: -1 } }, 400, "validation_failed");
     await bad({ package: true }, 400, "package_needs_quota");
     await bad({ code: "basic" }, 409, "plan_code_taken");
-    const refused = await accountant.client.post("/api/v1/billing/plans", { code: "mine", name: "Mine", price: "1.00", currency: "KZT" });
+    const refused = await accountant.client.post("/api/v1/billing/plans", {
+      code: "mine",
+      name: "Mine",
+      price: "1.00",
+      currency: "KZT",
+    });
     expect(refused.status).to.equal(403);
     expect(await count("tariff_plans")).to.equal(before);
     // A free Demo plan comes with the appliance.
@@ -52,7 +82,12 @@ describe("billing rules", () => {
   });
 
   it("a sponsor pays for a counterparty (R4.8): the invoice is the sponsor's, both see it, both are told", async () => {
-    const r = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: customer.id, planId: plan.id, payerOrganizationId: sponsor.id, paymentTerms: "credit" });
+    const r = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: customer.id,
+      planId: plan.id,
+      payerOrganizationId: sponsor.id,
+      paymentTerms: "credit",
+    });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     expect(r.body.invoice).to.include({ payerOrganizationId: sponsor.id, organizationId: customer.id });
     // Credit: 3 working days (Mon 2 March → Thu 5 March).
@@ -68,7 +103,14 @@ describe("billing rules", () => {
 
   it("payments: bad amounts, mismatched currency, a future date, a repeated reference, a cancelled invoice — refused, nothing recorded; an overpayment is kept as credit and pays the next invoice", async () => {
     const invoice = (await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}`)).body.items[0];
-    const pay = (body: Record<string, unknown>, by = operator) => by.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, { amount: "100.00", currency: "KZT", paidOn: "2026-03-02", reference: `R-${Math.random()}`, ...body });
+    const pay = (body: Record<string, unknown>, by = operator) =>
+      by.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, {
+        amount: "100.00",
+        currency: "KZT",
+        paidOn: "2026-03-02",
+        reference: `R-${Math.random()}`,
+        ...body,
+      });
     const expectRefused = async (body: Record<string, unknown>, status: number, code: string) => {
       const r = await pay(body);
       expect(r.status, JSON.stringify(r.body)).to.equal(status);
@@ -99,50 +141,114 @@ describe("billing rules", () => {
     expect(over.body).to.deep.include({ credit: "4400.00" });
     expect(over.body.invoice).to.include({ status: "paid", paid: "11600.00" });
     expect((await pay({ reference: "BANK-3" })).body.code).to.equal("invoice_paid");
-    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "4400.00" }]);
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([
+      { currency: "KZT", balance: "4400.00" },
+    ]);
 
     // The sponsor's next invoice is paid from its credit at once.
     const other = await buildOrganization(app, { name: "Second Sponsored" });
-    const second = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: other.id, planId: plan.id, payerOrganizationId: sponsor.id });
+    const second = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: other.id,
+      planId: plan.id,
+      payerOrganizationId: sponsor.id,
+    });
     expect(second.body.invoice).to.include({ paid: "4400.00", outstanding: "7200.00", status: "issued" });
-    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "0.00" }]);
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([
+      { currency: "KZT", balance: "0.00" },
+    ]);
 
     // A cancelled invoice takes no payments; what was paid on it returns as credit.
-    const cancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/cancellation`, { reason: "issued in error" });
+    const cancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/cancellation`, {
+      reason: "issued in error",
+    });
     expect(cancelled.body.status).to.equal("cancelled");
-    const toCancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/payments`, { amount: "1.00", currency: "KZT", paidOn: "2026-03-02", reference: "X-1" });
+    const toCancelled = await operator.client.post(`/api/v1/billing/invoices/${second.body.invoice.id}/payments`, {
+      amount: "1.00",
+      currency: "KZT",
+      paidOn: "2026-03-02",
+      reference: "X-1",
+    });
     expect(toCancelled.status).to.equal(409);
     expect(toCancelled.body.code).to.equal("invoice_cancelled");
-    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([{ currency: "KZT", balance: "4400.00" }]);
+    expect((await sponsorAccountant.client.get(`/api/v1/billing/credit/${sponsor.id}`)).body.items).to.deep.equal([
+      { currency: "KZT", balance: "4400.00" },
+    ]);
   });
 
   it("subscriptions: a start in the past, a closed plan, a second live subscription, a plan change to another currency or not on a 1st — refused", async () => {
     const org = await buildOrganization(app, { name: "Third" });
-    const past = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: plan.id, startOn: "2026-03-01" });
+    const past = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: org.id,
+      planId: plan.id,
+      startOn: "2026-03-01",
+    });
     expect([past.status, past.body.code]).to.deep.equal([400, "date_in_past"]);
-    const exists = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: customer.id, planId: plan.id });
+    const exists = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: customer.id,
+      planId: plan.id,
+    });
     expect([exists.status, exists.body.code]).to.deep.equal([409, "subscription_exists"]);
-    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body.items[0];
-    const currency = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id });
+    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body
+      .items[0];
+    const currency = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, {
+      planId: usdPlan.id,
+    });
     expect([currency.status, currency.body.code]).to.deep.equal([422, "currency_mismatch"]);
-    const notFirst = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: (await operator.client.post("/api/v1/billing/plans", { code: "pro", name: "Pro", price: "20000.00", currency: "KZT" })).body.id, effectiveOn: "2026-04-15" });
+    const notFirst = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, {
+      planId: (
+        await operator.client.post("/api/v1/billing/plans", {
+          code: "pro",
+          name: "Pro",
+          price: "20000.00",
+          currency: "KZT",
+        })
+      ).body.id,
+      effectiveOn: "2026-04-15",
+    });
     expect([notFirst.status, notFirst.body.code]).to.deep.equal([400, "not_first_of_month"]);
-    const tooSoon = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: notFirst.body.id ?? plan.id, effectiveOn: "2026-03-01" });
+    const tooSoon = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, {
+      planId: notFirst.body.id ?? plan.id,
+      effectiveOn: "2026-03-01",
+    });
     expect(tooSoon.status).to.equal(400);
-    expect((await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id })).status).to.equal(403);
+    expect(
+      (await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id })).status,
+    ).to.equal(403);
     expect((await app.db("subscriptions").where({ id: sub.id }).first()).pending_plan_id).to.equal(null);
-    const closedPlan = (await operator.client.post("/api/v1/billing/plans", { code: "old", name: "Old", price: "1.00", currency: "KZT" })).body;
+    const closedPlan = (
+      await operator.client.post("/api/v1/billing/plans", { code: "old", name: "Old", price: "1.00", currency: "KZT" })
+    ).body;
     await operator.client.post(`/api/v1/billing/plans/${closedPlan.id}/closure`, { successorId: plan.id });
-    const onClosed = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: closedPlan.id });
+    const onClosed = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: org.id,
+      planId: closedPlan.id,
+    });
     expect([onClosed.status, onClosed.body.code]).to.deep.equal([409, "plan_closed"]);
   });
 
   it("suspension at the participant's request (R4.7): no outgoing work while it lasts, lifted on request; a clerk cannot ask for it", async () => {
-    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body.items[0];
-    expect((await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-02", until: "2026-04-01", reason: "x" })).status).to.equal(403);
-    const past = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-01", until: "2026-04-01", reason: "renovation" });
+    const sub = (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${customer.id}`)).body
+      .items[0];
+    expect(
+      (
+        await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, {
+          from: "2026-03-02",
+          until: "2026-04-01",
+          reason: "x",
+        })
+      ).status,
+    ).to.equal(403);
+    const past = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, {
+      from: "2026-03-01",
+      until: "2026-04-01",
+      reason: "renovation",
+    });
     expect(past.body.code).to.equal("date_in_past");
-    const s = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, { from: "2026-03-02", until: "2026-04-01", reason: "renovation" });
+    const s = await admin.client.post(`/api/v1/billing/subscriptions/${sub.id}/suspension`, {
+      from: "2026-03-02",
+      until: "2026-04-01",
+      reason: "renovation",
+    });
     expect(s.status, JSON.stringify(s.body)).to.equal(200);
     expect(s.body).to.include({ status: "suspended" });
     const state = await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`);
@@ -155,7 +261,9 @@ describe("billing rules", () => {
     expect(state.body).to.have.all.keys("branchId", "branchName", "subscription", "outgoing", "openInvoices");
     const resumed = await admin.client.del(`/api/v1/billing/subscriptions/${sub.id}/suspension`);
     expect(resumed.body.status).to.equal("active");
-    expect((await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed).to.equal(true);
+    expect(
+      (await accountant.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed,
+    ).to.equal(true);
   });
 
   it("optional longer-delay steps (R4.5): suspension of all work after 15 days, the branch itself blocked after 3 months; paying lifts both at once", async () => {
@@ -164,7 +272,10 @@ describe("billing rules", () => {
     try {
       const org = await buildOrganization(app, { name: "Late Payer" });
       const lateClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
-      const sub = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: plan.id });
+      const sub = await operator.client.post("/api/v1/billing/subscriptions", {
+        organizationId: org.id,
+        planId: plan.id,
+      });
       const invoice = sub.body.invoice; // due 2026-03-09
       const run = async (day: string) => {
         app.clock.set(`${day}T09:00:00.000Z`);
@@ -174,10 +285,15 @@ describe("billing rules", () => {
         await app.admin.login("root", "Str0ng!Passw0rd");
         return r.result as Record<string, number>;
       };
-      const registerDraft = () => lateClerk.client.post("/api/v1/documents", {
-        metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
-        content: { name: "l.pdf", mediaType: "application/pdf", data: Buffer.from("%PDF-1.4\n% late\n%%EOF\n").toString("base64") },
-      });
+      const registerDraft = () =>
+        lateClerk.client.post("/api/v1/documents", {
+          metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
+          content: {
+            name: "l.pdf",
+            mediaType: "application/pdf",
+            data: Buffer.from("%PDF-1.4\n% late\n%%EOF\n").toString("base64"),
+          },
+        });
       await run("2026-03-10");
       expect((await run("2026-03-13")).blocks).to.equal(1);
       expect((await registerDraft()).status).to.equal(201); // blocked: drafts may still be registered
@@ -186,18 +302,27 @@ describe("billing rules", () => {
       expect([refused.status, refused.body.code]).to.deep.equal([402, "billing_suspended"]);
       expect((await run("2026-06-07")).fullBlocks).to.equal(1);
       // Billing's block is the subscription's stage; the branch's own status stays identity's.
-      expect((await operator.client.get(`/api/v1/billing/subscriptions/${sub.body.id}`)).body.block).to.include({ stage: "full" });
+      expect((await operator.client.get(`/api/v1/billing/subscriptions/${sub.body.id}`)).body.block).to.include({
+        stage: "full",
+      });
       expect((await app.db("branches").where({ id: org.headOfficeId }).first()).status).to.equal("active");
       const status = await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`);
       expect(status.body.outgoing).to.include({ allowed: false, code: "billing_blocked" });
       const stillRefused = await registerDraft();
       expect([stillRefused.status, stillRefused.body.code]).to.deep.equal([402, "billing_suspended"]);
       expect(await auditCount(app, { action: "billing.block" })).to.be.greaterThanOrEqual(3);
-      const paid = await operator.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, { amount: invoice.total, currency: "KZT", paidOn: "2026-06-07", reference: "LATE-1" });
+      const paid = await operator.client.post(`/api/v1/billing/invoices/${invoice.id}/payments`, {
+        amount: invoice.total,
+        currency: "KZT",
+        paidOn: "2026-06-07",
+        reference: "LATE-1",
+      });
       expect(paid.body.blockLifted).to.equal(true);
       // The penalty reached its cap: 5 % of 11,600.00.
       expect(paid.body.penaltyInvoice.total).to.equal("580.00");
-      expect((await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`)).body.outgoing).to.include({ allowed: true });
+      expect((await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`)).body.outgoing).to.include({
+        allowed: true,
+      });
       expect((await registerDraft()).status).to.equal(201);
     } finally {
       app.config.billing.overdue.suspendStep = false;
@@ -209,14 +334,30 @@ describe("billing rules", () => {
     app.clock.set("2026-06-08T09:00:00.000Z");
     await operator.client.login(operator.login, "Str0ng!Passw0rd");
     await app.admin.login("root", "Str0ng!Passw0rd");
-    const pack = (await operator.client.post("/api/v1/billing/plans", { code: "pack2", name: "Pack of 2", price: "500.00", currency: "KZT", package: true, quotas: { documents: 2 } })).body;
+    const pack = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "pack2",
+        name: "Pack of 2",
+        price: "500.00",
+        currency: "KZT",
+        package: true,
+        quotas: { documents: 2 },
+      })
+    ).body;
     const org = await buildOrganization(app, { name: "Package User" });
     const packClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
-    const sub = (await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: pack.id })).body;
-    const send = () => packClerk.client.post("/api/v1/documents", {
-      metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
-      content: { name: "l.pdf", mediaType: "application/pdf", data: Buffer.from(`%PDF-1.4\n% ${Math.random()}\n%%EOF\n`).toString("base64") },
-    });
+    const sub = (
+      await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: pack.id })
+    ).body;
+    const send = () =>
+      packClerk.client.post("/api/v1/documents", {
+        metadata: { kind: "letter", recipient: { organizationId: customer.id }, fields: {} },
+        content: {
+          name: "l.pdf",
+          mediaType: "application/pdf",
+          data: Buffer.from(`%PDF-1.4\n% ${Math.random()}\n%%EOF\n`).toString("base64"),
+        },
+      });
     expect((await send()).status).to.equal(201);
     expect((await send()).status).to.equal(201);
     expect((await send()).body.code).to.equal("quota_exceeded");
@@ -230,13 +371,35 @@ describe("billing rules", () => {
   });
 
   it("the users quota (R4.1): a role for one person too many is 402 and the person is not created", async () => {
-    const small = (await operator.client.post("/api/v1/billing/plans", { code: "solo", name: "Solo", price: "0.00", currency: "KZT", quotas: { users: 1 } })).body;
+    const small = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "solo",
+        name: "Solo",
+        price: "0.00",
+        currency: "KZT",
+        quotas: { users: 1 },
+      })
+    ).body;
     const org = await buildOrganization(app, { name: "Solo LLP" });
-    expect((await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: small.id })).status).to.equal(201);
+    expect(
+      (await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: small.id }))
+        .status,
+    ).to.equal(201);
     await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
     const users = await count("users");
-    const second = await app.admin.post("/api/v1/users", { login: `solo${Date.now()}`, email: "solo2@example.kz", fullName: "Second", password: "Str0ng!Passw0rd", roles: [{ role: "viewer", organizationId: org.id }] });
-    expect([second.status, second.body.code, second.body.quota, second.body.limit]).to.deep.equal([402, "quota_exceeded", "users", 1]);
+    const second = await app.admin.post("/api/v1/users", {
+      login: `solo${Date.now()}`,
+      email: "solo2@example.kz",
+      fullName: "Second",
+      password: "Str0ng!Passw0rd",
+      roles: [{ role: "viewer", organizationId: org.id }],
+    });
+    expect([second.status, second.body.code, second.body.quota, second.body.limit]).to.deep.equal([
+      402,
+      "quota_exceeded",
+      "users",
+      1,
+    ]);
     expect(await count("users")).to.equal(users);
   });
 });

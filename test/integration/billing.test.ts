@@ -16,7 +16,13 @@ describe("billing over 14 months", () => {
   let app: TestApp;
   let operatorOrg: Org, customer: Org, other: Org, partner: Org;
   let branch: { id: string };
-  let operator: BuiltUser, accountant: BuiltUser, orgAdmin: BuiltUser, head: BuiltUser, clerk: BuiltUser, otherAdmin: BuiltUser, partnerClerk: BuiltUser;
+  let operator: BuiltUser,
+    accountant: BuiltUser,
+    orgAdmin: BuiltUser,
+    head: BuiltUser,
+    clerk: BuiltUser,
+    otherAdmin: BuiltUser,
+    partnerClerk: BuiltUser;
   let headKey: TestSigner;
   let standard: any, business: any, legacy: any;
   const people = () => [operator, accountant, orgAdmin, head, clerk, otherAdmin, partnerClerk];
@@ -35,13 +41,24 @@ describe("billing over 14 months", () => {
     await app.deps.outbox.drain();
     return run.result as Record<string, number>;
   }
-  const mails = (topic: string, u?: BuiltUser) => app.smtp.messages.filter((m) => m.topic === topic && (!u || m.to.includes(email(u))));
+  const mails = (topic: string, u?: BuiltUser) =>
+    app.smtp.messages.filter((m) => m.topic === topic && (!u || m.to.includes(email(u))));
   const subscriptionOf = async (id: string) => (await operator.client.get(`/api/v1/billing/subscriptions/${id}`)).body;
   async function register(by: BuiltUser, metadata: Record<string, unknown> = {}) {
     const bytes = pdf(`doc ${Math.random()}`);
-    const r = await by.client.post("/api/v1/documents", jsonDocument({
-      kind: "invoice", branchId: branch.id, recipient: { organizationId: partner.id }, fields: invoiceFields({ number: `B-${Math.random().toString(36).slice(2, 8)}` }), ...metadata,
-    }, bytes));
+    const r = await by.client.post(
+      "/api/v1/documents",
+      jsonDocument(
+        {
+          kind: "invoice",
+          branchId: branch.id,
+          recipient: { organizationId: partner.id },
+          fields: invoiceFields({ number: `B-${Math.random().toString(36).slice(2, 8)}` }),
+          ...metadata,
+        },
+        bytes,
+      ),
+    );
     return { r, bytes };
   }
 
@@ -52,12 +69,19 @@ describe("billing over 14 months", () => {
     // The operator seals its invoices with its HSM key (R3.1): they are sent with no one signing by hand.
     const hsm = await Hsm.open({ module: t.module, tokenLabel: t.tokenLabel, pin: t.pin, lanes: 1 });
     try {
-      await certifyKey(hsm, `seal-${operatorOrg.bin}`, `CN=Qujat Operator seal, OU=BIN${operatorOrg.bin}, O=Qujat Operator LLP, C=KZ`);
+      await certifyKey(
+        hsm,
+        `seal-${operatorOrg.bin}`,
+        `CN=Qujat Operator seal, OU=BIN${operatorOrg.bin}, O=Qujat Operator LLP, C=KZ`,
+      );
     } finally {
       await hsm.close();
     }
     await app.deps.signer.hsm!.reloadKeys();
-    expect((await app.admin.put(`/api/v1/organizations/${operatorOrg.id}/seal`, { keyLabel: `seal-${operatorOrg.bin}` })).status).to.equal(200);
+    expect(
+      (await app.admin.put(`/api/v1/organizations/${operatorOrg.id}/seal`, { keyLabel: `seal-${operatorOrg.bin}` }))
+        .status,
+    ).to.equal(200);
     customer = await buildOrganization(app, { name: "Customer JSC" });
     other = await buildOrganization(app, { name: "Other LLP" });
     partner = await buildOrganization(app, { name: "Partner LLP" });
@@ -66,11 +90,15 @@ describe("billing over 14 months", () => {
     branch = await buildBranch(app, customer.id, customer.headOfficeId, "Karaganda");
     operator = await buildUser(app, [{ role: "billing_operator" }]);
     accountant = await buildUser(app, [{ role: "accountant", organizationId: customer.id, branchId: branch.id }]);
-    orgAdmin = await buildUser(app, [{ role: "org_admin", organizationId: customer.id, branchId: customer.headOfficeId }]);
+    orgAdmin = await buildUser(app, [
+      { role: "org_admin", organizationId: customer.id, branchId: customer.headOfficeId },
+    ]);
     head = await buildUser(app, [{ role: "head", organizationId: customer.id, branchId: customer.headOfficeId }]);
     clerk = await buildUser(app, [{ role: "clerk", organizationId: customer.id, branchId: branch.id }]);
     otherAdmin = await buildUser(app, [{ role: "org_admin", organizationId: other.id, branchId: other.headOfficeId }]);
-    partnerClerk = await buildUser(app, [{ role: "clerk", organizationId: partner.id, branchId: partner.headOfficeId }]);
+    partnerClerk = await buildUser(app, [
+      { role: "clerk", organizationId: partner.id, branchId: partner.headOfficeId },
+    ]);
     await buildUser(app, [{ role: "clerk", organizationId: operatorOrg.id, branchId: operatorOrg.headOfficeId }]);
     // Each person's language (SPEC R6.2): the accountant reads Kazakh, the head English, the rest Russian.
     expect((await accountant.client.patch("/api/v1/me", { language: "kk" })).status).to.equal(200);
@@ -83,9 +111,27 @@ describe("billing over 14 months", () => {
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       return r.body;
     };
-    standard = await plan({ code: "standard", name: "Standard", price: "120000.00", currency: "KZT", quotas: { documents: 3, storageBytes: null, users: 20 } });
-    business = await plan({ code: "business", name: "Business", price: "240000.00", currency: "KZT", quotas: { documents: 100 } });
-    legacy = await plan({ code: "legacy", name: "Legacy", price: "60000.00", currency: "KZT", quotas: { documents: 10 } });
+    standard = await plan({
+      code: "standard",
+      name: "Standard",
+      price: "120000.00",
+      currency: "KZT",
+      quotas: { documents: 3, storageBytes: null, users: 20 },
+    });
+    business = await plan({
+      code: "business",
+      name: "Business",
+      price: "240000.00",
+      currency: "KZT",
+      quotas: { documents: 100 },
+    });
+    legacy = await plan({
+      code: "legacy",
+      name: "Legacy",
+      price: "60000.00",
+      currency: "KZT",
+      quotas: { documents: 10 },
+    });
   });
   after(async () => {
     removeSigner(headKey);
@@ -96,14 +142,29 @@ describe("billing over 14 months", () => {
     this.timeout(180_000);
     // ---- 2026-03-02: the branch subscribes; the first invoice is issued, e-mailed and sent as a document.
     await travel("2026-03-02");
-    const sub = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: customer.id, branchId: branch.id, planId: standard.id });
+    const sub = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: customer.id,
+      branchId: branch.id,
+      planId: standard.id,
+    });
     expect(sub.status, JSON.stringify(sub.body)).to.equal(201);
     expect(sub.body).to.include({ status: "active", periodStart: "2026-03-02", periodEnd: "2027-03-02" });
     const first = sub.body.invoice;
     // SPEC R4.1: prices exclude VAT (16 %); 7 calendar days to pay.
-    expect(first).to.include({ subtotal: "120000.00", vat: "19200.00", total: "139200.00", currency: "KZT", dueOn: "2026-03-09", status: "issued" });
+    expect(first).to.include({
+      subtotal: "120000.00",
+      vat: "19200.00",
+      total: "139200.00",
+      currency: "KZT",
+      dueOn: "2026-03-09",
+      status: "issued",
+    });
     expect(first.number).to.match(/^QJ-2026-\d{6}$/);
-    const otherSub = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: other.id, planId: legacy.id, paymentTerms: "prepaid" });
+    const otherSub = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: other.id,
+      planId: legacy.id,
+      paymentTerms: "prepaid",
+    });
     expect(otherSub.status, JSON.stringify(otherSub.body)).to.equal(201);
     // Prepaid: 5 banking days (Mon 2 March → Mon 9 March).
     expect(otherSub.body.invoice.dueOn).to.equal("2026-03-09");
@@ -125,7 +186,9 @@ describe("billing over 14 months", () => {
     expect(invoiceDoc).to.be.a("string");
     const inbox = (await accountant.client.get("/api/v1/documents?box=inbox")).body.items;
     expect(inbox.map((d: any) => d.id)).to.include(invoiceDoc);
-    expect(mails("document.received", accountant).map((m) => m.subject)).to.deep.equal([`Құжат келді: Invoice ${first.number}`]);
+    expect(mails("document.received", accountant).map((m) => m.subject)).to.deep.equal([
+      `Құжат келді: Invoice ${first.number}`,
+    ]);
 
     // ---- The quota: 3 outgoing documents this period; the 4th is 402 with the plan and the use.
     for (let i = 0; i < 3; i++) expect((await register(clerk)).r.status).to.equal(201);
@@ -135,21 +198,29 @@ describe("billing over 14 months", () => {
     expect(over.r.body).to.deep.include({ code: "quota_exceeded", quota: "documents", limit: 3 });
     expect(over.r.body.plan).to.include({ code: "standard" });
     expect(over.r.body.usage).to.include({ documents: 3 });
-    expect(Number((await app.db("documents").where({ sender_branch_id: branch.id }).count({ n: "*" }).first())!.n)).to.equal(3);
-    const usage = await accountant.client.get(`/api/v1/billing/usage?organizationId=${customer.id}&branchId=${branch.id}`);
+    expect(
+      Number((await app.db("documents").where({ sender_branch_id: branch.id }).count({ n: "*" }).first())!.n),
+    ).to.equal(3);
+    const usage = await accountant.client.get(
+      `/api/v1/billing/usage?organizationId=${customer.id}&branchId=${branch.id}`,
+    );
     expect(usage.body).to.include({ outgoingDocuments: 3, documents: 3 });
     expect(usage.body.activeUsers).to.equal(2);
 
     // ---- 2026-03-10: the day after the due date, the overdue notice.
     let r = await day("2026-03-10");
     expect(r.overdueNotices).to.equal(2);
-    expect(mails("billing.overdue_notice", accountant)[0].subject).to.equal(`№ ${first.number} шоттың мерзімі өтті: бұғаттау 2026-03-13`);
+    expect(mails("billing.overdue_notice", accountant)[0].subject).to.equal(
+      `№ ${first.number} шоттың мерзімі өтті: бұғаттау 2026-03-13`,
+    );
     expect(mails("billing.overdue_notice", head)[0].text).to.include("Incoming documents stay readable");
-    const draft = (await register(clerk, { direction: "internal", recipient: { branchId: customer.headOfficeId } }));
+    const draft = await register(clerk, { direction: "internal", recipient: { branchId: customer.headOfficeId } });
     // not yet blocked (but over the quota? internal documents are not outgoing transactions)
     expect(draft.r.status, JSON.stringify(draft.r.body)).to.equal(201);
     const draft2 = await register(clerk, { direction: "internal", recipient: { branchId: customer.headOfficeId } });
-    const signedBefore = await head.client.post(`/api/v1/documents/${draft.r.body.id}/signatures`, { cms: headKey.sign(draft.bytes).toString("base64") });
+    const signedBefore = await head.client.post(`/api/v1/documents/${draft.r.body.id}/signatures`, {
+      cms: headKey.sign(draft.bytes).toString("base64"),
+    });
     expect(signedBefore.status, JSON.stringify(signedBefore.body)).to.equal(201);
 
     // ---- 2026-03-13: 3 days after the notice, the branch's outgoing work is blocked.
@@ -160,33 +231,52 @@ describe("billing over 14 months", () => {
     expect(state.body.outgoing).to.deep.include({ allowed: false, code: "billing_blocked" });
     expect(state.body.openInvoices.map((v: any) => v.number)).to.deep.equal([first.number]);
     // Blocked: signing, sending, and creating internal documents; the inbox stays readable.
-    const blockedSign = await head.client.post(`/api/v1/documents/${draft2.r.body.id}/signatures`, { cms: headKey.sign(draft2.bytes).toString("base64") });
+    const blockedSign = await head.client.post(`/api/v1/documents/${draft2.r.body.id}/signatures`, {
+      cms: headKey.sign(draft2.bytes).toString("base64"),
+    });
     expect(blockedSign.status, JSON.stringify(blockedSign.body)).to.equal(402);
     expect(blockedSign.body.code).to.equal("billing_blocked");
     const blockedSend = await clerk.client.post(`/api/v1/documents/${draft.r.body.id}/send`);
     expect(blockedSend.body.code).to.equal("billing_blocked");
-    const blockedInternal = await register(clerk, { direction: "internal", recipient: { branchId: customer.headOfficeId } });
+    const blockedInternal = await register(clerk, {
+      direction: "internal",
+      recipient: { branchId: customer.headOfficeId },
+    });
     expect(blockedInternal.r.status).to.equal(402);
     expect((await accountant.client.get("/api/v1/documents?box=inbox")).status).to.equal(200);
     expect((await accountant.client.get(`/api/v1/documents/${invoiceDoc}`)).status).to.equal(200);
     // The head office is another branch of the organization, not blocked.
-    expect((await orgAdmin.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed).to.equal(true);
+    expect(
+      (await orgAdmin.client.get(`/api/v1/billing/branches/${customer.headOfficeId}`)).body.outgoing.allowed,
+    ).to.equal(true);
 
     // ---- 2026-03-14: a partial payment keeps the block; 2026-03-16: the rest lifts it at once.
     await travel("2026-03-14");
-    const part = await operator.client.post(`/api/v1/billing/invoices/${first.id}/payments`, { amount: "50000.00", currency: "KZT", paidOn: "2026-03-14", reference: "PP-1001" });
+    const part = await operator.client.post(`/api/v1/billing/invoices/${first.id}/payments`, {
+      amount: "50000.00",
+      currency: "KZT",
+      paidOn: "2026-03-14",
+      reference: "PP-1001",
+    });
     expect(part.status, JSON.stringify(part.body)).to.equal(201);
     expect(part.body.invoice).to.include({ status: "overdue", paid: "50000.00", outstanding: "89200.00" });
     expect(part.body.blockLifted).to.equal(false);
     await travel("2026-03-16");
-    const rest = await operator.client.post(`/api/v1/billing/invoices/${first.id}/payments`, { amount: "89200.00", currency: "KZT", paidOn: "2026-03-16", reference: "PP-1002" });
+    const rest = await operator.client.post(`/api/v1/billing/invoices/${first.id}/payments`, {
+      amount: "89200.00",
+      currency: "KZT",
+      paidOn: "2026-03-16",
+      reference: "PP-1002",
+    });
     expect(rest.status, JSON.stringify(rest.body)).to.equal(201);
     expect(rest.body.invoice).to.include({ status: "paid", paidOn: "2026-03-16" });
     expect(rest.body.blockLifted).to.equal(true);
     // SPEC R4.5: 0.1 %/day of what was unpaid: 50,000.00 × 5 days + 89,200.00 × 7 days → 874.40, below the 5 % cap.
     expect(rest.body.penaltyInvoice).to.include({ kind: "penalty", total: "874.40", vat: "0.00" });
     // No waiting for the job: the signature goes through now.
-    const signedAfter = await head.client.post(`/api/v1/documents/${draft2.r.body.id}/signatures`, { cms: headKey.sign(draft2.bytes).toString("base64") });
+    const signedAfter = await head.client.post(`/api/v1/documents/${draft2.r.body.id}/signatures`, {
+      cms: headKey.sign(draft2.bytes).toString("base64"),
+    });
     expect(signedAfter.status, JSON.stringify(signedAfter.body)).to.equal(201);
     const sentAfter = await clerk.client.post(`/api/v1/documents/${draft.r.body.id}/send`);
     expect(sentAfter.status, JSON.stringify(sentAfter.body)).to.equal(200);
@@ -198,15 +288,37 @@ describe("billing over 14 months", () => {
     const actions: string[] = history.body.items.map((e: { action: string }) => e.action);
     expect(actions.indexOf("billing.block_lift")).to.be.within(0, actions.indexOf("billing.block") - 1);
     expect(actions.indexOf("billing.block")).to.be.below(actions.indexOf("billing.overdue_notice"));
-    expect((await clerk.client.get(`/api/v1/billing/subscriptions/${sub.body.id}/history`)).status).to.be.oneOf([403, 404]);
+    expect((await clerk.client.get(`/api/v1/billing/subscriptions/${sub.body.id}/history`)).status).to.be.oneOf([
+      403, 404,
+    ]);
     // The penalty is paid at once; the other organization pays too (its Legacy invoice).
-    expect((await operator.client.post(`/api/v1/billing/invoices/${rest.body.penaltyInvoice.id}/payments`, { amount: "874.40", currency: "KZT", paidOn: "2026-03-16", reference: "PP-1003" })).status).to.equal(201);
+    expect(
+      (
+        await operator.client.post(`/api/v1/billing/invoices/${rest.body.penaltyInvoice.id}/payments`, {
+          amount: "874.40",
+          currency: "KZT",
+          paidOn: "2026-03-16",
+          reference: "PP-1003",
+        })
+      ).status,
+    ).to.equal(201);
     const otherInvoice = otherSub.body.invoice;
-    expect((await operator.client.post(`/api/v1/billing/invoices/${otherInvoice.id}/payments`, { amount: otherInvoice.total, currency: "KZT", paidOn: "2026-03-16", reference: "OT-1" })).status).to.equal(201);
+    expect(
+      (
+        await operator.client.post(`/api/v1/billing/invoices/${otherInvoice.id}/payments`, {
+          amount: otherInvoice.total,
+          currency: "KZT",
+          paidOn: "2026-03-16",
+          reference: "OT-1",
+        })
+      ).status,
+    ).to.equal(201);
 
     // ---- 2026-06-20: the customer chooses Business; it applies on 1 July (at least a week away).
     await travel("2026-06-20");
-    const change = await orgAdmin.client.post(`/api/v1/billing/subscriptions/${sub.body.id}/plan-change`, { planId: business.id });
+    const change = await orgAdmin.client.post(`/api/v1/billing/subscriptions/${sub.body.id}/plan-change`, {
+      planId: business.id,
+    });
     expect(change.status, JSON.stringify(change.body)).to.equal(200);
     expect(change.body.pendingPlan).to.deep.equal({ planId: business.id, effectiveOn: "2026-07-01" });
     await app.deps.outbox.drain();
@@ -218,21 +330,32 @@ describe("billing over 14 months", () => {
     const changed = await subscriptionOf(sub.body.id);
     expect(changed).to.include({ planId: business.id, planCode: "business" });
     // The rest of the term at the new price: 120,000.00 × 244 / 365 days → 80,219.18 + VAT.
-    const proration = (await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}`)).body.items.find((v: any) => v.kind === "plan_change");
+    const proration = (
+      await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}`)
+    ).body.items.find((v: any) => v.kind === "plan_change");
     expect(proration).to.include({ subtotal: "80219.18", vat: "12835.07", total: "93054.25", dueOn: "2026-07-08" });
     await travel("2026-07-03");
-    const paidProration = await operator.client.post(`/api/v1/billing/invoices/${proration.id}/payments`, { amount: "93054.25", currency: "KZT", paidOn: "2026-07-03", reference: "PP-2001" });
+    const paidProration = await operator.client.post(`/api/v1/billing/invoices/${proration.id}/payments`, {
+      amount: "93054.25",
+      currency: "KZT",
+      paidOn: "2026-07-03",
+      reference: "PP-2001",
+    });
     expect(paidProration.status, JSON.stringify(paidProration.body)).to.equal(201);
     // Business allows 100 documents: the branch registers again.
     expect((await register(clerk)).r.status).to.equal(201);
 
     // ---- 2026-09-01: Legacy is closed with Business as successor; 3 days later its subscriber moves.
     await travel("2026-09-01");
-    const closed = await operator.client.post(`/api/v1/billing/plans/${legacy.id}/closure`, { successorId: business.id });
+    const closed = await operator.client.post(`/api/v1/billing/plans/${legacy.id}/closure`, {
+      successorId: business.id,
+    });
     expect(closed.body).to.include({ status: "closed", migrateOn: "2026-09-04" });
     await app.deps.outbox.drain();
     expect(mails("billing.plan_change", otherAdmin)[0].text).to.include("«Business»");
-    const toClosed = await orgAdmin.client.post(`/api/v1/billing/subscriptions/${sub.body.id}/plan-change`, { planId: legacy.id });
+    const toClosed = await orgAdmin.client.post(`/api/v1/billing/subscriptions/${sub.body.id}/plan-change`, {
+      planId: legacy.id,
+    });
     expect(toClosed.status).to.equal(409);
     expect(toClosed.body.code).to.equal("plan_closed");
     await day("2026-09-03");
@@ -246,11 +369,23 @@ describe("billing over 14 months", () => {
     expect(r.renewalInvoices).to.equal(0);
     r = await day("2027-02-16");
     expect(r.renewalInvoices).to.equal(2); // both subscriptions began on 2026-03-02
-    const renewal = (await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}&status=issued`)).body.items.find((v: any) => v.kind === "renewal");
-    expect(renewal).to.include({ total: "278400.00", periodFrom: "2027-03-02", periodTo: "2028-03-02", dueOn: "2027-02-23" });
+    const renewal = (
+      await operator.client.get(`/api/v1/billing/invoices?organizationId=${customer.id}&status=issued`)
+    ).body.items.find((v: any) => v.kind === "renewal");
+    expect(renewal).to.include({
+      total: "278400.00",
+      periodFrom: "2027-03-02",
+      periodTo: "2028-03-02",
+      dueOn: "2027-02-23",
+    });
     expect(renewal.number).to.match(/^QJ-2027-00000[12]$/); // numbering starts again each year
     await travel("2027-02-20");
-    const paidRenewal = await operator.client.post(`/api/v1/billing/invoices/${renewal.id}/payments`, { amount: "278400.00", currency: "KZT", paidOn: "2027-02-20", reference: "PP-3001" });
+    const paidRenewal = await operator.client.post(`/api/v1/billing/invoices/${renewal.id}/payments`, {
+      amount: "278400.00",
+      currency: "KZT",
+      paidOn: "2027-02-20",
+      reference: "PP-3001",
+    });
     expect(paidRenewal.status, JSON.stringify(paidRenewal.body)).to.equal(201);
     r = await day("2027-03-02");
     expect(r.termsRolled).to.be.greaterThanOrEqual(2);
@@ -260,7 +395,9 @@ describe("billing over 14 months", () => {
     // The other organization did not pay its renewal: noticed, then blocked, in the 14th month.
     await day("2027-03-03");
     await day("2027-05-02");
-    expect((await otherAdmin.client.get(`/api/v1/billing/branches/${other.headOfficeId}`)).body.outgoing.code).to.equal("billing_blocked");
+    expect((await otherAdmin.client.get(`/api/v1/billing/branches/${other.headOfficeId}`)).body.outgoing.code).to.equal(
+      "billing_blocked",
+    );
     const finalState = (await accountant.client.get(`/api/v1/billing/branches/${branch.id}`)).body;
     expect(finalState.outgoing.allowed, JSON.stringify(finalState)).to.equal(true);
 

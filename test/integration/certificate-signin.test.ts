@@ -28,7 +28,8 @@ describe("certificate sign-in", () => {
     expect(r.status).to.equal(201);
     return r.body.challenge as string;
   };
-  const signIn = (c: Client, ch: string, cms: Buffer) => c.post("/api/v1/auth/certificate", { challenge: ch, cms: cms.toString("base64") });
+  const signIn = (c: Client, ch: string, cms: Buffer) =>
+    c.post("/api/v1/auth/certificate", { challenge: ch, cms: cms.toString("base64") });
 
   it("an AUTH certificate with the user's IIN signs him in (session works, login history says certificate, audited)", async () => {
     const c = app.client();
@@ -44,7 +45,11 @@ describe("certificate sign-in", () => {
     expect(me.body.user?.id ?? me.body.id).to.equal(user.id);
     const ev = await app.db("login_events").where({ user_id: user.id, outcome: "success", method: "certificate" });
     expect(ev).to.have.length(1);
-    const audited = await app.db("audit_log").where({ action: "auth.login", actor_id: user.id }).orderBy("seq", "desc").first();
+    const audited = await app
+      .db("audit_log")
+      .where({ action: "auth.login", actor_id: user.id })
+      .orderBy("seq", "desc")
+      .first();
     expect(JSON.parse(audited.details)).to.include({ method: "certificate", revocation: "ocsp" });
     // The same challenge cannot be used twice.
     const again = await signIn(app.client(), ch, k.sign(Buffer.from(ch, "base64")));
@@ -54,8 +59,16 @@ describe("certificate sign-in", () => {
 
   const refusals: Array<[string, () => SignerOptions, string]> = [
     ["a signing (not AUTH) certificate", () => ({ iin: user.iin }), "certificate_purpose"],
-    ["a certificate of an untrusted CA", () => ({ iin: user.iin, purpose: "auth", ca: createTestCa("Stranger Auth CA") }), "chain_trusted"],
-    ["an expired certificate", () => ({ iin: user.iin, purpose: "auth", validFrom: "2020-01-01T00:00:00", validTo: "2025-01-01T00:00:00" }), "certificate_valid"],
+    [
+      "a certificate of an untrusted CA",
+      () => ({ iin: user.iin, purpose: "auth", ca: createTestCa("Stranger Auth CA") }),
+      "chain_trusted",
+    ],
+    [
+      "an expired certificate",
+      () => ({ iin: user.iin, purpose: "auth", validFrom: "2020-01-01T00:00:00", validTo: "2025-01-01T00:00:00" }),
+      "certificate_valid",
+    ],
   ];
   for (const [what, options, check] of refusals) {
     it(`refuses ${what}: 401 naming ${check}`, async () => {
@@ -89,9 +102,16 @@ describe("certificate sign-in", () => {
     const other = await signIn(c, ch2, key({ iin: user.iin, purpose: "auth" }).sign(Buffer.from("not the challenge")));
     expect(other.status).to.equal(401);
     expect(other.body.reason).to.equal("digest_mismatch");
-    const unknown = await signIn(c, Buffer.alloc(32, 7).toString("base64"), key({ iin: user.iin, purpose: "auth" }).sign(Buffer.alloc(32, 7)));
+    const unknown = await signIn(
+      c,
+      Buffer.alloc(32, 7).toString("base64"),
+      key({ iin: user.iin, purpose: "auth" }).sign(Buffer.alloc(32, 7)),
+    );
     expect(unknown.body.code).to.equal("challenge_invalid");
-    const garbage = await c.post("/api/v1/auth/certificate", { challenge: ch2, cms: Buffer.from("garbage garbage garbage").toString("base64") });
+    const garbage = await c.post("/api/v1/auth/certificate", {
+      challenge: ch2,
+      cms: Buffer.from("garbage garbage garbage").toString("base64"),
+    });
     expect(garbage.status).to.equal(401);
     expect(garbage.body.reason).to.equal("cms_malformed");
   });

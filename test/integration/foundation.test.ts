@@ -5,8 +5,12 @@ import { toOpenApiPath } from "../../server/http/api.js";
 
 describe("foundation", () => {
   let app: TestApp;
-  before(async () => { app = await startTestApp(); });
-  after(async () => { await app.close(); });
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => {
+    await app.close();
+  });
 
   it("answers /healthz and /readyz with the db and migrations checked", async () => {
     expect((await app.client().get("/healthz")).body).to.deep.equal({ status: "ok" });
@@ -22,7 +26,9 @@ describe("foundation", () => {
       expect(r.status).to.equal(503);
       expect(r.body.checks.migrations.detail).to.match(/create_jobs/);
     } finally {
-      await app.db("knex_migrations").insert({ name: "20261121120700_create_jobs.ts", batch: 1, migration_time: new Date() });
+      await app
+        .db("knex_migrations")
+        .insert({ name: "20261121120700_create_jobs.ts", batch: 1, migration_time: new Date() });
     }
   });
 
@@ -34,7 +40,8 @@ describe("foundation", () => {
     expect(r.body).to.match(/qujat_process_resident_memory_bytes/);
     await app.client().get("/healthz");
     const again = await app.client().get("/metrics");
-    const count = (body: string) => Number(/qujat_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)/.exec(body)![1]);
+    const count = (body: string) =>
+      Number(/qujat_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)/.exec(body)![1]);
     expect(count(again.body)).to.equal(count(r.body) + 1);
   });
 
@@ -62,7 +69,12 @@ describe("foundation", () => {
     expect(unknown.body).to.include({ status: 404, code: "not_found", title: "Not Found" });
     const badJson = await app.admin.req("POST", "/api/v1/organizations", "{not json");
     expect(badJson.body).to.include({ status: 400, code: "invalid_json" });
-    const unknownKey = await app.admin.post("/api/v1/organizations", { name: "X", country: "KZ", bin: "1", color: "red" });
+    const unknownKey = await app.admin.post("/api/v1/organizations", {
+      name: "X",
+      country: "KZ",
+      bin: "1",
+      color: "red",
+    });
     expect(unknownKey.status).to.equal(400);
     expect(unknownKey.body.code).to.equal("validation_failed");
     expect(unknownKey.body.errors.map((e: any) => e.code)).to.include("unrecognized_keys");
@@ -79,11 +91,15 @@ describe("foundation", () => {
     const doc = (await app.client().get("/api/v1/openapi.json")).body;
     expect(doc.openapi).to.equal("3.1.0");
     const documented = new Set<string>();
-    for (const [p, ops] of Object.entries<any>(doc.paths)) for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${p}`);
+    for (const [p, ops] of Object.entries<any>(doc.paths))
+      for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${p}`);
     const routed = new Set<string>();
-    for (const layer of app.api.layers()) for (const m of layer.methods) if (m !== "HEAD") routed.add(`${m} ${toOpenApiPath(String(layer.path))}`);
+    for (const layer of app.api.layers())
+      for (const m of layer.methods) if (m !== "HEAD") routed.add(`${m} ${toOpenApiPath(String(layer.path))}`);
     expect([...routed].sort()).to.deep.equal([...documented].sort());
-    expect(doc.paths["/api/v1/organizations"].post.requestBody.content["application/json"].schema.additionalProperties).to.equal(false);
+    expect(
+      doc.paths["/api/v1/organizations"].post.requestBody.content["application/json"].schema.additionalProperties,
+    ).to.equal(false);
   });
 
   it("serves the console with its hashed assets and index fallback", async () => {

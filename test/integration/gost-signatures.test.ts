@@ -13,7 +13,14 @@ import path from "node:path";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { jsonDocument, invoiceFields, pdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { gostCertificate, gostCms, gostCrl, GOST_VARIANTS, type GostCertificate, type GostVariant } from "../support/gostPki.js";
+import {
+  gostCertificate,
+  gostCms,
+  gostCrl,
+  GOST_VARIANTS,
+  type GostCertificate,
+  type GostVariant,
+} from "../support/gostPki.js";
 import { testCa } from "../support/pki.js";
 
 // The test appliance's clock starts at 2026-03-02 (support/app.ts): certificates and CRLs are dated around it.
@@ -60,9 +67,22 @@ describe("KZ GOST signatures end to end (reference-library CMS, GOST CAs, GOST-s
 
   // The appliance caches a CRL by its URL until its nextUpdate: a case that serves another list names its own URL.
   const headCertificate = (v: GostVariant, crl = `${v}.crl`) =>
-    gostCertificate({ issuer: cas[v], iin: head.iin, bin: seller.bin, roles: ["legal_entity", "first_head"], crlUrl: `${crlBase}/${crl}`, cn: `Head ${v}`, ...VALID });
-  const verify = (cms: Buffer, content: Buffer) => clerk.client.post("/api/v1/signatures/verify", { cms: cms.toString("base64"), content: content.toString("base64") });
-  const checks = (body: { checks: Array<{ check: string; ok: boolean | null }> }) => Object.fromEntries(body.checks.map((c) => [c.check, c.ok]));
+    gostCertificate({
+      issuer: cas[v],
+      iin: head.iin,
+      bin: seller.bin,
+      roles: ["legal_entity", "first_head"],
+      crlUrl: `${crlBase}/${crl}`,
+      cn: `Head ${v}`,
+      ...VALID,
+    });
+  const verify = (cms: Buffer, content: Buffer) =>
+    clerk.client.post("/api/v1/signatures/verify", {
+      cms: cms.toString("base64"),
+      content: content.toString("base64"),
+    });
+  const checks = (body: { checks: Array<{ check: string; ok: boolean | null }> }) =>
+    Object.fromEntries(body.checks.map((c) => [c.check, c.ok]));
 
   for (const v of ["2015-512", "2004", "2015-256"] as GostVariant[]) {
     it(`${GOST_VARIANTS[v].label}: the verification service accepts the reference library's CMS, the chain to the GOST CA and the CRL it signs`, async () => {
@@ -74,7 +94,13 @@ describe("KZ GOST signatures end to end (reference-library CMS, GOST CAs, GOST-s
       expect(r.body.signatureAlgorithm).to.equal(GOST_VARIANTS[v].label);
       expect(r.body.certificate).to.include({ iin: head.iin, bin: seller.bin });
       expect(r.body.certificate.keyAlgorithm).to.include({ name: GOST_VARIANTS[v].label, supported: true });
-      expect(checks(r.body)).to.include({ cms_signature: true, algorithm_supported: true, chain_trusted: true, certificate_valid: true, revocation: true });
+      expect(checks(r.body)).to.include({
+        cms_signature: true,
+        algorithm_supported: true,
+        chain_trusted: true,
+        certificate_valid: true,
+        revocation: true,
+      });
       expect(r.body.revocation).to.include({ status: "good", source: "crl", url: `${crlBase}/${v}.crl` });
       // Over other content, the same CMS is refused: its message digest (the GOST hash) does not match.
       const elsewhere = await verify(gostCms(leaf, content), Buffer.from("other content"));
@@ -86,12 +112,22 @@ describe("KZ GOST signatures end to end (reference-library CMS, GOST CAs, GOST-s
   it("GOST 34.10-2015, 512 bit, and GOST 34.310-2004: the head's CMS is accepted as a document signature and the report kept names the algorithm", async () => {
     for (const v of ["2015-512", "2004"] as GostVariant[]) {
       const bytes = pdf(`gost signature ${v} ${Math.random()}`);
-      const d = await clerk.client.post("/api/v1/documents", jsonDocument({
-        kind: "invoice", recipient: { organizationId: buyerId }, fields: invoiceFields({ number: `G-${Math.random().toString(36).slice(2, 8)}` }),
-      }, bytes));
+      const d = await clerk.client.post(
+        "/api/v1/documents",
+        jsonDocument(
+          {
+            kind: "invoice",
+            recipient: { organizationId: buyerId },
+            fields: invoiceFields({ number: `G-${Math.random().toString(36).slice(2, 8)}` }),
+          },
+          bytes,
+        ),
+      );
       expect(d.status, JSON.stringify(d.body)).to.equal(201);
       const leaf = headCertificate(v);
-      const r = await head.client.post(`/api/v1/documents/${d.body.id}/signatures`, { cms: gostCms(leaf, bytes).toString("base64") });
+      const r = await head.client.post(`/api/v1/documents/${d.body.id}/signatures`, {
+        cms: gostCms(leaf, bytes).toString("base64"),
+      });
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       const [s] = (await clerk.client.get(`/api/v1/documents/${d.body.id}/signatures`)).body.items;
       expect(s.signatureAlgorithm).to.equal(GOST_VARIANTS[v].label);
@@ -116,7 +152,19 @@ describe("KZ GOST signatures end to end (reference-library CMS, GOST CAs, GOST-s
   it("a certificate the GOST CA's CRL revokes is reported invalid, with the revocation named", async () => {
     const v: GostVariant = "2015-512";
     const leaf = headCertificate(v, "revoking.crl");
-    crls.set("/revoking.crl", gostCrl(cas[v], [{ serial: Buffer.from(leaf.cert.serialNumber.valueBlock.valueHexView).toString("hex"), at: new Date("2026-02-15T00:00:00Z") }], CRL_DATES));
+    crls.set(
+      "/revoking.crl",
+      gostCrl(
+        cas[v],
+        [
+          {
+            serial: Buffer.from(leaf.cert.serialNumber.valueBlock.valueHexView).toString("hex"),
+            at: new Date("2026-02-15T00:00:00Z"),
+          },
+        ],
+        CRL_DATES,
+      ),
+    );
     const content = Buffer.from("signed after revocation");
     const r = await verify(gostCms(leaf, content), content);
     expect(r.status).to.equal(200);

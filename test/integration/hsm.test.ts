@@ -21,7 +21,27 @@ function opensslVerifies(cms: Buffer, content: Buffer, caFile: string): boolean 
   try {
     writeFileSync(path.join(dir, "s.p7s"), cms);
     writeFileSync(path.join(dir, "c.bin"), content);
-    execFileSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", "s.p7s", "-content", "c.bin", "-CAfile", caFile, "-purpose", "any", "-out", "/dev/null"], { cwd: dir, stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "s.p7s",
+        "-content",
+        "c.bin",
+        "-CAfile",
+        caFile,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ],
+      { cwd: dir, stdio: "ignore" },
+    );
     return true;
   } catch {
     return false;
@@ -44,7 +64,8 @@ describe("HSM (SoftHSM2 through PKCS#11)", function () {
   it("signs CMS with the system key from several sessions at once; every signature verifies with openssl cms -verify", async () => {
     const contents = Array.from({ length: 24 }, (_, i) => Buffer.from(`content ${i} ${Math.random()}`));
     const signed = await Promise.all(contents.map((c) => app.deps.signer.signSystem(c)));
-    for (let i = 0; i < contents.length; i++) expect(opensslVerifies(signed[i], contents[i], t.caFile), `#${i}`).to.equal(true);
+    for (let i = 0; i < contents.length; i++)
+      expect(opensslVerifies(signed[i], contents[i], t.caFile), `#${i}`).to.equal(true);
     // C_Initialize was called by us with CKF_OS_LOCKING_OK (2): without it concurrent signing crashes SoftHSM.
     expect(initializeFlags(t.module)).to.equal(2);
     expect(opensslVerifies(signed[0], contents[1], t.caFile)).to.equal(false);
@@ -71,7 +92,9 @@ describe("HSM (SoftHSM2 through PKCS#11)", function () {
     const seller = await buildOrganization(app, { name: "Sealed LLP" });
     const other = await buildOrganization(app, { name: "Unsealed LLP" });
     const buyer = await buildOrganization(app, { name: "Seal Buyer LLP" });
-    const admin = await buildUser(app, [{ role: "org_admin", organizationId: seller.id, branchId: seller.headOfficeId }]);
+    const admin = await buildUser(app, [
+      { role: "org_admin", organizationId: seller.id, branchId: seller.headOfficeId },
+    ]);
     const head = await buildUser(app, [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }]);
     await buildUser(app, [{ role: "clerk", organizationId: buyer.id, branchId: buyer.headOfficeId }]); // someone to receive
     const hsm = await Hsm.open({ module: t.module, tokenLabel: t.tokenLabel, pin: t.pin, lanes: 1 });
@@ -85,17 +108,33 @@ describe("HSM (SoftHSM2 through PKCS#11)", function () {
     const wrong = await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${other.bin}` });
     expect(wrong.status).to.equal(422);
     expect(wrong.body.code).to.equal("seal_not_for_organization");
-    expect((await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: "no-such-key" })).body.code).to.equal("seal_key_missing");
-    expect((await head.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${seller.bin}` })).status).to.equal(403);
+    expect(
+      (await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: "no-such-key" })).body.code,
+    ).to.equal("seal_key_missing");
+    expect(
+      (await head.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${seller.bin}` })).status,
+    ).to.equal(403);
     const set = await admin.client.put(`/api/v1/organizations/${seller.id}/seal`, { keyLabel: `seal-${seller.bin}` });
     expect(set.status, JSON.stringify(set.body)).to.equal(200);
     expect(set.body.certificate.subject).to.match(/CN=Sealed LLP seal/);
 
     const content = pdf(`sealed ${Math.random()}`);
-    const d = await head.client.post("/api/v1/documents", jsonDocument({ kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "SEAL-1" }) }, content));
+    const d = await head.client.post(
+      "/api/v1/documents",
+      jsonDocument(
+        { kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "SEAL-1" }) },
+        content,
+      ),
+    );
     expect(d.status, JSON.stringify(d.body)).to.equal(201);
     const headKey = testSigner({ iin: head.iin, bin: seller.bin });
-    expect((await head.client.post(`/api/v1/documents/${d.body.id}/signatures`, { cms: headKey.sign(content).toString("base64") })).status).to.equal(201);
+    expect(
+      (
+        await head.client.post(`/api/v1/documents/${d.body.id}/signatures`, {
+          cms: headKey.sign(content).toString("base64"),
+        })
+      ).status,
+    ).to.equal(201);
     const sent = await head.client.post(`/api/v1/documents/${d.body.id}/send`);
     expect(sent.status, JSON.stringify(sent.body)).to.equal(200);
     const sigs = (await head.client.get(`/api/v1/documents/${d.body.id}/signatures`)).body.items;
@@ -137,10 +176,24 @@ describe("HSM (SoftHSM2 through PKCS#11)", function () {
 
   it("npx qujat hsm:status prints module, token, keys and a test signature; a wrong PIN or token fails clearly without printing the PIN", async function () {
     const cli = path.resolve("scripts/qujat.mjs");
-    const run = (env: Record<string, string>) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile("node", [cli, "hsm:status"], { env: { ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: app.dataDir, QUJAT_HSM_MODULE: t.module, QUJAT_HSM_TOKEN: t.tokenLabel, ...env } },
-        (e, out, err) => resolve({ code: e ? (e as any).code : 0, out, err }));
-    });
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          "node",
+          [cli, "hsm:status"],
+          {
+            env: {
+              ...process.env,
+              NODE_ENV: "test",
+              QUJAT_DATA_DIR: app.dataDir,
+              QUJAT_HSM_MODULE: t.module,
+              QUJAT_HSM_TOKEN: t.tokenLabel,
+              ...env,
+            },
+          },
+          (e, out, err) => resolve({ code: e ? (e as any).code : 0, out, err }),
+        );
+      });
     const ok = await run({ QUJAT_HSM_PIN: t.pin });
     expect(ok.code, ok.err).to.equal(0);
     expect(ok.out).to.include(`module: ${t.module}`);

@@ -23,15 +23,32 @@ describe("notifications", () => {
   });
   after(() => app.close());
 
-  const announce = (by = app.admin, title = "Обновление") => by.post("/api/v1/announcements", {
-    title, body: "Переход на новую версию", startsAt: "2026-03-07T23:00:00Z", endsAt: "2026-03-08T03:00:00Z",
-  });
+  const announce = (by = app.admin, title = "Обновление") =>
+    by.post("/api/v1/announcements", {
+      title,
+      body: "Переход на новую версию",
+      startsAt: "2026-03-07T23:00:00Z",
+      endsAt: "2026-03-08T03:00:00Z",
+    });
 
   it("a maintenance announcement: only a system administrator makes one; every signed-in user sees it; everyone is e-mailed in his language", async () => {
     const refused = await announce(users[0].client);
     expect(refused.status).to.equal(403);
-    expect(await app.db("announcements").count({ n: "*" }).first().then((r) => Number(r!.n))).to.equal(0);
-    expect(await app.db("outbox").where({ topic: "maintenance.announcement" }).count({ n: "*" }).first().then((r) => Number(r!.n))).to.equal(0);
+    expect(
+      await app
+        .db("announcements")
+        .count({ n: "*" })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).to.equal(0);
+    expect(
+      await app
+        .db("outbox")
+        .where({ topic: "maintenance.announcement" })
+        .count({ n: "*" })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).to.equal(0);
     const before = await auditCount(app, { action: "announcement.create" });
     const made = await announce();
     expect(made.status, JSON.stringify(made.body)).to.equal(201);
@@ -88,7 +105,8 @@ describe("notifications", () => {
     const got = app.smtp.messages.slice(start);
     // 3 announcements × 4 people + the administrator: each exactly once.
     const perAddress = new Map<string, number>();
-    for (const m of got) for (const to of m.to) perAddress.set(`${to} ${m.messageId}`, (perAddress.get(`${to} ${m.messageId}`) ?? 0) + 1);
+    for (const m of got)
+      for (const to of m.to) perAddress.set(`${to} ${m.messageId}`, (perAddress.get(`${to} ${m.messageId}`) ?? 0) + 1);
     expect([...perAddress.values()].every((n) => n === 1)).to.equal(true);
     expect(got).to.have.length(3 * 5);
     expect(new Set(got.map((m) => m.messageId)).size).to.equal(15);
@@ -107,7 +125,11 @@ describe("notifications", () => {
     await users[0].client.login(users[0].login, "Str0ng!Passw0rd");
     const failed = await app.admin.get("/api/v1/system/outbox?status=failed");
     expect(failed.body.items, JSON.stringify(failed.body)).to.have.length(1);
-    expect(failed.body.items[0]).to.include({ topic: "maintenance.announcement", status: "failed", attempts: app.config.mail.maxAttempts });
+    expect(failed.body.items[0]).to.include({
+      topic: "maintenance.announcement",
+      status: "failed",
+      attempts: app.config.mail.maxAttempts,
+    });
     expect((await users[0].client.get("/api/v1/system/outbox")).status).to.equal(403);
     await app.smtp.start();
     expect((await app.admin.post(`/api/v1/system/outbox/${failed.body.items[0].id}/retry`)).status).to.equal(202);

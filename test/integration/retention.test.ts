@@ -27,8 +27,11 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
   let clerk: BuiltUser, officerA: BuiltUser, officerB: BuiltUser, idle: BuiltUser, bystander: BuiltUser;
   const docs: Record<string, { id: string; sha: string }> = {};
   const blobPath = (h: string) => path.join(app.dataDir, "blobs", h.slice(0, 2), h.slice(2, 4), h);
-  const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
-  const relogin = async (...users: BuiltUser[]) => { for (const u of users) await u.client.login(u.login, PASSWORD); };
+  const openssl = (args: string[]) =>
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
+  const relogin = async (...users: BuiltUser[]) => {
+    for (const u of users) await u.client.login(u.login, PASSWORD);
+  };
   const at = async (when: string) => {
     app.clock.set(when);
     await app.admin.login("root", PASSWORD);
@@ -63,42 +66,91 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
 
   it("year 0: shortening rules wait for a second officer; a locked policy only extends; retain-until dates come from the longest rule", async () => {
     // Letters: 3 years — shorter than the 10-year default, so it waits for approval.
-    const created = await officerA.client.post("/api/v1/retention/policies", { name: "Letters: 3 years", kind: "letter", periodMonths: 36 });
+    const created = await officerA.client.post("/api/v1/retention/policies", {
+      name: "Letters: 3 years",
+      kind: "letter",
+      periodMonths: 36,
+    });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     letters = created.body;
     expect(letters.current).to.equal(null);
     expect(letters.pending[0]).to.include({ version: 1, state: "pending", periodMonths: 36 });
     // Only compliance officers; and not the proposer.
-    expect((await clerk.client.post("/api/v1/retention/policies", { name: "x", periodMonths: 200 })).status).to.equal(403);
+    expect((await clerk.client.post("/api/v1/retention/policies", { name: "x", periodMonths: 200 })).status).to.equal(
+      403,
+    );
     expect((await app.admin.post("/api/v1/retention/policies", { name: "x", periodMonths: 200 })).status).to.equal(403);
-    const same = await officerA.client.post(`/api/v1/retention/policies/${letters.id}/versions/1/decision`, { approve: true });
+    const same = await officerA.client.post(`/api/v1/retention/policies/${letters.id}/versions/1/decision`, {
+      approve: true,
+    });
     expect(same.status).to.equal(403);
     expect(same.body.code).to.equal("same_officer");
-    const ok = await officerB.client.post(`/api/v1/retention/policies/${letters.id}/versions/1/decision`, { approve: true, comment: "per accounting policy" });
+    const ok = await officerB.client.post(`/api/v1/retention/policies/${letters.id}/versions/1/decision`, {
+      approve: true,
+      comment: "per accounting policy",
+    });
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
     expect(ok.body.current).to.include({ version: 1, state: "active", decidedBy: officerB.id });
 
     // Invoices: 5 years, locked (extend-only).
-    invoices = (await officerA.client.post("/api/v1/retention/policies", { name: "Invoices: 5 years", kind: "invoice", periodMonths: 60, locked: true })).body;
-    expect((await officerB.client.post(`/api/v1/retention/policies/${invoices.id}/versions/1/decision`, { approve: true })).status).to.equal(200);
-    const shorten = await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, { periodMonths: 48, reason: "save space" });
+    invoices = (
+      await officerA.client.post("/api/v1/retention/policies", {
+        name: "Invoices: 5 years",
+        kind: "invoice",
+        periodMonths: 60,
+        locked: true,
+      })
+    ).body;
+    expect(
+      (await officerB.client.post(`/api/v1/retention/policies/${invoices.id}/versions/1/decision`, { approve: true }))
+        .status,
+    ).to.equal(200);
+    const shorten = await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, {
+      periodMonths: 48,
+      reason: "save space",
+    });
     expect(shorten.status).to.equal(409);
     expect(shorten.body.code).to.equal("policy_locked");
-    const extend = await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, { periodMonths: 72, reason: "tax code change" });
+    const extend = await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, {
+      periodMonths: 72,
+      reason: "tax code change",
+    });
     expect(extend.status, JSON.stringify(extend.body)).to.equal(201);
     expect(extend.body.current).to.include({ version: 2, state: "active", periodMonths: 72 });
     expect(extend.body.versions.map((v: any) => v.state)).to.deep.equal(["active", "superseded"]);
 
     // A second rule on letters of the seller: 4 years. The longest wins.
-    const seller4 = (await officerA.client.post("/api/v1/retention/policies", { name: "Seller letters: 4 years", kind: "letter", organizationId: seller.id, periodMonths: 48 })).body;
-    expect((await officerB.client.post(`/api/v1/retention/policies/${seller4.id}/versions/1/decision`, { approve: false, comment: "no" })).status).to.equal(200);
+    const seller4 = (
+      await officerA.client.post("/api/v1/retention/policies", {
+        name: "Seller letters: 4 years",
+        kind: "letter",
+        organizationId: seller.id,
+        periodMonths: 48,
+      })
+    ).body;
+    expect(
+      (
+        await officerB.client.post(`/api/v1/retention/policies/${seller4.id}/versions/1/decision`, {
+          approve: false,
+          comment: "no",
+        })
+      ).status,
+    ).to.equal(200);
 
     const shared = pdf("shared content");
     await register("L1", letter("Letter one"));
     await register("L2", letter("Letter two"));
     await register("L3", letter("Letter three"), shared);
-    await register("I1", { kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "I-1" }) });
-    await register("A1", { kind: "arbitrary", title: "Shares its content with L3", recipient: { organizationId: buyer.id } }, shared);
+    await register("I1", {
+      kind: "invoice",
+      recipient: { organizationId: buyer.id },
+      fields: invoiceFields({ number: "I-1" }),
+    });
+    await register(
+      "A1",
+      { kind: "arbitrary", title: "Shares its content with L3", recipient: { organizationId: buyer.id } },
+      shared,
+    );
     const get = async (n: string) => (await clerk.client.get(`/api/v1/documents/${docs[n].id}`)).body.retention;
     const v1 = (await officerA.client.get(`/api/v1/retention/policies/${letters.id}`)).body.current.id;
     expect(await get("L1")).to.deep.equal({ retainUntil: "2029-03-02", policyVersionId: v1, endAction: "destroy" });
@@ -110,12 +162,28 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
   it("year 0: a legal hold on L2; its content cannot be replaced; erasure is refused while a retention duty applies", async () => {
     const bad = await officerA.client.post("/api/v1/retention/holds", { name: "x", reason: "y", scope: "kind" });
     expect(bad.status).to.equal(400);
-    expect((await clerk.client.post("/api/v1/retention/holds", { name: "x", reason: "y", scope: "documents", documentIds: [docs.L2.id] })).status).to.equal(403);
-    const r = await officerA.client.post("/api/v1/retention/holds", { name: "Tax audit 2026", reason: "Inspection order 17", scope: "documents", documentIds: [docs.L2.id] });
+    expect(
+      (
+        await clerk.client.post("/api/v1/retention/holds", {
+          name: "x",
+          reason: "y",
+          scope: "documents",
+          documentIds: [docs.L2.id],
+        })
+      ).status,
+    ).to.equal(403);
+    const r = await officerA.client.post("/api/v1/retention/holds", {
+      name: "Tax audit 2026",
+      reason: "Inspection order 17",
+      scope: "documents",
+      documentIds: [docs.L2.id],
+    });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     hold = r.body;
     expect(hold).to.include({ status: "active", documents: 1, ownerUserId: officerA.id });
-    const replace = await clerk.client.put(`/api/v1/documents/${docs.L2.id}/content`, { content: { name: "new.pdf", mediaType: "application/pdf", data: pdf("changed").toString("base64") } });
+    const replace = await clerk.client.put(`/api/v1/documents/${docs.L2.id}/content`, {
+      content: { name: "new.pdf", mediaType: "application/pdf", data: pdf("changed").toString("base64") },
+    });
     expect(replace.status, JSON.stringify(replace.body)).to.equal(409);
     expect(replace.body.code).to.equal("legal_hold");
     const erase = await clerk.client.post("/api/v1/me/erasure");
@@ -143,9 +211,20 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect((await clerk.client.get("/api/v1/me/data")).body.profile.fullName).to.equal("Corrected Name");
 
     // Consent: maintenance notices are optional; the bystander withdraws and stops getting them.
-    expect((await bystander.client.put("/api/v1/me/consents", { notifications: false })).body).to.deep.equal({ notifications: false });
+    expect((await bystander.client.put("/api/v1/me/consents", { notifications: false })).body).to.deep.equal({
+      notifications: false,
+    });
     const start = app.smtp.messages.length;
-    expect((await app.admin.post("/api/v1/announcements", { title: "Upgrade", body: "Short", startsAt: "2026-03-10T20:00:00Z", endsAt: "2026-03-10T21:00:00Z" })).status).to.equal(201);
+    expect(
+      (
+        await app.admin.post("/api/v1/announcements", {
+          title: "Upgrade",
+          body: "Short",
+          startsAt: "2026-03-10T20:00:00Z",
+          endsAt: "2026-03-10T21:00:00Z",
+        })
+      ).status,
+    ).to.equal(201);
     await app.deps.outbox.drain();
     const got = app.smtp.messages.slice(start).flatMap((m) => m.to);
     expect(got).to.include(`${clerk.login}@example.kz`);
@@ -155,10 +234,17 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     const erased = await bystander.client.post("/api/v1/me/erasure");
     expect(erased.status, JSON.stringify(erased.body)).to.equal(200);
     const row = await app.db("users").where({ id: bystander.id }).first();
-    expect(row).to.include({ status: "removed", iin: null, login: `removed-${bystander.id}`, pseudonymized_reason: "erasure" });
+    expect(row).to.include({
+      status: "removed",
+      iin: null,
+      login: `removed-${bystander.id}`,
+      pseudonymized_reason: "erasure",
+    });
     expect(row.full_name).not.to.include("User");
     expect((await bystander.client.get("/api/v1/me")).status).to.equal(401);
-    expect((await app.client().post("/api/v1/auth/login", { login: bystander.login, password: PASSWORD })).status).to.equal(401);
+    expect(
+      (await app.client().post("/api/v1/auth/login", { login: bystander.login, password: PASSWORD })).status,
+    ).to.equal(401);
   });
 
   it("staff see metadata; content only with a reason, audited under the organization", async () => {
@@ -166,7 +252,9 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     const refused = await app.admin.get(`/api/v1/documents/${docs.L1.id}/content`);
     expect(refused.status).to.equal(403);
     expect(refused.body.code).to.equal("staff_access_reason_required");
-    const ok = await app.admin.get(`/api/v1/documents/${docs.L1.id}/content?reason=${encodeURIComponent("Support ticket 4411: broken file")}`);
+    const ok = await app.admin.get(
+      `/api/v1/documents/${docs.L1.id}/content?reason=${encodeURIComponent("Support ticket 4411: broken file")}`,
+    );
     expect(ok.status).to.equal(200);
     const seen = await app.db("audit_log").where({ action: "document.staff_access", target_id: docs.L1.id });
     expect(seen.map((e: any) => e.organization_id).sort()).to.deep.equal([seller.id, buyer.id].sort());
@@ -182,7 +270,9 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect((run.result as any).accounts.warned).to.be.greaterThan(0);
     const start = app.smtp.messages.length;
     await app.deps.outbox.drain();
-    const warning = app.smtp.messages.slice(start).find((m) => m.topic === "account.inactive_warning" && m.to.includes(`${idle.login}@example.kz`));
+    const warning = app.smtp.messages
+      .slice(start)
+      .find((m) => m.topic === "account.inactive_warning" && m.to.includes(`${idle.login}@example.kz`));
     expect(warning, "warning e-mail").to.not.equal(undefined);
     expect(warning!.text).to.match(/2027-04-02/);
     // The officers and the clerk signed in again (at()), so they are not warned.
@@ -191,7 +281,11 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     run = await app.deps.jobs.runNow("retention.daily");
     expect((run.result as any).accounts.removed).to.be.greaterThan(0);
     const row = await app.db("users").where({ id: idle.id }).first();
-    expect(row).to.include({ status: "removed", pseudonymized_reason: "inactivity", email: `${idle.id}@removed.invalid` });
+    expect(row).to.include({
+      status: "removed",
+      pseudonymized_reason: "inactivity",
+      email: `${idle.id}@removed.invalid`,
+    });
     expect(await app.db("role_grants").where({ user_id: idle.id })).to.have.length(0);
     // His audit entries keep his (pseudonymous) id.
     expect((await app.db("audit_log").where({ actor_id: idle.id })).length).to.be.greaterThan(0);
@@ -210,14 +304,27 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(batch.preview.destroy).to.include({ documents: 2 });
     expect(batch.preview.held).to.include({ documents: 1 });
     expect(batch.preview.destroy.byOrganizationAndKind).to.deep.include({
-      organizationId: seller.id, kind: "letter", documents: 2, bytes: batch.preview.destroy.bytes, oldestRegisteredAt: batch.preview.destroy.oldestRegisteredAt,
-      newestRegisteredAt: batch.preview.destroy.newestRegisteredAt, earliestRetainUntil: "2029-03-02", latestRetainUntil: "2029-03-02",
+      organizationId: seller.id,
+      kind: "letter",
+      documents: 2,
+      bytes: batch.preview.destroy.bytes,
+      oldestRegisteredAt: batch.preview.destroy.oldestRegisteredAt,
+      newestRegisteredAt: batch.preview.destroy.newestRegisteredAt,
+      earliestRetainUntil: "2029-03-02",
+      latestRetainUntil: "2029-03-02",
     });
     const self = await officerA.client.post(`/api/v1/retention/disposition/${batch.id}/approve`);
     expect(self.status).to.equal(403);
     expect(self.body.code).to.equal("same_officer");
     // An extension of another rule changes the epoch: this preview no longer stands.
-    expect((await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, { periodMonths: 84, reason: "longer" })).status).to.equal(201);
+    expect(
+      (
+        await officerA.client.post(`/api/v1/retention/policies/${invoices.id}/versions`, {
+          periodMonths: 84,
+          reason: "longer",
+        })
+      ).status,
+    ).to.equal(201);
     const stale = await officerB.client.post(`/api/v1/retention/disposition/${batch.id}/approve`);
     expect(stale.status).to.equal(409);
     expect(stale.body.code).to.equal("preview_stale");
@@ -240,7 +347,12 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect((await clerk.client.get(`/api/v1/documents/${docs.L1.id}`)).body.status).to.equal("destroyed");
     expect((await clerk.client.get(`/api/v1/documents/${docs.L2.id}/content`)).status).to.equal(200);
     const stone = await app.db("document_tombstones").where({ document_id: docs.L1.id }).first();
-    expect(stone).to.include({ batch_id: batch.id, kind: "letter", content_sha256: docs.L1.sha, sender_organization_id: seller.id });
+    expect(stone).to.include({
+      batch_id: batch.id,
+      kind: "letter",
+      content_sha256: docs.L1.sha,
+      sender_organization_id: seller.id,
+    });
     expect(stone.blobs_removed_at).to.not.equal(null);
   });
 
@@ -250,17 +362,60 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect([body.status, p7s.status]).to.deep.equal([200, 200]);
     writeFileSync(path.join(dir, "c.json"), body.body);
     writeFileSync(path.join(dir, "c.p7s"), p7s.body);
-    openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "c.p7s", "-content", "c.json", "-CAfile", t.caFile, "-purpose", "any", "-out", "/dev/null"]);
+    openssl([
+      "cms",
+      "-verify",
+      "-binary",
+      "-inform",
+      "DER",
+      "-in",
+      "c.p7s",
+      "-content",
+      "c.json",
+      "-CAfile",
+      t.caFile,
+      "-purpose",
+      "any",
+      "-out",
+      "/dev/null",
+    ]);
     const cert = JSON.parse(body.body.toString());
-    expect(cert).to.include({ format: "qujat.disposition-certificate/1", batch: batch.id, destroyed: 2, skippedHeld: 1, approvedBy: officerB.id, previewedBy: officerA.id });
+    expect(cert).to.include({
+      format: "qujat.disposition-certificate/1",
+      batch: batch.id,
+      destroyed: 2,
+      skippedHeld: 1,
+      approvedBy: officerB.id,
+      previewedBy: officerA.id,
+    });
     expect(cert.documents.map((d: any) => d.id).sort()).to.deep.equal([docs.L1.id, docs.L3.id].sort());
     expect(cert.documents.find((d: any) => d.id === docs.L1.id).sha256).to.equal(docs.L1.sha);
     const { token, signatureValue } = await signatureTimestampOf(p7s.body);
     expect(token).to.not.equal(null);
     writeFileSync(path.join(dir, "t.der"), token!);
-    expect(openssl(["ts", "-verify", "-digest", sha256(signatureValue), "-token_in", "-in", "t.der", "-CAfile", t.caFile])).to.match(/Verification: OK/);
+    expect(
+      openssl(["ts", "-verify", "-digest", sha256(signatureValue), "-token_in", "-in", "t.der", "-CAfile", t.caFile]),
+    ).to.match(/Verification: OK/);
     writeFileSync(path.join(dir, "forged.json"), body.body.toString().replace(docs.L1.sha, "0".repeat(64)));
-    expect(() => openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "c.p7s", "-content", "forged.json", "-CAfile", t.caFile, "-purpose", "any", "-out", "/dev/null"])).to.throw();
+    expect(() =>
+      openssl([
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "c.p7s",
+        "-content",
+        "forged.json",
+        "-CAfile",
+        t.caFile,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ]),
+    ).to.throw();
     const json = await officerB.client.get(`/api/v1/retention/disposition/${batch.id}/certificate`);
     expect(json.body.sha256).to.equal(sha256(body.body));
     expect(json.body.body).to.equal(body.body.toString("utf8"));
@@ -269,19 +424,27 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(existsSync(blobPath(json.body.sha256))).to.equal(true);
     expect((await app.deps.jobs.runNow("blobs.sweep")).outcome).to.equal("success");
     expect(existsSync(blobPath(json.body.sha256))).to.equal(true);
-    expect((await officerA.client.bytes(`/api/v1/retention/disposition/${batch.id}/certificate.json`)).body.equals(body.body)).to.equal(true);
+    expect(
+      (await officerA.client.bytes(`/api/v1/retention/disposition/${batch.id}/certificate.json`)).body.equals(
+        body.body,
+      ),
+    ).to.equal(true);
   });
 
   it("releasing the hold is audited; L2 then goes in the next batch", async () => {
     const r = await officerB.client.post(`/api/v1/retention/holds/${hold.id}/release`, { reason: "Inspection closed" });
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     expect(r.body).to.include({ status: "released", releasedBy: officerB.id, releaseReason: "Inspection closed" });
-    expect((await officerB.client.post(`/api/v1/retention/holds/${hold.id}/release`, { reason: "again" })).body.code).to.equal("hold_released");
+    expect(
+      (await officerB.client.post(`/api/v1/retention/holds/${hold.id}/release`, { reason: "again" })).body.code,
+    ).to.equal("hold_released");
     expect(await app.db("audit_log").where({ action: "retention.hold_release", target_id: hold.id })).to.have.length(1);
     const b = (await officerB.client.post("/api/v1/retention/disposition", {})).body;
     expect(b.preview.destroy.documents).to.equal(1);
     expect((await officerA.client.post(`/api/v1/retention/disposition/${b.id}/approve`)).status).to.equal(200);
-    expect((await officerA.client.post(`/api/v1/retention/disposition/${b.id}/execute`, {})).body.state).to.equal("executed");
+    expect((await officerA.client.post(`/api/v1/retention/disposition/${b.id}/execute`, {})).body.state).to.equal(
+      "executed",
+    );
     expect(existsSync(blobPath(docs.L2.sha))).to.equal(false);
   });
 
@@ -318,8 +481,17 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(exec.body.code).to.equal("not_approved");
     const future = await officerA.client.post("/api/v1/retention/disposition", { asOf: "2099-01-01" });
     expect(future.body.code).to.equal("as_of_in_future");
-    const p = (await officerA.client.post("/api/v1/retention/policies", { name: "Acts 1 year", kind: "act_of_work", periodMonths: 12 })).body;
-    const again = await officerA.client.post(`/api/v1/retention/policies/${p.id}/versions`, { periodMonths: 6, reason: "x" });
+    const p = (
+      await officerA.client.post("/api/v1/retention/policies", {
+        name: "Acts 1 year",
+        kind: "act_of_work",
+        periodMonths: 12,
+      })
+    ).body;
+    const again = await officerA.client.post(`/api/v1/retention/policies/${p.id}/versions`, {
+      periodMonths: 6,
+      reason: "x",
+    });
     expect(again.status).to.equal(409);
     expect(again.body.code).to.equal("approval_pending");
   });

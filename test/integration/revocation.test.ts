@@ -11,9 +11,17 @@ import os from "node:os";
 import path from "node:path";
 import { parseCertificate, certificateBlocks, type ParsedCertificate } from "../../server/pki/certificates.js";
 import { parseOcspResponse, RevocationChecker, type RevocationOptions } from "../../server/pki/revocation.js";
-import { createTestCa, freePort, signerPool, waitForResponder, type SignerOptions, type TestCa } from "../support/pki.js";
+import {
+  createTestCa,
+  freePort,
+  signerPool,
+  waitForResponder,
+  type SignerOptions,
+  type TestCa,
+} from "../support/pki.js";
 
-const parse = async (pem: string): Promise<ParsedCertificate> => parseCertificate(certificateBlocks(Buffer.from(pem))[0]);
+const parse = async (pem: string): Promise<ParsedCertificate> =>
+  parseCertificate(certificateBlocks(Buffer.from(pem))[0]);
 
 describe("revocation: OCSP and CRL", function () {
   this.timeout(60_000);
@@ -24,7 +32,14 @@ describe("revocation: OCSP and CRL", function () {
   const servers: Server[] = [];
   const key = (o: SignerOptions = {}) => keys.make({ ca, ...o });
   const checker = (o: Partial<RevocationOptions> = {}) =>
-    new RevocationChecker({ dataDir: mkdtempSync(path.join(dataDir, "appliance-")), timeoutMs: 2000, noNextUpdateSeconds: 60, clockSkewSeconds: 60, cacheEntries: 100, ...o });
+    new RevocationChecker({
+      dataDir: mkdtempSync(path.join(dataDir, "appliance-")),
+      timeoutMs: 2000,
+      noNextUpdateSeconds: 60,
+      clockSkewSeconds: 60,
+      cacheEntries: 100,
+      ...o,
+    });
   /** An HTTP server of the test's own (a replaying or silent "responder"); returns its URL. */
   const serve = async (handler: Parameters<typeof createServer>[1]) => {
     const s = createServer(handler);
@@ -57,7 +72,22 @@ describe("revocation: OCSP and CRL", function () {
     // The stored evidence is a real OCSP response: OpenSSL reads and verifies it against the CA.
     const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-ocsp-"));
     writeFileSync(path.join(dir, "resp.der"), Buffer.from(r.evidence!.der!, "base64"));
-    const out = execFileSync("openssl", ["ocsp", "-respin", "resp.der", "-CAfile", path.join(ca.dir, "ca.pem"), "-issuer", path.join(ca.dir, "ca.pem"), "-cert", k.certFile, "-no_nonce"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
+    const out = execFileSync(
+      "openssl",
+      [
+        "ocsp",
+        "-respin",
+        "resp.der",
+        "-CAfile",
+        path.join(ca.dir, "ca.pem"),
+        "-issuer",
+        path.join(ca.dir, "ca.pem"),
+        "-cert",
+        k.certFile,
+        "-no_nonce",
+      ],
+      { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+    ).toString();
     expect(out).to.match(/: good/);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -86,8 +116,30 @@ describe("revocation: OCSP and CRL", function () {
     const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-rogue-"));
     const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "r.csr", "-subj", "/CN=Rogue"]);
-    writeFileSync(path.join(dir, "ext.cnf"), `[v3]\nauthorityInfoAccess = OCSP;URI:${ca.ocspUrl}\ncrlDistributionPoints = URI:${ca.crlUrl}\n`);
-    run(["x509", "-req", "-in", "r.csr", "-CA", path.join(ca.dir, "ca.pem"), "-CAkey", path.join(ca.dir, "ca.key"), "-set_serial", "4242", "-days", "3", "-extfile", "ext.cnf", "-extensions", "v3", "-out", "c.pem"]);
+    writeFileSync(
+      path.join(dir, "ext.cnf"),
+      `[v3]\nauthorityInfoAccess = OCSP;URI:${ca.ocspUrl}\ncrlDistributionPoints = URI:${ca.crlUrl}\n`,
+    );
+    run([
+      "x509",
+      "-req",
+      "-in",
+      "r.csr",
+      "-CA",
+      path.join(ca.dir, "ca.pem"),
+      "-CAkey",
+      path.join(ca.dir, "ca.key"),
+      "-set_serial",
+      "4242",
+      "-days",
+      "3",
+      "-extfile",
+      "ext.cnf",
+      "-extensions",
+      "v3",
+      "-out",
+      "c.pem",
+    ]);
     const r = await checker().check(await parse(readFileSync(path.join(dir, "c.pem"), "utf8")), issuer);
     expect(r.status).to.equal("unknown");
     rmSync(dir, { recursive: true, force: true });
@@ -115,7 +167,9 @@ describe("revocation: OCSP and CRL", function () {
   });
 
   it("a responder that never answers times out and counts as down (never as good)", async () => {
-    const silent = await serve(() => { /* never answers */ });
+    const silent = await serve(() => {
+      /* never answers */
+    });
     const k = key();
     const leaf = await parse(k.certPem);
     leaf.info.ocspUrls = [silent];
@@ -129,7 +183,11 @@ describe("revocation: OCSP and CRL", function () {
     const k = key();
     const leaf = await parse(k.certPem);
     const first = await checker().check(leaf, issuer);
-    const replay = await serve((_req, res) => res.writeHead(200, { "content-type": "application/ocsp-response" }).end(Buffer.from(first.evidence!.der!, "base64")));
+    const replay = await serve((_req, res) =>
+      res
+        .writeHead(200, { "content-type": "application/ocsp-response" })
+        .end(Buffer.from(first.evidence!.der!, "base64")),
+    );
     leaf.info.ocspUrls = [replay];
     leaf.info.crlUrls = [];
     const r = await checker().check(leaf, issuer);
@@ -141,14 +199,73 @@ describe("revocation: OCSP and CRL", function () {
     const leaf = await parse(key().certPem);
     const responder = async (eku: string | null) => {
       const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-responder-"));
-      const run = (args: string[], cwd = dir) => execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-      run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "r.csr", "-subj", "/CN=Delegated OCSP"]);
-      writeFileSync(path.join(dir, "ext.cnf"), `[v3]\nkeyUsage = critical, digitalSignature\n${eku ? `extendedKeyUsage = ${eku}\n` : ""}`);
-      run(["ca", "-batch", "-config", "ca.cnf", "-notext", "-in", path.join(dir, "r.csr"), "-out", path.join(dir, "c.pem"), "-days", "3", "-extfile", path.join(dir, "ext.cnf"), "-extensions", "v3"], ca.dir);
+      const run = (args: string[], cwd = dir) =>
+        execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+      run([
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "r.csr",
+        "-subj",
+        "/CN=Delegated OCSP",
+      ]);
+      writeFileSync(
+        path.join(dir, "ext.cnf"),
+        `[v3]\nkeyUsage = critical, digitalSignature\n${eku ? `extendedKeyUsage = ${eku}\n` : ""}`,
+      );
+      run(
+        [
+          "ca",
+          "-batch",
+          "-config",
+          "ca.cnf",
+          "-notext",
+          "-in",
+          path.join(dir, "r.csr"),
+          "-out",
+          path.join(dir, "c.pem"),
+          "-days",
+          "3",
+          "-extfile",
+          path.join(dir, "ext.cnf"),
+          "-extensions",
+          "v3",
+        ],
+        ca.dir,
+      );
       const port = freePort();
-      const child = spawn("openssl", ["ocsp", "-index", path.join(ca.dir, "index.txt"), "-port", String(port), "-rsigner", "c.pem", "-rkey", "k.pem", "-CA", path.join(ca.dir, "ca.pem"), "-nmin", "5"], { cwd: dir, stdio: "ignore" });
+      const child = spawn(
+        "openssl",
+        [
+          "ocsp",
+          "-index",
+          path.join(ca.dir, "index.txt"),
+          "-port",
+          String(port),
+          "-rsigner",
+          "c.pem",
+          "-rkey",
+          "k.pem",
+          "-CA",
+          path.join(ca.dir, "ca.pem"),
+          "-nmin",
+          "5",
+        ],
+        { cwd: dir, stdio: "ignore" },
+      );
       waitForResponder(port, path.join(ca.dir, "ca.pem"));
-      return { url: `http://127.0.0.1:${port}/`, stop: () => { child.kill("SIGKILL"); rmSync(dir, { recursive: true, force: true }); } };
+      return {
+        url: `http://127.0.0.1:${port}/`,
+        stop: () => {
+          child.kill("SIGKILL");
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     };
     leaf.info.crlUrls = [];
     const delegated = await responder("OCSPSigning");
@@ -196,7 +313,8 @@ describe("revocation: OCSP and CRL", function () {
 
       // A well-signed CRL that suddenly lists nobody (made by a fresh CA database with the same key).
       const empty = mkdtempSync(path.join(os.tmpdir(), "qujat-emptycrl-"));
-      for (const f of ["ca.cnf", "ca.pem", "ca.key", "serial"]) writeFileSync(path.join(empty, f), readFileSync(path.join(ca.dir, f)));
+      for (const f of ["ca.cnf", "ca.pem", "ca.key", "serial"])
+        writeFileSync(path.join(empty, f), readFileSync(path.join(ca.dir, f)));
       writeFileSync(path.join(empty, "index.txt"), "");
       execFileSync("openssl", ["ca", "-config", "ca.cnf", "-gencrl", "-out", "e.pem"], { cwd: empty, stdio: "ignore" });
       ca.publishCrl(execFileSync("openssl", ["crl", "-in", "e.pem", "-outform", "DER"], { cwd: empty }));

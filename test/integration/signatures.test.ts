@@ -42,15 +42,27 @@ describe("signatures: certificate checks", () => {
 
   async function draft(kind: "invoice" | "contract" = "invoice") {
     const bytes = pdf(`signature checks ${Math.random()}`);
-    const r = await clerk.client.post("/api/v1/documents", jsonDocument({
-      kind, recipient: { organizationId: (app as any).buyerId },
-      fields: kind === "invoice" ? invoiceFields({ number: `S-${Math.random().toString(36).slice(2, 8)}` }) : { number: `C-${Math.random().toString(36).slice(2, 8)}`, date: "2026-03-01" },
-    }, bytes));
+    const r = await clerk.client.post(
+      "/api/v1/documents",
+      jsonDocument(
+        {
+          kind,
+          recipient: { organizationId: (app as any).buyerId },
+          fields:
+            kind === "invoice"
+              ? invoiceFields({ number: `S-${Math.random().toString(36).slice(2, 8)}` })
+              : { number: `C-${Math.random().toString(36).slice(2, 8)}`, date: "2026-03-01" },
+        },
+        bytes,
+      ),
+    );
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     return { id: r.body.id as string, bytes };
   }
-  const post = (who: BuiltUser, id: string, cms: Buffer) => who.client.post(`/api/v1/documents/${id}/signatures`, { cms: cms.toString("base64") });
-  const failedChecks = (body: { failures?: Array<{ check: string }> }) => (body.failures ?? []).map((f) => f.check).sort();
+  const post = (who: BuiltUser, id: string, cms: Buffer) =>
+    who.client.post(`/api/v1/documents/${id}/signatures`, { cms: cms.toString("base64") });
+  const failedChecks = (body: { failures?: Array<{ check: string }> }) =>
+    (body.failures ?? []).map((f) => f.check).sort();
 
   it("accepts the head's organization certificate and keeps the validation report with the signature", async () => {
     const d = await draft();
@@ -65,31 +77,73 @@ describe("signatures: certificate checks", () => {
     expect(s.certificate).to.include({ iin: head.iin, bin: seller.bin, purpose: "sign" });
     expect(s.certificate.roles).to.deep.equal(["legal_entity", "first_head"]);
     expect(s.validation.valid).to.equal(true);
-    const byName = Object.fromEntries(s.validation.checks.map((c: { check: string; ok: boolean | null }) => [c.check, c.ok]));
+    const byName = Object.fromEntries(
+      s.validation.checks.map((c: { check: string; ok: boolean | null }) => [c.check, c.ok]),
+    );
     expect(byName).to.deep.equal({
-      cms_signature: true, algorithm_supported: true, chain_trusted: true, certificate_valid: true, revocation: true,
-      certificate_purpose: true, signer_identity: true, signer_organization: true, signer_authority: true,
+      cms_signature: true,
+      algorithm_supported: true,
+      chain_trusted: true,
+      certificate_valid: true,
+      revocation: true,
+      certificate_purpose: true,
+      signer_identity: true,
+      signer_organization: true,
+      signer_authority: true,
     });
-    expect(s.validation.chain.map((c: { subject: string }) => c.subject)).to.deep.equal([s.certificate.subject, "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ"]);
+    expect(s.validation.chain.map((c: { subject: string }) => c.subject)).to.deep.equal([
+      s.certificate.subject,
+      "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ",
+    ]);
     // OpenSSL's responder said good; the report keeps where and when.
     expect(s.validation.revocation).to.include({ status: "good", source: "ocsp", url: testCa().ocspUrl });
-    expect(Date.parse(s.validation.revocation.nextUpdate)).to.be.greaterThan(Date.parse(s.validation.revocation.thisUpdate));
+    expect(Date.parse(s.validation.revocation.nextUpdate)).to.be.greaterThan(
+      Date.parse(s.validation.revocation.thisUpdate),
+    );
     // Someone outside the document does not see its signatures.
     const outsider = await buildUser(app, [{ role: "head", organizationId: other.id, branchId: other.headOfficeId }]);
     expect((await outsider.client.get(`/api/v1/documents/${d.id}/signatures`)).status).to.equal(404);
   });
 
   const refusals: Array<[string, () => SignerOptions, string[]]> = [
-    ["a self-signed certificate no CA vouches for", () => ({ iin: head.iin, bin: seller.bin, ca: "self" }), ["chain_trusted"]],
-    ["a certificate of another CA", () => ({ iin: head.iin, bin: seller.bin, ca: createTestCa("Stranger CA") }), ["chain_trusted"]],
-    ["an expired certificate", () => ({ iin: head.iin, bin: seller.bin, validFrom: "2024-01-01T00:00:00", validTo: "2025-12-31T00:00:00" }), ["certificate_valid"]],
-    ["a certificate not yet valid", () => ({ iin: head.iin, bin: seller.bin, validFrom: "2027-01-01T00:00:00" }), ["certificate_valid"]],
+    [
+      "a self-signed certificate no CA vouches for",
+      () => ({ iin: head.iin, bin: seller.bin, ca: "self" }),
+      ["chain_trusted"],
+    ],
+    [
+      "a certificate of another CA",
+      () => ({ iin: head.iin, bin: seller.bin, ca: createTestCa("Stranger CA") }),
+      ["chain_trusted"],
+    ],
+    [
+      "an expired certificate",
+      () => ({ iin: head.iin, bin: seller.bin, validFrom: "2024-01-01T00:00:00", validTo: "2025-12-31T00:00:00" }),
+      ["certificate_valid"],
+    ],
+    [
+      "a certificate not yet valid",
+      () => ({ iin: head.iin, bin: seller.bin, validFrom: "2027-01-01T00:00:00" }),
+      ["certificate_valid"],
+    ],
     ["an AUTH certificate", () => ({ iin: head.iin, bin: seller.bin, purpose: "auth" }), ["certificate_purpose"]],
     ["someone else's certificate", () => ({ iin: signer.iin, bin: seller.bin }), ["signer_identity"]],
     ["a certificate of another organization", () => ({ iin: head.iin, bin: other.bin }), ["signer_organization"]],
-    ["an individual's certificate for an organization", () => ({ iin: head.iin }), ["signer_authority", "signer_organization"]],
-    ["an employee's certificate without a power of attorney", () => ({ iin: head.iin, bin: seller.bin, roles: ["legal_entity", "employee"] }), ["signer_authority"]],
-    ["an expired AUTH certificate of someone else", () => ({ iin: signer.iin, bin: seller.bin, purpose: "auth", validTo: "2025-06-01T00:00:00" }), ["certificate_purpose", "certificate_valid", "signer_identity"]],
+    [
+      "an individual's certificate for an organization",
+      () => ({ iin: head.iin }),
+      ["signer_authority", "signer_organization"],
+    ],
+    [
+      "an employee's certificate without a power of attorney",
+      () => ({ iin: head.iin, bin: seller.bin, roles: ["legal_entity", "employee"] }),
+      ["signer_authority"],
+    ],
+    [
+      "an expired AUTH certificate of someone else",
+      () => ({ iin: signer.iin, bin: seller.bin, purpose: "auth", validTo: "2025-06-01T00:00:00" }),
+      ["certificate_purpose", "certificate_valid", "signer_identity"],
+    ],
   ];
   for (const [what, options, expected] of refusals) {
     it(`refuses ${what}: 422 naming ${expected.join(", ")}; nothing is stored`, async () => {
@@ -156,7 +210,17 @@ describe("signatures: certificate checks", () => {
         execFileSync("unzip", ["-q", "e.zip", "-d", "x"], { cwd: dir });
         const crl = readFileSync(path.join(dir, "x", "signatures", "01-sender.crl"));
         expect(crl.equals(published)).to.equal(true);
-        expect(execFileSync("openssl", ["crl", "-inform", "DER", "-in", path.join(dir, "x", "signatures", "01-sender.crl"), "-noout", "-issuer"]).toString()).to.match(/Qujat Test CA/);
+        expect(
+          execFileSync("openssl", [
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            path.join(dir, "x", "signatures", "01-sender.crl"),
+            "-noout",
+            "-issuer",
+          ]).toString(),
+        ).to.match(/Qujat Test CA/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -180,7 +244,11 @@ describe("signatures: certificate checks", () => {
       const r = await app.admin.get("/api/v1/trust");
       expect(r.status).to.equal(200);
       expect(r.body.anchors).to.have.length(1);
-      expect(r.body.anchors[0]).to.include({ file: "test-ca.pem", subject: "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ", purpose: "ca" });
+      expect(r.body.anchors[0]).to.include({
+        file: "test-ca.pem",
+        subject: "CN=Qujat Test CA, O=Qujat Test PKI, C=KZ",
+        purpose: "ca",
+      });
       expect(r.body.anchors[0].fingerprint).to.match(/^[0-9a-f]{64}$/);
       expect((await clerk.client.get("/api/v1/trust")).status).to.equal(403);
       expect((await clerk.client.post("/api/v1/trust/reload")).status).to.equal(403);
@@ -192,10 +260,15 @@ describe("signatures: certificate checks", () => {
       const k = key({ iin: head.iin, bin: seller.bin, ca });
       expect((await post(head, d.id, k.sign(d.bytes))).status).to.equal(422);
       writeFileSync(path.join(trustDir, "added.pem"), ca.certPem);
-      writeFileSync(path.join(trustDir, "broken.crt"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+      writeFileSync(
+        path.join(trustDir, "broken.crt"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+      );
       const reloaded = await app.admin.post("/api/v1/trust/reload");
       expect(reloaded.status).to.equal(200);
-      expect(reloaded.body.anchors.map((a: { subject: string }) => a.subject)).to.include("CN=Added Later CA, O=Qujat Test PKI, C=KZ");
+      expect(reloaded.body.anchors.map((a: { subject: string }) => a.subject)).to.include(
+        "CN=Added Later CA, O=Qujat Test PKI, C=KZ",
+      );
       expect(reloaded.body.problems.map((p: { file: string }) => p.file)).to.deep.equal(["broken.crt"]);
       const audited = await app.db("audit_log").where({ action: "trust.reload" }).orderBy("seq", "desc").first();
       expect(JSON.parse(audited.details).added).to.deep.equal(["CN=Added Later CA, O=Qujat Test PKI, C=KZ"]);
@@ -221,13 +294,22 @@ describe("signatures: certificate checks", () => {
       expect(ok.body).to.include({ valid: true, digestAlgorithm: "SHA-256" });
       expect(ok.body.certificate).to.include({ iin: head.iin, bin: seller.bin });
       expect(ok.body.checks.map((c: { check: string }) => c.check)).to.not.include("signer_identity"); // no holder to compare with
-      const stranger = await clerk.client.post("/api/v1/signatures/verify", body(key({ iin: head.iin, ca: "self" }).sign(content)));
+      const stranger = await clerk.client.post(
+        "/api/v1/signatures/verify",
+        body(key({ iin: head.iin, ca: "self" }).sign(content)),
+      );
       expect(stranger.body.valid).to.equal(false);
       expect(stranger.body.checks.find((c: { check: string }) => c.check === "chain_trusted").ok).to.equal(false);
-      const elsewhere = await clerk.client.post("/api/v1/signatures/verify", body(k.sign(content), Buffer.from("other content")));
+      const elsewhere = await clerk.client.post(
+        "/api/v1/signatures/verify",
+        body(k.sign(content), Buffer.from("other content")),
+      );
       expect(elsewhere.status).to.equal(422);
       expect(elsewhere.body.code).to.equal("digest_mismatch");
-      const garbage = await clerk.client.post("/api/v1/signatures/verify", { cms: Buffer.from("not a cms at all, really").toString("base64"), content: content.toString("base64") });
+      const garbage = await clerk.client.post("/api/v1/signatures/verify", {
+        cms: Buffer.from("not a cms at all, really").toString("base64"),
+        content: content.toString("base64"),
+      });
       expect(garbage.status).to.equal(400);
       expect(garbage.body.code).to.equal("cms_malformed");
     });
@@ -235,15 +317,22 @@ describe("signatures: certificate checks", () => {
 
   it("the signing user must have an IIN on file", async () => {
     const noIin = await app.admin.post("/api/v1/users", {
-      login: "noiin_head", email: "noiin@example.kz", fullName: "No IIN", password: PASSWORD,
+      login: "noiin_head",
+      email: "noiin@example.kz",
+      fullName: "No IIN",
+      password: PASSWORD,
       roles: [{ role: "head", organizationId: seller.id, branchId: seller.headOfficeId }],
     });
     expect(noIin.status, JSON.stringify(noIin.body)).to.equal(201);
     const client = app.client();
     await client.login("noiin_head", PASSWORD);
     const d = await draft();
-    const r = await client.post(`/api/v1/documents/${d.id}/signatures`, { cms: key({ iin: head.iin, bin: seller.bin }).sign(d.bytes).toString("base64") });
+    const r = await client.post(`/api/v1/documents/${d.id}/signatures`, {
+      cms: key({ iin: head.iin, bin: seller.bin }).sign(d.bytes).toString("base64"),
+    });
     expect(r.status).to.equal(422);
-    expect(r.body.failures.find((f: { check: string }) => f.check === "signer_identity").detail).to.match(/no IIN on file/);
+    expect(r.body.failures.find((f: { check: string }) => f.check === "signer_identity").detail).to.match(
+      /no IIN on file/,
+    );
   });
 });

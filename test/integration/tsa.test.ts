@@ -25,7 +25,8 @@ describe("timestamps (RFC 3161)", function () {
   let tsaApp: TestApp;
   let dir: string;
   const signers: TestSigner[] = [];
-  const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
+  const run = (args: string[]) =>
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
 
   before(async () => {
     t = await testHsm();
@@ -39,7 +40,11 @@ describe("timestamps (RFC 3161)", function () {
   });
 
   const post = async (url: string, body: Buffer) => {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: new Uint8Array(body) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/timestamp-query" },
+      body: new Uint8Array(body),
+    });
     return { status: res.status, type: res.headers.get("content-type"), body: Buffer.from(await res.arrayBuffer()) };
   };
 
@@ -50,8 +55,12 @@ describe("timestamps (RFC 3161)", function () {
     expect(r.status).to.equal(200);
     expect(r.type).to.equal("application/timestamp-reply");
     writeFileSync(path.join(dir, "resp.tsr"), r.body);
-    expect(run(["ts", "-verify", "-queryfile", "req.tsq", "-in", "resp.tsr", "-CAfile", t.caFile])).to.match(/Verification: OK/);
-    expect(run(["ts", "-verify", "-data", "data.bin", "-in", "resp.tsr", "-CAfile", t.caFile])).to.match(/Verification: OK/);
+    expect(run(["ts", "-verify", "-queryfile", "req.tsq", "-in", "resp.tsr", "-CAfile", t.caFile])).to.match(
+      /Verification: OK/,
+    );
+    expect(run(["ts", "-verify", "-data", "data.bin", "-in", "resp.tsr", "-CAfile", t.caFile])).to.match(
+      /Verification: OK/,
+    );
     const text = run(["ts", "-reply", "-in", "resp.tsr", "-text"]);
     expect(text).to.match(/Status: Granted/);
     expect(text).to.match(/Policy OID: 1\.3\.6\.1\.4\.1\.59620\.3161\.1/);
@@ -65,35 +74,51 @@ describe("timestamps (RFC 3161)", function () {
     expect(garbage).to.include({ status: 2 });
     expect(garbage.statusText).to.match(/not a DER TimeStampReq/);
     run(["ts", "-query", "-data", "data.bin", "-sha1", "-out", "sha1.tsq"]);
-    const sha1 = await parseTimestampResponse((await post(`${tsaApp.url}/tsa`, readFileSync(path.join(dir, "sha1.tsq")))).body);
+    const sha1 = await parseTimestampResponse(
+      (await post(`${tsaApp.url}/tsa`, readFileSync(path.join(dir, "sha1.tsq")))).body,
+    );
     expect(sha1.status).to.equal(2);
     expect(sha1.statusText).to.match(/unsupported imprint hash/);
     run(["ts", "-query", "-data", "data.bin", "-sha256", "-tspolicy", "1.2.3.4", "-out", "pol.tsq"]);
-    const policy = await parseTimestampResponse((await post(`${tsaApp.url}/tsa`, readFileSync(path.join(dir, "pol.tsq")))).body);
+    const policy = await parseTimestampResponse(
+      (await post(`${tsaApp.url}/tsa`, readFileSync(path.join(dir, "pol.tsq")))).body,
+    );
     expect(policy.statusText).to.match(/policy/);
-    const json = await fetch(`${tsaApp.url}/tsa`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const json = await fetch(`${tsaApp.url}/tsa`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(json.status).to.equal(415);
   });
 
   it("random and mutated requests (fast-check) always get a TimeStampResp, never a 5xx", async () => {
     const valid = readFileSync(path.join(dir, "req.tsq"));
-    await fc.assert(fc.asyncProperty(
-      fc.oneof(
-        fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-        fc.tuple(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.option(fc.nat())).map(([flips, cut]) => {
-          const b = Buffer.from(valid);
-          for (const [at, v] of flips) b[at % b.length] = v;
-          return cut === null ? b : b.subarray(0, cut % (b.length + 1));
-        }),
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+          fc
+            .tuple(
+              fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+              fc.option(fc.nat()),
+            )
+            .map(([flips, cut]) => {
+              const b = Buffer.from(valid);
+              for (const [at, v] of flips) b[at % b.length] = v;
+              return cut === null ? b : b.subarray(0, cut % (b.length + 1));
+            }),
+        ),
+        async (body) => {
+          const r = await post(`${tsaApp.url}/tsa`, body);
+          if (body.length === 0) return r.status === 415; // no body: not a request at all
+          expect(r.status).to.equal(200);
+          const parsed = await parseTimestampResponse(r.body);
+          return parsed.status === 0 || parsed.status === 2;
+        },
       ),
-      async (body) => {
-        const r = await post(`${tsaApp.url}/tsa`, body);
-        if (body.length === 0) return r.status === 415; // no body: not a request at all
-        expect(r.status).to.equal(200);
-        const parsed = await parseTimestampResponse(r.body);
-        return parsed.status === 0 || parsed.status === 2;
-      },
-    ), { numRuns: 150 });
+      { numRuns: 150 },
+    );
   });
 
   it("without tsa.serve there is no TSA", async () => {
@@ -114,10 +139,22 @@ describe("timestamps (RFC 3161)", function () {
       const k = testSigner({ iin: head.iin, bin: seller.bin });
       signers.push(k);
       const content = pdf(`stamped ${Math.random()}`);
-      const reg = await head.client.post("/api/v1/documents", jsonDocument({ kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: `T-${Math.random().toString(36).slice(2, 8)}` }) }, content));
+      const reg = await head.client.post(
+        "/api/v1/documents",
+        jsonDocument(
+          {
+            kind: "invoice",
+            recipient: { organizationId: buyer.id },
+            fields: invoiceFields({ number: `T-${Math.random().toString(36).slice(2, 8)}` }),
+          },
+          content,
+        ),
+      );
       expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
       const d = { id: reg.body.id as string, content };
-      const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: k.sign(d.content).toString("base64") });
+      const r = await head.client.post(`/api/v1/documents/${d.id}/signatures`, {
+        cms: k.sign(d.content).toString("base64"),
+      });
       return { head, k, d, r };
     }
 
@@ -132,15 +169,35 @@ describe("timestamps (RFC 3161)", function () {
         const stored = (await head.client.bytes(`/api/v1/documents/${d.id}/signatures/${r.body.signature.id}`)).body;
         writeFileSync(path.join(dir, "s.p7s"), stored);
         writeFileSync(path.join(dir, "s.bin"), d.content);
-        run(["cms", "-verify", "-binary", "-inform", "DER", "-in", "s.p7s", "-content", "s.bin", "-CAfile", k.caFile, "-purpose", "any", "-out", "/dev/null"]);
+        run([
+          "cms",
+          "-verify",
+          "-binary",
+          "-inform",
+          "DER",
+          "-in",
+          "s.p7s",
+          "-content",
+          "s.bin",
+          "-CAfile",
+          k.caFile,
+          "-purpose",
+          "any",
+          "-out",
+          "/dev/null",
+        ]);
         const token = (await signatureTimestampOf(stored)).token!;
         expect(token).to.not.equal(null);
         const { asn1js, pkijs } = await pkiModules();
-        const sd = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(stored)).result }).content });
+        const sd = new pkijs.SignedData({
+          schema: new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(stored)).result }).content,
+        });
         const value = Buffer.from(sd.signerInfos[0].signature.valueBlock.valueHexView);
         writeFileSync(path.join(dir, "token.der"), token);
         const digest = createHash("sha256").update(value).digest("hex");
-        expect(run(["ts", "-verify", "-digest", digest, "-in", "token.der", "-token_in", "-CAfile", t.caFile])).to.match(/Verification: OK/);
+        expect(
+          run(["ts", "-verify", "-digest", digest, "-in", "token.der", "-token_in", "-CAfile", t.caFile]),
+        ).to.match(/Verification: OK/);
         expect((await parseTimestampToken(token)).info.imprint.hash).to.equal(digest);
       } finally {
         await app.close();
@@ -177,9 +234,16 @@ describe("timestamps (RFC 3161)", function () {
     const token = await parseTimestampToken(readFileSync(path.join(fixtures, "tsp/tsp_token.bin")));
     expect(token.info.policy).to.equal("1.2.398.3.3.2.6.1");
     expect(token.info.imprint.algorithm).to.equal("1.3.14.3.2.26");
-    const text = execFileSync("openssl", ["ts", "-reply", "-in", path.join(fixtures, "tsp/tsp_token.bin"), "-token_in", "-text"], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+    const text = execFileSync(
+      "openssl",
+      ["ts", "-reply", "-in", path.join(fixtures, "tsp/tsp_token.bin"), "-token_in", "-text"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    ).toString();
     expect(text).to.include(`Serial number: 0x${token.info.serialNumber.toUpperCase().replace(/^0+/, "")}`);
-    const malformed = await parseTimestampToken(Buffer.from("nope")).then(() => null, (e) => e);
+    const malformed = await parseTimestampToken(Buffer.from("nope")).then(
+      () => null,
+      (e) => e,
+    );
     expect(malformed.code).to.equal("timestamp_malformed");
   });
 });

@@ -22,7 +22,12 @@ describe("document lifecycle", () => {
   let hsm: TestHsm;
   let seller: Org, buyer: Org, outsiderOrg: Org;
   let east: { id: string }, almaty: { id: string };
-  let clerk: BuiltUser, accountant: BuiltUser, approver: BuiltUser, head: BuiltUser, signer: BuiltUser, viewer: BuiltUser;
+  let clerk: BuiltUser,
+    accountant: BuiltUser,
+    approver: BuiltUser,
+    head: BuiltUser,
+    signer: BuiltUser,
+    viewer: BuiltUser;
   let buyerClerk: BuiltUser, buyerHead: BuiltUser, buyerViewer: BuiltUser, outsider: BuiltUser;
   let headKey: TestSigner, buyerKey: TestSigner, signerKey: TestSigner;
   const content = new Map<string, Buffer>();
@@ -30,17 +35,27 @@ describe("document lifecycle", () => {
   /** Registers a document as the clerk (JSON) and remembers its content. */
   async function register(metadata: Record<string, unknown> = {}, by = clerk) {
     const bytes = pdf(`doc ${Math.random()}`);
-    const r = await by.client.post("/api/v1/documents", jsonDocument({
-      kind: "invoice", branchId: east.id, recipient: { organizationId: buyer.id, branchId: almaty.id },
-      fields: invoiceFields({ number: `W-${Math.random().toString(36).slice(2, 8)}` }), ...metadata,
-    }, bytes));
+    const r = await by.client.post(
+      "/api/v1/documents",
+      jsonDocument(
+        {
+          kind: "invoice",
+          branchId: east.id,
+          recipient: { organizationId: buyer.id, branchId: almaty.id },
+          fields: invoiceFields({ number: `W-${Math.random().toString(36).slice(2, 8)}` }),
+          ...metadata,
+        },
+        bytes,
+      ),
+    );
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     content.set(r.body.id, bytes);
     return r.body as { id: string; status: string; content: { sha256: string } };
   }
   const sign = (who: BuiltUser, key: TestSigner, id: string, bytes = content.get(id)!) =>
     who.client.post(`/api/v1/documents/${id}/signatures`, { cms: key.sign(bytes).toString("base64") });
-  const step = (who: BuiltUser, id: string, what: string, body?: unknown) => who.client.post(`/api/v1/documents/${id}/${what}`, body);
+  const step = (who: BuiltUser, id: string, what: string, body?: unknown) =>
+    who.client.post(`/api/v1/documents/${id}/${what}`, body);
   const statusOf = async (id: string) => (await app.db("documents").where({ id }).first("status")).status as string;
   const outbox = (where: Record<string, unknown>) => app.db("outbox").where(where).orderBy("id");
   async function sentDocument(metadata: Record<string, unknown> = {}) {
@@ -53,7 +68,8 @@ describe("document lifecycle", () => {
   /** Moves the test clock; sessions idle out meanwhile, so everyone signs in again. */
   async function travel(move: () => void) {
     move();
-    for (const u of [clerk, accountant, approver, head, signer, viewer, buyerClerk, buyerHead, buyerViewer, outsider]) await u.client.login(u.login, PASSWORD);
+    for (const u of [clerk, accountant, approver, head, signer, viewer, buyerClerk, buyerHead, buyerViewer, outsider])
+      await u.client.login(u.login, PASSWORD);
     await app.admin.login("root", PASSWORD);
   }
   async function deliveredDocument(metadata: Record<string, unknown> = {}) {
@@ -84,7 +100,13 @@ describe("document lifecycle", () => {
     buyerViewer = await buildUser(app, at(buyer, almaty.id, "viewer"));
     outsider = await buildUser(app, at(outsiderOrg, outsiderOrg.headOfficeId, "head"));
     headKey = testSigner({ cn: "Seller Head", iin: head.iin, bin: seller.bin });
-    signerKey = testSigner({ key: "ec", cn: "Seller Signer", iin: signer.iin, bin: seller.bin, roles: ["legal_entity", "signer"] });
+    signerKey = testSigner({
+      key: "ec",
+      cn: "Seller Signer",
+      iin: signer.iin,
+      bin: seller.bin,
+      roles: ["legal_entity", "signer"],
+    });
     buyerKey = testSigner({ cn: "Buyer Head", iin: buyerHead.iin, bin: buyer.bin });
   });
   after(async () => {
@@ -95,17 +117,25 @@ describe("document lifecycle", () => {
   it("done when: registered, routed, approved, signed (openssl CMS), sent to another organization's branch, received, receipted, signed by the recipient; evidence opens with unzip -t", async () => {
     const d = await register();
     // An accountant routes it: first the approver, then head or signer (any one of them).
-    const routed = await step(accountant, d.id, "approval", { steps: [{ approvers: [approver.id] }, { approvers: [head.id, signer.id], mode: "any" }] });
+    const routed = await step(accountant, d.id, "approval", {
+      steps: [{ approvers: [approver.id] }, { approvers: [head.id, signer.id], mode: "any" }],
+    });
     expect(routed.status, JSON.stringify(routed.body)).to.equal(200);
     expect(routed.body.status).to.equal("on_approval");
-    expect((await outbox({ document_id: d.id, topic: "document.approval_requested" })).map((n) => n.user_id)).to.deep.equal([approver.id]);
+    expect(
+      (await outbox({ document_id: d.id, topic: "document.approval_requested" })).map((n) => n.user_id),
+    ).to.deep.equal([approver.id]);
 
     // Only the current step's approver decides.
     const early = await step(head, d.id, "approval/decisions", { decision: "approve" });
     expect(early.status).to.equal(403);
     expect(early.body.code).to.equal("not_an_approver");
-    expect((await step(approver, d.id, "approval/decisions", { decision: "approve" })).body.status).to.equal("on_approval");
-    expect((await outbox({ document_id: d.id, topic: "document.approval_requested" })).map((n) => n.user_id)).to.have.members([approver.id, head.id, signer.id]);
+    expect((await step(approver, d.id, "approval/decisions", { decision: "approve" })).body.status).to.equal(
+      "on_approval",
+    );
+    expect(
+      (await outbox({ document_id: d.id, topic: "document.approval_requested" })).map((n) => n.user_id),
+    ).to.have.members([approver.id, head.id, signer.id]);
     const approved = await step(signer, d.id, "approval/decisions", { decision: "approve", comment: "ok" });
     expect(approved.body.status).to.equal("approved");
     expect((await outbox({ document_id: d.id, topic: "document.approved" }))[0].user_id).to.equal(clerk.id);
@@ -114,14 +144,20 @@ describe("document lifecycle", () => {
     const signed = await sign(head, headKey, d.id);
     expect(signed.status, JSON.stringify(signed.body)).to.equal(201);
     expect(signed.body.document).to.include({ status: "signing", frozen: true });
-    expect(signed.body.signature).to.include({ side: "sender", digestAlgorithm: "SHA-256", contentSha256: d.content.sha256 });
+    expect(signed.body.signature).to.include({
+      side: "sender",
+      digestAlgorithm: "SHA-256",
+      contentSha256: d.content.sha256,
+    });
     expect(signed.body.signature.certificate.subject).to.include(`IIN${head.iin}`);
     const stored = await head.client.bytes(`/api/v1/documents/${d.id}/signatures/${signed.body.signature.id}`);
     expect(stored.headers.get("content-type")).to.equal("application/pkcs7-signature");
     expect(opensslVerifies(headKey, stored.body, content.get(d.id)!)).to.equal(true);
     expect(opensslVerifies(headKey, stored.body, pdf("other"))).to.equal(false);
 
-    const frozen = await clerk.client.put(`/api/v1/documents/${d.id}/content`, { content: { name: "v2.pdf", mediaType: "application/pdf", data: pdf("v2").toString("base64") } });
+    const frozen = await clerk.client.put(`/api/v1/documents/${d.id}/content`, {
+      content: { name: "v2.pdf", mediaType: "application/pdf", data: pdf("v2").toString("base64") },
+    });
     expect(frozen.status).to.equal(409);
     expect(frozen.body).to.include({ code: "content_frozen", state: "signing" });
 
@@ -155,9 +191,32 @@ describe("document lifecycle", () => {
     const rdir = mkdtempSync(path.join(os.tmpdir(), "qujat-receipt-"));
     writeFileSync(path.join(rdir, "r.p7s"), Buffer.from(receipt.systemSignature, "base64"));
     writeFileSync(path.join(rdir, "r.json"), receiptRow.body);
-    execFileSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", "r.p7s", "-content", "r.json", "-CAfile", hsm.caFile, "-purpose", "any", "-out", "/dev/null"], { cwd: rdir, stdio: "pipe" });
+    execFileSync(
+      "openssl",
+      [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "r.p7s",
+        "-content",
+        "r.json",
+        "-CAfile",
+        hsm.caFile,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ],
+      { cwd: rdir, stdio: "pipe" },
+    );
     rmSync(rdir, { recursive: true, force: true });
-    expect((await outbox({ document_id: d.id, topic: "document.delivered" }))[0]).to.include({ organization_id: seller.id, branch_id: east.id });
+    expect((await outbox({ document_id: d.id, topic: "document.delivered" }))[0]).to.include({
+      organization_id: seller.id,
+      branch_id: east.id,
+    });
 
     // A viewer cannot sign; the buyer's head signs; the seller is told.
     expect((await sign(buyerViewer, buyerKey, d.id)).status).to.equal(403);
@@ -168,9 +227,20 @@ describe("document lifecycle", () => {
     expect(await outbox({ document_id: d.id, topic: "document.signed_by_recipient" })).to.have.length(1);
 
     const trail = (await clerk.client.get(`/api/v1/documents/${d.id}/history`)).body;
-    expect(trail.events.map((e: { to: string }) => e.to)).to.deep.equal(["on_approval", "on_approval", "approved", "signing", "sent", "delivered", "signed_by_recipient"]);
+    expect(trail.events.map((e: { to: string }) => e.to)).to.deep.equal([
+      "on_approval",
+      "on_approval",
+      "approved",
+      "signing",
+      "sent",
+      "delivered",
+      "signed_by_recipient",
+    ]);
     expect(trail.approval.steps.map((s: { status: string }) => s.status)).to.deep.equal(["approved", "approved"]);
-    expect(trail.approval.steps[1].approvers.find((a: { userId: string }) => a.userId === signer.id)).to.include({ decision: "approved", contentSha256: d.content.sha256 });
+    expect(trail.approval.steps[1].approvers.find((a: { userId: string }) => a.userId === signer.id)).to.include({
+      decision: "approved",
+      contentSha256: d.content.sha256,
+    });
     expect(trail.signatures.map((s: { side: string }) => s.side)).to.deep.equal(["sender", "recipient"]);
     for (const action of ["document.approval.submit", "document.sign", "document.send", "document.receipt"]) {
       expect(await auditCount(app, { action, target_id: d.id }), action).to.be.greaterThan(0);
@@ -188,22 +258,56 @@ describe("document lifecycle", () => {
       const manifest = JSON.parse(readFileSync(path.join(dir, "x", "manifest.json"), "utf8"));
       expect(manifest.document).to.include({ id: d.id, status: "signed_by_recipient" });
       const roles = manifest.entries.map((e: { role: string }) => e.role);
-      expect(roles).to.include.members(["content", "signature", "receipt", "receipt_signature", "audit_extract", "history", "signature_protocol"]);
+      expect(roles).to.include.members([
+        "content",
+        "signature",
+        "receipt",
+        "receipt_signature",
+        "audit_extract",
+        "history",
+        "signature_protocol",
+      ]);
       expect(roles.filter((r: string) => r === "signature")).to.have.length(2);
-      for (const e of manifest.entries) expect(sha256(readFileSync(path.join(dir, "x", e.path))), e.path).to.equal(e.sha256);
+      for (const e of manifest.entries)
+        expect(sha256(readFileSync(path.join(dir, "x", e.path))), e.path).to.equal(e.sha256);
       const contentEntry = manifest.entries.find((e: { role: string }) => e.role === "content");
       expect(contentEntry.sha256).to.equal(d.content.sha256);
       const sigs = manifest.entries.filter((e: { role: string }) => e.role === "signature");
-      expect(opensslVerifies(headKey, readFileSync(path.join(dir, "x", sigs[0].path)), readFileSync(path.join(dir, "x", contentEntry.path)))).to.equal(true);
+      expect(
+        opensslVerifies(
+          headKey,
+          readFileSync(path.join(dir, "x", sigs[0].path)),
+          readFileSync(path.join(dir, "x", contentEntry.path)),
+        ),
+      ).to.equal(true);
       // Each signature's validation evidence: the report and the OCSP response, which OpenSSL verifies against the CA.
       expect(roles.filter((r: string) => r === "validation_report")).to.have.length(2);
       const ocsp = manifest.entries.filter((e: { role: string }) => e.role === "ocsp_response");
       expect(ocsp).to.have.length(2);
       const caPem = path.join(testCa().dir, "ca.pem");
-      const said = execFileSync("openssl", ["ocsp", "-respin", path.join(dir, "x", ocsp[0].path), "-CAfile", caPem, "-issuer", caPem, "-cert", headKey.certFile, "-no_nonce"], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+      const said = execFileSync(
+        "openssl",
+        [
+          "ocsp",
+          "-respin",
+          path.join(dir, "x", ocsp[0].path),
+          "-CAfile",
+          caPem,
+          "-issuer",
+          caPem,
+          "-cert",
+          headKey.certFile,
+          "-no_nonce",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      ).toString();
       expect(said).to.match(/: good/);
       const audit = JSON.parse(readFileSync(path.join(dir, "x", "audit.json"), "utf8"));
-      expect(audit.map((a: { action: string }) => a.action)).to.include.members(["document.register", "document.send", "document.receipt"]);
+      expect(audit.map((a: { action: string }) => a.action)).to.include.members([
+        "document.register",
+        "document.send",
+        "document.receipt",
+      ]);
       expect(audit.every((a: { hash: string }) => /^[0-9a-f]{64}$/.test(a.hash))).to.equal(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -215,20 +319,50 @@ describe("document lifecycle", () => {
     const protocol = await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol`);
     expect(protocol.status).to.equal(200);
     expect(protocol.headers.get("content-type")).to.equal("application/pdf");
-    expect((await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol`)).body.equals(protocol.body)).to.equal(true);
+    expect(
+      (await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol`)).body.equals(protocol.body),
+    ).to.equal(true);
     const pdir = mkdtempSync(path.join(os.tmpdir(), "qujat-protocol-"));
     try {
       writeFileSync(path.join(pdir, "p.pdf"), protocol.body);
       const text = execFileSync("pdftotext", ["-layout", "p.pdf", "-"], { cwd: pdir }).toString();
-      expect(text).to.include(d.id).and.include(d.content.sha256).and.include("Signature protocol / Протокол подписания");
+      expect(text)
+        .to.include(d.id)
+        .and.include(d.content.sha256)
+        .and.include("Signature protocol / Протокол подписания");
       expect(text).to.include(`IIN / BIN: ${head.iin} / ${seller.bin}`).and.include("Сатушы ЖШС");
       expect(text.match(/VALID — every check passed/g)).to.have.length(2);
       const p7s = await buyerHead.client.bytes(`/api/v1/documents/${d.id}/signature-protocol.p7s`);
       expect(p7s.status).to.equal(200);
       writeFileSync(path.join(pdir, "p.p7s"), p7s.body);
-      execFileSync("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", "p.p7s", "-content", "p.pdf", "-CAfile", hsm.caFile, "-purpose", "any", "-out", "/dev/null"], { cwd: pdir, stdio: "pipe" });
+      execFileSync(
+        "openssl",
+        [
+          "cms",
+          "-verify",
+          "-binary",
+          "-inform",
+          "DER",
+          "-in",
+          "p.p7s",
+          "-content",
+          "p.pdf",
+          "-CAfile",
+          hsm.caFile,
+          "-purpose",
+          "any",
+          "-out",
+          "/dev/null",
+        ],
+        { cwd: pdir, stdio: "pipe" },
+      );
       execFileSync("pdftoppm", ["-png", "-r", "150", "p.pdf", "page"], { cwd: pdir });
-      const qr = execFileSync("bash", ["-c", "zbarimg -q --raw page-*.png || true"], { cwd: pdir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+      const qr = execFileSync("bash", ["-c", "zbarimg -q --raw page-*.png || true"], {
+        cwd: pdir,
+        stdio: ["ignore", "pipe", "ignore"],
+      })
+        .toString()
+        .trim();
       expect(qr).to.equal(`${app.url}/api/v1/documents/${d.id}/signatures#sha256=${d.content.sha256}`);
     } finally {
       rmSync(pdir, { recursive: true, force: true });
@@ -245,12 +379,19 @@ describe("document lifecycle", () => {
     const again = await step(head, d.id, "approval/decisions", { decision: "approve" });
     expect(again.status).to.equal(409);
     expect(again.body.code).to.equal("already_decided");
-    const returned = await step(approver, d.id, "approval/decisions", { decision: "return", comment: "VAT rate is wrong" });
+    const returned = await step(approver, d.id, "approval/decisions", {
+      decision: "return",
+      comment: "VAT rate is wrong",
+    });
     expect(returned.body.status).to.equal("returned");
-    expect((await outbox({ document_id: d.id, topic: "document.returned" }))[0].payload).to.include("VAT rate is wrong");
+    expect((await outbox({ document_id: d.id, topic: "document.returned" }))[0].payload).to.include(
+      "VAT rate is wrong",
+    );
     // While returned the content may change, then the document goes round again.
     const v2 = pdf("corrected");
-    const replaced = await clerk.client.put(`/api/v1/documents/${d.id}/content`, { content: { name: "v2.pdf", mediaType: "application/pdf", data: v2.toString("base64") } });
+    const replaced = await clerk.client.put(`/api/v1/documents/${d.id}/content`, {
+      content: { name: "v2.pdf", mediaType: "application/pdf", data: v2.toString("base64") },
+    });
     expect(replaced.status, JSON.stringify(replaced.body)).to.equal(200);
     expect(replaced.body.content.sha256).to.equal(sha256(v2));
     const resubmitted = await step(clerk, d.id, "approval", { steps: [{ approvers: [approver.id] }] });
@@ -316,7 +457,9 @@ describe("document lifecycle", () => {
     const tampered = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: cms.toString("base64") });
     expect(tampered.status).to.equal(422);
     expect(tampered.body.code).to.equal("signature_invalid");
-    const garbage = await head.client.post(`/api/v1/documents/${d.id}/signatures`, { cms: Buffer.from("hello world, no CMS here").toString("base64") });
+    const garbage = await head.client.post(`/api/v1/documents/${d.id}/signatures`, {
+      cms: Buffer.from("hello world, no CMS here").toString("base64"),
+    });
     expect(garbage.status).to.equal(400);
     expect(garbage.body.code).to.equal("cms_malformed");
     expect(await statusOf(d.id)).to.equal("draft");
@@ -339,7 +482,9 @@ describe("document lifecycle", () => {
     expect(bare.status).to.equal(400);
     const r = await step(buyerHead, d.id, "rejection", { reason: "Prices differ from the contract" });
     expect(r.body.status).to.equal("rejected");
-    expect((await outbox({ document_id: d.id, topic: "document.rejected" }))[0]).to.include({ organization_id: seller.id });
+    expect((await outbox({ document_id: d.id, topic: "document.rejected" }))[0]).to.include({
+      organization_id: seller.id,
+    });
     const events = (await clerk.client.get(`/api/v1/documents/${d.id}/history`)).body.events;
     expect(events.at(-1)).to.include({ to: "rejected", comment: "Prices differ from the contract", side: "recipient" });
     expect((await sign(buyerHead, buyerKey, d.id)).status).to.equal(409);
@@ -347,7 +492,9 @@ describe("document lifecycle", () => {
 
   it("clarification, then annulment: declined returns to where it was, agreed annuls", async () => {
     const d = await deliveredDocument();
-    expect((await step(buyerHead, d.id, "clarification-request", { reason: "Which contract?" })).body.status).to.equal("clarification_requested");
+    expect((await step(buyerHead, d.id, "clarification-request", { reason: "Which contract?" })).body.status).to.equal(
+      "clarification_requested",
+    );
     const asked = await step(head, d.id, "annulment-request", { reason: "Issued by mistake" });
     expect(asked.body).to.include({ status: "annulment_requested", annulmentRequestedBy: "sender" });
     expect((await step(head, d.id, "annulment-answer", { accept: true })).status).to.equal(403); // not his side to answer
@@ -356,7 +503,9 @@ describe("document lifecycle", () => {
     await step(buyerHead, d.id, "annulment-request", { reason: "Agreed by phone" });
     const agreed = await step(head, d.id, "annulment-answer", { accept: true });
     expect(agreed.body.status).to.equal("annulled");
-    expect((await outbox({ document_id: d.id, topic: "document.annulled" }))[0]).to.include({ organization_id: buyer.id });
+    expect((await outbox({ document_id: d.id, topic: "document.annulled" }))[0]).to.include({
+      organization_id: buyer.id,
+    });
     expect((await step(buyerHead, d.id, "annulment-request", { reason: "again" })).status).to.equal(409);
   });
 
@@ -367,12 +516,17 @@ describe("document lifecycle", () => {
     expect((await westClerk.client.get(`/api/v1/documents/${d.id}`)).status).to.equal(404); // not sent yet
     await sign(head, headKey, d.id);
     await step(clerk, d.id, "send");
-    const listed = async (u: BuiltUser) => (await u.client.get("/api/v1/documents?box=internal")).body.items.map((i: { id: string }) => i.id);
+    const listed = async (u: BuiltUser) =>
+      (await u.client.get("/api/v1/documents?box=internal")).body.items.map((i: { id: string }) => i.id);
     expect(await listed(westClerk)).to.include(d.id);
     expect(await listed(clerk)).to.include(d.id);
     expect(await listed(buyerClerk)).to.not.include(d.id);
-    expect((await westClerk.client.get("/api/v1/documents?box=inbox")).body.items.map((i: { id: string }) => i.id)).to.not.include(d.id);
-    expect((await step(westClerk, d.id, "receipt", { contentSha256: d.content.sha256 })).body.status).to.equal("delivered");
+    expect(
+      (await westClerk.client.get("/api/v1/documents?box=inbox")).body.items.map((i: { id: string }) => i.id),
+    ).to.not.include(d.id);
+    expect((await step(westClerk, d.id, "receipt", { contentSha256: d.content.sha256 })).body.status).to.equal(
+      "delivered",
+    );
     // A signer of the head office covers the receiving branch too, and signs for it.
     const signerCountersigned = await sign(signer, signerKey, d.id);
     expect(signerCountersigned.body.document.status).to.equal("signed_by_recipient");
@@ -389,14 +543,19 @@ describe("document lifecycle", () => {
   });
 
   describe("deemed acceptance", () => {
-    const act = (number: string) => ({ kind: "act_of_work", fields: { ...invoiceFields({ number }), periodFrom: "2026-02-01", periodTo: "2026-02-28" } });
+    const act = (number: string) => ({
+      kind: "act_of_work",
+      fields: { ...invoiceFields({ number }), periodFrom: "2026-02-01", periodTo: "2026-02-28" },
+    });
     const runJob = () => app.deps.jobs.runNow("documents.deemedAcceptance");
 
     it("an act neither signed nor refused in 7 calendar days is accepted by silence; both sides are told; an invoice is not", async () => {
       const a = await deliveredDocument(act("ACT-7"));
       const invoice = await deliveredDocument();
       const sentAt = app.clock.now().getTime();
-      expect((await app.db("documents").where({ id: a.id }).first()).respond_by).to.equal(new Date(sentAt + 7 * DAY).toISOString());
+      expect((await app.db("documents").where({ id: a.id }).first()).respond_by).to.equal(
+        new Date(sentAt + 7 * DAY).toISOString(),
+      );
       expect((await app.db("documents").where({ id: invoice.id }).first()).respond_by).to.equal(null);
       await travel(() => app.clock.advance(7 * DAY - MINUTE));
       await runJob();
@@ -409,11 +568,15 @@ describe("document lifecycle", () => {
       const entries = await app.db("audit_log").where({ action: "document.accept_by_silence", target_id: a.id });
       expect(entries).to.have.length(1);
       expect(entries[0].actor_type).to.equal("system");
-      expect((await outbox({ document_id: a.id, topic: "document.accepted_by_silence" })).map((n) => n.organization_id)).to.have.members([seller.id, buyer.id]);
+      expect(
+        (await outbox({ document_id: a.id, topic: "document.accepted_by_silence" })).map((n) => n.organization_id),
+      ).to.have.members([seller.id, buyer.id]);
       // Too late to sign now, and the job does not touch it twice.
       expect((await sign(buyerHead, buyerKey, a.id)).status).to.equal(409);
       await runJob();
-      expect(await app.db("audit_log").where({ action: "document.accept_by_silence", target_id: a.id })).to.have.length(1);
+      expect(await app.db("audit_log").where({ action: "document.accept_by_silence", target_id: a.id })).to.have.length(
+        1,
+      );
     });
 
     it("an act answered in time is not deemed accepted", async () => {
@@ -425,11 +588,16 @@ describe("document lifecycle", () => {
     });
 
     it("an organization counting 5 working days skips weekends and its holidays", async () => {
-      expect((await accountant.client.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "working" })).status).to.equal(403);
+      expect(
+        (await accountant.client.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "working" }))
+          .status,
+      ).to.equal(403);
       const set = await app.admin.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "working" });
       expect(set.status, JSON.stringify(set.body)).to.equal(200);
       expect(set.body).to.include({ mode: "working", days: 5 });
-      await app.admin.put(`/api/v1/organizations/${seller.id}/holidays`, { holidays: [{ day: "2027-03-08", name: "International Women's Day" }] });
+      await app.admin.put(`/api/v1/organizations/${seller.id}/holidays`, {
+        holidays: [{ day: "2027-03-08", name: "International Women's Day" }],
+      });
       await travel(() => app.clock.set("2027-03-05T10:00:00.000Z")); // a Friday
       const a = await deliveredDocument(act("ACT-W"));
       // Mon 8 Mar is a holiday: Tue 9, Wed 10, Thu 11, Fri 12, Mon 15 → the period ends at the close of Mon 15 Mar.
@@ -449,7 +617,11 @@ describe("document lifecycle", () => {
 
     it("the invited organization's head registers with his AUTH certificate (IIN and name from it, the organization's BIN required) and is signed in at once", async () => {
       const org = newcomer();
-      const d = await register({ kind: "letter", fields: {}, recipient: { organization: org, email: "cert@newcomer.kz" } });
+      const d = await register({
+        kind: "letter",
+        fields: {},
+        recipient: { organization: org, email: "cert@newcomer.kz" },
+      });
       await sign(head, headKey, d.id);
       expect((await step(clerk, d.id, "send")).status).to.equal(200);
       const { token } = JSON.parse((await outbox({ document_id: d.id, topic: "invitation" }))[0].payload);
@@ -457,7 +629,12 @@ describe("document lifecycle", () => {
       const iin = validIin();
       const answer = async (k: TestSigner) => {
         const ch = (await anon.post("/api/v1/auth/challenge")).body.challenge as string;
-        return anon.post(`/api/v1/invitations/${token}/accept-with-certificate`, { login: "certboss", password: PASSWORD, challenge: ch, cms: k.sign(Buffer.from(ch, "base64")).toString("base64") });
+        return anon.post(`/api/v1/invitations/${token}/accept-with-certificate`, {
+          login: "certboss",
+          password: PASSWORD,
+          challenge: ch,
+          cms: k.sign(Buffer.from(ch, "base64")).toString("base64"),
+        });
       };
       const foreign = testSigner({ cn: "Cert Boss", iin, bin: seller.bin, purpose: "auth" });
       const signing = testSigner({ cn: "Cert Boss", iin, bin: org.bin });
@@ -484,10 +661,17 @@ describe("document lifecycle", () => {
 
     it("a counterparty not on the appliance is created, invited by a single-use link on sending, and then sees the document in its inbox", async () => {
       const org = newcomer();
-      const noEmail = await clerk.client.post("/api/v1/documents", jsonDocument({ kind: "letter", branchId: east.id, recipient: { organization: org } }));
+      const noEmail = await clerk.client.post(
+        "/api/v1/documents",
+        jsonDocument({ kind: "letter", branchId: east.id, recipient: { organization: org } }),
+      );
       expect(noEmail.status).to.equal(400);
       expect(noEmail.body.code).to.equal("recipient_email_required");
-      const d = await register({ kind: "letter", fields: {}, recipient: { organization: org, email: "boss@newcomer.kz" } });
+      const d = await register({
+        kind: "letter",
+        fields: {},
+        recipient: { organization: org, email: "boss@newcomer.kz" },
+      });
       const created = await app.db("organizations").where({ bin: org.bin }).first();
       expect(created).to.include({ name: "Newcomer LLP" });
       expect(Boolean(created.external)).to.equal(true);
@@ -503,24 +687,62 @@ describe("document lifecycle", () => {
       const anon = app.client();
       const shown = await anon.get(`/api/v1/invitations/${token}`);
       expect(shown.status).to.equal(200);
-      expect(shown.body).to.deep.include({ organization: "Newcomer LLP", invitedBy: "Сатушы ЖШС", email: "boss@newcomer.kz" });
+      expect(shown.body).to.deep.include({
+        organization: "Newcomer LLP",
+        invitedBy: "Сатушы ЖШС",
+        email: "boss@newcomer.kz",
+      });
       expect(JSON.stringify(shown.body)).to.not.include(d.id);
       expect((await anon.get(`/api/v1/documents/${d.id}/content`)).status).to.equal(401);
 
       const iin = validIin();
-      const weak = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin, password: "short" });
+      const weak = await anon.post(`/api/v1/invitations/${token}/accept`, {
+        login: "newboss",
+        fullName: "New Boss",
+        iin,
+        password: "short",
+      });
       expect(weak.status).to.equal(400);
       expect(weak.body.code).to.equal("password_policy");
-      const wrongIin = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: breakCheckDigit(iin), password: PASSWORD });
+      const wrongIin = await anon.post(`/api/v1/invitations/${token}/accept`, {
+        login: "newboss",
+        fullName: "New Boss",
+        iin: breakCheckDigit(iin),
+        password: PASSWORD,
+      });
       expect(wrongIin.body.code).to.equal("invalid_iin");
       // A taken IIN is a conflict, named only once the input itself is good.
-      const taken = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: head.iin, password: "short" });
+      const taken = await anon.post(`/api/v1/invitations/${token}/accept`, {
+        login: "newboss",
+        fullName: "New Boss",
+        iin: head.iin,
+        password: "short",
+      });
       expect(taken.body.code).to.equal("password_policy");
-      expect((await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin: head.iin, password: PASSWORD })).body.code).to.equal("iin_taken");
-      const accepted = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss", fullName: "New Boss", iin, password: PASSWORD });
+      expect(
+        (
+          await anon.post(`/api/v1/invitations/${token}/accept`, {
+            login: "newboss",
+            fullName: "New Boss",
+            iin: head.iin,
+            password: PASSWORD,
+          })
+        ).body.code,
+      ).to.equal("iin_taken");
+      const accepted = await anon.post(`/api/v1/invitations/${token}/accept`, {
+        login: "newboss",
+        fullName: "New Boss",
+        iin,
+        password: PASSWORD,
+      });
       expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
       expect(accepted.body).to.include({ organizationId: created.id, next: "sign_in" });
-      const reused = await anon.post(`/api/v1/invitations/${token}/accept`, { login: "newboss2", fullName: "Other", iin, password: PASSWORD });
+      const reused = await anon.post(`/api/v1/invitations/${token}/accept`, {
+        login: "newboss2",
+        fullName: "Other",
+        iin,
+        password: PASSWORD,
+      });
       expect(reused.status).to.equal(410);
       expect(reused.body.code).to.equal("invitation_used");
 
@@ -530,11 +752,17 @@ describe("document lifecycle", () => {
       expect(inbox.body.items.map((i: { id: string }) => i.id)).to.deep.equal([d.id]);
       const bytes = await boss.bytes(`/api/v1/documents/${d.id}/content`);
       expect(sha256(bytes.body)).to.equal(d.content.sha256);
-      expect((await boss.post(`/api/v1/documents/${d.id}/receipt`, { contentSha256: sha256(bytes.body) })).body.status).to.equal("delivered");
+      expect(
+        (await boss.post(`/api/v1/documents/${d.id}/receipt`, { contentSha256: sha256(bytes.body) })).body.status,
+      ).to.equal("delivered");
     });
 
     it("an invitation expires after 14 days; an unknown token is 404; sending to a user-less organization without an e-mail is refused", async () => {
-      const d = await register({ kind: "letter", fields: {}, recipient: { organization: newcomer(), email: "late@example.kz" } });
+      const d = await register({
+        kind: "letter",
+        fields: {},
+        recipient: { organization: newcomer(), email: "late@example.kz" },
+      });
       await sign(head, headKey, d.id);
       await step(clerk, d.id, "send");
       const { token } = JSON.parse((await outbox({ document_id: d.id, topic: "invitation" }))[0].payload);

@@ -23,7 +23,7 @@ import { testCa } from "./pki.js";
 export const PASSWORD = "Str0ng!Passw0rd";
 export const onPostgres = () => Boolean(process.env.QUJAT_DATABASE_URL);
 
-export async function freshDatabase(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshDatabase(_dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.QUJAT_DATABASE_URL;
   if (!base) return { url: "", drop: async () => {} };
   const name = `qujat_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
@@ -43,7 +43,8 @@ export async function freshDatabase(dataDir: string): Promise<{ url: string; dro
             await a.raw(`drop database if exists ${name} with (force)`);
             break;
           } catch (err) {
-            if (attempt >= 10 || !/pg_signal_backend|being accessed by other users/.test((err as Error).message)) throw err;
+            if (attempt >= 10 || !/pg_signal_backend|being accessed by other users/.test((err as Error).message))
+              throw err;
             await new Promise((r) => setTimeout(r, 200 * attempt));
           }
         }
@@ -73,12 +74,25 @@ export interface TestApp {
 }
 
 /** `firstRun`: no administrator is created (the appliance waits for its setup link, `setupToken`). */
-export async function startTestApp(overrides: Record<string, unknown> = {}, opts: { firstRun?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, unknown> = {},
+  opts: { firstRun?: boolean } = {},
+): Promise<TestApp> {
   const dataDir = scratchDir("qujat-test-");
   const database = await freshDatabase(dataDir);
   const smtp = await new TestSmtp().start();
-  const config = loadConfig({ ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url },
-    { pki: { trustDir: testCa().trustDir }, ...overrides, mail: { smtp: { host: "127.0.0.1", port: smtp.port }, retryBaseSeconds: 30, ...(overrides.mail as object ?? {}) } });
+  const config = loadConfig(
+    { ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dataDir, QUJAT_DATABASE_URL: database.url },
+    {
+      pki: { trustDir: testCa().trustDir },
+      ...overrides,
+      mail: {
+        smtp: { host: "127.0.0.1", port: smtp.port },
+        retryBaseSeconds: 30,
+        ...((overrides.mail as object) ?? {}),
+      },
+    },
+  );
   const db = createDb(config);
   await migrateLatest(db);
   const clock = new ManualClock("2026-03-02T09:00:00.000Z");
@@ -86,7 +100,15 @@ export async function startTestApp(overrides: Record<string, unknown> = {}, opts
   const mailer = createMailer(config.mail, logger);
   // With hsm overrides (see support/hsm.ts), the real PKCS#11 signer over the SoftHSM token.
   const signer = config.hsm.module ? await openSigner(config, logger) : noSigner;
-  const built = createApp({ config, db, clock, logger, mailer, signer, blobs: createFsBlobStore(path.join(dataDir, "blobs")) });
+  const built = createApp({
+    config,
+    db,
+    clock,
+    logger,
+    mailer,
+    signer,
+    blobs: createFsBlobStore(path.join(dataDir, "blobs")),
+  });
   await built.deps.jobs.sync();
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -96,12 +118,25 @@ export async function startTestApp(overrides: Record<string, unknown> = {}, opts
   if (opts.firstRun) {
     setupToken = await setupTokenIssuer({ db, clock, config });
   } else {
-    await db.transaction((tx) => systemAdminCreator({ tx, actor: systemActor, clock, config, meta: { ip: null, requestId: null } },
-      { login: "root", email: "root@example.kz", fullName: "Root Admin", password: PASSWORD }));
+    await db.transaction((tx) =>
+      systemAdminCreator(
+        { tx, actor: systemActor, clock, config, meta: { ip: null, requestId: null } },
+        { login: "root", email: "root@example.kz", fullName: "Root Admin", password: PASSWORD },
+      ),
+    );
     await admin.login("root", PASSWORD);
   }
   return {
-    url, clock, db, config, smtp, deps: built.deps, api: built.api, dataDir, admin, setupToken,
+    url,
+    clock,
+    db,
+    config,
+    smtp,
+    deps: built.deps,
+    api: built.api,
+    dataDir,
+    admin,
+    setupToken,
     client: () => new Client(url),
     async close() {
       server.closeAllConnections();

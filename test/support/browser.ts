@@ -21,7 +21,11 @@ export async function launchBrowser(): Promise<Browser> {
  * A browser context (own cookies) whose pages carry a software signer. `key()` names the key that
  * signs now; it signs with `openssl cms -sign` (detached, DER) like a token's middleware would.
  */
-export async function signerContext(browser: Browser, key: () => TestSigner | null, viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+export async function signerContext(
+  browser: Browser,
+  key: () => TestSigner | null,
+  viewport = { width: 1280, height: 900 },
+): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport, locale: "en-GB" });
   await context.exposeBinding("qujatTestSign", (_source, dataBase64: string) => {
     const k = key();
@@ -29,7 +33,9 @@ export async function signerContext(browser: Browser, key: () => TestSigner | nu
     return k.sign(Buffer.from(dataBase64, "base64")).toString("base64");
   });
   // A string, not a function: the test loader's transforms must not reach into the page.
-  await context.addInitScript(`window.qujatSigner = { name: "Test software key", sign: (data, purpose) => window.qujatTestSign(data, purpose) };`);
+  await context.addInitScript(
+    `window.qujatSigner = { name: "Test software key", sign: (data, purpose) => window.qujatTestSign(data, purpose) };`,
+  );
   return context;
 }
 
@@ -46,13 +52,27 @@ export async function watchedPage(context: BrowserContext): Promise<{ page: Page
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-export interface AxeViolation { id: string; impact: string | null; help: string; nodes: number }
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: number;
+}
 
 /** axe-core over the page (shadow roots included): violations of serious or critical impact. */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: unknown,
+            o: unknown,
+          ): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe;
     const r = await axe.run(document, { resultTypes: ["violations"] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   });

@@ -1,5 +1,9 @@
 // A small HTTP client for tests: JSON in/out, a cookie jar or a bearer token, CSRF header.
-export interface Res<T = any> { status: number; body: T; headers: Headers }
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
 
 export class Client {
   cookies = new Map<string, string>();
@@ -12,7 +16,12 @@ export class Client {
 
   constructor(readonly base: string) {}
 
-  async req<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
+  async req<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Res<T>> {
     const h: Record<string, string> = { ...headers };
     if (body !== undefined && !(body instanceof FormData)) h["content-type"] = "application/json";
     if (this.useCookies) {
@@ -21,7 +30,16 @@ export class Client {
     } else if (this.token && !h.authorization) {
       h.authorization = `Bearer ${this.token}`;
     }
-    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : typeof body === "string" || body instanceof FormData ? body : JSON.stringify(body) });
+    const res = await fetch(this.base + path, {
+      method,
+      headers: h,
+      body:
+        body === undefined
+          ? undefined
+          : typeof body === "string" || body instanceof FormData
+            ? body
+            : JSON.stringify(body),
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const i = pair.indexOf("=");
@@ -31,13 +49,18 @@ export class Client {
     }
     const text = await res.text();
     let parsed: any = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
   get = <T = any>(p: string) => this.req<T>("GET", p);
   /** multipart/form-data POST (fetch writes the boundary) */
-  upload = <T = any>(p: string, form: FormData, headers: Record<string, string> = {}) => this.req<T>("POST", p, form, headers);
+  upload = <T = any>(p: string, form: FormData, headers: Record<string, string> = {}) =>
+    this.req<T>("POST", p, form, headers);
   /** raw bytes of a GET */
   async bytes(p: string) {
     const res = await fetch(this.base + p, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });

@@ -6,7 +6,11 @@ export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex"
 /** A minimal PDF: file-type recognizes it by its %PDF- header. */
 export const pdf = (text = "invoice") => Buffer.from(`%PDF-1.4\n1 0 obj<<>>endobj\n% ${text}\ntrailer<<>>\n%%EOF\n`);
 /** A 1×1 PNG. */
-export const png = () => Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082", "hex");
+export const png = () =>
+  Buffer.from(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082",
+    "hex",
+  );
 
 export function invoiceFields(o: Partial<{ number: string; date: string; total: string; vat: string }> = {}) {
   return {
@@ -16,7 +20,15 @@ export function invoiceFields(o: Partial<{ number: string; date: string; total: 
     seller: { name: "Сатушы ЖШС", bin: "123456789012" },
     buyer: { name: "Алушы АҚ" },
     lines: [
-      { name: "Консультация", unit: "hour", quantity: "2.5", price: "10000.00", amount: "25000.00", vatRate: "12", vatAmount: "3000.00" },
+      {
+        name: "Консультация",
+        unit: "hour",
+        quantity: "2.5",
+        price: "10000.00",
+        amount: "25000.00",
+        vatRate: "12",
+        vatAmount: "3000.00",
+      },
       { name: "Лицензия", quantity: "1", price: "5000.00", amount: "5000.00", vatRate: "12", vatAmount: "600.00" },
     ],
     vat: o.vat ?? "3600.00",
@@ -24,15 +36,24 @@ export function invoiceFields(o: Partial<{ number: string; date: string; total: 
   };
 }
 
-export function documentForm(metadata: unknown, content: { bytes: Buffer; name: string; type: string }, attachments: Array<{ bytes: Buffer; name: string; type: string }> = []) {
+export function documentForm(
+  metadata: unknown,
+  content: { bytes: Buffer; name: string; type: string },
+  attachments: Array<{ bytes: Buffer; name: string; type: string }> = [],
+) {
   const form = new FormData();
   form.append("metadata", JSON.stringify(metadata));
   form.append("content", new Blob([new Uint8Array(content.bytes)], { type: content.type }), content.name);
-  for (const a of attachments) form.append("attachments[]", new Blob([new Uint8Array(a.bytes)], { type: a.type }), a.name);
+  for (const a of attachments)
+    form.append("attachments[]", new Blob([new Uint8Array(a.bytes)], { type: a.type }), a.name);
   return form;
 }
 
 /** A JSON registration body (base64 content). */
-export function jsonDocument(metadata: Record<string, unknown>, content = pdf(String(Math.random())), name = "doc.pdf") {
+export function jsonDocument(
+  metadata: Record<string, unknown>,
+  content = pdf(String(Math.random())),
+  name = "doc.pdf",
+) {
   return { metadata, content: { name, mediaType: "application/pdf", data: content.toString("base64") } };
 }

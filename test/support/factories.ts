@@ -6,11 +6,17 @@ import { validBin, validEdrpou, validIin } from "./ids.js";
 
 let n = 0;
 
-export async function buildOrganization(app: TestApp, o: Partial<{ name: string; country: "KZ" | "UA"; external: boolean; totpRequired: boolean }> = {}) {
+export async function buildOrganization(
+  app: TestApp,
+  o: Partial<{ name: string; country: "KZ" | "UA"; external: boolean; totpRequired: boolean }> = {},
+) {
   const country = o.country ?? "KZ";
   const r = await app.admin.post("/api/v1/organizations", {
-    name: o.name ?? `Org ${++n}`, country, ...(country === "KZ" ? { bin: validBin() } : { edrpou: validEdrpou() }),
-    ...(o.external !== undefined ? { external: o.external } : {}), ...(o.totpRequired !== undefined ? { totpRequired: o.totpRequired } : {}),
+    name: o.name ?? `Org ${++n}`,
+    country,
+    ...(country === "KZ" ? { bin: validBin() } : { edrpou: validEdrpou() }),
+    ...(o.external !== undefined ? { external: o.external } : {}),
+    ...(o.totpRequired !== undefined ? { totpRequired: o.totpRequired } : {}),
   });
   expect(r.status, JSON.stringify(r.body)).to.equal(201);
   return r.body as { id: string; headOfficeId: string; name: string; bin: string; edrpou: string | null };
@@ -22,13 +28,29 @@ export async function buildBranch(app: TestApp, orgId: string, parentId: string,
   return r.body as { id: string; name: string };
 }
 
-export interface BuiltUser { id: string; login: string; iin: string; client: Client }
+export interface BuiltUser {
+  id: string;
+  login: string;
+  iin: string;
+  client: Client;
+}
 
 /** Creates a user with the given roles (as `by`, default the system admin) and signs him in. */
-export async function buildUser(app: TestApp, roles: Array<{ role: string; organizationId?: string; branchId?: string }>, by?: Client): Promise<BuiltUser> {
+export async function buildUser(
+  app: TestApp,
+  roles: Array<{ role: string; organizationId?: string; branchId?: string }>,
+  by?: Client,
+): Promise<BuiltUser> {
   const login = `user${++n}_${Math.random().toString(36).slice(2, 6)}`;
   const iin = validIin();
-  const r = await (by ?? app.admin).post("/api/v1/users", { login, email: `${login}@example.kz`, fullName: `User ${n}`, iin, password: PASSWORD, roles });
+  const r = await (by ?? app.admin).post("/api/v1/users", {
+    login,
+    email: `${login}@example.kz`,
+    fullName: `User ${n}`,
+    iin,
+    password: PASSWORD,
+    roles,
+  });
   expect(r.status, JSON.stringify(r.body)).to.equal(201);
   const client = app.client();
   await client.login(login, PASSWORD);

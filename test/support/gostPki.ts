@@ -8,7 +8,9 @@ import * as pkijs from "pkijs";
 import { NCA_ROLE_OIDS } from "./pki.js";
 
 const require = createRequire(import.meta.url);
-const { GostEngine } = require("@wavesenterprise/crypto-gost-js") as { GostEngine: { getGostSign(a: object): GostSign; getGostDigest(a: object): { digest(d: ArrayBuffer): ArrayBuffer } } };
+const { GostEngine } = require("@wavesenterprise/crypto-gost-js") as {
+  GostEngine: { getGostSign(a: object): GostSign; getGostDigest(a: object): { digest(d: ArrayBuffer): ArrayBuffer } };
+};
 interface GostSign {
   generateKey(): { privateKey: ArrayBuffer; publicKey: ArrayBuffer };
   sign(privateKey: ArrayBuffer, data: ArrayBuffer): ArrayBuffer;
@@ -28,20 +30,50 @@ const TC26_256_A = {
 };
 
 /** Each NCA GOST generation: its OIDs and the reference library's settings for it. */
-export const GOST_VARIANTS: Record<GostVariant, { key: string; params: string[]; signature: string; digest: string; reference: object; label: string }> = {
+export const GOST_VARIANTS: Record<
+  GostVariant,
+  { key: string; params: string[]; signature: string; digest: string; reference: object; label: string }
+> = {
   "2004": {
-    key: "1.2.398.3.10.1.1.1.1", params: ["1.2.398.3.10.1.1.1.1.1", "1.2.398.3.10.1.3.1.1.0"], signature: "1.2.398.3.10.1.1.1.2", digest: "1.2.398.3.10.1.3.1",
-    reference: { name: "GOST R 34.10", version: 2001, namedCurve: "S-256-A", hash: { name: "GOST R 34.11", version: 1994 }, sBox: "D-TEST" },
+    key: "1.2.398.3.10.1.1.1.1",
+    params: ["1.2.398.3.10.1.1.1.1.1", "1.2.398.3.10.1.3.1.1.0"],
+    signature: "1.2.398.3.10.1.1.1.2",
+    digest: "1.2.398.3.10.1.3.1",
+    reference: {
+      name: "GOST R 34.10",
+      version: 2001,
+      namedCurve: "S-256-A",
+      hash: { name: "GOST R 34.11", version: 1994 },
+      sBox: "D-TEST",
+    },
     label: "GOST 34.310-2004",
   },
   "2015-256": {
-    key: "1.2.398.3.10.1.1.2.1", params: ["1.2.398.3.10.1.1.2.1.1", "1.2.398.3.10.1.3.2"], signature: "1.2.398.3.10.1.1.2.3.1", digest: "1.2.398.3.10.1.3.2",
-    reference: { name: "GOST R 34.10", version: 2012, length: 256, curve: TC26_256_A, hash: { name: "GOST R 34.11", version: 2012, length: 256 } },
+    key: "1.2.398.3.10.1.1.2.1",
+    params: ["1.2.398.3.10.1.1.2.1.1", "1.2.398.3.10.1.3.2"],
+    signature: "1.2.398.3.10.1.1.2.3.1",
+    digest: "1.2.398.3.10.1.3.2",
+    reference: {
+      name: "GOST R 34.10",
+      version: 2012,
+      length: 256,
+      curve: TC26_256_A,
+      hash: { name: "GOST R 34.11", version: 2012, length: 256 },
+    },
     label: "GOST 34.10-2015, 256 bit",
   },
   "2015-512": {
-    key: "1.2.398.3.10.1.1.2.2", params: ["1.2.398.3.10.1.1.2.2.1", "1.2.398.3.10.1.3.3"], signature: "1.2.398.3.10.1.1.2.3.2", digest: "1.2.398.3.10.1.3.3",
-    reference: { name: "GOST R 34.10", version: 2012, length: 512, namedCurve: "T-512-A", hash: { name: "GOST R 34.11", version: 2012, length: 512 } },
+    key: "1.2.398.3.10.1.1.2.2",
+    params: ["1.2.398.3.10.1.1.2.2.1", "1.2.398.3.10.1.3.3"],
+    signature: "1.2.398.3.10.1.1.2.3.2",
+    digest: "1.2.398.3.10.1.3.3",
+    reference: {
+      name: "GOST R 34.10",
+      version: 2012,
+      length: 512,
+      namedCurve: "T-512-A",
+      hash: { name: "GOST R 34.11", version: 2012, length: 512 },
+    },
     label: "GOST 34.10-2015, 512 bit",
   },
 };
@@ -78,17 +110,27 @@ function spki(key: GostKey): pkijs.PublicKeyInfo {
   const v = GOST_VARIANTS[key.variant];
   return new pkijs.PublicKeyInfo({
     algorithm: new pkijs.AlgorithmIdentifier({
-      algorithmId: v.key, algorithmParams: new asn1js.Sequence({ value: v.params.map((o) => new asn1js.ObjectIdentifier({ value: o })) }),
+      algorithmId: v.key,
+      algorithmParams: new asn1js.Sequence({ value: v.params.map((o) => new asn1js.ObjectIdentifier({ value: o })) }),
     }),
-    subjectPublicKey: new asn1js.BitString({ valueHex: ab(new Uint8Array(new asn1js.OctetString({ valueHex: ab(key.publicKey) }).toBER(false))) }),
+    subjectPublicKey: new asn1js.BitString({
+      valueHex: ab(new Uint8Array(new asn1js.OctetString({ valueHex: ab(key.publicKey) }).toBER(false))),
+    }),
   });
 }
 
 function name(attrs: Array<[string, string]>): pkijs.RelativeDistinguishedNames {
   return new pkijs.RelativeDistinguishedNames({
-    typesAndValues: attrs.map(([type, value]) => new pkijs.AttributeTypeAndValue({
-      type, value: type === "2.5.4.6" || type === "2.5.4.5" ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value }),
-    })),
+    typesAndValues: attrs.map(
+      ([type, value]) =>
+        new pkijs.AttributeTypeAndValue({
+          type,
+          value:
+            type === "2.5.4.6" || type === "2.5.4.5"
+              ? new asn1js.PrintableString({ value })
+              : new asn1js.Utf8String({ value }),
+        }),
+    ),
   });
 }
 
@@ -128,7 +170,9 @@ export function gostCertificate(o: GostCertOptions = {}): GostCertificate {
   const variant = o.variant ?? o.issuer?.key.variant ?? "2015-512";
   const key = gostKey(variant);
   const isCa = !o.issuer;
-  const attrs: Array<[string, string]> = [["2.5.4.3", o.cn ?? (isCa ? `Qujat GOST ${variant} Test CA` : "GOST Test Signer")]];
+  const attrs: Array<[string, string]> = [
+    ["2.5.4.3", o.cn ?? (isCa ? `Qujat GOST ${variant} Test CA` : "GOST Test Signer")],
+  ];
   if (o.iin) attrs.push(["2.5.4.5", `IIN${o.iin}`]);
   attrs.push(["2.5.4.6", "KZ"]);
   if (o.bin) attrs.push(["2.5.4.11", `BIN${o.bin}`]);
@@ -143,19 +187,51 @@ export function gostCertificate(o: GostCertOptions = {}): GostCertificate {
   cert.subjectPublicKeyInfo = spki(key);
   const bits = isCa ? 0b00000110 : 0b11000000; // keyCertSign+cRLSign | digitalSignature+nonRepudiation
   const extensions = [
-    new pkijs.Extension({ extnID: "2.5.29.19", critical: true, extnValue: new pkijs.BasicConstraints({ cA: isCa }).toSchema().toBER(false) }),
-    new pkijs.Extension({ extnID: "2.5.29.15", critical: true, extnValue: new asn1js.BitString({ valueHex: new Uint8Array([bits]).buffer, unusedBits: isCa ? 1 : 6 }).toBER(false) }),
+    new pkijs.Extension({
+      extnID: "2.5.29.19",
+      critical: true,
+      extnValue: new pkijs.BasicConstraints({ cA: isCa }).toSchema().toBER(false),
+    }),
+    new pkijs.Extension({
+      extnID: "2.5.29.15",
+      critical: true,
+      extnValue: new asn1js.BitString({ valueHex: new Uint8Array([bits]).buffer, unusedBits: isCa ? 1 : 6 }).toBER(
+        false,
+      ),
+    }),
   ];
   if (!isCa) {
     const purposes = ["1.3.6.1.5.5.7.3.4", ...(o.roles ?? []).map((r) => NCA_ROLE_OIDS[r])];
-    extensions.push(new pkijs.Extension({ extnID: "2.5.29.37", extnValue: new pkijs.ExtKeyUsage({ keyPurposes: purposes }).toSchema().toBER(false) }));
-    extensions.push(new pkijs.Extension({ extnID: "2.5.29.32", extnValue: new pkijs.CertificatePolicies({ certificatePolicies: [new pkijs.PolicyInformation({ policyIdentifier: "1.2.398.3.3.2.3" })] }).toSchema().toBER(false) }));
+    extensions.push(
+      new pkijs.Extension({
+        extnID: "2.5.29.37",
+        extnValue: new pkijs.ExtKeyUsage({ keyPurposes: purposes }).toSchema().toBER(false),
+      }),
+    );
+    extensions.push(
+      new pkijs.Extension({
+        extnID: "2.5.29.32",
+        extnValue: new pkijs.CertificatePolicies({
+          certificatePolicies: [new pkijs.PolicyInformation({ policyIdentifier: "1.2.398.3.3.2.3" })],
+        })
+          .toSchema()
+          .toBER(false),
+      }),
+    );
   }
   if (o.crlUrl) {
-    extensions.push(new pkijs.Extension({
-      extnID: "2.5.29.31",
-      extnValue: new pkijs.CRLDistributionPoints({ distributionPoints: [new pkijs.DistributionPoint({ distributionPoint: [new pkijs.GeneralName({ type: 6, value: o.crlUrl })] })] }).toSchema().toBER(false),
-    }));
+    extensions.push(
+      new pkijs.Extension({
+        extnID: "2.5.29.31",
+        extnValue: new pkijs.CRLDistributionPoints({
+          distributionPoints: [
+            new pkijs.DistributionPoint({ distributionPoint: [new pkijs.GeneralName({ type: 6, value: o.crlUrl })] }),
+          ],
+        })
+          .toSchema()
+          .toBER(false),
+      }),
+    );
   }
   cert.extensions = extensions;
   signTbs(cert, o.issuer?.key ?? key);
@@ -164,17 +240,24 @@ export function gostCertificate(o: GostCertOptions = {}): GostCertificate {
 }
 
 /** A CRL the CA signs (through the reference library), revoking `revoked` serials (hex). */
-export function gostCrl(ca: GostCertificate, revoked: Array<{ serial: string; at?: Date }> = [], o: { thisUpdate?: Date; nextUpdate?: Date } = {}): Buffer {
+export function gostCrl(
+  ca: GostCertificate,
+  revoked: Array<{ serial: string; at?: Date }> = [],
+  o: { thisUpdate?: Date; nextUpdate?: Date } = {},
+): Buffer {
   const crl = new pkijs.CertificateRevocationList();
   crl.version = 1;
   crl.issuer = ca.subject;
   crl.thisUpdate = new pkijs.Time({ type: 0, value: o.thisUpdate ?? new Date(Date.now() - 3600e3) });
   crl.nextUpdate = new pkijs.Time({ type: 0, value: o.nextUpdate ?? new Date(Date.now() + 24 * 3600e3) });
   if (revoked.length) {
-    crl.revokedCertificates = revoked.map((r) => new pkijs.RevokedCertificate({
-      userCertificate: new asn1js.Integer({ valueHex: ab(Buffer.from(r.serial, "hex")) }),
-      revocationDate: new pkijs.Time({ type: 0, value: r.at ?? new Date(Date.now() - 1800e3) }),
-    }));
+    crl.revokedCertificates = revoked.map(
+      (r) =>
+        new pkijs.RevokedCertificate({
+          userCertificate: new asn1js.Integer({ valueHex: ab(Buffer.from(r.serial, "hex")) }),
+          revocationDate: new pkijs.Time({ type: 0, value: r.at ?? new Date(Date.now() - 1800e3) }),
+        }),
+    );
   }
   signTbs(crl, ca.key);
   return Buffer.from(crl.toSchema(true).toBER(false));
@@ -186,9 +269,15 @@ export function gostCms(signer: GostCertificate, content: Uint8Array, chain: Gos
   const attrs = new pkijs.SignedAndUnsignedAttributes({
     type: 0,
     attributes: [
-      new pkijs.Attribute({ type: "1.2.840.113549.1.9.3", values: [new asn1js.ObjectIdentifier({ value: "1.2.840.113549.1.7.1" })] }),
+      new pkijs.Attribute({
+        type: "1.2.840.113549.1.9.3",
+        values: [new asn1js.ObjectIdentifier({ value: "1.2.840.113549.1.7.1" })],
+      }),
       new pkijs.Attribute({ type: "1.2.840.113549.1.9.5", values: [new asn1js.UTCTime({ valueDate: new Date() })] }),
-      new pkijs.Attribute({ type: "1.2.840.113549.1.9.4", values: [new asn1js.OctetString({ valueHex: ab(referenceDigest(signer.key.variant, content)) })] }),
+      new pkijs.Attribute({
+        type: "1.2.840.113549.1.9.4",
+        values: [new asn1js.OctetString({ valueHex: ab(referenceDigest(signer.key.variant, content)) })],
+      }),
     ],
   });
   // The signature is over the DER of the attributes as a SET (tag 0x31), not as the [0] they are stored under.

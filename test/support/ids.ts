@@ -5,7 +5,9 @@ let counter = Math.floor(Math.random() * 50_000);
 
 function kz(prefix6: string, seventh: string): string {
   for (;;) {
-    const serial = String(counter++ % 100_000).padStart(4, "0").slice(-4);
+    const serial = String(counter++ % 100_000)
+      .padStart(4, "0")
+      .slice(-4);
     const first11 = prefix6 + seventh + serial;
     const c = kzCheckDigit(first11);
     if (c !== null) return first11 + c;

@@ -11,7 +11,10 @@ import { scratchDir } from "./scratch.js";
 
 export interface TestSigner {
   /** detached CMS, DER, made by `openssl cms -sign` */
-  sign(content: Buffer, o?: { md?: string; noattr?: boolean; attached?: boolean; pem?: boolean; nocerts?: boolean; pss?: boolean }): Buffer;
+  sign(
+    content: Buffer,
+    o?: { md?: string; noattr?: boolean; attached?: boolean; pem?: boolean; nocerts?: boolean; pss?: boolean },
+  ): Buffer;
   certPem: string;
   /** the CA certificate to verify its signatures against (its own certificate when self-signed) */
   caFile: string;
@@ -41,11 +44,17 @@ export interface TestCa {
   close(): void;
 }
 
-const openssl = (args: string[], cwd: string) => execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+const openssl = (args: string[], cwd: string) =>
+  execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
 
 export const NCA_ROLE_OIDS: Record<string, string> = {
-  individual: "1.2.398.3.3.4.1.1", legal_entity: "1.2.398.3.3.4.1.2", first_head: "1.2.398.3.3.4.1.2.1", signer: "1.2.398.3.3.4.1.2.2",
-  financial_signer: "1.2.398.3.3.4.1.2.3", hr: "1.2.398.3.3.4.1.2.4", employee: "1.2.398.3.3.4.1.2.5",
+  individual: "1.2.398.3.3.4.1.1",
+  legal_entity: "1.2.398.3.3.4.1.2",
+  first_head: "1.2.398.3.3.4.1.2.1",
+  signer: "1.2.398.3.3.4.1.2.2",
+  financial_signer: "1.2.398.3.3.4.1.2.3",
+  hr: "1.2.398.3.3.4.1.2.4",
+  employee: "1.2.398.3.3.4.1.2.5",
 };
 
 const stamp = (iso: string) => iso.replace(/[-:T]/g, "").slice(2, 14) + "Z"; // YYMMDDHHMMSSZ
@@ -80,11 +89,19 @@ function caDatabase(dir: string, config: string) {
  * time and would hang on a connection that sends nothing.
  */
 export function waitForResponder(port: number, caFile: string) {
-  execFileSync("bash", ["-c", `for i in $(seq 100); do openssl ocsp -issuer "${caFile}" -serial 1 -url http://127.0.0.1:${port}/ -no_nonce -noverify -timeout 2 >/dev/null 2>&1 && exit 0; sleep 0.05; done; echo "no OCSP responder on ${port}" >&2; exit 1`]);
+  execFileSync("bash", [
+    "-c",
+    `for i in $(seq 100); do openssl ocsp -issuer "${caFile}" -serial 1 -url http://127.0.0.1:${port}/ -no_nonce -noverify -timeout 2 >/dev/null 2>&1 && exit 0; sleep 0.05; done; echo "no OCSP responder on ${port}" >&2; exit 1`,
+  ]);
 }
 
-export const freePort = () => Number(execFileSync(process.execPath, ["-e",
-  "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"]).toString());
+export const freePort = () =>
+  Number(
+    execFileSync(process.execPath, [
+      "-e",
+      "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+    ]).toString(),
+  );
 
 // One HTTP server per process serves every test CA's CRL (path /<ca>.crl), as a CA's web server would.
 const crls = new Map<string, Buffer | null>();
@@ -110,11 +127,52 @@ function crlHost(): number {
  */
 export function createTestCa(name = "Qujat Test CA"): TestCa {
   const dir = scratchDir("qujat-ca-");
-  caDatabase(dir, CA_CONFIG.replace("[any]", "default_crl_days = 1\n[any]") + "[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n");
+  caDatabase(
+    dir,
+    CA_CONFIG.replace("[any]", "default_crl_days = 1\n[any]") +
+      "[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n",
+  );
   // Self-signed through `openssl ca` so its validity can start in the past (test clocks do).
-  openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.csr", "-subj", `/CN=${name}/O=Qujat Test PKI/C=KZ`], dir);
-  openssl(["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "ca.key", "-preserveDN", "-notext", "-in", "ca.csr", "-out", "ca.pem",
-    "-startdate", stamp("2019-01-01T00:00:00"), "-enddate", stamp("2049-01-01T00:00:00"), "-extensions", "v3_ca"], dir);
+  openssl(
+    [
+      "req",
+      "-new",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.csr",
+      "-subj",
+      `/CN=${name}/O=Qujat Test PKI/C=KZ`,
+    ],
+    dir,
+  );
+  openssl(
+    [
+      "ca",
+      "-batch",
+      "-config",
+      "ca.cnf",
+      "-selfsign",
+      "-keyfile",
+      "ca.key",
+      "-preserveDN",
+      "-notext",
+      "-in",
+      "ca.csr",
+      "-out",
+      "ca.pem",
+      "-startdate",
+      stamp("2019-01-01T00:00:00"),
+      "-enddate",
+      stamp("2049-01-01T00:00:00"),
+      "-extensions",
+      "v3_ca",
+    ],
+    dir,
+  );
   const trustDir = path.join(dir, "trust");
   mkdirSync(trustDir);
   const certPem = readFileSync(path.join(dir, "ca.pem"), "utf8");
@@ -123,13 +181,34 @@ export function createTestCa(name = "Qujat Test CA"): TestCa {
   const crlPath = `/${path.basename(dir)}.crl`;
   let responder: ChildProcess | null = null;
   const ca: TestCa = {
-    name, dir, certPem, trustDir,
+    name,
+    dir,
+    certPem,
+    trustDir,
     ocspUrl: `http://127.0.0.1:${ocspPort}/`,
     crlUrl: `http://127.0.0.1:${crlHost()}${crlPath}`,
     startResponder() {
       if (responder) return;
-      responder = spawn("openssl", ["ocsp", "-index", "index.txt", "-port", String(ocspPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem",
-        "-nmin", "5", "-ignore_err"], { cwd: dir, stdio: "ignore" });
+      responder = spawn(
+        "openssl",
+        [
+          "ocsp",
+          "-index",
+          "index.txt",
+          "-port",
+          String(ocspPort),
+          "-rsigner",
+          "ca.pem",
+          "-rkey",
+          "ca.key",
+          "-CA",
+          "ca.pem",
+          "-nmin",
+          "5",
+          "-ignore_err",
+        ],
+        { cwd: dir, stdio: "ignore" },
+      );
       responder.unref();
       waitForResponder(ocspPort, path.join(dir, "ca.pem"));
     },
@@ -138,7 +217,10 @@ export function createTestCa(name = "Qujat Test CA"): TestCa {
       responder.kill("SIGKILL");
       responder = null;
       // Gone once connecting is refused (the probe closes at once; nothing is left to hang on it).
-      execFileSync("bash", ["-c", `for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${ocspPort}) 2>/dev/null || exit 0; sleep 0.05; done`]);
+      execFileSync("bash", [
+        "-c",
+        `for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${ocspPort}) 2>/dev/null || exit 0; sleep 0.05; done`,
+      ]);
     },
     publishCrl(bytes) {
       if (bytes !== undefined) return void crls.set(crlPath, bytes);
@@ -174,7 +256,6 @@ export function testCa(): TestCa {
   return (shared ??= createTestCa());
 }
 
-
 export interface SignerOptions {
   key?: "rsa" | "ec";
   cn?: string;
@@ -202,26 +283,79 @@ export function testSigner(o: SignerOptions = {}): TestSigner {
   const roles = o.roles ?? (o.bin ? ["legal_entity", "first_head"] : ["individual"]);
   const ext = [
     "[v3]",
-    purpose === "sign" ? "keyUsage = critical, digitalSignature, nonRepudiation" : "keyUsage = critical, digitalSignature, keyEncipherment",
+    purpose === "sign"
+      ? "keyUsage = critical, digitalSignature, nonRepudiation"
+      : "keyUsage = critical, digitalSignature, keyEncipherment",
     `extendedKeyUsage = ${[purpose === "sign" ? "emailProtection" : "clientAuth", ...roles.map((r) => NCA_ROLE_OIDS[r] ?? r)].join(", ")}`,
     `certificatePolicies = ${purpose === "sign" ? "1.2.398.3.3.2.3" : "1.2.398.3.3.2.4"}`,
     "basicConstraints = critical, CA:FALSE",
   ];
   const ca = o.ca ?? testCa();
   if (ca !== "self") {
-    if (o.revocationUrls !== false) ext.push(`authorityInfoAccess = OCSP;URI:${ca.ocspUrl}`, `crlDistributionPoints = URI:${ca.crlUrl}`);
+    if (o.revocationUrls !== false)
+      ext.push(`authorityInfoAccess = OCSP;URI:${ca.ocspUrl}`, `crlDistributionPoints = URI:${ca.crlUrl}`);
   }
   writeFileSync(path.join(dir, "ext.cnf"), ext.join("\n") + "\n");
   openssl(["req", "-new", ...keyArgs, "-nodes", "-keyout", "key.pem", "-out", "req.csr", "-subj", subj], dir);
-  const dates = ["-startdate", stamp(o.validFrom ?? "2020-01-01T00:00:00"), "-enddate", stamp(o.validTo ?? "2045-01-01T00:00:00")];
+  const dates = [
+    "-startdate",
+    stamp(o.validFrom ?? "2020-01-01T00:00:00"),
+    "-enddate",
+    stamp(o.validTo ?? "2045-01-01T00:00:00"),
+  ];
   if (ca === "self") {
     // Its own one-certificate CA database, so its validity can start in the past too.
-    caDatabase(dir, CA_CONFIG.replace("certificate = ca.pem", "certificate = cert.pem").replace("private_key = ca.key", "private_key = key.pem"));
-    openssl(["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "key.pem", "-preserveDN", "-notext", "-in", "req.csr", "-out", "cert.pem", ...dates,
-      "-extfile", "ext.cnf", "-extensions", "v3"], dir);
+    caDatabase(
+      dir,
+      CA_CONFIG.replace("certificate = ca.pem", "certificate = cert.pem").replace(
+        "private_key = ca.key",
+        "private_key = key.pem",
+      ),
+    );
+    openssl(
+      [
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-selfsign",
+        "-keyfile",
+        "key.pem",
+        "-preserveDN",
+        "-notext",
+        "-in",
+        "req.csr",
+        "-out",
+        "cert.pem",
+        ...dates,
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "v3",
+      ],
+      dir,
+    );
   } else {
-    openssl(["ca", "-batch", "-config", "ca.cnf", "-preserveDN", "-notext", "-in", path.join(dir, "req.csr"), "-out", path.join(dir, "cert.pem"), ...dates,
-      "-extfile", path.join(dir, "ext.cnf"), "-extensions", "v3"], ca.dir);
+    openssl(
+      [
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-preserveDN",
+        "-notext",
+        "-in",
+        path.join(dir, "req.csr"),
+        "-out",
+        path.join(dir, "cert.pem"),
+        ...dates,
+        "-extfile",
+        path.join(dir, "ext.cnf"),
+        "-extensions",
+        "v3",
+      ],
+      ca.dir,
+    );
     ca.refreshResponder(); // OpenSSL's responder reads its index only when it starts
   }
   const caFile = ca === "self" ? path.join(dir, "cert.pem") : path.join(ca.dir, "ca.pem");
@@ -234,7 +368,21 @@ export function testSigner(o: SignerOptions = {}): TestSigner {
     sign(content, s = {}) {
       const name = `c${++n}`;
       writeFileSync(path.join(dir, name), content);
-      const args = ["cms", "-sign", "-binary", "-in", name, "-signer", "cert.pem", "-inkey", "key.pem", "-outform", s.pem ? "PEM" : "DER", "-out", name + ".p7s"];
+      const args = [
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        name,
+        "-signer",
+        "cert.pem",
+        "-inkey",
+        "key.pem",
+        "-outform",
+        s.pem ? "PEM" : "DER",
+        "-out",
+        name + ".p7s",
+      ];
       args.push("-md", s.md ?? "sha256");
       if (s.attached) args.push("-nodetach");
       if (s.noattr) args.push("-noattr");
@@ -252,7 +400,26 @@ export function opensslVerifies(signer: TestSigner, cms: Buffer, content: Buffer
   writeFileSync(path.join(dir, "v.p7s"), cms);
   writeFileSync(path.join(dir, "v.bin"), content);
   try {
-    openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "v.p7s", "-content", "v.bin", "-CAfile", signer.caFile, "-purpose", "any", "-out", "/dev/null"], dir);
+    openssl(
+      [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "v.p7s",
+        "-content",
+        "v.bin",
+        "-CAfile",
+        signer.caFile,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ],
+      dir,
+    );
     return true;
   } catch {
     return false;

@@ -23,13 +23,22 @@ export class TestSmtp {
 
   async start(port = this.port): Promise<this> {
     const server = new SMTPServer({
-      authOptional: true, disabledCommands: ["STARTTLS"], logger: false, closeTimeout: 200,
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      logger: false,
+      closeTimeout: 200,
       onData: (stream, session, callback) => {
         simpleParser(stream).then((mail) => {
           const to = session.envelope.rcptTo.map((r) => r.address);
           this.messages.push({
-            to, subject: mail.subject ?? "", text: mail.text ?? "", html: typeof mail.html === "string" ? mail.html : "", messageId: mail.messageId ?? "",
-            language: (mail.headers.get("content-language") as string | undefined) ?? null, topic: (mail.headers.get("x-qujat-topic") as string | undefined) ?? null, raw: mail,
+            to,
+            subject: mail.subject ?? "",
+            text: mail.text ?? "",
+            html: typeof mail.html === "string" ? mail.html : "",
+            messageId: mail.messageId ?? "",
+            language: (mail.headers.get("content-language") as string | undefined) ?? null,
+            topic: (mail.headers.get("x-qujat-topic") as string | undefined) ?? null,
+            raw: mail,
           });
           callback();
         }, callback);

@@ -24,7 +24,8 @@ describe("audit hash chain (SPEC R5.7)", () => {
     env = { ...process.env, NODE_ENV: "test", QUJAT_DATA_DIR: dir, QUJAT_DATABASE_URL: fresh.url };
     db = createDb(loadConfig(env));
     await migrateLatest(db);
-    for (let i = 0; i < 10; i++) await db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "test.event", details: { i } }]));
+    for (let i = 0; i < 10; i++)
+      await db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "test.event", details: { i } }]));
   });
   afterEach(async () => {
     await db.destroy();
@@ -41,8 +42,11 @@ describe("audit hash chain (SPEC R5.7)", () => {
   it("verifies entries whose text needs escaping (control characters, quotes, non-Latin, emoji)", async () => {
     const tricky = ["a\u0001b\u001f", "tab\tnew\nline\r\b\f", 'quote" back\\ slash /', "Қазақ 😀 \u2028\u2029 \u007f"];
     for (const t of tricky) {
-      await db.transaction((tx) => auditAppender(tx, clock, { actor: { type: "anonymous", id: null }, ip: t, requestId: t },
-        [{ action: "test.tricky", target: { type: t, id: t }, details: { t } }]));
+      await db.transaction((tx) =>
+        auditAppender(tx, clock, { actor: { type: "anonymous", id: null }, ip: t, requestId: t }, [
+          { action: "test.tricky", target: { type: t, id: t }, details: { t } },
+        ]),
+      );
     }
     expect(await auditVerifier(db, 4)).to.include({ ok: true, count: 14 });
     await db("audit_log").where({ seq: 13 }).update({ ip: "a\u0001c" });
@@ -50,7 +54,9 @@ describe("audit hash chain (SPEC R5.7)", () => {
   });
 
   it("detects an edited row", async () => {
-    await db("audit_log").where({ seq: 4 }).update({ details: JSON.stringify({ i: 99 }) });
+    await db("audit_log")
+      .where({ seq: 4 })
+      .update({ details: JSON.stringify({ i: 99 }) });
     expect(await auditVerifier(db, 3)).to.include({ ok: false, firstBrokenSeq: 4, reason: "altered" });
   });
 
@@ -60,15 +66,25 @@ describe("audit hash chain (SPEC R5.7)", () => {
   });
 
   it("detects reordered rows", async () => {
-    const [a, b] = await Promise.all([db("audit_log").where({ seq: 3 }).first(), db("audit_log").where({ seq: 7 }).first()]);
-    await db("audit_log").where({ seq: 3 }).update({ action: b.action, details: b.details, hash: b.hash, prev_hash: b.prev_hash });
-    await db("audit_log").where({ seq: 7 }).update({ action: a.action, details: a.details, hash: a.hash, prev_hash: a.prev_hash });
+    const [a, b] = await Promise.all([
+      db("audit_log").where({ seq: 3 }).first(),
+      db("audit_log").where({ seq: 7 }).first(),
+    ]);
+    await db("audit_log")
+      .where({ seq: 3 })
+      .update({ action: b.action, details: b.details, hash: b.hash, prev_hash: b.prev_hash });
+    await db("audit_log")
+      .where({ seq: 7 })
+      .update({ action: a.action, details: a.details, hash: a.hash, prev_hash: a.prev_hash });
     expect(await auditVerifier(db)).to.include({ ok: false, firstBrokenSeq: 3 });
   });
 
   it("detects an inserted row (renumbered tail)", async () => {
     const rows = await db("audit_log").where("seq", ">=", 5).orderBy("seq", "desc");
-    for (const r of rows) await db("audit_log").where({ seq: r.seq }).update({ seq: Number(r.seq) + 1 });
+    for (const r of rows)
+      await db("audit_log")
+        .where({ seq: r.seq })
+        .update({ seq: Number(r.seq) + 1 });
     const five = await db("audit_log").where({ seq: 6 }).first();
     await db("audit_log").insert({ ...five, seq: 5, action: "forged.event" });
     expect(await auditVerifier(db)).to.include({ ok: false, firstBrokenSeq: 5 });
@@ -96,7 +112,11 @@ describe("audit hash chain (SPEC R5.7)", () => {
   });
 
   it("never forks under concurrent appends", async () => {
-    await Promise.all(Array.from({ length: 40 }, (_, i) => db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "concurrent", details: { i } }]))));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "concurrent", details: { i } }])),
+      ),
+    );
     const r = await auditVerifier(db);
     expect(r).to.include({ ok: true, count: 50 });
   });

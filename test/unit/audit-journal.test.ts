@@ -32,9 +32,17 @@ describe("audit journal (group commit)", () => {
   it("batches concurrent callers into few transactions, each caller gets its own committed rows", async () => {
     const journal = new AuditJournal(db, clock);
     let transactions = 0;
-    db.on("query", (q: { sql: string }) => { if (/^(begin|BEGIN)/.test(q.sql)) transactions++; });
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) =>
-      journal.record(actor(i), [{ action: "test.read", target: { type: "document", id: `d${i}` } }, { action: "test.second" }])));
+    db.on("query", (q: { sql: string }) => {
+      if (/^(begin|BEGIN)/.test(q.sql)) transactions++;
+    });
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        journal.record(actor(i), [
+          { action: "test.read", target: { type: "document", id: `d${i}` } },
+          { action: "test.second" },
+        ]),
+      ),
+    );
     results.forEach((rows, i) => {
       expect(rows.map((r) => r.action)).to.deep.equal(["test.read", "test.second"]);
       expect(rows[0]).to.include({ actor_id: `u${i}`, request_id: `r${i}`, target_id: `d${i}` });
@@ -48,9 +56,13 @@ describe("audit journal (group commit)", () => {
 
   it("interleaves with command transactions without forking the chain", async () => {
     const journal = new AuditJournal(db, clock);
-    await Promise.all(Array.from({ length: 60 }, (_, i) => i % 3 === 0
-      ? db.transaction((tx) => auditAppender(tx, clock, actor(i), [{ action: "test.command" }]))
-      : journal.record(actor(i), [{ action: "test.refusal", outcome: "denied" }])));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? db.transaction((tx) => auditAppender(tx, clock, actor(i), [{ action: "test.command" }]))
+          : journal.record(actor(i), [{ action: "test.refusal", outcome: "denied" }]),
+      ),
+    );
     await journal.flush();
     expect(await auditVerifier(db)).to.include({ ok: true, count: 60 });
   });

@@ -14,9 +14,13 @@ describe("billing arithmetic", () => {
     expect(formatAmount(12000000n)).to.equal("120000.00");
     expect(formatAmount(-5n)).to.equal("-0.05");
     for (const bad of ["-5", "1e5", "abc", "1.234", "", " 1", "1,00", "+1", "0x10", 100 as unknown]) {
-      expect(() => parseAmount(bad, "price"), String(bad)).to.throw().with.property("code", "invalid_amount");
+      expect(() => parseAmount(bad, "price"), String(bad))
+        .to.throw()
+        .with.property("code", "invalid_amount");
     }
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 17n - 1n }), (n) => parseAmount(formatAmount(n), "x") === n));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 17n - 1n }), (n) => parseAmount(formatAmount(n), "x") === n),
+    );
   });
 
   it("percentages round half away from zero, once", () => {
@@ -41,10 +45,26 @@ describe("billing arithmetic", () => {
     const config = loadConfig({ NODE_ENV: "test" });
     const v = { due_on: "2026-03-09", total_minor: "13920000" };
     expect(penaltyOf(v, [{ amount_minor: "13920000", paid_on: "2026-03-09" }], "2026-03-09", config)).to.equal(0n);
-    expect(penaltyOf(v, [{ amount_minor: "5000000", paid_on: "2026-03-14" }, { amount_minor: "8920000", paid_on: "2026-03-16" }], "2026-03-16", config)).to.equal(87440n);
+    expect(
+      penaltyOf(
+        v,
+        [
+          { amount_minor: "5000000", paid_on: "2026-03-14" },
+          { amount_minor: "8920000", paid_on: "2026-03-16" },
+        ],
+        "2026-03-16",
+        config,
+      ),
+    ).to.equal(87440n);
     // Unpaid for 100 days would be 10 %; the cap is 5 % of the invoice.
     expect(penaltyOf(v, [], "2026-06-17", config)).to.equal(696000n);
-    const withFine = { ...config, billing: { ...config.billing, overdue: { ...config.billing.overdue, fixedFine: "8650.00", penaltyCapPercent: "" } } };
+    const withFine = {
+      ...config,
+      billing: {
+        ...config.billing,
+        overdue: { ...config.billing.overdue, fixedFine: "8650.00", penaltyCapPercent: "" },
+      },
+    };
     expect(penaltyOf(v, [], "2026-03-10", withFine)).to.equal(13920n + 865000n);
   });
 });

@@ -45,14 +45,29 @@ describe("certificates (NCA RK test artefacts)", () => {
 
   it("the fingerprint is the SHA-256 of the DER, as OpenSSL computes it", async () => {
     const c = await load("ca/nca_rsa_test.crt");
-    const openssl = execFileSync("openssl", ["x509", "-in", path.join(fixtures, "ca/nca_rsa_test.crt"), "-noout", "-fingerprint", "-sha256"]).toString();
+    const openssl = execFileSync("openssl", [
+      "x509",
+      "-in",
+      path.join(fixtures, "ca/nca_rsa_test.crt"),
+      "-noout",
+      "-fingerprint",
+      "-sha256",
+    ]).toString();
     expect(openssl.split("=")[1].trim().replace(/:/g, "").toLowerCase()).to.equal(c.info.fingerprint);
     expect(c.info).to.include({ purpose: "ca", isCa: true });
   });
 
   it("refuses bytes that are not a certificate with a clean validation error", async () => {
-    for (const bad of [Buffer.from("garbage"), Buffer.alloc(0), readFileSync(path.join(fixtures, "crl/nca_rsa_test.crl")), Buffer.from("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")]) {
-      const err = await parseCertificate(certificateBlocks(bad)[0]).then(() => null, (e: unknown) => e);
+    for (const bad of [
+      Buffer.from("garbage"),
+      Buffer.alloc(0),
+      readFileSync(path.join(fixtures, "crl/nca_rsa_test.crl")),
+      Buffer.from("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+    ]) {
+      const err = await parseCertificate(certificateBlocks(bad)[0]).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err, String(bad.subarray(0, 20))).to.be.instanceOf(ValidationError);
     }
   });
@@ -64,7 +79,10 @@ describe("certificates (NCA RK test artefacts)", () => {
       dir = mkdtempSync(path.join(os.tmpdir(), "qujat-trust-"));
       writeFileSync(path.join(dir, "nca_rsa_test.pem"), readFileSync(path.join(fixtures, "ca/nca_rsa_test.crt")));
       writeFileSync(path.join(dir, "nca_gost_test.crt"), readFileSync(path.join(fixtures, "ca/nca_gost_test.crt")));
-      writeFileSync(path.join(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nnot base64 der\n-----END CERTIFICATE-----\n");
+      writeFileSync(
+        path.join(dir, "broken.pem"),
+        "-----BEGIN CERTIFICATE-----\nnot base64 der\n-----END CERTIFICATE-----\n",
+      );
       writeFileSync(path.join(dir, "notes.txt"), "ignored");
       trust = new TrustStore(dir);
       await trust.reload();
@@ -89,7 +107,11 @@ describe("certificates (NCA RK test artefacts)", () => {
     });
 
     it("a real NCA GOST 2004 head's certificate chains to the NCA GOST intermediate", async () => {
-      const r = await trust.verifyChain(await load("certs/ceo_valid_sign_2004_gost.cer"), [], new Date("2022-06-01T00:00:00Z"));
+      const r = await trust.verifyChain(
+        await load("certs/ceo_valid_sign_2004_gost.cer"),
+        [],
+        new Date("2022-06-01T00:00:00Z"),
+      );
       expect(r.failures).to.deep.equal([]);
       expect(r.trusted).to.equal(true);
       expect(r.chain.map((c) => c.purpose)).to.deep.equal(["sign", "ca"]);
@@ -110,7 +132,11 @@ describe("certificates (NCA RK test artefacts)", () => {
 
     it("a certificate whose issuer is not in the store is untrusted", async () => {
       const empty = new TrustStore(path.join(dir, "missing-dir"));
-      const r = await empty.verifyChain(await load("certs/individual_valid_sign_2004_rsa.cer"), [], new Date("2022-06-01T00:00:00Z"));
+      const r = await empty.verifyChain(
+        await load("certs/individual_valid_sign_2004_rsa.cer"),
+        [],
+        new Date("2022-06-01T00:00:00Z"),
+      );
       expect(r.failures.map((f) => f.check)).to.deep.equal(["certificate_untrusted"]);
     });
   });
@@ -118,11 +144,17 @@ describe("certificates (NCA RK test artefacts)", () => {
 
 describe("revocation data (NCA RK test artefacts)", () => {
   const bytes = (rel: string) => readFileSync(path.join(fixtures, rel));
-  const opensslText = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
+  const opensslText = (args: string[]) =>
+    execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
 
   it("reads the NCA OCSP responses: one good, three revoked, with reasons and serials as OpenSSL reads them", async () => {
     const seen: Record<string, string> = {};
-    for (const name of ["ocsp_response_individual_sign_2004.bin", "ocsp_response_ceo_sign_2004_revoked.bin", "ocsp_response_ceo_2015_revoked.bin", "ocsp_response_individual_2015.bin"]) {
+    for (const name of [
+      "ocsp_response_individual_sign_2004.bin",
+      "ocsp_response_ceo_sign_2004_revoked.bin",
+      "ocsp_response_ceo_2015_revoked.bin",
+      "ocsp_response_individual_2015.bin",
+    ]) {
       const file = path.join(fixtures, "ocsp", name);
       const r = await parseOcspResponse(readFileSync(file));
       expect(r.responseStatus).to.equal(0);
@@ -160,14 +192,25 @@ describe("revocation data (NCA RK test artefacts)", () => {
 
   it("malformed, truncated or empty OCSP responses and CRLs are clean 400s", async () => {
     const good = bytes("ocsp/ocsp_response_individual_sign_2004.bin");
-    for (const b of [Buffer.alloc(0), Buffer.from("garbage"), good.subarray(0, good.length - 7), bytes("crl/nca_rsa_test.crl")]) {
-      const err = await parseOcspResponse(b).then(() => null, (e) => e);
+    for (const b of [
+      Buffer.alloc(0),
+      Buffer.from("garbage"),
+      good.subarray(0, good.length - 7),
+      bytes("crl/nca_rsa_test.crl"),
+    ]) {
+      const err = await parseOcspResponse(b).then(
+        () => null,
+        (e) => e,
+      );
       expect(err, b.toString("hex").slice(0, 20)).to.be.instanceOf(ValidationError);
       expect(err.code).to.equal("ocsp_malformed");
     }
     const crl = bytes("crl/nca_rsa_test.crl");
     for (const b of [Buffer.alloc(0), Buffer.from("garbage"), crl.subarray(0, 100), good]) {
-      const err = await parseCrl(b).then(() => null, (e) => e);
+      const err = await parseCrl(b).then(
+        () => null,
+        (e) => e,
+      );
       expect(err).to.be.instanceOf(ValidationError);
       expect(err.code).to.equal("crl_malformed");
     }
@@ -179,13 +222,21 @@ describe("signature providers (the GOST seam)", () => {
     const defaults = signatureProviders.list();
     const calls: string[] = [];
     const remove = signatureProviders.register({
-      name: "counting RSA", supports: (k) => k.algorithm === "1.2.840.113549.1.1.1",
-      digest: () => null, verify: (r) => { calls.push(r.signatureAlgorithm); return nodeProvider.verify(r); },
+      name: "counting RSA",
+      supports: (k) => k.algorithm === "1.2.840.113549.1.1.1",
+      digest: () => null,
+      verify: (r) => {
+        calls.push(r.signatureAlgorithm);
+        return nodeProvider.verify(r);
+      },
     });
     const k = testSigner({});
     try {
       const doc = Buffer.from("provider seam");
-      await verifyDetachedCms(k.sign(doc), { sha256: createHash("sha256").update(doc).digest("hex"), read: async () => doc });
+      await verifyDetachedCms(k.sign(doc), {
+        sha256: createHash("sha256").update(doc).digest("hex"),
+        read: async () => doc,
+      });
       expect(calls).to.have.length(1);
       const store = new TrustStore(testCa().trustDir);
       const leaf = await parseCertificate(certificateBlocks(Buffer.from(k.certPem))[0]);
@@ -201,7 +252,11 @@ describe("signature providers (the GOST seam)", () => {
   });
 
   it("KZ GOST and UA DSTU 4145 keys are supported by the built-in providers, asked before OpenSSL's", async () => {
-    const gost = (await parseCertificate(certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0])).info.keyAlgorithm;
+    const gost = (
+      await parseCertificate(
+        certificateBlocks(readFileSync(path.join(fixtures, "certs/ceo_valid_sign_2004_gost.cer")))[0],
+      )
+    ).info.keyAlgorithm;
     expect(gost).to.include({ supported: true });
     expect(signatureProviders.list().map((n) => n.split(":")[0])).to.deep.equal(["KZ GOST", "UA DSTU 4145", "node"]);
   });

@@ -5,7 +5,10 @@ import { verifyDetachedCms, verifyDetachedCmsFully } from "../../server/pki/cms.
 import { AppError } from "../../server/errors.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
-const content = (bytes: Buffer) => ({ sha256: createHash("sha256").update(bytes).digest("hex"), read: async () => bytes });
+const content = (bytes: Buffer) => ({
+  sha256: createHash("sha256").update(bytes).digest("hex"),
+  read: async () => bytes,
+});
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
   try {
@@ -38,7 +41,9 @@ describe("detached CMS check", () => {
 
   it("accepts ECDSA P-256, SHA-512 digests, PEM input and signatures without signed attributes", async () => {
     expect((await verifyDetachedCms(ec.sign(doc), content(doc))).signatureAlgorithm).to.match(/ECDSA/);
-    expect((await verifyDetachedCms(rsa.sign(doc, { md: "sha512" }), content(doc))).digestAlgorithm).to.equal("SHA-512");
+    expect((await verifyDetachedCms(rsa.sign(doc, { md: "sha512" }), content(doc))).digestAlgorithm).to.equal(
+      "SHA-512",
+    );
     expect((await verifyDetachedCms(rsa.sign(doc, { pem: true }), content(doc))).digestAlgorithm).to.equal("SHA-256");
     const bare = await verifyDetachedCms(rsa.sign(doc, { noattr: true }), content(doc));
     expect(bare.signingTime).to.equal(null);
@@ -68,16 +73,35 @@ describe("detached CMS check", () => {
 
   it("refuses garbage, an attached CMS and one without the signer's certificate", async () => {
     expect((await refusal(verifyDetachedCms(Buffer.from("not a cms"), content(doc)))).code).to.equal("cms_malformed");
-    expect((await refusal(verifyDetachedCms(rsa.sign(doc, { attached: true }), content(doc)))).code).to.equal("cms_not_detached");
-    expect((await refusal(verifyDetachedCms(rsa.sign(doc, { nocerts: true }), content(doc)))).code).to.equal("cms_signer_certificate_missing");
+    expect((await refusal(verifyDetachedCms(rsa.sign(doc, { attached: true }), content(doc)))).code).to.equal(
+      "cms_not_detached",
+    );
+    expect((await refusal(verifyDetachedCms(rsa.sign(doc, { nocerts: true }), content(doc)))).code).to.equal(
+      "cms_signer_certificate_missing",
+    );
   });
 
   it("the fast path gives exactly what the full pkijs path gives, for every shape it takes (RSA, ECDSA, SHA-2 variants, PEM)", async () => {
-    const cases = [rsa.sign(doc), ec.sign(doc), rsa.sign(doc, { pss: true }), rsa.sign(doc, { pss: true, md: "sha512" }), rsa.sign(doc, { md: "sha384" }), rsa.sign(doc, { md: "sha512" }), ec.sign(doc, { md: "sha384" }), rsa.sign(doc, { pem: true }), rsa.sign(doc, { noattr: true })];
+    const cases = [
+      rsa.sign(doc),
+      ec.sign(doc),
+      rsa.sign(doc, { pss: true }),
+      rsa.sign(doc, { pss: true, md: "sha512" }),
+      rsa.sign(doc, { md: "sha384" }),
+      rsa.sign(doc, { md: "sha512" }),
+      ec.sign(doc, { md: "sha384" }),
+      rsa.sign(doc, { pem: true }),
+      rsa.sign(doc, { noattr: true }),
+    ];
     for (const cms of cases) {
       const fast = await verifyDetachedCms(cms, content(doc));
       const full = await verifyDetachedCmsFully(cms, content(doc));
-      const plain = (r: typeof fast) => ({ ...r, signerCertificate: undefined, signer: { ...r.signer, der: r.signer.der.toString("hex") }, certificates: r.certificates.map((c) => c.der.toString("hex")) });
+      const plain = (r: typeof fast) => ({
+        ...r,
+        signerCertificate: undefined,
+        signer: { ...r.signer, der: r.signer.der.toString("hex") },
+        certificates: r.certificates.map((c) => c.der.toString("hex")),
+      });
       expect(plain(fast)).to.deep.equal(plain(full));
     }
   });

@@ -3,7 +3,12 @@ import { ConfigError, loadConfig } from "../../server/config/index.js";
 
 describe("config", () => {
   it("layers defaults, NODE_ENV file and QUJAT_* variables", () => {
-    const c = loadConfig({ NODE_ENV: "test", QUJAT_PORT: "9999", QUJAT_AUTH__SESSION_IDLE_MINUTES: "15", QUJAT_DATA_DIR: "/tmp/x" });
+    const c = loadConfig({
+      NODE_ENV: "test",
+      QUJAT_PORT: "9999",
+      QUJAT_AUTH__SESSION_IDLE_MINUTES: "15",
+      QUJAT_DATA_DIR: "/tmp/x",
+    });
     expect(c.server.port).to.equal(9999);
     expect(c.auth.sessionIdleMinutes).to.equal(15);
     expect(c.auth.throttle.freeFailures).to.equal(5); // contract default

@@ -11,7 +11,12 @@ import { issuedBy, parseCertificate, spkiOf } from "../../server/pki/certificate
 import { verifyDetachedCms } from "../../server/pki/cms.js";
 import { DSTU, unpackDke } from "../../server/pki/gost/dstuProvider.js";
 import { gost94 } from "../../server/pki/gost/gost94.js";
-import { publicKeyRef, SignatureFormatError, signatureProviders, UnsupportedAlgorithmError } from "../../server/pki/providers.js";
+import {
+  publicKeyRef,
+  SignatureFormatError,
+  signatureProviders,
+  UnsupportedAlgorithmError,
+} from "../../server/pki/providers.js";
 
 const require = createRequire(import.meta.url);
 const gost89 = require("gost89") as { compat: { algos(): { hash(d: Buffer): Buffer } } };
@@ -23,7 +28,10 @@ const flip = (b: Uint8Array, at: number) => {
   c[at] ^= 0x01;
   return c;
 };
-const DEFAULT_DKE = Buffer.from("A9D6EB45F13C708280C4967B231F5EADF658EBA4C037291D38D96BF025CA4E17F8E9720DC615B43A28975F0BC1DEA36438B564EA2C179FD0123E6DB8FAC57904", "hex");
+const DEFAULT_DKE = Buffer.from(
+  "A9D6EB45F13C708280C4967B231F5EADF658EBA4C037291D38D96BF025CA4E17F8E9720DC615B43A28975F0BC1DEA36438B564EA2C179FD0123E6DB8FAC57904",
+  "hex",
+);
 
 describe("UA DSTU 4145 on real artefacts", () => {
   it("GOST 34.311-95 under the DKE S-box equals gost89's on every block boundary; the DKE unpacks row 0 for the lowest nibble", () => {
@@ -34,7 +42,16 @@ describe("UA DSTU 4145 on real artefacts", () => {
       expect(gost94(d, sbox).equals(Buffer.from(algos.hash(d))), `${len}`).to.equal(true);
     }
     // Rows in the other order is another hash.
-    const reversed = [...sbox.slice(112), ...sbox.slice(96, 112), ...sbox.slice(80, 96), ...sbox.slice(64, 80), ...sbox.slice(48, 64), ...sbox.slice(32, 48), ...sbox.slice(16, 32), ...sbox.slice(0, 16)];
+    const reversed = [
+      ...sbox.slice(112),
+      ...sbox.slice(96, 112),
+      ...sbox.slice(80, 96),
+      ...sbox.slice(64, 80),
+      ...sbox.slice(48, 64),
+      ...sbox.slice(32, 48),
+      ...sbox.slice(16, 32),
+      ...sbox.slice(0, 16),
+    ];
     expect(gost94(Buffer.from("abc"), reversed).equals(Buffer.from(algos.hash(Buffer.from("abc"))))).to.equal(false);
   });
 
@@ -74,9 +91,15 @@ describe("UA DSTU 4145 on real artefacts", () => {
     expect(sig.subarray(0, 2).toString("hex")).to.equal("046c");
     const [r, s] = [sig.subarray(2, 56), sig.subarray(56)];
     expect(await verify(tbs, Buffer.concat([sig.subarray(0, 2), s, r])), "r and s swapped").to.equal(false);
-    expect(await verify(tbs, Buffer.concat([sig.subarray(0, 2), Buffer.from(r).reverse(), Buffer.from(s).reverse()])), "big-endian halves").to.equal(false);
+    expect(
+      await verify(tbs, Buffer.concat([sig.subarray(0, 2), Buffer.from(r).reverse(), Buffer.from(s).reverse()])),
+      "big-endian halves",
+    ).to.equal(false);
     const self = await load("SELF_SIGNED1.cer");
-    const wrongKey = await verify(tbs, sig, spkiOf(self.cert)).then((ok) => ok, (e) => e);
+    const wrongKey = await verify(tbs, sig, spkiOf(self.cert)).then(
+      (ok) => ok,
+      (e) => e,
+    );
     expect(wrongKey).to.be.instanceOf(SignatureFormatError); // a 257-bit key cannot carry a 431-bit signature
     expect(await issuedBy(justice.cert, self.cert).catch(() => false)).to.equal(false);
     // A DKE other than the key's: the same signature over the same bytes no longer verifies.
@@ -89,7 +112,17 @@ describe("UA DSTU 4145 on real artefacts", () => {
   it("a signature of the wrong length and a named curve this provider does not carry are named, never a crash", async () => {
     const root = await load("CZOROOT.cer");
     const sig = Buffer.from(root.cert.signatureValue.valueBlock.valueHexView);
-    const err = await signatureProviders.verify({ publicKey: publicKeyRef(spkiOf(root.cert)), signatureAlgorithm: DSTU.key, data: Buffer.from("x"), signature: sig.subarray(0, 40) }).then(() => null, (e) => e);
+    const err = await signatureProviders
+      .verify({
+        publicKey: publicKeyRef(spkiOf(root.cert)),
+        signatureAlgorithm: DSTU.key,
+        data: Buffer.from("x"),
+        signature: sig.subarray(0, 40),
+      })
+      .then(
+        () => null,
+        (e) => e,
+      );
     expect(err).to.be.instanceOf(SignatureFormatError);
     expect(err.message).to.match(/108 bytes, not 40/);
     // SELF_SIGNED1 with its named curve changed from 6 to 3 (m = 179, not carried here).
@@ -98,7 +131,17 @@ describe("UA DSTU 4145 on real artefacts", () => {
     const oid = Buffer.from([0x06, 0x0b, 0x2a, 0x86, 0x24, 0x02, 0x01, 0x01, 0x01, 0x01, 0x03, 0x01, 0x01, 0x02, 0x06]);
     spki[spki.indexOf(oid) + oid.length - 1] = 0x03;
     expect(signatureProviders.supports(publicKeyRef(spki))).to.equal(false);
-    const e2 = await signatureProviders.verify({ publicKey: publicKeyRef(spki), signatureAlgorithm: DSTU.key, data: Buffer.from("x"), signature: Buffer.alloc(66) }).then(() => null, (e) => e);
+    const e2 = await signatureProviders
+      .verify({
+        publicKey: publicKeyRef(spki),
+        signatureAlgorithm: DSTU.key,
+        data: Buffer.from("x"),
+        signature: Buffer.alloc(66),
+      })
+      .then(
+        () => null,
+        (e) => e,
+      );
     expect(e2).to.be.instanceOf(UnsupportedAlgorithmError);
   });
 
@@ -110,9 +153,18 @@ describe("UA DSTU 4145 on real artefacts", () => {
     expect(check).to.include({ signatureAlgorithm: "DSTU 4145", digestAlgorithm: "GOST 34.311-95" });
     expect(check.signer.subject).to.match(/Very Much CA/);
     const other = Buffer.from("124");
-    const err = await verifyDetachedCms(cms, { sha256: sha(other), read: async () => other }).then(() => null, (e) => e);
+    const err = await verifyDetachedCms(cms, { sha256: sha(other), read: async () => other }).then(
+      () => null,
+      (e) => e,
+    );
     expect(err?.code).to.equal("digest_mismatch");
-    const attached = await verifyDetachedCms(bytes("message.p7"), { sha256: sha(content), read: async () => content }).then(() => null, (e) => e);
+    const attached = await verifyDetachedCms(bytes("message.p7"), {
+      sha256: sha(content),
+      read: async () => content,
+    }).then(
+      () => null,
+      (e) => e,
+    );
     expect(attached?.code).to.equal("cms_not_detached");
   });
 });

@@ -14,9 +14,21 @@ import { CURVES, KZ } from "../../server/pki/gost/kzGost.js";
 import { leToBigInt } from "../../server/pki/gost/primeCurve.js";
 import { streebog } from "../../server/pki/gost/streebog.js";
 import { parseCrl } from "../../server/pki/revocation.js";
-import { publicKeyRef, SignatureFormatError, signatureProviders, UnsupportedAlgorithmError } from "../../server/pki/providers.js";
+import {
+  publicKeyRef,
+  SignatureFormatError,
+  signatureProviders,
+  UnsupportedAlgorithmError,
+} from "../../server/pki/providers.js";
 import { TrustStore } from "../../server/pki/trust.js";
-import { gostCertificate, gostCms, GOST_VARIANTS, referenceDigest, referenceSign, type GostVariant } from "../support/gostPki.js";
+import {
+  gostCertificate,
+  gostCms,
+  GOST_VARIANTS,
+  referenceDigest,
+  referenceSign,
+  type GostVariant,
+} from "../support/gostPki.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
 const bytes = (rel: string) => readFileSync(path.join(fixtures, rel));
@@ -36,14 +48,23 @@ describe("GOST hashes", () => {
     const m1 = Buffer.from("012345678901234567890123456789012345678901234567890123456789012");
     // RFC 6986 prints the digests big-endian; their byte reversal is what implementations return.
     expect(reverse(streebog(m1, 512)).toString("hex")).to.equal(
-      "486f64c1917879417fef082b3381a4e211c324f074654c38823a7b76f830ad00fa1fbae42b1285c0352f227524bc9ab16254288dd6863dccd5b9f54a1ad0541b");
-    expect(reverse(streebog(m1, 256)).toString("hex")).to.equal("00557be5e584fd52a449b16b0251d05d27f94ab76cbaa6da890b59d8ef1e159d");
+      "486f64c1917879417fef082b3381a4e211c324f074654c38823a7b76f830ad00fa1fbae42b1285c0352f227524bc9ab16254288dd6863dccd5b9f54a1ad0541b",
+    );
+    expect(reverse(streebog(m1, 256)).toString("hex")).to.equal(
+      "00557be5e584fd52a449b16b0251d05d27f94ab76cbaa6da890b59d8ef1e159d",
+    );
   });
 
   it("GOST R 34.11-94 under the test parameter set gives the standard's published digests", () => {
-    expect(gost94(Buffer.alloc(0)).toString("hex")).to.equal("ce85b99cc46752fffee35cab9a7b0278abb4c2d2055cff685af4912c49490f8d");
-    expect(gost94(Buffer.from("abc")).toString("hex")).to.equal("f3134348c44fb1b2a277729e2285ebb5cb5e0f29c975bc753b70497c06a4d51d");
-    expect(gost94(Buffer.from("message digest")).toString("hex")).to.equal("ad4434ecb18f2c99b60cbe59ec3d2469582b65273f48de72db2fde16a4889a4d");
+    expect(gost94(Buffer.alloc(0)).toString("hex")).to.equal(
+      "ce85b99cc46752fffee35cab9a7b0278abb4c2d2055cff685af4912c49490f8d",
+    );
+    expect(gost94(Buffer.from("abc")).toString("hex")).to.equal(
+      "f3134348c44fb1b2a277729e2285ebb5cb5e0f29c975bc753b70497c06a4d51d",
+    );
+    expect(gost94(Buffer.from("message digest")).toString("hex")).to.equal(
+      "ad4434ecb18f2c99b60cbe59ec3d2469582b65273f48de72db2fde16a4889a4d",
+    );
   });
 
   it("all three digests equal the reference library's on every block boundary", () => {
@@ -61,7 +82,11 @@ describe("KZ GOST on the NCA's real artefacts", () => {
     const ca04 = await load("ca/nca_gost_test.crt");
     const ca15 = await load("ca/nca_gost2015_test.cer");
     expect(ca04.info.keyAlgorithm).to.include({ name: "GOST 34.310-2004", supported: true, curve: KZ.curve2004A });
-    expect(ca15.info.keyAlgorithm).to.include({ name: "GOST 34.10-2015, 512 bit", supported: true, curve: KZ.curve2015_512A });
+    expect(ca15.info.keyAlgorithm).to.include({
+      name: "GOST 34.10-2015, 512 bit",
+      supported: true,
+      curve: KZ.curve2015_512A,
+    });
     expect(await issuedBy((await load("certs/ceo_valid_sign_2004_gost.cer")).cert, ca04.cert)).to.equal(true);
     expect(await issuedBy((await parseCrl(bytes("crl/nca_gost_test.crl"))).crl, ca04.cert)).to.equal(true);
     expect(await issuedBy((await parseCrl(bytes("crl/nca_gost2022_test.crl"))).crl, ca15.cert)).to.equal(true);
@@ -101,7 +126,10 @@ describe("KZ GOST on the NCA's real artefacts", () => {
     expect(await verify(spki, data, sig)).to.equal(true);
     expect(await verify(spki, flip(data, 40), sig), "flipped data bit").to.equal(false);
     expect(await verify(spki, data, flip(sig, 3)), "flipped signature bit").to.equal(false);
-    expect(await verify(spki, data, Buffer.concat([sig.subarray(64), sig.subarray(0, 64)])), "r and s swapped").to.equal(false);
+    expect(
+      await verify(spki, data, Buffer.concat([sig.subarray(64), sig.subarray(0, 64)])),
+      "r and s swapped",
+    ).to.equal(false);
     expect(await verify(spki, data, reverse(sig)), "s ‖ r big-endian read as it stands").to.equal(false);
     // The curve level: e from the digest read little-endian holds; read big-endian (reversed) it does not.
     const curve = CURVES[KZ.curve2015_512A];
@@ -119,27 +147,50 @@ describe("KZ GOST on the NCA's real artefacts", () => {
     const sig04 = Buffer.from(crl04.signatureValue.valueBlock.valueHexView);
     const k04 = Buffer.from(spkiOf(ca04.cert));
     const p04 = k04.subarray(k04.length - 64);
-    expect(CURVES[KZ.curve2015_256A].verify(leToBigInt(p04.subarray(0, 32)), leToBigInt(p04.subarray(32)), leToBigInt(gost94(crl04.tbsView)), leToBigInt(sig04.subarray(0, 32)), leToBigInt(sig04.subarray(32))), "2004 key on the tc26 256 curve").to.equal(false);
+    expect(
+      CURVES[KZ.curve2015_256A].verify(
+        leToBigInt(p04.subarray(0, 32)),
+        leToBigInt(p04.subarray(32)),
+        leToBigInt(gost94(crl04.tbsView)),
+        leToBigInt(sig04.subarray(0, 32)),
+        leToBigInt(sig04.subarray(32)),
+      ),
+      "2004 key on the tc26 256 curve",
+    ).to.equal(false);
     expect(await verify(k04, Buffer.from(crl04.tbsView), sig04, KZ.sig2004)).to.equal(true);
   });
 
   it("a signature of the wrong length, a key off its curve, a signature algorithm of another key and unknown curve parameters are named, never a crash", async () => {
     const { data, sig, spki } = await crl2015();
-    const err = await verify(spki, data, sig.subarray(0, 100)).then(() => null, (e) => e);
+    const err = await verify(spki, data, sig.subarray(0, 100)).then(
+      () => null,
+      (e) => e,
+    );
     expect(err).to.be.instanceOf(SignatureFormatError);
     expect(err.message).to.match(/128 bytes, not 100/);
     const offCurve = Buffer.from(spki);
     offCurve[offCurve.length - 1] ^= 0x40;
-    const e2 = await verify(offCurve, data, sig).then(() => null, (e) => e);
+    const e2 = await verify(offCurve, data, sig).then(
+      () => null,
+      (e) => e,
+    );
     expect(e2).to.be.instanceOf(SignatureFormatError);
     expect(e2.message).to.match(/not a point of its curve/);
-    const e3 = await verify(spki, data, sig, KZ.sig2004).then(() => null, (e) => e);
+    const e3 = await verify(spki, data, sig, KZ.sig2004).then(
+      () => null,
+      (e) => e,
+    );
     expect(e3).to.be.instanceOf(UnsupportedAlgorithmError);
     // The curve OID's last arc changed (…2.2.1 → …2.2.9): no provider knows those parameters.
     const unknownCurve = Buffer.from(spki);
-    unknownCurve[unknownCurve.indexOf(Buffer.from([0x06, 0x0a, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x02, 0x01])) + 11] = 0x09;
+    unknownCurve[
+      unknownCurve.indexOf(Buffer.from([0x06, 0x0a, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x02, 0x01])) + 11
+    ] = 0x09;
     expect(signatureProviders.supports(publicKeyRef(unknownCurve))).to.equal(false);
-    const e4 = await verify(unknownCurve, data, sig).then(() => null, (e) => e);
+    const e4 = await verify(unknownCurve, data, sig).then(
+      () => null,
+      (e) => e,
+    );
     expect(e4).to.be.instanceOf(UnsupportedAlgorithmError);
     expect(e4.message).to.match(/not supported by the installed providers/);
   });
@@ -163,19 +214,41 @@ describe("KZ GOST signatures made by the reference library", () => {
 
     it(`${GOST_VARIANTS[v].label}: a detached CMS the reference library signs verifies over its content, and names the algorithm`, async () => {
       const ca = gostCertificate({ variant: v });
-      const leaf = gostCertificate({ issuer: ca, iin: "880101300123", bin: "990940000123", roles: ["legal_entity", "first_head"] });
+      const leaf = gostCertificate({
+        issuer: ca,
+        iin: "880101300123",
+        bin: "990940000123",
+        roles: ["legal_entity", "first_head"],
+      });
       const content = Buffer.from(`a contract signed with ${v}`);
       const cms = gostCms(leaf, content, [ca]);
-      const check = await verifyDetachedCms(cms, { sha256: createHash("sha256").update(content).digest("hex"), read: async () => content });
+      const check = await verifyDetachedCms(cms, {
+        sha256: createHash("sha256").update(content).digest("hex"),
+        read: async () => content,
+      });
       expect(check.signatureAlgorithm).to.equal(GOST_VARIANTS[v].label);
-      expect(check.digestAlgorithm).to.match(v === "2004" ? /34\.11-94/ : v === "2015-256" ? /Streebog-256/ : /Streebog-512/);
+      expect(check.digestAlgorithm).to.match(
+        v === "2004" ? /34\.11-94/ : v === "2015-256" ? /Streebog-256/ : /Streebog-512/,
+      );
       expect(await issuedBy(leaf.cert, ca.cert)).to.equal(true);
       const other = Buffer.from(`another contract signed with ${v}`);
-      const err = await verifyDetachedCms(cms, { sha256: createHash("sha256").update(other).digest("hex"), read: async () => other }).then(() => null, (e) => e);
+      const err = await verifyDetachedCms(cms, {
+        sha256: createHash("sha256").update(other).digest("hex"),
+        read: async () => other,
+      }).then(
+        () => null,
+        (e) => e,
+      );
       expect(err?.code).to.equal("digest_mismatch");
       // The signature itself changed: the signed attributes no longer verify.
       const sigAt = cms.length - 3;
-      const bad = await verifyDetachedCms(flip(cms, sigAt), { sha256: createHash("sha256").update(content).digest("hex"), read: async () => content }).then(() => null, (e) => e);
+      const bad = await verifyDetachedCms(flip(cms, sigAt), {
+        sha256: createHash("sha256").update(content).digest("hex"),
+        read: async () => content,
+      }).then(
+        () => null,
+        (e) => e,
+      );
       expect(bad?.code).to.equal("signature_invalid");
     });
   }

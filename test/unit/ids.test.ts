@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { edrpouCheckDigit, isValidBin, isValidEdrpou, isValidIin, kzCheckDigit } from "../../server/domain/identity/ids.js";
+import {
+  edrpouCheckDigit,
+  isValidBin,
+  isValidEdrpou,
+  isValidIin,
+  kzCheckDigit,
+} from "../../server/domain/identity/ids.js";
 import { breakCheckDigit, UUID_V7, uuidV7Time, validBin, validEdrpou, validIin } from "../support/ids.js";
 import { timeOrderedId } from "../../server/storage/ids.js";
 import { Uuid } from "../../server/http/routes/schemas.js";
@@ -14,14 +20,19 @@ describe("national identifiers", () => {
 
   it("falls back to the second weights when the first give 10, and rejects a second 10", () => {
     // find numbers exercising both branches
-    let second = 0, invalid = 0;
+    let second = 0,
+      invalid = 0;
     for (let i = 0; i < 2000; i++) {
       const first11 = "8503143" + String(i).padStart(4, "0");
       const d = [...first11].map(Number);
       const s1 = d.reduce((s, x, k) => s + x * (k + 1), 0) % 11;
       if (s1 !== 10) continue;
       const c = kzCheckDigit(first11);
-      if (c === null) invalid++; else { second++; expect(isValidIin(first11 + c)).to.equal(true); }
+      if (c === null) invalid++;
+      else {
+        second++;
+        expect(isValidIin(first11 + c)).to.equal(true);
+      }
     }
     expect(second).to.be.greaterThan(0);
     expect(invalid).to.be.greaterThan(0);
@@ -29,7 +40,9 @@ describe("national identifiers", () => {
 
   it("accepts generated IIN/BIN/EDRPOU and rejects them with a wrong check digit or shape", () => {
     for (let i = 0; i < 50; i++) {
-      const iin = validIin(), bin = validBin(), ed = validEdrpou();
+      const iin = validIin(),
+        bin = validBin(),
+        ed = validEdrpou();
       expect(isValidIin(iin), iin).to.equal(true);
       expect(isValidIin(breakCheckDigit(iin))).to.equal(false);
       expect(isValidBin(bin), bin).to.equal(true);

@@ -5,47 +5,166 @@ import { expect } from "chai";
 import { MOVES, STATUSES } from "../../server/domain/documents/lifecycle.js";
 import { billingReadScope, can } from "../../server/domain/identity/policy.js";
 import type { Actor, Grant } from "../../server/domain/identity/roles.js";
-import { retentionOf, type PartyFacts, type RetainedDocument, type RetentionFacts, type Rule } from "../../server/domain/retention/rules.js";
+import {
+  retentionOf,
+  type PartyFacts,
+  type RetainedDocument,
+  type RetentionFacts,
+  type Rule,
+} from "../../server/domain/retention/rules.js";
 import { divRound, lineAmount, vatOf } from "../../server/domain/shared/arithmetic.js";
 import { addBusinessDays, addMonths, deadline, firstOfMonthAfterNotice } from "../../server/domain/shared/days.js";
 import { checkTotals } from "../../server/domain/shared/kinds.js";
 import { percentOf } from "../../server/domain/shared/money.js";
 
 describe("retention rules (pure)", () => {
-  const rule = (r: Partial<Rule>): Rule => ({ versionId: "v1", kind: null, organizationId: null, trigger: "registration", event: null, periodMonths: 60, endAction: "destroy", ...r });
-  const party = (p: Partial<PartyFacts> = {}): PartyFacts => ({ contractEndedOn: null, earlyDestructionOn: null, earlyDestructionBefore: null, events: new Map(), ...p });
-  const facts = (rules: Rule[], parties: Record<string, PartyFacts> = {}): RetentionFacts => ({ rules, parties: new Map(Object.entries(parties)), defaultMonths: 60, afterContractMonths: 36 });
+  const rule = (r: Partial<Rule>): Rule => ({
+    versionId: "v1",
+    kind: null,
+    organizationId: null,
+    trigger: "registration",
+    event: null,
+    periodMonths: 60,
+    endAction: "destroy",
+    ...r,
+  });
+  const party = (p: Partial<PartyFacts> = {}): PartyFacts => ({
+    contractEndedOn: null,
+    earlyDestructionOn: null,
+    earlyDestructionBefore: null,
+    events: new Map(),
+    ...p,
+  });
+  const facts = (rules: Rule[], parties: Record<string, PartyFacts> = {}): RetentionFacts => ({
+    rules,
+    parties: new Map(Object.entries(parties)),
+    defaultMonths: 60,
+    afterContractMonths: 36,
+  });
   const doc = (d: Partial<RetainedDocument> = {}): RetainedDocument => ({
-    kind: "invoice", created_at: "2026-03-02T10:00:00.000Z", doc_date: "2026-02-27", fields: {}, sender_organization_id: "S", recipient_organization_id: "R", ...d,
+    kind: "invoice",
+    created_at: "2026-03-02T10:00:00.000Z",
+    doc_date: "2026-02-27",
+    fields: {},
+    sender_organization_id: "S",
+    recipient_organization_id: "R",
+    ...d,
   });
 
   const cases: Array<[string, RetainedDocument, RetentionFacts, string | null, "destroy" | "review"]> = [
     ["no rule: the default period from registration", doc(), facts([]), "2031-03-02", "destroy"],
-    ["a kind rule from the document's own date", doc(), facts([rule({ kind: "invoice", trigger: "document_date", periodMonths: 12 })]), "2027-02-27", "destroy"],
-    ["a rule of another kind does not apply: the default", doc(), facts([rule({ kind: "waybill", periodMonths: 1 })]), "2031-03-02", "destroy"],
-    ["the longest of two matching rules wins", doc(), facts([rule({ periodMonths: 12 }), rule({ periodMonths: 24 })]), "2028-03-02", "destroy"],
-    ["a tie: review beats destroy", doc(), facts([rule({ periodMonths: 12 }), rule({ periodMonths: 12, endAction: "review" })]), "2027-03-02", "review"],
-    ["a contract's validUntil starts a contract_end rule", doc({ kind: "contract", fields: { validUntil: "2027-12-31" } }), facts([rule({ trigger: "contract_end", periodMonths: 60 })]), "2032-12-31", "destroy"],
-    ["a contract_end rule with no end yet keeps the document", doc(), facts([rule({ trigger: "contract_end" })]), null, "destroy"],
-    ["an event rule waits for its event", doc(), facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })]), null, "destroy"],
-    ["an event against the counterparty starts it", doc(), facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
-      S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "R" }]]]) }),
-      R: party({ events: new Map([["dispute_closed", [{ on: "2026-05-01", counterpartyId: null }]]]) }),
-    }), "2027-06-01", "destroy"],
-    ["…while the other party's event has not happened, the document is kept", doc(), facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
-      S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "R" }]]]) }),
-    }), null, "destroy"],
-    ["an event against another counterparty does not count", doc({ recipient_organization_id: null }), facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
-      S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "Q" }]]]) }),
-    }), null, "destroy"],
-    ["the recipient's longer duty keeps it", doc(), facts([rule({ organizationId: "R", periodMonths: 120 })]), "2036-03-02", "destroy"],
-    ["after the operator contract ends, at least afterContractMonths", doc(), facts([rule({ periodMonths: 12 })], { S: party({ contractEndedOn: "2026-06-30" }), R: party({ contractEndedOn: "2026-06-30" }) }), "2029-06-30", "destroy"],
-    ["an approved early destruction replaces both duties for older documents", doc({ recipient_organization_id: null }), facts([rule({ periodMonths: 120 })], {
-      S: party({ earlyDestructionOn: "2026-09-01", earlyDestructionBefore: "2026-08-01T00:00:00.000Z" }),
-    }), "2026-09-01", "destroy"],
-    ["…but not for documents registered after it was requested", doc({ recipient_organization_id: null, created_at: "2026-08-02T00:00:00.000Z" }), facts([rule({ periodMonths: 12 })], {
-      S: party({ earlyDestructionOn: "2026-09-01", earlyDestructionBefore: "2026-08-01T00:00:00.000Z" }),
-    }), "2027-08-02", "destroy"],
+    [
+      "a kind rule from the document's own date",
+      doc(),
+      facts([rule({ kind: "invoice", trigger: "document_date", periodMonths: 12 })]),
+      "2027-02-27",
+      "destroy",
+    ],
+    [
+      "a rule of another kind does not apply: the default",
+      doc(),
+      facts([rule({ kind: "waybill", periodMonths: 1 })]),
+      "2031-03-02",
+      "destroy",
+    ],
+    [
+      "the longest of two matching rules wins",
+      doc(),
+      facts([rule({ periodMonths: 12 }), rule({ periodMonths: 24 })]),
+      "2028-03-02",
+      "destroy",
+    ],
+    [
+      "a tie: review beats destroy",
+      doc(),
+      facts([rule({ periodMonths: 12 }), rule({ periodMonths: 12, endAction: "review" })]),
+      "2027-03-02",
+      "review",
+    ],
+    [
+      "a contract's validUntil starts a contract_end rule",
+      doc({ kind: "contract", fields: { validUntil: "2027-12-31" } }),
+      facts([rule({ trigger: "contract_end", periodMonths: 60 })]),
+      "2032-12-31",
+      "destroy",
+    ],
+    [
+      "a contract_end rule with no end yet keeps the document",
+      doc(),
+      facts([rule({ trigger: "contract_end" })]),
+      null,
+      "destroy",
+    ],
+    [
+      "an event rule waits for its event",
+      doc(),
+      facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })]),
+      null,
+      "destroy",
+    ],
+    [
+      "an event against the counterparty starts it",
+      doc(),
+      facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
+        S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "R" }]]]) }),
+        R: party({ events: new Map([["dispute_closed", [{ on: "2026-05-01", counterpartyId: null }]]]) }),
+      }),
+      "2027-06-01",
+      "destroy",
+    ],
+    [
+      "…while the other party's event has not happened, the document is kept",
+      doc(),
+      facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
+        S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "R" }]]]) }),
+      }),
+      null,
+      "destroy",
+    ],
+    [
+      "an event against another counterparty does not count",
+      doc({ recipient_organization_id: null }),
+      facts([rule({ trigger: "event", event: "dispute_closed", periodMonths: 12 })], {
+        S: party({ events: new Map([["dispute_closed", [{ on: "2026-06-01", counterpartyId: "Q" }]]]) }),
+      }),
+      null,
+      "destroy",
+    ],
+    [
+      "the recipient's longer duty keeps it",
+      doc(),
+      facts([rule({ organizationId: "R", periodMonths: 120 })]),
+      "2036-03-02",
+      "destroy",
+    ],
+    [
+      "after the operator contract ends, at least afterContractMonths",
+      doc(),
+      facts([rule({ periodMonths: 12 })], {
+        S: party({ contractEndedOn: "2026-06-30" }),
+        R: party({ contractEndedOn: "2026-06-30" }),
+      }),
+      "2029-06-30",
+      "destroy",
+    ],
+    [
+      "an approved early destruction replaces both duties for older documents",
+      doc({ recipient_organization_id: null }),
+      facts([rule({ periodMonths: 120 })], {
+        S: party({ earlyDestructionOn: "2026-09-01", earlyDestructionBefore: "2026-08-01T00:00:00.000Z" }),
+      }),
+      "2026-09-01",
+      "destroy",
+    ],
+    [
+      "…but not for documents registered after it was requested",
+      doc({ recipient_organization_id: null, created_at: "2026-08-02T00:00:00.000Z" }),
+      facts([rule({ periodMonths: 12 })], {
+        S: party({ earlyDestructionOn: "2026-09-01", earlyDestructionBefore: "2026-08-01T00:00:00.000Z" }),
+      }),
+      "2027-08-02",
+      "destroy",
+    ],
   ];
   for (const [name, d, f, until, action] of cases) {
     it(name, () => {
@@ -58,7 +177,15 @@ describe("retention rules (pure)", () => {
 
 describe("accounting arithmetic and kinds (pure)", () => {
   it("rounds half away from zero, line amounts and VAT exactly", () => {
-    const table: Array<[bigint, bigint, bigint]> = [[5n, 2n, 3n], [-5n, 2n, -3n], [4n, 2n, 2n], [7n, 3n, 2n], [-7n, 3n, -2n], [1n, 3n, 0n], [2n, 3n, 1n]];
+    const table: Array<[bigint, bigint, bigint]> = [
+      [5n, 2n, 3n],
+      [-5n, 2n, -3n],
+      [4n, 2n, 2n],
+      [7n, 3n, 2n],
+      [-7n, 3n, -2n],
+      [1n, 3n, 0n],
+      [2n, 3n, 1n],
+    ];
     for (const [n, d, q] of table) expect(divRound(n, d), `${n}/${d}`).to.equal(q);
     expect(lineAmount("3.000", "33.33")).to.equal(9999n);
     expect(lineAmount("0.333", "0.05")).to.equal(2n); // 0.01665 → 0.02
@@ -69,16 +196,60 @@ describe("accounting arithmetic and kinds (pure)", () => {
 
   const invoice = (o: Record<string, unknown> = {}) => ({
     lines: [{ name: "a", quantity: "2", price: "10.00", amount: "20.00", vatRate: "12", vatAmount: "2.40" }],
-    vat: "2.40", total: "22.40", ...o,
+    vat: "2.40",
+    total: "22.40",
+    ...o,
   });
   const problems: Array<[string, Parameters<typeof checkTotals>[0], Record<string, any>, string[]]> = [
     ["a consistent invoice", "invoice", invoice(), []],
-    ["a line whose amount is not quantity × price", "invoice", invoice({ lines: [{ name: "a", quantity: "2", price: "10.00", amount: "21.00", vatRate: "12", vatAmount: "2.52" }], vat: "2.52", total: "23.52" }), ["lines.0.amount"]],
-    ["a line VAT off its rate", "invoice", invoice({ lines: [{ name: "a", quantity: "2", price: "10.00", amount: "20.00", vatRate: "12", vatAmount: "2.00" }], vat: "2.00", total: "22.00" }), ["lines.0.vatAmount"]],
+    [
+      "a line whose amount is not quantity × price",
+      "invoice",
+      invoice({
+        lines: [{ name: "a", quantity: "2", price: "10.00", amount: "21.00", vatRate: "12", vatAmount: "2.52" }],
+        vat: "2.52",
+        total: "23.52",
+      }),
+      ["lines.0.amount"],
+    ],
+    [
+      "a line VAT off its rate",
+      "invoice",
+      invoice({
+        lines: [{ name: "a", quantity: "2", price: "10.00", amount: "20.00", vatRate: "12", vatAmount: "2.00" }],
+        vat: "2.00",
+        total: "22.00",
+      }),
+      ["lines.0.vatAmount"],
+    ],
     ["a total off lines + VAT", "invoice", invoice({ total: "22.41" }), ["total"]],
     ["a VAT off the lines' VAT", "invoice", invoice({ vat: "2.50", total: "22.50" }), ["vat"]],
-    ["a reconciliation act that balances", "reconciliation_act", { openingBalance: "100.00", debit: "50.00", credit: "30.00", closingBalance: "120.00", periodFrom: "2026-01-01", periodTo: "2026-03-31" }, []],
-    ["one that does not, over a backwards period", "reconciliation_act", { openingBalance: "100.00", debit: "50.00", credit: "30.00", closingBalance: "121.00", periodFrom: "2026-04-01", periodTo: "2026-03-31" }, ["closingBalance", "periodTo"]],
+    [
+      "a reconciliation act that balances",
+      "reconciliation_act",
+      {
+        openingBalance: "100.00",
+        debit: "50.00",
+        credit: "30.00",
+        closingBalance: "120.00",
+        periodFrom: "2026-01-01",
+        periodTo: "2026-03-31",
+      },
+      [],
+    ],
+    [
+      "one that does not, over a backwards period",
+      "reconciliation_act",
+      {
+        openingBalance: "100.00",
+        debit: "50.00",
+        credit: "30.00",
+        closingBalance: "121.00",
+        periodFrom: "2026-04-01",
+        periodTo: "2026-03-31",
+      },
+      ["closingBalance", "periodTo"],
+    ],
     ["a letter has no arithmetic", "letter", { subject: "x" }, []],
   ];
   for (const [name, kind, fields, fieldsWrong] of problems) {
@@ -95,12 +266,22 @@ describe("the lifecycle's moves (pure)", () => {
   });
 
   const table: Array<[keyof typeof MOVES, string, boolean]> = [
-    ["send", "signing", true], ["send", "draft", false], ["receipt", "sent", true], ["receipt", "delivered", false],
-    ["signAsRecipient", "delivered", true], ["signAsRecipient", "sent", false], ["deem", "delivered", true], ["deem", "signed_by_recipient", false],
-    ["answerAnnulment", "annulment_requested", true], ["requestAnnulment", "annulled", false], ["edit", "returned", true], ["edit", "signing", false],
+    ["send", "signing", true],
+    ["send", "draft", false],
+    ["receipt", "sent", true],
+    ["receipt", "delivered", false],
+    ["signAsRecipient", "delivered", true],
+    ["signAsRecipient", "sent", false],
+    ["deem", "delivered", true],
+    ["deem", "signed_by_recipient", false],
+    ["answerAnnulment", "annulment_requested", true],
+    ["requestAnnulment", "annulled", false],
+    ["edit", "returned", true],
+    ["edit", "signing", false],
   ];
   for (const [move, status, allowed] of table) {
-    it(`${move} from ${status}: ${allowed ? "allowed" : "refused"}`, () => expect((MOVES[move] as readonly string[]).includes(status)).to.equal(allowed));
+    it(`${move} from ${status}: ${allowed ? "allowed" : "refused"}`, () =>
+      expect((MOVES[move] as readonly string[]).includes(status)).to.equal(allowed));
   }
 });
 
@@ -123,13 +304,22 @@ describe("days and deadlines (pure)", () => {
     ["holidays on a weekend change nothing", "working", 5, ["2026-03-07"], "2026-03-10T00:00:00.000Z"],
   ];
   for (const [name, mode, days, holidays, end] of table) {
-    it(`deadline: ${name}`, () => expect(deadline(new Date("2026-03-02T15:30:00.000Z"), mode, days, new Set(holidays)).toISOString()).to.equal(end));
+    it(`deadline: ${name}`, () =>
+      expect(deadline(new Date("2026-03-02T15:30:00.000Z"), mode, days, new Set(holidays)).toISOString()).to.equal(
+        end,
+      ));
   }
 });
 
 describe("billing's SQL scope agrees with the policy", () => {
-  const g = (role: Grant["role"], organizationId: string | null, branchPath: string | null): Grant => ({ id: "g", role, organizationId, branchId: null, branchPath });
-  const user = (...grants: Grant[]): Actor => ({ type: "user", id: "u", userId: "u", grants } as Actor);
+  const g = (role: Grant["role"], organizationId: string | null, branchPath: string | null): Grant => ({
+    id: "g",
+    role,
+    organizationId,
+    branchId: null,
+    branchPath,
+  });
+  const user = (...grants: Grant[]): Actor => ({ type: "user", id: "u", userId: "u", grants }) as Actor;
   const actors: Array<[string, Actor]> = [
     ["an accountant of a branch", user(g("accountant", "A", "/a/b/"))],
     ["a head of the whole organization", user(g("head", "A", null))],
@@ -139,13 +329,25 @@ describe("billing's SQL scope agrees with the policy", () => {
     ["a compliance officer (reads the appliance)", user(g("compliance_officer", null, null))],
     ["nobody", user()],
   ];
-  const branches = [["A", "/a/"], ["A", "/a/b/"], ["A", "/a/b/c/"], ["A", "/a/z/"], ["B", "/b/"], ["B", "/b/x/"], ["C", "/c/"]];
+  const branches = [
+    ["A", "/a/"],
+    ["A", "/a/b/"],
+    ["A", "/a/b/c/"],
+    ["A", "/a/z/"],
+    ["B", "/b/"],
+    ["B", "/b/x/"],
+    ["C", "/c/"],
+  ];
   for (const [name, actor] of actors) {
     it(name, () => {
       const scope = billingReadScope(actor);
       for (const [org, path] of branches) {
-        const bySql = scope === "all" || scope.some((s) => s.organizationId === org && (s.path === null || path.startsWith(s.path)));
-        expect(bySql, `${org} ${path}`).to.equal(can(actor, "billing.read", { type: "branch", id: "x", organizationId: org, path }));
+        const bySql =
+          scope === "all" ||
+          scope.some((s) => s.organizationId === org && (s.path === null || path.startsWith(s.path)));
+        expect(bySql, `${org} ${path}`).to.equal(
+          can(actor, "billing.read", { type: "branch", id: "x", organizationId: org, path }),
+        );
       }
     });
   }

@@ -2,8 +2,13 @@
 // as ApiError carrying the problem+json body, so screens can show its title and detail next to
 // the field or action that caused them.
 export interface Problem {
-  status: number; code: string; title: string; detail: string;
-  errors?: Array<{ field: string; message: string }>; rules?: string[]; [extra: string]: unknown;
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: Array<{ field: string; message: string }>;
+  rules?: string[];
+  [extra: string]: unknown;
 }
 
 export class ApiError extends Error {
@@ -14,7 +19,11 @@ export class ApiError extends Error {
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
-const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("qujat_csrf="))?.slice("qujat_csrf=".length) ?? "";
+const csrf = () =>
+  document.cookie
+    .split("; ")
+    .find((c) => c.startsWith("qujat_csrf="))
+    ?.slice("qujat_csrf=".length) ?? "";
 
 /** /api/v1 + path + the defined query parameters. */
 export function apiUrl(path: string, query: Query = {}) {
@@ -34,7 +43,12 @@ export async function api<T>(method: string, path: string, body?: unknown, query
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET") headers["x-csrf-token"] = csrf();
-  const res = await fetch(apiUrl(path, query), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  const res = await fetch(apiUrl(path, query), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(problemFromBody(res.status, data));
@@ -45,22 +59,42 @@ export async function api<T>(method: string, path: string, body?: unknown, query
  * A multipart upload with progress (fetch cannot report upload progress; XMLHttpRequest can).
  * `onProgress` gets the fraction sent, 0..1.
  */
-export function upload<T>(method: string, path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+export function upload<T>(
+  method: string,
+  path: string,
+  form: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(method, apiUrl(path));
     xhr.setRequestHeader("accept", "application/json");
     xhr.setRequestHeader("x-csrf-token", csrf());
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
     xhr.onload = () => {
       let data: unknown = {};
-      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status >= 200 && xhr.status < 300) { onProgress(1); resolve(data as T); } else reject(new ApiError(problemFromBody(xhr.status, data)));
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(data as T);
+      } else reject(new ApiError(problemFromBody(xhr.status, data)));
     };
-    xhr.onerror = () => reject(new ApiError({ status: 0, code: "network", title: "Network error", detail: "The appliance did not answer" }));
+    xhr.onerror = () =>
+      reject(
+        new ApiError({ status: 0, code: "network", title: "Network error", detail: "The appliance did not answer" }),
+      );
     xhr.send(form);
   });
 }
 
 /** A keyset page as the API returns it. */
-export interface Page<T> { items: T[]; next: string | null }
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}

@@ -6,7 +6,10 @@ import { en, type MessageKey } from "./en.js";
 
 export type Lang = "ru" | "kk" | "uk" | "en";
 export const LANGUAGES: Array<{ code: Lang; name: string }> = [
-  { code: "ru", name: "Русский" }, { code: "kk", name: "Қазақша" }, { code: "uk", name: "Українська" }, { code: "en", name: "English" },
+  { code: "ru", name: "Русский" },
+  { code: "kk", name: "Қазақша" },
+  { code: "uk", name: "Українська" },
+  { code: "en", name: "English" },
 ];
 const loaders: Record<Exclude<Lang, "en">, () => Promise<{ messages: Record<MessageKey, string> }>> = {
   ru: () => import("./ru.js"),
@@ -49,21 +52,37 @@ export class LocaleController implements ReactiveController {
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
   }
-  hostConnected() { window.addEventListener(LANGUAGE_EVENT, this.update); }
-  hostDisconnected() { window.removeEventListener(LANGUAGE_EVENT, this.update); }
+  hostConnected() {
+    window.addEventListener(LANGUAGE_EVENT, this.update);
+  }
+  hostDisconnected() {
+    window.removeEventListener(LANGUAGE_EVENT, this.update);
+  }
 }
 
 const locales: Record<Lang, string> = { ru: "ru-RU", kk: "kk-KZ", uk: "uk-UA", en: "en-GB" };
-export const formatDate = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString(locales[currentLang], { dateStyle: "medium", timeStyle: "short" }) : "—");
-export const formatDay = (iso: string | null | undefined) => (iso ? new Date(iso.length === 10 ? iso + "T00:00:00Z" : iso).toLocaleDateString(locales[currentLang], { timeZone: "UTC" }) : "—");
+export const formatDate = (iso: string | null | undefined) =>
+  iso ? new Date(iso).toLocaleString(locales[currentLang], { dateStyle: "medium", timeStyle: "short" }) : "—";
+export const formatDay = (iso: string | null | undefined) =>
+  iso
+    ? new Date(iso.length === 10 ? iso + "T00:00:00Z" : iso).toLocaleDateString(locales[currentLang], {
+        timeZone: "UTC",
+      })
+    : "—";
 /** Money in minor units (as the API keeps it) with its currency. */
 export const formatMoney = (minor: number | string | null | undefined, currency = "") =>
-  minor === null || minor === undefined ? "—" : `${(Number(minor) / 100).toLocaleString(locales[currentLang], { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`.trim();
+  minor === null || minor === undefined
+    ? "—"
+    : `${(Number(minor) / 100).toLocaleString(locales[currentLang], { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`.trim();
 export const formatBytes = (n: number | string | null | undefined) => {
   const v = Number(n ?? 0);
   if (v < 1024) return `${v} B`;
   const units = ["KB", "MB", "GB", "TB"];
-  let x = v / 1024, i = 0;
-  while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  let x = v / 1024,
+    i = 0;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
   return `${x.toFixed(1)} ${units[i]}`;
 };

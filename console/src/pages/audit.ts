@@ -13,8 +13,22 @@ import { formValues, renderProblem } from "../components/shared/problem.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import { dayBound } from "./types.js";
 
-interface Entry { seq: number; at: string; actor: { type: string; id: string | null }; action: string; target: { type: string; id: string | null } | null; organizationId?: string | null; details: unknown }
-interface Verification { ok: boolean; count: number; checkpoint: { seq: number; hash: string }; firstBrokenSeq?: number; reason?: string }
+interface Entry {
+  seq: number;
+  at: string;
+  actor: { type: string; id: string | null };
+  action: string;
+  target: { type: string; id: string | null } | null;
+  organizationId?: string | null;
+  details: unknown;
+}
+interface Verification {
+  ok: boolean;
+  count: number;
+  checkpoint: { seq: number; hash: string };
+  firstBrokenSeq?: number;
+  reason?: string;
+}
 
 @customElement("q-audit-page")
 export class QAuditPage extends QScreen {
@@ -26,11 +40,20 @@ export class QAuditPage extends QScreen {
     const f = this.filters;
     return async (cursor: string | null): Promise<Page<Entry>> => {
       const r = await api<{ items: Entry[]; next: number | null }>("GET", "/audit", undefined, {
-        action: f.action, actorId: f.actorId, targetId: f.targetId, from: dayBound(f.from), to: dayBound(f.to, true), before: cursor, limit: 50 });
+        action: f.action,
+        actorId: f.actorId,
+        targetId: f.targetId,
+        from: dayBound(f.from),
+        to: dayBound(f.to, true),
+        before: cursor,
+        limit: 50,
+      });
       return { items: r.items, next: r.next === null ? null : String(r.next) };
     };
   }
-  protected willUpdate(changed: Map<string, unknown>) { if (changed.has("filters")) this.fetcher = this.makeFetcher(); }
+  protected willUpdate(changed: Map<string, unknown>) {
+    if (changed.has("filters")) this.fetcher = this.makeFetcher();
+  }
 
   private get columns(): Column<Entry>[] {
     return [
@@ -45,20 +68,48 @@ export class QAuditPage extends QScreen {
 
   private exportUrl(format: "csv" | "json") {
     const f = this.filters;
-    return apiUrl("/audit/export", { format, action: f.action, actorId: f.actorId, targetId: f.targetId, from: dayBound(f.from), to: dayBound(f.to, true) });
+    return apiUrl("/audit/export", {
+      format,
+      action: f.action,
+      actorId: f.actorId,
+      targetId: f.targetId,
+      from: dayBound(f.from),
+      to: dayBound(f.to, true),
+    });
   }
 
   render() {
     const officer = hasRole(this.me, "compliance_officer");
     const v = this.verification;
     return html`<h1>${t("nav.audit")}</h1>
-      ${officer ? html`<section class="card"><h2>${t("audit.verification")}</h2>
-        <button @click=${async () => { this.verification = (await this.act("verify", () => api<Verification>("GET", "/audit/verify"))) ?? null; }}>${t("audit.verify")}</button>
-        ${renderProblem(this.problems.verify)}
-        ${v ? html`<p role="status" class=${v.ok ? "ok" : "error"}>${v.ok ? t("audit.intact", { n: v.count }) : t("audit.broken", { seq: v.firstBrokenSeq ?? "?", reason: v.reason ?? "" })}</p>` : nothing}
-        <p><a class="button secondary" href=${this.exportUrl("csv")} download>${t("audit.exportCsv")}</a> <a class="button secondary" href=${this.exportUrl("json")} download>${t("audit.exportJson")}</a></p>
-      </section>` : nothing}
-      <form class="inline" role="search" @submit=${(e: Event) => { this.filters = formValues(e); }}>
+      ${
+        officer
+          ? html`<section class="card">
+              <h2>${t("audit.verification")}</h2>
+              <button
+                @click=${async () => {
+                  this.verification =
+                    (await this.act("verify", () => api<Verification>("GET", "/audit/verify"))) ?? null;
+                }}
+              >
+                ${t("audit.verify")}
+              </button>
+              ${renderProblem(this.problems.verify)}
+              ${v ? html`<p role="status" class=${v.ok ? "ok" : "error"}>${v.ok ? t("audit.intact", { n: v.count }) : t("audit.broken", { seq: v.firstBrokenSeq ?? "?", reason: v.reason ?? "" })}</p>` : nothing}
+              <p>
+                <a class="button secondary" href=${this.exportUrl("csv")} download>${t("audit.exportCsv")}</a>
+                <a class="button secondary" href=${this.exportUrl("json")} download>${t("audit.exportJson")}</a>
+              </p>
+            </section>`
+          : nothing
+      }
+      <form
+        class="inline"
+        role="search"
+        @submit=${(e: Event) => {
+          this.filters = formValues(e);
+        }}
+      >
         <label>${t("audit.action")} <input name="action" placeholder="document.send" /></label>
         <label>${t("audit.actorId")} <input name="actorId" /></label>
         <label>${t("audit.targetId")} <input name="targetId" /></label>

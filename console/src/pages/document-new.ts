@@ -15,9 +15,22 @@ import { QScreen, navigate } from "../components/shared/base.js";
 import { fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { t } from "../i18n/i18n.js";
-import { ACCOUNTING_KINDS, KINDS, flattenBranches, type Branch, type DocumentView, type Organization } from "./types.js";
+import {
+  ACCOUNTING_KINDS,
+  KINDS,
+  flattenBranches,
+  type Branch,
+  type DocumentView,
+  type Organization,
+} from "./types.js";
 
-interface Line { name: string; unit: string; quantity: string; price: string; vatRate: string }
+interface Line {
+  name: string;
+  unit: string;
+  quantity: string;
+  price: string;
+  vatRate: string;
+}
 
 const MONEY = /^-?\d{1,15}(\.\d{1,2})?$/;
 const QTY = /^\d{1,12}(\.\d{1,3})?$/;
@@ -32,10 +45,15 @@ export function lineFigures(l: Line) {
 
 /** The document's VAT and total from its lines. */
 export function documentTotals(lines: Line[]) {
-  let sum = 0n, vat = 0n, complete = true;
+  let sum = 0n,
+    vat = 0n,
+    complete = true;
   for (const l of lines) {
     const f = lineFigures(l);
-    if (f.amount === null) { complete = false; continue; }
+    if (f.amount === null) {
+      complete = false;
+      continue;
+    }
     sum += toMinor(f.amount, 2);
     if (f.vat !== null) vat += toMinor(f.vat, 2);
   }
@@ -44,7 +62,6 @@ export function documentTotals(lines: Line[]) {
 
 @customElement("q-document-new-page")
 export class QDocumentNewPage extends QScreen {
-
   @state() private kind: string = "invoice";
   @state() private direction: "outgoing" | "internal" = "outgoing";
   @state() private counterpartyMode: "known" | "new" = "known";
@@ -56,10 +73,15 @@ export class QDocumentNewPage extends QScreen {
   @query("#attachments") private attachments!: QUpload;
 
   protected async load() {
-    const orgs = await api<Page<Organization>>("GET", "/organizations", undefined, { limit: 500 }).catch(() => ({ items: [], next: null }));
+    const orgs = await api<Page<Organization>>("GET", "/organizations", undefined, { limit: 500 }).catch(() => ({
+      items: [],
+      next: null,
+    }));
     this.organizations = orgs.items;
     const own = [...new Set(this.me?.roles.map((g) => g.organizationId).filter((o): o is string => Boolean(o)))];
-    const trees = await Promise.all(own.map((id) => api<{ items: Branch[] }>("GET", `/organizations/${id}/branches`).catch(() => ({ items: [] }))));
+    const trees = await Promise.all(
+      own.map((id) => api<{ items: Branch[] }>("GET", `/organizations/${id}/branches`).catch(() => ({ items: [] }))),
+    );
     this.branches = trees.flatMap((tr) => flattenBranches(tr.items));
   }
 
@@ -68,48 +90,106 @@ export class QDocumentNewPage extends QScreen {
   }
 
   private fields(f: FormData): Record<string, unknown> {
-    const s = (k: string) => { const v = f.get(k); return typeof v === "string" && v.trim() ? v.trim() : undefined; };
+    const s = (k: string) => {
+      const v = f.get(k);
+      return typeof v === "string" && v.trim() ? v.trim() : undefined;
+    };
     if (ACCOUNTING_KINDS.includes(this.kind)) {
       const totals = documentTotals(this.lines);
       return {
-        number: s("number"), date: s("date"), currency: s("currency"),
-        seller: { name: s("sellerName"), bin: s("sellerBin") }, buyer: { name: s("buyerName"), bin: s("buyerBin") },
+        number: s("number"),
+        date: s("date"),
+        currency: s("currency"),
+        seller: { name: s("sellerName"), bin: s("sellerBin") },
+        buyer: { name: s("buyerName"), bin: s("buyerBin") },
         lines: this.lines.map((l) => {
           const fig = lineFigures(l);
-          return { name: l.name, unit: l.unit || undefined, quantity: l.quantity, price: l.price, amount: fig.amount ?? "", vatRate: l.vatRate || undefined, vatAmount: fig.vat ?? undefined };
+          return {
+            name: l.name,
+            unit: l.unit || undefined,
+            quantity: l.quantity,
+            price: l.price,
+            amount: fig.amount ?? "",
+            vatRate: l.vatRate || undefined,
+            vatAmount: fig.vat ?? undefined,
+          };
         }),
-        vat: totals.vat, total: totals.total,
+        vat: totals.vat,
+        total: totals.total,
         ...(this.kind === "invoice" ? { dueDate: s("dueDate") } : {}),
       };
     }
     if (this.kind === "reconciliation_act") {
-      return { number: s("number"), date: s("date"), currency: s("currency"), periodFrom: s("periodFrom"), periodTo: s("periodTo"),
-        openingBalance: s("openingBalance"), debit: s("debit"), credit: s("credit"), closingBalance: s("closingBalance") };
+      return {
+        number: s("number"),
+        date: s("date"),
+        currency: s("currency"),
+        periodFrom: s("periodFrom"),
+        periodTo: s("periodTo"),
+        openingBalance: s("openingBalance"),
+        debit: s("debit"),
+        credit: s("credit"),
+        closingBalance: s("closingBalance"),
+      };
     }
-    return { number: s("number"), date: s("date"),
+    return {
+      number: s("number"),
+      date: s("date"),
       ...(this.kind === "contract" ? { validUntil: s("validUntil") } : {}),
-      ...(this.kind === "supplementary_agreement" ? { contractNumber: s("contractNumber") } : {}) };
+      ...(this.kind === "supplementary_agreement" ? { contractNumber: s("contractNumber") } : {}),
+    };
   }
 
   private async handleSubmit(e: Event) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
-    const s = (k: string) => { const v = f.get(k); return typeof v === "string" && v.trim() ? v.trim() : undefined; };
-    const recipient = this.direction === "internal"
-      ? { organizationId: this.branches.find((b) => b.id === s("recipientBranch"))?.organizationId, branchId: s("recipientBranch") }
-      : this.counterpartyMode === "known"
-        ? { organizationId: s("recipientOrganization"), email: s("recipientEmail") }
-        : { organization: { name: s("newName") ?? "", country: s("newCountry") ?? "KZ", ...(s("newCountry") === "UA" ? { edrpou: s("newCode") } : { bin: s("newCode") }) }, email: s("recipientEmail") };
-    const metadata = { kind: this.kind, title: s("title"), direction: this.direction, branchId: s("branch"), recipient, fields: this.fields(f) };
+    const s = (k: string) => {
+      const v = f.get(k);
+      return typeof v === "string" && v.trim() ? v.trim() : undefined;
+    };
+    const recipient =
+      this.direction === "internal"
+        ? {
+            organizationId: this.branches.find((b) => b.id === s("recipientBranch"))?.organizationId,
+            branchId: s("recipientBranch"),
+          }
+        : this.counterpartyMode === "known"
+          ? { organizationId: s("recipientOrganization"), email: s("recipientEmail") }
+          : {
+              organization: {
+                name: s("newName") ?? "",
+                country: s("newCountry") ?? "KZ",
+                ...(s("newCountry") === "UA" ? { edrpou: s("newCode") } : { bin: s("newCode") }),
+              },
+              email: s("recipientEmail"),
+            };
+    const metadata = {
+      kind: this.kind,
+      title: s("title"),
+      direction: this.direction,
+      branchId: s("branch"),
+      recipient,
+      fields: this.fields(f),
+    };
     const content = this.content.value[0];
-    if (!content) { this.problems = { ...this.problems, submit: { status: 0, code: "content_missing", title: t("new.contentMissing"), detail: "" } }; return; }
+    if (!content) {
+      this.problems = {
+        ...this.problems,
+        submit: { status: 0, code: "content_missing", title: t("new.contentMissing"), detail: "" },
+      };
+      return;
+    }
     if (!this.content.valid || !this.attachments.valid) return;
     const form = new FormData();
     form.append("metadata", JSON.stringify(metadata));
     form.append("content", content, content.name);
     for (const a of this.attachments.value) form.append("attachments[]", a, a.name);
     this.progress = 0;
-    const doc = await this.act("submit", () => upload<DocumentView>("POST", "/documents", form, (p) => { this.progress = p; }));
+    const doc = await this.act("submit", () =>
+      upload<DocumentView>("POST", "/documents", form, (p) => {
+        this.progress = p;
+      }),
+    );
     this.progress = null;
     if (doc) navigate(`/documents/${doc.id}`);
   }
@@ -117,102 +197,279 @@ export class QDocumentNewPage extends QScreen {
   private renderAccounting() {
     const p = this.problems.submit;
     const totals = documentTotals(this.lines);
-    return html`<fieldset><legend>${t("new.parties")}</legend>
+    return html`<fieldset>
+        <legend>${t("new.parties")}</legend>
         <div class="row">
           <label>${t("new.sellerName")} <input name="sellerName" required /></label>
           <label>${t("new.sellerBin")} <input name="sellerBin" pattern="\\d{12}" inputmode="numeric" /></label>
           <label>${t("new.buyerName")} <input name="buyerName" required /></label>
           <label>${t("new.buyerBin")} <input name="buyerBin" pattern="\\d{12}" inputmode="numeric" /></label>
-        </div></fieldset>
+        </div>
+      </fieldset>
       ${this.kind === "invoice" ? html`<label>${t("new.dueDate")} <input name="dueDate" type="date" /></label>` : nothing}
       <table>
-        <caption class="sr-only">${t("new.lines")}</caption>
-        <thead><tr><th>${t("new.lineName")}</th><th>${t("new.unit")}</th><th>${t("new.quantity")}</th><th>${t("new.price")}</th><th>${t("new.amount")}</th><th>${t("new.vatRate")}</th><th>${t("new.vatAmount")}</th><th><span class="sr-only">${t("common.actions")}</span></th></tr></thead>
-        <tbody>${this.lines.map((l, i) => {
-          const fig = lineFigures(l);
-          return html`<tr>
-            <td><input aria-label=${t("new.lineNameN", { n: i + 1 })} .value=${l.name} required @input=${(e: Event) => this.setLine(i, "name", (e.target as HTMLInputElement).value)} /></td>
-            <td><input aria-label=${t("new.unitN", { n: i + 1 })} size="5" .value=${l.unit} @input=${(e: Event) => this.setLine(i, "unit", (e.target as HTMLInputElement).value)} /></td>
-            <td><input aria-label=${t("new.quantityN", { n: i + 1 })} size="7" inputmode="decimal" .value=${l.quantity} @input=${(e: Event) => this.setLine(i, "quantity", (e.target as HTMLInputElement).value)} /></td>
-            <td><input aria-label=${t("new.priceN", { n: i + 1 })} size="10" inputmode="decimal" .value=${l.price} @input=${(e: Event) => this.setLine(i, "price", (e.target as HTMLInputElement).value)} /></td>
-            <td data-testid="amount" aria-live="polite">${fig.amount ?? "—"}</td>
-            <td><input aria-label=${t("new.vatRateN", { n: i + 1 })} size="4" inputmode="decimal" .value=${l.vatRate} @input=${(e: Event) => this.setLine(i, "vatRate", (e.target as HTMLInputElement).value)} /></td>
-            <td>${fig.vat ?? "—"}</td>
-            <td><button type="button" class="secondary" ?disabled=${this.lines.length === 1} @click=${() => { this.lines = this.lines.filter((_, k) => k !== i); }}
-              aria-label=${t("new.removeLine", { n: i + 1 })}>×</button></td></tr>`;
-        })}</tbody>
+        <caption class="sr-only">
+          ${t("new.lines")}
+        </caption>
+        <thead>
+          <tr>
+            <th>${t("new.lineName")}</th>
+            <th>${t("new.unit")}</th>
+            <th>${t("new.quantity")}</th>
+            <th>${t("new.price")}</th>
+            <th>${t("new.amount")}</th>
+            <th>${t("new.vatRate")}</th>
+            <th>${t("new.vatAmount")}</th>
+            <th><span class="sr-only">${t("common.actions")}</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${this.lines.map((l, i) => {
+            const fig = lineFigures(l);
+            return html`<tr>
+              <td>
+                <input
+                  aria-label=${t("new.lineNameN", { n: i + 1 })}
+                  .value=${l.name}
+                  required
+                  @input=${(e: Event) => this.setLine(i, "name", (e.target as HTMLInputElement).value)}
+                />
+              </td>
+              <td>
+                <input
+                  aria-label=${t("new.unitN", { n: i + 1 })}
+                  size="5"
+                  .value=${l.unit}
+                  @input=${(e: Event) => this.setLine(i, "unit", (e.target as HTMLInputElement).value)}
+                />
+              </td>
+              <td>
+                <input
+                  aria-label=${t("new.quantityN", { n: i + 1 })}
+                  size="7"
+                  inputmode="decimal"
+                  .value=${l.quantity}
+                  @input=${(e: Event) => this.setLine(i, "quantity", (e.target as HTMLInputElement).value)}
+                />
+              </td>
+              <td>
+                <input
+                  aria-label=${t("new.priceN", { n: i + 1 })}
+                  size="10"
+                  inputmode="decimal"
+                  .value=${l.price}
+                  @input=${(e: Event) => this.setLine(i, "price", (e.target as HTMLInputElement).value)}
+                />
+              </td>
+              <td data-testid="amount" aria-live="polite">${fig.amount ?? "—"}</td>
+              <td>
+                <input
+                  aria-label=${t("new.vatRateN", { n: i + 1 })}
+                  size="4"
+                  inputmode="decimal"
+                  .value=${l.vatRate}
+                  @input=${(e: Event) => this.setLine(i, "vatRate", (e.target as HTMLInputElement).value)}
+                />
+              </td>
+              <td>${fig.vat ?? "—"}</td>
+              <td>
+                <button
+                  type="button"
+                  class="secondary"
+                  ?disabled=${this.lines.length === 1}
+                  @click=${() => {
+                    this.lines = this.lines.filter((_, k) => k !== i);
+                  }}
+                  aria-label=${t("new.removeLine", { n: i + 1 })}
+                >
+                  ×
+                </button>
+              </td>
+            </tr>`;
+          })}
+        </tbody>
       </table>
       ${fieldError(p, "lines")}
-      <div class="row"><button type="button" class="secondary" @click=${() => { this.lines = [...this.lines, { name: "", unit: "", quantity: "1", price: "", vatRate: "12" }]; }}>${t("new.addLine")}</button></div>
+      <div class="row">
+        <button
+          type="button"
+          class="secondary"
+          @click=${() => {
+            this.lines = [...this.lines, { name: "", unit: "", quantity: "1", price: "", vatRate: "12" }];
+          }}
+        >
+          ${t("new.addLine")}
+        </button>
+      </div>
       <dl class="facts" aria-live="polite">
-        <dt>${t("new.net")}</dt><dd data-testid="net">${totals.net}</dd>
-        <dt>${t("new.vat")}</dt><dd data-testid="vat">${totals.vat}</dd>
-        <dt>${t("new.total")}</dt><dd data-testid="total">${totals.total}</dd>
-      </dl>${fieldError(p, "total")}`;
+        <dt>${t("new.net")}</dt>
+        <dd data-testid="net">${totals.net}</dd>
+        <dt>${t("new.vat")}</dt>
+        <dd data-testid="vat">${totals.vat}</dd>
+        <dt>${t("new.total")}</dt>
+        <dd data-testid="total">${totals.total}</dd>
+      </dl>
+      ${fieldError(p, "total")}`;
   }
 
   private renderKindFields() {
     const p = this.problems.submit;
     const common = html`<div class="row">
-      <label>${t("doc.number")} <input name="number" ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"} aria-describedby="err-number" /></label>${fieldError(p, "number")}
-      <label>${t("doc.date")} <input name="date" type="date" ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"} /></label>
-      ${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"
-        ? html`<label>${t("doc.currency")} <select name="currency"><option>KZT</option><option>UAH</option><option>USD</option><option>EUR</option><option>RUB</option></select></label>` : nothing}
+      <label
+        >${t("doc.number")}
+        <input
+          name="number"
+          ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"}
+          aria-describedby="err-number" /></label
+      >${fieldError(p, "number")}
+      <label
+        >${t("doc.date")}
+        <input
+          name="date"
+          type="date"
+          ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"}
+      /></label>
+      ${
+        ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"
+          ? html`<label
+              >${t("doc.currency")}
+              <select name="currency">
+                <option>KZT</option>
+                <option>UAH</option>
+                <option>USD</option>
+                <option>EUR</option>
+                <option>RUB</option>
+              </select></label
+            >`
+          : nothing
+      }
     </div>`;
     if (ACCOUNTING_KINDS.includes(this.kind)) return html`${common}${this.renderAccounting()}`;
     if (this.kind === "reconciliation_act") {
-      return html`${common}<div class="row">
-        <label>${t("new.periodFrom")} <input name="periodFrom" type="date" required /></label>
-        <label>${t("new.periodTo")} <input name="periodTo" type="date" required /></label>
-        <label>${t("new.openingBalance")} <input name="openingBalance" inputmode="decimal" required /></label>
-        <label>${t("new.debit")} <input name="debit" inputmode="decimal" required /></label>
-        <label>${t("new.credit")} <input name="credit" inputmode="decimal" required /></label>
-        <label>${t("new.closingBalance")} <input name="closingBalance" inputmode="decimal" required /></label>
-      </div>${fieldError(p, "closingBalance")}`;
+      return html`${common}
+        <div class="row">
+          <label>${t("new.periodFrom")} <input name="periodFrom" type="date" required /></label>
+          <label>${t("new.periodTo")} <input name="periodTo" type="date" required /></label>
+          <label>${t("new.openingBalance")} <input name="openingBalance" inputmode="decimal" required /></label>
+          <label>${t("new.debit")} <input name="debit" inputmode="decimal" required /></label>
+          <label>${t("new.credit")} <input name="credit" inputmode="decimal" required /></label>
+          <label>${t("new.closingBalance")} <input name="closingBalance" inputmode="decimal" required /></label>
+        </div>
+        ${fieldError(p, "closingBalance")}`;
     }
     return html`${common}
-      ${this.kind === "contract" ? html`<label>${t("new.validUntil")} <input name="validUntil" type="date" /></label>` : nothing}
-      ${this.kind === "supplementary_agreement" ? html`<label>${t("new.contractNumber")} <input name="contractNumber" required /></label>` : nothing}`;
+    ${this.kind === "contract" ? html`<label>${t("new.validUntil")} <input name="validUntil" type="date" /></label>` : nothing}
+    ${this.kind === "supplementary_agreement" ? html`<label>${t("new.contractNumber")} <input name="contractNumber" required /></label>` : nothing}`;
   }
 
   private renderCounterparty() {
     if (this.direction === "internal") {
-      return html`<label>${t("new.recipientBranch")} <select name="recipientBranch" required>
-        ${this.branches.map((b) => html`<option value=${b.id}>${"— ".repeat(b.depth)}${b.name}</option>`)}</select></label>`;
+      return html`<label
+        >${t("new.recipientBranch")}
+        <select name="recipientBranch" required>
+          ${this.branches.map((b) => html`<option value=${b.id}>${"— ".repeat(b.depth)}${b.name}</option>`)}
+        </select></label
+      >`;
     }
     const others = this.organizations.filter((o) => !this.me?.roles.some((g) => g.organizationId === o.id));
-    return html`<fieldset><legend>${t("new.counterparty")}</legend>
+    return html`<fieldset>
+      <legend>${t("new.counterparty")}</legend>
       <div class="row">
-        <label class="check"><input type="radio" name="cpMode" value="known" .checked=${this.counterpartyMode === "known"} @change=${() => { this.counterpartyMode = "known"; }} />${t("new.known")}</label>
-        <label class="check"><input type="radio" name="cpMode" value="new" .checked=${this.counterpartyMode === "new"} @change=${() => { this.counterpartyMode = "new"; }} />${t("new.unknown")}</label>
+        <label class="check"
+          ><input
+            type="radio"
+            name="cpMode"
+            value="known"
+            .checked=${this.counterpartyMode === "known"}
+            @change=${() => {
+              this.counterpartyMode = "known";
+            }}
+          />${t("new.known")}</label
+        >
+        <label class="check"
+          ><input
+            type="radio"
+            name="cpMode"
+            value="new"
+            .checked=${this.counterpartyMode === "new"}
+            @change=${() => {
+              this.counterpartyMode = "new";
+            }}
+          />${t("new.unknown")}</label
+        >
       </div>
-      ${this.counterpartyMode === "known"
-        ? html`<label>${t("new.recipientOrganization")} <select name="recipientOrganization" required>
-            ${others.map((o) => html`<option value=${o.id}>${o.name}${o.bin ? ` (${o.bin})` : ""}</option>`)}</select></label>`
-        : html`<div class="row">
-            <label>${t("field.name")} <input name="newName" required /></label>
-            <label>${t("field.country")} <select name="newCountry"><option value="KZ">KZ</option><option value="UA">UA</option></select></label>
-            <label>${t("new.binOrEdrpou")} <input name="newCode" required pattern="\\d{8}|\\d{12}" inputmode="numeric" /></label>
-          </div>`}
-      <label>${t("new.recipientEmail")} <input name="recipientEmail" type="email" aria-describedby="email-hint" /></label>
+      ${
+        this.counterpartyMode === "known"
+          ? html`<label
+              >${t("new.recipientOrganization")}
+              <select name="recipientOrganization" required>
+                ${others.map((o) => html`<option value=${o.id}>${o.name}${o.bin ? ` (${o.bin})` : ""}</option>`)}
+              </select></label
+            >`
+          : html`<div class="row">
+              <label>${t("field.name")} <input name="newName" required /></label>
+              <label
+                >${t("field.country")}
+                <select name="newCountry">
+                  <option value="KZ">KZ</option>
+                  <option value="UA">UA</option>
+                </select></label
+              >
+              <label
+                >${t("new.binOrEdrpou")} <input name="newCode" required pattern="\\d{8}|\\d{12}" inputmode="numeric"
+              /></label>
+            </div>`
+      }
+      <label
+        >${t("new.recipientEmail")} <input name="recipientEmail" type="email" aria-describedby="email-hint"
+      /></label>
       <small id="email-hint" class="muted">${t("new.recipientEmailHint")}</small>
     </fieldset>`;
   }
 
   render() {
-    const writable = this.branches.filter((b) => this.me?.roles.some((g) => g.branchId === b.id || (g.organizationId === b.organizationId && g.branchId === null)));
+    const writable = this.branches.filter((b) =>
+      this.me?.roles.some((g) => g.branchId === b.id || (g.organizationId === b.organizationId && g.branchId === null)),
+    );
     return html`<h1>${t("nav.newDocument")}</h1>
       <form class="grid" @submit=${this.handleSubmit} novalidate>
         <div class="row">
-          <label>${t("doc.kind")} <select name="kind" @change=${(e: Event) => { this.kind = (e.target as HTMLSelectElement).value; }}>
-            ${KINDS.map((k) => html`<option value=${k} ?selected=${k === this.kind}>${t(`kind.${k}` as MessageKey)}</option>`)}</select></label>
-          <label>${t("new.direction")} <select name="direction" @change=${(e: Event) => { this.direction = (e.target as HTMLSelectElement).value as "outgoing" | "internal"; }}>
-            <option value="outgoing">${t("new.outgoing")}</option><option value="internal">${t("new.internal")}</option></select></label>
-          ${writable.length > 1 ? html`<label>${t("new.branch")} <select name="branch">${writable.map((b) => html`<option value=${b.id}>${b.name}</option>`)}</select></label>` : nothing}
+          <label
+            >${t("doc.kind")}
+            <select
+              name="kind"
+              @change=${(e: Event) => {
+                this.kind = (e.target as HTMLSelectElement).value;
+              }}
+            >
+              ${KINDS.map((k) => html`<option value=${k} ?selected=${k === this.kind}>${t(`kind.${k}` as MessageKey)}</option>`)}
+            </select></label
+          >
+          <label
+            >${t("new.direction")}
+            <select
+              name="direction"
+              @change=${(e: Event) => {
+                this.direction = (e.target as HTMLSelectElement).value as "outgoing" | "internal";
+              }}
+            >
+              <option value="outgoing">${t("new.outgoing")}</option>
+              <option value="internal">${t("new.internal")}</option>
+            </select></label
+          >
+          ${
+            writable.length > 1
+              ? html`<label
+                  >${t("new.branch")}
+                  <select name="branch">
+                    ${writable.map((b) => html`<option value=${b.id}>${b.name}</option>`)}
+                  </select></label
+                >`
+              : nothing
+          }
         </div>
         <label>${t("doc.title")} <input name="title" maxlength="500" /></label>
-        ${this.renderCounterparty()}
-        ${this.renderKindFields()}
+        ${this.renderCounterparty()} ${this.renderKindFields()}
         <q-upload id="content" .label=${t("new.content")} .progress=${this.progress}></q-upload>
         <q-upload id="attachments" multiple .label=${t("new.attachments")}></q-upload>
         ${renderProblem(this.problems.submit)}

@@ -20,23 +20,56 @@ import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
 import type { DocumentView, User } from "./types.js";
 
-interface Check { check: string; ok: boolean | null; detail: string }
+interface Check {
+  check: string;
+  ok: boolean | null;
+  detail: string;
+}
 interface Signature {
-  id: string; side: string; signer: { type: string; id: string | null };
-  certificate: { subject: string; issuer: string; serialNumber: string; notAfter: string; iin: string | null; bin: string | null };
-  signingTime: string | null; createdAt: string;
-  validation: { valid: boolean; checkedAt: string; checks: Check[]; revocation: { status: string; source: string } | null } | null;
+  id: string;
+  side: string;
+  signer: { type: string; id: string | null };
+  certificate: {
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+    notAfter: string;
+    iin: string | null;
+    bin: string | null;
+  };
+  signingTime: string | null;
+  createdAt: string;
+  validation: {
+    valid: boolean;
+    checkedAt: string;
+    checks: Check[];
+    revocation: { status: string; source: string } | null;
+  } | null;
 }
 interface History {
-  approval: { round: number; steps: Array<{ position: number; mode: string; status: string; approvers: Array<{ userId: string; name: string; decision: string | null; comment: string | null }> }> } | null;
+  approval: {
+    round: number;
+    steps: Array<{
+      position: number;
+      mode: string;
+      status: string;
+      approvers: Array<{ userId: string; name: string; decision: string | null; comment: string | null }>;
+    }>;
+  } | null;
   signatures: Signature[];
   receipts: Array<{ id: string; contentSha256: string; at: string; organizationId: string }>;
-  events: Array<{ at: string; action: string; side: string | null; from: string | null; to: string | null; comment: string | null }>;
+  events: Array<{
+    at: string;
+    action: string;
+    side: string | null;
+    from: string | null;
+    to: string | null;
+    comment: string | null;
+  }>;
 }
 
 @customElement("q-document-page")
 export class QDocumentPage extends QScreen {
-
   @state() private doc: DocumentView | null = null;
   @state() private history: History | null = null;
   @state() private candidates: Array<{ id: string; name: string }> = [];
@@ -45,10 +78,16 @@ export class QDocumentPage extends QScreen {
   protected async load() {
     await this.act("load", async () => {
       const id = this.params.id;
-      [this.doc, this.history] = await Promise.all([api<DocumentView>("GET", `/documents/${id}`), api<History>("GET", `/documents/${id}/history`)]);
+      [this.doc, this.history] = await Promise.all([
+        api<DocumentView>("GET", `/documents/${id}`),
+        api<History>("GET", `/documents/${id}/history`),
+      ]);
     });
     if (this.doc && (this.doc.status === "draft" || this.doc.status === "returned") && this.candidates.length === 0) {
-      const users = await api<Page<User>>("GET", "/users", undefined, { organizationId: this.doc.sender.organizationId, limit: 200 }).catch(() => ({ items: [] as User[], next: null }));
+      const users = await api<Page<User>>("GET", "/users", undefined, {
+        organizationId: this.doc.sender.organizationId,
+        limit: 200,
+      }).catch(() => ({ items: [] as User[], next: null }));
       this.candidates = users.items.filter((u) => u.status === "active").map((u) => ({ id: u.id, name: u.fullName }));
     }
   }
@@ -56,7 +95,10 @@ export class QDocumentPage extends QScreen {
   /** Which side of the document the viewer is on (he may be on both for an internal one). */
   private sides() {
     const orgs = new Set(this.me?.roles.map((g) => g.organizationId));
-    return { sender: orgs.has(this.doc!.sender.organizationId), recipient: Boolean(this.doc!.recipient && orgs.has(this.doc!.recipient.organizationId)) };
+    return {
+      sender: orgs.has(this.doc!.sender.organizationId),
+      recipient: Boolean(this.doc!.recipient && orgs.has(this.doc!.recipient.organizationId)),
+    };
   }
 
   private async step(name: string, path: string, body?: unknown) {
@@ -81,77 +123,202 @@ export class QDocumentPage extends QScreen {
     const side = this.sides();
     const st = d.status;
     const p = this.problems;
-    const reasonForm = (name: string, path: string, label: MessageKey, danger = false) => html`<form class="inline" @submit=${(e: Event) => this.step(name, path, { reason: formValues(e).reason })}>
+    const reasonForm = (name: string, path: string, label: MessageKey, danger = false) =>
+      html`<form class="inline" @submit=${(e: Event) => this.step(name, path, { reason: formValues(e).reason })}>
         <label>${t("doc.reason")} <input name="reason" required minlength="3" /></label>
-        <button type="submit" class=${danger ? "danger" : ""}>${t(label)}</button>${renderProblem(p[name])}</form>`;
+        <button type="submit" class=${danger ? "danger" : ""}>${t(label)}</button>${renderProblem(p[name])}
+      </form>`;
     const parts = [];
     if (side.sender && (st === "draft" || st === "returned")) {
-      parts.push(html`<section class="card"><h3>${t("doc.routeTitle")}</h3>
-        ${this.candidates.length ? html`<q-route-editor .candidates=${this.candidates} .steps=${this.route} @q-route-change=${(e: { steps: RouteStep[] }) => { this.route = e.steps; }}></q-route-editor>
-          <button @click=${() => this.step("route", "approval", { steps: this.route })} ?disabled=${!this.route.every((s) => s.approvers.length)}>${t("doc.submitRoute")}</button>`
-          : html`<p class="muted">${t("doc.noCandidates")}</p>`}
-        ${renderProblem(p.route)}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.routeTitle")}</h3>
+          ${
+            this.candidates.length
+              ? html`<q-route-editor
+                    .candidates=${this.candidates}
+                    .steps=${this.route}
+                    @q-route-change=${(e: { steps: RouteStep[] }) => {
+                      this.route = e.steps;
+                    }}
+                  ></q-route-editor>
+                  <button
+                    @click=${() => this.step("route", "approval", { steps: this.route })}
+                    ?disabled=${!this.route.every((s) => s.approvers.length)}
+                  >
+                    ${t("doc.submitRoute")}
+                  </button>`
+              : html`<p class="muted">${t("doc.noCandidates")}</p>`
+          }
+          ${renderProblem(p.route)}
+        </section>`,
+      );
     }
-    if (st === "on_approval" && this.history?.approval?.steps.some((s) => s.status === "active" && s.approvers.some((a) => a.userId === this.me?.id && !a.decision))) {
-      parts.push(html`<section class="card"><h3>${t("doc.decideTitle")}</h3>
-        <form class="inline" @submit=${(e: Event) => { const f = formValues(e); const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
-          return this.step("decide", "approval/decisions", { decision: submitter?.value ?? "approve", ...(f.comment ? { comment: f.comment } : {}) }); }}>
-          <label>${t("doc.comment")} <input name="comment" /></label>
-          <button type="submit" value="approve">${t("doc.approve")}</button>
-          <button type="submit" value="return" class="secondary">${t("doc.return")}</button>
-        </form>${renderProblem(p.decide)}</section>`);
+    if (
+      st === "on_approval" &&
+      this.history?.approval?.steps.some(
+        (s) => s.status === "active" && s.approvers.some((a) => a.userId === this.me?.id && !a.decision),
+      )
+    ) {
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.decideTitle")}</h3>
+          <form
+            class="inline"
+            @submit=${(e: Event) => {
+              const f = formValues(e);
+              const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
+              return this.step("decide", "approval/decisions", {
+                decision: submitter?.value ?? "approve",
+                ...(f.comment ? { comment: f.comment } : {}),
+              });
+            }}
+          >
+            <label>${t("doc.comment")} <input name="comment" /></label>
+            <button type="submit" value="approve">${t("doc.approve")}</button>
+            <button type="submit" value="return" class="secondary">${t("doc.return")}</button>
+          </form>
+          ${renderProblem(p.decide)}
+        </section>`,
+      );
     }
     const canSignSender = side.sender && ["draft", "approved", "signing"].includes(st);
     const canSignRecipient = side.recipient && ["delivered", "clarification_requested"].includes(st);
     if (canSignSender || canSignRecipient) {
       const signer = browserSigner();
-      parts.push(html`<section class="card"><h3>${t("doc.signTitle")}</h3>
-        <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
-        <q-key-file @q-signer-change=${() => this.requestUpdate()}></q-key-file>
-        <button @click=${this.handleSign} ?disabled=${!signer || this.busy !== ""}>${t("doc.sign")}</button>${renderProblem(p.sign)}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.signTitle")}</h3>
+          <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
+          <q-key-file @q-signer-change=${() => this.requestUpdate()}></q-key-file>
+          <button @click=${this.handleSign} ?disabled=${!signer || this.busy !== ""}>${t("doc.sign")}</button
+          >${renderProblem(p.sign)}
+        </section>`,
+      );
     }
     if (side.sender && st === "signing") {
-      parts.push(html`<section class="card"><h3>${t("doc.sendTitle")}</h3><p class="muted">${t("doc.sendHint")}</p>
-        <button @click=${() => this.step("send", "send")}>${t("doc.send")}</button>${renderProblem(p.send)}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.sendTitle")}</h3>
+          <p class="muted">${t("doc.sendHint")}</p>
+          <button @click=${() => this.step("send", "send")}>${t("doc.send")}</button>${renderProblem(p.send)}
+        </section>`,
+      );
     }
     if (side.recipient && st === "sent") {
-      parts.push(html`<section class="card"><h3>${t("doc.receiptTitle")}</h3>
-        <button @click=${() => this.step("receipt", "receipt", { contentSha256: d.content?.sha256 })}>${t("doc.receipt")}</button>${renderProblem(p.receipt)}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.receiptTitle")}</h3>
+          <button @click=${() => this.step("receipt", "receipt", { contentSha256: d.content?.sha256 })}>
+            ${t("doc.receipt")}</button
+          >${renderProblem(p.receipt)}
+        </section>`,
+      );
     }
     if (side.recipient && ["delivered", "clarification_requested"].includes(st)) {
-      parts.push(html`<section class="card"><h3>${t("doc.answerTitle")}</h3>
-        ${reasonForm("reject", "rejection", "doc.reject", true)}
-        ${st === "delivered" ? reasonForm("clarify", "clarification-request", "doc.clarify") : nothing}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.answerTitle")}</h3>
+          ${reasonForm("reject", "rejection", "doc.reject", true)}
+          ${st === "delivered" ? reasonForm("clarify", "clarification-request", "doc.clarify") : nothing}
+        </section>`,
+      );
     }
-    if ((side.sender || side.recipient) && ["sent", "delivered", "clarification_requested", "signed_by_recipient", "accepted_by_silence"].includes(st)) {
-      parts.push(html`<section class="card"><h3>${t("doc.annulTitle")}</h3>${reasonForm("annul", "annulment-request", "doc.requestAnnulment")}</section>`);
+    if (
+      (side.sender || side.recipient) &&
+      ["sent", "delivered", "clarification_requested", "signed_by_recipient", "accepted_by_silence"].includes(st)
+    ) {
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.annulTitle")}</h3>
+          ${reasonForm("annul", "annulment-request", "doc.requestAnnulment")}
+        </section>`,
+      );
     }
     if (st === "annulment_requested") {
-      parts.push(html`<section class="card"><h3>${t("doc.annulTitle")}</h3>
-        <div class="row"><button @click=${() => this.step("annulAnswer", "annulment-answer", { accept: true })}>${t("doc.annulAgree")}</button>
-        <button class="secondary" @click=${() => this.step("annulAnswer", "annulment-answer", { accept: false })}>${t("doc.annulDecline")}</button></div>
-        ${renderProblem(p.annulAnswer)}</section>`);
+      parts.push(
+        html`<section class="card">
+          <h3>${t("doc.annulTitle")}</h3>
+          <div class="row">
+            <button @click=${() => this.step("annulAnswer", "annulment-answer", { accept: true })}>
+              ${t("doc.annulAgree")}
+            </button>
+            <button class="secondary" @click=${() => this.step("annulAnswer", "annulment-answer", { accept: false })}>
+              ${t("doc.annulDecline")}
+            </button>
+          </div>
+          ${renderProblem(p.annulAnswer)}
+        </section>`,
+      );
     }
-    return parts.length ? html`<h2>${t("doc.actions")}</h2>${parts}` : nothing;
+    return parts.length
+      ? html`<h2>${t("doc.actions")}</h2>
+          ${parts}`
+      : nothing;
   }
 
   private renderSignatures() {
     const sigs = this.history?.signatures ?? [];
     if (!sigs.length) return html`<p class="muted">${t("doc.noSignatures")}</p>`;
-    return sigs.map((s) => html`<details class="card">
-      <summary><span class="badge ${s.validation?.valid ? "good" : "bad"}">${s.validation?.valid ? t("doc.valid") : t("doc.invalid")}</span>
-        ${t(`side.${s.side}` as MessageKey)} — ${s.certificate.subject} — ${formatDate(s.signingTime ?? s.createdAt)}</summary>
-      <dl class="facts">
-        <dt>${t("doc.issuer")}</dt><dd>${s.certificate.issuer}</dd>
-        <dt>${t("doc.serial")}</dt><dd class="mono">${s.certificate.serialNumber}</dd>
-        ${s.certificate.iin ? html`<dt>IIN</dt><dd>${s.certificate.iin}</dd>` : nothing}
-        ${s.certificate.bin ? html`<dt>BIN</dt><dd>${s.certificate.bin}</dd>` : nothing}
-        <dt>${t("doc.revocation")}</dt><dd>${s.validation?.revocation ? `${s.validation.revocation.status} (${s.validation.revocation.source})` : "—"}</dd>
-      </dl>
-      <table><caption class="sr-only">${t("doc.checks")}</caption><thead><tr><th>${t("doc.check")}</th><th>${t("doc.result")}</th><th>${t("doc.detail")}</th></tr></thead>
-        <tbody>${(s.validation?.checks ?? []).map((c) => html`<tr><td>${c.check}</td><td>${c.ok === null ? "—" : c.ok ? "✓" : "✗"}</td><td>${c.detail}</td></tr>`)}</tbody></table>
-      <a href=${apiUrl(`/documents/${this.params.id}/signatures/${s.id}`)} download>${t("doc.downloadSignature")}</a>
-    </details>`);
+    return sigs.map(
+      (s) =>
+        html`<details class="card">
+          <summary>
+            <span class="badge ${s.validation?.valid ? "good" : "bad"}"
+              >${s.validation?.valid ? t("doc.valid") : t("doc.invalid")}</span
+            >
+            ${t(`side.${s.side}` as MessageKey)} — ${s.certificate.subject} —
+            ${formatDate(s.signingTime ?? s.createdAt)}
+          </summary>
+          <dl class="facts">
+            <dt>${t("doc.issuer")}</dt>
+            <dd>${s.certificate.issuer}</dd>
+            <dt>${t("doc.serial")}</dt>
+            <dd class="mono">${s.certificate.serialNumber}</dd>
+            ${
+              s.certificate.iin
+                ? html`<dt>IIN</dt>
+                    <dd>${s.certificate.iin}</dd>`
+                : nothing
+            }
+            ${
+              s.certificate.bin
+                ? html`<dt>BIN</dt>
+                    <dd>${s.certificate.bin}</dd>`
+                : nothing
+            }
+            <dt>${t("doc.revocation")}</dt>
+            <dd>
+              ${s.validation?.revocation ? `${s.validation.revocation.status} (${s.validation.revocation.source})` : "—"}
+            </dd>
+          </dl>
+          <table>
+            <caption class="sr-only">
+              ${t("doc.checks")}
+            </caption>
+            <thead>
+              <tr>
+                <th>${t("doc.check")}</th>
+                <th>${t("doc.result")}</th>
+                <th>${t("doc.detail")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${(s.validation?.checks ?? []).map(
+                (c) =>
+                  html`<tr>
+                    <td>${c.check}</td>
+                    <td>${c.ok === null ? "—" : c.ok ? "✓" : "✗"}</td>
+                    <td>${c.detail}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+          <a href=${apiUrl(`/documents/${this.params.id}/signatures/${s.id}`)} download
+            >${t("doc.downloadSignature")}</a
+          >
+        </details>`,
+    );
   }
 
   render() {
@@ -159,17 +326,45 @@ export class QDocumentPage extends QScreen {
     const d = this.doc;
     if (!d) return html`<p aria-busy="true">${t("app.loading")}</p>`;
     const base = `/documents/${d.id}`;
-    return html`<h1>${t(`kind.${d.kind}` as MessageKey)} ${d.number ?? ""} <span class="badge" data-testid="status">${t(`status.${d.status}` as MessageKey)}</span></h1>
+    return html`<h1>
+        ${t(`kind.${d.kind}` as MessageKey)} ${d.number ?? ""}
+        <span class="badge" data-testid="status">${t(`status.${d.status}` as MessageKey)}</span>
+      </h1>
       <dl class="facts">
-        <dt>${t("doc.title")}</dt><dd>${d.title ?? "—"}</dd>
-        <dt>${t("doc.date")}</dt><dd>${formatDay(d.date)}</dd>
-        <dt>${t("doc.sender")}</dt><dd>${d.sender.name}</dd>
-        <dt>${t("doc.recipient")}</dt><dd>${d.recipient?.name ?? "—"}</dd>
-        ${d.total ? html`<dt>${t("doc.total")}</dt><dd>${d.total} ${d.currency ?? ""}</dd>` : nothing}
-        <dt>${t("doc.created")}</dt><dd>${formatDate(d.createdAt)}</dd>
-        ${d.respondBy ? html`<dt>${t("doc.respondBy")}</dt><dd>${formatDate(d.respondBy)}</dd>` : nothing}
-        ${d.retention?.retainUntil ? html`<dt>${t("doc.retainUntil")}</dt><dd>${formatDay(d.retention.retainUntil)} (${d.retention.endAction})</dd>` : nothing}
-        ${d.content ? html`<dt>SHA-256</dt><dd class="mono">${d.content.sha256}</dd>` : nothing}
+        <dt>${t("doc.title")}</dt>
+        <dd>${d.title ?? "—"}</dd>
+        <dt>${t("doc.date")}</dt>
+        <dd>${formatDay(d.date)}</dd>
+        <dt>${t("doc.sender")}</dt>
+        <dd>${d.sender.name}</dd>
+        <dt>${t("doc.recipient")}</dt>
+        <dd>${d.recipient?.name ?? "—"}</dd>
+        ${
+          d.total
+            ? html`<dt>${t("doc.total")}</dt>
+                <dd>${d.total} ${d.currency ?? ""}</dd>`
+            : nothing
+        }
+        <dt>${t("doc.created")}</dt>
+        <dd>${formatDate(d.createdAt)}</dd>
+        ${
+          d.respondBy
+            ? html`<dt>${t("doc.respondBy")}</dt>
+                <dd>${formatDate(d.respondBy)}</dd>`
+            : nothing
+        }
+        ${
+          d.retention?.retainUntil
+            ? html`<dt>${t("doc.retainUntil")}</dt>
+                <dd>${formatDay(d.retention.retainUntil)} (${d.retention.endAction})</dd>`
+            : nothing
+        }
+        ${
+          d.content
+            ? html`<dt>SHA-256</dt>
+                <dd class="mono">${d.content.sha256}</dd>`
+            : nothing
+        }
       </dl>
       <h2>${t("doc.downloads")}</h2>
       <ul>
@@ -179,15 +374,40 @@ export class QDocumentPage extends QScreen {
         <li><a href=${apiUrl(`${base}/evidence`)} download>${t("doc.evidence")}</a></li>
       </ul>
       ${this.renderActions()}
-      ${this.history?.approval ? html`<h2>${t("doc.approvalRoute")}</h2><ol>${this.history.approval.steps.map((s) => html`<li>
-          <span class="badge">${s.status}</span> ${t(s.mode === "any" ? "route.any" : "route.all")}:
-          ${s.approvers.map((a) => html`${a.name} ${a.decision ? html`(<em>${a.decision}</em>${a.comment ? `: ${a.comment}` : ""})` : ""}; `)}</li>`)}</ol>` : nothing}
-      <h2>${t("doc.signatures")}</h2>${this.renderSignatures()}
+      ${
+        this.history?.approval
+          ? html`<h2>${t("doc.approvalRoute")}</h2>
+              <ol>
+                ${this.history.approval.steps.map(
+                  (s) =>
+                    html`<li>
+                      <span class="badge">${s.status}</span> ${t(s.mode === "any" ? "route.any" : "route.all")}:
+                      ${s.approvers.map((a) => html`${a.name} ${a.decision ? html`(<em>${a.decision}</em>${a.comment ? `: ${a.comment}` : ""})` : ""}; `)}
+                    </li>`,
+                )}
+              </ol>`
+          : nothing
+      }
+      <h2>${t("doc.signatures")}</h2>
+      ${this.renderSignatures()}
       <h2>${t("doc.receipts")}</h2>
-      ${this.history?.receipts.length ? html`<ul>${this.history.receipts.map((r) => html`<li>${formatDate(r.at)} — <span class="mono">${r.contentSha256}</span></li>`)}</ul>` : html`<p class="muted">—</p>`}
+      ${
+        this.history?.receipts.length
+          ? html`<ul>
+              ${this.history.receipts.map((r) => html`<li>${formatDate(r.at)} — <span class="mono">${r.contentSha256}</span></li>`)}
+            </ul>`
+          : html`<p class="muted">—</p>`
+      }
       <h2>${t("doc.timeline")}</h2>
-      <ol class="timeline">${(this.history?.events ?? []).map((e) => html`<li><time datetime=${e.at}>${formatDate(e.at)}</time> —
-        ${e.to ? t(`status.${e.to}` as MessageKey) : e.action}${e.side ? html` <span class="muted">(${t(`side.${e.side}` as MessageKey)})</span>` : nothing}${e.comment ? html`: ${e.comment}` : nothing}</li>`)}</ol>`;
+      <ol class="timeline">
+        ${(this.history?.events ?? []).map(
+          (e) =>
+            html`<li>
+              <time datetime=${e.at}>${formatDate(e.at)}</time> —
+              ${e.to ? t(`status.${e.to}` as MessageKey) : e.action}${e.side ? html` <span class="muted">(${t(`side.${e.side}` as MessageKey)})</span>` : nothing}${e.comment ? html`: ${e.comment}` : nothing}
+            </li>`,
+        )}
+      </ol>`;
   }
 }
 

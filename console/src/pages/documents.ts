@@ -21,7 +21,8 @@ export class QDocumentsPage extends QScreen {
 
   // The filters follow the URL: back and forward, and the menu's plain /documents, restore them.
   private readonly handlePop = () => {
-    if (location.pathname === "/documents" && location.search.slice(1) !== this.filters.toString()) this.filters = new URLSearchParams(location.search);
+    if (location.pathname === "/documents" && location.search.slice(1) !== this.filters.toString())
+      this.filters = new URLSearchParams(location.search);
   };
   connectedCallback() {
     super.connectedCallback();
@@ -32,7 +33,10 @@ export class QDocumentsPage extends QScreen {
     super.disconnectedCallback();
   }
 
-  private get box() { const b = this.filters.get("box"); return (BOXES as readonly string[]).includes(b ?? "") ? b! : "inbox"; }
+  private get box() {
+    const b = this.filters.get("box");
+    return (BOXES as readonly string[]).includes(b ?? "") ? b! : "inbox";
+  }
 
   private setFilters(f: URLSearchParams) {
     this.filters = f;
@@ -42,7 +46,8 @@ export class QDocumentsPage extends QScreen {
   private handleFilter(e: Event) {
     e.preventDefault();
     const f = new URLSearchParams({ box: this.box });
-    for (const [k, v] of new FormData(e.target as HTMLFormElement)) if (typeof v === "string" && v.trim()) f.set(k, v.trim());
+    for (const [k, v] of new FormData(e.target as HTMLFormElement))
+      if (typeof v === "string" && v.trim()) f.set(k, v.trim());
     this.setFilters(f);
   }
 
@@ -50,10 +55,18 @@ export class QDocumentsPage extends QScreen {
   private fetcher = this.makeFetcher();
   private makeFetcher() {
     const f = this.filters;
-    return (cursor: string | null) => api<Page<DocumentView>>("GET", "/documents", undefined, {
-      box: this.box, status: f.get("status"), kind: f.get("kind"), counterparty: f.get("counterparty"), q: f.get("q"),
-      from: dayBound(f.get("from")), to: dayBound(f.get("to"), true), limit: 50, cursor,
-    });
+    return (cursor: string | null) =>
+      api<Page<DocumentView>>("GET", "/documents", undefined, {
+        box: this.box,
+        status: f.get("status"),
+        kind: f.get("kind"),
+        counterparty: f.get("counterparty"),
+        q: f.get("q"),
+        from: dayBound(f.get("from")),
+        to: dayBound(f.get("to"), true),
+        limit: 50,
+        cursor,
+      });
   }
 
   protected willUpdate(changed: Map<string, unknown>) {
@@ -61,13 +74,19 @@ export class QDocumentsPage extends QScreen {
   }
 
   private columns(): Column<DocumentView>[] {
-    const counterparty = (d: DocumentView) => (this.box === "inbox" ? d.sender.name : d.recipient?.name ?? "—");
+    const counterparty = (d: DocumentView) => (this.box === "inbox" ? d.sender.name : (d.recipient?.name ?? "—"));
     return [
-      { label: t("doc.number"), render: (d) => html`<a href=${`/documents/${d.id}`}>${d.number ?? d.title ?? d.id.slice(0, 8)}</a>` },
+      {
+        label: t("doc.number"),
+        render: (d) => html`<a href=${`/documents/${d.id}`}>${d.number ?? d.title ?? d.id.slice(0, 8)}</a>`,
+      },
       { label: t("doc.kind"), render: (d) => t(`kind.${d.kind}` as MessageKey) },
       { label: t("doc.title"), render: (d) => d.title ?? "" },
       { label: this.box === "inbox" ? t("doc.sender") : t("doc.recipient"), render: counterparty },
-      { label: t("doc.status"), render: (d) => html`<span class="badge">${t(`status.${d.status}` as MessageKey)}</span>` },
+      {
+        label: t("doc.status"),
+        render: (d) => html`<span class="badge">${t(`status.${d.status}` as MessageKey)}</span>`,
+      },
       { label: t("doc.total"), render: (d) => (d.total ? `${d.total} ${d.currency ?? ""}` : "") },
       { label: t("doc.created"), render: (d) => formatDate(d.createdAt) },
     ];
@@ -79,22 +98,46 @@ export class QDocumentsPage extends QScreen {
     return html`<h1>${t("nav.documents")}</h1>
       <div class="row" style="justify-content: space-between">
         <nav class="tabs" aria-label=${t("doc.boxes")}>
-          ${BOXES.map((b) => html`<a href=${`/documents?box=${b}`} aria-current=${this.box === b ? "page" : "false"}
-            @click=${(e: Event) => { e.preventDefault(); this.setFilters(new URLSearchParams({ box: b })); }}>${t(`box.${b}` as MessageKey)}</a>`)}
+          ${BOXES.map(
+            (b) =>
+              html`<a
+                href=${`/documents?box=${b}`}
+                aria-current=${this.box === b ? "page" : "false"}
+                @click=${(e: Event) => {
+                  e.preventDefault();
+                  this.setFilters(new URLSearchParams({ box: b }));
+                }}
+                >${t(`box.${b}` as MessageKey)}</a
+              >`,
+          )}
         </nav>
         ${canWrite ? html`<a class="button" href="/documents/new">${t("doc.register")}</a>` : ""}
       </div>
       <form class="inline" role="search" @submit=${this.handleFilter}>
         <label>${t("doc.search")} <input name="q" type="search" .value=${f.get("q") ?? ""} /></label>
-        <label>${t("doc.status")} <select name="status"><option value="">${t("common.any")}</option>
-          ${STATUSES.map((s) => html`<option value=${s} ?selected=${f.get("status") === s}>${t(`status.${s}` as MessageKey)}</option>`)}</select></label>
-        <label>${t("doc.kind")} <select name="kind"><option value="">${t("common.any")}</option>
-          ${KINDS.map((k) => html`<option value=${k} ?selected=${f.get("kind") === k}>${t(`kind.${k}` as MessageKey)}</option>`)}</select></label>
+        <label
+          >${t("doc.status")}
+          <select name="status">
+            <option value="">${t("common.any")}</option>
+            ${STATUSES.map((s) => html`<option value=${s} ?selected=${f.get("status") === s}>${t(`status.${s}` as MessageKey)}</option>`)}
+          </select></label
+        >
+        <label
+          >${t("doc.kind")}
+          <select name="kind">
+            <option value="">${t("common.any")}</option>
+            ${KINDS.map((k) => html`<option value=${k} ?selected=${f.get("kind") === k}>${t(`kind.${k}` as MessageKey)}</option>`)}
+          </select></label
+        >
         <label>${t("doc.from")} <input name="from" type="date" .value=${f.get("from") ?? ""} /></label>
         <label>${t("doc.to")} <input name="to" type="date" .value=${f.get("to") ?? ""} /></label>
         <button type="submit">${t("common.apply")}</button>
       </form>
-      <q-paged-table .caption=${t(`box.${this.box}` as MessageKey)} .columns=${this.columns()} .fetchPage=${this.fetcher}></q-paged-table>`;
+      <q-paged-table
+        .caption=${t(`box.${this.box}` as MessageKey)}
+        .columns=${this.columns()}
+        .fetchPage=${this.fetcher}
+      ></q-paged-table>`;
   }
 }
 

@@ -19,24 +19,40 @@ export class QOrganizationsPage extends QScreen {
   private fetcher = this.makeFetcher();
   private makeFetcher() {
     const q = this.q;
-    return (cursor: string | null) => api<Page<Organization>>("GET", "/organizations", undefined, { q, cursor, limit: 50 });
+    return (cursor: string | null) =>
+      api<Page<Organization>>("GET", "/organizations", undefined, { q, cursor, limit: 50 });
   }
-  protected willUpdate(changed: Map<string, unknown>) { if (changed.has("q")) this.fetcher = this.makeFetcher(); }
+  protected willUpdate(changed: Map<string, unknown>) {
+    if (changed.has("q")) this.fetcher = this.makeFetcher();
+  }
 
   private get columns(): Column<Organization>[] {
     return [
-    { label: t("field.name"), render: (o) => html`<a href=${`/organizations/${o.id}`}>${o.name}</a>` },
-    { label: "BIN / EDRPOU", render: (o) => o.bin ?? o.edrpou ?? "" },
-    { label: t("field.country"), render: (o) => o.country },
-    { label: t("org.type"), render: (o) => (o.external ? t("org.external") : t("org.participant")) },
-    { label: t("doc.status"), render: (o) => html`<span class="badge ${o.status === "blocked" ? "bad" : ""}">${t(o.status === "blocked" ? "org.blocked" : "org.active")}</span>` },
-  ];
+      { label: t("field.name"), render: (o) => html`<a href=${`/organizations/${o.id}`}>${o.name}</a>` },
+      { label: "BIN / EDRPOU", render: (o) => o.bin ?? o.edrpou ?? "" },
+      { label: t("field.country"), render: (o) => o.country },
+      { label: t("org.type"), render: (o) => (o.external ? t("org.external") : t("org.participant")) },
+      {
+        label: t("doc.status"),
+        render: (o) =>
+          html`<span class="badge ${o.status === "blocked" ? "bad" : ""}"
+            >${t(o.status === "blocked" ? "org.blocked" : "org.active")}</span
+          >`,
+      },
+    ];
   }
 
   private async handleCreate(e: Event) {
     const f = formValues(e);
     const code = f.code ?? "";
-    const body = { name: f.name, country: f.country, ...(code.length === 8 ? { edrpou: code } : code ? { bin: code } : {}), external: f.external === "on", headOfficeName: f.headOfficeName, totpRequired: f.totpRequired === "on" };
+    const body = {
+      name: f.name,
+      country: f.country,
+      ...(code.length === 8 ? { edrpou: code } : code ? { bin: code } : {}),
+      external: f.external === "on",
+      headOfficeName: f.headOfficeName,
+      totpRequired: f.totpRequired === "on",
+    };
     const o = await this.act("create", () => api<Organization>("POST", "/organizations", body));
     if (o) navigate(`/organizations/${o.id}`);
   }
@@ -44,23 +60,47 @@ export class QOrganizationsPage extends QScreen {
   render() {
     const p = this.problems.create;
     return html`<h1>${t("nav.organizations")}</h1>
-      <form class="inline" role="search" @submit=${(e: Event) => { this.q = formValues(e).q ?? ""; }}>
-        <label>${t("doc.search")} <input name="q" type="search" /></label><button type="submit">${t("common.apply")}</button>
+      <form
+        class="inline"
+        role="search"
+        @submit=${(e: Event) => {
+          this.q = formValues(e).q ?? "";
+        }}
+      >
+        <label>${t("doc.search")} <input name="q" type="search" /></label
+        ><button type="submit">${t("common.apply")}</button>
       </form>
-      <q-paged-table .columns=${this.columns} .fetchPage=${this.fetcher} .caption=${t("nav.organizations")}></q-paged-table>
-      ${hasRole(this.me, "system_admin") ? html`<h2>${t("org.create")}</h2>
-        <form class="grid" @submit=${this.handleCreate}>
-          <label>${t("field.name")} <input name="name" required /></label>${fieldError(p, "name")}
-          <div class="row">
-            <label>${t("field.country")} <select name="country"><option value="KZ">KZ</option><option value="UA">UA</option></select></label>
-            <label>${t("new.binOrEdrpou")} <input name="code" pattern="\\d{8}|\\d{12}" inputmode="numeric" /></label>
-          </div>${fieldError(p, "bin")}${fieldError(p, "edrpou")}
-          <label>${t("org.headOfficeName")} <input name="headOfficeName" /></label>
-          <label class="check"><input type="checkbox" name="external" /> ${t("org.externalHint")}</label>
-          <label class="check"><input type="checkbox" name="totpRequired" /> ${t("org.totpRequired")}</label>
-          ${renderProblem(p)}
-          <button type="submit">${t("org.create")}</button>
-        </form>` : ""}`;
+      <q-paged-table
+        .columns=${this.columns}
+        .fetchPage=${this.fetcher}
+        .caption=${t("nav.organizations")}
+      ></q-paged-table>
+      ${
+        hasRole(this.me, "system_admin")
+          ? html`<h2>${t("org.create")}</h2>
+              <form class="grid" @submit=${this.handleCreate}>
+                <label>${t("field.name")} <input name="name" required /></label>${fieldError(p, "name")}
+                <div class="row">
+                  <label
+                    >${t("field.country")}
+                    <select name="country">
+                      <option value="KZ">KZ</option>
+                      <option value="UA">UA</option>
+                    </select></label
+                  >
+                  <label
+                    >${t("new.binOrEdrpou")} <input name="code" pattern="\\d{8}|\\d{12}" inputmode="numeric"
+                  /></label>
+                </div>
+                ${fieldError(p, "bin")}${fieldError(p, "edrpou")}
+                <label>${t("org.headOfficeName")} <input name="headOfficeName" /></label>
+                <label class="check"><input type="checkbox" name="external" /> ${t("org.externalHint")}</label>
+                <label class="check"><input type="checkbox" name="totpRequired" /> ${t("org.totpRequired")}</label>
+                ${renderProblem(p)}
+                <button type="submit">${t("org.create")}</button>
+              </form>`
+          : ""
+      }`;
   }
 }
 

@@ -1,21 +1,98 @@
 // Shapes of the API's answers the console reads (the fields it uses; see /api/v1/openapi.json).
-export interface DocumentFile { id: string; name: string; mediaType: string; sha256: string; size: number }
+export interface DocumentFile {
+  id: string;
+  name: string;
+  mediaType: string;
+  sha256: string;
+  size: number;
+}
 export interface DocumentView {
-  id: string; kind: string; direction: string; status: string; title: string | null; number: string | null; date: string | null;
-  currency: string | null; total: string | null; fields: Record<string, unknown>;
+  id: string;
+  kind: string;
+  direction: string;
+  status: string;
+  title: string | null;
+  number: string | null;
+  date: string | null;
+  currency: string | null;
+  total: string | null;
+  fields: Record<string, unknown>;
   sender: { organizationId: string; branchId: string; name: string };
   recipient: { organizationId: string; branchId: string | null; name: string } | null;
-  content: DocumentFile | null; attachments: DocumentFile[]; totalBytes: number; createdAt: string; sentAt: string | null; frozen: boolean;
-  respondBy: string | null; retention?: { retainUntil: string | null; endAction: string | null }; annulmentRequestedBy: string | null; version: number;
+  content: DocumentFile | null;
+  attachments: DocumentFile[];
+  totalBytes: number;
+  createdAt: string;
+  sentAt: string | null;
+  frozen: boolean;
+  respondBy: string | null;
+  retention?: { retainUntil: string | null; endAction: string | null };
+  annulmentRequestedBy: string | null;
+  version: number;
 }
-export interface Organization { id: string; name: string; country: string; bin: string | null; edrpou: string | null; external: boolean; status: string; blockReason: string | null; totpRequired: boolean; headOfficeId: string | null }
-export interface Branch { id: string; organizationId: string; parentId: string | null; name: string; headOffice: boolean; depth: number; status: string; blockReason: string | null; children: Branch[] }
-export interface User { id: string; login: string; iin: string | null; email: string; fullName: string; status: string; language: string; totpEnabled: boolean; lastLoginAt: string | null; roles: Array<{ id: string; role: string; organizationId: string | null; branchId: string | null }> }
+export interface Organization {
+  id: string;
+  name: string;
+  country: string;
+  bin: string | null;
+  edrpou: string | null;
+  external: boolean;
+  status: string;
+  blockReason: string | null;
+  totpRequired: boolean;
+  headOfficeId: string | null;
+}
+export interface Branch {
+  id: string;
+  organizationId: string;
+  parentId: string | null;
+  name: string;
+  headOffice: boolean;
+  depth: number;
+  status: string;
+  blockReason: string | null;
+  children: Branch[];
+}
+export interface User {
+  id: string;
+  login: string;
+  iin: string | null;
+  email: string;
+  fullName: string;
+  status: string;
+  language: string;
+  totpEnabled: boolean;
+  lastLoginAt: string | null;
+  roles: Array<{ id: string; role: string; organizationId: string | null; branchId: string | null }>;
+}
 
-export const KINDS = ["invoice", "act_of_work", "reconciliation_act", "waybill", "contract", "supplementary_agreement", "letter", "arbitrary"] as const;
+export const KINDS = [
+  "invoice",
+  "act_of_work",
+  "reconciliation_act",
+  "waybill",
+  "contract",
+  "supplementary_agreement",
+  "letter",
+  "arbitrary",
+] as const;
 export const ACCOUNTING_KINDS = ["invoice", "act_of_work", "waybill"];
-export const STATUSES = ["draft", "on_approval", "returned", "approved", "signing", "sent", "delivered", "signed_by_recipient", "rejected",
-  "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled", "destroyed"] as const;
+export const STATUSES = [
+  "draft",
+  "on_approval",
+  "returned",
+  "approved",
+  "signing",
+  "sent",
+  "delivered",
+  "signed_by_recipient",
+  "rejected",
+  "clarification_requested",
+  "accepted_by_silence",
+  "annulment_requested",
+  "annulled",
+  "destroyed",
+] as const;
 
 /**
  * A date field's day (YYYY-MM-DD, the person's local day) as the API's period bound: its first

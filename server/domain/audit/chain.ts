@@ -23,7 +23,17 @@ export interface AuditRow {
 
 /** The hashed columns after `seq`, in hashing order; the verifier builds the same array in SQL from this list. */
 export const CANONICAL_COLUMNS = [
-  "at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details",
+  "at",
+  "actor_type",
+  "actor_id",
+  "action",
+  "target_type",
+  "target_id",
+  "organization_id",
+  "outcome",
+  "ip",
+  "request_id",
+  "details",
 ] as const;
 
 export function canonical(row: Omit<AuditRow, "hash" | "prev_hash">): string {

@@ -49,12 +49,22 @@ export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatch
 
 /** The chain's head, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: the single writer). */
 export async function auditHead(tx: Tx): Promise<{ seq: number; hash: string }> {
-  const [head] = await sqlRows<{ seq: number | string; hash: string }>(tx, `select "seq", "hash" from "audit_head" where "id" = 1${isPostgres(tx) ? " for update" : ""}`);
+  const [head] = await sqlRows<{ seq: number | string; hash: string }>(
+    tx,
+    `select "seq", "hash" from "audit_head" where "id" = 1${isPostgres(tx) ? " for update" : ""}`,
+  );
   return { seq: Number(head.seq), hash: head.hash };
 }
 
 /** Rows chained after the head `after`, up to the new head (`seq`, `hash`). */
-export interface AuditChained { perItem: AuditRow[][]; all: AuditRow[]; after: { seq: number; hash: string }; seq: number; hash: string; at: string }
+export interface AuditChained {
+  perItem: AuditRow[][];
+  all: AuditRow[];
+  after: { seq: number; hash: string };
+  seq: number;
+  hash: string;
+  at: string;
+}
 
 /** The items' events as chained rows after `head` (no I/O). */
 export function auditChain(head: { seq: number; hash: string }, clock: Clock, items: AuditBatchItem[]): AuditChained {
@@ -97,11 +107,15 @@ export function auditChain(head: { seq: number; hash: string }, clock: Clock, it
  */
 export function auditWrites(c: AuditChained): Statement[] {
   if (c.all.length === 0) return [];
-  return [...insertStatements("audit_log", c.all, INSERT_CHUNK), {
-    sql: `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1 and "seq" = ? and "hash" = ?`,
-    bindings: [c.seq, c.hash, c.at, c.after.seq, c.after.hash],
-    orElse: async () => new Error(`the audit chain's head moved from ${c.after.seq} while its next entries were being written`),
-  }];
+  return [
+    ...insertStatements("audit_log", c.all, INSERT_CHUNK),
+    {
+      sql: `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1 and "seq" = ? and "hash" = ?`,
+      bindings: [c.seq, c.hash, c.at, c.after.seq, c.after.hash],
+      orElse: async () =>
+        new Error(`the audit chain's head moved from ${c.after.seq} while its next entries were being written`),
+    },
+  ];
 }
 
 const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit

@@ -20,13 +20,21 @@ export interface AuditVerification {
  */
 function canonicalSql(db: Tx): string {
   if (isPostgres(db)) {
-    const parts = ["to_json(seq::text)::text", ...CANONICAL_COLUMNS.map((c) => `coalesce(to_json(${c})::text, 'null')`)];
+    const parts = [
+      "to_json(seq::text)::text",
+      ...CANONICAL_COLUMNS.map((c) => `coalesce(to_json(${c})::text, 'null')`),
+    ];
     return `'[' || ${parts.join(" || ',' || ")} || ']'`;
   }
   return `json_array(cast(seq as text), ${CANONICAL_COLUMNS.join(", ")})`;
 }
 
-interface VerifyRow { seq: number | string; c: string; prev_hash: string; hash: string }
+interface VerifyRow {
+  seq: number | string;
+  c: string;
+  prev_hash: string;
+  hash: string;
+}
 
 /**
  * Recomputes the whole chain in seq order and reports the first broken sequence number:
@@ -41,12 +49,22 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
   let expected = 1;
   let prev = GENESIS_HASH;
   let count = 0;
-  const fail = (seq: number, reason: AuditBreak): AuditVerification => ({ ok: false, count, checkpoint, firstBrokenSeq: seq, reason });
+  const fail = (seq: number, reason: AuditBreak): AuditVerification => ({
+    ok: false,
+    count,
+    checkpoint,
+    firstBrokenSeq: seq,
+    reason,
+  });
   const canonical = canonicalSql(db);
   // .then() starts the query now (a Knex builder runs only when awaited); the catch keeps a page
   // still in flight when verification stops early from becoming an unhandled rejection.
   const page = (afterSeq: number): Promise<VerifyRow[]> => {
-    const p = db("audit_log").select(db.raw(`seq, ${canonical} as c, prev_hash, hash`)).where("seq", ">", afterSeq).orderBy("seq").limit(pageSize)
+    const p = db("audit_log")
+      .select(db.raw(`seq, ${canonical} as c, prev_hash, hash`))
+      .where("seq", ">", afterSeq)
+      .orderBy("seq")
+      .limit(pageSize)
       .then((rows: VerifyRow[]) => rows);
     p.catch(() => undefined);
     return p;
@@ -90,7 +108,9 @@ export interface AuditFilter {
 }
 
 export async function auditEntries(db: Tx, f: AuditFilter): Promise<AuditRow[]> {
-  const q = db("audit_log").orderBy("seq", f.ascending ? "asc" : "desc").limit(f.limit);
+  const q = db("audit_log")
+    .orderBy("seq", f.ascending ? "asc" : "desc")
+    .limit(f.limit);
   if (f.organizationIds) q.whereIn("organization_id", f.organizationIds);
   if (f.actorId) q.where("actor_id", f.actorId);
   if (f.action) q.where("action", f.action);
@@ -117,7 +137,22 @@ export function presentAuditEntry(r: AuditRow) {
   };
 }
 
-const CSV_COLUMNS = ["seq", "at", "actor_type", "actor_id", "action", "target_type", "target_id", "organization_id", "outcome", "ip", "request_id", "details", "prev_hash", "hash"] as const;
+const CSV_COLUMNS = [
+  "seq",
+  "at",
+  "actor_type",
+  "actor_id",
+  "action",
+  "target_type",
+  "target_id",
+  "organization_id",
+  "outcome",
+  "ip",
+  "request_id",
+  "details",
+  "prev_hash",
+  "hash",
+] as const;
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? "" : String(v);
   // Quoted always; a leading =, +, - or @ is prefixed so a spreadsheet does not run it as a formula.
@@ -129,8 +164,24 @@ const csvCell = (v: unknown) => {
  * chain was verified against (its body and detached CMS, so a reader checks both with OpenSSL).
  * CSV carries the verification and checkpoint as leading `#` lines.
  */
-export function auditExport(format: "json" | "csv", rows: AuditRow[], verification: AuditVerification, checkpoint: unknown): string {
-  if (format === "json") return JSON.stringify({ format: "qujat.audit-export/1", verification, checkpoint, entries: rows.map(presentAuditEntry) });
-  const head = [`# qujat.audit-export/1`, `# verification: ${JSON.stringify(verification)}`, `# checkpoint: ${JSON.stringify(checkpoint)}`, CSV_COLUMNS.join(",")];
+export function auditExport(
+  format: "json" | "csv",
+  rows: AuditRow[],
+  verification: AuditVerification,
+  checkpoint: unknown,
+): string {
+  if (format === "json")
+    return JSON.stringify({
+      format: "qujat.audit-export/1",
+      verification,
+      checkpoint,
+      entries: rows.map(presentAuditEntry),
+    });
+  const head = [
+    `# qujat.audit-export/1`,
+    `# verification: ${JSON.stringify(verification)}`,
+    `# checkpoint: ${JSON.stringify(checkpoint)}`,
+    CSV_COLUMNS.join(","),
+  ];
   return head.concat(rows.map((r) => CSV_COLUMNS.map((c) => csvCell((r as any)[c])).join(","))).join("\r\n") + "\r\n";
 }

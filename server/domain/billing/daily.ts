@@ -22,22 +22,42 @@ import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
 import { organizationFactsWriter } from "../identity/records.js";
 
-export interface DailyResult { [step: string]: number | string }
+export interface DailyResult {
+  [step: string]: number | string;
+}
 /** A run's counts per step, its longest write transaction, and how long each step took (ms). */
-export interface DailyRun { [step: string]: number | string | Record<string, number>; maxWriteMs: number; slowestStep: string; stepMs: Record<string, number> }
+export interface DailyRun {
+  [step: string]: number | string | Record<string, number>;
+  maxWriteMs: number;
+  slowestStep: string;
+  stepMs: Record<string, number>;
+}
 
 /**
  * Sets per-row values on many rows in one UPDATE (`col = CASE id WHEN … THEN … END`): a statement
  * per row would cost a round trip each, and the write lock is held meanwhile.
  */
-async function updateEach(tx: Tx, table: string, rows: Array<{ id: string } & Record<string, unknown>>, same: Record<string, unknown> = {}) {
+async function updateEach(
+  tx: Tx,
+  table: string,
+  rows: Array<{ id: string } & Record<string, unknown>>,
+  same: Record<string, unknown> = {},
+) {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]).filter((c) => c !== "id");
   const set: Record<string, unknown> = { ...same };
   for (const c of columns) {
-    set[c] = tx.raw(`CASE id ${rows.map(() => "WHEN ? THEN ?").join(" ")} END`, rows.flatMap((r) => [r.id, r[c] as any]));
+    set[c] = tx.raw(
+      `CASE id ${rows.map(() => "WHEN ? THEN ?").join(" ")} END`,
+      rows.flatMap((r) => [r.id, r[c] as any]),
+    );
   }
-  await tx(table).whereIn("id", rows.map((r) => r.id)).update(set);
+  await tx(table)
+    .whereIn(
+      "id",
+      rows.map((r) => r.id),
+    )
+    .update(set);
 }
 
 export class BillingDay {
@@ -48,7 +68,11 @@ export class BillingDay {
   slowestStep = "";
   private plans = new Map<string, PlanRow>();
 
-  constructor(private db: Db, private clock: Clock, private config: Config) {
+  constructor(
+    private db: Db,
+    private clock: Clock,
+    private config: Config,
+  ) {
     this.today = dayOf(clock.now());
   }
 
@@ -63,16 +87,25 @@ export class BillingDay {
    * short whatever a row of this step costs here.
    * `next(limit)` returns the rows' work: loading (inside the transaction, or given) and applying.
    */
-  private async inBatches(step: string, next: (limit: number) => Promise<{ size: number; write: (tx: Tx) => Promise<number> } | null>) {
+  private async inBatches(
+    step: string,
+    next: (limit: number) => Promise<{ size: number; write: (tx: Tx) => Promise<number> } | null>,
+  ) {
     const { batchSize, writeBudgetMs } = this.config.billing;
     const sizer = new BatchSizer(writeBudgetMs, batchSize); // starts small: a step's first batch runs cold
     this.result[step] ??= 0;
     for (let batch = await next(sizer.limit); batch; batch = await next(sizer.limit)) {
       // Timed from inside the transaction (not from the wait for the connection) to its commit.
       let t0 = 0;
-      const n = await this.db.transaction((tx) => { t0 = performance.now(); return batch!.write(tx); });
+      const n = await this.db.transaction((tx) => {
+        t0 = performance.now();
+        return batch!.write(tx);
+      });
       const ms = performance.now() - t0;
-      if (ms > this.maxWriteMs) { this.maxWriteMs = ms; this.slowestStep = step; }
+      if (ms > this.maxWriteMs) {
+        this.maxWriteMs = ms;
+        this.slowestStep = step;
+      }
       this.result[step] = Number(this.result[step]) + n;
       if (batch.size < sizer.limit) return;
       sizer.record(batch.size, ms);
@@ -81,10 +114,22 @@ export class BillingDay {
   }
 
   /** Rows found by `select` (up to a batch; a row a batch changed no longer matches), then `apply`. */
-  private batches<T>(step: string, select: (tx: Tx, limit: number) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+  private batches<T>(
+    step: string,
+    select: (tx: Tx, limit: number) => Promise<T[]>,
+    apply: (ctx: CommandContext, rows: T[]) => Promise<void>,
+  ) {
     return this.inBatches(step, async (limit) => {
       const rows = await select(this.db, limit);
-      return rows.length === 0 ? null : { size: rows.length, write: async (tx) => { await apply(this.ctx(tx), rows); return rows.length; } };
+      return rows.length === 0
+        ? null
+        : {
+            size: rows.length,
+            write: async (tx) => {
+              await apply(this.ctx(tx), rows);
+              return rows.length;
+            },
+          };
     });
   }
 
@@ -93,16 +138,24 @@ export class BillingDay {
    * front, and each batch loads its rows by id and checks them again in its transaction (`load`
    * drops a row that changed meanwhile).
    */
-  private batchesOf<T>(step: string, ids: string[], load: (tx: Tx, ids: string[]) => Promise<T[]>, apply: (ctx: CommandContext, rows: T[]) => Promise<void>) {
+  private batchesOf<T>(
+    step: string,
+    ids: string[],
+    load: (tx: Tx, ids: string[]) => Promise<T[]>,
+    apply: (ctx: CommandContext, rows: T[]) => Promise<void>,
+  ) {
     let at = 0;
     return this.inBatches(step, async (limit) => {
       if (at >= ids.length) return null;
       const chunk = ids.slice(at, (at += limit));
-      return { size: chunk.length, write: async (tx) => {
-        const rows = await load(tx, chunk);
-        if (rows.length) await apply(this.ctx(tx), rows);
-        return rows.length;
-      } };
+      return {
+        size: chunk.length,
+        write: async (tx) => {
+          const rows = await load(tx, chunk);
+          if (rows.length) await apply(this.ctx(tx), rows);
+          return rows.length;
+        },
+      };
     });
   }
 
@@ -133,23 +186,42 @@ export class BillingDay {
     await step("termsRolled", () => this.rollTerms());
     await step("overdueNotices", () => this.overdueNotices());
     await step("blocks", () => this.blocks());
-    if (this.config.billing.overdue.suspendStep) await step("suspendedForDebt", () => this.escalate("suspended", this.config.billing.overdue.suspendAfterDays));
-    if (this.config.billing.overdue.fullBlockStep) await step("fullBlocks", () => this.escalate("full", this.config.billing.overdue.fullBlockAfterDays));
+    if (this.config.billing.overdue.suspendStep)
+      await step("suspendedForDebt", () => this.escalate("suspended", this.config.billing.overdue.suspendAfterDays));
+    if (this.config.billing.overdue.fullBlockStep)
+      await step("fullBlocks", () => this.escalate("full", this.config.billing.overdue.fullBlockAfterDays));
     return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs), slowestStep: this.slowestStep, stepMs };
   }
 
   /** SPEC R4.6: announced price changes apply on their day (to invoices issued from then on). */
   private async priceChanges() {
-    await this.batches("priceChanges",
-      (tx, limit) => tx("plan_price_changes").whereNull("applied_at").where("effective_on", "<=", this.today).orderBy("effective_on").limit(limit),
+    await this.batches(
+      "priceChanges",
+      (tx, limit) =>
+        tx("plan_price_changes")
+          .whereNull("applied_at")
+          .where("effective_on", "<=", this.today)
+          .orderBy("effective_on")
+          .limit(limit),
       async (ctx, rows: Array<{ id: string; plan_id: string; price_minor: string | number; effective_on: string }>) => {
         for (const c of rows) {
-          await ctx.tx("tariff_plans").where({ id: c.plan_id }).update({ price_minor: c.price_minor, updated_at: ctx.clock.now().toISOString() });
+          await ctx
+            .tx("tariff_plans")
+            .where({ id: c.plan_id })
+            .update({ price_minor: c.price_minor, updated_at: ctx.clock.now().toISOString() });
           await ctx.tx("plan_price_changes").where({ id: c.id }).update({ applied_at: ctx.clock.now().toISOString() });
           this.plans.delete(c.plan_id);
         }
-        await this.audit(ctx, rows.map((c) => ({ action: "billing.plan_price_apply", target: { type: "tariff_plan", id: c.plan_id }, details: { price: formatAmount(c.price_minor), effectiveOn: c.effective_on } })));
-      });
+        await this.audit(
+          ctx,
+          rows.map((c) => ({
+            action: "billing.plan_price_apply",
+            target: { type: "tariff_plan", id: c.plan_id },
+            details: { price: formatAmount(c.price_minor), effectiveOn: c.effective_on },
+          })),
+        );
+      },
+    );
   }
 
   /**
@@ -157,8 +229,14 @@ export class BillingDay {
    * difference in price for the days left is invoiced, or kept as the payer's credit when lower.
    */
   private async planChanges() {
-    await this.batches("planChanges",
-      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).whereNotNull("pending_plan_id").where("pending_plan_on", "<=", this.today).limit(limit),
+    await this.batches(
+      "planChanges",
+      (tx, limit) =>
+        tx("subscriptions")
+          .whereIn("status", LIVE)
+          .whereNotNull("pending_plan_id")
+          .where("pending_plan_on", "<=", this.today)
+          .limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
         const drafts: InvoiceDraft[] = [];
         const events: AuditEvent[] = [];
@@ -168,86 +246,220 @@ export class BillingDay {
           const left = Math.max(0, daysBetween(s.pending_plan_on!, s.period_end));
           const term = Math.max(1, daysBetween(s.period_start, s.period_end));
           const diff = divRound((BigInt(to.price_minor) - BigInt(from.price_minor)) * BigInt(left), BigInt(term));
-          await ctx.tx("subscriptions").where({ id: s.id }).update({ plan_id: to.id, pending_plan_id: null, pending_plan_on: null, updated_at: ctx.clock.now().toISOString() });
+          await ctx.tx("subscriptions").where({ id: s.id }).update({
+            plan_id: to.id,
+            pending_plan_id: null,
+            pending_plan_on: null,
+            updated_at: ctx.clock.now().toISOString(),
+          });
           if (diff > 0n) {
-            drafts.push({ kind: "plan_change", subscription: s, currency: to.currency, periodFrom: s.pending_plan_on, periodTo: s.period_end,
-              lines: [{ description: `Change from the "${from.name}" plan to "${to.name}" for ${left} of ${term} days of the term`, unitPriceMinor: diff }] });
+            drafts.push({
+              kind: "plan_change",
+              subscription: s,
+              currency: to.currency,
+              periodFrom: s.pending_plan_on,
+              periodTo: s.period_end,
+              lines: [
+                {
+                  description: `Change from the "${from.name}" plan to "${to.name}" for ${left} of ${term} days of the term`,
+                  unitPriceMinor: diff,
+                },
+              ],
+            });
           } else if (diff < 0n) {
-            await ctx.tx("credit_ledger").insert({ organization_id: s.payer_organization_id, currency: to.currency, amount_minor: (-diff).toString(), payment_id: null, invoice_id: null, at: ctx.clock.now().toISOString() });
+            await ctx.tx("credit_ledger").insert({
+              organization_id: s.payer_organization_id,
+              currency: to.currency,
+              amount_minor: (-diff).toString(),
+              payment_id: null,
+              invoice_id: null,
+              at: ctx.clock.now().toISOString(),
+            });
           }
-          events.push({ action: "billing.plan_change_apply", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: from.id, to: to.id, settlement: formatAmount(diff) } });
+          events.push({
+            action: "billing.plan_change_apply",
+            target: { type: "subscription", id: s.id },
+            organizationId: s.organization_id,
+            details: { from: from.id, to: to.id, settlement: formatAmount(diff) },
+          });
         }
         await invoicesIssuer(ctx, drafts);
         await this.audit(ctx, events);
-      });
+      },
+    );
   }
 
   /** SPEC R4.6 [000 §4.10]: subscribers of a closed plan who chose nothing else move to its successor. */
   private async closedPlanMigrations() {
-    await this.batches("closedPlanMigrations",
-      (tx, limit) => tx("subscriptions as s").join("tariff_plans as p", "p.id", "s.plan_id").where("p.status", "closed").where("p.migrate_on", "<=", this.today)
-        .whereIn("s.status", LIVE).whereNull("s.pending_plan_id").select("s.*", "p.successor_id", "p.name as plan_name").limit(limit),
+    await this.batches(
+      "closedPlanMigrations",
+      (tx, limit) =>
+        tx("subscriptions as s")
+          .join("tariff_plans as p", "p.id", "s.plan_id")
+          .where("p.status", "closed")
+          .where("p.migrate_on", "<=", this.today)
+          .whereIn("s.status", LIVE)
+          .whereNull("s.pending_plan_id")
+          .select("s.*", "p.successor_id", "p.name as plan_name")
+          .limit(limit),
       async (ctx, rows: Array<SubscriptionRow & { successor_id: string; plan_name: string }>) => {
         const now = ctx.clock.now().toISOString();
-        await updateEach(ctx.tx, "subscriptions", rows.map((s) => ({ id: s.id, plan_id: s.successor_id })), { updated_at: now });
-        await this.audit(ctx, rows.map((s) => ({ action: "billing.plan_migrate", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { from: s.plan_id, to: s.successor_id } })));
-      });
+        await updateEach(
+          ctx.tx,
+          "subscriptions",
+          rows.map((s) => ({ id: s.id, plan_id: s.successor_id })),
+          { updated_at: now },
+        );
+        await this.audit(
+          ctx,
+          rows.map((s) => ({
+            action: "billing.plan_migrate",
+            target: { type: "subscription", id: s.id },
+            organizationId: s.organization_id,
+            details: { from: s.plan_id, to: s.successor_id },
+          })),
+        );
+      },
+    );
   }
 
   /** SPEC R4.7: suspensions asked for begin and end on their days. */
   private async suspensions() {
     const now = this.clock.now().toISOString();
     await this.db.transaction(async (tx) => {
-      const begun = await tx("subscriptions").where({ status: "active" }).whereNotNull("suspended_from").where("suspended_from", "<=", this.today)
-        .where((w) => w.whereNull("suspended_until").orWhere("suspended_until", ">", this.today)).update({ status: "suspended", updated_at: now });
-      const ended = await tx("subscriptions").where({ status: "suspended" }).where("suspended_until", "<=", this.today)
+      const begun = await tx("subscriptions")
+        .where({ status: "active" })
+        .whereNotNull("suspended_from")
+        .where("suspended_from", "<=", this.today)
+        .where((w) => w.whereNull("suspended_until").orWhere("suspended_until", ">", this.today))
+        .update({ status: "suspended", updated_at: now });
+      const ended = await tx("subscriptions")
+        .where({ status: "suspended" })
+        .where("suspended_until", "<=", this.today)
         .update({ status: "active", suspended_from: null, suspended_until: null, updated_at: now });
       this.result.suspensions = begun + ended;
     });
   }
 
   private async terminations() {
-    await this.batches("terminations",
-      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).whereNotNull("terminates_on").where("terminates_on", "<=", this.today).limit(limit),
+    await this.batches(
+      "terminations",
+      (tx, limit) =>
+        tx("subscriptions")
+          .whereIn("status", LIVE)
+          .whereNotNull("terminates_on")
+          .where("terminates_on", "<=", this.today)
+          .limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
-        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ status: "terminated", ended_reason: "terminated", updated_at: ctx.clock.now().toISOString() });
-        await this.audit(ctx, rows.map((s) => ({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "terminated", on: s.terminates_on } })));
+        await ctx
+          .tx("subscriptions")
+          .whereIn(
+            "id",
+            rows.map((s) => s.id),
+          )
+          .update({ status: "terminated", ended_reason: "terminated", updated_at: ctx.clock.now().toISOString() });
+        await this.audit(
+          ctx,
+          rows.map((s) => ({
+            action: "billing.subscription_end",
+            target: { type: "subscription", id: s.id },
+            organizationId: s.organization_id,
+            details: { reason: "terminated", on: s.terminates_on },
+          })),
+        );
         // A head office's subscription terminated is the participant's contract ended (R5.2): its
         // documents stay readable for retention.afterContractMonths, then fall to retention.
-        const heads: Array<{ id: string }> = await ctx.tx("branches").whereIn("id", rows.map((s) => s.branch_id)).whereNull("parent_id").select("id");
+        const heads: Array<{ id: string }> = await ctx
+          .tx("branches")
+          .whereIn(
+            "id",
+            rows.map((s) => s.branch_id),
+          )
+          .whereNull("parent_id")
+          .select("id");
         const ended = rows.filter((s) => heads.some((b) => b.id === s.branch_id));
-        for (const s of ended) await organizationFactsWriter(ctx.tx, s.organization_id, { contract_ended_on: s.terminates_on }, ctx.clock.now().toISOString(), "contract_ended_on");
+        for (const s of ended)
+          await organizationFactsWriter(
+            ctx.tx,
+            s.organization_id,
+            { contract_ended_on: s.terminates_on },
+            ctx.clock.now().toISOString(),
+            "contract_ended_on",
+          );
         if (ended.length) await bumpEpoch(ctx.tx);
-      });
+      },
+    );
   }
 
   /** SPEC R4.2: a package whose transactions are used up ends early: its term ends today. */
   private async exhaustedPackages() {
-    await this.batches("exhaustedPackages",
-      (tx, limit) => tx("subscriptions as s").join("tariff_plans as p", "p.id", "s.plan_id").where("p.package", true).whereNotNull("p.quota_documents")
-        .whereIn("s.status", LIVE).where("s.period_end", ">", this.today).whereRaw("s.used_documents >= p.quota_documents").select("s.*").limit(limit),
+    await this.batches(
+      "exhaustedPackages",
+      (tx, limit) =>
+        tx("subscriptions as s")
+          .join("tariff_plans as p", "p.id", "s.plan_id")
+          .where("p.package", true)
+          .whereNotNull("p.quota_documents")
+          .whereIn("s.status", LIVE)
+          .where("s.period_end", ">", this.today)
+          .whereRaw("s.used_documents >= p.quota_documents")
+          .select("s.*")
+          .limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
-        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ period_end: this.today, updated_at: ctx.clock.now().toISOString() });
-        await this.audit(ctx, rows.map((s) => ({ action: "billing.package_exhausted", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { used: Number(s.used_documents) } })));
-      });
+        await ctx
+          .tx("subscriptions")
+          .whereIn(
+            "id",
+            rows.map((s) => s.id),
+          )
+          .update({ period_end: this.today, updated_at: ctx.clock.now().toISOString() });
+        await this.audit(
+          ctx,
+          rows.map((s) => ({
+            action: "billing.package_exhausted",
+            target: { type: "subscription", id: s.id },
+            organizationId: s.organization_id,
+            details: { used: Number(s.used_documents) },
+          })),
+        );
+      },
+    );
   }
 
   /** SPEC R4.2: a renewing subscription's next term is invoiced `renewalLeadDays` before its end. */
   private async renewalInvoices() {
     const horizon = addDays(this.today, this.config.billing.renewalLeadDays);
     const calendar = await billingCalendar(this.db, this.today);
-    const due = (tx: Tx) => tx("subscriptions").whereIn("subscriptions.status", LIVE).where("subscriptions.auto_renew", true)
-      .whereNull("subscriptions.terminates_on").where("subscriptions.period_end", "<=", horizon);
+    const due = (tx: Tx) =>
+      tx("subscriptions")
+        .whereIn("subscriptions.status", LIVE)
+        .where("subscriptions.auto_renew", true)
+        .whereNull("subscriptions.terminates_on")
+        .where("subscriptions.period_end", "<=", horizon);
     const ids: string[] = await due(this.db)
-      .leftJoin("invoices as i", function () { this.on("i.subscription_id", "=", "subscriptions.id").andOn("i.period_from", "=", "subscriptions.period_end").andOnVal("i.kind", "=", "renewal"); })
-      .whereNull("i.id").pluck("subscriptions.id");
-    await this.batchesOf("renewalInvoices", ids,
+      .leftJoin("invoices as i", function () {
+        this.on("i.subscription_id", "=", "subscriptions.id")
+          .andOn("i.period_from", "=", "subscriptions.period_end")
+          .andOnVal("i.kind", "=", "renewal");
+      })
+      .whereNull("i.id")
+      .pluck("subscriptions.id");
+    await this.batchesOf(
+      "renewalInvoices",
+      ids,
       async (tx, chunk) => {
         // By primary key, conditions checked here: SQLite, without statistics, would rather scan the status index.
-        const rows = ((await tx("subscriptions").whereIn("id", chunk)) as SubscriptionRow[])
-          .filter((s) => LIVE.includes(s.status) && Boolean(s.auto_renew) && !s.terminates_on && s.period_end <= horizon);
-        const invoiced = new Set((await tx("invoices").whereIn("subscription_id", chunk).where("kind", "renewal").select("subscription_id", "period_from"))
-          .map((v: { subscription_id: string; period_from: string }) => `${v.subscription_id} ${v.period_from}`));
+        const rows = ((await tx("subscriptions").whereIn("id", chunk)) as SubscriptionRow[]).filter(
+          (s) => LIVE.includes(s.status) && Boolean(s.auto_renew) && !s.terminates_on && s.period_end <= horizon,
+        );
+        const invoiced = new Set(
+          (
+            await tx("invoices")
+              .whereIn("subscription_id", chunk)
+              .where("kind", "renewal")
+              .select("subscription_id", "period_from")
+          ).map((v: { subscription_id: string; period_from: string }) => `${v.subscription_id} ${v.period_from}`),
+        );
         return rows.filter((s) => !invoiced.has(`${s.id} ${s.period_end}`));
       },
       async (ctx, rows: SubscriptionRow[]) => {
@@ -257,19 +469,27 @@ export class BillingDay {
           const planId = s.pending_plan_id && s.pending_plan_on! <= s.period_end ? s.pending_plan_id : s.plan_id;
           const plan = await this.plan(ctx.tx, planId);
           const next = addMonths(s.period_end, Number(plan.term_months));
-          drafts.push(BigInt(plan.price_minor) > 0n ? termInvoice(s, plan, "renewal", s.period_end, next)
-            : { ...termInvoice(s, plan, "renewal", s.period_end, next), lines: [{ description: `Free "${plan.name}" plan`, unitPriceMinor: 0n }] });
+          drafts.push(
+            BigInt(plan.price_minor) > 0n
+              ? termInvoice(s, plan, "renewal", s.period_end, next)
+              : {
+                  ...termInvoice(s, plan, "renewal", s.period_end, next),
+                  lines: [{ description: `Free "${plan.name}" plan`, unitPriceMinor: 0n }],
+                },
+          );
         }
         // A free plan's renewal still gets its (zero, paid) invoice: it marks the term as renewed.
         const issued = await invoicesIssuer(ctx, drafts, calendar);
         const free = issued.filter((v) => BigInt(v.total_minor) === 0n).map((v) => v.id);
         if (free.length) await ctx.tx("invoices").whereIn("id", free).update({ status: "paid", paid_on: this.today });
-      });
+      },
+    );
   }
 
   /** Terms that reached their end renew (new period, counters reset) or end. */
   private async rollTerms() {
-    await this.batches("termsRolled",
+    await this.batches(
+      "termsRolled",
       (tx, limit) => tx("subscriptions").whereIn("status", LIVE).where("period_end", "<=", this.today).limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
         const now = ctx.clock.now().toISOString();
@@ -279,44 +499,92 @@ export class BillingDay {
         for (const s of rows) {
           if (!s.auto_renew || s.terminates_on) {
             ended.push(s.id);
-            events.push({ action: "billing.subscription_end", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { reason: "term_end", on: s.period_end } });
+            events.push({
+              action: "billing.subscription_end",
+              target: { type: "subscription", id: s.id },
+              organizationId: s.organization_id,
+              details: { reason: "term_end", on: s.period_end },
+            });
             continue;
           }
           const plan = await this.plan(ctx.tx, s.plan_id);
           let start = s.period_end;
           let end = addMonths(start, Number(plan.term_months));
-          while (end <= this.today) { start = end; end = addMonths(start, Number(plan.term_months)); }
+          while (end <= this.today) {
+            start = end;
+            end = addMonths(start, Number(plan.term_months));
+          }
           renewed.push({ id: s.id, period_start: start, period_end: end });
-          events.push({ action: "billing.renew", target: { type: "subscription", id: s.id }, organizationId: s.organization_id, details: { periodStart: start, periodEnd: end } });
+          events.push({
+            action: "billing.renew",
+            target: { type: "subscription", id: s.id },
+            organizationId: s.organization_id,
+            details: { periodStart: start, periodEnd: end },
+          });
         }
-        if (ended.length) await ctx.tx("subscriptions").whereIn("id", ended).update({ status: "ended", ended_reason: "term_end", updated_at: now });
+        if (ended.length)
+          await ctx
+            .tx("subscriptions")
+            .whereIn("id", ended)
+            .update({ status: "ended", ended_reason: "term_end", updated_at: now });
         await updateEach(ctx.tx, "subscriptions", renewed, { used_documents: 0, updated_at: now });
         await this.audit(ctx, events);
-      });
+      },
+    );
   }
 
   /** SPEC R4.4: on the day after the due date, an e-mail notice of the coming block. */
   private async overdueNotices() {
     const blockOn = addDays(this.today, this.config.billing.overdue.blockAfterNoticeDays);
-    await this.batches("overdueNotices",
+    await this.batches(
+      "overdueNotices",
       (tx, limit) => tx("invoices").where({ status: "issued" }).where("due_on", "<", this.today).limit(limit),
       async (ctx, rows: InvoiceRow[]) => {
-        await ctx.tx("invoices").whereIn("id", rows.map((v) => v.id)).update({ status: "overdue", notice_on: this.today, updated_at: ctx.clock.now().toISOString() });
-        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.overdue_notice", rows, (v) => ({ ...invoicePayload(v), blockOn }));
-        await this.audit(ctx, rows.map((v) => ({ action: "billing.overdue_notice", target: { type: "invoice", id: v.id }, organizationId: v.organization_id, details: { number: v.number, dueOn: v.due_on, blockOn } })));
-      });
+        await ctx
+          .tx("invoices")
+          .whereIn(
+            "id",
+            rows.map((v) => v.id),
+          )
+          .update({ status: "overdue", notice_on: this.today, updated_at: ctx.clock.now().toISOString() });
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.overdue_notice", rows, (v) => ({
+          ...invoicePayload(v),
+          blockOn,
+        }));
+        await this.audit(
+          ctx,
+          rows.map((v) => ({
+            action: "billing.overdue_notice",
+            target: { type: "invoice", id: v.id },
+            organizationId: v.organization_id,
+            details: { number: v.number, dueOn: v.due_on, blockOn },
+          })),
+        );
+      },
+    );
   }
 
   /** SPEC R4.4: 3 days after the notice, the owing branch's outgoing work is blocked. */
   private async blocks() {
     const noticedBy = addDays(this.today, -this.config.billing.overdue.blockAfterNoticeDays);
-    const owing = (tx: Tx) => tx("invoices as i").join("subscriptions as s", "s.id", "i.subscription_id").where("i.status", "overdue").where("i.notice_on", "<=", noticedBy)
-      .whereNull("s.block_stage").whereIn("s.status", LIVE);
-    await this.batchesOf("blocks", await owing(this.db).pluck("i.id"),
+    const owing = (tx: Tx) =>
+      tx("invoices as i")
+        .join("subscriptions as s", "s.id", "i.subscription_id")
+        .where("i.status", "overdue")
+        .where("i.notice_on", "<=", noticedBy)
+        .whereNull("s.block_stage")
+        .whereIn("s.status", LIVE);
+    await this.batchesOf(
+      "blocks",
+      await owing(this.db).pluck("i.id"),
       async (tx, chunk) => {
         // By primary key, conditions checked here (see renewalInvoices).
-        const rows = ((await tx("invoices").whereIn("id", chunk)) as InvoiceRow[]).filter((v) => v.status === "overdue");
-        const subs: SubscriptionRow[] = await tx("subscriptions").whereIn("id", [...new Set(rows.map((v) => v.subscription_id!))]);
+        const rows = ((await tx("invoices").whereIn("id", chunk)) as InvoiceRow[]).filter(
+          (v) => v.status === "overdue",
+        );
+        const subs: SubscriptionRow[] = await tx("subscriptions").whereIn("id", [
+          ...new Set(rows.map((v) => v.subscription_id!)),
+        ]);
         const open = new Set(subs.filter((s) => !s.block_stage && LIVE.includes(s.status)).map((s) => s.id));
         return rows.filter((v) => open.has(v.subscription_id!));
       },
@@ -324,11 +592,28 @@ export class BillingDay {
         const now = ctx.clock.now().toISOString();
         const first = new Map<string, InvoiceRow>();
         for (const v of rows) if (!first.has(v.subscription_id!)) first.set(v.subscription_id!, v);
-        await updateEach(ctx.tx, "subscriptions", [...first].map(([id, v]) => ({ id, blocked_invoice_id: v.id })), { block_stage: "blocked", blocked_at: now, updated_at: now });
+        await updateEach(
+          ctx.tx,
+          "subscriptions",
+          [...first].map(([id, v]) => ({ id, blocked_invoice_id: v.id })),
+          { block_stage: "blocked", blocked_at: now, updated_at: now },
+        );
         const owing = [...first.values()];
-        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", owing, (v) => ({ ...invoicePayload(v), stage: "blocked" }));
-        await this.audit(ctx, owing.map((v) => ({ action: "billing.block", target: { type: "branch", id: v.branch_id }, organizationId: v.organization_id, details: { subscriptionId: v.subscription_id, invoiceId: v.id, number: v.number, stage: "blocked" } })));
-      });
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", owing, (v) => ({
+          ...invoicePayload(v),
+          stage: "blocked",
+        }));
+        await this.audit(
+          ctx,
+          owing.map((v) => ({
+            action: "billing.block",
+            target: { type: "branch", id: v.branch_id },
+            organizationId: v.organization_id,
+            details: { subscriptionId: v.subscription_id, invoiceId: v.id, number: v.number, stage: "blocked" },
+          })),
+        );
+      },
+    );
   }
 
   /**
@@ -339,14 +624,40 @@ export class BillingDay {
   private async escalate(stage: "suspended" | "full", afterDays: number) {
     const dueBy = addDays(this.today, -afterDays);
     const from = stage === "suspended" ? ["blocked"] : ["blocked", "suspended"];
-    await this.batches(stage === "suspended" ? "suspendedForDebt" : "fullBlocks",
-      (tx, limit) => tx("subscriptions as s").join("invoices as i", "i.id", "s.blocked_invoice_id").whereIn("s.block_stage", from).where("i.status", "overdue").where("i.due_on", "<=", dueBy)
-        .select("s.*", "i.number as invoice_number", "i.due_on as invoice_due_on").limit(limit),
+    await this.batches(
+      stage === "suspended" ? "suspendedForDebt" : "fullBlocks",
+      (tx, limit) =>
+        tx("subscriptions as s")
+          .join("invoices as i", "i.id", "s.blocked_invoice_id")
+          .whereIn("s.block_stage", from)
+          .where("i.status", "overdue")
+          .where("i.due_on", "<=", dueBy)
+          .select("s.*", "i.number as invoice_number", "i.due_on as invoice_due_on")
+          .limit(limit),
       async (ctx, rows: Array<SubscriptionRow & { invoice_number: string; invoice_due_on: string }>) => {
         const now = ctx.clock.now().toISOString();
-        await ctx.tx("subscriptions").whereIn("id", rows.map((s) => s.id)).update({ block_stage: stage, updated_at: now });
-        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", rows, (s) => ({ number: s.invoice_number, dueOn: s.invoice_due_on, stage }));
-        await this.audit(ctx, rows.map((s) => ({ action: "billing.block", target: { type: "branch", id: s.branch_id }, organizationId: s.organization_id, details: { subscriptionId: s.id, number: s.invoice_number, stage } })));
-      });
+        await ctx
+          .tx("subscriptions")
+          .whereIn(
+            "id",
+            rows.map((s) => s.id),
+          )
+          .update({ block_stage: stage, updated_at: now });
+        await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_applied", rows, (s) => ({
+          number: s.invoice_number,
+          dueOn: s.invoice_due_on,
+          stage,
+        }));
+        await this.audit(
+          ctx,
+          rows.map((s) => ({
+            action: "billing.block",
+            target: { type: "branch", id: s.branch_id },
+            organizationId: s.organization_id,
+            details: { subscriptionId: s.id, number: s.invoice_number, stage },
+          })),
+        );
+      },
+    );
   }
 }

@@ -23,21 +23,59 @@ export type InvoiceStatus = "issued" | "paid" | "overdue" | "cancelled";
 export type PaymentTerms = "standard" | "prepaid" | "credit";
 
 export interface InvoiceRow {
-  id: string; number: string; year: number; kind: InvoiceKind; subscription_id: string | null; payer_organization_id: string;
-  organization_id: string; branch_id: string; currency: string; subtotal_minor: number | string; vat_minor: number | string;
-  total_minor: number | string; paid_minor: number | string; penalty_minor: number | string; status: InvoiceStatus;
-  issued_on: string; due_on: string; period_from: string | null; period_to: string | null; notice_on: string | null; paid_on: string | null;
-  penalty_for_invoice_id: string | null; document_id: string | null; created_at: string; updated_at: string;
+  id: string;
+  number: string;
+  year: number;
+  kind: InvoiceKind;
+  subscription_id: string | null;
+  payer_organization_id: string;
+  organization_id: string;
+  branch_id: string;
+  currency: string;
+  subtotal_minor: number | string;
+  vat_minor: number | string;
+  total_minor: number | string;
+  paid_minor: number | string;
+  penalty_minor: number | string;
+  status: InvoiceStatus;
+  issued_on: string;
+  due_on: string;
+  period_from: string | null;
+  period_to: string | null;
+  notice_on: string | null;
+  paid_on: string | null;
+  penalty_for_invoice_id: string | null;
+  document_id: string | null;
+  created_at: string;
+  updated_at: string;
 }
-export interface InvoiceLineRow { invoice_id: string; position: number; description: string; quantity: string; unit_price_minor: number | string; amount_minor: number | string }
+export interface InvoiceLineRow {
+  invoice_id: string;
+  position: number;
+  description: string;
+  quantity: string;
+  unit_price_minor: number | string;
+  amount_minor: number | string;
+}
 export interface PaymentRow {
-  id: string; invoice_id: string; payer_organization_id: string; amount_minor: number | string; currency: string; paid_on: string;
-  reference: string; source: "transfer" | "credit"; recorded_by: string | null; created_at: string;
+  id: string;
+  invoice_id: string;
+  payer_organization_id: string;
+  amount_minor: number | string;
+  currency: string;
+  paid_on: string;
+  reference: string;
+  source: "transfer" | "credit";
+  recorded_by: string | null;
+  created_at: string;
 }
 
 export interface InvoiceDraft {
   kind: InvoiceKind;
-  subscription: Pick<SubscriptionRow, "id" | "organization_id" | "branch_id" | "payer_organization_id" | "payment_terms">;
+  subscription: Pick<
+    SubscriptionRow,
+    "id" | "organization_id" | "branch_id" | "payer_organization_id" | "payment_terms"
+  >;
   currency: string;
   periodFrom?: string | null;
   periodTo?: string | null;
@@ -46,7 +84,12 @@ export interface InvoiceDraft {
 }
 
 /** When an invoice issued on `issuedOn` is due under the terms (SPEC R4.4). */
-export function dueDate(issuedOn: string, terms: PaymentTerms, config: CommandContext["config"], calendar: BillingCalendar): string {
+export function dueDate(
+  issuedOn: string,
+  terms: PaymentTerms,
+  config: CommandContext["config"],
+  calendar: BillingCalendar,
+): string {
   const d = config.billing.dueDays;
   if (terms === "prepaid") return addBusinessDays(issuedOn, d.prepaidBankingDays, calendar.bankHolidays);
   if (terms === "credit") return addBusinessDays(issuedOn, d.creditWorkingDays, calendar.holidays);
@@ -56,8 +99,11 @@ export function dueDate(issuedOn: string, terms: PaymentTerms, config: CommandCo
 /** Takes `n` numbers of the year; returns the first. */
 async function allocateNumbers(tx: Tx, year: number, n: number): Promise<number> {
   // One statement: the year's row is created or advanced, and its new last number returned.
-  const [row] = await tx("invoice_counters").insert({ year, last: n }).onConflict("year")
-    .merge({ last: tx.raw("invoice_counters.last + ?", [n]) }).returning("last");
+  const [row] = await tx("invoice_counters")
+    .insert({ year, last: n })
+    .onConflict("year")
+    .merge({ last: tx.raw("invoice_counters.last + ?", [n]) })
+    .returning("last");
   return Number(row.last) - n + 1;
 }
 
@@ -66,9 +112,20 @@ const creditKey = (org: string, currency: string) => `${org}|${currency}`;
 async function creditBalances(tx: Tx, payers: Array<{ org: string; currency: string }>): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>();
   const orgs = [...new Set(payers.map((p) => p.org))];
-  const rows = await inSlices(orgs, 500, (slice) => tx("credit_ledger").whereIn("organization_id", slice)
-    .groupBy("organization_id", "currency").select("organization_id", "currency").sum({ balance: "amount_minor" }) as Promise<Array<{ organization_id: string; currency: string; balance: string | number }>>);
-  for (const r of rows) if (BigInt(r.balance) > 0n) out.set(creditKey(r.organization_id, r.currency), BigInt(r.balance));
+  const rows = await inSlices(
+    orgs,
+    500,
+    (slice) =>
+      tx("credit_ledger")
+        .whereIn("organization_id", slice)
+        .groupBy("organization_id", "currency")
+        .select("organization_id", "currency")
+        .sum({ balance: "amount_minor" }) as Promise<
+        Array<{ organization_id: string; currency: string; balance: string | number }>
+      >,
+  );
+  for (const r of rows)
+    if (BigInt(r.balance) > 0n) out.set(creditKey(r.organization_id, r.currency), BigInt(r.balance));
   return out;
 }
 
@@ -77,7 +134,11 @@ async function creditBalances(tx: Tx, payers: Array<{ org: string; currency: str
  * credit applied, notices to the owing branch and the payer, and audit entries, in the caller's
  * transaction with multi-row inserts.
  */
-export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[], calendar?: BillingCalendar): Promise<InvoiceRow[]> {
+export async function invoicesIssuer(
+  ctx: CommandContext,
+  drafts: InvoiceDraft[],
+  calendar?: BillingCalendar,
+): Promise<InvoiceRow[]> {
   if (drafts.length === 0) return [];
   const today = dayOf(ctx.clock.now());
   const now = nowIso(ctx);
@@ -93,18 +154,44 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
     d.lines.forEach((l, i) => {
       const amount = l.unitPriceMinor * BigInt(l.quantity ?? 1);
       subtotal += amount;
-      lines.push({ invoice_id: id, position: i + 1, description: l.description, quantity: String(l.quantity ?? 1), unit_price_minor: l.unitPriceMinor.toString(), amount_minor: amount.toString() });
+      lines.push({
+        invoice_id: id,
+        position: i + 1,
+        description: l.description,
+        quantity: String(l.quantity ?? 1),
+        unit_price_minor: l.unitPriceMinor.toString(),
+        amount_minor: amount.toString(),
+      });
     });
     // SPEC R4.1: prices exclude VAT; penalties are not subject to it.
     const vat = d.kind === "penalty" ? 0n : percentOf(subtotal, ctx.config.billing.vatRatePercent);
     const s = d.subscription;
     invoices.push({
-      id, number: `${prefix ? prefix + "-" : ""}${year}-${String(seq++).padStart(6, "0")}`, year, kind: d.kind, subscription_id: s.id,
-      payer_organization_id: s.payer_organization_id, organization_id: s.organization_id, branch_id: s.branch_id, currency: d.currency,
-      subtotal_minor: subtotal.toString(), vat_minor: vat.toString(), total_minor: (subtotal + vat).toString(), paid_minor: "0", penalty_minor: "0",
-      status: "issued", issued_on: today, due_on: dueDate(today, d.kind === "penalty" ? "standard" : s.payment_terms, ctx.config, calendar),
-      period_from: d.periodFrom ?? null, period_to: d.periodTo ?? null, notice_on: null, paid_on: null, penalty_for_invoice_id: d.penaltyFor ?? null,
-      document_id: null, created_at: now, updated_at: now,
+      id,
+      number: `${prefix ? prefix + "-" : ""}${year}-${String(seq++).padStart(6, "0")}`,
+      year,
+      kind: d.kind,
+      subscription_id: s.id,
+      payer_organization_id: s.payer_organization_id,
+      organization_id: s.organization_id,
+      branch_id: s.branch_id,
+      currency: d.currency,
+      subtotal_minor: subtotal.toString(),
+      vat_minor: vat.toString(),
+      total_minor: (subtotal + vat).toString(),
+      paid_minor: "0",
+      penalty_minor: "0",
+      status: "issued",
+      issued_on: today,
+      due_on: dueDate(today, d.kind === "penalty" ? "standard" : s.payment_terms, ctx.config, calendar),
+      period_from: d.periodFrom ?? null,
+      period_to: d.periodTo ?? null,
+      notice_on: null,
+      paid_on: null,
+      penalty_for_invoice_id: d.penaltyFor ?? null,
+      document_id: null,
+      created_at: now,
+      updated_at: now,
     });
   }
   // SQLite binds at most 32,766 values per statement: 25 columns × 1,000 rows stays below.
@@ -112,7 +199,10 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
   await inSlices(lines, 4000, (slice) => ctx.tx("invoice_lines").insert(slice));
 
   // The payer's credit (earlier overpayments) pays what it can at once.
-  const balances = await creditBalances(ctx.tx, invoices.map((v) => ({ org: v.payer_organization_id, currency: v.currency })));
+  const balances = await creditBalances(
+    ctx.tx,
+    invoices.map((v) => ({ org: v.payer_organization_id, currency: v.currency })),
+  );
   const payments: PaymentRow[] = [];
   const ledger: Record<string, unknown>[] = [];
   for (const v of invoices) {
@@ -122,29 +212,78 @@ export async function invoicesIssuer(ctx: CommandContext, drafts: InvoiceDraft[]
     const use = available < BigInt(v.total_minor) ? available : BigInt(v.total_minor);
     balances.set(key, available - use);
     const paymentId = randomUUID();
-    payments.push({ id: paymentId, invoice_id: v.id, payer_organization_id: v.payer_organization_id, amount_minor: use.toString(), currency: v.currency, paid_on: today,
-      reference: `credit:${v.number}`, source: "credit", recorded_by: null, created_at: now });
-    ledger.push({ organization_id: v.payer_organization_id, currency: v.currency, amount_minor: (-use).toString(), payment_id: paymentId, invoice_id: v.id, at: now });
+    payments.push({
+      id: paymentId,
+      invoice_id: v.id,
+      payer_organization_id: v.payer_organization_id,
+      amount_minor: use.toString(),
+      currency: v.currency,
+      paid_on: today,
+      reference: `credit:${v.number}`,
+      source: "credit",
+      recorded_by: null,
+      created_at: now,
+    });
+    ledger.push({
+      organization_id: v.payer_organization_id,
+      currency: v.currency,
+      amount_minor: (-use).toString(),
+      payment_id: paymentId,
+      invoice_id: v.id,
+      at: now,
+    });
     v.paid_minor = use.toString();
-    if (use === BigInt(v.total_minor)) { v.status = "paid"; v.paid_on = today; }
-    await ctx.tx("invoices").where({ id: v.id }).update({ paid_minor: v.paid_minor, status: v.status, paid_on: v.paid_on });
+    if (use === BigInt(v.total_minor)) {
+      v.status = "paid";
+      v.paid_on = today;
+    }
+    await ctx
+      .tx("invoices")
+      .where({ id: v.id })
+      .update({ paid_minor: v.paid_minor, status: v.status, paid_on: v.paid_on });
   }
   if (payments.length) {
     await ctx.tx("payments").insert(payments);
     await ctx.tx("credit_ledger").insert(ledger);
   }
 
-  await billingNoticeWriter(ctx.tx, ctx.clock, "billing.invoice_issued", invoices.filter((v) => BigInt(v.total_minor) > 0n), invoicePayload);
-  await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: actorRef(ctx.actor), ...ctx.meta }, events: invoices.map((v): AuditEvent => ({
-    action: "billing.invoice_issue", target: { type: "invoice", id: v.id }, organizationId: v.organization_id,
-    details: { number: v.number, kind: v.kind, total: formatAmount(v.total_minor), currency: v.currency, dueOn: v.due_on, payerOrganizationId: v.payer_organization_id, creditApplied: formatAmount(v.paid_minor) },
-  })) }]);
+  await billingNoticeWriter(
+    ctx.tx,
+    ctx.clock,
+    "billing.invoice_issued",
+    invoices.filter((v) => BigInt(v.total_minor) > 0n),
+    invoicePayload,
+  );
+  await auditBatchAppender(ctx.tx, ctx.clock, [
+    {
+      meta: { actor: actorRef(ctx.actor), ...ctx.meta },
+      events: invoices.map((v): AuditEvent => ({
+        action: "billing.invoice_issue",
+        target: { type: "invoice", id: v.id },
+        organizationId: v.organization_id,
+        details: {
+          number: v.number,
+          kind: v.kind,
+          total: formatAmount(v.total_minor),
+          currency: v.currency,
+          dueOn: v.due_on,
+          payerOrganizationId: v.payer_organization_id,
+          creditApplied: formatAmount(v.paid_minor),
+        },
+      })),
+    },
+  ]);
   return invoices;
 }
 
 export const invoicePayload = (v: InvoiceRow) => ({
-  invoiceId: v.id, number: v.number, total: formatAmount(v.total_minor), outstanding: formatAmount(BigInt(v.total_minor) - BigInt(v.paid_minor)),
-  currency: v.currency, dueOn: v.due_on, issuedOn: v.issued_on,
+  invoiceId: v.id,
+  number: v.number,
+  total: formatAmount(v.total_minor),
+  outstanding: formatAmount(BigInt(v.total_minor) - BigInt(v.paid_minor)),
+  currency: v.currency,
+  dueOn: v.due_on,
+  issuedOn: v.issued_on,
 });
 
 export async function invoiceById(tx: Tx, id: string): Promise<InvoiceRow> {
@@ -154,23 +293,49 @@ export async function invoiceById(tx: Tx, id: string): Promise<InvoiceRow> {
 }
 
 /** Invoices with the branches their readers are checked against: the owing branch and the payer's head office. */
-export const invoicesWithBranches = (tx: Tx) => tx("invoices as i").join("branches as b", "b.id", "i.branch_id")
-  .join("branches as pb", function () { this.on("pb.organization_id", "=", "i.payer_organization_id").andOnNull("pb.parent_id"); })
-  .select("i.*", "b.path as branch_path", "pb.id as payer_branch_id", "pb.path as payer_branch_path");
-export type InvoiceWithBranches = InvoiceRow & { branch_path: string; payer_branch_id: string; payer_branch_path: string };
+export const invoicesWithBranches = (tx: Tx) =>
+  tx("invoices as i")
+    .join("branches as b", "b.id", "i.branch_id")
+    .join("branches as pb", function () {
+      this.on("pb.organization_id", "=", "i.payer_organization_id").andOnNull("pb.parent_id");
+    })
+    .select("i.*", "b.path as branch_path", "pb.id as payer_branch_id", "pb.path as payer_branch_path");
+export type InvoiceWithBranches = InvoiceRow & {
+  branch_path: string;
+  payer_branch_id: string;
+  payer_branch_path: string;
+};
 
-const owingBranch = (v: InvoiceWithBranches) => ({ type: "branch" as const, id: v.branch_id, organizationId: v.organization_id, path: v.branch_path });
+const owingBranch = (v: InvoiceWithBranches) => ({
+  type: "branch" as const,
+  id: v.branch_id,
+  organizationId: v.organization_id,
+  path: v.branch_path,
+});
 
 /** Who may see an invoice: the operator, and the owing branch's and the payer's administrators, heads and accountants. */
-export const canReadInvoice = (actor: Actor, v: InvoiceWithBranches) => can(actor, "billing.read", owingBranch(v)) ||
-  can(actor, "billing.read", { type: "branch", id: v.payer_branch_id, organizationId: v.payer_organization_id, path: v.payer_branch_path });
+export const canReadInvoice = (actor: Actor, v: InvoiceWithBranches) =>
+  can(actor, "billing.read", owingBranch(v)) ||
+  can(actor, "billing.read", {
+    type: "branch",
+    id: v.payer_branch_id,
+    organizationId: v.payer_organization_id,
+    path: v.payer_branch_path,
+  });
 
 /** Invoices the actor may read (canReadInvoice), newest first: scoped in SQL, as owing branch or payer. */
-export function invoicesVisibleTo(db: Tx, actor: Actor, f: { organizationId?: string; status?: InvoiceStatus; limit: number }): Promise<InvoiceWithBranches[]> {
+export function invoicesVisibleTo(
+  db: Tx,
+  actor: Actor,
+  f: { organizationId?: string; status?: InvoiceStatus; limit: number },
+): Promise<InvoiceWithBranches[]> {
   const scope = billingReadScope(actor);
   if (scope !== "all" && scope.length === 0) return Promise.resolve([]);
   const q = invoicesWithBranches(db).orderBy("i.created_at", "desc").limit(f.limit);
-  if (f.organizationId) q.where((w) => w.where("i.organization_id", f.organizationId!).orWhere("i.payer_organization_id", f.organizationId!));
+  if (f.organizationId)
+    q.where((w) =>
+      w.where("i.organization_id", f.organizationId!).orWhere("i.payer_organization_id", f.organizationId!),
+    );
   if (f.status) q.where("i.status", f.status);
   if (scope !== "all") {
     q.where((w) => {
@@ -182,7 +347,10 @@ export function invoicesVisibleTo(db: Tx, actor: Actor, f: { organizationId?: st
 }
 
 /** The invoice, or 404 (audited) when the actor may not see it. */
-export async function readableInvoice(ctx: Pick<CommandContext, "tx" | "actor">, id: string): Promise<InvoiceWithBranches> {
+export async function readableInvoice(
+  ctx: Pick<CommandContext, "tx" | "actor">,
+  id: string,
+): Promise<InvoiceWithBranches> {
   const v: InvoiceWithBranches | undefined = await invoicesWithBranches(ctx.tx).where("i.id", id).first();
   if (!v) throw new NotFoundError("not_found", "Invoice not found");
   if (!canReadInvoice(ctx.actor, v)) authorize(ctx.actor, "billing.read", owingBranch(v), false);
@@ -193,7 +361,12 @@ export async function readableInvoice(ctx: Pick<CommandContext, "tx" | "actor">,
  * SPEC R4.5: 0.1 % of the unpaid amount per day of delay — each paid part counted for the days it
  * was late — plus an optional fixed fine, never more than the cap (a share of the invoice total).
  */
-export function penaltyOf(v: Pick<InvoiceRow, "due_on" | "total_minor">, payments: Array<{ amount_minor: number | string; paid_on: string }>, asOf: string, config: CommandContext["config"]): bigint {
+export function penaltyOf(
+  v: Pick<InvoiceRow, "due_on" | "total_minor">,
+  payments: Array<{ amount_minor: number | string; paid_on: string }>,
+  asOf: string,
+  config: CommandContext["config"],
+): bigint {
   const o = config.billing.overdue;
   let paid = 0n;
   let dayAmount = 0n; // Σ amount × days late
@@ -205,7 +378,9 @@ export function penaltyOf(v: Pick<InvoiceRow, "due_on" | "total_minor">, payment
   const lateToday = Math.max(0, daysBetween(v.due_on, asOf));
   if (unpaid > 0n) dayAmount += unpaid * BigInt(lateToday);
   if (dayAmount === 0n) return 0n;
-  let penalty = divRound(dayAmount * percentScaled(o.penaltyPercentPerDay), 100_000_000n) + parseAmount(o.fixedFine, "billing.overdue.fixedFine");
+  let penalty =
+    divRound(dayAmount * percentScaled(o.penaltyPercentPerDay), 100_000_000n) +
+    parseAmount(o.fixedFine, "billing.overdue.fixedFine");
   if (o.penaltyCapPercent !== "") {
     const cap = percentOf(BigInt(v.total_minor), o.penaltyCapPercent);
     if (penalty > cap) penalty = cap;
@@ -227,26 +402,66 @@ export async function paymentRecorder(ctx: CommandContext, p: { invoiceId: strin
   const amount = parseAmount(p.amount, "amount");
   if (amount === 0n) throw new ValidationError("invalid_amount", "amount must be more than zero", { field: "amount" });
   const v = await invoiceById(ctx.tx, p.invoiceId);
-  if (v.status === "cancelled") throw new StateConflictError("invoice_cancelled", `Invoice ${v.number} is cancelled; it takes no payments`);
+  if (v.status === "cancelled")
+    throw new StateConflictError("invoice_cancelled", `Invoice ${v.number} is cancelled; it takes no payments`);
   if (v.status === "paid") throw new StateConflictError("invoice_paid", `Invoice ${v.number} is paid in full`);
-  if (p.currency !== v.currency) throw new UnprocessableError("currency_mismatch", `Invoice ${v.number} is in ${v.currency}, the payment in ${p.currency}`, { invoiceCurrency: v.currency });
+  if (p.currency !== v.currency)
+    throw new UnprocessableError(
+      "currency_mismatch",
+      `Invoice ${v.number} is in ${v.currency}, the payment in ${p.currency}`,
+      { invoiceCurrency: v.currency },
+    );
   const today = dayOf(ctx.clock.now());
-  if (p.paidOn > today) throw new ValidationError("date_in_future", "paidOn cannot be later than today", { field: "paidOn" });
-  if (p.paidOn < v.issued_on) throw new ValidationError("paid_before_issue", `paidOn is before the invoice was issued (${v.issued_on})`, { field: "paidOn" });
-  if (await ctx.tx("payments").where({ payer_organization_id: v.payer_organization_id, reference: p.reference }).first("id")) {
-    throw new ConflictError("duplicate_payment", `A payment with reference ${p.reference} is already recorded for this payer`);
+  if (p.paidOn > today)
+    throw new ValidationError("date_in_future", "paidOn cannot be later than today", { field: "paidOn" });
+  if (p.paidOn < v.issued_on)
+    throw new ValidationError("paid_before_issue", `paidOn is before the invoice was issued (${v.issued_on})`, {
+      field: "paidOn",
+    });
+  if (
+    await ctx
+      .tx("payments")
+      .where({ payer_organization_id: v.payer_organization_id, reference: p.reference })
+      .first("id")
+  ) {
+    throw new ConflictError(
+      "duplicate_payment",
+      `A payment with reference ${p.reference} is already recorded for this payer`,
+    );
   }
   const outstanding = BigInt(v.total_minor) - BigInt(v.paid_minor);
   const applied = amount < outstanding ? amount : outstanding;
   const excess = amount - applied;
   const now = nowIso(ctx);
-  const payment: PaymentRow = { id: randomUUID(), invoice_id: v.id, payer_organization_id: v.payer_organization_id, amount_minor: applied.toString(), currency: v.currency,
-    paid_on: p.paidOn, reference: p.reference, source: "transfer", recorded_by: ctx.actor.userId, created_at: now };
+  const payment: PaymentRow = {
+    id: randomUUID(),
+    invoice_id: v.id,
+    payer_organization_id: v.payer_organization_id,
+    amount_minor: applied.toString(),
+    currency: v.currency,
+    paid_on: p.paidOn,
+    reference: p.reference,
+    source: "transfer",
+    recorded_by: ctx.actor.userId,
+    created_at: now,
+  };
   await ctx.tx("payments").insert(payment);
-  if (excess > 0n) await ctx.tx("credit_ledger").insert({ organization_id: v.payer_organization_id, currency: v.currency, amount_minor: excess.toString(), payment_id: payment.id, invoice_id: v.id, at: now });
+  if (excess > 0n)
+    await ctx.tx("credit_ledger").insert({
+      organization_id: v.payer_organization_id,
+      currency: v.currency,
+      amount_minor: excess.toString(),
+      payment_id: payment.id,
+      invoice_id: v.id,
+      at: now,
+    });
   const paid = BigInt(v.paid_minor) + applied;
   const full = paid === BigInt(v.total_minor);
-  const update: Partial<InvoiceRow> = { paid_minor: paid.toString(), updated_at: now, ...(full ? { status: "paid" as const, paid_on: p.paidOn } : {}) };
+  const update: Partial<InvoiceRow> = {
+    paid_minor: paid.toString(),
+    updated_at: now,
+    ...(full ? { status: "paid" as const, paid_on: p.paidOn } : {}),
+  };
   let penaltyInvoice: InvoiceRow | null = null;
   if (full && v.kind !== "penalty") {
     const payments: PaymentRow[] = await ctx.tx("payments").where({ invoice_id: v.id }).orderBy("paid_on");
@@ -254,16 +469,37 @@ export async function paymentRecorder(ctx: CommandContext, p: { invoiceId: strin
     if (penalty > 0n) {
       update.penalty_minor = penalty.toString();
       const sub = await ctx.tx("subscriptions").where({ id: v.subscription_id }).first();
-      [penaltyInvoice] = await invoicesIssuer(ctx, [{
-        kind: "penalty", subscription: sub, currency: v.currency, penaltyFor: v.id,
-        lines: [{ description: `Penalty for late payment of invoice ${v.number} (due ${v.due_on}, paid ${p.paidOn})`, unitPriceMinor: penalty }],
-      }]);
+      [penaltyInvoice] = await invoicesIssuer(ctx, [
+        {
+          kind: "penalty",
+          subscription: sub,
+          currency: v.currency,
+          penaltyFor: v.id,
+          lines: [
+            {
+              description: `Penalty for late payment of invoice ${v.number} (due ${v.due_on}, paid ${p.paidOn})`,
+              unitPriceMinor: penalty,
+            },
+          ],
+        },
+      ]);
     }
   }
   await ctx.tx("invoices").where({ id: v.id }).update(update);
   await audit(ctx, {
-    action: "billing.payment_record", target: { type: "invoice", id: v.id }, organizationId: v.organization_id,
-    details: { paymentId: payment.id, amount: formatAmount(amount), applied: formatAmount(applied), credit: formatAmount(excess), currency: v.currency, paidOn: p.paidOn, reference: p.reference, full },
+    action: "billing.payment_record",
+    target: { type: "invoice", id: v.id },
+    organizationId: v.organization_id,
+    details: {
+      paymentId: payment.id,
+      amount: formatAmount(amount),
+      applied: formatAmount(applied),
+      credit: formatAmount(excess),
+      currency: v.currency,
+      paidOn: p.paidOn,
+      reference: p.reference,
+      full,
+    },
   });
   const lifted = full && v.subscription_id ? await blockLifter(ctx, v.subscription_id) : false;
   return { invoice: await invoiceById(ctx.tx, v.id), payment, credit: excess, penaltyInvoice, blockLifted: lifted };
@@ -273,11 +509,25 @@ export async function paymentRecorder(ctx: CommandContext, p: { invoiceId: strin
 export async function invoiceCanceller(ctx: CommandContext, p: { invoiceId: string; reason: string }) {
   authorize(ctx.actor, "billing.manage", { type: "appliance" });
   const v = await invoiceById(ctx.tx, p.invoiceId);
-  if (v.status === "cancelled" || v.status === "paid") throw new StateConflictError("invoice_not_open", `Invoice ${v.number} is ${v.status}`);
+  if (v.status === "cancelled" || v.status === "paid")
+    throw new StateConflictError("invoice_not_open", `Invoice ${v.number} is ${v.status}`);
   const now = nowIso(ctx);
   await ctx.tx("invoices").where({ id: v.id }).update({ status: "cancelled", updated_at: now });
-  if (BigInt(v.paid_minor) > 0n) await ctx.tx("credit_ledger").insert({ organization_id: v.payer_organization_id, currency: v.currency, amount_minor: String(v.paid_minor), payment_id: null, invoice_id: v.id, at: now });
-  await audit(ctx, { action: "billing.invoice_cancel", target: { type: "invoice", id: v.id }, organizationId: v.organization_id, details: { number: v.number, reason: p.reason, credited: formatAmount(v.paid_minor) } });
+  if (BigInt(v.paid_minor) > 0n)
+    await ctx.tx("credit_ledger").insert({
+      organization_id: v.payer_organization_id,
+      currency: v.currency,
+      amount_minor: String(v.paid_minor),
+      payment_id: null,
+      invoice_id: v.id,
+      at: now,
+    });
+  await audit(ctx, {
+    action: "billing.invoice_cancel",
+    target: { type: "invoice", id: v.id },
+    organizationId: v.organization_id,
+    details: { number: v.number, reason: p.reason, credited: formatAmount(v.paid_minor) },
+  });
   if (v.subscription_id) await blockLifter(ctx, v.subscription_id);
   return invoiceById(ctx.tx, v.id);
 }
@@ -291,9 +541,17 @@ export async function blockLifter(ctx: CommandContext, subscriptionId: string): 
   if (!sub || !sub.block_stage) return false;
   if (await ctx.tx("invoices").where({ subscription_id: subscriptionId, status: "overdue" }).first("id")) return false;
   const now = nowIso(ctx);
-  await ctx.tx("subscriptions").where({ id: subscriptionId }).update({ block_stage: null, blocked_at: null, blocked_invoice_id: null, updated_at: now });
+  await ctx
+    .tx("subscriptions")
+    .where({ id: subscriptionId })
+    .update({ block_stage: null, blocked_at: null, blocked_invoice_id: null, updated_at: now });
   await billingNoticeWriter(ctx.tx, ctx.clock, "billing.block_lifted", [sub], () => ({ stage: sub.block_stage }));
-  await audit(ctx, { action: "billing.block_lift", target: { type: "branch", id: sub.branch_id }, organizationId: sub.organization_id, details: { subscriptionId, stage: sub.block_stage } });
+  await audit(ctx, {
+    action: "billing.block_lift",
+    target: { type: "branch", id: sub.branch_id },
+    organizationId: sub.organization_id,
+    details: { subscriptionId, stage: sub.block_stage },
+  });
   return true;
 }
 
@@ -301,8 +559,13 @@ export async function blockLifter(ctx: CommandContext, subscriptionId: string): 
 
 /** Issued invoices with an amount and no document yet, oldest first (the operator's own excluded). */
 export function unpublishedInvoices(db: Tx, operatorId: string, limit: number): Promise<InvoiceRow[]> {
-  return db("invoices").whereNull("document_id").whereNot("status", "cancelled").where("total_minor", ">", 0)
-    .whereNot("payer_organization_id", operatorId).orderBy("created_at").limit(limit);
+  return db("invoices")
+    .whereNull("document_id")
+    .whereNot("status", "cancelled")
+    .where("total_minor", ">", 0)
+    .whereNot("payer_organization_id", operatorId)
+    .orderBy("created_at")
+    .limit(limit);
 }
 
 export function invoiceLines(db: Tx, invoiceId: string): Promise<InvoiceLineRow[]> {
@@ -311,7 +574,9 @@ export function invoiceLines(db: Tx, invoiceId: string): Promise<InvoiceLineRow[
 
 /** Links an invoice to the document that publishes it; false when another run linked it first. */
 export async function invoiceDocumentLinker(tx: Tx, invoiceId: string, documentId: string): Promise<boolean> {
-  return (await tx("invoices").where({ id: invoiceId }).whereNull("document_id").update({ document_id: documentId })) === 1;
+  return (
+    (await tx("invoices").where({ id: invoiceId }).whereNull("document_id").update({ document_id: documentId })) === 1
+  );
 }
 
 export function invoicePayments(db: Tx, invoiceId: string): Promise<PaymentRow[]> {
@@ -320,10 +585,20 @@ export function invoicePayments(db: Tx, invoiceId: string): Promise<PaymentRow[]
 
 /** A subscription's issued and overdue invoices, soonest due first. */
 export function openInvoicesOf(db: Tx, subscriptionId: string): Promise<InvoiceRow[]> {
-  return db("invoices").where({ subscription_id: subscriptionId }).whereIn("status", ["issued", "overdue"]).orderBy("due_on");
+  return db("invoices")
+    .where({ subscription_id: subscriptionId })
+    .whereIn("status", ["issued", "overdue"])
+    .orderBy("due_on");
 }
 
 /** An organization's credit balance per currency (minor units). */
-export function creditBalancesOf(db: Tx, organizationId: string): Promise<Array<{ currency: string; balance: string | number }>> {
-  return db("credit_ledger").where({ organization_id: organizationId }).groupBy("currency").select("currency").sum({ balance: "amount_minor" });
+export function creditBalancesOf(
+  db: Tx,
+  organizationId: string,
+): Promise<Array<{ currency: string; balance: string | number }>> {
+  return db("credit_ledger")
+    .where({ organization_id: organizationId })
+    .groupBy("currency")
+    .select("currency")
+    .sum({ balance: "amount_minor" });
 }

@@ -16,13 +16,15 @@ export const AcceptancePolicy = z.strictObject({
 });
 export type AcceptancePolicy = z.infer<typeof AcceptancePolicy>;
 
-
 /** The deadline for a document sent now by this organization, under its chosen policy. */
 export async function respondBy(tx: Tx, config: Config, organizationId: string, from: Date): Promise<Date> {
   const { mode, days } = await acceptancePolicyOf(tx, config, organizationId, false);
   let holidays = new Set<string>();
   if (mode === "working") {
-    const rows: Array<{ day: string }> = await tx("organization_holidays").where({ organization_id: organizationId }).where("day", ">=", dayOf(from)).select("day");
+    const rows: Array<{ day: string }> = await tx("organization_holidays")
+      .where({ organization_id: organizationId })
+      .where("day", ">=", dayOf(from))
+      .select("day");
     holidays = new Set(rows.map((r) => r.day));
   }
   return deadline(from, mode, days, holidays);
@@ -30,12 +32,14 @@ export async function respondBy(tx: Tx, config: Config, organizationId: string, 
 
 // ---------- settings (organization administrators) ----------
 
-
 export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId: string, withHolidays = true) {
   const org = await organizationFactsOf(tx, organizationId);
   if (!org) throw notFound("Organization");
   const mode = org.acceptance_mode as "calendar" | "working";
-  const days = org.acceptance_days === null ? config.documents.acceptance[mode === "calendar" ? "calendarDays" : "workingDays"] : Number(org.acceptance_days);
+  const days =
+    org.acceptance_days === null
+      ? config.documents.acceptance[mode === "calendar" ? "calendarDays" : "workingDays"]
+      : Number(org.acceptance_days);
   const holidays: Array<{ day: string; name: string | null }> = withHolidays
     ? await tx("organization_holidays").where({ organization_id: organizationId }).orderBy("day").select("day", "name")
     : [];
@@ -44,8 +48,18 @@ export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId:
 
 export async function acceptancePolicySetter(ctx: CommandContext, p: { organizationId: string } & AcceptancePolicy) {
   await organizationFor(ctx, p.organizationId, "organization.update");
-  await organizationFactsWriter(ctx.tx, p.organizationId, { acceptance_mode: p.mode, acceptance_days: p.days ?? null }, ctx.clock.now().toISOString());
-  await audit(ctx, { action: "organization.acceptance_policy", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { mode: p.mode, days: p.days ?? null } });
+  await organizationFactsWriter(
+    ctx.tx,
+    p.organizationId,
+    { acceptance_mode: p.mode, acceptance_days: p.days ?? null },
+    ctx.clock.now().toISOString(),
+  );
+  await audit(ctx, {
+    action: "organization.acceptance_policy",
+    target: { type: "organization", id: p.organizationId },
+    organizationId: p.organizationId,
+    details: { mode: p.mode, days: p.days ?? null },
+  });
   return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
 }
 
@@ -58,7 +72,15 @@ export async function holidaysSetter(ctx: CommandContext, p: { organizationId: s
   await organizationFor(ctx, p.organizationId, "organization.update");
   const days = [...new Map(p.holidays.map((h) => [h.day, h])).values()];
   await ctx.tx("organization_holidays").where({ organization_id: p.organizationId }).delete();
-  if (days.length) await ctx.tx("organization_holidays").insert(days.map((h) => ({ organization_id: p.organizationId, day: h.day, name: h.name ?? null })));
-  await audit(ctx, { action: "organization.holidays", target: { type: "organization", id: p.organizationId }, organizationId: p.organizationId, details: { count: days.length } });
+  if (days.length)
+    await ctx
+      .tx("organization_holidays")
+      .insert(days.map((h) => ({ organization_id: p.organizationId, day: h.day, name: h.name ?? null })));
+  await audit(ctx, {
+    action: "organization.holidays",
+    target: { type: "organization", id: p.organizationId },
+    organizationId: p.organizationId,
+    details: { count: days.length },
+  });
   return acceptancePolicyOf(ctx.tx, ctx.config, p.organizationId);
 }

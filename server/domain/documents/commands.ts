@@ -3,8 +3,27 @@
 // files themselves were staged and committed to the blob store by the caller just before.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, ForbiddenError, GoneError, PayloadTooLargeError, StateConflictError, ValidationError, notFound } from "../../errors.js";
-import { deferForeignKeys, guard, insertStatements, isUniqueViolation, runStatements, sqliteScript, sqliteWriter, statements, type Db, type Tx } from "../../storage/db.js";
+import {
+  ConflictError,
+  ForbiddenError,
+  GoneError,
+  PayloadTooLargeError,
+  StateConflictError,
+  ValidationError,
+  notFound,
+} from "../../errors.js";
+import {
+  deferForeignKeys,
+  guard,
+  insertStatements,
+  isUniqueViolation,
+  runStatements,
+  sqliteScript,
+  sqliteWriter,
+  statements,
+  type Db,
+  type Tx,
+} from "../../storage/db.js";
 import type { Clock } from "../../clock.js";
 import { remembered } from "../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../audit/commands.js";
@@ -19,13 +38,25 @@ import { stableJson } from "../audit/chain.js";
 import { assertCanSendOutgoing } from "../billing/gate.js";
 import { meteringFor, usageCounter } from "../billing/metering.js";
 import { checkOrganizationIdentifier, organizationInserter, type OrganizationProps } from "../identity/commands.js";
-import { organizationByIdentifier, organizationById, type BranchRow, type OrganizationRow } from "../identity/queries.js";
+import {
+  organizationByIdentifier,
+  organizationById,
+  type BranchRow,
+  type OrganizationRow,
+} from "../identity/queries.js";
 import { directLookups, directoryVersion, type DirectoryCache, type RegistrationLookups } from "./directoryCache.js";
 import type { Actor } from "../identity/roles.js";
 import { KINDS, KIND_FIELDS, checkTotals, defaultTitle, type Kind } from "../shared/kinds.js";
 import { authorizeDocument, canDocument, WRITER_ROLES } from "./policy.js";
 import { assertMove, loadDocument, transition, type Status } from "./lifecycle.js";
-import { documentById, documentFiles, documentSides, numberTaken, type DocumentFileRow, type DocumentRow } from "./queries.js";
+import {
+  documentById,
+  documentFiles,
+  documentSides,
+  numberTaken,
+  type DocumentFileRow,
+  type DocumentRow,
+} from "./queries.js";
 import { timeOrderedId } from "../../storage/ids.js";
 import { organizationFactsOf } from "../identity/records.js";
 
@@ -35,19 +66,29 @@ export const RegistrationMetadata = z.strictObject({
   direction: z.enum(["outgoing", "internal"]).default("outgoing"),
   /** The sending branch; may be left out when the caller writes for exactly one branch. */
   branchId: z.uuid().optional(),
-  recipient: z.strictObject({
-    organizationId: z.uuid().optional(),
-    branchId: z.uuid().optional(),
-    /** where to invite the recipient when nobody of it is on the appliance yet (SPEC R2.7) */
-    email: z.email().max(254).optional(),
-    /** a counterparty not registered here: it is created as an external organization */
-    organization: z.strictObject({
-      name: z.string().trim().min(1).max(300),
-      country: z.enum(["KZ", "UA"]),
-      bin: z.string().regex(/^\d{12}$/).optional(),
-      edrpou: z.string().regex(/^\d{8}$/).optional(),
-    }).optional(),
-  }).optional(),
+  recipient: z
+    .strictObject({
+      organizationId: z.uuid().optional(),
+      branchId: z.uuid().optional(),
+      /** where to invite the recipient when nobody of it is on the appliance yet (SPEC R2.7) */
+      email: z.email().max(254).optional(),
+      /** a counterparty not registered here: it is created as an external organization */
+      organization: z
+        .strictObject({
+          name: z.string().trim().min(1).max(300),
+          country: z.enum(["KZ", "UA"]),
+          bin: z
+            .string()
+            .regex(/^\d{12}$/)
+            .optional(),
+          edrpou: z
+            .string()
+            .regex(/^\d{8}$/)
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   fields: z.record(z.string(), z.unknown()).default({}),
 });
 export type RegistrationMetadata = z.infer<typeof RegistrationMetadata>;
@@ -71,11 +112,18 @@ function invalid(issues: Array<{ field: string; code: string; message: string }>
 
 function parseMetadata(raw: unknown): { meta: RegistrationMetadata; fields: Record<string, any> } {
   const parsed = RegistrationMetadata.safeParse(raw ?? {});
-  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => ({ field: i.path.join("."), code: i.code, message: i.message })));
+  if (!parsed.success)
+    throw invalid(parsed.error.issues.map((i) => ({ field: i.path.join("."), code: i.code, message: i.message })));
   const meta = parsed.data;
   const fieldsParsed = KIND_FIELDS[meta.kind].safeParse(meta.fields);
   if (!fieldsParsed.success) {
-    throw invalid(fieldsParsed.error.issues.map((i) => ({ field: ["fields", ...i.path].join("."), code: i.code, message: i.message })));
+    throw invalid(
+      fieldsParsed.error.issues.map((i) => ({
+        field: ["fields", ...i.path].join("."),
+        code: i.code,
+        message: i.message,
+      })),
+    );
   }
   const fields = fieldsParsed.data as Record<string, any>;
   const totals = checkTotals(meta.kind, fields);
@@ -90,7 +138,11 @@ async function senderBranch(ctx: CommandContext, branchId: string | undefined, l
     const writable = scoped.filter((g) => WRITER_ROLES.includes(g.role));
     // Without a writer role the (single) branch is still named, so the policy refuses with 403.
     const ids = [...new Set((writable.length ? writable : scoped).map((g) => g.branchId!))];
-    if (ids.length !== 1) throw new ValidationError("branch_required", "Name the sending branch (branchId): you write for " + (ids.length ? "several branches" : "no branch"));
+    if (ids.length !== 1)
+      throw new ValidationError(
+        "branch_required",
+        "Name the sending branch (branchId): you write for " + (ids.length ? "several branches" : "no branch"),
+      );
     branchId = ids[0];
   }
   const found = await lookups.branch(ctx.tx, { branchId });
@@ -105,23 +157,45 @@ interface Recipient {
   create?: { props: OrganizationProps; ids: { id: string; rootId: string } };
 }
 
-async function recipientOf(ctx: CommandContext, meta: RegistrationMetadata, sender: { org: OrganizationRow }, lookups: RegistrationLookups): Promise<Recipient> {
+async function recipientOf(
+  ctx: CommandContext,
+  meta: RegistrationMetadata,
+  sender: { org: OrganizationRow },
+  lookups: RegistrationLookups,
+): Promise<Recipient> {
   const r = meta.recipient;
   if (meta.direction === "internal") {
-    if (!r?.branchId) throw new ValidationError("recipient_required", "An internal document names the receiving branch (recipient.branchId)");
+    if (!r?.branchId)
+      throw new ValidationError(
+        "recipient_required",
+        "An internal document names the receiving branch (recipient.branchId)",
+      );
     const found = await lookups.branch(ctx.tx, { organizationId: sender.org.id, branchId: r.branchId });
     if (!found || (r.organizationId && r.organizationId !== sender.org.id)) {
-      throw new ValidationError("unknown_counterparty", "The receiving branch is not a branch of the sending organization");
+      throw new ValidationError(
+        "unknown_counterparty",
+        "The receiving branch is not a branch of the sending organization",
+      );
     }
     return found;
   }
   if (r?.organization && !r.organizationId) return newCounterparty(ctx, r.organization, r.email, sender.org.id);
-  if (!r?.organizationId) throw new ValidationError("recipient_required", "An outgoing document names its recipient (recipient.organizationId, or recipient.organization with recipient.email)");
-  if (r.organizationId === sender.org.id) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
+  if (!r?.organizationId)
+    throw new ValidationError(
+      "recipient_required",
+      "An outgoing document names its recipient (recipient.organizationId, or recipient.organization with recipient.email)",
+    );
+  if (r.organizationId === sender.org.id)
+    throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
   const found = await lookups.branch(ctx.tx, { organizationId: r.organizationId, branchId: r.branchId ?? null });
   if (!found) {
     const exists = r.branchId && (await organizationFactsOf(ctx.tx, r.organizationId));
-    throw new ValidationError("unknown_counterparty", exists ? "That branch is not a branch of the recipient organization" : "No organization with that id is registered on this appliance");
+    throw new ValidationError(
+      "unknown_counterparty",
+      exists
+        ? "That branch is not a branch of the recipient organization"
+        : "No organization with that id is registered on this appliance",
+    );
   }
   return found;
 }
@@ -137,23 +211,53 @@ export function assertSenderActive(sender: { org: OrganizationRow; branch: Branc
  * A counterparty named by its identifier. One already registered is used as it is; otherwise it will
  * be created (by the registrar, as an external organization) and invited when the document is sent.
  */
-async function newCounterparty(ctx: CommandContext, o: NonNullable<NonNullable<RegistrationMetadata["recipient"]>["organization"]>, email: string | undefined, senderOrgId: string) {
+async function newCounterparty(
+  ctx: CommandContext,
+  o: NonNullable<NonNullable<RegistrationMetadata["recipient"]>["organization"]>,
+  email: string | undefined,
+  senderOrgId: string,
+) {
   checkOrganizationIdentifier(o);
   const existing = await organizationByIdentifier(ctx.tx, o);
   if (existing) {
-    if (existing.id === senderOrgId) throw new ValidationError("recipient_is_sender", "Send to another organization, or register an internal document");
+    if (existing.id === senderOrgId)
+      throw new ValidationError(
+        "recipient_is_sender",
+        "Send to another organization, or register an internal document",
+      );
     const found = (await organizationById(ctx.tx, existing.id))!;
     return { org: found.org, branch: found.root };
   }
-  if (!email) throw new ValidationError("recipient_email_required", "A counterparty not on the appliance is invited by e-mail: give recipient.email", { field: "recipient.email" });
+  if (!email)
+    throw new ValidationError(
+      "recipient_email_required",
+      "A counterparty not on the appliance is invited by e-mail: give recipient.email",
+      { field: "recipient.email" },
+    );
   const now = nowIso(ctx);
   const id = randomUUID();
   const rootId = randomUUID();
   const org: OrganizationRow = {
-    id, name: o.name, country: o.country, bin: o.bin ?? null, edrpou: o.edrpou ?? null, external: true, status: "active",
-    block_reason: null, totp_required: false, created_at: now, updated_at: now,
+    id,
+    name: o.name,
+    country: o.country,
+    bin: o.bin ?? null,
+    edrpou: o.edrpou ?? null,
+    external: true,
+    status: "active",
+    block_reason: null,
+    totp_required: false,
+    created_at: now,
+    updated_at: now,
   } as OrganizationRow;
-  const branch = { id: rootId, organization_id: id, parent_id: null, name: o.name, path: `/${rootId}/`, status: "active" } as BranchRow;
+  const branch = {
+    id: rootId,
+    organization_id: id,
+    parent_id: null,
+    name: o.name,
+    path: `/${rootId}/`,
+    status: "active",
+  } as BranchRow;
   return { org, branch, create: { props: { ...o, external: true }, ids: { id, rootId } } };
 }
 
@@ -185,10 +289,19 @@ async function prepare(ctx: CommandContext, p: RegistrationProps, lookups: Regis
   const { meta, fields } = parseMetadata(p.metadata);
   const sender = await senderBranch(ctx, meta.branchId, lookups);
   const branch = sender.branch;
-  authorizeDocument(ctx.actor, "document.create", { sender: { organizationId: branch.organization_id, branchPath: branch.path }, recipient: null });
+  authorizeDocument(ctx.actor, "document.create", {
+    sender: { organizationId: branch.organization_id, branchPath: branch.path },
+    recipient: null,
+  });
   assertSenderActive(sender);
   // SPEC R4.4: a branch blocked for non-payment creates no internal documents.
-  if (meta.direction === "internal") await assertCanSendOutgoing(ctx.tx, { organizationId: sender.org.id, branchId: branch.id, path: branch.path }, ctx.clock.now(), lookups.subscription);
+  if (meta.direction === "internal")
+    await assertCanSendOutgoing(
+      ctx.tx,
+      { organizationId: sender.org.id, branchId: branch.id, path: branch.path },
+      ctx.clock.now(),
+      lookups.subscription,
+    );
   const recipient = await recipientOf(ctx, meta, sender, lookups);
   const kind: Kind = meta.kind;
   const number: string | null = fields.number ?? null;
@@ -196,7 +309,11 @@ async function prepare(ctx: CommandContext, p: RegistrationProps, lookups: Regis
   const now = opts.now ?? nowIso(ctx);
   const year = number ? Number((date ?? now).slice(0, 4)) : null;
   if (number && (await numberTaken(ctx.tx, sender.org.id, kind, year!, number))) {
-    throw new ConflictError("number_taken", `${kind} No. ${number} of ${year} is already registered by this organization`, { number, year });
+    throw new ConflictError(
+      "number_taken",
+      `${kind} No. ${number} of ${year} is already registered by this organization`,
+      { number, year },
+    );
   }
   const content = p.files.find((f) => f.role === "content")!;
   const title = meta.title ?? defaultTitle(kind, fields);
@@ -207,16 +324,57 @@ async function prepare(ctx: CommandContext, p: RegistrationProps, lookups: Regis
   const recipientName = recipient.org.name + (recipient.branch.parent_id ? ` — ${recipient.branch.name}` : "");
   const search = (other: string) => [number, title, other].filter(Boolean).join(" ").toLocaleLowerCase();
   const row: DocumentRow = {
-    id, kind, direction: meta.direction, status: "draft", title, number, doc_date: date, doc_year: year,
-    currency: fields.currency ?? null, total: fields.total ?? null, fields: stableJson(fields),
-    sender_organization_id: sender.org.id, sender_branch_id: branch.id, sender_branch_path: branch.path, sender_name: sender.org.name,
-    recipient_organization_id: recipient.org.id, recipient_branch_id: recipient.branch.id, recipient_branch_path: recipient.branch.path, recipient_name: recipientName,
-    recipient_email: meta.recipient?.email ?? null, respond_by: null, annulment_prior_status: null, annulment_requested_by: null,
-    content_sha256: content.sha256, content_name: content.name, content_type: content.mediaType, content_size: content.size, total_bytes: totalBytes,
-    created_by_type: ctx.actor.type, created_by: ctx.actor.id ?? ctx.actor.type, // "system": the appliance itself (billing invoices)
-    created_at: now, updated_at: now, sent_at: null, frozen_at: null, version: 1,
+    id,
+    kind,
+    direction: meta.direction,
+    status: "draft",
+    title,
+    number,
+    doc_date: date,
+    doc_year: year,
+    currency: fields.currency ?? null,
+    total: fields.total ?? null,
+    fields: stableJson(fields),
+    sender_organization_id: sender.org.id,
+    sender_branch_id: branch.id,
+    sender_branch_path: branch.path,
+    sender_name: sender.org.name,
+    recipient_organization_id: recipient.org.id,
+    recipient_branch_id: recipient.branch.id,
+    recipient_branch_path: recipient.branch.path,
+    recipient_name: recipientName,
+    recipient_email: meta.recipient?.email ?? null,
+    respond_by: null,
+    annulment_prior_status: null,
+    annulment_requested_by: null,
+    content_sha256: content.sha256,
+    content_name: content.name,
+    content_type: content.mediaType,
+    content_size: content.size,
+    total_bytes: totalBytes,
+    created_by_type: ctx.actor.type,
+    created_by: ctx.actor.id ?? ctx.actor.type, // "system": the appliance itself (billing invoices)
+    created_at: now,
+    updated_at: now,
+    sent_at: null,
+    frozen_at: null,
+    version: 1,
   };
-  return { row, kind, number, year, meta, fields, sender, branch, recipient, recipientName, search, metering, factsVersion: lookups.version() };
+  return {
+    row,
+    kind,
+    number,
+    year,
+    meta,
+    fields,
+    sender,
+    branch,
+    recipient,
+    recipientName,
+    search,
+    metering,
+    factsVersion: lookups.version(),
+  };
 }
 
 export type PreparedRegistration = Awaited<ReturnType<typeof registrationPreparer>>;
@@ -234,7 +392,10 @@ export interface RegistrationItem {
   idempotency?: { principal: string; key: string; hash: string } | null;
 }
 
-export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
+export interface Registered {
+  document: DocumentRow;
+  files: DocumentFileRow[];
+}
 
 /**
  * Writes registrations the preparer has checked: for each, the document row, its file rows, the
@@ -245,24 +406,34 @@ export interface Registered { document: DocumentRow; files: DocumentFileRow[] }
  * registrationScript, which writes the same statements in one trip; this is the way every batch
  * can take, on both databases.
  */
-export async function registrationWriter(tx: Tx, clock: Clock, items: RegistrationItem[], retentionFacts?: RetentionFactsCache, directory?: DirectoryCache): Promise<Registered[]> {
+export async function registrationWriter(
+  tx: Tx,
+  clock: Clock,
+  items: RegistrationItem[],
+  retentionFacts?: RetentionFactsCache,
+  directory?: DirectoryCache,
+): Promise<Registered[]> {
   // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
   // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile.
   // First the reads — the directory version, the audit chain's head, the facts that decide
   // retain-until dates (R5.1) — then every write at once, the documents first (PostgreSQL runs
   // them in order; SQLite checks the foreign keys at the commit).
-  let [version, head, retentionOf] = await statements(tx, [
+  const [version, firstHead, retentionOf] = (await statements(tx, [
     () => directoryVersion(tx),
     () => auditHead(tx),
     () => retentionForRegistration(tx, items[0].ctx.config, retentionFacts),
     () => deferForeignKeys(tx),
-  ]) as [number, Awaited<ReturnType<typeof auditHead>>, Awaited<ReturnType<typeof retentionForRegistration>>];
+  ])) as [number, Awaited<ReturnType<typeof auditHead>>, Awaited<ReturnType<typeof retentionForRegistration>>];
+  let head = firstHead;
   directory?.observe(version);
   // Prepared on cached facts of another version: every check again, on this transaction's reads.
   for (const it of items) {
     if (it.prepared.factsVersion === undefined || it.prepared.factsVersion === version) continue;
     if (!it.props) throw new Error("a registration prepared on cached facts must carry its props");
-    it.prepared = await registrationPreparer({ ...it.ctx, tx }, it.props, { id: it.prepared.row.id, now: it.prepared.row.created_at });
+    it.prepared = await registrationPreparer({ ...it.ctx, tx }, it.props, {
+      id: it.prepared.row.id,
+      now: it.prepared.row.created_at,
+    });
   }
   // A counterparty new to the appliance is created with the document (it is invited when sent).
   for (const it of items) {
@@ -294,7 +465,13 @@ const SCRIPT_FACTS = `select ${DIRECTORY_VERSION} as "version", ${RETENTION_EPOC
  * registrationWriter: a registration prepared on other facts, a new counterparty, retention facts
  * not held, a file that failed to become durable, a guard, a quota or a unique index that refused.
  */
-export async function registrationScript(db: Db, clock: Clock, items: RegistrationItem[], retentionFacts: RetentionFactsCache, directory?: DirectoryCache): Promise<Registered[] | null> {
+export async function registrationScript(
+  db: Db,
+  clock: Clock,
+  items: RegistrationItem[],
+  retentionFacts: RetentionFactsCache,
+  directory?: DirectoryCache,
+): Promise<Registered[] | null> {
   if (items.some((it) => it.prepared.recipient.create || it.prepared.factsVersion === undefined)) return null;
   return sqliteWriter(db, async (w) => {
     const [read, durable] = await Promise.allSettled([
@@ -312,12 +489,20 @@ export async function registrationScript(db: Db, clock: Clock, items: Registrati
       ...writes,
     ]);
     if (script === null) return null;
-    return w.transaction(script).then(() => out, () => null);
+    return w.transaction(script).then(
+      () => out,
+      () => null,
+    );
   }).catch(() => null);
 }
 
 /** A batch's rows and the statements that write them, after the audit head `head` (no I/O). */
-function registrationStatements(clock: Clock, items: RegistrationItem[], head: { seq: number; hash: string }, retentionOf: ReturnType<typeof retentionColumns>) {
+function registrationStatements(
+  clock: Clock,
+  items: RegistrationItem[],
+  head: { seq: number; hash: string },
+  retentionOf: ReturnType<typeof retentionColumns>,
+) {
   const out: Registered[] = [];
   const documents: Record<string, unknown>[] = [];
   const fileRows: DocumentFileRow[] = [];
@@ -327,45 +512,94 @@ function registrationStatements(clock: Clock, items: RegistrationItem[], head: {
     documents.push({ ...row, search_as_sender: search(recipientName), search_as_recipient: search(sender.org.name) });
     let position = 0;
     const files: DocumentFileRow[] = it.files.map((f) => ({
-      id: timeOrderedId(Date.parse(row.created_at)), document_id: row.id, role: f.role, position: f.role === "content" ? 0 : ++position,
-      name: f.name, media_type: f.mediaType, size: f.size, sha256: f.sha256,
+      id: timeOrderedId(Date.parse(row.created_at)),
+      document_id: row.id,
+      role: f.role,
+      position: f.role === "content" ? 0 : ++position,
+      name: f.name,
+      media_type: f.mediaType,
+      size: f.size,
+      sha256: f.sha256,
     }));
     fileRows.push(...files);
     ledger.push({
-      organization_id: sender.org.id, branch_id: branch.id, document_id: row.id, event: "registration", bytes: row.total_bytes, at: row.created_at,
-      subscription_id: it.prepared.metering?.subscriptionId ?? null, outgoing: row.direction === "outgoing",
+      organization_id: sender.org.id,
+      branch_id: branch.id,
+      document_id: row.id,
+      event: "registration",
+      bytes: row.total_bytes,
+      at: row.created_at,
+      subscription_id: it.prepared.metering?.subscriptionId ?? null,
+      outgoing: row.direction === "outgoing",
     });
     out.push({ document: row, files });
   }
   const retention = retentionOf(out.map((o) => o.document));
-  out.forEach((o, i) => { Object.assign(o.document, retention[i]); Object.assign(documents[i], retention[i]); });
-  const audit = auditChain(head, clock, items.map((it, i) => {
-    const { row, kind, number, meta, sender, recipient } = it.prepared;
-    return {
-      meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
-      events: [{
-        action: "document.register", target: { type: "document", id: row.id }, organizationId: sender.org.id,
-        details: { kind, number, direction: meta.direction, recipientOrganizationId: recipient.org.id, files: out[i].files.map((f) => f.sha256), bytes: row.total_bytes },
-      }],
-    };
-  }));
+  out.forEach((o, i) => {
+    Object.assign(o.document, retention[i]);
+    Object.assign(documents[i], retention[i]);
+  });
+  const audit = auditChain(
+    head,
+    clock,
+    items.map((it, i) => {
+      const { row, kind, number, meta, sender, recipient } = it.prepared;
+      return {
+        meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
+        events: [
+          {
+            action: "document.register",
+            target: { type: "document", id: row.id },
+            organizationId: sender.org.id,
+            details: {
+              kind,
+              number,
+              direction: meta.direction,
+              recipientOrganizationId: recipient.org.id,
+              files: out[i].files.map((f) => f.sha256),
+              bytes: row.total_bytes,
+            },
+          },
+        ],
+      };
+    }),
+  );
   const writes = [
     ...insertStatements("documents", documents, 200),
     ...insertStatements("document_files", fileRows, 1000),
     ...insertStatements("usage_ledger", ledger, 1000),
     ...usageCounter(items.flatMap((it) => it.prepared.metering ?? [])),
-    ...remembered(items.flatMap((it, i) => it.idempotency
-      ? [{ ...it.idempotency, response: { status: 201, body: presentDocument(out[i].document, out[i].files) }, at: out[i].document.created_at }] : [])),
+    ...remembered(
+      items.flatMap((it, i) =>
+        it.idempotency
+          ? [
+              {
+                ...it.idempotency,
+                response: { status: 201, body: presentDocument(out[i].document, out[i].files) },
+                at: out[i].document.created_at,
+              },
+            ]
+          : [],
+      ),
+    ),
     ...auditWrites(audit),
   ];
   return { out, writes };
 }
 
 /** Why a registration hit a unique index: its number was taken meanwhile (409), or null when it was not that. */
-export async function registrationConflict(db: Tx, p: PreparedRegistration, err: unknown): Promise<ConflictError | null> {
+export async function registrationConflict(
+  db: Tx,
+  p: PreparedRegistration,
+  err: unknown,
+): Promise<ConflictError | null> {
   if (!isUniqueViolation(err) || !p.number) return null;
   if (!(await numberTaken(db, p.sender.org.id, p.kind, p.year!, p.number))) return null;
-  return new ConflictError("number_taken", `${p.kind} No. ${p.number} of ${p.year} is already registered by this organization`, { number: p.number, year: p.year });
+  return new ConflictError(
+    "number_taken",
+    `${p.kind} No. ${p.number} of ${p.year} is already registered by this organization`,
+    { number: p.number, year: p.year },
+  );
 }
 
 /**
@@ -377,7 +611,9 @@ export async function readableDocument(ctx: { tx: CommandContext["tx"]; actor: A
   const doc = await documentById(ctx.tx, id);
   if (!doc) throw notFound("Document");
   const sides = documentSides(doc);
-  const staff = !canDocument(ctx.actor, "document.read", sides) && (hasRole(ctx.actor, "system_admin") || hasRole(ctx.actor, "compliance_officer"));
+  const staff =
+    !canDocument(ctx.actor, "document.read", sides) &&
+    (hasRole(ctx.actor, "system_admin") || hasRole(ctx.actor, "compliance_officer"));
   if (!staff) authorizeDocument(ctx.actor, "document.read", sides);
   return { document: doc, files: await documentFiles(ctx.tx, id), staff };
 }
@@ -387,34 +623,67 @@ export async function readableDocument(ctx: { tx: CommandContext["tx"]; actor: A
  * both parties' organizations, so their administrators see it in their audit log. A destroyed
  * document has no content left (410).
  */
-export async function contentAccess(journal: AuditJournal, config: Config, read: { document: DocumentRow; staff: boolean }, actor: Actor, meta: RequestMeta, reason: string | undefined) {
-  if (read.document.status === "destroyed") throw new GoneError("document_destroyed", "The document was destroyed under its retention policy; its tombstone and the disposition certificate remain");
+export async function contentAccess(
+  journal: AuditJournal,
+  config: Config,
+  read: { document: DocumentRow; staff: boolean },
+  actor: Actor,
+  meta: RequestMeta,
+  reason: string | undefined,
+) {
+  if (read.document.status === "destroyed")
+    throw new GoneError(
+      "document_destroyed",
+      "The document was destroyed under its retention policy; its tombstone and the disposition certificate remain",
+    );
   if (!read.staff) return;
   if (!reason || reason.trim().length < config.retention.staffReasonMinLength) {
-    throw new ForbiddenError("staff_access_reason_required", `Staff open a participant's content only with a stated reason (query parameter reason, at least ${config.retention.staffReasonMinLength} characters); the access is audited and shown to the organization`);
+    throw new ForbiddenError(
+      "staff_access_reason_required",
+      `Staff open a participant's content only with a stated reason (query parameter reason, at least ${config.retention.staffReasonMinLength} characters); the access is audited and shown to the organization`,
+    );
   }
   const d = read.document;
-  await journal.record({ actor: actorRef(actor), ...meta }, [...new Set([d.sender_organization_id, d.recipient_organization_id].filter((o): o is string => Boolean(o)))].map((organizationId) => ({
-    action: "document.staff_access", target: { type: "document", id: d.id }, organizationId, details: { reason: reason.trim() },
-  })));
+  await journal.record(
+    { actor: actorRef(actor), ...meta },
+    [...new Set([d.sender_organization_id, d.recipient_organization_id].filter((o): o is string => Boolean(o)))].map(
+      (organizationId) => ({
+        action: "document.staff_access",
+        target: { type: "document", id: d.id },
+        organizationId,
+        details: { reason: reason.trim() },
+      }),
+    ),
+  );
 }
 
 /**
  * Checks that a draft's content may be replaced, and how many bytes the new content may have (the
  * document's limit less its attachments). SPEC R2.3: never after the first signature.
  */
-export async function contentReplacementPreparer(ctx: CommandContext, p: { documentId: string; file?: RegisteredFile }) {
+export async function contentReplacementPreparer(
+  ctx: CommandContext,
+  p: { documentId: string; file?: RegisteredFile },
+) {
   const doc = await loadDocument(ctx, p.documentId);
   authorizeDocument(ctx.actor, "document.edit", documentSides(doc));
   if (doc.frozen_at) {
-    throw new StateConflictError("content_frozen", "The content is frozen: the document has been signed", { state: doc.status, frozenAt: doc.frozen_at });
+    throw new StateConflictError("content_frozen", "The content is frozen: the document has been signed", {
+      state: doc.status,
+      frozenAt: doc.frozen_at,
+    });
   }
   assertMove(doc, "edit");
   await assertNotHeld(ctx.tx, doc.id, "Replacing the content");
   const files = await documentFiles(ctx.tx, doc.id);
   const attachments = files.filter((f) => f.role === "attachment").reduce((n, f) => n + Number(f.size), 0);
   const limit = ctx.config.documents.maxBytes - attachments;
-  if (p.file && p.file.size > limit) throw new PayloadTooLargeError("payload_too_large", `A document's files may total at most ${ctx.config.documents.maxBytes} bytes`, { limit: ctx.config.documents.maxBytes });
+  if (p.file && p.file.size > limit)
+    throw new PayloadTooLargeError(
+      "payload_too_large",
+      `A document's files may total at most ${ctx.config.documents.maxBytes} bytes`,
+      { limit: ctx.config.documents.maxBytes },
+    );
   return { doc, files, limit };
 }
 
@@ -422,10 +691,24 @@ export async function contentReplacer(ctx: CommandContext, p: { documentId: stri
   const { doc, files } = await contentReplacementPreparer(ctx, p);
   const old = files.find((f) => f.role === "content")!;
   const totalBytes = Number(doc.total_bytes) - Number(old.size) + p.file.size;
-  await ctx.tx("document_files").where({ id: old.id }).update({ name: p.file.name, media_type: p.file.mediaType, size: p.file.size, sha256: p.file.sha256 });
-  const set = { content_sha256: p.file.sha256, content_name: p.file.name, content_type: p.file.mediaType, content_size: p.file.size, total_bytes: totalBytes };
+  await ctx
+    .tx("document_files")
+    .where({ id: old.id })
+    .update({ name: p.file.name, media_type: p.file.mediaType, size: p.file.size, sha256: p.file.sha256 });
+  const set = {
+    content_sha256: p.file.sha256,
+    content_name: p.file.name,
+    content_type: p.file.mediaType,
+    content_size: p.file.size,
+    total_bytes: totalBytes,
+  };
   return transition(ctx, {
-    doc, move: "edit", action: "document.content_replace", to: doc.status as Status, side: "sender", set,
+    doc,
+    move: "edit",
+    action: "document.content_replace",
+    to: doc.status as Status,
+    side: "sender",
+    set,
     details: { from: old.sha256, to: p.file.sha256, bytes: p.file.size },
   });
 }

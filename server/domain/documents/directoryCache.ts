@@ -13,7 +13,10 @@ import type { PlanRow } from "../billing/plans.js";
 import { branchWithOrganization, type BranchRow, type OrganizationRow } from "../identity/queries.js";
 
 export type BranchWhere = { branchId: string } | { organizationId: string; branchId: string | null };
-export interface BranchFacts { org: OrganizationRow; branch: BranchRow }
+export interface BranchFacts {
+  org: OrganizationRow;
+  branch: BranchRow;
+}
 
 /** The reads a registration's checks make; `version` is what they are as of (see DirectoryCache). */
 export interface RegistrationLookups {
@@ -24,10 +27,17 @@ export interface RegistrationLookups {
   version(): number | null | undefined;
 }
 
-export const directLookups: RegistrationLookups = { branch: branchWithOrganization, ...meteringFromDatabase, version: () => undefined };
+export const directLookups: RegistrationLookups = {
+  branch: branchWithOrganization,
+  ...meteringFromDatabase,
+  version: () => undefined,
+};
 
 export async function directoryVersion(tx: Tx): Promise<number> {
-  const [row] = await sqlRows<{ version: number | string }>(tx, `select "version" from "directory_version" where "id" = 1`);
+  const [row] = await sqlRows<{ version: number | string }>(
+    tx,
+    `select "version" from "directory_version" where "id" = 1`,
+  );
   return Number(row.version);
 }
 
@@ -59,8 +69,13 @@ export class DirectoryCache {
       let e = this.entries.get(key);
       if (!e) {
         if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-        const entry: { version: number; value: Promise<unknown> } = { version: this.version, value: null as unknown as Promise<unknown> };
-        const forget = () => { if (this.entries.get(key) === entry) this.entries.delete(key); };
+        const entry: { version: number; value: Promise<unknown> } = {
+          version: this.version,
+          value: null as unknown as Promise<unknown>,
+        };
+        const forget = () => {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        };
         // Facts are shared by every registration that reads them: frozen, so none can change another's.
         // Absence is a fact too (most branches have no subscription): a row added later bumps the version.
         entry.value = load().then(frozen, (err) => {
@@ -74,7 +89,10 @@ export class DirectoryCache {
       return e.value as Promise<T>;
     };
     return {
-      branch: (tx, where) => get(`b:${"organizationId" in where ? `${where.organizationId}:${where.branchId ?? ""}` : where.branchId}`, () => directLookups.branch(tx, where)),
+      branch: (tx, where) =>
+        get(`b:${"organizationId" in where ? `${where.organizationId}:${where.branchId ?? ""}` : where.branchId}`, () =>
+          directLookups.branch(tx, where),
+        ),
       subscription: (tx, path) => get(`s:${path}`, () => directLookups.subscription(tx, path)),
       plan: (tx, id) => get(`p:${id}`, () => directLookups.plan(tx, id)),
       version: () => (mixed ? null : started),

@@ -16,13 +16,21 @@ import type { DocumentFileRow, DocumentRow } from "./queries.js";
 import type { ValidationReport } from "../signatures/validation.js";
 import { signaturesOf } from "./signing.js";
 
+// eslint-disable-next-line no-control-regex -- control characters are what it replaces
+const UNSAFE_IN_ZIP = /[\u0000-\u001f<>:"/\\|?*]/g;
+
 /** A name safe inside a ZIP on every platform: no directories, no control or reserved characters. */
-const safeName = (name: string) => path.basename(name).replace(/[\u0000-\u001f<>:"/\\|?*]/g, "_").slice(0, 180) || "file";
+const safeName = (name: string) => path.basename(name).replace(UNSAFE_IN_ZIP, "_").slice(0, 180) || "file";
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + "\n");
 
 export interface EvidenceInput {
-  db: Tx; blobs: BlobStore; document: DocumentRow; files: DocumentFileRow[]; generatedAt: string; generatedBy: { type: string; id: string | null };
+  db: Tx;
+  blobs: BlobStore;
+  document: DocumentRow;
+  files: DocumentFileRow[];
+  generatedAt: string;
+  generatedBy: { type: string; id: string | null };
   /** the appliance's address, for the protocol's verification reference */
   verifyUrl: string;
   /** the system signer (HSM) that signs the protocol PDF; null without an HSM */
@@ -34,7 +42,10 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
   const signatures = await signaturesOf(db, doc.id);
   const receipts = await db("document_receipts").where({ document_id: doc.id }).orderBy("at");
   const events = await db("document_events").where({ document_id: doc.id }).orderBy("id");
-  const auditRows = await db("audit_log").where({ target_id: doc.id }).orderBy("seq").select([...CANONICAL_COLUMNS, "hash"]);
+  const auditRows = await db("audit_log")
+    .where({ target_id: doc.id })
+    .orderBy("seq")
+    .select([...CANONICAL_COLUMNS, "hash"]);
   const approval = await approvalRouteOf(db, doc.id);
 
   const { default: yazl } = await import("yazl"); // loaded on first use, like pkijs
@@ -45,7 +56,10 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     entries.push({ path: name, sha256: sha256(data), size: data.length, role });
   };
   for (const f of p.files) {
-    const name = f.role === "content" ? `content/${safeName(f.name)}` : `attachments/${String(f.position).padStart(2, "0")}-${safeName(f.name)}`;
+    const name =
+      f.role === "content"
+        ? `content/${safeName(f.name)}`
+        : `attachments/${String(f.position).padStart(2, "0")}-${safeName(f.name)}`;
     // Blobs stream from disk; their hashes are the ones recorded at registration.
     zip.addReadStream(p.blobs.read(f.sha256), name, { mtime: new Date(p.generatedAt), size: Number(f.size) });
     entries.push({ path: name, sha256: f.sha256, size: Number(f.size), role: f.role });
@@ -59,8 +73,10 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     if (!s.validation) return;
     const report = JSON.parse(s.validation) as ValidationReport;
     add(`${base}.validation.json`, json(report), "validation_report");
-    if (report.revocation?.evidence?.der) add(`${base}.ocsp.der`, Buffer.from(report.revocation.evidence.der, "base64"), "ocsp_response");
-    if (report.revocation?.evidence?.sha256) crlFiles.push({ name: `${base}.crl`, sha256: report.revocation.evidence.sha256 });
+    if (report.revocation?.evidence?.der)
+      add(`${base}.ocsp.der`, Buffer.from(report.revocation.evidence.der, "base64"), "ocsp_response");
+    if (report.revocation?.evidence?.sha256)
+      crlFiles.push({ name: `${base}.crl`, sha256: report.revocation.evidence.sha256 });
   });
   for (const c of crlFiles) {
     const row = await db("revocation_evidence").where({ sha256: c.sha256 }).first("der");
@@ -81,7 +97,11 @@ export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Reada
     });
     add("signature-protocol.pdf.p7s", cms, "signature_protocol_signature");
   }
-  add("history.json", json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }), "history");
+  add(
+    "history.json",
+    json({ approval, events: events.map(presentEvent), receipts: receipts.map(presentReceipt) }),
+    "history",
+  );
   // Each audit entry with its chain hash: checkable against the appliance's audit chain.
   add("audit.json", json(auditRows), "audit_extract");
   const manifest = {

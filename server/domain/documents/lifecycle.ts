@@ -9,8 +9,19 @@ import type { Side } from "./policy.js";
 import { documentById, type DocumentRow } from "./queries.js";
 
 export const STATUSES = [
-  "draft", "on_approval", "returned", "approved", "signing", "sent", "delivered",
-  "signed_by_recipient", "rejected", "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled",
+  "draft",
+  "on_approval",
+  "returned",
+  "approved",
+  "signing",
+  "sent",
+  "delivered",
+  "signed_by_recipient",
+  "rejected",
+  "clarification_requested",
+  "accepted_by_silence",
+  "annulment_requested",
+  "annulled",
   // destroyed under retention (R5.5): a tombstone, no content, no moves
   "destroyed",
 ] as const;
@@ -36,9 +47,16 @@ export const MOVES = {
 export type Move = keyof typeof MOVES;
 
 export function illegal(doc: Pick<DocumentRow, "id" | "status" | "version">, move: Move): StateConflictError {
-  return new StateConflictError("illegal_transition", `A document that is ${doc.status.replace(/_/g, " ")} cannot take this step (${move})`, {
-    state: doc.status, version: doc.version, move, allowedFrom: MOVES[move],
-  });
+  return new StateConflictError(
+    "illegal_transition",
+    `A document that is ${doc.status.replace(/_/g, " ")} cannot take this step (${move})`,
+    {
+      state: doc.status,
+      version: doc.version,
+      move,
+      allowedFrom: MOVES[move],
+    },
+  );
 }
 
 export function assertMove(doc: DocumentRow, move: Move): void {
@@ -51,9 +69,24 @@ export const sideAddressee = (doc: DocumentRow, side: Side) =>
     ? { organizationId: doc.sender_organization_id, branchId: doc.sender_branch_id }
     : { organizationId: doc.recipient_organization_id!, branchId: doc.recipient_branch_id! };
 
-export const noticeAbout = (doc: DocumentRow, topic: string, side: Side, extra: Record<string, unknown> = {}): Notification => ({
-  topic, documentId: doc.id, to: sideAddressee(doc, side),
-  payload: { documentId: doc.id, kind: doc.kind, number: doc.number, title: doc.title, sender: doc.sender_name, recipient: doc.recipient_name, ...extra },
+export const noticeAbout = (
+  doc: DocumentRow,
+  topic: string,
+  side: Side,
+  extra: Record<string, unknown> = {},
+): Notification => ({
+  topic,
+  documentId: doc.id,
+  to: sideAddressee(doc, side),
+  payload: {
+    documentId: doc.id,
+    kind: doc.kind,
+    number: doc.number,
+    title: doc.title,
+    sender: doc.sender_name,
+    recipient: doc.recipient_name,
+    ...extra,
+  },
 });
 
 export interface TransitionProps {
@@ -75,7 +108,8 @@ export async function transition(ctx: CommandContext, p: TransitionProps): Promi
   const { doc } = p;
   assertMove(doc, p.move);
   const now = nowIso(ctx);
-  const updated = await ctx.tx("documents")
+  const updated = await ctx
+    .tx("documents")
     .where({ id: doc.id, version: doc.version })
     .update({ ...p.set, status: p.to, version: doc.version + 1, updated_at: now });
   if (updated !== 1) {
@@ -83,11 +117,19 @@ export async function transition(ctx: CommandContext, p: TransitionProps): Promi
     throw illegal(current, p.move);
   }
   await ctx.tx("document_events").insert({
-    document_id: doc.id, at: now, actor_type: ctx.actor.type, actor_id: ctx.actor.id, side: p.side,
-    action: p.action, from_status: doc.status, to_status: p.to, comment: p.comment ?? null,
+    document_id: doc.id,
+    at: now,
+    actor_type: ctx.actor.type,
+    actor_id: ctx.actor.id,
+    side: p.side,
+    action: p.action,
+    from_status: doc.status,
+    to_status: p.to,
+    comment: p.comment ?? null,
   });
   await audit(ctx, {
-    action: p.action, target: { type: "document", id: doc.id },
+    action: p.action,
+    target: { type: "document", id: doc.id },
     organizationId: p.side === "recipient" ? doc.recipient_organization_id : doc.sender_organization_id,
     details: { from: doc.status, to: p.to, side: p.side, ...(p.comment ? { comment: p.comment } : {}), ...p.details },
   });

@@ -7,8 +7,15 @@ import { covers } from "../identity/policy.js";
 import type { Actor, Role } from "../identity/roles.js";
 
 export type DocumentAction =
-  | "document.create" | "document.read" | "document.edit" | "document.route" | "document.send"
-  | "document.sign" | "document.receipt" | "document.respond" | "document.annul";
+  | "document.create"
+  | "document.read"
+  | "document.edit"
+  | "document.route"
+  | "document.send"
+  | "document.sign"
+  | "document.receipt"
+  | "document.respond"
+  | "document.annul";
 
 export type Side = "sender" | "recipient";
 
@@ -52,7 +59,8 @@ export function sidesOf(actor: Actor, doc: DocumentSides): { sender: boolean; re
 export function canDocument(actor: Actor, action: DocumentAction, doc: DocumentSides, side?: Side): boolean {
   if (actor.type === "system") return true;
   if (actor.type === "anonymous") return false;
-  if (action === "document.read") return grantsOn(actor, doc.sender).length > 0 || grantsOn(actor, doc.recipient).length > 0;
+  if (action === "document.read")
+    return grantsOn(actor, doc.sender).length > 0 || grantsOn(actor, doc.recipient).length > 0;
   const rule = RULES[action];
   const on = rule.side === "either" ? side : rule.side;
   if (!on) throw new Error(`${action} needs the side acted on`);
@@ -63,5 +71,9 @@ export function canDocument(actor: Actor, action: DocumentAction, doc: DocumentS
 export function authorizeDocument(actor: Actor, action: DocumentAction, doc: DocumentSides, side?: Side): void {
   if (canDocument(actor, action, doc, side)) return;
   const visible = canDocument(actor, "document.read", doc);
-  throw new AccessDeniedError(action, { type: "document", id: doc.id ?? null, organizationId: doc.sender.organizationId }, !visible);
+  throw new AccessDeniedError(
+    action,
+    { type: "document", id: doc.id ?? null, organizationId: doc.sender.organizationId },
+    !visible,
+  );
 }

@@ -15,8 +15,14 @@ let fontBytes: Buffer | null = null;
 export const documentFont = () => (fontBytes ??= readFileSync(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf")));
 
 const KIND_NAMES: Record<string, string> = {
-  invoice: "Invoice for payment / Счёт на оплату", act_of_work: "Act of completed works / Акт выполненных работ", reconciliation_act: "Reconciliation act / Акт сверки",
-  waybill: "Waybill / Накладная", contract: "Contract / Договор", supplementary_agreement: "Supplementary agreement / Доп. соглашение", letter: "Official letter / Письмо", arbitrary: "Document / Документ",
+  invoice: "Invoice for payment / Счёт на оплату",
+  act_of_work: "Act of completed works / Акт выполненных работ",
+  reconciliation_act: "Reconciliation act / Акт сверки",
+  waybill: "Waybill / Накладная",
+  contract: "Contract / Договор",
+  supplementary_agreement: "Supplementary agreement / Доп. соглашение",
+  letter: "Official letter / Письмо",
+  arbitrary: "Document / Документ",
 };
 
 export interface ProtocolInput {
@@ -43,7 +49,9 @@ export async function signatureProtocolPdf(p: ProtocolInput): Promise<Buffer> {
   pdf.setCreationDate(asOf);
   pdf.setModificationDate(asOf);
 
-  const W = 595.28, H = 841.89, M = 48;
+  const W = 595.28,
+    H = 841.89,
+    M = 48;
   let page = pdf.addPage([W, H]);
   let y = H - M;
   const ensure = (needed: number) => {
@@ -78,16 +86,27 @@ export async function signatureProtocolPdf(p: ProtocolInput): Promise<Buffer> {
     const size = o.size ?? 9.5;
     for (const line of wrap(t, size, W - 2 * M - (o.indent ?? 0))) {
       ensure(size + 3);
-      page.drawText(line, { x: M + (o.indent ?? 0), y: y - size, size, font: regular, color: o.color ? rgb(...o.color) : rgb(0, 0, 0) });
+      page.drawText(line, {
+        x: M + (o.indent ?? 0),
+        y: y - size,
+        size,
+        font: regular,
+        color: o.color ? rgb(...o.color) : rgb(0, 0, 0),
+      });
       y -= size + 3;
     }
   };
-  const gap = (h = 6) => { y -= h; };
+  const gap = (h = 6) => {
+    y -= h;
+  };
   const field = (label: string, value: string) => text(`${label}: ${value}`, { indent: 8 });
 
   text("Signature protocol / Протокол подписания", { size: 16 });
   gap(4);
-  text(`${KIND_NAMES[doc.kind] ?? doc.kind}${doc.number ? ` No. ${doc.number}` : ""}${doc.doc_date ? ` of ${doc.doc_date}` : ""}`, { size: 11 });
+  text(
+    `${KIND_NAMES[doc.kind] ?? doc.kind}${doc.number ? ` No. ${doc.number}` : ""}${doc.doc_date ? ` of ${doc.doc_date}` : ""}`,
+    { size: 11 },
+  );
   gap();
   field("Document id", doc.id);
   if (doc.title) field("Title", doc.title);
@@ -104,23 +123,36 @@ export async function signatureProtocolPdf(p: ProtocolInput): Promise<Buffer> {
     const failed = report?.checks.filter((c) => c.ok === false).map((c) => c.check) ?? [];
     gap(4);
     ensure(90);
-    text(`${s.position}. ${s.signer_type === "seal" ? "Seal of the organization" : "Signature"} — ${s.side === "sender" ? "sender side" : "recipient side"}`, { size: 10.5 });
+    text(
+      `${s.position}. ${s.signer_type === "seal" ? "Seal of the organization" : "Signature"} — ${s.side === "sender" ? "sender side" : "recipient side"}`,
+      { size: 10.5 },
+    );
     field("Signer", s.signer_subject);
     field("IIN / BIN", `${s.signer_iin ?? "—"} / ${s.signer_bin ?? "—"}`);
-    field("Certificate", `serial ${s.signer_serial}, issued by ${s.signer_issuer}, valid ${s.cert_not_before.slice(0, 10)} to ${s.cert_not_after.slice(0, 10)}`);
+    field(
+      "Certificate",
+      `serial ${s.signer_serial}, issued by ${s.signer_issuer}, valid ${s.cert_not_before.slice(0, 10)} to ${s.cert_not_after.slice(0, 10)}`,
+    );
     field("Signing time", `${s.signing_time ?? "—"} (received ${s.created_at})`);
     field("Timestamp", report?.timestamp ? `${report.timestamp.genTime} by ${report.timestamp.tsa ?? "TSA"}` : "none");
     field("Algorithms", `${s.signature_algorithm}, ${s.digest_algorithm}`);
-    const revocation = report?.revocation?.evidence ? `${report.revocation.status} by ${report.revocation.evidence.source.toUpperCase()} (${report.revocation.evidence.thisUpdate})` : "not recorded";
+    const revocation = report?.revocation?.evidence
+      ? `${report.revocation.status} by ${report.revocation.evidence.source.toUpperCase()} (${report.revocation.evidence.thisUpdate})`
+      : "not recorded";
     field("Revocation", revocation);
-    text(`Validation: ${report ? (report.valid ? "VALID — every check passed at " + report.checkedAt : "NOT VALID — failed: " + failed.join(", ")) : "no report"}`,
-      { indent: 8, color: report?.valid ? [0, 0.4, 0] : [0.7, 0, 0] });
+    text(
+      `Validation: ${report ? (report.valid ? "VALID — every check passed at " + report.checkedAt : "NOT VALID — failed: " + failed.join(", ")) : "no report"}`,
+      { indent: 8, color: report?.valid ? [0, 0.4, 0] : [0.7, 0, 0] },
+    );
   }
   gap(10);
   ensure(140);
   const reference = `${p.verifyUrl.replace(/\/$/, "")}/api/v1/documents/${doc.id}/signatures#sha256=${doc.content_sha256}`;
   text("Verification / Проверка", { size: 12 });
-  text(`Check this protocol against the appliance: ${reference}. Each signature (.p7s) verifies with any CMS tool over the content with the SHA-256 above; this PDF is signed by the appliance's system key (signature-protocol.p7s beside it).`, { indent: 8 });
+  text(
+    `Check this protocol against the appliance: ${reference}. Each signature (.p7s) verifies with any CMS tool over the content with the SHA-256 above; this PDF is signed by the appliance's system key (signature-protocol.p7s beside it).`,
+    { indent: 8 },
+  );
   const qr = await QRCode.toBuffer(reference, { type: "png", errorCorrectionLevel: "M", margin: 1, scale: 3 });
   const image = await pdf.embedPng(qr);
   ensure(image.height + 10);

@@ -5,20 +5,68 @@ import type { DocumentSides } from "./policy.js";
 import type { EventRow, ReceiptRow } from "./presenters.js";
 
 export interface DocumentRow {
-  id: string; kind: string; direction: string; status: string; title: string; number: string | null; doc_date: string | null;
-  doc_year: number | null; currency: string | null; total: string | null; fields: string;
-  sender_organization_id: string; sender_branch_id: string; sender_branch_path: string; sender_name: string;
-  recipient_organization_id: string | null; recipient_branch_id: string | null; recipient_branch_path: string | null; recipient_name: string | null;
-  content_sha256: string; content_name: string; content_type: string; content_size: number | string; total_bytes: number | string;
-  created_by_type: string; created_by: string; created_at: string; updated_at: string; sent_at: string | null; frozen_at: string | null; version: number;
-  respond_by: string | null; annulment_prior_status: string | null; annulment_requested_by: string | null; recipient_email: string | null;
-  retain_until?: string | null; retention_version_id?: string | null; retention_action?: string;
+  id: string;
+  kind: string;
+  direction: string;
+  status: string;
+  title: string;
+  number: string | null;
+  doc_date: string | null;
+  doc_year: number | null;
+  currency: string | null;
+  total: string | null;
+  fields: string;
+  sender_organization_id: string;
+  sender_branch_id: string;
+  sender_branch_path: string;
+  sender_name: string;
+  recipient_organization_id: string | null;
+  recipient_branch_id: string | null;
+  recipient_branch_path: string | null;
+  recipient_name: string | null;
+  content_sha256: string;
+  content_name: string;
+  content_type: string;
+  content_size: number | string;
+  total_bytes: number | string;
+  created_by_type: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+  frozen_at: string | null;
+  version: number;
+  respond_by: string | null;
+  annulment_prior_status: string | null;
+  annulment_requested_by: string | null;
+  recipient_email: string | null;
+  retain_until?: string | null;
+  retention_version_id?: string | null;
+  retention_action?: string;
 }
 
-export interface DocumentFileRow { id: string; document_id: string; role: "content" | "attachment"; position: number; name: string; media_type: string; size: number | string; sha256: string }
+export interface DocumentFileRow {
+  id: string;
+  document_id: string;
+  role: "content" | "attachment";
+  position: number;
+  name: string;
+  media_type: string;
+  size: number | string;
+  sha256: string;
+}
 
 /** Statuses in which the recipient side has the document (it has been sent). */
-export const DELIVERED_STATUSES = ["sent", "delivered", "signed_by_recipient", "rejected", "clarification_requested", "accepted_by_silence", "annulment_requested", "annulled"];
+export const DELIVERED_STATUSES = [
+  "sent",
+  "delivered",
+  "signed_by_recipient",
+  "rejected",
+  "clarification_requested",
+  "accepted_by_silence",
+  "annulment_requested",
+  "annulled",
+];
 export const DRAFT_STATUSES = ["draft", "on_approval", "returned", "approved", "signing"];
 
 export function documentSides(d: DocumentRow): DocumentSides {
@@ -35,18 +83,30 @@ export async function documentById(db: Tx, id: string): Promise<DocumentRow | nu
 }
 
 export async function documentFiles(db: Tx, documentId: string): Promise<DocumentFileRow[]> {
-  return db("document_files").where({ document_id: documentId }).orderBy([{ column: "role", order: "desc" }, { column: "position" }]);
+  return db("document_files")
+    .where({ document_id: documentId })
+    .orderBy([{ column: "role", order: "desc" }, { column: "position" }]);
 }
 
 export async function documentFilesOf(db: Tx, ids: string[]): Promise<Map<string, DocumentFileRow[]>> {
-  const rows: DocumentFileRow[] = ids.length ? await db("document_files").whereIn("document_id", ids).orderBy("position") : [];
+  const rows: DocumentFileRow[] = ids.length
+    ? await db("document_files").whereIn("document_id", ids).orderBy("position")
+    : [];
   const map = new Map<string, DocumentFileRow[]>();
   for (const r of rows) (map.get(r.document_id) ?? map.set(r.document_id, []).get(r.document_id)!).push(r);
   return map;
 }
 
-export async function numberTaken(db: Tx, organizationId: string, kind: string, year: number, number: string): Promise<boolean> {
-  return Boolean(await db("documents").where({ sender_organization_id: organizationId, kind, doc_year: year, number }).first("id"));
+export async function numberTaken(
+  db: Tx,
+  organizationId: string,
+  kind: string,
+  year: number,
+  number: string,
+): Promise<boolean> {
+  return Boolean(
+    await db("documents").where({ sender_organization_id: organizationId, kind, doc_year: year, number }).first("id"),
+  );
 }
 
 export type Box = "inbox" | "outbox" | "internal" | "drafts";
@@ -97,7 +157,8 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
   if (f.box === "drafts") q.whereIn("status", DRAFT_STATUSES);
   if (f.status) q.where("status", f.status);
   if (f.kind) q.where("kind", f.kind);
-  if (f.counterparty) q.where(side === "sender" ? "recipient_organization_id" : "sender_organization_id", f.counterparty);
+  if (f.counterparty)
+    q.where(side === "sender" ? "recipient_organization_id" : "sender_organization_id", f.counterparty);
   if (f.from) q.where("created_at", ">=", f.from);
   if (f.to) q.where("created_at", "<", f.to);
   // Number, title and the other side's name, lower-cased in JavaScript at write time (SQLite's
@@ -105,10 +166,19 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
   if (f.q) q.whereRaw(`search_as_${side} like ? escape '\\'`, ["%" + escapeLike(f.q.toLocaleLowerCase()) + "%"]);
   if (f.after) {
     const { createdAt, id } = f.after;
-    q.where((w) => w.where("created_at", "<", createdAt).orWhere((e) => e.where("created_at", createdAt).where("id", "<", id)));
+    q.where((w) =>
+      w.where("created_at", "<", createdAt).orWhere((e) => e.where("created_at", createdAt).where("id", "<", id)),
+    );
   }
-  return q.orderBy([{ column: "created_at", order: "desc" }, { column: "id", order: "desc" }]).limit(f.limit);
+  return q
+    .orderBy([
+      { column: "created_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(f.limit);
 }
 
-export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> => db("document_receipts").where({ document_id: documentId }).orderBy("at");
-export const eventsOf = (db: Tx, documentId: string): Promise<EventRow[]> => db("document_events").where({ document_id: documentId }).orderBy("id");
+export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> =>
+  db("document_receipts").where({ document_id: documentId }).orderBy("at");
+export const eventsOf = (db: Tx, documentId: string): Promise<EventRow[]> =>
+  db("document_events").where({ document_id: documentId }).orderBy("id");

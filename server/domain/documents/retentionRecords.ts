@@ -4,11 +4,21 @@ import { statements, type Tx } from "../../storage/db.js";
 import type { DocumentRecords, RetentionDates } from "../retention/documentRecords.js";
 
 /** The tables that hang off a document and go with its content. */
-const HANGING = ["document_files", "document_signatures", "document_receipts", "document_events", "document_approvers", "document_approval_steps", "invitations"];
+const HANGING = [
+  "document_files",
+  "document_signatures",
+  "document_receipts",
+  "document_events",
+  "document_approvers",
+  "document_approval_steps",
+  "invitations",
+];
 
 async function retentionDatesWriter(tx: Tx, updates: RetentionDates[]): Promise<void> {
   for (const u of updates) {
-    await tx("documents").where({ id: u.id }).whereNot("status", "destroyed")
+    await tx("documents")
+      .where({ id: u.id })
+      .whereNot("status", "destroyed")
       .update({ retain_until: u.retainUntil, retention_version_id: u.versionId, retention_action: u.action });
   }
 }
@@ -17,10 +27,21 @@ async function retentionDatesWriter(tx: Tx, updates: RetentionDates[]): Promise<
 async function documentsDestroyer(tx: Tx, ids: string[], at: string): Promise<void> {
   await statements(tx, [
     ...HANGING.map((table) => () => tx(table).whereIn("document_id", ids).delete()),
-    () => tx("documents").whereIn("id", ids).update({
-      status: "destroyed", title: "", fields: "{}", search_as_sender: "", search_as_recipient: "", content_name: "", recipient_email: null, updated_at: at, retain_until: null,
-      version: tx.raw("version + 1"),
-    }),
+    () =>
+      tx("documents")
+        .whereIn("id", ids)
+        .update({
+          status: "destroyed",
+          title: "",
+          fields: "{}",
+          search_as_sender: "",
+          search_as_recipient: "",
+          content_name: "",
+          recipient_email: null,
+          updated_at: at,
+          retain_until: null,
+          version: tx.raw("version + 1"),
+        }),
   ]);
 }
 

@@ -11,13 +11,26 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { organizationById } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertAcceptable, cmsValidator, crlEvidence, crlEvidenceRecorder, organizationIdentifiers, timestamped, type CertificateServices, type ValidationReport } from "../signatures/validation.js";
+import {
+  assertAcceptable,
+  cmsValidator,
+  crlEvidence,
+  crlEvidenceRecorder,
+  organizationIdentifiers,
+  timestamped,
+  type CertificateServices,
+  type ValidationReport,
+} from "../signatures/validation.js";
 import type { DocumentRow } from "./queries.js";
 import type { SignatureRow } from "./signing.js";
 import { organizationFactsOf, organizationFactsWriter } from "../identity/records.js";
 
 function hsmOf(signer: Signer | undefined) {
-  if (!signer?.hsm) throw new UnavailableError("hsm_not_configured", "No HSM is configured (hsm.module): organization seals are kept in the HSM");
+  if (!signer?.hsm)
+    throw new UnavailableError(
+      "hsm_not_configured",
+      "No HSM is configured (hsm.module): organization seals are kept in the HSM",
+    );
   return signer.hsm;
 }
 
@@ -25,60 +38,133 @@ function hsmOf(signer: Signer | undefined) {
 export async function sealSetter(ctx: CommandContext, p: { organizationId: string; keyLabel: string | null }) {
   const found = await organizationById(ctx.tx, p.organizationId);
   if (!found || found.org.external) throw notFound("Organization");
-  authorize(ctx.actor, "organization.update", { type: "organization", id: found.org.id, rootPath: found.root.path, external: false });
+  authorize(ctx.actor, "organization.update", {
+    type: "organization",
+    id: found.org.id,
+    rootPath: found.root.path,
+    external: false,
+  });
   let certificate = null;
   if (p.keyLabel !== null) {
     const hsm = hsmOf(ctx.signer);
-    if (!hsm.listKeys().some((k) => k.label === p.keyLabel)) throw new ValidationError("seal_key_missing", `The HSM token "${hsm.token.label}" has no key labelled "${p.keyLabel}"`);
+    if (!hsm.listKeys().some((k) => k.label === p.keyLabel))
+      throw new ValidationError(
+        "seal_key_missing",
+        `The HSM token "${hsm.token.label}" has no key labelled "${p.keyLabel}"`,
+      );
     const key = hsm.key(p.keyLabel);
-    if (!key.certificate) throw new ValidationError("seal_certificate_missing", `The HSM key "${p.keyLabel}" has no certificate on the token`);
+    if (!key.certificate)
+      throw new ValidationError(
+        "seal_certificate_missing",
+        `The HSM key "${p.keyLabel}" has no certificate on the token`,
+      );
     const info = (await parseCertificate(key.certificate)).info;
     const { orgId, certOrgId } = organizationIdentifiers(found.org, info);
     if (certOrgId !== orgId) {
-      throw new UnprocessableError("seal_not_for_organization", `The certificate of "${p.keyLabel}" is issued to ${certOrgId ?? "no organization"}, not ${found.org.name} (${orgId})`);
+      throw new UnprocessableError(
+        "seal_not_for_organization",
+        `The certificate of "${p.keyLabel}" is issued to ${certOrgId ?? "no organization"}, not ${found.org.name} (${orgId})`,
+      );
     }
-    if (info.purpose !== "sign") throw new UnprocessableError("seal_not_for_signing", `The certificate of "${p.keyLabel}" is not a signing certificate`);
+    if (info.purpose !== "sign")
+      throw new UnprocessableError(
+        "seal_not_for_signing",
+        `The certificate of "${p.keyLabel}" is not a signing certificate`,
+      );
     certificate = { subject: info.subject, serialNumber: info.serialNumber, notAfter: info.notAfter };
   }
   await organizationFactsWriter(ctx.tx, found.org.id, { seal_key_label: p.keyLabel }, nowIso(ctx));
-  await audit(ctx, { action: "organization.seal", target: { type: "organization", id: found.org.id }, organizationId: found.org.id, details: { keyLabel: p.keyLabel, certificate } });
+  await audit(ctx, {
+    action: "organization.seal",
+    target: { type: "organization", id: found.org.id },
+    organizationId: found.org.id,
+    details: { keyLabel: p.keyLabel, certificate },
+  });
   return { keyLabel: p.keyLabel, certificate };
 }
 
 export interface PreparedSeal {
-  documentId: string; contentSha256: string; cms: Buffer; keyLabel: string; report: ValidationReport; check: Awaited<ReturnType<typeof verifyDetachedCms>>;
+  documentId: string;
+  contentSha256: string;
+  cms: Buffer;
+  keyLabel: string;
+  report: ValidationReport;
+  check: Awaited<ReturnType<typeof verifyDetachedCms>>;
   crl: ReturnType<typeof crlEvidence>;
 }
 
 /** Before the sending transaction: the seal made by the HSM and checked (revocation may need the network). Null when the organization has no seal. */
-export async function sealPreparer(ctx: CommandContext, doc: DocumentRow, pki: CertificateServices): Promise<PreparedSeal | null> {
+export async function sealPreparer(
+  ctx: CommandContext,
+  doc: DocumentRow,
+  pki: CertificateServices,
+): Promise<PreparedSeal | null> {
   if (doc.direction !== "outgoing") return null;
   const org = await organizationFactsOf(ctx.tx, doc.sender_organization_id);
   if (!org?.seal_key_label) return null;
   const hsm = hsmOf(ctx.signer);
   const cms = await hsm.signCms(org.seal_key_label, Buffer.from(doc.content_sha256, "hex"), ctx.clock.now());
-  const check = await verifyDetachedCms(cms, { sha256: doc.content_sha256, read: async () => { throw new Error("a seal signs the hash"); } });
+  const check = await verifyDetachedCms(cms, {
+    sha256: doc.content_sha256,
+    read: async () => {
+      throw new Error("a seal signs the hash");
+    },
+  });
   const report = await cmsValidator(pki, check, ctx.clock.now());
   const { orgId, certOrgId } = organizationIdentifiers(org, report.certificate);
-  report.checks.push({ check: "seal_organization", ok: certOrgId === orgId, detail: certOrgId === orgId ? `the seal of ${org.name} (${orgId})` : `the seal certificate is issued to ${certOrgId}, not ${org.name}` });
+  report.checks.push({
+    check: "seal_organization",
+    ok: certOrgId === orgId,
+    detail:
+      certOrgId === orgId
+        ? `the seal of ${org.name} (${orgId})`
+        : `the seal certificate is issued to ${certOrgId}, not ${org.name}`,
+  });
   report.valid = report.checks.every((c) => c.ok !== false);
   assertAcceptable(report);
   const stamped = await timestamped(pki, cms, report);
-  return { documentId: doc.id, contentSha256: doc.content_sha256, cms: stamped.cms, keyLabel: org.seal_key_label, report: stamped.report, check, crl: crlEvidence(pki, report) };
+  return {
+    documentId: doc.id,
+    contentSha256: doc.content_sha256,
+    cms: stamped.cms,
+    keyLabel: org.seal_key_label,
+    report: stamped.report,
+    check,
+    crl: crlEvidence(pki, report),
+  };
 }
 
 /** Stores the seal as the sender side's signature (inside the sending transaction). */
 export async function sealRecorder(ctx: CommandContext, doc: DocumentRow, seal: PreparedSeal): Promise<SignatureRow> {
-  const position = Number((await ctx.tx("document_signatures").where({ document_id: doc.id }).count({ n: "*" }).first())!.n) + 1;
+  const position =
+    Number((await ctx.tx("document_signatures").where({ document_id: doc.id }).count({ n: "*" }).first())!.n) + 1;
   const { check, report } = seal;
   const row: SignatureRow = {
-    id: randomUUID(), document_id: doc.id, position, side: "sender", organization_id: doc.sender_organization_id, signer_type: "seal",
-    signer_id: doc.sender_organization_id, cms: seal.cms, cms_sha256: sha256(seal.cms), content_sha256: doc.content_sha256,
-    digest_algorithm: check.digestAlgorithm, signature_algorithm: check.signatureAlgorithm, signer_subject: check.signer.subject,
-    signer_issuer: check.signer.issuer, signer_serial: check.signer.serialNumber, cert_not_before: check.signer.notBefore,
-    cert_not_after: check.signer.notAfter, signing_time: check.signingTime, created_at: nowIso(ctx),
-    signer_iin: report.certificate.iin, signer_bin: report.certificate.bin ?? report.certificate.edrpou, cert_purpose: report.certificate.purpose,
-    cert_roles: JSON.stringify(report.certificate.roles), cert_fingerprint: report.certificate.fingerprint, validation: JSON.stringify(report),
+    id: randomUUID(),
+    document_id: doc.id,
+    position,
+    side: "sender",
+    organization_id: doc.sender_organization_id,
+    signer_type: "seal",
+    signer_id: doc.sender_organization_id,
+    cms: seal.cms,
+    cms_sha256: sha256(seal.cms),
+    content_sha256: doc.content_sha256,
+    digest_algorithm: check.digestAlgorithm,
+    signature_algorithm: check.signatureAlgorithm,
+    signer_subject: check.signer.subject,
+    signer_issuer: check.signer.issuer,
+    signer_serial: check.signer.serialNumber,
+    cert_not_before: check.signer.notBefore,
+    cert_not_after: check.signer.notAfter,
+    signing_time: check.signingTime,
+    created_at: nowIso(ctx),
+    signer_iin: report.certificate.iin,
+    signer_bin: report.certificate.bin ?? report.certificate.edrpou,
+    cert_purpose: report.certificate.purpose,
+    cert_roles: JSON.stringify(report.certificate.roles),
+    cert_fingerprint: report.certificate.fingerprint,
+    validation: JSON.stringify(report),
   };
   await crlEvidenceRecorder(ctx.tx, seal.crl, row.created_at);
   await ctx.tx("document_signatures").insert(row);

@@ -16,21 +16,30 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { UserRow } from "./queries.js";
 
-interface Deps { db: Db; clock: Clock; config: Config; pki: CertificateServices }
+interface Deps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  pki: CertificateServices;
+}
 
 // The installation's challenge secret, read once per process.
 const secrets = new WeakMap<object, Promise<Buffer>>();
 function challengeSecret(db: Db): Promise<Buffer> {
   let s = secrets.get(db);
   if (!s) {
-    s = db("app_secrets").where({ name: "challenge_hmac" }).first("value").then((r) => Buffer.from(r.value, "hex"));
+    s = db("app_secrets")
+      .where({ name: "challenge_hmac" })
+      .first("value")
+      .then((r) => Buffer.from(r.value, "hex"));
     s.catch(() => secrets.delete(db));
     secrets.set(db, s);
   }
   return s;
 }
 
-const challengeInvalid = () => new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
+const challengeInvalid = () =>
+  new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");
 
 const mac = (secret: Buffer, body: Buffer) => createHmac("sha256", secret).update(body).digest().subarray(0, 16);
 
@@ -40,7 +49,10 @@ export async function challengeIssuer(deps: Deps): Promise<{ challenge: string; 
   const body = Buffer.alloc(24);
   randomBytes(16).copy(body);
   body.writeBigUInt64BE(BigInt(expires), 16);
-  return { challenge: Buffer.concat([body, mac(await challengeSecret(deps.db), body)]).toString("base64"), expiresAt: new Date(expires).toISOString() };
+  return {
+    challenge: Buffer.concat([body, mac(await challengeSecret(deps.db), body)]).toString("base64"),
+    expiresAt: new Date(expires).toISOString(),
+  };
 }
 
 /** The challenge's expiry if it is one of ours and still valid, else null. */
@@ -55,10 +67,29 @@ async function challengeExpiry(deps: Deps, nonce: Buffer): Promise<Date | null> 
 export async function certificateSignIn(deps: Deps, p: { challenge: string; cms: Buffer }, meta: RequestMeta) {
   const fail = async (reason: string, details: Record<string, unknown>, user?: UserRow) => {
     await deps.db.transaction(async (tx) => {
-      await tx("login_events").insert({ user_id: user?.id ?? null, login: String(details.iin ?? "certificate").slice(0, 100), outcome: "failure", reason, method: "certificate",
-        ip: meta.ip, user_agent: meta.userAgent?.slice(0, 500) ?? null, at: nowIso(deps) });
-      await auditAppender(tx, deps.clock, { actor: { type: user ? "user" : "anonymous", id: user?.id ?? null }, ...meta },
-        [{ action: "auth.login", outcome: "failure", target: user ? { type: "user", id: user.id } : null, details: { method: "certificate", reason, ...details } }]);
+      await tx("login_events").insert({
+        user_id: user?.id ?? null,
+        login: String(details.iin ?? "certificate").slice(0, 100),
+        outcome: "failure",
+        reason,
+        method: "certificate",
+        ip: meta.ip,
+        user_agent: meta.userAgent?.slice(0, 500) ?? null,
+        at: nowIso(deps),
+      });
+      await auditAppender(
+        tx,
+        deps.clock,
+        { actor: { type: user ? "user" : "anonymous", id: user?.id ?? null }, ...meta },
+        [
+          {
+            action: "auth.login",
+            outcome: "failure",
+            target: user ? { type: "user", id: user.id } : null,
+            details: { method: "certificate", reason, ...details },
+          },
+        ],
+      );
     });
   };
   let challenge: { nonce: Buffer; expiry: Date };
@@ -74,14 +105,18 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
   try {
     report = await authCertificateReport(deps, nonce, p.cms);
   } catch (err) {
-    if (err instanceof UnauthenticatedError) await fail(String(err.extras.reason), { failures: (err.extras.failures as unknown[]) ?? [] });
+    if (err instanceof UnauthenticatedError)
+      await fail(String(err.extras.reason), { failures: (err.extras.failures as unknown[]) ?? [] });
     throw err;
   }
   const iin = report.certificate.iin;
   const user: UserRow | undefined = iin ? await deps.db("users").where({ iin }).first() : undefined;
   if (!user) {
     await fail("no_user", { iin, subject: report.certificate.subject });
-    throw new UnauthenticatedError("certificate_unknown_user", iin ? `No user with IIN ${iin} is registered on this appliance` : "The certificate carries no IIN");
+    throw new UnauthenticatedError(
+      "certificate_unknown_user",
+      iin ? `No user with IIN ${iin} is registered on this appliance` : "The certificate carries no IIN",
+    );
   }
   if (user.status !== "active") {
     await fail("account_" + user.status, { iin }, user);
@@ -90,17 +125,36 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
   return deps.db.transaction(async (tx) => {
     await challengeSpender(tx, deps, nonce, expiry);
     const created = await sessionCreator(tx, deps, user.id, "certificate", meta);
-    await tx("users").where({ id: user.id }).update({ last_login_at: nowIso(deps) });
-    await tx("login_events").insert({ user_id: user.id, login: user.login, session_id: created.session.id, outcome: "success", reason: null, method: "certificate",
-      ip: meta.ip, user_agent: meta.userAgent?.slice(0, 500) ?? null, at: nowIso(deps) });
-    await auditAppender(tx, deps.clock, { actor: { type: "user", id: user.id }, ...meta }, [{
-      action: "auth.login", target: { type: "session", id: created.session.id },
-      details: { method: "certificate", subject: report.certificate.subject, serial: report.certificate.serialNumber, issuer: report.certificate.issuer, revocation: report.revocation?.evidence?.source ?? null },
-    }]);
+    await tx("users")
+      .where({ id: user.id })
+      .update({ last_login_at: nowIso(deps) });
+    await tx("login_events").insert({
+      user_id: user.id,
+      login: user.login,
+      session_id: created.session.id,
+      outcome: "success",
+      reason: null,
+      method: "certificate",
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 500) ?? null,
+      at: nowIso(deps),
+    });
+    await auditAppender(tx, deps.clock, { actor: { type: "user", id: user.id }, ...meta }, [
+      {
+        action: "auth.login",
+        target: { type: "session", id: created.session.id },
+        details: {
+          method: "certificate",
+          subject: report.certificate.subject,
+          serial: report.certificate.serialNumber,
+          issuer: report.certificate.issuer,
+          revocation: report.revocation?.evidence?.source ?? null,
+        },
+      },
+    ]);
     return { ...created, user, certificate: report.certificate };
   });
 }
-
 
 /**
  * The AUTH certificate that signed `nonce` (a detached CMS), checked: chain, validity, revocation,
@@ -109,13 +163,22 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
 export async function authCertificateReport(deps: Pick<Deps, "clock" | "pki">, nonce: Buffer, cms: Buffer) {
   try {
     const check = await verifyDetachedCms(cms, { sha256: sha256(nonce), read: async () => nonce });
-    const report = await certificateValidator(deps.pki, { cert: check.signerCertificate, der: check.signer.der }, check.certificates, deps.clock.now(), "auth");
+    const report = await certificateValidator(
+      deps.pki,
+      { cert: check.signerCertificate, der: check.signer.der },
+      check.certificates,
+      deps.clock.now(),
+      "auth",
+    );
     assertAcceptable(report);
     return report;
   } catch (err) {
     if (err instanceof UnavailableError) throw err; // revocation unknown now: fail closed, try again
     if (!(err instanceof AppError)) throw err;
-    throw new UnauthenticatedError("certificate_rejected", `Certificate sign-in refused: ${err.message}`, { ...err.extras, reason: err.code });
+    throw new UnauthenticatedError("certificate_rejected", `Certificate sign-in refused: ${err.message}`, {
+      ...err.extras,
+      reason: err.code,
+    });
   }
 }
 
@@ -130,7 +193,11 @@ export async function validChallenge(deps: Deps, challenge: string): Promise<{ n
 /** Single use: the answered challenge is recorded in the caller's transaction; a second answer conflicts on the key. */
 export async function challengeSpender(tx: Tx, deps: { clock: Clock }, nonce: Buffer, expiry: Date) {
   try {
-    await tx("auth_challenges").insert({ nonce_hash: sha256(nonce), used_at: deps.clock.now().toISOString(), expires_at: expiry.toISOString() });
+    await tx("auth_challenges").insert({
+      nonce_hash: sha256(nonce),
+      used_at: deps.clock.now().toISOString(),
+      expires_at: expiry.toISOString(),
+    });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     throw challengeInvalid();

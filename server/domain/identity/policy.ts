@@ -14,17 +14,34 @@ export type Resource =
   | { type: "audit"; organizationId: string | null; rootPath: string | null };
 
 export type Action =
-  | "organization.create" | "organization.read" | "organization.update" | "organization.block"
-  | "branch.read" | "branch.create" | "branch.update" | "branch.block"
-  | "user.read" | "user.create" | "user.update" | "user.disable"
-  | "role.grant" | "role.revoke"
+  | "organization.create"
+  | "organization.read"
+  | "organization.update"
+  | "organization.block"
+  | "branch.read"
+  | "branch.create"
+  | "branch.update"
+  | "branch.block"
+  | "user.read"
+  | "user.create"
+  | "user.update"
+  | "user.disable"
+  | "role.grant"
+  | "role.revoke"
   | "api_token.manage"
-  | "audit.read" | "audit.verify"
+  | "audit.read"
+  | "audit.verify"
   | "system.read"
-  | "trust.read" | "trust.manage"
-  | "poa.create" | "poa.revoke" | "poa.read"
-  | "billing.manage" | "billing.read" | "subscription.request"
-  | "announcement.manage" | "system.manage";
+  | "trust.read"
+  | "trust.manage"
+  | "poa.create"
+  | "poa.revoke"
+  | "poa.read"
+  | "billing.manage"
+  | "billing.read"
+  | "subscription.request"
+  | "announcement.manage"
+  | "system.manage";
 
 const hasRole = (a: Actor, role: Role) => a.grants.some((g) => g.role === role && g.organizationId === null);
 const isSysAdmin = (a: Actor) => hasRole(a, "system_admin");
@@ -50,28 +67,49 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
       if (action === "billing.manage" || action === "billing.read") return hasRole(actor, "billing_operator");
       return action === "trust.read" && isApplianceReader(actor); // managing trust: system administrators
     case "organization":
-      if (action === "organization.read") return isApplianceReader(actor) || memberOf(actor, resource.id) || resource.external;
+      if (action === "organization.read")
+        return isApplianceReader(actor) || memberOf(actor, resource.id) || resource.external;
       if (action === "organization.update") return adminCovering(actor, resource.id, resource.rootPath);
       return false; // create, block: system administrators (R1.9 operator)
     case "branch":
       // Powers of attorney (R1.6): the head grants them (with his own signature); he or an
       // organization administrator revokes them (a dismissal); anyone in the subtree reads them.
-      if (action === "poa.create") return actor.grants.some((g) => g.role === "head" && covers(g, resource.organizationId, resource.path));
-      if (action === "poa.revoke") return actor.grants.some((g) => (g.role === "head" || g.role === "org_admin") && covers(g, resource.organizationId, resource.path));
-      if (action === "poa.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
-      if (action === "branch.read") return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
+      if (action === "poa.create")
+        return actor.grants.some((g) => g.role === "head" && covers(g, resource.organizationId, resource.path));
+      if (action === "poa.revoke")
+        return actor.grants.some(
+          (g) => (g.role === "head" || g.role === "org_admin") && covers(g, resource.organizationId, resource.path),
+        );
+      if (action === "poa.read")
+        return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
+      if (action === "branch.read")
+        return isApplianceReader(actor) || anyCovering(actor, resource.organizationId, resource.path);
       // Billing of a branch: the operator manages it; its administrators, heads and accountants read
       // it; administrators and heads ask for suspension, a plan change or termination (R4.6, R4.7).
       if (action === "billing.manage") return hasRole(actor, "billing_operator");
       if (action === "billing.read") {
-        return hasRole(actor, "billing_operator") || isApplianceReader(actor) ||
-          actor.grants.some((g) => (g.role === "org_admin" || g.role === "head" || g.role === "accountant") && covers(g, resource.organizationId, resource.path));
+        return (
+          hasRole(actor, "billing_operator") ||
+          isApplianceReader(actor) ||
+          actor.grants.some(
+            (g) =>
+              (g.role === "org_admin" || g.role === "head" || g.role === "accountant") &&
+              covers(g, resource.organizationId, resource.path),
+          )
+        );
       }
       if (action === "subscription.request") {
-        return hasRole(actor, "billing_operator") || actor.grants.some((g) => (g.role === "org_admin" || g.role === "head") && covers(g, resource.organizationId, resource.path));
+        return (
+          hasRole(actor, "billing_operator") ||
+          actor.grants.some(
+            (g) => (g.role === "org_admin" || g.role === "head") && covers(g, resource.organizationId, resource.path),
+          )
+        );
       }
-      return (action === "branch.create" || action === "branch.update" || action === "branch.block") &&
-        adminCovering(actor, resource.organizationId, resource.path);
+      return (
+        (action === "branch.create" || action === "branch.update" || action === "branch.block") &&
+        adminCovering(actor, resource.organizationId, resource.path)
+      );
     case "user": {
       if (action === "user.read" && resource.id === actor.userId) return true;
       const orgGrants = resource.grants.filter((g) => g.organizationId !== null);
@@ -81,8 +119,11 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
       }
       // Changing or disabling an account: only when every grant it holds is within the admin's reach.
       if (action === "user.update" || action === "user.disable") {
-        return orgGrants.length > 0 && orgGrants.length === resource.grants.length &&
-          orgGrants.every((g) => adminCovering(actor, g.organizationId!, g.branchPath!));
+        return (
+          orgGrants.length > 0 &&
+          orgGrants.length === resource.grants.length &&
+          orgGrants.every((g) => adminCovering(actor, g.organizationId!, g.branchPath!))
+        );
       }
       return false;
     }
@@ -91,12 +132,20 @@ export function can(actor: Actor, action: Action, resource: Resource): boolean {
       if (isApplianceRole(resource.role) || resource.organizationId === null || resource.path === null) return false;
       return adminCovering(actor, resource.organizationId, resource.path);
     case "api_token":
-      return action === "api_token.manage" && actor.type === "user" && adminCovering(actor, resource.organizationId, resource.path);
+      return (
+        action === "api_token.manage" &&
+        actor.type === "user" &&
+        adminCovering(actor, resource.organizationId, resource.path)
+      );
     case "audit":
       if (action === "audit.verify") return hasRole(actor, "compliance_officer");
       if (action !== "audit.read") return false;
       if (hasRole(actor, "compliance_officer")) return true;
-      return resource.organizationId !== null && resource.rootPath !== null && adminCovering(actor, resource.organizationId, resource.rootPath);
+      return (
+        resource.organizationId !== null &&
+        resource.rootPath !== null &&
+        adminCovering(actor, resource.organizationId, resource.rootPath)
+      );
   }
   return false;
 }
@@ -114,7 +163,9 @@ export function billingReadScope(actor: Actor): BranchScope {
   if (actor.type === "anonymous") return [];
   if (isSysAdmin(actor) || hasRole(actor, "billing_operator") || isApplianceReader(actor)) return "all";
   return actor.grants
-    .filter((g) => (g.role === "org_admin" || g.role === "head" || g.role === "accountant") && g.organizationId !== null)
+    .filter(
+      (g) => (g.role === "org_admin" || g.role === "head" || g.role === "accountant") && g.organizationId !== null,
+    )
     .map((g) => ({ organizationId: g.organizationId!, path: g.branchPath }));
 }
 
@@ -126,8 +177,9 @@ export function authorize(actor: Actor, action: Action, resource: Resource, visi
   if (can(actor, action, resource)) return;
   const target = {
     type: resource.type,
-    id: "id" in resource ? resource.id ?? null : null,
-    organizationId: "organizationId" in resource ? resource.organizationId : resource.type === "organization" ? resource.id : null,
+    id: "id" in resource ? (resource.id ?? null) : null,
+    organizationId:
+      "organizationId" in resource ? resource.organizationId : resource.type === "organization" ? resource.id : null,
   };
   throw new AccessDeniedError(action, target, !visible);
 }

@@ -10,8 +10,14 @@ export async function signInLeftoversPurger(db: Tx, clock: Clock, config: Config
   const keep = config.auth.purgeAfterDays * 86_400_000;
   const cutoff = new Date(now - keep).toISOString();
   const idleCutoff = new Date(now - keep - config.auth.sessionIdleMinutes * 60_000).toISOString();
-  const sessions = await db("sessions").where("expires_at", "<", cutoff).orWhere("last_seen_at", "<", idleCutoff).orWhere("revoked_at", "<", cutoff).delete();
-  const throttle = await db("login_throttle").where("last_failure_at", "<", new Date(now - 86_400_000).toISOString()).delete();
+  const sessions = await db("sessions")
+    .where("expires_at", "<", cutoff)
+    .orWhere("last_seen_at", "<", idleCutoff)
+    .orWhere("revoked_at", "<", cutoff)
+    .delete();
+  const throttle = await db("login_throttle")
+    .where("last_failure_at", "<", new Date(now - 86_400_000).toISOString())
+    .delete();
   const setup = await db("setup_tokens").where("expires_at", "<", new Date(now).toISOString()).delete();
   const challenges = await db("auth_challenges").where("expires_at", "<", new Date(now).toISOString()).delete();
   return { sessions, throttle, setup, challenges };

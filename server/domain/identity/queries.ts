@@ -5,20 +5,56 @@ import type { Actor, Grant, Role } from "./roles.js";
 import { authorize, can, type BranchScope, type Resource } from "./policy.js";
 
 export interface OrganizationRow {
-  id: string; name: string; country: string; bin: string | null; edrpou: string | null; external: boolean | number;
-  status: string; block_reason: string | null; totp_required: boolean | number; created_at: string; updated_at: string;
+  id: string;
+  name: string;
+  country: string;
+  bin: string | null;
+  edrpou: string | null;
+  external: boolean | number;
+  status: string;
+  block_reason: string | null;
+  totp_required: boolean | number;
+  created_at: string;
+  updated_at: string;
 }
 export interface BranchRow {
-  id: string; organization_id: string; parent_id: string | null; name: string; path: string; status: string;
-  block_reason: string | null; created_at: string; updated_at: string;
+  id: string;
+  organization_id: string;
+  parent_id: string | null;
+  name: string;
+  path: string;
+  status: string;
+  block_reason: string | null;
+  created_at: string;
+  updated_at: string;
 }
 export interface UserRow {
-  id: string; login: string; iin: string | null; email: string; full_name: string; status: string;
-  password_hash: string | null; password_changed_at: string | null; totp_secret: string | null;
-  totp_enabled: boolean | number; pending_totp_secret: string | null; last_login_at: string | null;
-  created_at: string; updated_at: string; language: string;
+  id: string;
+  login: string;
+  iin: string | null;
+  email: string;
+  full_name: string;
+  status: string;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  totp_secret: string | null;
+  totp_enabled: boolean | number;
+  pending_totp_secret: string | null;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+  language: string;
 }
-export interface GrantRow { id: string; user_id: string; role: Role; organization_id: string | null; branch_id: string | null; path: string | null; created_at: string; granted_by: string | null }
+export interface GrantRow {
+  id: string;
+  user_id: string;
+  role: Role;
+  organization_id: string | null;
+  branch_id: string | null;
+  path: string | null;
+  created_at: string;
+  granted_by: string | null;
+}
 
 export async function organizationById(db: Tx, id: string) {
   const org: OrganizationRow | undefined = await db("organizations").where({ id }).first();
@@ -27,14 +63,30 @@ export async function organizationById(db: Tx, id: string) {
   return { org, root };
 }
 
-const ORG_COLUMNS = ["id", "name", "country", "bin", "edrpou", "external", "status", "block_reason", "totp_required", "created_at", "updated_at"] as const;
+const ORG_COLUMNS = [
+  "id",
+  "name",
+  "country",
+  "bin",
+  "edrpou",
+  "external",
+  "status",
+  "block_reason",
+  "totp_required",
+  "created_at",
+  "updated_at",
+] as const;
 
 /**
  * A branch with its organization in one query: the branch named, or the organization's head office
  * when `branchId` is null. Registration asks this twice per document, so one round trip each.
  */
-export async function branchWithOrganization(db: Tx, where: { branchId: string } | { organizationId: string; branchId: string | null }) {
-  const q = db("branches as b").join("organizations as o", "o.id", "b.organization_id")
+export async function branchWithOrganization(
+  db: Tx,
+  where: { branchId: string } | { organizationId: string; branchId: string | null },
+) {
+  const q = db("branches as b")
+    .join("organizations as o", "o.id", "b.organization_id")
     .select("b.*", ...ORG_COLUMNS.map((c) => `o.${c} as o_${c}`));
   if ("organizationId" in where) {
     q.where("b.organization_id", where.organizationId);
@@ -50,15 +102,25 @@ export async function branchWithOrganization(db: Tx, where: { branchId: string }
 
 /** Does anyone active hold a role in the organization? (An organization without is invited, not sent to.) */
 export async function hasActiveMembers(db: Tx, organizationId: string): Promise<boolean> {
-  const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
-    .where({ "g.organization_id": organizationId, "u.status": "active" }).first("u.id");
+  const row = await db("role_grants as g")
+    .join("users as u", "u.id", "g.user_id")
+    .where({ "g.organization_id": organizationId, "u.status": "active" })
+    .first("u.id");
   return Boolean(row);
 }
 
-export const organizationResource = (o: { org: OrganizationRow; root: BranchRow }): Resource =>
-  ({ type: "organization", id: o.org.id, rootPath: o.root.path, external: Boolean(o.org.external) });
+export const organizationResource = (o: { org: OrganizationRow; root: BranchRow }): Resource => ({
+  type: "organization",
+  id: o.org.id,
+  rootPath: o.root.path,
+  external: Boolean(o.org.external),
+});
 
-export async function organizationsVisibleTo(db: Tx, actor: Actor, opts: { q?: string; external?: boolean; limit: number; after?: string }) {
+export async function organizationsVisibleTo(
+  db: Tx,
+  actor: Actor,
+  opts: { q?: string; external?: boolean; limit: number; after?: string },
+) {
   const q = db("organizations").orderBy("id").limit(opts.limit);
   const applianceWide = actor.type === "system" || actor.grants.some((g) => g.organizationId === null);
   if (!applianceWide) {
@@ -72,9 +134,15 @@ export async function organizationsVisibleTo(db: Tx, actor: Actor, opts: { q?: s
 }
 
 export const branchById = (db: Tx, id: string): Promise<BranchRow | undefined> => db("branches").where({ id }).first();
-export const branchesOf = (db: Tx, orgId: string): Promise<BranchRow[]> => db("branches").where({ organization_id: orgId }).orderBy("path");
+export const branchesOf = (db: Tx, orgId: string): Promise<BranchRow[]> =>
+  db("branches").where({ organization_id: orgId }).orderBy("path");
 
-export const branchResource = (b: BranchRow): Resource => ({ type: "branch", id: b.id, organizationId: b.organization_id, path: b.path });
+export const branchResource = (b: BranchRow): Resource => ({
+  type: "branch",
+  id: b.id,
+  organizationId: b.organization_id,
+  path: b.path,
+});
 
 export const userById = (db: Tx, id: string): Promise<UserRow | undefined> => db("users").where({ id }).first();
 export const userByLoginOrIin = (db: Tx, login: string): Promise<UserRow | undefined> =>
@@ -86,10 +154,25 @@ export async function grantsOf(db: Tx, userIds: string[]): Promise<GrantRow[]> {
     .leftJoin("branches as b", "b.id", "g.branch_id")
     .whereIn("g.user_id", userIds)
     .orderBy("g.created_at")
-    .select("g.id", "g.user_id", "g.role", "g.organization_id", "g.branch_id", "b.path", "g.created_at", "g.granted_by");
+    .select(
+      "g.id",
+      "g.user_id",
+      "g.role",
+      "g.organization_id",
+      "g.branch_id",
+      "b.path",
+      "g.created_at",
+      "g.granted_by",
+    );
 }
 
-export const toGrant = (r: GrantRow): Grant => ({ id: r.id, role: r.role, organizationId: r.organization_id, branchId: r.branch_id, branchPath: r.path });
+export const toGrant = (r: GrantRow): Grant => ({
+  id: r.id,
+  role: r.role,
+  organizationId: r.organization_id,
+  branchId: r.branch_id,
+  branchPath: r.path,
+});
 
 export async function userResource(db: Tx, id: string): Promise<{ user: UserRow; resource: Resource } | null> {
   const user = await userById(db, id);
@@ -99,18 +182,32 @@ export async function userResource(db: Tx, id: string): Promise<{ user: UserRow;
 }
 
 /** Users an actor may list: every user for appliance-wide admins/compliance, else those holding a grant inside a subtree the actor administers. */
-export async function usersVisibleTo(db: Tx, actor: Actor, opts: { q?: string; limit: number; after?: string; organizationId?: string }) {
+export async function usersVisibleTo(
+  db: Tx,
+  actor: Actor,
+  opts: { q?: string; limit: number; after?: string; organizationId?: string },
+) {
   const q = db("users as u").orderBy("u.login").limit(opts.limit).select("u.*");
-  const wide = actor.type === "system" || actor.grants.some((g) => g.organizationId === null && (g.role === "system_admin" || g.role === "compliance_officer"));
+  const wide =
+    actor.type === "system" ||
+    actor.grants.some(
+      (g) => g.organizationId === null && (g.role === "system_admin" || g.role === "compliance_officer"),
+    );
   const adminGrants = actor.grants.filter((g) => g.role === "org_admin" && g.organizationId);
   if (!wide || opts.organizationId) {
     q.where((visible) => {
       visible.whereExists(function () {
-        this.select(db.raw("1")).from("role_grants as g").join("branches as b", "b.id", "g.branch_id").whereRaw("g.user_id = u.id");
+        this.select(db.raw("1"))
+          .from("role_grants as g")
+          .join("branches as b", "b.id", "g.branch_id")
+          .whereRaw("g.user_id = u.id");
         if (opts.organizationId) this.where("g.organization_id", opts.organizationId);
         if (!wide) {
           this.where((w) => {
-            for (const a of adminGrants) w.orWhere((x) => x.where("g.organization_id", a.organizationId!).andWhere("b.path", "like", `${a.branchPath ?? "/"}%`));
+            for (const a of adminGrants)
+              w.orWhere((x) =>
+                x.where("g.organization_id", a.organizationId!).andWhere("b.path", "like", `${a.branchPath ?? "/"}%`),
+              );
             if (adminGrants.length === 0) w.whereRaw("1 = 0");
           });
         }
@@ -118,22 +215,36 @@ export async function usersVisibleTo(db: Tx, actor: Actor, opts: { q?: string; l
       if (!wide && !opts.organizationId && actor.userId) visible.orWhere("u.id", actor.userId);
     });
   }
-  if (opts.q) q.where((w) => w.whereRaw("lower(u.login) like ?", [`%${opts.q!.toLowerCase()}%`]).orWhereRaw("lower(u.full_name) like ?", [`%${opts.q!.toLowerCase()}%`]));
+  if (opts.q)
+    q.where((w) =>
+      w
+        .whereRaw("lower(u.login) like ?", [`%${opts.q!.toLowerCase()}%`])
+        .orWhereRaw("lower(u.full_name) like ?", [`%${opts.q!.toLowerCase()}%`]),
+    );
   if (opts.after) q.where("u.login", ">", opts.after);
   return q as Promise<UserRow[]>;
 }
 
 /** Active users holding `role` (in `organizationId`, when given), other than `except`. */
-export async function activeHolders(db: Tx, role: Role, o: { organizationId?: string; except?: string } = {}): Promise<string[]> {
-  const q = db("role_grants").join("users", "users.id", "role_grants.user_id").where({ "role_grants.role": role, "users.status": "active" }).distinct("role_grants.user_id");
+export async function activeHolders(
+  db: Tx,
+  role: Role,
+  o: { organizationId?: string; except?: string } = {},
+): Promise<string[]> {
+  const q = db("role_grants")
+    .join("users", "users.id", "role_grants.user_id")
+    .where({ "role_grants.role": role, "users.status": "active" })
+    .distinct("role_grants.user_id");
   if (o.organizationId) q.where("role_grants.organization_id", o.organizationId);
   if (o.except) q.whereNot("users.id", o.except);
   return (await q).map((r: { user_id: string }) => r.user_id);
 }
 
 export async function hasSystemAdmin(db: Tx): Promise<boolean> {
-  const row = await db("role_grants as g").join("users as u", "u.id", "g.user_id")
-    .where({ "g.role": "system_admin", "u.status": "active" }).first("g.id");
+  const row = await db("role_grants as g")
+    .join("users as u", "u.id", "g.user_id")
+    .where({ "g.role": "system_admin", "u.status": "active" })
+    .first("g.id");
   return Boolean(row);
 }
 
@@ -145,19 +256,35 @@ export function loginHistory(db: Tx, userId: string, p: { limit: number; before?
 }
 
 /** Accounts waiting for removal (inactivity or erasure), for the privacy officer. */
-export function usersPendingRemoval(db: Tx): Promise<Array<{ id: string; login: string; full_name: string; last_login_at: string | null; removal_pending_since: string }>> {
-  return db("users").whereNotNull("removal_pending_since").select("id", "login", "full_name", "last_login_at", "removal_pending_since");
+export function usersPendingRemoval(
+  db: Tx,
+): Promise<
+  Array<{ id: string; login: string; full_name: string; last_login_at: string | null; removal_pending_since: string }>
+> {
+  return db("users")
+    .whereNotNull("removal_pending_since")
+    .select("id", "login", "full_name", "last_login_at", "removal_pending_since");
 }
 
 /**
  * The organization's API tokens the actor manages (api_token.manage on their branch), newest first;
  * 403 when it has tokens and he manages none of them.
  */
-export async function apiTokensManagedBy(db: Tx, actor: Actor, o: { org: OrganizationRow; root: BranchRow }): Promise<Array<Record<string, any>>> {
-  const rows: Array<Record<string, any> & { organization_id: string; path: string }> = await db("api_tokens as t").join("branches as b", "b.id", "t.branch_id")
-    .where("t.organization_id", o.org.id).orderBy("t.created_at", "desc").select("t.*", "b.path");
-  const mine = rows.filter((t) => can(actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }));
-  if (rows.length > 0 && mine.length === 0) authorize(actor, "api_token.manage", { type: "api_token", organizationId: o.org.id, path: o.root.path });
+export async function apiTokensManagedBy(
+  db: Tx,
+  actor: Actor,
+  o: { org: OrganizationRow; root: BranchRow },
+): Promise<Array<Record<string, any>>> {
+  const rows: Array<Record<string, any> & { organization_id: string; path: string }> = await db("api_tokens as t")
+    .join("branches as b", "b.id", "t.branch_id")
+    .where("t.organization_id", o.org.id)
+    .orderBy("t.created_at", "desc")
+    .select("t.*", "b.path");
+  const mine = rows.filter((t) =>
+    can(actor, "api_token.manage", { type: "api_token", organizationId: t.organization_id, path: t.path }),
+  );
+  if (rows.length > 0 && mine.length === 0)
+    authorize(actor, "api_token.manage", { type: "api_token", organizationId: o.org.id, path: o.root.path });
   return mine;
 }
 
@@ -178,8 +305,13 @@ export function orWhereInScope(w: Knex.QueryBuilder, scope: BranchScope, orgColu
 }
 
 /** The organization registered with this BIN or EDRPOU, if any. */
-export function organizationByIdentifier(db: Tx, id: { bin?: string | null; edrpou?: string | null }): Promise<{ id: string } | undefined> {
-  return db("organizations").where(id.bin ? { bin: id.bin } : { edrpou: id.edrpou! }).first("id");
+export function organizationByIdentifier(
+  db: Tx,
+  id: { bin?: string | null; edrpou?: string | null },
+): Promise<{ id: string } | undefined> {
+  return db("organizations")
+    .where(id.bin ? { bin: id.bin } : { edrpou: id.edrpou! })
+    .first("id");
 }
 
 /** The status of each of these users (absent ids are not listed). */

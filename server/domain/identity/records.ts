@@ -15,15 +15,39 @@ export interface OrganizationFacts {
 }
 
 /** Sets facts of an organization; the number of rows changed (0: no such organization, or `onlyIfUnset` already set). */
-export async function organizationFactsWriter(tx: Tx, id: string, facts: OrganizationFacts, at: string, onlyIfUnset?: keyof OrganizationFacts): Promise<number> {
+export async function organizationFactsWriter(
+  tx: Tx,
+  id: string,
+  facts: OrganizationFacts,
+  at: string,
+  onlyIfUnset?: keyof OrganizationFacts,
+): Promise<number> {
   const q = tx("organizations").where({ id });
   if (onlyIfUnset) q.whereNull(onlyIfUnset);
   return q.update({ ...facts, updated_at: at });
 }
 
 /** What other capabilities read of an organization's facts. */
-export function organizationFactsOf(db: Tx, id: string): Promise<(Required<OrganizationFacts> & { id: string; name: string; bin: string | null; edrpou: string | null }) | undefined> {
-  return db("organizations").where({ id }).first("id", "name", "bin", "edrpou", "acceptance_mode", "acceptance_days", "seal_key_label", "contract_ended_on", "early_destruction_on", "early_destruction_before");
+export function organizationFactsOf(
+  db: Tx,
+  id: string,
+): Promise<
+  (Required<OrganizationFacts> & { id: string; name: string; bin: string | null; edrpou: string | null }) | undefined
+> {
+  return db("organizations")
+    .where({ id })
+    .first(
+      "id",
+      "name",
+      "bin",
+      "edrpou",
+      "acceptance_mode",
+      "acceptance_days",
+      "seal_key_label",
+      "contract_ended_on",
+      "early_destruction_on",
+      "early_destruction_before",
+    );
 }
 
 /** Marks privacy keeps on a user (R5.6). */
@@ -35,7 +59,9 @@ export interface UserMarks {
 }
 
 export function userMarksWriter(tx: Tx, id: string, marks: UserMarks, at?: string): Promise<number> {
-  return tx("users").where({ id }).update({ ...marks, ...(at ? { updated_at: at } : {}) });
+  return tx("users")
+    .where({ id })
+    .update({ ...marks, ...(at ? { updated_at: at } : {}) });
 }
 
 /**
@@ -45,13 +71,29 @@ export function userMarksWriter(tx: Tx, id: string, marks: UserMarks, at?: strin
  * (sessionsRevoker), before this.
  */
 export async function userPseudonymWriter(tx: Tx, userId: string, reason: string, at: string): Promise<boolean> {
-  const n = await tx("users").where({ id: userId }).whereNull("pseudonymized_at").update({
-    login: `removed-${userId}`, email: `${userId}@removed.invalid`, full_name: `Removed user ${userId.slice(0, 8)}`, iin: null,
-    password_hash: null, password_changed_at: null, totp_secret: null, totp_enabled: false, pending_totp_secret: null,
-    status: "removed", notifications_consent: false, pseudonymized_at: at, pseudonymized_reason: reason, removal_pending_since: null, updated_at: at,
-  });
+  const n = await tx("users")
+    .where({ id: userId })
+    .whereNull("pseudonymized_at")
+    .update({
+      login: `removed-${userId}`,
+      email: `${userId}@removed.invalid`,
+      full_name: `Removed user ${userId.slice(0, 8)}`,
+      iin: null,
+      password_hash: null,
+      password_changed_at: null,
+      totp_secret: null,
+      totp_enabled: false,
+      pending_totp_secret: null,
+      status: "removed",
+      notifications_consent: false,
+      pseudonymized_at: at,
+      pseudonymized_reason: reason,
+      removal_pending_since: null,
+      updated_at: at,
+    });
   if (n !== 1) return false;
-  for (const table of ["password_history", "recovery_codes", "role_grants", "login_events"]) await tx(table).where({ user_id: userId }).delete();
+  for (const table of ["password_history", "recovery_codes", "role_grants", "login_events"])
+    await tx(table).where({ user_id: userId }).delete();
   return true;
 }
 

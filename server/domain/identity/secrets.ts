@@ -7,7 +7,12 @@ import type { Config } from "../../config/index.js";
 export type Argon2Cost = Config["auth"]["argon2"];
 
 export const hashPassword = (password: string, cost: Argon2Cost) =>
-  argon2.hash(password, { type: argon2.argon2id, memoryCost: cost.memoryKiB, timeCost: cost.timeCost, parallelism: cost.parallelism });
+  argon2.hash(password, {
+    type: argon2.argon2id,
+    memoryCost: cost.memoryKiB,
+    timeCost: cost.timeCost,
+    parallelism: cost.parallelism,
+  });
 
 export const verifyPassword = async (hash: string | null, password: string) => {
   if (!hash) return false;
@@ -27,7 +32,11 @@ export const verifyDummy = async (password: string, cost: Argon2Cost) => {
 };
 
 /** SPEC R1.4 [000 §10.2]: the rules a new password breaks, as stable codes (empty = acceptable). */
-export function passwordProblems(password: string, minLength: number, forbidden: Array<string | null | undefined>): string[] {
+export function passwordProblems(
+  password: string,
+  minLength: number,
+  forbidden: Array<string | null | undefined>,
+): string[] {
   const problems: string[] = [];
   if (password.length < minLength) problems.push("too_short");
   if (!/[a-zа-яёәғқңөұүһі]/u.test(password)) problems.push("no_lowercase");
@@ -43,7 +52,11 @@ export const sha256 = (data: string | Buffer) => createHash("sha256").update(dat
 export const newToken = (prefix = "") => prefix + randomBytes(32).toString("base64url");
 
 /** Derived per session, so it needs no storage; only the holder of the session token can know it. */
-export const csrfTokenFor = (sessionToken: string) => createHash("sha256").update("csrf\0" + sessionToken).digest("base64url").slice(0, 32);
+export const csrfTokenFor = (sessionToken: string) =>
+  createHash("sha256")
+    .update("csrf\0" + sessionToken)
+    .digest("base64url")
+    .slice(0, 32);
 
 export function newRecoveryCodes(n: number): string[] {
   return Array.from({ length: n }, () => {
@@ -51,7 +64,11 @@ export function newRecoveryCodes(n: number): string[] {
     return `${raw.slice(0, 5)}-${raw.slice(5)}`;
   });
 }
-export const normalizeRecoveryCode = (c: string) => c.trim().toLowerCase().replace(/[^0-9a-f]/g, "");
+export const normalizeRecoveryCode = (c: string) =>
+  c
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, "");
 
 export const newTotpSecret = () => generateSecret();
 export const totpUri = (issuer: string, label: string, secret: string) => generateURI({ issuer, label, secret });

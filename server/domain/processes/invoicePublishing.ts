@@ -17,23 +17,56 @@ import type { CertificateServices } from "../signatures/validation.js";
 import { systemActor } from "../identity/roles.js";
 import { branchWithOrganization, organizationById } from "../identity/queries.js";
 import { addDays } from "../shared/days.js";
-import { invoiceDocumentLinker, invoiceLines, unpublishedInvoices, type InvoiceLineRow, type InvoiceRow } from "../billing/invoices.js";
+import {
+  invoiceDocumentLinker,
+  invoiceLines,
+  unpublishedInvoices,
+  type InvoiceLineRow,
+  type InvoiceRow,
+} from "../billing/invoices.js";
 import { formatAmount } from "../shared/money.js";
 
-export interface PublisherDeps { db: Db; clock: Clock; config: Config; blobs: BlobStore; pki: CertificateServices; logger: Logger; signer: Signer }
+export interface PublisherDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  blobs: BlobStore;
+  pki: CertificateServices;
+  logger: Logger;
+  signer: Signer;
+}
 
-const party = (o: { name: string; bin: string | null; edrpou: string | null }) => ({ name: o.name, ...(o.bin ? { bin: o.bin } : {}), ...(o.edrpou ? { edrpou: o.edrpou } : {}) });
+const party = (o: { name: string; bin: string | null; edrpou: string | null }) => ({
+  name: o.name,
+  ...(o.bin ? { bin: o.bin } : {}),
+  ...(o.edrpou ? { edrpou: o.edrpou } : {}),
+});
 
 /** The invoice's fields in the `invoice` kind's form: lines, VAT and total add up as checkTotals wants. */
-export function invoiceFields(v: InvoiceRow, lines: InvoiceLineRow[], seller: Parameters<typeof party>[0], buyer: Parameters<typeof party>[0], vatRate: string) {
+export function invoiceFields(
+  v: InvoiceRow,
+  lines: InvoiceLineRow[],
+  seller: Parameters<typeof party>[0],
+  buyer: Parameters<typeof party>[0],
+  vatRate: string,
+) {
   const penalty = v.kind === "penalty";
   return {
-    number: v.number, date: v.issued_on, currency: v.currency, seller: party(seller), buyer: party(buyer), dueDate: v.due_on,
+    number: v.number,
+    date: v.issued_on,
+    currency: v.currency,
+    seller: party(seller),
+    buyer: party(buyer),
+    dueDate: v.due_on,
     lines: lines.map((l) => ({
-      name: l.description, quantity: l.quantity, price: formatAmount(l.unit_price_minor), amount: formatAmount(l.amount_minor),
+      name: l.description,
+      quantity: l.quantity,
+      price: formatAmount(l.unit_price_minor),
+      amount: formatAmount(l.amount_minor),
       ...(penalty || lines.length > 1 ? {} : { vatRate, vatAmount: formatAmount(v.vat_minor) }),
     })),
-    vat: formatAmount(v.vat_minor), total: formatAmount(v.total_minor),
+    vat: formatAmount(v.vat_minor),
+    total: formatAmount(v.total_minor),
     ...(v.period_from ? { basis: `Service period ${v.period_from} – ${addDays(v.period_to!, -1)}` } : {}),
   };
 }
@@ -47,13 +80,19 @@ export async function invoicePdf(fields: ReturnType<typeof invoiceFields>): Prom
   pdf.setTitle(`Invoice ${fields.number}`);
   const page = pdf.addPage([595, 842]);
   let y = 790;
-  const line = (text: string, size = 10) => { page.drawText(text, { x: 50, y, size, font }); y -= size + 8; };
+  const line = (text: string, size = 10) => {
+    page.drawText(text, { x: 50, y, size, font });
+    y -= size + 8;
+  };
   line(`Счёт на оплату / Invoice № ${fields.number} от ${fields.date}`, 14);
   line(`Поставщик / Seller: ${fields.seller.name}${fields.seller.bin ? ", БИН " + fields.seller.bin : ""}`);
-  line(`Покупатель / Buyer: ${fields.buyer.name}${"bin" in fields.buyer && fields.buyer.bin ? ", БИН " + fields.buyer.bin : ""}`);
+  line(
+    `Покупатель / Buyer: ${fields.buyer.name}${"bin" in fields.buyer && fields.buyer.bin ? ", БИН " + fields.buyer.bin : ""}`,
+  );
   if (fields.basis) line(fields.basis);
   y -= 6;
-  for (const [i, l] of fields.lines.entries()) line(`${i + 1}. ${l.name} — ${l.quantity} × ${l.price} = ${l.amount} ${fields.currency}`);
+  for (const [i, l] of fields.lines.entries())
+    line(`${i + 1}. ${l.name} — ${l.quantity} × ${l.price} = ${l.amount} ${fields.currency}`);
   y -= 6;
   line(`НДС / VAT: ${fields.vat} ${fields.currency}`);
   line(`Итого к оплате / Total: ${fields.total} ${fields.currency}`, 12);
@@ -61,17 +100,30 @@ export async function invoicePdf(fields: ReturnType<typeof invoiceFields>): Prom
   return Buffer.from(await pdf.save());
 }
 
-export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200): Promise<{ published: number; failed: number }> {
+export async function invoiceDocumentsPublisher(
+  deps: PublisherDeps,
+  limit = 200,
+): Promise<{ published: number; failed: number }> {
   const operatorId = deps.config.billing.operatorOrganizationId;
   if (!operatorId) return { published: 0, failed: 0 };
   const operator = await branchWithOrganization(deps.db, { organizationId: operatorId, branchId: null });
   if (!operator) {
-    deps.logger.warn({ operatorId }, "billing.operatorOrganizationId names no organization: invoices are not published as documents");
+    deps.logger.warn(
+      { operatorId },
+      "billing.operatorOrganizationId names no organization: invoices are not published as documents",
+    );
     return { published: 0, failed: 0 };
   }
   const invoices = await unpublishedInvoices(deps.db, operatorId, limit);
-  let published = 0, failed = 0;
-  const base: Omit<CommandContext, "tx"> = { actor: systemActor, clock: deps.clock, config: deps.config, meta: { ip: null, requestId: null }, signer: deps.signer };
+  let published = 0,
+    failed = 0;
+  const base: Omit<CommandContext, "tx"> = {
+    actor: systemActor,
+    clock: deps.clock,
+    config: deps.config,
+    meta: { ip: null, requestId: null },
+    signer: deps.signer,
+  };
   for (const v of invoices) {
     try {
       const lines = await invoiceLines(deps.db, v.id);
@@ -81,14 +133,30 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
       const stored = await deps.blobs.put(bytes);
       const recipientBranch = v.payer_organization_id === v.organization_id ? v.branch_id : undefined;
       const metadata = {
-        kind: "invoice", direction: "outgoing", branchId: operator.branch.id, title: `Invoice ${v.number}`,
-        recipient: { organizationId: v.payer_organization_id, ...(recipientBranch ? { branchId: recipientBranch } : {}) }, fields,
+        kind: "invoice",
+        direction: "outgoing",
+        branchId: operator.branch.id,
+        title: `Invoice ${v.number}`,
+        recipient: {
+          organizationId: v.payer_organization_id,
+          ...(recipientBranch ? { branchId: recipientBranch } : {}),
+        },
+        fields,
       };
-      const files = [{ role: "content" as const, name: `invoice-${v.number}.pdf`, mediaType: "application/pdf", sha256: stored.sha256, size: stored.size }];
+      const files = [
+        {
+          role: "content" as const,
+          name: `invoice-${v.number}.pdf`,
+          mediaType: "application/pdf",
+          sha256: stored.sha256,
+          size: stored.size,
+        },
+      ];
       const documentId = await deps.db.transaction(async (tx) => {
         const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
         const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
-        if (!(await invoiceDocumentLinker(tx, v.id, registered.document.id))) throw new Error("invoice published meanwhile");
+        if (!(await invoiceDocumentLinker(tx, v.id, registered.document.id)))
+          throw new Error("invoice published meanwhile");
         return registered.document.id;
       });
       // Sending is a separate step: the operator's seal (HSM) is made outside a transaction.
@@ -96,7 +164,10 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
         const seal = await sendPreparer({ ...base, tx: deps.db }, { documentId, pki: deps.pki });
         await deps.db.transaction((tx) => documentSender({ ...base, tx }, { documentId, seal }));
       } catch (err) {
-        deps.logger.warn({ invoice: v.number, documentId, err: (err as Error).message }, "invoice registered as a document but not sent; it waits in the operator's drafts");
+        deps.logger.warn(
+          { invoice: v.number, documentId, err: (err as Error).message },
+          "invoice registered as a document but not sent; it waits in the operator's drafts",
+        );
       }
       published++;
     } catch (err) {
@@ -106,4 +177,3 @@ export async function invoiceDocumentsPublisher(deps: PublisherDeps, limit = 200
   }
   return { published, failed };
 }
-

@@ -11,36 +11,59 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../shared/kinds.js";
 import { authorizeCompliance } from "./policies.js";
 
-export const HoldInput = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  reason: z.string().trim().min(1).max(2000),
-  /** the user answerable for the hold; default the officer placing it */
-  ownerUserId: z.uuid().optional(),
-  scope: z.enum(["organization", "documents", "kind", "query"]),
-  organizationId: z.uuid().optional(),
-  counterpartyOrganizationId: z.uuid().optional(),
-  kind: z.enum(KINDS).optional(),
-  registeredFrom: z.iso.datetime().optional(),
-  registeredTo: z.iso.datetime().optional(),
-  documentIds: z.array(z.uuid()).min(1).max(10_000).optional(),
-}).superRefine((h, c) => {
-  const need = (field: string, ok: boolean, message: string) => { if (!ok) c.addIssue({ code: "custom", path: [field], message }); };
-  if (h.scope === "organization") need("organizationId", Boolean(h.organizationId), "an organization hold names the organization");
-  if (h.scope === "kind") need("kind", Boolean(h.kind), "a kind hold names the kind");
-  if (h.scope === "documents") need("documentIds", Boolean(h.documentIds?.length), "a documents hold lists the documents");
-  if (h.scope !== "documents") need("documentIds", !h.documentIds, "only a documents hold lists documents");
-  if (h.scope === "query") {
-    need("organizationId", Boolean(h.organizationId || h.counterpartyOrganizationId || h.kind || h.registeredFrom || h.registeredTo),
-      "a query hold has at least one criterion (organizationId, counterpartyOrganizationId, kind, registeredFrom, registeredTo)");
-  }
-  if (h.registeredFrom && h.registeredTo) need("registeredTo", h.registeredFrom < h.registeredTo, "registeredTo is after registeredFrom");
-});
+export const HoldInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    reason: z.string().trim().min(1).max(2000),
+    /** the user answerable for the hold; default the officer placing it */
+    ownerUserId: z.uuid().optional(),
+    scope: z.enum(["organization", "documents", "kind", "query"]),
+    organizationId: z.uuid().optional(),
+    counterpartyOrganizationId: z.uuid().optional(),
+    kind: z.enum(KINDS).optional(),
+    registeredFrom: z.iso.datetime().optional(),
+    registeredTo: z.iso.datetime().optional(),
+    documentIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+  })
+  .superRefine((h, c) => {
+    const need = (field: string, ok: boolean, message: string) => {
+      if (!ok) c.addIssue({ code: "custom", path: [field], message });
+    };
+    if (h.scope === "organization")
+      need("organizationId", Boolean(h.organizationId), "an organization hold names the organization");
+    if (h.scope === "kind") need("kind", Boolean(h.kind), "a kind hold names the kind");
+    if (h.scope === "documents")
+      need("documentIds", Boolean(h.documentIds?.length), "a documents hold lists the documents");
+    if (h.scope !== "documents") need("documentIds", !h.documentIds, "only a documents hold lists documents");
+    if (h.scope === "query") {
+      need(
+        "organizationId",
+        Boolean(h.organizationId || h.counterpartyOrganizationId || h.kind || h.registeredFrom || h.registeredTo),
+        "a query hold has at least one criterion (organizationId, counterpartyOrganizationId, kind, registeredFrom, registeredTo)",
+      );
+    }
+    if (h.registeredFrom && h.registeredTo)
+      need("registeredTo", h.registeredFrom < h.registeredTo, "registeredTo is after registeredFrom");
+  });
 export type HoldInput = z.infer<typeof HoldInput>;
 
 export interface HoldRow {
-  id: string; name: string; reason: string; owner_user_id: string; scope: string; organization_id: string | null; counterparty_organization_id: string | null;
-  kind: string | null; registered_from: string | null; registered_to: string | null; status: string; created_by: string | null; created_at: string;
-  released_by: string | null; released_at: string | null; release_reason: string | null;
+  id: string;
+  name: string;
+  reason: string;
+  owner_user_id: string;
+  scope: string;
+  organization_id: string | null;
+  counterparty_organization_id: string | null;
+  kind: string | null;
+  registered_from: string | null;
+  registered_to: string | null;
+  status: string;
+  created_by: string | null;
+  created_at: string;
+  released_by: string | null;
+  released_at: string | null;
+  release_reason: string | null;
 }
 
 /**
@@ -60,19 +83,32 @@ export const heldSql = (d = "documents") => `exists (select 1 from legal_holds h
 
 /** Of `ids`, those under an active hold. */
 export async function heldDocumentIds(db: Tx, ids: string[]): Promise<Set<string>> {
-  const rows = await inSlices(ids, 500, (slice) => db("documents").whereIn("id", slice).whereRaw(heldSql()).select("id") as Promise<Array<{ id: string }>>);
+  const rows = await inSlices(
+    ids,
+    500,
+    (slice) => db("documents").whereIn("id", slice).whereRaw(heldSql()).select("id") as Promise<Array<{ id: string }>>,
+  );
   return new Set(rows.map((r) => r.id));
 }
 
 /** The active holds covering one document (for refusals that name them). */
 export async function holdsOn(db: Tx, documentId: string): Promise<Array<{ id: string; name: string }>> {
-  return db("legal_holds as h").join("documents as d", "d.id", db.raw("?", [documentId])).whereRaw(coversSql("h", "d")).orderBy("h.created_at").select("h.id", "h.name");
+  return db("legal_holds as h")
+    .join("documents as d", "d.id", db.raw("?", [documentId]))
+    .whereRaw(coversSql("h", "d"))
+    .orderBy("h.created_at")
+    .select("h.id", "h.name");
 }
 
 /** Refuses (409 legal_hold) when a hold covers the document. */
 export async function assertNotHeld(db: Tx, documentId: string, what: string): Promise<void> {
   const holds = await holdsOn(db, documentId);
-  if (holds.length) throw new StateConflictError("legal_hold", `${what} is refused: the document is under legal hold (${holds.map((h) => h.name).join(", ")})`, { holds });
+  if (holds.length)
+    throw new StateConflictError(
+      "legal_hold",
+      `${what} is refused: the document is under legal hold (${holds.map((h) => h.name).join(", ")})`,
+      { holds },
+    );
 }
 
 export async function holdCreator(ctx: CommandContext, h: HoldInput) {
@@ -81,23 +117,62 @@ export async function holdCreator(ctx: CommandContext, h: HoldInput) {
     if (!(await ctx.tx("organizations").where({ id }).first("id"))) throw notFound("Organization");
   }
   const owner = h.ownerUserId ?? ctx.actor.userId;
-  if (!owner || !(await ctx.tx("users").where({ id: owner }).first("id"))) throw new ValidationError("invalid_owner", "The hold's owner must be an existing user", { field: "ownerUserId" });
+  if (!owner || !(await ctx.tx("users").where({ id: owner }).first("id")))
+    throw new ValidationError("invalid_owner", "The hold's owner must be an existing user", { field: "ownerUserId" });
   if (h.documentIds) {
     const ids = [...new Set(h.documentIds)];
-    const found = new Set((await inSlices(ids, 500, (slice) => ctx.tx("documents").whereIn("id", slice).select("id") as Promise<Array<{ id: string }>>)).map((r) => r.id));
+    const found = new Set(
+      (
+        await inSlices(
+          ids,
+          500,
+          (slice) => ctx.tx("documents").whereIn("id", slice).select("id") as Promise<Array<{ id: string }>>,
+        )
+      ).map((r) => r.id),
+    );
     const missing = ids.filter((id) => !found.has(id));
-    if (missing.length) throw new ValidationError("unknown_documents", `${missing.length} of the listed documents do not exist`, { field: "documentIds", missing: missing.slice(0, 20) });
+    if (missing.length)
+      throw new ValidationError("unknown_documents", `${missing.length} of the listed documents do not exist`, {
+        field: "documentIds",
+        missing: missing.slice(0, 20),
+      });
   }
   const row: HoldRow = {
-    id: randomUUID(), name: h.name, reason: h.reason, owner_user_id: owner, scope: h.scope, organization_id: h.organizationId ?? null,
-    counterparty_organization_id: h.counterpartyOrganizationId ?? null, kind: h.kind ?? null, registered_from: h.registeredFrom ?? null,
-    registered_to: h.registeredTo ?? null, status: "active", created_by: ctx.actor.id, created_at: nowIso(ctx), released_by: null, released_at: null, release_reason: null,
+    id: randomUUID(),
+    name: h.name,
+    reason: h.reason,
+    owner_user_id: owner,
+    scope: h.scope,
+    organization_id: h.organizationId ?? null,
+    counterparty_organization_id: h.counterpartyOrganizationId ?? null,
+    kind: h.kind ?? null,
+    registered_from: h.registeredFrom ?? null,
+    registered_to: h.registeredTo ?? null,
+    status: "active",
+    created_by: ctx.actor.id,
+    created_at: nowIso(ctx),
+    released_by: null,
+    released_at: null,
+    release_reason: null,
   };
   await ctx.tx("legal_holds").insert(row);
   const ids = [...new Set(h.documentIds ?? [])];
-  await inSlices(ids, 500, async (slice) => { await ctx.tx("legal_hold_documents").insert(slice.map((document_id) => ({ hold_id: row.id, document_id }))); });
-  await audit(ctx, { action: "retention.hold_place", target: { type: "legal_hold", id: row.id }, organizationId: row.organization_id,
-    details: { name: row.name, reason: row.reason, scope: row.scope, kind: row.kind, counterpartyOrganizationId: row.counterparty_organization_id, documents: ids.length } });
+  await inSlices(ids, 500, async (slice) => {
+    await ctx.tx("legal_hold_documents").insert(slice.map((document_id) => ({ hold_id: row.id, document_id })));
+  });
+  await audit(ctx, {
+    action: "retention.hold_place",
+    target: { type: "legal_hold", id: row.id },
+    organizationId: row.organization_id,
+    details: {
+      name: row.name,
+      reason: row.reason,
+      scope: row.scope,
+      kind: row.kind,
+      counterpartyOrganizationId: row.counterparty_organization_id,
+      documents: ids.length,
+    },
+  });
   return presentHold(row, ids.length);
 }
 
@@ -105,9 +180,18 @@ export async function holdReleaser(ctx: CommandContext, id: string, reason: stri
   authorizeCompliance(ctx.actor, "retention.hold");
   const h: HoldRow | undefined = await ctx.tx("legal_holds").where({ id }).first();
   if (!h) throw notFound("Legal hold");
-  if (h.status !== "active") throw new StateConflictError("hold_released", "The hold was already released", { releasedAt: h.released_at });
-  await ctx.tx("legal_holds").where({ id }).update({ status: "released", released_by: ctx.actor.id, released_at: nowIso(ctx), release_reason: reason });
-  await audit(ctx, { action: "retention.hold_release", target: { type: "legal_hold", id }, organizationId: h.organization_id, details: { name: h.name, reason } });
+  if (h.status !== "active")
+    throw new StateConflictError("hold_released", "The hold was already released", { releasedAt: h.released_at });
+  await ctx
+    .tx("legal_holds")
+    .where({ id })
+    .update({ status: "released", released_by: ctx.actor.id, released_at: nowIso(ctx), release_reason: reason });
+  await audit(ctx, {
+    action: "retention.hold_release",
+    target: { type: "legal_hold", id },
+    organizationId: h.organization_id,
+    details: { name: h.name, reason },
+  });
   return holdById(ctx.tx, id);
 }
 
@@ -122,13 +206,30 @@ export async function holdsList(db: Tx, status?: string) {
   const q = db("legal_holds").orderBy("created_at", "desc");
   if (status) q.where({ status });
   const rows: HoldRow[] = await q;
-  const counts: Array<{ hold_id: string; n: number | string }> = await db("legal_hold_documents").groupBy("hold_id").select("hold_id").count({ n: "*" });
+  const counts: Array<{ hold_id: string; n: number | string }> = await db("legal_hold_documents")
+    .groupBy("hold_id")
+    .select("hold_id")
+    .count({ n: "*" });
   const byHold = new Map(counts.map((c) => [c.hold_id, Number(c.n)]));
   return rows.map((h) => presentHold(h, byHold.get(h.id) ?? 0));
 }
 
 export const presentHold = (h: HoldRow, documents: number) => ({
-  id: h.id, name: h.name, reason: h.reason, ownerUserId: h.owner_user_id, scope: h.scope, organizationId: h.organization_id,
-  counterpartyOrganizationId: h.counterparty_organization_id, kind: h.kind, registeredFrom: h.registered_from, registeredTo: h.registered_to,
-  documents, status: h.status, createdBy: h.created_by, createdAt: h.created_at, releasedBy: h.released_by, releasedAt: h.released_at, releaseReason: h.release_reason,
+  id: h.id,
+  name: h.name,
+  reason: h.reason,
+  ownerUserId: h.owner_user_id,
+  scope: h.scope,
+  organizationId: h.organization_id,
+  counterpartyOrganizationId: h.counterparty_organization_id,
+  kind: h.kind,
+  registeredFrom: h.registered_from,
+  registeredTo: h.registered_to,
+  documents,
+  status: h.status,
+  createdBy: h.created_by,
+  createdAt: h.created_at,
+  releasedBy: h.released_by,
+  releasedAt: h.released_at,
+  releaseReason: h.release_reason,
 });

@@ -58,9 +58,18 @@ export interface RetainedDocument {
   recipient_organization_id: string | null;
 }
 
-export interface Retention { retainUntil: string | null; versionId: string | null; action: EndAction }
+export interface Retention {
+  retainUntil: string | null;
+  versionId: string | null;
+  action: EndAction;
+}
 
-const NO_PARTY: PartyFacts = { contractEndedOn: null, earlyDestructionOn: null, earlyDestructionBefore: null, events: new Map() };
+const NO_PARTY: PartyFacts = {
+  contractEndedOn: null,
+  earlyDestructionOn: null,
+  earlyDestructionBefore: null,
+  events: new Map(),
+};
 
 /** null: kept until a trigger happens. Compared as strings (ISO dates), null above every date. */
 const later = (a: Retention, b: Retention): Retention => {
@@ -76,30 +85,63 @@ function validUntilOf(doc: RetainedDocument): string | null {
   return typeof f?.validUntil === "string" ? f.validUntil : null;
 }
 
-function triggerDate(rule: Rule, doc: RetainedDocument, party: PartyFacts, counterpartyId: string | null): string | null {
+function triggerDate(
+  rule: Rule,
+  doc: RetainedDocument,
+  party: PartyFacts,
+  counterpartyId: string | null,
+): string | null {
   switch (rule.trigger) {
-    case "registration": return doc.created_at.slice(0, 10);
-    case "document_date": return doc.doc_date ?? doc.created_at.slice(0, 10);
-    case "contract_end": return validUntilOf(doc) ?? party.contractEndedOn;
+    case "registration":
+      return doc.created_at.slice(0, 10);
+    case "document_date":
+      return doc.doc_date ?? doc.created_at.slice(0, 10);
+    case "contract_end":
+      return validUntilOf(doc) ?? party.contractEndedOn;
     case "event": {
-      const seen = (party.events.get(rule.event ?? "") ?? []).filter((e) => e.counterpartyId === null || e.counterpartyId === counterpartyId);
+      const seen = (party.events.get(rule.event ?? "") ?? []).filter(
+        (e) => e.counterpartyId === null || e.counterpartyId === counterpartyId,
+      );
       return seen.length ? seen.map((e) => e.on).sort()[0] : null;
     }
   }
 }
 
-function partyDuty(doc: RetainedDocument, organizationId: string, counterpartyId: string | null, facts: RetentionFacts): Retention {
+function partyDuty(
+  doc: RetainedDocument,
+  organizationId: string,
+  counterpartyId: string | null,
+  facts: RetentionFacts,
+): Retention {
   const party = facts.parties.get(organizationId) ?? NO_PARTY;
   if (party.earlyDestructionOn && party.earlyDestructionBefore && doc.created_at < party.earlyDestructionBefore) {
     return { retainUntil: party.earlyDestructionOn, versionId: null, action: "destroy" };
   }
-  const matching = facts.rules.filter((r) => (r.kind === null || r.kind === doc.kind) && (r.organizationId === null || r.organizationId === organizationId));
-  const rules: Rule[] = matching.length ? matching
-    : [{ versionId: null, kind: null, organizationId: null, trigger: "registration", event: null, periodMonths: facts.defaultMonths, endAction: "destroy" }];
+  const matching = facts.rules.filter(
+    (r) =>
+      (r.kind === null || r.kind === doc.kind) && (r.organizationId === null || r.organizationId === organizationId),
+  );
+  const rules: Rule[] = matching.length
+    ? matching
+    : [
+        {
+          versionId: null,
+          kind: null,
+          organizationId: null,
+          trigger: "registration",
+          event: null,
+          periodMonths: facts.defaultMonths,
+          endAction: "destroy",
+        },
+      ];
   let duty: Retention | null = null;
   for (const r of rules) {
     const start = triggerDate(r, doc, party, counterpartyId);
-    const d: Retention = { retainUntil: start === null ? null : addMonths(start, r.periodMonths), versionId: r.versionId, action: r.endAction };
+    const d: Retention = {
+      retainUntil: start === null ? null : addMonths(start, r.periodMonths),
+      versionId: r.versionId,
+      action: r.endAction,
+    };
     duty = duty ? later(duty, d) : d;
   }
   if (party.contractEndedOn && duty!.retainUntil !== null) {

@@ -25,7 +25,8 @@ export function divRound(n: bigint, d: bigint): bigint {
 }
 
 /** A line's amount: quantity (3 decimals) × price (2 decimals), rounded to 2 decimals. */
-export const lineAmount = (quantity: string, price: string) => divRound(toMinor(quantity, 3) * toMinor(price, 2), 1000n);
+export const lineAmount = (quantity: string, price: string) =>
+  divRound(toMinor(quantity, 3) * toMinor(price, 2), 1000n);
 
 /** VAT of an amount at a rate in percent (2 decimals each), rounded to 2 decimals. */
 export const vatOf = (amount: string, rate: string) => divRound(toMinor(amount, 2) * toMinor(rate, 2), 10_000n);

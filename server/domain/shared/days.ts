@@ -13,7 +13,9 @@ export function addDays(day: string, n: number): string {
 /** The same day n months later (clamped to the month's end: Jan 31 + 1 month = Feb 28/29). */
 export function addMonths(day: string, n: number): string {
   const d = at(day);
-  const y = d.getUTCFullYear(), m = d.getUTCMonth() + n, dd = d.getUTCDate();
+  const y = d.getUTCFullYear(),
+    m = d.getUTCMonth() + n,
+    dd = d.getUTCDate();
   const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
   return dayOf(new Date(Date.UTC(y, m, Math.min(dd, last))));
 }

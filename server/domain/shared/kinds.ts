@@ -7,7 +7,14 @@ import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
 export { fromMinor, toMinor };
 
 export const KINDS = [
-  "invoice", "act_of_work", "reconciliation_act", "waybill", "contract", "supplementary_agreement", "letter", "arbitrary",
+  "invoice",
+  "act_of_work",
+  "reconciliation_act",
+  "waybill",
+  "contract",
+  "supplementary_agreement",
+  "letter",
+  "arbitrary",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -21,8 +28,14 @@ const IsoDate = z.iso.date();
 const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD");
 const Party = z.strictObject({
   name: z.string().trim().min(1).max(500),
-  bin: z.string().regex(/^\d{12}$/).optional(),
-  edrpou: z.string().regex(/^\d{8}$/).optional(),
+  bin: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  edrpou: z
+    .string()
+    .regex(/^\d{8}$/)
+    .optional(),
   address: z.string().max(1000).optional(),
 });
 const Line = z.strictObject({
@@ -50,7 +63,11 @@ const accounting = {
 export const KIND_FIELDS = {
   invoice: z.strictObject({ ...accounting, dueDate: IsoDate.optional() }),
   act_of_work: z.strictObject({ ...accounting, periodFrom: IsoDate.optional(), periodTo: IsoDate.optional() }),
-  waybill: z.strictObject({ ...accounting, shipFrom: z.string().max(1000).optional(), shipTo: z.string().max(1000).optional() }),
+  waybill: z.strictObject({
+    ...accounting,
+    shipFrom: z.string().max(1000).optional(),
+    shipTo: z.string().max(1000).optional(),
+  }),
   reconciliation_act: z.strictObject({
     number: z.string().trim().min(1).max(100),
     date: IsoDate,
@@ -62,8 +79,16 @@ export const KIND_FIELDS = {
     credit: Money,
     closingBalance: Money,
   }),
-  contract: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional(), validUntil: IsoDate.optional() }),
-  supplementary_agreement: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional(), contractNumber: z.string().trim().min(1).max(100) }),
+  contract: z.strictObject({
+    number: z.string().trim().min(1).max(100).optional(),
+    date: IsoDate.optional(),
+    validUntil: IsoDate.optional(),
+  }),
+  supplementary_agreement: z.strictObject({
+    number: z.string().trim().min(1).max(100).optional(),
+    date: IsoDate.optional(),
+    contractNumber: z.string().trim().min(1).max(100),
+  }),
   letter: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional() }),
   arbitrary: z.strictObject({ number: z.string().trim().min(1).max(100).optional(), date: IsoDate.optional() }),
 } satisfies Record<Kind, z.ZodType>;
@@ -82,9 +107,14 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
   if (kind === "reconciliation_act") {
     const expected = toMinor(fields.openingBalance, 2) + toMinor(fields.debit, 2) - toMinor(fields.credit, 2);
     if (expected !== toMinor(fields.closingBalance, 2)) {
-      problems.push({ field: "closingBalance", code: "totals_mismatch", message: `opening + debit − credit is ${fromMinor(expected, 2)}` });
+      problems.push({
+        field: "closingBalance",
+        code: "totals_mismatch",
+        message: `opening + debit − credit is ${fromMinor(expected, 2)}`,
+      });
     }
-    if (fields.periodFrom > fields.periodTo) problems.push({ field: "periodTo", code: "invalid_period", message: "the period ends before it starts" });
+    if (fields.periodFrom > fields.periodTo)
+      problems.push({ field: "periodTo", code: "invalid_period", message: "the period ends before it starts" });
     return problems;
   }
   if (!("lines" in fields)) return problems;
@@ -94,7 +124,11 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
   fields.lines.forEach((line: z.infer<typeof Line>, i: number) => {
     const amount = lineAmount(line.quantity, line.price);
     if (amount !== toMinor(line.amount, 2)) {
-      problems.push({ field: `lines.${i}.amount`, code: "totals_mismatch", message: `quantity × price is ${fromMinor(amount, 2)}` });
+      problems.push({
+        field: `lines.${i}.amount`,
+        code: "totals_mismatch",
+        message: `quantity × price is ${fromMinor(amount, 2)}`,
+      });
     }
     sum += toMinor(line.amount, 2);
     if (line.vatAmount === undefined) {
@@ -104,14 +138,22 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
       if (line.vatRate !== undefined) {
         const vat = vatOf(line.amount, line.vatRate);
         if (vat !== toMinor(line.vatAmount, 2)) {
-          problems.push({ field: `lines.${i}.vatAmount`, code: "totals_mismatch", message: `${line.vatRate} % of ${line.amount} is ${fromMinor(vat, 2)}` });
+          problems.push({
+            field: `lines.${i}.vatAmount`,
+            code: "totals_mismatch",
+            message: `${line.vatRate} % of ${line.amount} is ${fromMinor(vat, 2)}`,
+          });
         }
       }
     }
   });
   const vat = toMinor(fields.vat, 2);
   if (everyLineHasVat && lineVat !== vat) {
-    problems.push({ field: "vat", code: "totals_mismatch", message: `the lines' VAT adds up to ${fromMinor(lineVat, 2)}` });
+    problems.push({
+      field: "vat",
+      code: "totals_mismatch",
+      message: `the lines' VAT adds up to ${fromMinor(lineVat, 2)}`,
+    });
   }
   if (sum + vat !== toMinor(fields.total, 2)) {
     problems.push({ field: "total", code: "totals_mismatch", message: `lines + VAT is ${fromMinor(sum + vat, 2)}` });
@@ -132,5 +174,7 @@ const TITLES: Record<Kind, string> = {
 
 /** "Invoice for payment No. 17 of 2026-03-02" when the sender gave no title. */
 export function defaultTitle(kind: Kind, fields: { number?: string; date?: string }): string {
-  return [TITLES[kind], fields.number && `No. ${fields.number}`, fields.date && `of ${fields.date}`].filter(Boolean).join(" ");
+  return [TITLES[kind], fields.number && `No. ${fields.number}`, fields.date && `of ${fields.date}`]
+    .filter(Boolean)
+    .join(" ");
 }

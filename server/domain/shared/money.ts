@@ -11,7 +11,11 @@ const AMOUNT = /^\d{1,15}(\.\d{1,2})?$/;
 /** "1250.5" → 125050n; refuses negatives, signs, exponents and more than two decimals. */
 export function parseAmount(value: unknown, field: string): bigint {
   if (typeof value !== "string" || !AMOUNT.test(value)) {
-    throw new ValidationError("invalid_amount", `${field} must be a non-negative amount with at most 2 decimals, as a string such as "12500.00"`, { field });
+    throw new ValidationError(
+      "invalid_amount",
+      `${field} must be a non-negative amount with at most 2 decimals, as a string such as "12500.00"`,
+      { field },
+    );
   }
   const [int, frac = ""] = value.split(".");
   return BigInt(int + frac.padEnd(2, "0"));

@@ -54,7 +54,8 @@ const FINANCIAL_KINDS: readonly Kind[] = ["invoice", "act_of_work", "reconciliat
 export function roleAuthority(roles: string[], kind: Kind): string | null {
   if (roles.includes("first_head")) return "the organization's first head";
   if (roles.includes("signer")) return "a person with the right of signature";
-  if (roles.includes("financial_signer") && FINANCIAL_KINDS.includes(kind)) return "a person with the right to sign financial documents";
+  if (roles.includes("financial_signer") && FINANCIAL_KINDS.includes(kind))
+    return "a person with the right to sign financial documents";
   return null;
 }
 
@@ -73,50 +74,109 @@ export interface SigningParty {
  * The checks of a certificate itself at time `at`: algorithm, chain to a trusted CA, validity,
  * revocation (network: call outside any transaction) and purpose — signing or signing in.
  */
-export async function certificateValidator(pki: CertificateServices, leafCert: { cert: Pkijs.Certificate; der: Buffer }, others: Array<{ cert: Pkijs.Certificate; der: Buffer }>, at: Date, purpose: "sign" | "auth"): Promise<ValidationReport> {
+export async function certificateValidator(
+  pki: CertificateServices,
+  leafCert: { cert: Pkijs.Certificate; der: Buffer },
+  others: Array<{ cert: Pkijs.Certificate; der: Buffer }>,
+  at: Date,
+  purpose: "sign" | "auth",
+): Promise<ValidationReport> {
   const leaf = await describeCertificate(leafCert.cert, leafCert.der);
   const carried = [];
-  for (const c of others) if (c.cert !== leafCert.cert) carried.push(await describeCertificate(c.cert, c.der).catch(() => null));
-  const chain = await pki.trust.verifyChain(leaf, carried.filter((c) => c !== null), at);
+  for (const c of others)
+    if (c.cert !== leafCert.cert) carried.push(await describeCertificate(c.cert, c.der).catch(() => null));
+  const chain = await pki.trust.verifyChain(
+    leaf,
+    carried.filter((c) => c !== null),
+    at,
+  );
   const info = leaf.info;
   const checks: CheckOutcome[] = [];
   const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
   const failed = (name: string) => chain.failures.filter((f) => f.check === name);
   const unsupported = failed("algorithm_unsupported");
-  add("algorithm_supported", unsupported.length === 0, unsupported[0]?.detail ?? `${info.keyAlgorithm.name}${info.keyAlgorithm.curve ? " " + info.keyAlgorithm.curve : ""}`);
+  add(
+    "algorithm_supported",
+    unsupported.length === 0,
+    unsupported[0]?.detail ??
+      `${info.keyAlgorithm.name}${info.keyAlgorithm.curve ? " " + info.keyAlgorithm.curve : ""}`,
+  );
   const untrusted = failed("certificate_untrusted");
-  add("chain_trusted", unsupported.length ? null : untrusted.length === 0,
-    unsupported.length ? "not checked: the algorithm is not supported" : untrusted[0]?.detail ?? `chains to ${chain.chain.at(-1)!.subject}`);
+  add(
+    "chain_trusted",
+    unsupported.length ? null : untrusted.length === 0,
+    unsupported.length
+      ? "not checked: the algorithm is not supported"
+      : (untrusted[0]?.detail ?? `chains to ${chain.chain.at(-1)!.subject}`),
+  );
   const validity = [...failed("certificate_expired"), ...failed("certificate_not_yet_valid")];
-  add("certificate_valid", validity.length === 0, validity.map((v) => v.detail).join("; ") || `valid at ${at.toISOString()} (${info.notBefore} to ${info.notAfter})`);
+  add(
+    "certificate_valid",
+    validity.length === 0,
+    validity.map((v) => v.detail).join("; ") || `valid at ${at.toISOString()} (${info.notBefore} to ${info.notAfter})`,
+  );
   let revocation: ValidationReport["revocation"] = null;
   if (!chain.trusted || chain.links.length < 2) {
     add("revocation", null, "not checked: the certificate does not chain to a trusted CA");
   } else {
     const r = await pki.revocation.check(leaf, chain.links[1]);
-    revocation = r.evidence ? { status: r.status, detail: r.detail, revokedAt: r.revokedAt, reason: r.reason, evidence: r.evidence } : null;
+    revocation = r.evidence
+      ? { status: r.status, detail: r.detail, revokedAt: r.revokedAt, reason: r.reason, evidence: r.evidence }
+      : null;
     if (r.status === "good") add("revocation", true, r.detail);
     else if (r.status !== "unavailable") add("revocation", false, r.detail);
-    else if (!pki.revocationRequired) add("revocation", null, `not established, accepted because pki.revocation.required is off: ${r.detail}`);
+    else if (!pki.revocationRequired)
+      add("revocation", null, `not established, accepted because pki.revocation.required is off: ${r.detail}`);
     else checks.push({ check: "revocation", ok: false, detail: r.detail, retryable: true });
   }
   const wanted = purpose === "sign" ? "a signing certificate" : "an AUTH (sign-in) certificate";
-  add("certificate_purpose", info.purpose === purpose,
-    info.purpose === purpose ? wanted
-      : purpose === "sign" ? `a certificate for ${info.purpose === "auth" ? "signing in (AUTH)" : info.purpose} cannot sign a document`
-        : `a ${info.purpose === "sign" ? "signing" : info.purpose} certificate cannot be used to sign in; use the AUTH certificate`);
-  return { checkedAt: at.toISOString(), valid: checks.every((c) => c.ok !== false), certificate: info, chain: chain.chain, checks, revocation };
+  add(
+    "certificate_purpose",
+    info.purpose === purpose,
+    info.purpose === purpose
+      ? wanted
+      : purpose === "sign"
+        ? `a certificate for ${info.purpose === "auth" ? "signing in (AUTH)" : info.purpose} cannot sign a document`
+        : `a ${info.purpose === "sign" ? "signing" : info.purpose} certificate cannot be used to sign in; use the AUTH certificate`,
+  );
+  return {
+    checkedAt: at.toISOString(),
+    valid: checks.every((c) => c.ok !== false),
+    certificate: info,
+    chain: chain.chain,
+    checks,
+    revocation,
+  };
 }
 
 /** All checks of a signature: the CMS (already verified), its certificate, and — with a `party` — identity, organization and authority. */
-export async function signatureValidator(pki: CertificateServices, cms: DetachedCmsCheck, party: SigningParty | null, at: Date): Promise<ValidationReport> {
+export async function signatureValidator(
+  pki: CertificateServices,
+  cms: DetachedCmsCheck,
+  party: SigningParty | null,
+  at: Date,
+): Promise<ValidationReport> {
   return withParty(await cmsValidator(pki, cms, at), party);
 }
 
 /** The checks that need no database: the CMS and its certificate (call before a transaction). */
-export async function cmsValidator(pki: CertificateServices, cms: DetachedCmsCheck, at: Date): Promise<ValidationReport> {
-  const report = await certificateValidator(pki, { cert: cms.signerCertificate, der: cms.signer.der }, cms.certificates, at, "sign");
-  report.checks.unshift({ check: "cms_signature", ok: true, detail: `the ${cms.signatureAlgorithm} signature over the document's ${cms.digestAlgorithm} digest verifies` });
+export async function cmsValidator(
+  pki: CertificateServices,
+  cms: DetachedCmsCheck,
+  at: Date,
+): Promise<ValidationReport> {
+  const report = await certificateValidator(
+    pki,
+    { cert: cms.signerCertificate, der: cms.signer.der },
+    cms.certificates,
+    at,
+    "sign",
+  );
+  report.checks.unshift({
+    check: "cms_signature",
+    ok: true,
+    detail: `the ${cms.signatureAlgorithm} signature over the document's ${cms.digestAlgorithm} digest verifies`,
+  });
   return report;
 }
 
@@ -124,7 +184,10 @@ export async function cmsValidator(pki: CertificateServices, cms: DetachedCmsChe
  * An organization's identifier — its BIN, or its EDRPOU for a Ukrainian one — and the same kind of
  * identifier in a certificate (null: the certificate names no organization of that kind).
  */
-export function organizationIdentifiers(org: { bin: string | null; edrpou: string | null }, cert: CertificateInfo): { orgId: string | null; certOrgId: string | null } {
+export function organizationIdentifiers(
+  org: { bin: string | null; edrpou: string | null },
+  cert: CertificateInfo,
+): { orgId: string | null; certOrgId: string | null } {
   return { orgId: org.bin ?? org.edrpou, certOrgId: org.bin ? cert.bin : cert.edrpou };
 }
 
@@ -134,24 +197,48 @@ export function withParty(base: ValidationReport, party: SigningParty | null): V
   const checks = [...base.checks];
   const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
   const info = base.certificate;
-  add("signer_identity", party.iin !== null && info.iin === party.iin,
-    party.iin === null ? "the signing user has no IIN on file"
-      : info.iin === null ? "the certificate carries no IIN"
-        : info.iin === party.iin ? `IIN ${info.iin} is the signing user's` : `the certificate's IIN ${info.iin} is not the signing user's`);
+  add(
+    "signer_identity",
+    party.iin !== null && info.iin === party.iin,
+    party.iin === null
+      ? "the signing user has no IIN on file"
+      : info.iin === null
+        ? "the certificate carries no IIN"
+        : info.iin === party.iin
+          ? `IIN ${info.iin} is the signing user's`
+          : `the certificate's IIN ${info.iin} is not the signing user's`,
+  );
   const { orgId, certOrgId } = organizationIdentifiers(party.organization, info);
-  add("signer_organization", certOrgId !== null && certOrgId === orgId,
-    certOrgId === null ? `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
-      : certOrgId === orgId ? `issued to ${party.organization.name} (${orgId})` : `issued to the organization ${certOrgId}, not ${party.organization.name} (${orgId})`);
+  add(
+    "signer_organization",
+    certOrgId !== null && certOrgId === orgId,
+    certOrgId === null
+      ? `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
+      : certOrgId === orgId
+        ? `issued to ${party.organization.name} (${orgId})`
+        : `issued to the organization ${certOrgId}, not ${party.organization.name} (${orgId})`,
+  );
   const roles = info.roles;
   if (party.act === "delegate") {
-    add("signer_authority", roles.includes("first_head"),
-      roles.includes("first_head") ? "the organization's first head" : `only the first head gives powers of attorney; the certificate's roles are ${roles.join(", ") || "none"}`);
+    add(
+      "signer_authority",
+      roles.includes("first_head"),
+      roles.includes("first_head")
+        ? "the organization's first head"
+        : `only the first head gives powers of attorney; the certificate's roles are ${roles.join(", ") || "none"}`,
+    );
     return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
   }
   const poa = party.powerOfAttorney;
-  const authority = roleAuthority(roles, party.kind) ?? (poa ? `acting by power of attorney ${poa.id} from ${poa.grantor}, valid to ${poa.validTo}` : null);
-  add("signer_authority", authority !== null,
-    authority ?? `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}, and the signer holds no valid power of attorney for it`);
+  const authority =
+    roleAuthority(roles, party.kind) ??
+    (poa ? `acting by power of attorney ${poa.id} from ${poa.grantor}, valid to ${poa.validTo}` : null);
+  add(
+    "signer_authority",
+    authority !== null,
+    authority ??
+      `the certificate's roles (${roles.join(", ") || "none"}) do not give the right to sign a ${party.kind}, and the signer holds no valid power of attorney for it`,
+  );
   return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
 }
 
@@ -161,12 +248,24 @@ export function assertAcceptable(report: ValidationReport): void {
   if (failures.length === 0) return;
   if (failures.every((f) => f.retryable)) {
     // Fail closed, but say it is our side that could not tell: the same signature may pass later.
-    throw new UnavailableError("revocation_unavailable", `The certificate's revocation status cannot be established now; nothing was stored, try again later`, { failures, retryAfter: 60 });
+    throw new UnavailableError(
+      "revocation_unavailable",
+      `The certificate's revocation status cannot be established now; nothing was stored, try again later`,
+      { failures, retryAfter: 60 },
+    );
   }
-  throw new UnprocessableError("signature_rejected", `The signature cannot be accepted: ${failures.map((f) => f.check).join(", ")}`, {
-    failures,
-    certificate: { subject: report.certificate.subject, issuer: report.certificate.issuer, serialNumber: report.certificate.serialNumber },
-  });
+  throw new UnprocessableError(
+    "signature_rejected",
+    `The signature cannot be accepted: ${failures.map((f) => f.check).join(", ")}`,
+    {
+      failures,
+      certificate: {
+        subject: report.certificate.subject,
+        issuer: report.certificate.issuer,
+        serialNumber: report.certificate.serialNumber,
+      },
+    },
+  );
 }
 
 /**
@@ -175,17 +274,35 @@ export function assertAcceptable(report: ValidationReport): void {
  * reached refuses the signature (503 tsa_unavailable) unless tsa.allowWithout. Returns the CMS to
  * store and the report with a `timestamp` check. Call outside transactions (network).
  */
-export async function timestamped(pki: CertificateServices, cms: Buffer, report: ValidationReport): Promise<{ cms: Buffer; report: ValidationReport }> {
-  const add = (ok: boolean | null, detail: string, timestamp: TimestampInfo | null = null) =>
-    ({ ...report, timestamp, checks: [...report.checks, { check: "timestamp", ok, detail }], valid: report.valid && ok !== false });
+export async function timestamped(
+  pki: CertificateServices,
+  cms: Buffer,
+  report: ValidationReport,
+): Promise<{ cms: Buffer; report: ValidationReport }> {
+  const add = (ok: boolean | null, detail: string, timestamp: TimestampInfo | null = null) => ({
+    ...report,
+    timestamp,
+    checks: [...report.checks, { check: "timestamp", ok, detail }],
+    valid: report.valid && ok !== false,
+  });
   const { token: present, signatureValue } = await signatureTimestampOf(cms);
   if (present) {
-    if (!pki.timestamps) return { cms, report: add(null, "the signature carries a timestamp; no TSA is configured to check it against") };
+    if (!pki.timestamps)
+      return { cms, report: add(null, "the signature carries a timestamp; no TSA is configured to check it against") };
     try {
-      const { info } = await pki.timestamps.client.verifyToken(present, createHash("sha256").update(signatureValue).digest());
-      return { cms, report: add(true, `timestamped ${info.genTime} by ${info.tsa ?? "the TSA"} (carried by the signature)`, info) };
+      const { info } = await pki.timestamps.client.verifyToken(
+        present,
+        createHash("sha256").update(signatureValue).digest(),
+      );
+      return {
+        cms,
+        report: add(true, `timestamped ${info.genTime} by ${info.tsa ?? "the TSA"} (carried by the signature)`, info),
+      };
     } catch (err) {
-      return { cms, report: add(false, `the timestamp the signature carries does not hold: ${(err as Error).message}`) };
+      return {
+        cms,
+        report: add(false, `the timestamp the signature carries does not hold: ${(err as Error).message}`),
+      };
     }
   }
   if (!pki.timestamps || !report.valid) return { cms, report };
@@ -199,7 +316,10 @@ export async function timestamped(pki: CertificateServices, cms: Buffer, report:
 }
 
 /** The CRL a report's revocation check used, to store beside the signature (null when it used OCSP). */
-export function crlEvidence(pki: CertificateServices, report: ValidationReport): { sha256: string; url: string; der: Buffer } | null {
+export function crlEvidence(
+  pki: CertificateServices,
+  report: ValidationReport,
+): { sha256: string; url: string; der: Buffer } | null {
   const e = report.revocation?.evidence;
   if (e?.source !== "crl" || !e.sha256 || !e.url) return null;
   const der = pki.revocation.crlBytes(e.url, e.sha256);
@@ -207,7 +327,14 @@ export function crlEvidence(pki: CertificateServices, report: ValidationReport):
 }
 
 /** Keeps a CRL used as evidence, once (inside the caller's transaction). */
-export async function crlEvidenceRecorder(tx: Tx, crl: { sha256: string; url: string; der: Buffer } | null, at: string): Promise<void> {
+export async function crlEvidenceRecorder(
+  tx: Tx,
+  crl: { sha256: string; url: string; der: Buffer } | null,
+  at: string,
+): Promise<void> {
   if (!crl) return;
-  await tx("revocation_evidence").insert({ sha256: crl.sha256, kind: "crl", url: crl.url, der: crl.der, created_at: at }).onConflict("sha256").ignore();
+  await tx("revocation_evidence")
+    .insert({ sha256: crl.sha256, kind: "crl", url: crl.url, der: crl.der, created_at: at })
+    .onConflict("sha256")
+    .ignore();
 }

@@ -42,17 +42,28 @@ export function assertAuthenticated(mode: AuthMode, ctx: Context): void {
   if (mode === "none") return;
   const actor: Actor = ctx.state.actor;
   if (actor.type === "anonymous") throw new UnauthenticatedError("unauthenticated", "Sign in first");
-  if (mode === "user" && actor.type !== "user") throw new ForbiddenError("user_only", "This operation is for people, not API tokens");
+  if (mode === "user" && actor.type !== "user")
+    throw new ForbiddenError("user_only", "This operation is for people, not API tokens");
   if (ctx.state.viaCookie && !SAFE.has(ctx.method) && ctx.get("x-csrf-token") !== ctx.state.csrfToken) {
     throw new ForbiddenError("csrf_failed", "Missing or wrong X-CSRF-Token header");
   }
   if (actor.totpEnrolmentRequired && !ENROLMENT_PATHS.test(ctx.path)) {
-    throw new ForbiddenError("totp_enrolment_required", "Your organization requires TOTP: enrol at /api/v1/me/totp/enrol first");
+    throw new ForbiddenError(
+      "totp_enrolment_required",
+      "Your organization requires TOTP: enrol at /api/v1/me/totp/enrol first",
+    );
   }
 }
 
 export function setSessionCookies(ctx: Context, token: string, csrfToken: string, expiresAt: string) {
-  const opts = { httpOnly: true, sameSite: "strict" as const, secure: ctx.secure, path: "/", expires: new Date(expiresAt), overwrite: true };
+  const opts = {
+    httpOnly: true,
+    sameSite: "strict" as const,
+    secure: ctx.secure,
+    path: "/",
+    expires: new Date(expiresAt),
+    overwrite: true,
+  };
   ctx.cookies.set(SESSION_COOKIE, token, opts);
   ctx.cookies.set(CSRF_COOKIE, csrfToken, { ...opts, httpOnly: false });
 }

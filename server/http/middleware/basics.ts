@@ -24,19 +24,38 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
       const route = (ctx as any)._matchedRoute ?? (ctx.status === 404 ? "unmatched" : "static");
       metrics.record(ctx.method, route, ctx.status, seconds);
       if (deps.logger.isLevelEnabled("info")) {
-        deps.logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000), actor: ctx.state.actor?.id ?? null }, "request");
+        deps.logger.info(
+          {
+            requestId: ctx.state.requestId,
+            method: ctx.method,
+            path: ctx.path,
+            status: ctx.status,
+            ms: Math.round(seconds * 1000),
+            actor: ctx.state.actor?.id ?? null,
+          },
+          "request",
+        );
       }
     }
   };
 }
 
-
 export function createMetrics(): HttpMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "qujat_" });
-  const requests = new client.Counter({ name: "qujat_http_requests_total", help: "HTTP requests", labelNames: ["method", "route", "status"], registers: [registry] });
-  const duration = new client.Histogram({ name: "qujat_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["method", "route"],
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  const requests = new client.Counter({
+    name: "qujat_http_requests_total",
+    help: "HTTP requests",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: "qujat_http_request_duration_seconds",
+    help: "HTTP request duration",
+    labelNames: ["method", "route"],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
   // Labelled children looked up once per label set: prom-client hashes the label object on every call otherwise.
   const counters = new Map<string, client.Counter.Internal>();
   const histograms = new Map<string, client.Histogram.Internal<"method" | "route">>();
@@ -64,7 +83,10 @@ const PAGE_HEADERS = new Map([
   ["Cross-Origin-Opener-Policy", "same-origin"],
   ["Cross-Origin-Resource-Policy", "same-origin"],
   ["Permissions-Policy", "camera=(), microphone=(), geolocation=()"],
-  ["Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"],
+  [
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  ],
 ]);
 const API_HEADERS = new Map([
   ["X-Content-Type-Options", "nosniff"],
@@ -102,13 +124,18 @@ async function readBody(ctx: Context, next: Next, length: number, limitBytes: nu
   if (ctx.is("multipart/form-data")) return next(); // streamed by the route that accepts uploads
   // Binary protocol bodies (an RFC 3161 request to the internal TSA) arrive as a Buffer.
   const binary = Boolean(ctx.is(BINARY_TYPES));
-  if (!binary && !ctx.is("application/json")) throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
-  if (length > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
+  if (!binary && !ctx.is("application/json"))
+    throw new UnsupportedMediaTypeError("unsupported_media_type", "Send application/json");
+  if (length > limitBytes)
+    throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += chunk.length;
-    if (size > limitBytes) throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, { limit: limitBytes });
+    if (size > limitBytes)
+      throw new PayloadTooLargeError("payload_too_large", `The body exceeds ${limitBytes} bytes`, {
+        limit: limitBytes,
+      });
     chunks.push(chunk as Buffer);
   }
   if (binary) {

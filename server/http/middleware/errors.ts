@@ -6,7 +6,13 @@ import type { AppDeps } from "../../deps.js";
 import { AccessDeniedError, AppError, ThrottledError, statusOf, titleOf } from "../../errors.js";
 import { actorRef } from "../../domain/context.js";
 
-export function problem(ctx: Context, status: number, code: string, detail: string, extras: Record<string, unknown> = {}) {
+export function problem(
+  ctx: Context,
+  status: number,
+  code: string,
+  detail: string,
+  extras: Record<string, unknown> = {},
+) {
   ctx.status = status;
   ctx.type = "application/problem+json";
   ctx.body = { type: `https://qujat.local/problems/${code}`, title: titleOf(status), status, code, detail, ...extras };
@@ -16,14 +22,23 @@ export function errorMiddleware(deps: AppDeps) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) problem(ctx, 404, "not_found", `No route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined)
+        problem(ctx, 404, "not_found", `No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       if (err instanceof AccessDeniedError) {
         try {
-          await deps.auditJournal.record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
-            action: "access.denied", outcome: "denied", target: { type: err.target.type, id: err.target.id ?? null },
-            organizationId: err.target.organizationId ?? null, details: { attempted: err.action, method: ctx.method, path: ctx.path },
-          }]);
+          await deps.auditJournal.record(
+            { actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId },
+            [
+              {
+                action: "access.denied",
+                outcome: "denied",
+                target: { type: err.target.type, id: err.target.id ?? null },
+                organizationId: err.target.organizationId ?? null,
+                details: { attempted: err.action, method: ctx.method, path: ctx.path },
+              },
+            ],
+          );
         } catch (auditErr) {
           deps.logger.error({ err: auditErr, requestId: ctx.state.requestId }, "could not audit a refusal");
         }
@@ -36,11 +51,21 @@ export function errorMiddleware(deps: AppDeps) {
       }
       const e = err as { status?: number; expose?: boolean; message?: string };
       if (e.status && e.status >= 400 && e.status < 500) {
-        problem(ctx, e.status, e.status === 404 ? "not_found" : "bad_request", e.expose && e.message ? e.message : titleOf(e.status));
+        problem(
+          ctx,
+          e.status,
+          e.status === 404 ? "not_found" : "bad_request",
+          e.expose && e.message ? e.message : titleOf(e.status),
+        );
         return;
       }
       deps.logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, "unhandled error");
-      problem(ctx, 500, "internal_error", `Something went wrong; quote request id ${ctx.state.requestId} to your administrator`);
+      problem(
+        ctx,
+        500,
+        "internal_error",
+        `Something went wrong; quote request id ${ctx.state.requestId} to your administrator`,
+      );
     }
   };
 }

@@ -5,12 +5,31 @@
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
 import { actorRef } from "../../domain/context.js";
-import { ApprovalDecision, ApprovalRoute, approvalDecider, approvalRouteOf, approvalSubmitter } from "../../domain/documents/approval.js";
-import { contentAccess, contentReplacer, contentReplacementPreparer, readableDocument } from "../../domain/documents/commands.js";
+import {
+  ApprovalDecision,
+  ApprovalRoute,
+  approvalDecider,
+  approvalRouteOf,
+  approvalSubmitter,
+} from "../../domain/documents/approval.js";
+import {
+  contentAccess,
+  contentReplacer,
+  contentReplacementPreparer,
+  readableDocument,
+} from "../../domain/documents/commands.js";
 import { StaffReason } from "./documents.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import {
-  AnnulmentAnswer, Reason, Receipt, annulmentAnswerer, annulmentRequester, documentSender, receiptRecorder, recipientAnswerer, sendPreparer,
+  AnnulmentAnswer,
+  Reason,
+  Receipt,
+  annulmentAnswerer,
+  annulmentRequester,
+  documentSender,
+  receiptRecorder,
+  recipientAnswerer,
+  sendPreparer,
 } from "../../domain/documents/exchange.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
 import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
@@ -28,7 +47,8 @@ const SignatureBody = z.strictObject({
 
 export function cmsFrom(text: string): Buffer {
   if (text.trimStart().startsWith("-----BEGIN")) return Buffer.from(text, "latin1");
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(text)) throw new ValidationError("cms_malformed", "cms must be base64 of the DER signature or its PEM text");
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(text))
+    throw new ValidationError("cms_malformed", "cms must be base64 of the DER signature or its PEM text");
   return Buffer.from(text, "base64");
 }
 
@@ -37,24 +57,54 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     const { document, files } = await readableDocument({ tx: ctx.state.tx ?? deps.db, actor: ctx.state.actor }, id);
     return presentDocument(document, files);
   };
-  const move = (path: string, summary: string, body: z.ZodType | undefined, run: (ctx: Ctx, id: string, body: any) => Promise<unknown>) =>
+  const move = (
+    path: string,
+    summary: string,
+    body: z.ZodType | undefined,
+    run: (ctx: Ctx, id: string, body: any) => Promise<unknown>,
+  ) =>
     api.add({
-      method: "post", path: `/api/v1/documents/:id/${path}`, summary, tag: "document lifecycle", auth: "any", tx: true, body,
-      responses: { 200: "The document after the step", 409: "Not allowed in the document's current state (the body names it)" },
+      method: "post",
+      path: `/api/v1/documents/:id/${path}`,
+      summary,
+      tag: "document lifecycle",
+      auth: "any",
+      tx: true,
+      body,
+      responses: {
+        200: "The document after the step",
+        409: "Not allowed in the document's current state (the body names it)",
+      },
       handler: async (ctx, { params, body: b }) => {
         await run(ctx, params.id, b);
         ctx.body = await withDocument(ctx, params.id);
       },
     });
 
-  move("approval", "Route a draft for approval: ordered steps, each with approvers of whom any or all must approve", ApprovalRoute,
-    (ctx, id, b) => approvalSubmitter(commandContext(ctx, deps), { documentId: id, ...b }));
-  move("approval/decisions", "The current step's approver approves, or returns the document with a comment", ApprovalDecision,
-    (ctx, id, b) => approvalDecider(commandContext(ctx, deps), { documentId: id, ...b }));
+  move(
+    "approval",
+    "Route a draft for approval: ordered steps, each with approvers of whom any or all must approve",
+    ApprovalRoute,
+    (ctx, id, b) => approvalSubmitter(commandContext(ctx, deps), { documentId: id, ...b }),
+  );
+  move(
+    "approval/decisions",
+    "The current step's approver approves, or returns the document with a comment",
+    ApprovalDecision,
+    (ctx, id, b) => approvalDecider(commandContext(ctx, deps), { documentId: id, ...b }),
+  );
   api.add({
-    method: "post", path: "/api/v1/documents/:id/send", tag: "document lifecycle", auth: "any",
-    summary: "Send a signed document to its recipient (invites it by e-mail when it has nobody on the appliance); an organization with server-side sealing gets its HSM seal added first",
-    responses: { 200: "The document after the step", 409: "Not allowed in the document's current state (the body names it)", 503: "The seal cannot be made now (HSM or revocation); nothing sent" },
+    method: "post",
+    path: "/api/v1/documents/:id/send",
+    tag: "document lifecycle",
+    auth: "any",
+    summary:
+      "Send a signed document to its recipient (invites it by e-mail when it has nobody on the appliance); an organization with server-side sealing gets its HSM seal added first",
+    responses: {
+      200: "The document after the step",
+      409: "Not allowed in the document's current state (the body names it)",
+      503: "The seal cannot be made now (HSM or revocation); nothing sent",
+    },
     handler: async (ctx, { params }) => {
       const c = commandContext(ctx, deps);
       const seal = await sendPreparer({ ...c, tx: deps.reader }, { documentId: params.id, pki: deps.pki });
@@ -62,37 +112,71 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
       ctx.body = await withDocument(ctx, params.id);
     },
   });
-  move("receipt", "The recipient's system acknowledges receipt of exactly the content with this SHA-256", Receipt,
-    (ctx, id, b) => receiptRecorder(commandContext(ctx, deps), { documentId: id, contentSha256: b.contentSha256 }));
-  move("rejection", "The recipient refuses the document, with a reason", Reason,
-    (ctx, id, b) => recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "reject", reason: b.reason }));
-  move("clarification-request", "The recipient asks the sender to clarify or correct the document", Reason,
-    (ctx, id, b) => recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "clarify", reason: b.reason }));
-  move("annulment-request", "Either side asks to annul a sent document; the other side must agree", Reason,
-    (ctx, id, b) => annulmentRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }));
-  move("annulment-answer", "The other side agrees to the annulment (annulled) or declines it (back to where it was)", AnnulmentAnswer,
-    (ctx, id, b) => annulmentAnswerer(commandContext(ctx, deps), { documentId: id, ...b }));
+  move(
+    "receipt",
+    "The recipient's system acknowledges receipt of exactly the content with this SHA-256",
+    Receipt,
+    (ctx, id, b) => receiptRecorder(commandContext(ctx, deps), { documentId: id, contentSha256: b.contentSha256 }),
+  );
+  move("rejection", "The recipient refuses the document, with a reason", Reason, (ctx, id, b) =>
+    recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "reject", reason: b.reason }),
+  );
+  move(
+    "clarification-request",
+    "The recipient asks the sender to clarify or correct the document",
+    Reason,
+    (ctx, id, b) =>
+      recipientAnswerer(commandContext(ctx, deps), { documentId: id, answer: "clarify", reason: b.reason }),
+  );
+  move(
+    "annulment-request",
+    "Either side asks to annul a sent document; the other side must agree",
+    Reason,
+    (ctx, id, b) => annulmentRequester(commandContext(ctx, deps), { documentId: id, reason: b.reason }),
+  );
+  move(
+    "annulment-answer",
+    "The other side agrees to the annulment (annulled) or declines it (back to where it was)",
+    AnnulmentAnswer,
+    (ctx, id, b) => annulmentAnswerer(commandContext(ctx, deps), { documentId: id, ...b }),
+  );
 
   api.add({
-    method: "post", path: "/api/v1/documents/:id/signatures", tag: "document lifecycle", auth: "any", body: SignatureBody,
-    summary: "Sign: post a detached CMS over the content (the sender before sending, the recipient after receipt); the first signature freezes the content",
+    method: "post",
+    path: "/api/v1/documents/:id/signatures",
+    tag: "document lifecycle",
+    auth: "any",
+    body: SignatureBody,
+    summary:
+      "Sign: post a detached CMS over the content (the sender before sending, the recipient after receipt); the first signature freezes the content",
     responses: {
-      201: "Signature checked and stored", 409: "Not signable in the current state, or already signed",
+      201: "Signature checked and stored",
+      409: "Not signable in the current state, or already signed",
       422: "Does not sign this content, does not verify, or its certificate fails a check (every failed check is named)",
       503: "The certificate's revocation status could not be established now (no OCSP responder or CRL answered); nothing stored, try again later",
     },
     handler: async (ctx, { params, body }) => {
       const c = commandContext(ctx, deps);
       // The checks that may wait on an OCSP responder run before the transaction, on the reader.
-      const prepared = await signaturePreparer({ ...c, tx: deps.reader }, { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs, pki: deps.pki });
+      const prepared = await signaturePreparer(
+        { ...c, tx: deps.reader },
+        { documentId: params.id, cms: cmsFrom(body.cms), blobs: deps.blobs, pki: deps.pki },
+      );
       const r = await deps.db.transaction((tx) => documentSigner({ ...c, tx }, prepared));
       ctx.status = 201;
-      ctx.body = { signature: presentSignature(r.signature), document: presentDocument(r.document, await documentFiles(deps.db, params.id)) };
+      ctx.body = {
+        signature: presentSignature(r.signature),
+        document: presentDocument(r.document, await documentFiles(deps.db, params.id)),
+      };
     },
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id/signatures", summary: "The document's signatures, each with its certificate and the validation report made when it was accepted", tag: "document lifecycle", auth: "any",
+    method: "get",
+    path: "/api/v1/documents/:id/signatures",
+    summary: "The document's signatures, each with its certificate and the validation report made when it was accepted",
+    tag: "document lifecycle",
+    auth: "any",
     handler: async (ctx, { params }) => {
       await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       ctx.body = { items: (await signaturesOf(deps.db, params.id)).map(presentSignature) };
@@ -100,7 +184,11 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id/signatures/:signatureId", summary: "Download one signature (DER, application/pkcs7-signature)", tag: "document lifecycle", auth: "any",
+    method: "get",
+    path: "/api/v1/documents/:id/signatures/:signatureId",
+    summary: "Download one signature (DER, application/pkcs7-signature)",
+    tag: "document lifecycle",
+    auth: "any",
     handler: async (ctx, { params }) => {
       await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       const s = (await signaturesOf(deps.db, params.id)).find((x) => x.id === params.signatureId);
@@ -117,8 +205,12 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   };
   const publicUrl = (ctx: Ctx) => deps.config.server.publicUrl || `${ctx.protocol}://${ctx.host}`;
   api.add({
-    method: "get", path: "/api/v1/documents/:id/signature-protocol", tag: "document lifecycle", auth: "any",
-    summary: "The signature protocol as PDF: the document, its hash, each signer (IIN/BIN, certificate, signing and timestamp time, validation result) and a QR reference to check it",
+    method: "get",
+    path: "/api/v1/documents/:id/signature-protocol",
+    tag: "document lifecycle",
+    auth: "any",
+    summary:
+      "The signature protocol as PDF: the document, its hash, each signer (IIN/BIN, certificate, signing and timestamp time, validation result) and a QR reference to check it",
     handler: async (ctx, { params }) => {
       ctx.type = "application/pdf";
       ctx.set("Content-Disposition", `inline; filename="${params.id}-signature-protocol.pdf"`);
@@ -126,12 +218,20 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "get", path: "/api/v1/documents/:id/signature-protocol.p7s", tag: "document lifecycle", auth: "any",
-    summary: "The appliance's detached CMS (HSM system key) over exactly the PDF the signature-protocol route returns now",
+    method: "get",
+    path: "/api/v1/documents/:id/signature-protocol.p7s",
+    tag: "document lifecycle",
+    auth: "any",
+    summary:
+      "The appliance's detached CMS (HSM system key) over exactly the PDF the signature-protocol route returns now",
     responses: { 200: "application/pkcs7-signature", 503: "No HSM, or it cannot sign now" },
     handler: async (ctx, { params }) => {
       const pdf = await protocol(ctx, params.id);
-      if (!deps.config.hsm.module) throw new UnavailableError("hsm_not_configured", "No HSM is configured: the appliance has no system key to sign the protocol with");
+      if (!deps.config.hsm.module)
+        throw new UnavailableError(
+          "hsm_not_configured",
+          "No HSM is configured: the appliance has no system key to sign the protocol with",
+        );
       const cms = await deps.signer.signSystem(pdf).catch((err: Error) => {
         throw new UnavailableError("hsm_unavailable", `The HSM cannot sign now: ${err.message}`);
       });
@@ -142,30 +242,65 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id/history", summary: "Approval route, signatures, receipts and every step taken, in order", tag: "document lifecycle", auth: "any",
+    method: "get",
+    path: "/api/v1/documents/:id/history",
+    summary: "Approval route, signatures, receipts and every step taken, in order",
+    tag: "document lifecycle",
+    auth: "any",
     handler: async (ctx, { params }) => {
       await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       const [approval, signatures, receipts, events] = await Promise.all([
-        approvalRouteOf(deps.db, params.id), signaturesOf(deps.db, params.id), receiptsOf(deps.db, params.id), eventsOf(deps.db, params.id),
+        approvalRouteOf(deps.db, params.id),
+        signaturesOf(deps.db, params.id),
+        receiptsOf(deps.db, params.id),
+        eventsOf(deps.db, params.id),
       ]);
-      ctx.body = { approval, signatures: signatures.map(presentSignature), receipts: receipts.map(presentReceipt), events: events.map(presentEvent) };
+      ctx.body = {
+        approval,
+        signatures: signatures.map(presentSignature),
+        receipts: receipts.map(presentReceipt),
+        events: events.map(presentEvent),
+      };
     },
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id/evidence", summary: "Evidence package: ZIP of content, attachments, signatures, receipts, history, audit extract and a manifest of hashes (staff give a reason)", tag: "document lifecycle", auth: "any",
+    method: "get",
+    path: "/api/v1/documents/:id/evidence",
+    summary:
+      "Evidence package: ZIP of content, attachments, signatures, receipts, history, audit extract and a manifest of hashes (staff give a reason)",
+    tag: "document lifecycle",
+    auth: "any",
     query: StaffReason,
     handler: async (ctx, { params, query }) => {
       const read = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       const { document, files } = read;
-      await contentAccess(deps.auditJournal, deps.config, read, ctx.state.actor, { ip: ctx.ip || null, requestId: ctx.state.requestId }, query.reason);
+      await contentAccess(
+        deps.auditJournal,
+        deps.config,
+        read,
+        ctx.state.actor,
+        { ip: ctx.ip || null, requestId: ctx.state.requestId },
+        query.reason,
+      );
       const by = actorRef(ctx.state.actor);
-      await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
-        action: "document.evidence_download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id, details: {},
-      }]);
+      await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [
+        {
+          action: "document.evidence_download",
+          target: { type: "document", id: document.id },
+          organizationId: document.sender_organization_id,
+          details: {},
+        },
+      ]);
       const pkg = await evidencePackage({
-        db: deps.db, blobs: deps.blobs, document, files, generatedAt: deps.clock.now().toISOString(), generatedBy: by,
-        verifyUrl: publicUrl(ctx), signer: deps.config.hsm.module ? deps.signer : null,
+        db: deps.db,
+        blobs: deps.blobs,
+        document,
+        files,
+        generatedAt: deps.clock.now().toISOString(),
+        generatedBy: by,
+        verifyUrl: publicUrl(ctx),
+        signer: deps.config.hsm.module ? deps.signer : null,
       });
       ctx.type = "application/zip";
       ctx.set("Content-Disposition", `attachment; filename="${pkg.fileName}"`);
@@ -175,8 +310,13 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "put", path: "/api/v1/documents/:id/content", tag: "documents", auth: "any", upload: true,
-    summary: "Replace a draft's content (multipart `content`, or JSON base64); refused once the document is signed (content frozen)",
+    method: "put",
+    path: "/api/v1/documents/:id/content",
+    tag: "documents",
+    auth: "any",
+    upload: true,
+    summary:
+      "Replace a draft's content (multipart `content`, or JSON base64); refused once the document is signed (content frozen)",
     responses: { 200: "Replaced", 409: "Frozen by a signature, or not a draft" },
     handler: async (ctx, { params }) => {
       const c = commandContext(ctx, deps);
@@ -188,7 +328,13 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
           throw new ValidationError("content_only", "Send exactly one file, the new content");
         }
         const f = upload.files[0];
-        const file = { role: "content" as const, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size };
+        const file = {
+          role: "content" as const,
+          name: f.name,
+          mediaType: f.mediaType,
+          sha256: f.staged.sha256,
+          size: f.staged.size,
+        };
         await contentReplacementPreparer(c, { documentId: params.id, file });
         await upload.commit();
         await deps.db.transaction(async (tx) => {

@@ -3,7 +3,12 @@ import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
 import { stableJson } from "../../domain/audit/chain.js";
 import { actorRef } from "../../domain/context.js";
-import { contentAccess, readableDocument, registrationConflict, registrationPreparer } from "../../domain/documents/commands.js";
+import {
+  contentAccess,
+  readableDocument,
+  registrationConflict,
+  registrationPreparer,
+} from "../../domain/documents/commands.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
@@ -16,7 +21,8 @@ import { readUpload } from "../upload.js";
 import { Uuid } from "./schemas.js";
 
 const Cursor = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/);
-const encodeCursor = (createdAt: string, id: string) => Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
 function decodeCursor(c: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(c, "base64url").toString("utf8"));
@@ -36,16 +42,27 @@ export const StaffReason = z.strictObject({ reason: z.string().max(1000).optiona
 
 export function documentRoutes(api: Api, deps: AppDeps) {
   api.add({
-    method: "post", path: "/api/v1/documents", tag: "documents", auth: "any", upload: true, responses: { 201: "Registered" },
-    summary: "Register a document: multipart (metadata JSON field, content file, attachments[] files) or JSON with base64 files; Idempotency-Key supported",
+    method: "post",
+    path: "/api/v1/documents",
+    tag: "documents",
+    auth: "any",
+    upload: true,
+    responses: { 201: "Registered" },
+    summary:
+      "Register a document: multipart (metadata JSON field, content file, attachments[] files) or JSON with base64 files; Idempotency-Key supported",
     handler: async (ctx) => {
       const key = idempotencyKey(ctx);
-      const limit = ctx.is("multipart/form-data") ? deps.config.documents.maxBytes : Math.min(deps.config.documents.maxBytes, deps.config.documents.jsonMaxBytes);
+      const limit = ctx.is("multipart/form-data")
+        ? deps.config.documents.maxBytes
+        : Math.min(deps.config.documents.maxBytes, deps.config.documents.jsonMaxBytes);
       // Read and stage the files before any transaction: a slow upload must not hold the database.
       const upload = await readUpload(ctx, deps.blobs, limit);
       try {
         const principal = principalOf(ctx.state.actor);
-        const hash = requestHash([stableJson(upload.metadata ?? null), ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`)]);
+        const hash = requestHash([
+          stableJson(upload.metadata ?? null),
+          ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`),
+        ]);
         if (key) {
           const earlier = await replay(deps.reader, principal, key, hash);
           if (earlier) {
@@ -56,7 +73,13 @@ export function documentRoutes(api: Api, deps: AppDeps) {
             return;
           }
         }
-        const files = upload.files.map((f) => ({ role: f.role, name: f.name, mediaType: f.mediaType, sha256: f.staged.sha256, size: f.staged.size }));
+        const files = upload.files.map((f) => ({
+          role: f.role,
+          name: f.name,
+          mediaType: f.mediaType,
+          sha256: f.staged.sha256,
+          size: f.staged.size,
+        }));
         // Every check before any byte is kept; the unique indexes settle what can still race.
         const c = commandContext(ctx, deps);
         const props = { metadata: upload.metadata, files };
@@ -67,7 +90,15 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         const durable = upload.commit();
         durable.catch(() => {}); // the registrar reports it
         const { tx: _tx, ...withoutTx } = c;
-        const body = await deps.registrar.submit({ ctx: withoutTx, prepared, props, files, durable, idempotency: key ? { principal, key, hash } : null })
+        const body = await deps.registrar
+          .submit({
+            ctx: withoutTx,
+            prepared,
+            props,
+            files,
+            durable,
+            idempotency: key ? { principal, key, hash } : null,
+          })
           .then((r) => presentDocument(r.document, r.files) as unknown)
           .catch(async (err) => {
             // Two retries racing with one key: the loser answers with the winner's response.
@@ -86,7 +117,11 @@ export function documentRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents", summary: "A box of documents, newest first, with keyset pagination", tag: "documents", auth: "any",
+    method: "get",
+    path: "/api/v1/documents",
+    summary: "A box of documents, newest first, with keyset pagination",
+    tag: "documents",
+    auth: "any",
     query: z.strictObject({
       box: z.enum(["inbox", "outbox", "internal", "drafts"]),
       status: z.string().max(32).optional(),
@@ -99,8 +134,14 @@ export function documentRoutes(api: Api, deps: AppDeps) {
       cursor: Cursor.optional(),
     }),
     handler: async (ctx, { query }) => {
-      const rows = await boxPage(deps.reader, ctx.state.actor, { ...query, after: query.cursor ? decodeCursor(query.cursor) : undefined });
-      const files = await documentFilesOf(deps.reader, rows.map((r) => r.id));
+      const rows = await boxPage(deps.reader, ctx.state.actor, {
+        ...query,
+        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      });
+      const files = await documentFilesOf(
+        deps.reader,
+        rows.map((r) => r.id),
+      );
       const last = rows[rows.length - 1];
       ctx.body = {
         items: rows.map((r) => presentDocument(r, files.get(r.id) ?? [])),
@@ -110,23 +151,46 @@ export function documentRoutes(api: Api, deps: AppDeps) {
   });
 
   api.add({
-    method: "get", path: "/api/v1/documents/:id", summary: "One document with its files' hashes", tag: "documents", auth: "any",
+    method: "get",
+    path: "/api/v1/documents/:id",
+    summary: "One document with its files' hashes",
+    tag: "documents",
+    auth: "any",
     handler: async (ctx, { params }) => {
       const { document, files } = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       ctx.body = presentDocument(document, files);
     },
   });
 
-  const download = async (ctx: Ctx, documentId: string, reason: string | undefined, pick: (files: DocumentFileRow[]) => DocumentFileRow | undefined) => {
+  const download = async (
+    ctx: Ctx,
+    documentId: string,
+    reason: string | undefined,
+    pick: (files: DocumentFileRow[]) => DocumentFileRow | undefined,
+  ) => {
     const read = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, documentId);
     const { document, files } = read;
-    await contentAccess(deps.auditJournal, deps.config, read, ctx.state.actor, { ip: ctx.ip || null, requestId: ctx.state.requestId }, reason);
+    await contentAccess(
+      deps.auditJournal,
+      deps.config,
+      read,
+      ctx.state.actor,
+      { ip: ctx.ip || null, requestId: ctx.state.requestId },
+      reason,
+    );
     const file = pick(files);
     if (!file) throw notFound("File");
-    await deps.auditJournal.record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [{
-      action: "document.download", target: { type: "document", id: document.id }, organizationId: document.sender_organization_id,
-      details: { file: file.id, sha256: file.sha256 },
-    }]);
+    await deps.auditJournal.record(
+      { actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId },
+      [
+        {
+          action: "document.download",
+          target: { type: "document", id: document.id },
+          organizationId: document.sender_organization_id,
+          details: { file: file.id, sha256: file.sha256 },
+        },
+      ],
+    );
     ctx.type = file.media_type;
     ctx.length = Number(file.size);
     ctx.set("Content-Disposition", contentDisposition(file.name));
@@ -136,12 +200,26 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     ctx.body = deps.blobs.read(file.sha256);
   };
   api.add({
-    method: "get", path: "/api/v1/documents/:id/content", tag: "documents", auth: "any", query: StaffReason,
-    summary: "Download the document's content (staff of the appliance give a reason, which the organizations see in their audit log; 410 once destroyed)",
-    handler: (ctx, { params, query }) => download(ctx, params.id, query.reason, (files) => files.find((f) => f.role === "content")),
+    method: "get",
+    path: "/api/v1/documents/:id/content",
+    tag: "documents",
+    auth: "any",
+    query: StaffReason,
+    summary:
+      "Download the document's content (staff of the appliance give a reason, which the organizations see in their audit log; 410 once destroyed)",
+    handler: (ctx, { params, query }) =>
+      download(ctx, params.id, query.reason, (files) => files.find((f) => f.role === "content")),
   });
   api.add({
-    method: "get", path: "/api/v1/documents/:id/attachments/:fileId", summary: "Download one attachment (staff give a reason, as for the content)", tag: "documents", auth: "any", query: StaffReason,
-    handler: (ctx, { params, query }) => download(ctx, params.id, query.reason, (files) => files.find((f) => f.role === "attachment" && f.id === params.fileId)),
+    method: "get",
+    path: "/api/v1/documents/:id/attachments/:fileId",
+    summary: "Download one attachment (staff give a reason, as for the content)",
+    tag: "documents",
+    auth: "any",
+    query: StaffReason,
+    handler: (ctx, { params, query }) =>
+      download(ctx, params.id, query.reason, (files) =>
+        files.find((f) => f.role === "attachment" && f.id === params.fileId),
+      ),
   });
 }

@@ -9,13 +9,22 @@ import { presentJob } from "../../jobs/registry.js";
 
 export function systemRoutes(api: Api, deps: AppDeps) {
   api.add({
-    method: "get", path: "/healthz", summary: "Liveness: the process answers", tag: "system", auth: "none",
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness: the process answers",
+    tag: "system",
+    auth: "none",
     handler: async (ctx) => {
       ctx.body = { status: "ok" };
     },
   });
   api.add({
-    method: "get", path: "/readyz", summary: "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured)", tag: "system", auth: "none",
+    method: "get",
+    path: "/readyz",
+    summary:
+      "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured)",
+    tag: "system",
+    auth: "none",
     responses: { 200: "Ready", 503: "Not ready" },
     handler: async (ctx) => {
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
@@ -38,27 +47,43 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
-    method: "get", path: "/metrics", summary: "Prometheus metrics", tag: "system", auth: "none",
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics",
+    tag: "system",
+    auth: "none",
     handler: async (ctx) => {
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
     },
   });
   api.add({
-    method: "get", path: "/api/v1/openapi.json", summary: "This API described in OpenAPI 3.1", tag: "system", auth: "none",
+    method: "get",
+    path: "/api/v1/openapi.json",
+    summary: "This API described in OpenAPI 3.1",
+    tag: "system",
+    auth: "none",
     handler: async (ctx) => {
       ctx.body = openApiDocument(api.routes, deps.version);
     },
   });
   api.add({
-    method: "get", path: "/api/v1/system/jobs", summary: "Cron jobs with their last run and outcome", tag: "system", auth: "user",
+    method: "get",
+    path: "/api/v1/system/jobs",
+    summary: "Cron jobs with their last run and outcome",
+    tag: "system",
+    auth: "user",
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.read", { type: "appliance" });
       ctx.body = { items: (await deps.jobs.list()).map(presentJob) };
     },
   });
   api.add({
-    method: "post", path: "/api/v1/system/jobs/:name/run", summary: "Run a cron job now (system administrators); answers with its outcome and result", tag: "system", auth: "user",
+    method: "post",
+    path: "/api/v1/system/jobs/:name/run",
+    summary: "Run a cron job now (system administrators); answers with its outcome and result",
+    tag: "system",
+    auth: "user",
     responses: { 200: "Ran (or skipped: another run holds its lock)", 404: "No such job" },
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.manage", { type: "appliance" });

@@ -40,15 +40,19 @@ export class BinaryCurve {
   readonly base: { x: bigint; y: bigint };
 
   constructor(params: BinaryCurveParams) {
-    if (params.m < 100 || params.m > 600 || params.m % 2 === 0) throw new SignatureFormatError(`a DSTU 4145 field of degree ${params.m} is not supported (odd, 100…600)`);
-    if (!params.ks.every((k) => k > 0 && k < params.m)) throw new SignatureFormatError("a DSTU 4145 reduction polynomial's exponents must lie between 0 and m");
+    if (params.m < 100 || params.m > 600 || params.m % 2 === 0)
+      throw new SignatureFormatError(`a DSTU 4145 field of degree ${params.m} is not supported (odd, 100…600)`);
+    if (!params.ks.every((k) => k > 0 && k < params.m))
+      throw new SignatureFormatError("a DSTU 4145 reduction polynomial's exponents must lie between 0 and m");
     this.params = params;
     this.m = BigInt(params.m);
     this.mask = (1n << this.m) - 1n;
     this.tail = params.ks.map(BigInt);
-    if (params.a !== 0n && params.a !== 1n) throw new SignatureFormatError("a DSTU 4145 curve's coefficient A is 0 or 1");
+    if (params.a !== 0n && params.a !== 1n)
+      throw new SignatureFormatError("a DSTU 4145 curve's coefficient A is 0 or 1");
     const base = typeof params.base === "bigint" ? this.decompress(params.base) : params.base;
-    if (!base || !this.onCurve(base.x, base.y)) throw new SignatureFormatError("the DSTU 4145 curve's base point is not a point of the curve");
+    if (!base || !this.onCurve(base.x, base.y))
+      throw new SignatureFormatError("the DSTU 4145 curve's base point is not a point of the curve");
     this.base = base;
   }
 

@@ -4,7 +4,13 @@
 // GOST 34.311-95 packed in 64 bytes after it. Certificates, CRLs, OCSP responses and CMS signers
 // signed with such keys verify through the seam like any other.
 import { childrenOf, contentOf, oidOf, tlvAt, type Tlv } from "../der.js";
-import { keyParameters, SignatureFormatError, subjectPublicKeyBits, UnsupportedAlgorithmError, type SignatureProvider } from "../provider.js";
+import {
+  keyParameters,
+  SignatureFormatError,
+  subjectPublicKeyBits,
+  UnsupportedAlgorithmError,
+  type SignatureProvider,
+} from "../provider.js";
 import { BinaryCurve, type BinaryCurveParams } from "./dstu4145.js";
 import { gost94, type SBox } from "./gost94.js";
 import { leToBigInt } from "./primeCurve.js";
@@ -21,7 +27,9 @@ const h = (s: string) => BigInt("0x" + s.replace(/\s+/g, ""));
 // and N = 9 (m = 431), the ones Ukrainian CAs issue on. Other curves arrive as explicit parameters.
 const NAMED: Record<string, BinaryCurveParams> = {
   [`${DSTU.namedCurvePrefix}6`]: {
-    m: 257, ks: [12], a: 0n,
+    m: 257,
+    ks: [12],
+    a: 0n,
     b: h("01 CEF49472 0115657E 18F938D7 A7942394 FF9425C1 458C5786 1F9EEA6A DBE3BE10"),
     n: h("80000000 00000000 00000000 00000000 6759213A F182E987 D3E17714 907D470D"),
     base: {
@@ -30,18 +38,31 @@ const NAMED: Record<string, BinaryCurveParams> = {
     },
   },
   [`${DSTU.namedCurvePrefix}9`]: {
-    m: 431, ks: [1, 3, 5], a: 1n,
-    b: h("03CE 10490F6A 708FC26D FE8C3D27 C4F94E69 0134D5BF F988D8D2 8AAEAEDE 975936C6 6BAC536B 18AE2DC3 12CA4931 17DAA469 C640CAF3"),
-    n: h("3FFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFBA3175 458009A8 C0A724F0 2F81AA8A 1FCBAF80 D90C7A95 110504CF"),
+    m: 431,
+    ks: [1, 3, 5],
+    a: 1n,
+    b: h(
+      "03CE 10490F6A 708FC26D FE8C3D27 C4F94E69 0134D5BF F988D8D2 8AAEAEDE 975936C6 6BAC536B 18AE2DC3 12CA4931 17DAA469 C640CAF3",
+    ),
+    n: h(
+      "3FFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFBA3175 458009A8 C0A724F0 2F81AA8A 1FCBAF80 D90C7A95 110504CF",
+    ),
     base: {
-      x: h("1A62 BA79D981 33A16BBA E7ED9A8E 03C32E08 24D57AEF 72F88986 874E5AAE 49C27BED 49A2A950 58068426 C2171E99 FD3B43C5 947C857D"),
-      y: h("70B5 E1E14031 C1F70BBE FE96BDDE 66F45175 4B4CA5F4 8DA241F3 31AA396B 8D1839A8 55C1769B 1EA14BA5 3308B5E2 723724E0 90E02DB9"),
+      x: h(
+        "1A62 BA79D981 33A16BBA E7ED9A8E 03C32E08 24D57AEF 72F88986 874E5AAE 49C27BED 49A2A950 58068426 C2171E99 FD3B43C5 947C857D",
+      ),
+      y: h(
+        "70B5 E1E14031 C1F70BBE FE96BDDE 66F45175 4B4CA5F4 8DA241F3 31AA396B 8D1839A8 55C1769B 1EA14BA5 3308B5E2 723724E0 90E02DB9",
+      ),
     },
   },
 };
 
 // The DKE of DSTU 4145 Appendix A ("ДКЕ №1"), packed: what a key without its own uses.
-const DEFAULT_DKE = Buffer.from("A9D6EB45F13C708280C4967B231F5EADF658EBA4C037291D38D96BF025CA4E17F8E9720DC615B43A28975F0BC1DEA36438B564EA2C179FD0123E6DB8FAC57904", "hex");
+const DEFAULT_DKE = Buffer.from(
+  "A9D6EB45F13C708280C4967B231F5EADF658EBA4C037291D38D96BF025CA4E17F8E9720DC615B43A28975F0BC1DEA36438B564EA2C179FD0123E6DB8FAC57904",
+  "hex",
+);
 
 /** A packed 64-byte DKE as eight S-box rows, row 0 for the lowest nibble (first 8 bytes, high nibble first). */
 export function unpackDke(packed: Uint8Array): SBox {
@@ -63,11 +84,24 @@ function explicitCurve(buf: Buffer, seq: Tlv): BinaryCurveParams {
   let fields = childrenOf(buf, seq);
   if (fields[0]?.tag === 0xa0) fields = fields.slice(1);
   const [f, a, b, n, bp] = fields;
-  if (!bp || f.tag !== 0x30 || b.tag !== 0x04 || bp.tag !== 0x04) throw new SignatureFormatError("DSTU 4145 curve parameters are not an ECBinary");
+  if (!bp || f.tag !== 0x30 || b.tag !== 0x04 || bp.tag !== 0x04)
+    throw new SignatureFormatError("DSTU 4145 curve parameters are not an ECBinary");
   const [m, poly] = childrenOf(buf, f);
-  const ks = !poly ? [] : poly.tag === 0x02 ? [Number(intOf(buf, poly))] : childrenOf(buf, poly).map((k) => Number(intOf(buf, k)));
-  if (ks.length !== 1 && ks.length !== 3) throw new SignatureFormatError("a DSTU 4145 reduction polynomial is a trinomial or a pentanomial");
-  return { m: Number(intOf(buf, m)), ks: ks.sort((x, y) => x - y), a: intOf(buf, a), b: leToBigInt(contentOf(buf, b)), n: intOf(buf, n), base: leToBigInt(contentOf(buf, bp)) };
+  const ks = !poly
+    ? []
+    : poly.tag === 0x02
+      ? [Number(intOf(buf, poly))]
+      : childrenOf(buf, poly).map((k) => Number(intOf(buf, k)));
+  if (ks.length !== 1 && ks.length !== 3)
+    throw new SignatureFormatError("a DSTU 4145 reduction polynomial is a trinomial or a pentanomial");
+  return {
+    m: Number(intOf(buf, m)),
+    ks: ks.sort((x, y) => x - y),
+    a: intOf(buf, a),
+    b: leToBigInt(contentOf(buf, b)),
+    n: intOf(buf, n),
+    base: leToBigInt(contentOf(buf, bp)),
+  };
 }
 
 interface DstuKey {
@@ -87,11 +121,15 @@ function dstuKey(spki: Buffer): DstuKey {
   const params = keyParameters(spki);
   if (!params) throw new SignatureFormatError("a DSTU 4145 key without curve parameters");
   const [curveTlv, dkeTlv] = childrenOf(params, tlvAt(params, 0));
-  const curveId = curveTlv.tag === 0x06 ? oidOf(params, curveTlv) : params.subarray(curveTlv.start, curveTlv.end).toString("base64");
+  const curveId =
+    curveTlv.tag === 0x06 ? oidOf(params, curveTlv) : params.subarray(curveTlv.start, curveTlv.end).toString("base64");
   let curve = curves.get(curveId);
   if (!curve) {
     const named = curveTlv.tag === 0x06 ? NAMED[curveId] : undefined;
-    if (curveTlv.tag === 0x06 && !named) throw new UnsupportedAlgorithmError(`DSTU 4145 named curve ${curveId} is not supported (curves 6 and 9 are; others as explicit parameters)`);
+    if (curveTlv.tag === 0x06 && !named)
+      throw new UnsupportedAlgorithmError(
+        `DSTU 4145 named curve ${curveId} is not supported (curves 6 and 9 are; others as explicit parameters)`,
+      );
     curve = new BinaryCurve(named ?? explicitCurve(params, curveTlv));
     if (curves.size < 64) curves.set(curveId, curve);
   }
@@ -110,8 +148,10 @@ function dstuSignature(sig: Buffer, n: bigint): { r: bigint; s: bigint } {
   const size = Math.ceil(n.toString(2).length / 8);
   let body = sig;
   if (sig.length === 2 * size + 2 && sig[0] === 0x04 && sig[1] === 2 * size) body = sig.subarray(2);
-  else if (sig.length === 2 * size + 3 && sig[0] === 0x04 && sig[1] === 0x81 && sig[2] === 2 * size) body = sig.subarray(3);
-  if (body.length !== 2 * size) throw new SignatureFormatError(`a DSTU 4145 signature on this curve is ${2 * size} bytes, not ${body.length}`);
+  else if (sig.length === 2 * size + 3 && sig[0] === 0x04 && sig[1] === 0x81 && sig[2] === 2 * size)
+    body = sig.subarray(3);
+  if (body.length !== 2 * size)
+    throw new SignatureFormatError(`a DSTU 4145 signature on this curve is ${2 * size} bytes, not ${body.length}`);
   return { r: leToBigInt(body.subarray(0, size)), s: leToBigInt(body.subarray(size)) };
 }
 
@@ -120,9 +160,16 @@ export const dstuProvider: SignatureProvider = {
   supports: (key) => key.algorithm === DSTU.key && (key.curve === undefined || key.curve in NAMED),
   digest: (oid, data) => (oid === DSTU.hash ? gost94(data, DEFAULT_SBOX) : null),
   verify(r) {
-    if (r.publicKey.algorithm !== DSTU.key) throw new UnsupportedAlgorithmError(`key ${r.publicKey.algorithm} is not a DSTU 4145 key`);
-    if (r.signatureAlgorithm !== DSTU.key) throw new UnsupportedAlgorithmError(`signature algorithm ${r.signatureAlgorithm} does not go with a DSTU 4145 key`);
-    if (r.digestAlgorithm && r.digestAlgorithm !== DSTU.hash) throw new UnsupportedAlgorithmError(`digest ${r.digestAlgorithm} does not go with a DSTU 4145 key (${DSTU.hash})`);
+    if (r.publicKey.algorithm !== DSTU.key)
+      throw new UnsupportedAlgorithmError(`key ${r.publicKey.algorithm} is not a DSTU 4145 key`);
+    if (r.signatureAlgorithm !== DSTU.key)
+      throw new UnsupportedAlgorithmError(
+        `signature algorithm ${r.signatureAlgorithm} does not go with a DSTU 4145 key`,
+      );
+    if (r.digestAlgorithm && r.digestAlgorithm !== DSTU.hash)
+      throw new UnsupportedAlgorithmError(
+        `digest ${r.digestAlgorithm} does not go with a DSTU 4145 key (${DSTU.hash})`,
+      );
     const key = dstuKey(r.publicKey.spki);
     const { r: rr, s } = dstuSignature(r.signature, key.curve.params.n);
     return key.curve.verify(key.point, leToBigInt(gost94(r.data, key.sbox)), rr, s);

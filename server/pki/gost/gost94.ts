@@ -12,19 +12,20 @@ export type SBox = readonly number[];
 // The test parameter set of GOST R 34.11-94 (its Appendix A): NCA RK's GOST 34.310-2004 hashes
 // under it (hash parameters 1.2.398.3.10.1.3.1.1.0).
 export const SBOX_TEST: SBox = [
-  4, 10, 9, 2, 13, 8, 0, 14, 6, 11, 1, 12, 7, 15, 5, 3, 14, 11, 4, 12, 6, 13, 15, 10, 2, 3, 8, 1, 0, 7, 5, 9,
-  5, 8, 1, 13, 10, 3, 4, 2, 14, 15, 12, 7, 6, 0, 9, 11, 7, 13, 10, 1, 0, 8, 9, 15, 14, 4, 6, 12, 11, 2, 5, 3,
-  6, 12, 7, 1, 5, 15, 13, 8, 4, 10, 9, 14, 0, 3, 11, 2, 4, 11, 10, 0, 7, 2, 1, 13, 3, 6, 8, 5, 9, 12, 15, 14,
-  13, 11, 4, 1, 3, 15, 5, 9, 0, 10, 14, 7, 6, 8, 2, 12, 1, 15, 13, 0, 5, 7, 10, 4, 9, 2, 3, 14, 6, 11, 8, 12,
+  4, 10, 9, 2, 13, 8, 0, 14, 6, 11, 1, 12, 7, 15, 5, 3, 14, 11, 4, 12, 6, 13, 15, 10, 2, 3, 8, 1, 0, 7, 5, 9, 5, 8, 1,
+  13, 10, 3, 4, 2, 14, 15, 12, 7, 6, 0, 9, 11, 7, 13, 10, 1, 0, 8, 9, 15, 14, 4, 6, 12, 11, 2, 5, 3, 6, 12, 7, 1, 5, 15,
+  13, 8, 4, 10, 9, 14, 0, 3, 11, 2, 4, 11, 10, 0, 7, 2, 1, 13, 3, 6, 8, 5, 9, 12, 15, 14, 13, 11, 4, 1, 3, 15, 5, 9, 0,
+  10, 14, 7, 6, 8, 2, 12, 1, 15, 13, 0, 5, 7, 10, 4, 9, 2, 3, 14, 6, 11, 8, 12,
 ];
 
 /** The four byte-wide substitution-and-rotate tables of one S-box (f(x) = (S(x) <<< 11)). */
 function tablesOf(sbox: SBox): Uint32Array[] {
-  if (sbox.length !== 128 || sbox.some((v) => !Number.isInteger(v) || v < 0 || v > 15)) throw new RangeError("an S-box is 8 rows of 16 nibbles");
+  if (sbox.length !== 128 || sbox.some((v) => !Number.isInteger(v) || v < 0 || v > 15))
+    throw new RangeError("an S-box is 8 rows of 16 nibbles");
   const t = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
   for (let k = 0; k < 4; k++) {
     for (let b = 0; b < 256; b++) {
-      const v = (sbox[(2 * k) * 16 + (b & 15)] | (sbox[(2 * k + 1) * 16 + (b >> 4)] << 4)) << (8 * k);
+      const v = (sbox[2 * k * 16 + (b & 15)] | (sbox[(2 * k + 1) * 16 + (b >> 4)] << 4)) << (8 * k);
       t[k][b] = ((v << 11) | (v >>> 21)) >>> 0;
     }
   }
@@ -59,10 +60,12 @@ function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Array, i: n
 }
 
 // C3 of the key generation (the standard's §6.2), little-endian.
-const C3 = new Uint32Array(Uint8Array.from([
-  0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00,
-  0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff,
-]).buffer);
+const C3 = new Uint32Array(
+  Uint8Array.from([
+    0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0x00, 0xff, 0xff,
+    0x00, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff,
+  ]).buffer,
+);
 
 /** y = A(y) in place: (y1 ⊕ y2) ‖ y4 ‖ y3 ‖ y2 over 64-bit words, y1 lowest. */
 function a(y: Uint32Array): void {
@@ -89,7 +92,8 @@ function p(key: Uint32Array): void {
 const PSI = new Uint16Array(16 + 61);
 function psi(y: Uint32Array, rounds: number, out: Uint32Array): void {
   PSI.set(new Uint16Array(y.buffer, y.byteOffset, 16));
-  for (let k = 0; k < rounds; k++) PSI[16 + k] = PSI[k] ^ PSI[k + 1] ^ PSI[k + 2] ^ PSI[k + 3] ^ PSI[k + 12] ^ PSI[k + 15];
+  for (let k = 0; k < rounds; k++)
+    PSI[16 + k] = PSI[k] ^ PSI[k + 1] ^ PSI[k + 2] ^ PSI[k + 3] ^ PSI[k + 12] ^ PSI[k + 15];
   new Uint16Array(out.buffer, out.byteOffset, 16).set(PSI.subarray(rounds, rounds + 16));
 }
 
@@ -120,7 +124,6 @@ function step(t: Uint32Array[], h: Uint32Array, m: Uint32Array): void {
   for (let i = 0; i < 8; i++) S[i] ^= h[i];
   psi(S, 61, h);
 }
-
 
 /** GOST R 34.11-94 (or GOST 34.311-95 with a DSTU S-box) of `data`; H0 = 0. */
 export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {

@@ -52,20 +52,51 @@ export const CURVES: Record<string, PrimeCurve> = {
   }),
   [KZ.curve2015_512A]: new PrimeCurve({
     name: "tc26 512 paramSetA (GOST 34.10-2015 512)",
-    p: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7"),
-    a: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4"),
-    b: h("E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760"),
-    q: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275"),
+    p: h(
+      "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7",
+    ),
+    a: h(
+      "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4",
+    ),
+    b: h(
+      "E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760",
+    ),
+    q: h(
+      "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275",
+    ),
     x: 3n,
-    y: h("7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4"),
+    y: h(
+      "7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4",
+    ),
   }),
 };
 
 /** Each key algorithm: the curves it may name, its signature OID, its digest, and how reports name it. */
-export const KEYS: Record<string, { curves: string[]; signature: string; digest: string; label: string; bits: number }> = {
-  [KZ.key2004]: { curves: [KZ.curve2004A], signature: KZ.sig2004, digest: KZ.hash94, label: "GOST 34.310-2004", bits: 256 },
-  [KZ.key2015_256]: { curves: [KZ.curve2015_256A], signature: KZ.sig2015_256, digest: KZ.streebog256, label: "GOST 34.10-2015, 256 bit", bits: 256 },
-  [KZ.key2015_512]: { curves: [KZ.curve2015_512A], signature: KZ.sig2015_512, digest: KZ.streebog512, label: "GOST 34.10-2015, 512 bit", bits: 512 },
+export const KEYS: Record<
+  string,
+  { curves: string[]; signature: string; digest: string; label: string; bits: number }
+> = {
+  [KZ.key2004]: {
+    curves: [KZ.curve2004A],
+    signature: KZ.sig2004,
+    digest: KZ.hash94,
+    label: "GOST 34.310-2004",
+    bits: 256,
+  },
+  [KZ.key2015_256]: {
+    curves: [KZ.curve2015_256A],
+    signature: KZ.sig2015_256,
+    digest: KZ.streebog256,
+    label: "GOST 34.10-2015, 256 bit",
+    bits: 256,
+  },
+  [KZ.key2015_512]: {
+    curves: [KZ.curve2015_512A],
+    signature: KZ.sig2015_512,
+    digest: KZ.streebog512,
+    label: "GOST 34.10-2015, 512 bit",
+    bits: 512,
+  },
 };
 
 export const DIGESTS: Record<string, (data: Uint8Array) => Buffer> = {
@@ -88,12 +119,14 @@ export function gostPoint(raw: Uint8Array, size: number): { x: bigint; y: bigint
     }
     if (at + len === raw.length) body = raw.subarray(at);
   }
-  if (body.length !== 2 * size) throw new SignatureFormatError(`a GOST public key of this curve is ${2 * size} bytes, not ${body.length}`);
+  if (body.length !== 2 * size)
+    throw new SignatureFormatError(`a GOST public key of this curve is ${2 * size} bytes, not ${body.length}`);
   return { x: leToBigInt(body.subarray(0, size)), y: leToBigInt(body.subarray(size)) };
 }
 
 /** r, s of a signature: r ‖ s little-endian, each half the curve's size. */
 export function gostSignature(sig: Uint8Array, size: number): { r: bigint; s: bigint } {
-  if (sig.length !== 2 * size) throw new SignatureFormatError(`a GOST signature on this curve is ${2 * size} bytes, not ${sig.length}`);
+  if (sig.length !== 2 * size)
+    throw new SignatureFormatError(`a GOST signature on this curve is ${2 * size} bytes, not ${sig.length}`);
   return { r: leToBigInt(sig.subarray(0, size)), s: leToBigInt(sig.subarray(size)) };
 }

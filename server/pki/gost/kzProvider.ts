@@ -1,7 +1,12 @@
 // The KZ GOST signature provider (SPEC R3.4): NCA RK's GOST 34.310-2004 and GOST 34.10-2015
 // (256/512) keys, for every signature the appliance checks through the seam — certificates, CRLs,
 // OCSP responses, CMS signers, timestamp tokens.
-import { SignatureFormatError, subjectPublicKeyBits, UnsupportedAlgorithmError, type SignatureProvider } from "../provider.js";
+import {
+  SignatureFormatError,
+  subjectPublicKeyBits,
+  UnsupportedAlgorithmError,
+  type SignatureProvider,
+} from "../provider.js";
 import { CURVES, DIGESTS, gostPoint, gostSignature, KEYS } from "./kzGost.js";
 import { leToBigInt } from "./primeCurve.js";
 
@@ -12,11 +17,22 @@ export const kzGostProvider: SignatureProvider = {
   verify(r) {
     const key = KEYS[r.publicKey.algorithm];
     const curve = key?.curves.includes(r.publicKey.curve ?? "") ? CURVES[r.publicKey.curve!] : undefined;
-    if (!key || !curve) throw new UnsupportedAlgorithmError(`key ${r.publicKey.algorithm} with parameters ${r.publicKey.curve ?? "(none)"} is not a KZ GOST key`);
+    if (!key || !curve)
+      throw new UnsupportedAlgorithmError(
+        `key ${r.publicKey.algorithm} with parameters ${r.publicKey.curve ?? "(none)"} is not a KZ GOST key`,
+      );
     // A CMS may name the key algorithm as its signature algorithm (as rsaEncryption does); its digest must then be the key's.
-    const named = r.signatureAlgorithm === key.signature || (r.signatureAlgorithm === r.publicKey.algorithm && (r.digestAlgorithm ?? key.digest) === key.digest);
-    if (!named) throw new UnsupportedAlgorithmError(`signature algorithm ${r.signatureAlgorithm} does not go with a ${key.label} key`);
-    if (r.digestAlgorithm && r.digestAlgorithm !== key.digest) throw new UnsupportedAlgorithmError(`digest ${r.digestAlgorithm} does not go with a ${key.label} key (${key.digest})`);
+    const named =
+      r.signatureAlgorithm === key.signature ||
+      (r.signatureAlgorithm === r.publicKey.algorithm && (r.digestAlgorithm ?? key.digest) === key.digest);
+    if (!named)
+      throw new UnsupportedAlgorithmError(
+        `signature algorithm ${r.signatureAlgorithm} does not go with a ${key.label} key`,
+      );
+    if (r.digestAlgorithm && r.digestAlgorithm !== key.digest)
+      throw new UnsupportedAlgorithmError(
+        `digest ${r.digestAlgorithm} does not go with a ${key.label} key (${key.digest})`,
+      );
     const { x, y } = gostPoint(subjectPublicKeyBits(r.publicKey.spki), curve.size);
     if (!curve.onCurve(x, y)) throw new SignatureFormatError(`the ${key.label} public key is not a point of its curve`);
     const { r: rr, s } = gostSignature(r.signature, curve.size);

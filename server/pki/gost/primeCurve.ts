@@ -109,7 +109,14 @@ export class PrimeCurve {
     const [x2, y2, z2] = qt;
     const z1z1 = this.mul(z1, z1);
     const z2z2 = this.mul(z2, z2);
-    return this.sum(pt, this.mul(x1, z2z2), this.mul(y1, this.mul(z2, z2z2)), this.mul(x2, z1z1), this.mul(y2, this.mul(z1, z1z1)), this.mul(z1, z2));
+    return this.sum(
+      pt,
+      this.mul(x1, z2z2),
+      this.mul(y1, this.mul(z2, z2z2)),
+      this.mul(x2, z1z1),
+      this.mul(y2, this.mul(z1, z1z1)),
+      this.mul(z1, z2),
+    );
   }
 
   /** The common end of both additions: U1, S1, U2, S2 brought to one Z, and the product of the Zs. */

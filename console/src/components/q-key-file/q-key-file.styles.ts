@@ -1,6 +1,10 @@
 import { css } from "lit";
 
 export const styles = css`
-  details { margin: 0.5rem 0; }
-  .row { margin-top: 0.5rem; }
+  details {
+    margin: 0.5rem 0;
+  }
+  .row {
+    margin-top: 0.5rem;
+  }
 `;

@@ -14,7 +14,10 @@ import { problemOf, renderProblem } from "../shared/problem.js";
 import { shared } from "../shared/shared.styles.js";
 import { styles } from "./q-paged-table.styles.js";
 
-export interface Column<T> { label: string; render: (row: T) => TemplateResult | string | number | null | undefined }
+export interface Column<T> {
+  label: string;
+  render: (row: T) => TemplateResult | string | number | null | undefined;
+}
 
 @customElement("q-paged-table")
 export class QPagedTable<T = unknown> extends QElement {
@@ -32,14 +35,22 @@ export class QPagedTable<T = unknown> extends QElement {
   @state() private problem: Problem | null = null;
   private seq = 0;
 
-  get page() { return this.cursors.length; }
+  get page() {
+    return this.cursors.length;
+  }
 
   protected willUpdate(changed: PropertyValues<this>) {
-    if (changed.has("fetchPage") && this.fetchPage) { this.cursors = [null]; void this.show(); }
+    if (changed.has("fetchPage") && this.fetchPage) {
+      this.cursors = [null];
+      void this.show();
+    }
   }
 
   /** Shows the first page again (after the data changed). */
-  reload() { this.cursors = [null]; return this.show(); }
+  reload() {
+    this.cursors = [null];
+    return this.show();
+  }
 
   private async show() {
     if (!this.fetchPage) return;
@@ -77,19 +88,44 @@ export class QPagedTable<T = unknown> extends QElement {
 
   render() {
     return html`${renderProblem(this.problem)}
-      <div class="wrap"><table aria-busy=${this.loading ? "true" : "false"}>
-        ${this.caption ? html`<caption>${this.caption}</caption>` : nothing}
-        <thead><tr>${this.columns.map((c) => html`<th scope="col">${c.label}</th>`)}</tr></thead>
-        <tbody>
-          ${this.rows.length === 0 && !this.loading
-            ? html`<tr><td colspan=${this.columns.length} class="muted">${t("table.empty")}</td></tr>`
-            : this.rows.map((r) => html`<tr>${this.columns.map((c) => html`<td>${c.render(r)}</td>`)}</tr>`)}
-        </tbody>
-      </table></div>
+      <div class="wrap">
+        <table aria-busy=${this.loading ? "true" : "false"}>
+          ${
+            this.caption
+              ? html`<caption>
+                  ${this.caption}
+                </caption>`
+              : nothing
+          }
+          <thead>
+            <tr>
+              ${this.columns.map((c) => html`<th scope="col">${c.label}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${
+              this.rows.length === 0 && !this.loading
+                ? html`<tr>
+                    <td colspan=${this.columns.length} class="muted">${t("table.empty")}</td>
+                  </tr>`
+                : this.rows.map(
+                    (r) =>
+                      html`<tr>
+                        ${this.columns.map((c) => html`<td>${c.render(r)}</td>`)}
+                      </tr>`,
+                  )
+            }
+          </tbody>
+        </table>
+      </div>
       <div class="pager">
-        <button class="secondary" @click=${this.handlePrevious} ?disabled=${this.cursors.length < 2 || this.loading}>${t("table.previous")}</button>
+        <button class="secondary" @click=${this.handlePrevious} ?disabled=${this.cursors.length < 2 || this.loading}>
+          ${t("table.previous")}
+        </button>
         <span aria-live="polite">${t("table.page", { n: this.page })}</span>
-        <button class="secondary" @click=${this.handleNext} ?disabled=${!this.next || this.loading}>${t("table.next")}</button>
+        <button class="secondary" @click=${this.handleNext} ?disabled=${!this.next || this.loading}>
+          ${t("table.next")}
+        </button>
       </div>`;
   }
 }

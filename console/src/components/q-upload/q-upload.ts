@@ -25,10 +25,14 @@ export class QUpload extends QElement {
   @state() private files: File[] = [];
   @state() private over = false;
 
-  get value() { return this.files; }
+  get value() {
+    return this.files;
+  }
 
   /** the chosen files are over the limit in all */
-  private get tooBig() { return this.files.reduce((n, f) => n + f.size, 0) > this.maxBytes; }
+  private get tooBig() {
+    return this.files.reduce((n, f) => n + f.size, 0) > this.maxBytes;
+  }
 
   private choose(list: FileList | null) {
     const picked = [...(list ?? [])];
@@ -43,8 +47,13 @@ export class QUpload extends QElement {
     input.value = "";
   }
 
-  private handleDragOver(e: DragEvent) { e.preventDefault(); this.over = true; }
-  private handleDragLeave() { this.over = false; }
+  private handleDragOver(e: DragEvent) {
+    e.preventDefault();
+    this.over = true;
+  }
+  private handleDragLeave() {
+    this.over = false;
+  }
   private handleDrop(e: DragEvent) {
     e.preventDefault();
     this.over = false;
@@ -57,19 +66,50 @@ export class QUpload extends QElement {
   }
 
   render() {
-    return html`<label class="zone ${this.over ? "over" : ""}" @dragover=${this.handleDragOver} @dragleave=${this.handleDragLeave} @drop=${this.handleDrop}>
+    return html`<label
+        class="zone ${this.over ? "over" : ""}"
+        @dragover=${this.handleDragOver}
+        @dragleave=${this.handleDragLeave}
+        @drop=${this.handleDrop}
+      >
         <span>${this.label}</span><br /><span class="muted">${t("upload.hint")}</span>
         <input type="file" ?multiple=${this.multiple} @change=${this.handleInput} aria-label=${this.label} />
       </label>
-      ${this.files.length ? html`<ul>${this.files.map((f, i) => html`<li><span>${f.name} <span class="muted">(${formatBytes(f.size)})</span></span>
-          <button type="button" class="secondary" @click=${() => this.handleRemove(i)} aria-label=${t("upload.remove", { name: f.name })}>×</button></li>`)}</ul>` : nothing}
+      ${
+        this.files.length
+          ? html`<ul>
+              ${this.files.map(
+                (f, i) =>
+                  html`<li>
+                    <span>${f.name} <span class="muted">(${formatBytes(f.size)})</span></span>
+                    <button
+                      type="button"
+                      class="secondary"
+                      @click=${() => this.handleRemove(i)}
+                      aria-label=${t("upload.remove", { name: f.name })}
+                    >
+                      ×
+                    </button>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
       ${this.tooBig ? html`<p class="error" role="alert">${t("upload.tooBig", { max: formatBytes(this.maxBytes) })}</p>` : nothing}
-      ${this.progress !== null ? html`<div class="progress"><progress max="1" .value=${this.progress} aria-label=${t("upload.progress")}></progress>
-          <span aria-live="polite">${Math.round(this.progress * 100)} %</span></div>` : nothing}`;
+      ${
+        this.progress !== null
+          ? html`<div class="progress">
+              <progress max="1" .value=${this.progress} aria-label=${t("upload.progress")}></progress>
+              <span aria-live="polite">${Math.round(this.progress * 100)} %</span>
+            </div>`
+          : nothing
+      }`;
   }
 
   /** true when the chosen files fit the limit */
-  get valid() { return !this.tooBig; }
+  get valid() {
+    return !this.tooBig;
+  }
 }
 
 declare global {

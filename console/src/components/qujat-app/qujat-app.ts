@@ -8,7 +8,16 @@
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api } from "../../api/client.js";
-import { LANGUAGES, initialLanguage, isLang, language, setLanguage, t, formatDate, type Lang } from "../../i18n/i18n.js";
+import {
+  LANGUAGES,
+  initialLanguage,
+  isLang,
+  language,
+  setLanguage,
+  t,
+  formatDate,
+  type Lang,
+} from "../../i18n/i18n.js";
 import { SCREENS, allowed, match } from "../../router.js";
 import { browserSigner } from "../../signer.js";
 import "../q-key-file/q-key-file.js";
@@ -17,9 +26,20 @@ import { formValues, renderProblem } from "../shared/problem.js";
 import { shared } from "../shared/shared.styles.js";
 import { styles } from "./qujat-app.styles.js";
 
-interface Announcement { id: string; title: string; body: string; startsAt: string; endsAt: string }
+interface Announcement {
+  id: string;
+  title: string;
+  body: string;
+  startsAt: string;
+  endsAt: string;
+}
 type ScreenElement = HTMLElement & { me: Me | null; params: Record<string, string> };
-interface BranchBlock { branchId: string; branchName: string; code: string | null; reason: string | null }
+interface BranchBlock {
+  branchId: string;
+  branchName: string;
+  code: string | null;
+  reason: string | null;
+}
 
 @customElement("qujat-app")
 export class QujatApp extends QElement {
@@ -38,15 +58,27 @@ export class QujatApp extends QElement {
   private readonly handlePop = () => {
     const moved = this.path !== location.pathname;
     this.path = location.pathname;
-    void this.loadScreen().then(() => this.updateComplete).then(() => {
-      // A screen change moves focus to the content, so keyboard and screen-reader users start there.
-      if (moved) this.renderRoot.querySelector<HTMLElement>("main")?.focus();
-    });
+    void this.loadScreen()
+      .then(() => this.updateComplete)
+      .then(() => {
+        // A screen change moves focus to the content, so keyboard and screen-reader users start there.
+        if (moved) this.renderRoot.querySelector<HTMLElement>("main")?.focus();
+      });
   };
   private readonly handleLinkClick = (e: MouseEvent) => {
     // Same-origin console links navigate without a reload; downloads and API links go through.
     const a = e.composedPath().find((n): n is HTMLAnchorElement => n instanceof HTMLAnchorElement);
-    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target || a.hasAttribute("download")) return;
+    if (
+      !a ||
+      e.defaultPrevented ||
+      e.button !== 0 ||
+      e.metaKey ||
+      e.ctrlKey ||
+      e.shiftKey ||
+      a.target ||
+      a.hasAttribute("download")
+    )
+      return;
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
     e.preventDefault();
@@ -73,7 +105,8 @@ export class QujatApp extends QElement {
   private async start() {
     await setLanguage(initialLanguage());
     await this.loadMe();
-    if (!this.me) this.needsSetup = (await api<{ required: boolean }>("GET", "/setup").catch(() => ({ required: false }))).required;
+    if (!this.me)
+      this.needsSetup = (await api<{ required: boolean }>("GET", "/setup").catch(() => ({ required: false }))).required;
     this.loading = false;
   }
 
@@ -86,14 +119,18 @@ export class QujatApp extends QElement {
     }
     if (isLang(this.me.language) && this.me.language !== language()) await setLanguage(this.me.language);
     if (this.path === "/" || this.path === "/setup" || this.path === "/signin") {
-      const first = this.me.totpEnrolmentRequired ? SCREENS.find((s) => s.path === "/account") : SCREENS.find((s) => s.menu && allowed(s, this.roles));
+      const first = this.me.totpEnrolmentRequired
+        ? SCREENS.find((s) => s.path === "/account")
+        : SCREENS.find((s) => s.menu && allowed(s, this.roles));
       history.replaceState(null, "", first?.path ?? "/account");
       this.path = location.pathname;
     }
     await Promise.all([this.loadScreen(), this.loadBanners()]);
   }
 
-  private get roles() { return this.me?.roles.map((g) => g.role) ?? []; }
+  private get roles() {
+    return this.me?.roles.map((g) => g.role) ?? [];
+  }
 
   private async loadScreen() {
     const m = match(this.path);
@@ -108,10 +145,23 @@ export class QujatApp extends QElement {
     const announcements = await api<{ items: Announcement[] }>("GET", "/announcements").catch(() => ({ items: [] }));
     this.announcements = announcements.items;
     const branches = [...new Set(this.me.roles.map((g) => g.branchId).filter((b): b is string => Boolean(b)))];
-    const states = await Promise.all(branches.map((id) =>
-      api<{ branchId: string; branchName?: string; outgoing: { allowed: boolean; code: string | null; reason: string | null } }>("GET", `/billing/branches/${id}`).catch(() => null)));
-    this.blocks = states.filter((s) => s && !s.outgoing.allowed)
-      .map((s) => ({ branchId: s!.branchId, branchName: s!.branchName ?? s!.branchId, code: s!.outgoing.code, reason: s!.outgoing.reason }));
+    const states = await Promise.all(
+      branches.map((id) =>
+        api<{
+          branchId: string;
+          branchName?: string;
+          outgoing: { allowed: boolean; code: string | null; reason: string | null };
+        }>("GET", `/billing/branches/${id}`).catch(() => null),
+      ),
+    );
+    this.blocks = states
+      .filter((s) => s && !s.outgoing.allowed)
+      .map((s) => ({
+        branchId: s!.branchId,
+        branchName: s!.branchName ?? s!.branchId,
+        code: s!.outgoing.code,
+        reason: s!.outgoing.reason,
+      }));
   }
 
   private async handleLanguage(e: Event) {
@@ -123,7 +173,15 @@ export class QujatApp extends QElement {
   private async handleSetup(e: Event) {
     const f = formValues(e);
     const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
-    await this.act("setup", () => api("POST", "/setup", { token, login: f.login, email: f.email, fullName: f.fullName, password: f.password ?? "" }));
+    await this.act("setup", () =>
+      api("POST", "/setup", {
+        token,
+        login: f.login,
+        email: f.email,
+        fullName: f.fullName,
+        password: f.password ?? "",
+      }),
+    );
     if (this.problems.setup) return;
     await this.act("signin", () => api("POST", "/auth/login", { login: f.login, password: f.password ?? "" }));
     history.replaceState(null, "", "/");
@@ -134,7 +192,13 @@ export class QujatApp extends QElement {
 
   private async handleSignIn(e: Event) {
     const f = formValues(e);
-    await this.act("signin", () => api("POST", "/auth/login", { login: f.login ?? "", password: f.password ?? "", ...(f.totp ? { totp: f.totp } : {}) }));
+    await this.act("signin", () =>
+      api("POST", "/auth/login", {
+        login: f.login ?? "",
+        password: f.password ?? "",
+        ...(f.totp ? { totp: f.totp } : {}),
+      }),
+    );
     const p = this.problems.signin;
     if (p) {
       if (p.code === "totp_required") this.totpAsked = true;
@@ -164,15 +228,18 @@ export class QujatApp extends QElement {
   }
 
   private renderLanguage() {
-    return html`<label class="lang"><span class="sr-only">${t("app.language")}</span>
+    return html`<label class="lang"
+      ><span class="sr-only">${t("app.language")}</span>
       <select aria-label=${t("app.language")} @change=${this.handleLanguage}>
         ${LANGUAGES.map((l) => html`<option value=${l.code} ?selected=${l.code === language()} lang=${l.code}>${l.name}</option>`)}
-      </select></label>`;
+      </select></label
+    >`;
   }
 
   private renderSignedOut() {
     if (this.needsSetup || this.path === "/setup") {
-      return html`<main class="signin"><h1>${t("setup.title")}</h1>
+      return html`<main class="signin">
+        <h1>${t("setup.title")}</h1>
         <p>${t("setup.intro")}</p>
         ${location.hash.includes("token=") ? nothing : html`<p class="error" role="alert">${t("setup.noToken")}</p>`}
         ${renderProblem(this.problems.setup ?? this.problems.signin)}
@@ -180,19 +247,33 @@ export class QujatApp extends QElement {
           <label>${t("field.login")} <input name="login" required autocomplete="username" /></label>
           <label>${t("field.email")} <input name="email" type="email" required autocomplete="email" /></label>
           <label>${t("field.fullName")} <input name="fullName" required autocomplete="name" /></label>
-          <label>${t("field.password")} <input name="password" type="password" required autocomplete="new-password" aria-describedby="pw-rules" /></label>
+          <label
+            >${t("field.password")}
+            <input name="password" type="password" required autocomplete="new-password" aria-describedby="pw-rules"
+          /></label>
           <small id="pw-rules" class="muted">${t("setup.passwordRules")}</small>
           <button type="submit" ?disabled=${this.busy !== ""}>${t("setup.create")}</button>
-        </form></main>`;
+        </form>
+      </main>`;
     }
     const signer = browserSigner();
-    return html`<main class="signin"><h1>${t("signin.title")}</h1>
+    return html`<main class="signin">
+      <h1>${t("signin.title")}</h1>
       ${renderProblem(this.problems.signin)}
       <form class="grid" @submit=${this.handleSignIn}>
         <label>${t("signin.login")} <input name="login" required autocomplete="username" /></label>
-        <label>${t("field.password")} <input name="password" type="password" required autocomplete="current-password" /></label>
-        <label>${t("signin.totp")} <input name="totp" inputmode="numeric" autocomplete="one-time-code"
-          aria-describedby="totp-hint" ?autofocus=${this.totpAsked} /></label>
+        <label
+          >${t("field.password")} <input name="password" type="password" required autocomplete="current-password"
+        /></label>
+        <label
+          >${t("signin.totp")}
+          <input
+            name="totp"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            aria-describedby="totp-hint"
+            ?autofocus=${this.totpAsked}
+        /></label>
         <small id="totp-hint" class="muted">${t("signin.totpHint")}</small>
         <button type="submit" ?disabled=${this.busy !== ""}>${t("signin.submit")}</button>
       </form>
@@ -200,22 +281,35 @@ export class QujatApp extends QElement {
       ${renderProblem(this.problems.certificate)}
       <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
       <q-key-file @q-signer-change=${() => this.requestUpdate()}></q-key-file>
-      <button class="secondary" @click=${this.handleCertificateSignIn} ?disabled=${!signer || this.busy !== ""}>${t("signin.certificate")}</button>
+      <button class="secondary" @click=${this.handleCertificateSignIn} ?disabled=${!signer || this.busy !== ""}>
+        ${t("signin.certificate")}
+      </button>
     </main>`;
   }
 
   private renderBanners() {
-    return html`${this.announcements.map((a) => html`<div class="banner maintenance" role="status">
-        <strong>${t("banner.maintenance")}: ${a.title}</strong> — ${formatDate(a.startsAt)} – ${formatDate(a.endsAt)}${a.body ? html`. ${a.body}` : nothing}</div>`)}
-      ${this.blocks.map((b) => html`<div class="banner block" role="alert" data-branch=${b.branchId}>
-        <strong>${t("banner.blocked", { branch: b.branchName })}</strong> ${t("banner.blockedWhat")}
-        ${b.reason ? html`<span>${t("banner.why")}: ${b.reason}</span>` : nothing}</div>`)}`;
+    return html`${this.announcements.map(
+      (a) =>
+        html`<div class="banner maintenance" role="status">
+          <strong>${t("banner.maintenance")}: ${a.title}</strong> — ${formatDate(a.startsAt)} –
+          ${formatDate(a.endsAt)}${a.body ? html`. ${a.body}` : nothing}
+        </div>`,
+    )}
+    ${this.blocks.map(
+      (b) =>
+        html`<div class="banner block" role="alert" data-branch=${b.branchId}>
+          <strong>${t("banner.blocked", { branch: b.branchName })}</strong> ${t("banner.blockedWhat")}
+          ${b.reason ? html`<span>${t("banner.why")}: ${b.reason}</span>` : nothing}
+        </div>`,
+    )}`;
   }
 
   private renderScreen() {
     const m = match(this.path);
     if (!m) return html`<h1>${t("app.notFound")}</h1>`;
-    if (!allowed(m.screen, this.roles)) return html`<h1>${t("app.forbidden")}</h1><p>${t("app.forbiddenDetail")}</p>`;
+    if (!allowed(m.screen, this.roles))
+      return html`<h1>${t("app.forbidden")}</h1>
+        <p>${t("app.forbiddenDetail")}</p>`;
     if (!this.loaded.has(m.screen.tag)) return html`<p aria-busy="true">${t("app.loading")}</p>`;
     // One element per path, kept while the path stays, so a banner refresh does not reset the screen.
     if (this.screenEl?.path !== this.path) {
@@ -229,14 +323,21 @@ export class QujatApp extends QElement {
 
   render() {
     if (this.loading) return html`<p aria-busy="true">…</p>`;
-    if (!this.me) return html`<header><span class="brand">Qujat</span><div class="user">${this.renderLanguage()}</div></header>${this.renderSignedOut()}`;
+    if (!this.me)
+      return html`<header>
+          <span class="brand">Qujat</span>
+          <div class="user">${this.renderLanguage()}</div>
+        </header>
+        ${this.renderSignedOut()}`;
     const menu = SCREENS.filter((s) => s.menu && allowed(s, this.roles));
     return html`<a class="skip" href="#main">${t("app.skip")}</a>
       <header>
         <a class="brand" href="/">Qujat</a>
-        <nav aria-label=${t("app.menu")}><ul>
-          ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}</a></li>`)}
-        </ul></nav>
+        <nav aria-label=${t("app.menu")}>
+          <ul>
+            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}</a></li>`)}
+          </ul>
+        </nav>
         <div class="user">
           ${this.renderLanguage()}
           <span>${this.me.fullName}</span>

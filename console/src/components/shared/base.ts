@@ -7,10 +7,21 @@ import { LocaleController } from "../../i18n/i18n.js";
 import { shared } from "./shared.styles.js";
 import { problemOf } from "./problem.js";
 
-export interface Grant { id: string; role: string; organizationId: string | null; branchId: string | null }
+export interface Grant {
+  id: string;
+  role: string;
+  organizationId: string | null;
+  branchId: string | null;
+}
 export interface Me {
-  id: string; login: string; fullName: string; email: string; language: string; totpEnabled: boolean;
-  totpEnrolmentRequired: boolean; roles: Grant[];
+  id: string;
+  login: string;
+  fullName: string;
+  email: string;
+  language: string;
+  totpEnabled: boolean;
+  totpEnrolmentRequired: boolean;
+  roles: Grant[];
 }
 
 export class QElement extends LitElement {

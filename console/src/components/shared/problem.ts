@@ -12,14 +12,28 @@ export function renderProblem(p: Problem | null | undefined) {
   if (!p) return nothing;
   return html`<div class="problem" role="alert" data-code=${p.code}>
     <strong>${p.title}</strong>${p.detail ? html`: ${p.detail}` : nothing}
-    ${p.rules?.length ? html`<ul>${p.rules.map((r) => html`<li>${r}</li>`)}</ul>` : nothing}
-    ${p.errors?.length ? html`<ul>${p.errors.map((x) => html`<li><code>${x.field}</code> ${x.message}</li>`)}</ul>` : nothing}
+    ${
+      p.rules?.length
+        ? html`<ul>
+            ${p.rules.map((r) => html`<li>${r}</li>`)}
+          </ul>`
+        : nothing
+    }
+    ${
+      p.errors?.length
+        ? html`<ul>
+            ${p.errors.map((x) => html`<li><code>${x.field}</code> ${x.message}</li>`)}
+          </ul>`
+        : nothing
+    }
   </div>`;
 }
 
 /** The error for one field (matched by name or by a path that starts with it), for aria-describedby. */
 export function fieldError(p: Problem | null | undefined, field: string) {
-  const hit = p?.errors?.find((x) => x.field === field || x.field.startsWith(field + ".") || x.field.endsWith("." + field));
+  const hit = p?.errors?.find(
+    (x) => x.field === field || x.field.startsWith(field + ".") || x.field.endsWith("." + field),
+  );
   return hit ? html`<span class="error" id=${"err-" + field}>${hit.message}</span>` : nothing;
 }
 
@@ -27,6 +41,7 @@ export function fieldError(p: Problem | null | undefined, field: string) {
 export function formValues(e: Event): Record<string, string> {
   e.preventDefault();
   const out: Record<string, string> = {};
-  for (const [k, v] of new FormData(e.target as HTMLFormElement)) if (typeof v === "string" && v.trim() !== "") out[k] = v.trim();
+  for (const [k, v] of new FormData(e.target as HTMLFormElement))
+    if (typeof v === "string" && v.trim() !== "") out[k] = v.trim();
   return out;
 }
