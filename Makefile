@@ -33,8 +33,11 @@ test: system-deps install console typecheck lint boundaries test-sqlite test-pg
 system-deps:
 	bash scripts/setup-system.sh
 
+## Three programs: the server without DOM globals, the console without Node's, tests and scripts with both.
 typecheck: install
-	npx tsc --noEmit -p .
+	npx tsc --noEmit -p tsconfig.server.json
+	npx tsc --noEmit -p console/tsconfig.json
+	npx tsc --noEmit -p tsconfig.json
 
 ## ESLint (typescript-eslint, eslint-plugin-lit) and Prettier's formatting check.
 lint: install

@@ -103,6 +103,25 @@ for (const file of walk(path.join(root, "server"))) {
   }
 }
 
+// The console shares only server/domain/shared/ (pure rules and constants) with the server.
+for (const file of walk(path.join(root, "console", "src"))) {
+  const rel = path.relative(root, file);
+  for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
+    const spec = m[3] ?? m[4];
+    if (!spec?.startsWith(".")) continue;
+    const target = path.relative(root, path.resolve(path.dirname(file), spec)).split(path.sep).join("/");
+    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/")) problems.push(`${rel}: imports ${spec} — the console may share only server/domain/shared/`);
+  }
+}
+for (const file of walk(path.join(root, "server", "domain", "shared"))) {
+  for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
+    const spec = m[3] ?? m[4];
+    if (spec?.startsWith(".") && !spec.startsWith("./") && !/^\.\.\/\.\.\/(errors|clock)\.js$/.test(spec)) {
+      problems.push(`${path.relative(root, file)}: imports ${spec} — shared rules import nothing but errors and the clock's constants`);
+    }
+  }
+}
+
 // One owner per table: each capability's CONTEXT.md names its tables after "**Owns**:"; the units
 // outside domain/ own a few more. A write (insert, update, delete…) on a table by any other unit
 // fails. Writes through a table name held in a variable are not seen by this pattern.

@@ -201,7 +201,7 @@ async function certifiesKey(certDer: Buffer, hsm: Hsm, label: string): Promise<b
   const signature = await hsm.sign(label, data);
   const k = hsm.key(label);
   const publicKey = new X509Certificate(certDer).publicKey;
-  return k.key.algorithm.name === "ECDSA"
+  return (k.key.algorithm as { name?: string }).name === "ECDSA"
     ? cryptoVerify("sha256", data, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)
     : cryptoVerify("sha256", data, publicKey, signature);
 }

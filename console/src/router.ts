@@ -2,7 +2,7 @@
 // lazy-loaded, so the first load carries only the shell). A screen a role may not use is left out
 // of its menu and refused when opened by URL; the API refuses the actions anyway.
 import type { MessageKey } from "./i18n/en.js";
-import { ORGANIZATION_ROLES } from "../../server/domain/identity/roles.js";
+import { ORGANIZATION_ROLES } from "../../server/domain/shared/roles.js";
 
 export interface Screen {
   path: string;

@@ -9,7 +9,7 @@
 //  - The module is finalized once, when the last user closes it (C_Finalize ends every session of
 //    the process).
 import "reflect-metadata";
-import { createHash } from "node:crypto";
+import { createHash, type webcrypto } from "node:crypto";
 import type * as Graphene from "graphene-pk11";
 import type { Crypto as P11Crypto, CryptoKey as P11CryptoKey } from "node-webcrypto-p11";
 import { UnavailableError } from "../errors.js";
@@ -213,7 +213,7 @@ export class Hsm {
     const k = this.key(label);
     const lane = await this.lane();
     try {
-      const ec = k.key.algorithm.name === "ECDSA";
+      const ec = (k.key.algorithm as { name?: string }).name === "ECDSA";
       const input = ec ? createHash("sha256").update(data).digest() : data;
       const session = lane.session;
       const lib = session.lib;
@@ -271,7 +271,7 @@ export class Hsm {
         { ...algorithm, token: true, label, id, sensitive: true, extractable: false } as any,
         false,
         ["sign", "verify"],
-      )) as CryptoKeyPair;
+      )) as webcrypto.CryptoKeyPair;
       const csr = await x509.Pkcs10CertificateRequestGenerator.create(
         {
           name: subject,
@@ -279,7 +279,7 @@ export class Hsm {
           signingAlgorithm:
             kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", hash: "SHA-256" },
         },
-        lane as unknown as Crypto,
+        lane as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1],
       );
       return csr.toString("pem");
     } finally {

@@ -11,7 +11,7 @@ import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatDate, formatDay, t } from "../i18n/i18n.js";
-import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/identity/roles.js";
+import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/shared/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
 
