@@ -109,15 +109,21 @@ for (const file of walk(path.join(root, "console", "src"))) {
   for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
     const spec = m[3] ?? m[4];
     if (!spec?.startsWith(".")) continue;
-    const target = path.relative(root, path.resolve(path.dirname(file), spec)).split(path.sep).join("/");
-    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/")) problems.push(`${rel}: imports ${spec} — the console may share only server/domain/shared/`);
+    const target = path
+      .relative(root, path.resolve(path.dirname(file), spec))
+      .split(path.sep)
+      .join("/");
+    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/"))
+      problems.push(`${rel}: imports ${spec} — the console may share only server/domain/shared/`);
   }
 }
 for (const file of walk(path.join(root, "server", "domain", "shared"))) {
   for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
     const spec = m[3] ?? m[4];
     if (spec?.startsWith(".") && !spec.startsWith("./") && !/^\.\.\/\.\.\/(errors|clock)\.js$/.test(spec)) {
-      problems.push(`${path.relative(root, file)}: imports ${spec} — shared rules import nothing but errors and the clock's constants`);
+      problems.push(
+        `${path.relative(root, file)}: imports ${spec} — shared rules import nothing but errors and the clock's constants`,
+      );
     }
   }
 }

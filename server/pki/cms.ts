@@ -23,7 +23,13 @@ function loadPki(): Promise<void> {
   loading ??= (async () => {
     asn1js = await import("asn1js");
     pkijs = await import("pkijs");
-    pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]["crypto"] }));
+    pkijs.setEngine(
+      "node",
+      new pkijs.CryptoEngine({
+        name: "node",
+        crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]["crypto"],
+      }),
+    );
   })();
   return loading;
 }
