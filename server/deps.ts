@@ -4,7 +4,7 @@
 import type { Clock } from "./clock.js";
 import type { Config } from "./config/index.js";
 import type { AuditJournal } from "./domain/audit/journal.js";
-import type { Registered, RegistrationItem } from "./domain/documents/commands.js";
+import type { Registered, RegistrationItem } from "./domain/documents/registration/writer.js";
 import type { DirectoryCache } from "./domain/documents/directoryCache.js";
 import type { AuthService } from "./domain/identity/auth.js";
 import type { CertificateServices } from "./domain/signatures/validation.js";

@@ -10,7 +10,7 @@ import { assertCanSendOutgoing } from "../billing/gate.js";
 import { nowIso, type CommandContext } from "../context.js";
 import { hasActiveMembers, branchWithOrganization } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
-import { assertSenderActive } from "./commands.js";
+import { assertSenderActive } from "./registration/preparer.js";
 import { canDocument } from "./policy.js";
 import { respondBy } from "./calendar.js";
 import { invitationCreator } from "./invitations.js";

@@ -12,12 +12,8 @@ import {
   approvalRouteOf,
   approvalSubmitter,
 } from "../../domain/documents/approval.js";
-import {
-  contentAccess,
-  contentReplacer,
-  contentReplacementPreparer,
-  readableDocument,
-} from "../../domain/documents/commands.js";
+import { contentAccess, readableDocument } from "../../domain/documents/access.js";
+import { contentReplacer, contentReplacementPreparer } from "../../domain/documents/contentReplacement.js";
 import { StaffReason } from "./documents.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import {

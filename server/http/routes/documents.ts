@@ -3,12 +3,9 @@ import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
 import { stableJson } from "../../domain/audit/chain.js";
 import { actorRef } from "../../domain/context.js";
-import {
-  contentAccess,
-  readableDocument,
-  registrationConflict,
-  registrationPreparer,
-} from "../../domain/documents/commands.js";
+import { registrationPreparer } from "../../domain/documents/registration/preparer.js";
+import { registrationConflict } from "../../domain/documents/registration/writer.js";
+import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
