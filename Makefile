@@ -33,7 +33,7 @@ test: system-deps install console typecheck lint boundaries test-sqlite test-pg
 system-deps:
 	bash scripts/setup-system.sh
 
-## Three programs: the server without DOM globals, the console without Node's, tests and scripts with both.
+## Three programs: the server without DOM globals, the console without Node's, and everything with both (tsconfig.json, which tsx and the build read).
 typecheck: install
 	npx tsc --noEmit -p tsconfig.server.json
 	npx tsc --noEmit -p console/tsconfig.json
