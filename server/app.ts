@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
-import { AuthService } from "./domain/identity/auth.js";
+import { AuthService } from "./domain/identity/authService.js";
 import { registrationWriter } from "./domain/documents/registration/writer.js";
 import { registrationScript } from "./domain/documents/registration/sqliteScript.js";
 import { DirectoryCache } from "./domain/documents/directoryCache.js";

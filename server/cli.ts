@@ -11,7 +11,7 @@ import { openSigner } from "./pki/signer.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config/index.js";
 import { auditVerifier } from "./domain/audit/queries.js";
-import { systemAdminCreator } from "./domain/identity/auth.js";
+import { systemAdminCreator } from "./domain/identity/setup.js";
 import { systemActor } from "./domain/identity/roles.js";
 import { AppError } from "./errors.js";
 import { createDb, migrateLatest } from "./storage/db.js";

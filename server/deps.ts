@@ -6,7 +6,7 @@ import type { Config } from "./config/index.js";
 import type { AuditJournal } from "./domain/audit/journal.js";
 import type { Registered, RegistrationItem } from "./domain/documents/registration/writer.js";
 import type { DirectoryCache } from "./domain/documents/directoryCache.js";
-import type { AuthService } from "./domain/identity/auth.js";
+import type { AuthService } from "./domain/identity/authService.js";
 import type { CertificateServices } from "./domain/signatures/validation.js";
 import type { DocumentRecords } from "./domain/retention/documentRecords.js";
 import type * as PromClient from "prom-client";

@@ -7,7 +7,7 @@ import path from "node:path";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config/index.js";
-import { setupTokenIssuer } from "./domain/identity/auth.js";
+import { setupTokenIssuer } from "./domain/identity/setup.js";
 import { createLogger } from "./log.js";
 import { createMailer } from "./mail/mailer.js";
 import { openSigner } from "./pki/signer.js";

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createApp } from "../../server/app.js";
 import { systemClock } from "../../server/clock.js";
 import { loadConfig } from "../../server/config/index.js";
-import { systemAdminCreator } from "../../server/domain/identity/auth.js";
+import { systemAdminCreator } from "../../server/domain/identity/setup.js";
 import { systemActor } from "../../server/domain/identity/roles.js";
 import { createLogger } from "../../server/log.js";
 import { CmsTemplate } from "../../server/pki/cmsBuilder.js";

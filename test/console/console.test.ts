@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { setupTokenIssuer } from "../../server/domain/identity/auth.js";
+import { setupTokenIssuer } from "../../server/domain/identity/setup.js";
 import { totpCode } from "../../server/domain/identity/secrets.js";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import {

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import path from "node:path";
-import { setupTokenIssuer } from "../../server/domain/identity/auth.js";
+import { setupTokenIssuer } from "../../server/domain/identity/setup.js";
 import { totpCode } from "../../server/domain/identity/secrets.js";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildOrganization, buildUser } from "../support/factories.js";

@@ -9,7 +9,7 @@ import knexFactory from "knex";
 import { createApp } from "../../server/app.js";
 import { ManualClock } from "../../server/clock.js";
 import { loadConfig, type Config } from "../../server/config/index.js";
-import { setupTokenIssuer, systemAdminCreator } from "../../server/domain/identity/auth.js";
+import { setupTokenIssuer, systemAdminCreator } from "../../server/domain/identity/setup.js";
 import { systemActor } from "../../server/domain/identity/roles.js";
 import { createLogger } from "../../server/log.js";
 import { createMailer } from "../../server/mail/mailer.js";

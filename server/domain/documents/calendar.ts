@@ -7,7 +7,7 @@ import { dayOf, deadline } from "../shared/days.js";
 import type { Config } from "../../config/index.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
-import { organizationFor } from "../identity/commands.js";
+import { organizationFor } from "../identity/organizations.js";
 import { organizationFactsOf, organizationFactsWriter } from "../identity/records.js";
 
 export const AcceptancePolicy = z.strictObject({

@@ -11,7 +11,7 @@ import { ConflictError, GoneError, NotFoundError, UnprocessableError } from "../
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { assertUserQuota } from "../billing/metering.js";
-import { userCreator } from "../identity/commands.js";
+import { userCreator } from "../identity/users.js";
 import { hasActiveMembers, organizationById } from "../identity/queries.js";
 import { newToken, sha256 } from "../identity/secrets.js";
 import { systemActor } from "../identity/roles.js";

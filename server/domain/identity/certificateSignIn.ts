@@ -10,7 +10,7 @@ import { isUniqueViolation, type Db, type Tx } from "../../storage/db.js";
 import { auditAppender } from "../audit/commands.js";
 import { nowIso, type RequestMeta } from "../context.js";
 import { assertAcceptable, certificateValidator, type CertificateServices } from "../signatures/validation.js";
-import { sessionCreator } from "./auth.js";
+import { sessionCreator } from "./sessions.js";
 import { sha256 } from "./secrets.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";

@@ -15,7 +15,7 @@ import { notificationWriter } from "../../mail/outbox.js";
 import { presentAuditEntry } from "../audit/queries.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { addDays, addMonths } from "../shared/days.js";
-import { sessionsRevoker } from "../identity/commands.js";
+import { sessionsRevoker } from "../identity/sessionRevoker.js";
 import { activeHolders } from "../identity/queries.js";
 import { heldSql } from "./holds.js";
 import { sessionsAnonymizer, userMarksWriter, userPseudonymWriter } from "../identity/records.js";

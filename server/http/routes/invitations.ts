@@ -8,7 +8,7 @@ import {
   invitationAccepter,
   invitationReader,
 } from "../../domain/documents/invitations.js";
-import { sessionCreator } from "../../domain/identity/auth.js";
+import { sessionCreator } from "../../domain/identity/sessions.js";
 import { authCertificateReport, challengeSpender, validChallenge } from "../../domain/identity/certificateSignIn.js";
 import { setSessionCookies } from "../middleware/auth.js";
 import { cmsFrom } from "./documentWorkflow.js";

@@ -3,18 +3,11 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { loginHistory } from "../../domain/identity/queries.js";
 import type { AppDeps } from "../../deps.js";
-import {
-  ownPasswordChanger,
-  ownSessionRevoker,
-  ownSessions,
-  recoveryCodesRegenerator,
-  totpConfirmer,
-  totpDisabler,
-  totpEnroller,
-  type Resolved,
-  type SessionRow,
-} from "../../domain/identity/auth.js";
-import { ownProfileUpdater } from "../../domain/identity/commands.js";
+import { ownSessionRevoker, ownSessions, type SessionRow } from "../../domain/identity/sessions.js";
+import { ownPasswordChanger } from "../../domain/identity/ownPasswordChanger.js";
+import { recoveryCodesRegenerator, totpConfirmer, totpDisabler, totpEnroller } from "../../domain/identity/totp.js";
+import { type Resolved } from "../../domain/identity/authService.js";
+import { ownProfileUpdater } from "../../domain/identity/users.js";
 import { presentUser } from "../../domain/identity/presenters.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";

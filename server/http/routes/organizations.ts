@@ -10,14 +10,12 @@ import {
 import type { AppDeps } from "../../deps.js";
 import { sealSetter } from "../../domain/documents/seals.js";
 import {
-  branchBlocker,
-  branchCreator,
-  branchUpdater,
   organizationBlocker,
   organizationCreator,
   organizationUpdater,
   readableOrganization,
-} from "../../domain/identity/commands.js";
+} from "../../domain/identity/organizations.js";
+import { branchBlocker, branchCreator, branchUpdater } from "../../domain/identity/branches.js";
 import { can } from "../../domain/identity/policy.js";
 import type { Actor } from "../../domain/identity/roles.js";
 import { presentBranch, presentBranchTree, presentOrganization } from "../../domain/identity/presenters.js";

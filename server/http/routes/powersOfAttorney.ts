@@ -14,7 +14,7 @@ import {
 } from "../../domain/documents/powersOfAttorney.js";
 
 import { sha256 } from "../../domain/identity/secrets.js";
-import { readableOrganization } from "../../domain/identity/commands.js";
+import { readableOrganization } from "../../domain/identity/organizations.js";
 
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";

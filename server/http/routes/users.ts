@@ -3,16 +3,9 @@ import { z } from "zod";
 import { apiTokensManagedBy } from "../../domain/identity/queries.js";
 import type { AppDeps } from "../../deps.js";
 import { assertUserQuota } from "../../domain/billing/metering.js";
-import {
-  apiTokenCreator,
-  apiTokenRevoker,
-  readableOrganization,
-  roleGranter,
-  roleRevoker,
-  userCreator,
-  userStatusSetter,
-  userUpdater,
-} from "../../domain/identity/commands.js";
+import { readableOrganization } from "../../domain/identity/organizations.js";
+import { roleGranter, roleRevoker, userCreator, userStatusSetter, userUpdater } from "../../domain/identity/users.js";
+import { apiTokenCreator, apiTokenRevoker } from "../../domain/identity/apiTokens.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { presentGrant, presentUser } from "../../domain/identity/presenters.js";
 import { grantsOf, userResource, usersVisibleTo } from "../../domain/identity/queries.js";

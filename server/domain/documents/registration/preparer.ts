@@ -10,7 +10,7 @@ import { nowIso, type CommandContext } from "../../context.js";
 import { stableJson } from "../../audit/chain.js";
 import { assertCanSendOutgoing } from "../../billing/gate.js";
 import { meteringFor } from "../../billing/metering.js";
-import { checkOrganizationIdentifier, type OrganizationProps } from "../../identity/commands.js";
+import { checkOrganizationIdentifier, type OrganizationProps } from "../../identity/organizations.js";
 import {
   organizationByIdentifier,
   organizationById,

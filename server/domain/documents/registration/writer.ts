@@ -21,7 +21,7 @@ import { retentionColumns, retentionForRegistration, type RetentionFactsCache } 
 import { presentDocument } from "../presenters.js";
 
 import { usageCounter } from "../../billing/metering.js";
-import { organizationInserter } from "../../identity/commands.js";
+import { organizationInserter } from "../../identity/organizations.js";
 
 import { directoryVersion, type DirectoryCache } from "../directoryCache.js";
 

@@ -1,0 +1,134 @@
+// Password sign-in (SPEC R1.3, R1.4, R1.8): by login or IIN, throttled, with TOTP or a recovery code
+// where required (by the user or his organization), every attempt recorded in the login history.
+
+import { ThrottledError, UnauthenticatedError } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
+import { auditAppender } from "../audit/commands.js";
+import { nowIso, type RequestMeta } from "../context.js";
+
+import { userByLoginOrIin, type UserRow } from "./queries.js";
+
+import { normalizeRecoveryCode, sha256, totpValid, verifyDummy, verifyPassword } from "./secrets.js";
+import { accountKey, ipKey, recordFailure, throttleState } from "./throttle.js";
+import { AuthDeps, sessionCreator } from "./sessions.js";
+export async function totpRequiredByOrganization(tx: Tx, userId: string): Promise<boolean> {
+  const row = await tx("role_grants as g")
+    .join("organizations as o", "o.id", "g.organization_id")
+    .where({ "g.user_id": userId, "o.totp_required": true })
+    .first("o.id");
+  return Boolean(row);
+}
+
+export interface SignInProps {
+  login: string;
+  password: string;
+  totp?: string;
+  recoveryCode?: string;
+}
+
+/**
+ * Password (+ TOTP) sign-in. Failures are committed (login history, throttle counters, audit)
+ * before the error is thrown, so nothing about a refused attempt is lost.
+ */
+export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: RequestMeta) {
+  const { db, clock, config } = deps;
+  const cfg = config.auth.throttle;
+  const keys = [accountKey(p.login), ipKey(meta.ip)];
+  const fail = async (user: UserRow | undefined, reason: string, counts = true) => {
+    await db.transaction(async (tx) => {
+      if (counts) for (const k of keys) await recordFailure(tx, clock, cfg, k);
+      await tx("login_events").insert({
+        user_id: user?.id ?? null,
+        login: p.login.slice(0, 100),
+        outcome: "failure",
+        reason,
+        method: "password",
+        ip: meta.ip,
+        user_agent: meta.userAgent?.slice(0, 500) ?? null,
+        at: nowIso(deps),
+      });
+      await auditAppender(tx, clock, { actor: { type: user ? "user" : "anonymous", id: user?.id ?? null }, ...meta }, [
+        {
+          action: "auth.login",
+          outcome: "failure",
+          target: user ? { type: "user", id: user.id } : null,
+          details: { login: p.login, reason },
+        },
+      ]);
+    });
+  };
+  const states = await Promise.all(keys.map((k) => throttleState(db, clock, cfg, k)));
+  const retryAfter = Math.max(...states.map((s) => s.retryAfter));
+  if (retryAfter > 0) {
+    await fail(undefined, "throttled", false);
+    throw new ThrottledError(retryAfter);
+  }
+  const user = await userByLoginOrIin(db, p.login);
+  const passwordOk = user
+    ? await verifyPassword(user.password_hash, p.password)
+    : await verifyDummy(p.password, config.auth.argon2);
+  if (!user || !passwordOk) {
+    await fail(user, "bad_password");
+    throw new UnauthenticatedError("invalid_credentials", "Login or password is wrong");
+  }
+  if (user.status !== "active") {
+    await fail(user, "account_" + user.status);
+    throw new UnauthenticatedError("account_disabled", "This account is disabled");
+  }
+  let usedRecoveryCode: number | null = null;
+  if (user.totp_enabled) {
+    if (!p.totp && !p.recoveryCode) {
+      throw new UnauthenticatedError("totp_required", "Enter the code from your authenticator app or a recovery code");
+    }
+    if (p.totp) {
+      if (!(await totpValid(user.totp_secret!, p.totp, clock.now(), config.auth.totpWindowSteps))) {
+        await fail(user, "bad_totp");
+        throw new UnauthenticatedError("invalid_totp", "The one-time code is wrong");
+      }
+    } else {
+      const code = await db("recovery_codes")
+        .where({ user_id: user.id, code_hash: sha256(normalizeRecoveryCode(p.recoveryCode!)) })
+        .whereNull("used_at")
+        .first();
+      if (!code) {
+        await fail(user, "bad_recovery_code");
+        throw new UnauthenticatedError("invalid_recovery_code", "The recovery code is wrong or already used");
+      }
+      usedRecoveryCode = code.id;
+    }
+  }
+  return db.transaction(async (tx) => {
+    if (usedRecoveryCode !== null) {
+      const n = await tx("recovery_codes")
+        .where({ id: usedRecoveryCode })
+        .whereNull("used_at")
+        .update({ used_at: nowIso(deps) });
+      if (n !== 1)
+        throw new UnauthenticatedError("invalid_recovery_code", "The recovery code is wrong or already used");
+    }
+    await tx("login_throttle").where({ key: keys[0] }).delete();
+    const created = await sessionCreator(tx, deps, user.id, "password", meta);
+    await tx("users")
+      .where({ id: user.id })
+      .update({ last_login_at: nowIso(deps) });
+    await tx("login_events").insert({
+      user_id: user.id,
+      login: p.login.slice(0, 100),
+      session_id: created.session.id,
+      outcome: "success",
+      reason: usedRecoveryCode !== null ? "recovery_code" : null,
+      method: "password",
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 500) ?? null,
+      at: nowIso(deps),
+    });
+    await auditAppender(tx, clock, { actor: { type: "user", id: user.id }, ...meta }, [
+      {
+        action: "auth.login",
+        target: { type: "session", id: created.session.id },
+        details: { method: "password", recoveryCode: usedRecoveryCode !== null },
+      },
+    ]);
+    return { ...created, user };
+  });
+}

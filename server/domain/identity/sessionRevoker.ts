@@ -1,0 +1,23 @@
+// Ending a user's sessions (SPEC R1.3): revoked in the database and, through the listeners, dropped
+// from the session cache of this process at once.
+
+import { nowIso, type CommandContext } from "../context.js";
+
+export async function sessionsRevoker(
+  ctx: CommandContext,
+  p: { userId: string; reason: string; exceptSessionId?: string },
+) {
+  const q = ctx.tx("sessions").where({ user_id: p.userId }).whereNull("revoked_at");
+  if (p.exceptSessionId) q.whereNot("id", p.exceptSessionId);
+  const ids: string[] = (await q.clone().select("id")).map((r: { id: string }) => r.id);
+  if (ids.length)
+    await ctx
+      .tx("sessions")
+      .whereIn("id", ids)
+      .update({ revoked_at: nowIso(ctx), revoked_reason: p.reason });
+  revokedSessionListeners.forEach((l) => l(ids));
+  return ids;
+}
+
+/** The auth cache subscribes here so a revocation takes effect at once in this process. */
+export const revokedSessionListeners = new Set<(sessionIds: string[]) => void>();
