@@ -34,8 +34,6 @@ export interface AuthDeps {
   reader?: Db;
 }
 
-// ---------- throttling ----------
-
 export async function sessionCreator(
   tx: Tx,
   deps: { clock: Clock; config: Config },
