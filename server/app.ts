@@ -45,7 +45,8 @@ import { operationsRoutes } from "./http/routes/operations.js";
 import { retentionRoutes } from "./http/routes/retention.js";
 import { privacyRoutes } from "./http/routes/privacy.js";
 import { retentionDailyJob } from "./jobs/retentionDaily.js";
-import { RetentionFactsCache, retentionAssigner } from "./domain/retention/policies.js";
+import { RetentionFactsCache } from "./domain/retention/facts.js";
+import { retentionAssigner } from "./domain/retention/assignment.js";
 import { documentRecords } from "./domain/documents/retentionRecords.js";
 
 import { createReader } from "./storage/db.js";

@@ -12,7 +12,7 @@ import {
   unfinishedBatches,
   type DispositionDeps,
 } from "../domain/retention/disposition.js";
-import { retentionEpoch } from "../domain/retention/policies.js";
+import { retentionEpoch } from "../domain/retention/facts.js";
 import { inactiveAccountsStep } from "../domain/retention/privacy.js";
 import { notificationWriter } from "../mail/outbox.js";
 import type { JobDefinition } from "./registry.js";

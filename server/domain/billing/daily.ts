@@ -12,7 +12,7 @@ import type { Db, Tx } from "../../storage/db.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import type { CommandContext } from "../context.js";
 import { systemActor } from "../identity/roles.js";
-import { bumpEpoch } from "../retention/policies.js";
+import { bumpEpoch } from "../retention/facts.js";
 import { billingCalendar } from "./calendar.js";
 import { addDays, addMonths, dayOf, daysBetween } from "../shared/days.js";
 import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } from "./invoices.js";

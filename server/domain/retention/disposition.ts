@@ -32,7 +32,9 @@ import type { CertificateServices } from "../signatures/validation.js";
 import { actorRef, type RequestMeta } from "../context.js";
 import type { Actor } from "../identity/roles.js";
 import { heldDocumentIds, heldSql } from "./holds.js";
-import { assertSecondOfficer, authorizeCompliance, retentionAssigner, retentionEpoch } from "./policies.js";
+import { assertSecondOfficer, authorizeCompliance } from "./compliance.js";
+import { retentionEpoch } from "./facts.js";
+import { retentionAssigner } from "./assignment.js";
 import { yieldToRequests } from "../../storage/writeBudget.js";
 
 export interface DispositionDeps {

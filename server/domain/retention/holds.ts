@@ -9,7 +9,7 @@ import { notFound, StateConflictError, ValidationError } from "../../errors.js";
 import { inSlices, type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../shared/kinds.js";
-import { authorizeCompliance } from "./policies.js";
+import { authorizeCompliance } from "./compliance.js";
 
 export const HoldInput = z
   .strictObject({

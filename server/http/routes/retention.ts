@@ -6,7 +6,8 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { z } from "zod";
 import { dispositionBatch, dispositionBatches } from "../../domain/retention/disposition.js";
-import { earlyDestructionRequests, retentionEventsListed } from "../../domain/retention/policies.js";
+import { retentionEventsListed } from "../../domain/retention/events.js";
+import { earlyDestructionRequests } from "../../domain/retention/earlyDestruction.js";
 import type { AppDeps } from "../../deps.js";
 import type { CommandContext } from "../../domain/context.js";
 import {
@@ -18,13 +19,9 @@ import {
   type BatchRow,
 } from "../../domain/retention/disposition.js";
 import { HoldInput, holdById, holdCreator, holdReleaser, holdsList } from "../../domain/retention/holds.js";
+import { authorizeCompliance } from "../../domain/retention/compliance.js";
 import {
-  authorizeCompliance,
-  contractEndRecorder,
   Decision,
-  EarlyDestructionRequest,
-  earlyDestructionDecider,
-  earlyDestructionRequester,
   policiesList,
   policyById,
   policyChanger,
@@ -32,10 +29,14 @@ import {
   policyDecider,
   PolicyChange,
   PolicyInput,
+} from "../../domain/retention/policyVersions.js";
+import { contractEndRecorder, RetentionEvent, retentionEventRecorder } from "../../domain/retention/events.js";
+import {
+  EarlyDestructionRequest,
+  earlyDestructionDecider,
+  earlyDestructionRequester,
   presentEarlyDestruction,
-  RetentionEvent,
-  retentionEventRecorder,
-} from "../../domain/retention/policies.js";
+} from "../../domain/retention/earlyDestruction.js";
 import { authorize } from "../../domain/identity/policy.js";
 import { notFound } from "../../errors.js";
 import type { Api, Ctx } from "../api.js";

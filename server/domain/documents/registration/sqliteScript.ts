@@ -6,7 +6,7 @@
 import { guard, sqliteScript, sqliteWriter, type Db } from "../../../storage/db.js";
 import type { Clock } from "../../../clock.js";
 
-import { retentionColumns, type RetentionFactsCache } from "../../retention/policies.js";
+import { retentionColumns, type RetentionFactsCache } from "../../retention/facts.js";
 
 import { type DirectoryCache } from "../directoryCache.js";
 

@@ -16,7 +16,7 @@ import { remembered } from "../../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../../audit/commands.js";
 import { actorRef, type CommandContext } from "../../context.js";
 
-import { retentionColumns, retentionForRegistration, type RetentionFactsCache } from "../../retention/policies.js";
+import { retentionColumns, retentionForRegistration, type RetentionFactsCache } from "../../retention/facts.js";
 
 import { presentDocument } from "../presenters.js";
 
