@@ -14,7 +14,8 @@ import { auditVerifier } from "./domain/audit/queries.js";
 import { systemAdminCreator } from "./domain/identity/setup.js";
 import { systemActor } from "./domain/identity/roles.js";
 import { AppError } from "./errors.js";
-import { createDb, migrateLatest } from "./storage/db.js";
+import { createDb } from "./storage/db.js";
+import { migrateLatest } from "./storage/migrations.js";
 
 const USAGE = `usage: qujat <command> [options]
   admin:create --login L --email E [--name "Full Name"] [--iin IIN]   create a system administrator (password on stdin)

@@ -13,7 +13,8 @@ import { createMailer } from "./mail/mailer.js";
 import { openSigner } from "./pki/signer.js";
 import { internalTsaClient } from "./pki/tsa.js";
 import { createFsBlobStore } from "./storage/blobs.js";
-import { createDb, migrateLatest } from "./storage/db.js";
+import { createDb } from "./storage/db.js";
+import { migrateLatest } from "./storage/migrations.js";
 
 async function main() {
   const t0 = performance.now();

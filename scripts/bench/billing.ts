@@ -16,7 +16,8 @@ import { createLogger } from "../../server/log.js";
 import { OutboxDispatcher } from "../../server/mail/dispatcher.js";
 import { createMailer } from "../../server/mail/mailer.js";
 import { notificationWriter } from "../../server/mail/outbox.js";
-import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
+import { createDb, type Db } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
 import { validBin } from "../../test/support/ids.js";
 import { percentile, settleDisk, signIn, spawnServer, startAppliance } from "./support.js";
 

@@ -15,7 +15,8 @@ import path from "node:path";
 import { loadConfig } from "../../server/config/index.js";
 import { boxPage } from "../../server/domain/documents/queries.js";
 import type { Actor } from "../../server/domain/identity/roles.js";
-import { createDb, migrateLatest } from "../../server/storage/db.js";
+import { createDb } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
 import { validBin } from "../../test/support/ids.js";
 import { median, percentile, rssOf, settleDisk, spawnServer } from "./support.js";
 

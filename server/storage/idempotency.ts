@@ -1,6 +1,7 @@
 // Stored first responses for Idempotency-Key: written in the transaction of the write they describe.
 import { UnprocessableError } from "../errors.js";
-import { insertStatements, type Statement, type Tx } from "./db.js";
+import { type Tx } from "./db.js";
+import { insertStatements, type Statement } from "./statements.js";
 
 export interface StoredResponse {
   status: number;

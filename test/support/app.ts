@@ -16,7 +16,8 @@ import { createMailer } from "../../server/mail/mailer.js";
 import { TestSmtp } from "./smtp.js";
 import { noSigner, openSigner } from "../../server/pki/signer.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
-import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
+import { createDb, type Db } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
 import { Client } from "./client.js";
 import { testCa } from "./pki.js";
 

@@ -9,7 +9,8 @@ import { ManualClock } from "../../server/clock.js";
 import { loadConfig } from "../../server/config/index.js";
 import { auditAppender } from "../../server/domain/audit/commands.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
-import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
+import { createDb, type Db } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
 import { freshDatabase } from "../support/app.js";
 
 describe("audit hash chain (SPEC R5.7)", () => {

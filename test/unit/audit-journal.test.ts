@@ -8,7 +8,8 @@ import { loadConfig } from "../../server/config/index.js";
 import { AuditJournal } from "../../server/domain/audit/journal.js";
 import { auditAppender } from "../../server/domain/audit/commands.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
-import { createDb, migrateLatest, type Db } from "../../server/storage/db.js";
+import { createDb, type Db } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
 import { freshDatabase } from "../support/app.js";
 
 describe("audit journal (group commit)", () => {

@@ -9,21 +9,10 @@ import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { loadConfig, type Config } from "../../server/config/index.js";
 import { createFsBlobStore } from "../../server/storage/blobs.js";
-import {
-  createDb,
-  createReader,
-  guard,
-  insertStatements,
-  isUniqueViolation,
-  migrateLatest,
-  runStatements,
-  sqliteScript,
-  sqliteWriter,
-  sqlRows,
-  sqlRun,
-  statements,
-  type Db,
-} from "../../server/storage/db.js";
+import { createDb, createReader, isUniqueViolation, type Db } from "../../server/storage/db.js";
+import { migrateLatest } from "../../server/storage/migrations.js";
+import { insertStatements, runStatements, sqlRows, sqlRun, statements } from "../../server/storage/statements.js";
+import { guard, sqliteScript, sqliteWriter } from "../../server/storage/sqlite/script.js";
 import { BatchSizer } from "../../server/storage/writeBudget.js";
 import { freshDatabase, onPostgres } from "../support/app.js";
 import { sha256 as sha } from "../support/documents.js";

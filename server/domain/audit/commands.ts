@@ -3,7 +3,8 @@
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
 import type { Tx } from "../../storage/db.js";
-import { insertStatements, isPostgres, runStatements, sqlRows, type Statement } from "../../storage/db.js";
+import { isPostgres } from "../../storage/db.js";
+import { insertStatements, runStatements, sqlRows, type Statement } from "../../storage/statements.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
 

@@ -4,7 +4,8 @@
 // registration and enforced exactly when the registration is written: over quota is 402, with the
 // plan and the use in the problem body.
 import { PaymentRequiredError } from "../../errors.js";
-import type { Statement, Tx } from "../../storage/db.js";
+import type { Tx } from "../../storage/db.js";
+import type { Statement } from "../../storage/statements.js";
 import { dayOf } from "../shared/days.js";
 import { gateAnswer } from "./gate.js";
 import type { PlanRow } from "./plans.js";

@@ -6,7 +6,8 @@
 // remembered facts alone: the preparer asks the database again before it refuses (see
 // registrationPreparer). Without the cache a registration costs three more queries, each a round
 // trip through a busy event loop.
-import { sqlRows, type Tx } from "../../storage/db.js";
+import { type Tx } from "../../storage/db.js";
+import { sqlRows } from "../../storage/statements.js";
 import { meteringFromDatabase } from "../billing/metering.js";
 import type { SubscriptionRow } from "../billing/subscriptions.js";
 import type { PlanRow } from "../billing/plans.js";

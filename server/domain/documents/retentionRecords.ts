@@ -1,6 +1,7 @@
 // Documents' side of retention (SPEC R5.3, R5.5): the two writes retention needs on documents'
 // tables, done here because only documents writes them (retention/documentRecords.ts states them).
-import { statements, type Tx } from "../../storage/db.js";
+import { type Tx } from "../../storage/db.js";
+import { statements } from "../../storage/statements.js";
 import type { DocumentRecords, RetentionDates } from "../retention/documentRecords.js";
 
 /** The tables that hang off a document and go with its content. */

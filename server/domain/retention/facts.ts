@@ -5,7 +5,8 @@
 
 import type { Config } from "../../config/index.js";
 
-import { isPostgres, sqlRows, type Tx } from "../../storage/db.js";
+import { isPostgres, type Tx } from "../../storage/db.js";
+import { sqlRows } from "../../storage/statements.js";
 
 import { retentionOf, type PartyFacts, type RetainedDocument, type RetentionFacts, type Rule } from "./rules.js";
 

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { notFound, StateConflictError, ValidationError } from "../../errors.js";
-import { inSlices, type Tx } from "../../storage/db.js";
+import { type Tx } from "../../storage/db.js";
+import { inSlices } from "../../storage/statements.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../shared/kinds.js";
 import { authorizeCompliance } from "./compliance.js";

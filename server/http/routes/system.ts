@@ -1,7 +1,8 @@
 // Liveness, readiness, metrics, the OpenAPI document and cron job records.
 import type { AppDeps } from "../../deps.js";
 import { authorize } from "../../domain/identity/policy.js";
-import { pendingMigrations, databasePing } from "../../storage/db.js";
+import { databasePing } from "../../storage/db.js";
+import { pendingMigrations } from "../../storage/migrations.js";
 import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
 import { openApiDocument } from "../api.js";

@@ -3,7 +3,8 @@
 // guarded under the write lock. Its results must stay identical to the plain Knex path (the
 // registration tests run both); anything it cannot guarantee falls back to the writer.
 
-import { guard, sqliteScript, sqliteWriter, type Db } from "../../../storage/db.js";
+import { type Db } from "../../../storage/db.js";
+import { guard, sqliteScript, sqliteWriter } from "../../../storage/sqlite/script.js";
 import type { Clock } from "../../../clock.js";
 
 import { retentionColumns, type RetentionFactsCache } from "../../retention/facts.js";

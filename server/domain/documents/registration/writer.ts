@@ -3,14 +3,8 @@
 // at all. The files themselves were staged and committed to the blob store by the caller just before.
 
 import { ConflictError } from "../../../errors.js";
-import {
-  deferForeignKeys,
-  insertStatements,
-  isUniqueViolation,
-  runStatements,
-  statements,
-  type Tx,
-} from "../../../storage/db.js";
+import { isUniqueViolation, type Tx } from "../../../storage/db.js";
+import { deferForeignKeys, insertStatements, runStatements, statements } from "../../../storage/statements.js";
 import type { Clock } from "../../../clock.js";
 import { remembered } from "../../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../../audit/commands.js";
