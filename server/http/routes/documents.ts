@@ -1,19 +1,18 @@
 // Documents: registration (multipart or JSON), boxes, one document, its files (SPEC R2.1-R2.4, R2.8, R2.10).
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
-import { stableJson } from "../../domain/audit/chain.js";
+
 import { actorRef } from "../../domain/context.js";
-import { registrationPreparer } from "../../domain/documents/registration/preparer.js";
-import { registrationConflict } from "../../domain/documents/registration/writer.js";
+import { documentRegistrar } from "../../domain/documents/registration/registrar.js";
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
 import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";
-import { isUniqueViolation } from "../../storage/db.js";
+
 import type { Api, Ctx } from "../api.js";
 import { commandContext } from "../api.js";
-import { idempotencyKey, principalOf, replay, requestHash } from "../idempotency.js";
+import { idempotencyKey, principalOf } from "../idempotency.js";
 import { readUpload } from "../upload.js";
 import { Uuid } from "./schemas.js";
 
@@ -49,67 +48,18 @@ export function documentRoutes(api: Api, deps: AppDeps) {
       "Register a document: multipart (metadata JSON field, content file, attachments[] files) or JSON with base64 files; Idempotency-Key supported",
     handler: async (ctx) => {
       const key = idempotencyKey(ctx);
-      const limit = ctx.is("multipart/form-data")
-        ? deps.config.documents.maxBytes
-        : Math.min(deps.config.documents.maxBytes, deps.config.documents.jsonMaxBytes);
+      const json = !ctx.is("multipart/form-data");
+      const limit = json
+        ? Math.min(deps.config.documents.maxBytes, deps.config.documents.jsonMaxBytes)
+        : deps.config.documents.maxBytes;
       // Read and stage the files before any transaction: a slow upload must not hold the database.
       const upload = await readUpload(ctx, deps.blobs, limit);
-      try {
-        const principal = principalOf(ctx.state.actor);
-        const hash = requestHash([
-          stableJson(upload.metadata ?? null),
-          ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`),
-        ]);
-        if (key) {
-          const earlier = await replay(deps.reader, principal, key, hash);
-          if (earlier) {
-            await upload.discard();
-            ctx.set("Idempotent-Replayed", "true");
-            ctx.status = earlier.status;
-            ctx.body = earlier.body;
-            return;
-          }
-        }
-        const files = upload.files.map((f) => ({
-          role: f.role,
-          name: f.name,
-          mediaType: f.mediaType,
-          sha256: f.staged.sha256,
-          size: f.staged.size,
-        }));
-        // Every check before any byte is kept; the unique indexes settle what can still race.
-        const c = commandContext(ctx, deps);
-        const props = { metadata: upload.metadata, files };
-        const prepared = await registrationPreparer({ ...c, tx: deps.reader }, props, { cache: deps.directory });
-        // Blobs first: the registrar commits the document's transaction only once they are durable
-        // (a crash in between leaves at worst an unreferenced blob for the sweep). Meanwhile the
-        // registration waits for its batch and its statements run: the flush overlaps both.
-        const durable = upload.commit();
-        durable.catch(() => {}); // the registrar reports it
-        const { tx: _tx, ...withoutTx } = c;
-        const body = await deps.registrar
-          .submit({
-            ctx: withoutTx,
-            prepared,
-            props,
-            files,
-            durable,
-            idempotency: key ? { principal, key, hash } : null,
-          })
-          .then((r) => presentDocument(r.document, r.files) as unknown)
-          .catch(async (err) => {
-            // Two retries racing with one key: the loser answers with the winner's response.
-            const earlier = key && isUniqueViolation(err) ? await replay(deps.db, principal, key, hash) : null;
-            if (earlier) return earlier.body;
-            throw (await registrationConflict(deps.db, prepared, err)) ?? err;
-          });
-        ctx.status = 201;
-        ctx.set("Location", `/api/v1/documents/${(body as { id: string }).id}`);
-        ctx.body = body;
-      } catch (err) {
-        await upload.discard();
-        throw err;
-      }
+      const idempotency = key ? { principal: principalOf(ctx.state.actor), key } : null;
+      const r = await documentRegistrar(deps, commandContext(ctx, deps), upload, idempotency);
+      if (r.replayed) ctx.set("Idempotent-Replayed", "true");
+      else ctx.set("Location", `/api/v1/documents/${r.body.id}`);
+      ctx.status = r.status;
+      ctx.body = r.body;
     },
   });
 
