@@ -2,6 +2,7 @@
 // checked here: every amount is exact decimal arithmetic (BigInt in minor units), a line's amount is
 // quantity × price, and the lines, VAT and total must add up.
 import { z } from "zod";
+import { Bin, Edrpou } from "./identifiers.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
 
 export { fromMinor, toMinor };
@@ -28,14 +29,8 @@ const IsoDate = z.iso.date();
 const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD");
 const Party = z.strictObject({
   name: z.string().trim().min(1).max(500),
-  bin: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
-  edrpou: z
-    .string()
-    .regex(/^\d{8}$/)
-    .optional(),
+  bin: Bin.optional(),
+  edrpou: Edrpou.optional(),
   address: z.string().max(1000).optional(),
 });
 const Line = z.strictObject({

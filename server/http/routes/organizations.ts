@@ -1,5 +1,6 @@
 // Organizations (participants and external counterparties) and their branch trees.
 import { z } from "zod";
+import { Bin, Edrpou } from "../../domain/shared/identifiers.js";
 import {
   AcceptancePolicy,
   Holidays,
@@ -66,14 +67,8 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
     body: z.strictObject({
       name: Name,
       country: z.enum(["KZ", "UA"]),
-      bin: z
-        .string()
-        .regex(/^\d{12}$/)
-        .optional(),
-      edrpou: z
-        .string()
-        .regex(/^\d{8}$/)
-        .optional(),
+      bin: Bin.optional(),
+      edrpou: Edrpou.optional(),
       external: z.boolean().optional(),
       headOfficeName: Name.optional(),
       totpRequired: z.boolean().optional(),

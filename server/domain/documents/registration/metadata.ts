@@ -2,6 +2,7 @@
 // sender branch, recipient, structured fields — and the files the caller staged for it.
 
 import { z } from "zod";
+import { Bin, Edrpou } from "../../shared/identifiers.js";
 import { ValidationError } from "../../../errors.js";
 
 import { KINDS, KIND_FIELDS, checkTotals } from "../../shared/kinds.js";
@@ -23,14 +24,8 @@ export const RegistrationMetadata = z.strictObject({
         .strictObject({
           name: z.string().trim().min(1).max(300),
           country: z.enum(["KZ", "UA"]),
-          bin: z
-            .string()
-            .regex(/^\d{12}$/)
-            .optional(),
-          edrpou: z
-            .string()
-            .regex(/^\d{8}$/)
-            .optional(),
+          bin: Bin.optional(),
+          edrpou: Edrpou.optional(),
         })
         .optional(),
     })
