@@ -36,7 +36,7 @@ const RANK = new Map(RANKS);
 function unitOf(rel) {
   const p = rel.split(path.sep).join("/");
   if (p === "server/domain/context.ts") return "domain/identity"; // the command context: who acts (identity's Actor) and its audit entry
-  if (p === "server/deps.ts") return "deps";
+  if (p === "server/deps.ts" || p === "server/tables.ts") return "deps";
   let m = /^server\/domain\/([^/]+)\//.exec(p);
   if (m) return `domain/${m[1]}`;
   m = /^server\/(storage|pki|mail|jobs|http)\//.exec(p);

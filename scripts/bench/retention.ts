@@ -209,7 +209,7 @@ export async function previewBench(report: Report, db: Db, config: Config) {
   await db.raw(
     "update documents set retain_until = case when substr(id, 1, 1) in ('0', '1') then '2020-01-01' else '2036-01-01' end, retention_action = 'destroy'",
   );
-  const org = await db("organizations").first("id");
+  const org = (await db("organizations").first("id"))!;
   const someDocs: Array<{ id: string }> = await db("documents")
     .where("retain_until", "2020-01-01")
     .limit(1000)

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
+import type { Knex } from "knex";
 import { type Db } from "../storage/db.js";
 import { inLanes } from "../storage/statements.js";
 import { GroupCommit } from "../storage/groupCommit.js";
@@ -128,7 +129,7 @@ export class OutboxDispatcher {
     const nowIso = now.toISOString();
     // The claim's expiry doubles as its mark: a random part of a second makes it this claim's own.
     const until = new Date(now.getTime() + CLAIM_MS + Math.floor(Math.random() * 1000)).toISOString();
-    const due = (q: ReturnType<Db>) =>
+    const due = (q: Knex.QueryBuilder<OutboxRow, OutboxRow[]>) =>
       q
         .where({ status: "pending" })
         .where("next_attempt_at", "<=", nowIso)

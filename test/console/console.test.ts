@@ -101,7 +101,7 @@ describe("console in Chromium", function () {
       page.getByLabel("Язык").first().selectOption("en"),
     ]);
     await page.getByRole("link", { name: "Organizations" }).waitFor();
-    expect((await app.db("users").where({ login: "admin" }).first()).language).to.equal("en");
+    expect((await app.db("users").where({ login: "admin" }).first())!.language).to.equal("en");
 
     // TOTP enrolment with a QR code, recovery codes once; then sign-in needs the code.
     await page.getByRole("link", { name: "My account" }).click();

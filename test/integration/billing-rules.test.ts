@@ -214,7 +214,7 @@ describe("billing rules", () => {
     expect(
       (await clerk.client.post(`/api/v1/billing/subscriptions/${sub.id}/plan-change`, { planId: usdPlan.id })).status,
     ).to.equal(403);
-    expect((await app.db("subscriptions").where({ id: sub.id }).first()).pending_plan_id).to.equal(null);
+    expect((await app.db("subscriptions").where({ id: sub.id }).first())!.pending_plan_id).to.equal(null);
     const closedPlan = (
       await operator.client.post("/api/v1/billing/plans", { code: "old", name: "Old", price: "1.00", currency: "KZT" })
     ).body;
@@ -305,7 +305,7 @@ describe("billing rules", () => {
       expect((await operator.client.get(`/api/v1/billing/subscriptions/${sub.body.id}`)).body.block).to.include({
         stage: "full",
       });
-      expect((await app.db("branches").where({ id: org.headOfficeId }).first()).status).to.equal("active");
+      expect((await app.db("branches").where({ id: org.headOfficeId }).first())!.status).to.equal("active");
       const status = await lateClerk.client.get(`/api/v1/billing/branches/${org.headOfficeId}`);
       expect(status.body.outgoing).to.include({ allowed: false, code: "billing_blocked" });
       const stillRefused = await registerDraft();

@@ -45,11 +45,11 @@ describe("certificate sign-in", () => {
     expect(me.body.user?.id ?? me.body.id).to.equal(user.id);
     const ev = await app.db("login_events").where({ user_id: user.id, outcome: "success", method: "certificate" });
     expect(ev).to.have.length(1);
-    const audited = await app
+    const audited = (await app
       .db("audit_log")
       .where({ action: "auth.login", actor_id: user.id })
       .orderBy("seq", "desc")
-      .first();
+      .first())!;
     expect(JSON.parse(audited.details)).to.include({ method: "certificate", revocation: "ocsp" });
     // The same challenge cannot be used twice.
     const again = await signIn(app.client(), ch, k.sign(Buffer.from(ch, "base64")));

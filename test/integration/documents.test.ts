@@ -174,7 +174,7 @@ describe("documents", () => {
           ? { direct: before.direct, transaction: before.transaction + 1 }
           : { direct: before.direct + 1, transaction: before.transaction },
       );
-      const doc = await app.db("documents").where({ id: r.body.id }).first();
+      const doc = (await app.db("documents").where({ id: r.body.id }).first())!;
       expect(doc).to.include({
         title: "one trip",
         status: "draft",
@@ -185,7 +185,7 @@ describe("documents", () => {
       expect(Number(doc.content_size)).to.equal(pdf("one trip").length);
       expect(doc.retain_until).to.be.a("string");
       expect(await app.db("document_files").where({ document_id: r.body.id })).to.have.length(1);
-      const ledger = await app.db("usage_ledger").where({ document_id: r.body.id }).first();
+      const ledger = (await app.db("usage_ledger").where({ document_id: r.body.id }).first())!;
       expect(Boolean(ledger.outgoing)).to.equal(true);
       expect(await app.db("idempotency_keys").where({ key: "one-trip-1" })).to.have.length(1);
       const retry = await clerk.client.upload("/api/v1/documents", letter("one trip"), {
@@ -559,7 +559,7 @@ describe("documents", () => {
   describe("blob sweep job", () => {
     it("removes blobs no document refers to once they are older than the grace period, and keeps referenced ones", async () => {
       const orphan = await app.deps.blobs.put(Buffer.from("left behind by a crash between blob commit and row commit"));
-      const referenced = (await app.db("document_files").first("sha256")).sha256 as string;
+      const referenced = (await app.db("document_files").first("sha256"))!.sha256 as string;
       const old = new Date(Date.now() - 3 * 3600_000);
       utimesSync(blobPath(orphan.sha256), old, old);
       utimesSync(blobPath(referenced), old, old);

@@ -268,12 +268,15 @@ describe("legal holds: no purge path touches a held document (property)", functi
             h.active = false;
           }
           for (const d of held) {
-            const row = await app.db("documents").where({ id: d.id }).first("status", "content_sha256");
+            const row = (await app.db("documents").where({ id: d.id }).first("status", "content_sha256"))!;
             expect(row.status, `held ${d.id} after ${step}`).to.not.equal("destroyed");
             expect(row.content_sha256).to.equal(d.sha);
             expect(existsSync(blob(d.sha)), `blob of held ${d.id} after ${step}`).to.equal(true);
             expect(sha256(readFileSync(blob(d.sha)))).to.equal(d.sha);
-            const files = await app.db("document_files").where({ document_id: d.id, role: "content" }).first("sha256");
+            const files = (await app
+              .db("document_files")
+              .where({ document_id: d.id, role: "content" })
+              .first("sha256"))!;
             expect(files?.sha256).to.equal(d.sha);
           }
         }

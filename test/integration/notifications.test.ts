@@ -95,7 +95,7 @@ describe("notifications", () => {
     expect(await app.deps.outbox.drain()).to.include({ sent: 0, retried: 0 });
     app.clock.advance(31_000);
     expect(await app.deps.outbox.drain()).to.include({ retried: 3 }); // still down: the second attempt waits 60 s
-    const second = await app.db("outbox").where({ topic: "maintenance.announcement", status: "pending" }).first();
+    const second = (await app.db("outbox").where({ topic: "maintenance.announcement", status: "pending" }).first())!;
     expect(new Date(second.next_attempt_at).getTime() - app.clock.now().getTime()).to.equal(60_000);
 
     await app.smtp.start(); // the same port: the server is back

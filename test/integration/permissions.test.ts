@@ -63,7 +63,7 @@ describe("permissions", () => {
     expect(await auditCount(app), "exactly one audit entry").to.equal(before + 1);
     const last = await lastAudit(app);
     expect(last).to.include({ actor_id: actorId, action, outcome: "success" });
-    if (targetId) expect(last.target_id).to.equal(targetId());
+    if (targetId) expect(last!.target_id).to.equal(targetId());
     return r;
   }
 
@@ -231,7 +231,7 @@ describe("permissions", () => {
         "branch.update",
         () => northSub.id,
       );
-      const moved = await app.db("branches").where({ id: leaf.id }).first();
+      const moved = (await app.db("branches").where({ id: leaf.id }).first())!;
       expect(moved.path).to.equal(`/${org.headOfficeId}/${south.id}/${northSub.id}/${leaf.id}/`);
       // the clerk of North-1 now sits under South; the North admin lost it
       expect((await branchAdmin.client.get(`/api/v1/users/${clerk.id}`)).status).to.equal(404);

@@ -81,7 +81,7 @@ describe("powers of attorney", () => {
     expect(given.body).to.include({ status: "active", validTo: "2026-12-31T23:59:59.000Z" });
     expect(given.body.attorney).to.include({ userId: employee.id, iin: employee.iin });
     expect(given.body.kinds).to.deep.equal(["invoice", "waybill"]);
-    const audited = await app.db("audit_log").where({ action: "poa.create", target_id: given.body.id }).first();
+    const audited = (await app.db("audit_log").where({ action: "poa.create", target_id: given.body.id }).first())!;
     expect(audited.actor_id).to.equal(head.id);
 
     const ok = await sign(employee, employeeKey, await draft("invoice"));
@@ -115,7 +115,7 @@ describe("powers of attorney", () => {
       (await head.client.post(`/api/v1/powers-of-attorney/${given.body.id}/revocation`, { reason: "again" })).status,
     ).to.equal(409);
     expect((await sign(employee, employeeKey, await draft("invoice"))).status).to.equal(422);
-    expect(await app.db("audit_log").where({ action: "poa.revoke", target_id: given.body.id }).first()).to.not.equal(
+    expect(await app.db("audit_log").where({ action: "poa.revoke", target_id: given.body.id }).first())!.to.not.equal(
       undefined,
     );
   });

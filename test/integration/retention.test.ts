@@ -233,7 +233,7 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     // The bystander registered and signed nothing: his erasure goes through.
     const erased = await bystander.client.post("/api/v1/me/erasure");
     expect(erased.status, JSON.stringify(erased.body)).to.equal(200);
-    const row = await app.db("users").where({ id: bystander.id }).first();
+    const row = (await app.db("users").where({ id: bystander.id }).first())!;
     expect(row).to.include({
       status: "removed",
       iin: null,
@@ -276,11 +276,11 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(warning, "warning e-mail").to.not.equal(undefined);
     expect(warning!.text).to.match(/2027-04-02/);
     // The officers and the clerk signed in again (at()), so they are not warned.
-    expect((await app.db("users").where({ id: clerk.id }).first()).inactivity_warned_at).to.equal(null);
+    expect((await app.db("users").where({ id: clerk.id }).first())!.inactivity_warned_at).to.equal(null);
     await at("2027-04-06T02:00:00Z");
     run = await app.deps.jobs.runNow("retention.daily");
     expect((run.result as any).accounts.removed).to.be.greaterThan(0);
-    const row = await app.db("users").where({ id: idle.id }).first();
+    const row = (await app.db("users").where({ id: idle.id }).first())!;
     expect(row).to.include({
       status: "removed",
       pseudonymized_reason: "inactivity",
@@ -290,7 +290,7 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     // His audit entries keep his (pseudonymous) id.
     expect((await app.db("audit_log").where({ actor_id: idle.id })).length).to.be.greaterThan(0);
     // The root administrator is the last system administrator: asked, not removed.
-    expect((await app.db("users").where({ login: "root" }).first()).status).to.equal("active");
+    expect((await app.db("users").where({ login: "root" }).first())!.status).to.equal("active");
   });
 
   let batch: any;
@@ -346,7 +346,7 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(gone.body.code).to.equal("document_destroyed");
     expect((await clerk.client.get(`/api/v1/documents/${docs.L1.id}`)).body.status).to.equal("destroyed");
     expect((await clerk.client.get(`/api/v1/documents/${docs.L2.id}/content`)).status).to.equal(200);
-    const stone = await app.db("document_tombstones").where({ document_id: docs.L1.id }).first();
+    const stone = (await app.db("document_tombstones").where({ document_id: docs.L1.id }).first())!;
     expect(stone).to.include({
       batch_id: batch.id,
       kind: "letter",
@@ -471,7 +471,7 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     const erased = await clerk.client.post("/api/v1/me/erasure");
     expect(erased.status, JSON.stringify(erased.body)).to.equal(200);
     // His documents' tombstones and audit entries still name him by his id.
-    expect((await app.db("documents").where({ id: docs.I1.id }).first()).created_by).to.equal(clerk.id);
+    expect((await app.db("documents").where({ id: docs.I1.id }).first())!.created_by).to.equal(clerk.id);
   });
 
   it("refusals: execution without a second approval, approval of an executed batch, a preview in the future, a duplicate pending change", async () => {

@@ -153,7 +153,7 @@ describe("signatures: certificate checks", () => {
       expect(r.body.code).to.equal("signature_rejected");
       expect(failedChecks(r.body)).to.deep.equal([...expected].sort());
       expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
-      const doc = await app.db("documents").where({ id: d.id }).first();
+      const doc = (await app.db("documents").where({ id: d.id }).first())!;
       expect(doc).to.include({ status: "draft", frozen_at: null });
     });
   }
@@ -181,7 +181,7 @@ describe("signatures: certificate checks", () => {
       expect(r.body.code).to.equal("revocation_unavailable");
       expect(r.body.failures[0].detail).to.match(/no revocation source answered/);
       expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
-      expect(await app.db("documents").where({ id: d.id }).first()).to.include({ status: "draft", frozen_at: null });
+      expect(await app.db("documents").where({ id: d.id }).first())!.to.include({ status: "draft", frozen_at: null });
     } finally {
       testCa().publishCrl();
       testCa().startResponder();
@@ -270,7 +270,7 @@ describe("signatures: certificate checks", () => {
         "CN=Added Later CA, O=Qujat Test PKI, C=KZ",
       );
       expect(reloaded.body.problems.map((p: { file: string }) => p.file)).to.deep.equal(["broken.crt"]);
-      const audited = await app.db("audit_log").where({ action: "trust.reload" }).orderBy("seq", "desc").first();
+      const audited = (await app.db("audit_log").where({ action: "trust.reload" }).orderBy("seq", "desc").first())!;
       expect(JSON.parse(audited.details).added).to.deep.equal(["CN=Added Later CA, O=Qujat Test PKI, C=KZ"]);
       expect((await post(head, d.id, k.sign(d.bytes))).status).to.equal(201);
       rmSync(path.join(trustDir, "added.pem"));

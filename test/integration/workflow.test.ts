@@ -56,7 +56,7 @@ describe("document lifecycle", () => {
     who.client.post(`/api/v1/documents/${id}/signatures`, { cms: key.sign(bytes).toString("base64") });
   const step = (who: BuiltUser, id: string, what: string, body?: unknown) =>
     who.client.post(`/api/v1/documents/${id}/${what}`, body);
-  const statusOf = async (id: string) => (await app.db("documents").where({ id }).first("status")).status as string;
+  const statusOf = async (id: string) => (await app.db("documents").where({ id }).first("status"))!.status as string;
   const outbox = (where: Record<string, unknown>) => app.db("outbox").where(where).orderBy("id");
   async function sentDocument(metadata: Record<string, unknown> = {}) {
     const d = await register(metadata);
@@ -184,7 +184,7 @@ describe("document lifecycle", () => {
     const receipt = history.body.receipts[0];
     expect(receipt.contentSha256).to.equal(d.content.sha256);
     expect(receipt.body).to.include({ documentId: d.id, contentSha256: d.content.sha256, type: "qujat.receipt/1" });
-    const receiptRow = await app.db("document_receipts").where({ id: receipt.id }).first();
+    const receiptRow = (await app.db("document_receipts").where({ id: receipt.id }).first())!;
     expect(receipt.sha256).to.equal(sha256(Buffer.from(receiptRow.body)));
     // The appliance's system key (in the HSM) signed the receipt: OpenSSL verifies it over the exact body.
     expect(receipt.systemSignature).to.be.a("string");
@@ -464,7 +464,7 @@ describe("document lifecycle", () => {
     expect(garbage.body.code).to.equal("cms_malformed");
     expect(await statusOf(d.id)).to.equal("draft");
     expect(await app.db("document_signatures").where({ document_id: d.id })).to.have.length(0);
-    expect((await app.db("documents").where({ id: d.id }).first()).frozen_at).to.equal(null);
+    expect((await app.db("documents").where({ id: d.id }).first())!.frozen_at).to.equal(null);
     expect((await sign(head, headKey, d.id)).status).to.equal(201);
     const twice = await sign(head, headKey, d.id);
     expect(twice.status).to.equal(409);
@@ -553,10 +553,10 @@ describe("document lifecycle", () => {
       const a = await deliveredDocument(act("ACT-7"));
       const invoice = await deliveredDocument();
       const sentAt = app.clock.now().getTime();
-      expect((await app.db("documents").where({ id: a.id }).first()).respond_by).to.equal(
+      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal(
         new Date(sentAt + 7 * DAY).toISOString(),
       );
-      expect((await app.db("documents").where({ id: invoice.id }).first()).respond_by).to.equal(null);
+      expect((await app.db("documents").where({ id: invoice.id }).first())!.respond_by).to.equal(null);
       await travel(() => app.clock.advance(7 * DAY - MINUTE));
       await runJob();
       expect(await statusOf(a.id)).to.equal("delivered");
@@ -601,7 +601,7 @@ describe("document lifecycle", () => {
       await travel(() => app.clock.set("2027-03-05T10:00:00.000Z")); // a Friday
       const a = await deliveredDocument(act("ACT-W"));
       // Mon 8 Mar is a holiday: Tue 9, Wed 10, Thu 11, Fri 12, Mon 15 → the period ends at the close of Mon 15 Mar.
-      expect((await app.db("documents").where({ id: a.id }).first()).respond_by).to.equal("2027-03-16T00:00:00.000Z");
+      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal("2027-03-16T00:00:00.000Z");
       await travel(() => app.clock.set("2027-03-15T23:59:00.000Z"));
       await runJob();
       expect(await statusOf(a.id)).to.equal("delivered");
@@ -649,7 +649,7 @@ describe("document lifecycle", () => {
         expect(await app.db("invitations").whereNotNull("used_at").where({ document_id: d.id })).to.have.length(0); // nothing spent
         const ok = await answer(own);
         expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
-        const user = await app.db("users").where({ id: ok.body.userId }).first();
+        const user = (await app.db("users").where({ id: ok.body.userId }).first())!;
         expect(user).to.include({ iin, full_name: "Cert Boss", login: "certboss" });
         anon.token = ok.body.token;
         const inbox = await anon.get("/api/v1/documents?box=inbox");
@@ -672,7 +672,7 @@ describe("document lifecycle", () => {
         fields: {},
         recipient: { organization: org, email: "boss@newcomer.kz" },
       });
-      const created = await app.db("organizations").where({ bin: org.bin }).first();
+      const created = (await app.db("organizations").where({ bin: org.bin }).first())!;
       expect(created).to.include({ name: "Newcomer LLP" });
       expect(Boolean(created.external)).to.equal(true);
       await sign(head, headKey, d.id);

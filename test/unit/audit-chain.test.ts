@@ -1,4 +1,5 @@
 // The audit chain against a real database (SQLite file, or PostgreSQL when QUJAT_DATABASE_URL is set).
+import type { AuditRow } from "../../server/domain/audit/chain.js";
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -67,10 +68,10 @@ describe("audit hash chain (SPEC R5.7)", () => {
   });
 
   it("detects reordered rows", async () => {
-    const [a, b] = await Promise.all([
+    const [a, b] = (await Promise.all([
       db("audit_log").where({ seq: 3 }).first(),
       db("audit_log").where({ seq: 7 }).first(),
-    ]);
+    ])) as [AuditRow, AuditRow];
     await db("audit_log")
       .where({ seq: 3 })
       .update({ action: b.action, details: b.details, hash: b.hash, prev_hash: b.prev_hash });
@@ -86,7 +87,7 @@ describe("audit hash chain (SPEC R5.7)", () => {
       await db("audit_log")
         .where({ seq: r.seq })
         .update({ seq: Number(r.seq) + 1 });
-    const five = await db("audit_log").where({ seq: 6 }).first();
+    const five = (await db("audit_log").where({ seq: 6 }).first())!;
     await db("audit_log").insert({ ...five, seq: 5, action: "forged.event" });
     expect(await auditVerifier(db)).to.include({ ok: false, firstBrokenSeq: 5 });
   });

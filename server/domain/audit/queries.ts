@@ -65,7 +65,7 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
       .where("seq", ">", afterSeq)
       .orderBy("seq")
       .limit(pageSize)
-      .then((rows: VerifyRow[]) => rows);
+      .then((rows) => rows as unknown as VerifyRow[]);
     p.catch(() => undefined);
     return p;
   };
@@ -78,7 +78,7 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
       if (seq !== expected) return fail(expected, "missing");
       if (row.prev_hash !== prev) return fail(seq, "relinked");
       if (hashCanonical(prev, row.c) !== row.hash) {
-        const full: AuditRow = await db("audit_log").where({ seq }).first();
+        const full: AuditRow = (await db("audit_log").where({ seq }).first())!;
         if (chainHash(prev, { ...full, seq }) !== row.hash) return fail(seq, "altered");
       }
       prev = row.hash;

@@ -161,7 +161,7 @@ export class BillingDay {
 
   private async plan(tx: Tx, id: string): Promise<PlanRow> {
     let p = this.plans.get(id);
-    if (!p) this.plans.set(id, (p = await tx("tariff_plans").where({ id }).first()));
+    if (!p) this.plans.set(id, (p = (await tx("tariff_plans").where({ id }).first())!));
     return p!;
   }
 
@@ -458,7 +458,7 @@ export class BillingDay {
               .whereIn("subscription_id", chunk)
               .where("kind", "renewal")
               .select("subscription_id", "period_from")
-          ).map((v: { subscription_id: string; period_from: string }) => `${v.subscription_id} ${v.period_from}`),
+          ).map((v) => `${v.subscription_id} ${v.period_from}`),
         );
         return rows.filter((s) => !invoiced.has(`${s.id} ${s.period_end}`));
       },

@@ -469,7 +469,7 @@ export async function paymentRecorder(ctx: CommandContext, p: { invoiceId: strin
     const penalty = penaltyOf(v, payments, p.paidOn, ctx.config);
     if (penalty > 0n) {
       update.penalty_minor = penalty.toString();
-      const sub = await ctx.tx("subscriptions").where({ id: v.subscription_id }).first();
+      const sub = (await ctx.tx("subscriptions").where({ id: v.subscription_id! }).first())!;
       [penaltyInvoice] = await invoicesIssuer(ctx, [
         {
           kind: "penalty",

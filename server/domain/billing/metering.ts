@@ -50,7 +50,7 @@ export interface MeteringLookups {
 }
 export const meteringFromDatabase: MeteringLookups = {
   subscription: coveringSubscription,
-  plan: (tx, id) => tx("tariff_plans").where({ id }).first(),
+  plan: async (tx, id) => (await tx("tariff_plans").where({ id }).first())!,
 };
 
 /**
@@ -124,7 +124,7 @@ export function usageCounter(items: Metering[]): Statement[] {
       sql,
       bindings,
       orElse: async (tx: Tx) => {
-        const s: SubscriptionRow = await tx("subscriptions").where({ id }).first();
+        const s: SubscriptionRow = (await tx("subscriptions").where({ id }).first())!;
         const docsOver = m.quotaDocuments !== null && Number(s.used_documents) + docs > m.quotaDocuments;
         return docsOver
           ? overQuota("documents", s, m.plan, m.quotaDocuments!, docs)
@@ -189,7 +189,7 @@ export async function assertUserQuota(
 ): Promise<void> {
   const s = await coveringSubscription(tx, branchPath);
   if (!s || !LIVE.includes(s.status)) return;
-  const plan: PlanRow = await tx("tariff_plans").where({ id: s.plan_id }).first();
+  const plan: PlanRow = (await tx("tariff_plans").where({ id: s.plan_id }).first())!;
   if (plan.quota_users === null) return;
   const holders: string[] = await tx("role_grants as g")
     .join("users as u", "u.id", "g.user_id")

@@ -60,7 +60,7 @@ export async function invitationCreator(
     id,
     token_hash: sha256(token),
     email,
-    organization_id: doc.recipient_organization_id,
+    organization_id: doc.recipient_organization_id!,
     document_id: doc.id,
     inviter_organization_id: doc.sender_organization_id,
     invited_by_type: ctx.actor.type,

@@ -43,6 +43,9 @@ export interface DocumentRow {
   retain_until?: string | null;
   retention_version_id?: string | null;
   retention_action?: string;
+  /** the lowercased text a box's search matches, per side (registration writes them) */
+  search_as_sender?: string;
+  search_as_recipient?: string;
 }
 
 export interface DocumentFileRow {

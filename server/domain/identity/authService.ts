@@ -95,7 +95,7 @@ export class AuthService {
     const grantRows = await grantsOf(reader, [s.user_id]);
     const grants = grantRows.map(toGrant);
     const totpEnrolmentRequired = !s.totp_enabled && (await totpRequiredByOrganization(reader, s.user_id));
-    const user: UserRow = await reader("users").where({ id: s.user_id }).first();
+    const user: UserRow = (await reader("users").where({ id: s.user_id }).first())!;
     return {
       actor: { type: "user", id: s.user_id, userId: s.user_id, grants, sessionId: s.id, totpEnrolmentRequired },
       session: s,

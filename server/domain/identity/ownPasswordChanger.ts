@@ -11,7 +11,7 @@ import { type UserRow } from "./queries.js";
 
 import { verifyPassword } from "./secrets.js";
 export async function ownPasswordChanger(ctx: CommandContext, p: { currentPassword: string; newPassword: string }) {
-  const user: UserRow = await ctx.tx("users").where({ id: ctx.actor.userId }).first();
+  const user: UserRow = (await ctx.tx("users").where({ id: ctx.actor.userId! }).first())!;
   if (!(await verifyPassword(user.password_hash, p.currentPassword))) {
     throw new ValidationError("wrong_current_password", "The current password is wrong", { field: "currentPassword" });
   }

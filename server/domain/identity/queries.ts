@@ -44,6 +44,13 @@ export interface UserRow {
   created_at: string;
   updated_at: string;
   language: string;
+  // privacy (SPEC R5.6)
+  notifications_consent: boolean | number;
+  inactivity_warned_at: string | null;
+  inactivity_reset_at: string | null;
+  removal_pending_since: string | null;
+  pseudonymized_at: string | null;
+  pseudonymized_reason: string | null;
 }
 export interface GrantRow {
   id: string;
@@ -59,7 +66,7 @@ export interface GrantRow {
 export async function organizationById(db: Tx, id: string) {
   const org: OrganizationRow | undefined = await db("organizations").where({ id }).first();
   if (!org) return null;
-  const root: BranchRow = await db("branches").where({ organization_id: id }).whereNull("parent_id").first();
+  const root: BranchRow = (await db("branches").where({ organization_id: id }).whereNull("parent_id").first())!;
   return { org, root };
 }
 

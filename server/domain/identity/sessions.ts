@@ -88,7 +88,7 @@ export async function ownSessions(tx: Tx, userId: string, limit = 100): Promise<
 export async function ownSessionRevoker(ctx: CommandContext, p: { sessionId: string; notMe: boolean }) {
   const s: SessionRow | undefined = await ctx
     .tx("sessions")
-    .where({ id: p.sessionId, user_id: ctx.actor.userId })
+    .where({ id: p.sessionId, user_id: ctx.actor.userId! })
     .first();
   if (!s) throw notFound("Session");
   if (s.revoked_at && !p.notMe) throw new StateConflictError("already_revoked", "The session is already ended");

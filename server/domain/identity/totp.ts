@@ -18,7 +18,7 @@ import {
 } from "./secrets.js";
 import { totpRequiredByOrganization } from "./passwordSignIn.js";
 export async function totpEnroller(ctx: CommandContext) {
-  const user: UserRow = await ctx.tx("users").where({ id: ctx.actor.userId }).first();
+  const user: UserRow = (await ctx.tx("users").where({ id: ctx.actor.userId! }).first())!;
   if (user.totp_enabled) throw new StateConflictError("totp_already_enabled", "TOTP is already enabled");
   const secret = newTotpSecret();
   await ctx
@@ -30,7 +30,7 @@ export async function totpEnroller(ctx: CommandContext) {
 }
 
 export async function totpConfirmer(ctx: CommandContext, p: { code: string }) {
-  const user: UserRow = await ctx.tx("users").where({ id: ctx.actor.userId }).first();
+  const user: UserRow = (await ctx.tx("users").where({ id: ctx.actor.userId! }).first())!;
   if (user.totp_enabled) throw new StateConflictError("totp_already_enabled", "TOTP is already enabled");
   if (!user.pending_totp_secret) throw new StateConflictError("totp_not_started", "Start the enrolment first");
   if (!(await totpValid(user.pending_totp_secret, p.code, ctx.clock.now(), ctx.config.auth.totpWindowSteps))) {
@@ -60,7 +60,7 @@ async function recoveryCodesReplacer(ctx: CommandContext, userId: string) {
 }
 
 export async function recoveryCodesRegenerator(ctx: CommandContext, p: { password: string }) {
-  const user: UserRow = await ctx.tx("users").where({ id: ctx.actor.userId }).first();
+  const user: UserRow = (await ctx.tx("users").where({ id: ctx.actor.userId! }).first())!;
   if (!user.totp_enabled) throw new StateConflictError("totp_not_enabled", "TOTP is not enabled");
   if (!(await verifyPassword(user.password_hash, p.password)))
     throw new ValidationError("wrong_current_password", "The password is wrong", { field: "password" });
@@ -70,7 +70,7 @@ export async function recoveryCodesRegenerator(ctx: CommandContext, p: { passwor
 }
 
 export async function totpDisabler(ctx: CommandContext, p: { password: string; code: string }) {
-  const user: UserRow = await ctx.tx("users").where({ id: ctx.actor.userId }).first();
+  const user: UserRow = (await ctx.tx("users").where({ id: ctx.actor.userId! }).first())!;
   if (!user.totp_enabled) throw new StateConflictError("totp_not_enabled", "TOTP is not enabled");
   if (await totpRequiredByOrganization(ctx.tx, user.id))
     throw new ForbiddenError("totp_mandatory", "Your organization requires TOTP");

@@ -46,12 +46,12 @@ export async function retentionAssigner(
         retention_version_id: string | null;
         retention_action: string;
       }
-    > = await db("documents")
+    > = (await db("documents")
       .select(ASSIGN_COLUMNS)
       .whereNot("status", "destroyed")
       .where("id", ">", after)
       .orderBy("id")
-      .limit(pageSize);
+      .limit(pageSize)) as unknown as typeof rows;
     if (rows.length === 0) break;
     after = rows[rows.length - 1].id;
     const updates = rows.flatMap((d) => {

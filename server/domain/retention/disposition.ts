@@ -204,7 +204,7 @@ export async function dispositionPreviewer(deps: DispositionDeps, actor: Actor, 
         },
       },
     ]);
-    return presentBatch(await tx("disposition_batches").where({ id: row.id }).first());
+    return presentBatch((await tx("disposition_batches").where({ id: row.id }).first())!);
   });
 }
 
@@ -253,7 +253,7 @@ export async function dispositionDecider(
         details: { asOf: b.as_of, documents: Number(b.document_count), previewedBy: b.previewed_by },
       },
     ]);
-    return presentBatch(await tx("disposition_batches").where({ id }).first());
+    return presentBatch((await tx("disposition_batches").where({ id }).first())!);
   });
 }
 
@@ -307,7 +307,7 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
       );
     await assertCurrent(db, b);
     const n = await db("disposition_batches").where({ id, state: "approved" }).update({ state: "executing" });
-    if (n !== 1) return presentBatch(await db("disposition_batches").where({ id }).first());
+    if (n !== 1) return presentBatch((await db("disposition_batches").where({ id }).first())!);
     await auditAppender(db, clock, meta(actor, m), [
       { action: "disposition.start", target: { type: "disposition_batch", id }, details: { asOf: b.as_of } },
     ]);
@@ -316,16 +316,16 @@ async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: 
   let steps = 0;
   for (;;) {
     if (opts.maxSteps !== undefined && steps >= opts.maxSteps)
-      return presentBatch(await db("disposition_batches").where({ id }).first());
+      return presentBatch((await db("disposition_batches").where({ id }).first())!);
     const more = await step(deps, actor, m, id);
     steps += 1;
     await removeBlobs(deps, id);
     if (!more) break;
     await yieldToRequests();
   }
-  const done: BatchRow = await db("disposition_batches").where({ id }).first();
+  const done: BatchRow = (await db("disposition_batches").where({ id }).first())!;
   if (!done.certificate_cms) await certify(deps, actor, m, done);
-  return presentBatch(await db("disposition_batches").where({ id }).first());
+  return presentBatch((await db("disposition_batches").where({ id }).first())!);
 }
 
 /**
@@ -339,7 +339,7 @@ const STATEMENT_ROWS = 100;
 async function step(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string): Promise<boolean> {
   const { clock, config } = deps;
   return deps.db.transaction(async (tx) => {
-    const b: BatchRow = await tx("disposition_batches").where({ id }).first();
+    const b: BatchRow = (await tx("disposition_batches").where({ id }).first())!;
     await assertCurrent(tx, b);
     // Walked in (retain_until, id) order from the cursor, on the index of that pair; a destroyed
     // document's retain_until is cleared, so what is done drops out of the range.
@@ -629,7 +629,10 @@ export function presentBatch(b: BatchRow) {
 
 /** Disposition batches, newest preview first (without their certificates' bodies). */
 export function dispositionBatches(db: Tx, limit: number): Promise<BatchRow[]> {
-  return db("disposition_batches").select(db.raw("*")).orderBy("previewed_at", "desc").limit(limit);
+  return db("disposition_batches")
+    .select(db.raw("*"))
+    .orderBy("previewed_at", "desc")
+    .limit(limit) as unknown as Promise<BatchRow[]>;
 }
 
 export function dispositionBatch(db: Tx, id: string): Promise<BatchRow | undefined> {

@@ -123,7 +123,7 @@ export async function earlyDestructionDecider(ctx: CommandContext, id: string, d
     organizationId: r.organization_id,
     details: { request: id, comment: decision.comment ?? null },
   });
-  return presentEarlyDestruction(await ctx.tx("early_destruction_requests").where({ id }).first());
+  return presentEarlyDestruction((await ctx.tx("early_destruction_requests").where({ id }).first())!);
 }
 
 /** Early destruction requests, newest first. */

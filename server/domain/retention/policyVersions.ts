@@ -261,7 +261,7 @@ export async function policyDecider(
       state: v.state,
     });
   assertSecondOfficer(ctx.actor, v.proposed_by, "A retention change that shortens retention");
-  const policy: PolicyRow = await ctx.tx("retention_policies").where({ id: policyId }).first();
+  const policy: PolicyRow = (await ctx.tx("retention_policies").where({ id: policyId }).first())!;
   const retire = Boolean(v.reason?.startsWith("retire: "));
   if (decision.approve && policy.locked && policy.current_version !== null) {
     // Locked after this change was proposed: it may no longer shorten.
