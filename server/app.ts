@@ -11,6 +11,7 @@ import { registrationWriter } from "./domain/documents/registration/writer.js";
 import { registrationScript } from "./domain/documents/registration/sqliteScript.js";
 import { DirectoryCache } from "./domain/documents/directoryCache.js";
 import { GroupCommit } from "./storage/groupCommit.js";
+import { oneAtATime } from "./storage/oneAtATime.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
 import { TimestampAuthority, TsaClient } from "./pki/tsa.js";
@@ -85,49 +86,14 @@ export function createApp(input: AppInput) {
   jobs.register(auditCheckpointJob(input.config, input.signer));
   // One publishing run at a time, so an API call and the daily job never publish one invoice twice;
   // a call during a run makes it go round once more (for invoices issued after the run looked).
-  let publishing: Promise<{ published: number; failed: number }> | null = null;
-  let again = false;
-  const invoicePublisher = () => {
-    if (publishing) {
-      again = true;
-      return publishing;
-    }
-    publishing = (async () => {
-      const total = { published: 0, failed: 0 };
-      do {
-        again = false;
-        const r = await invoiceDocumentsPublisher({ ...input, pki });
-        total.published += r.published;
-        total.failed += r.failed;
-      } while (again);
-      return total;
-    })().finally(() => {
-      publishing = null;
-    });
-    return publishing;
-  };
+  const invoicePublisher = oneAtATime(
+    () => invoiceDocumentsPublisher({ ...input, pki }),
+    (t, r) => ({ published: (t?.published ?? 0) + r.published, failed: (t?.failed ?? 0) + r.failed }),
+  );
   jobs.register(billingDailyJob(input.config, invoicePublisher));
   const outbox = new OutboxDispatcher({ ...input, reader });
   // One assignment at a time; a change during a run makes it go round once more.
-  let assigning: Promise<{ epoch: number; changed: number }> | null = null;
-  let assignAgain = false;
-  const retentionAssign = () => {
-    if (assigning) {
-      assignAgain = true;
-      return assigning;
-    }
-    assigning = (async () => {
-      let r: { epoch: number; changed: number };
-      do {
-        assignAgain = false;
-        r = await retentionAssigner(input.db, input.config, documentRecords);
-      } while (assignAgain);
-      return r;
-    })().finally(() => {
-      assigning = null;
-    });
-    return assigning;
-  };
+  const retentionAssign = oneAtATime(() => retentionAssigner(input.db, input.config, documentRecords));
   const retentionFacts = new RetentionFactsCache();
   const directory = new DirectoryCache();
   const deps: AppDeps = {
@@ -188,8 +154,8 @@ export function createApp(input: AppInput) {
     api,
     close: async () => {
       await outbox.stop();
-      await publishing;
-      await assigning;
+      await invoicePublisher.running();
+      await retentionAssign.running();
       await deps.registrar.flush();
       await deps.auditJournal.flush();
       deps.auth.close();

@@ -9,6 +9,7 @@
 # Usage: scripts/dev-pki/setup.sh [IIN] [BIN]      (defaults: a valid test IIN and BIN)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
 IIN=${1:-880101300123}
 BIN=${2:-990340000014}
 DIR=${QUJAT_DEV_PKI_DIR:-data/dev-pki}
@@ -19,28 +20,7 @@ DIR=$(cd "$DIR" && pwd)
 cd "$DIR/ca"
 if [ ! -f ca.pem ]; then
   : > index.txt; echo 1000 > serial
-  cat > ca.cnf <<CNF
-[ca]
-default_ca = c
-[c]
-dir = .
-database = index.txt
-new_certs_dir = issued
-certificate = ca.pem
-private_key = ca.key
-serial = serial
-default_md = sha256
-default_days = 730
-default_crl_days = 7
-policy = any
-unique_subject = no
-[any]
-commonName = optional
-[v3_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-CNF
+  cp "$ROOT/scripts/dev-pki/openssl-ca.cnf" ca.cnf
   openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=Qujat Dev CA/O=Qujat Dev PKI/C=KZ" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 fi
@@ -57,12 +37,12 @@ person() { # name purpose
   openssl req -new -newkey rsa:2048 -nodes -keyout "$DIR/people/$name.key" -out "$DIR/people/$name.csr" \
     -subj "/CN=Dev Person/serialNumber=IIN$IIN/OU=BIN$BIN/O=Dev LLP/C=KZ" 2>/dev/null
   ext "$purpose" "1.2.398.3.3.4.1.2, 1.2.398.3.3.4.1.2.1" > "$DIR/people/$name.ext"
-  openssl ca -batch -config ca.cnf -preserveDN -notext -in "$DIR/people/$name.csr" -out "$DIR/people/$name.pem" -extfile "$DIR/people/$name.ext" -extensions v3 2>/dev/null
+  openssl ca -batch -config ca.cnf -days 730 -preserveDN -notext -in "$DIR/people/$name.csr" -out "$DIR/people/$name.pem" -extfile "$DIR/people/$name.ext" -extensions v3 2>/dev/null
   openssl pkcs12 -export -in "$DIR/people/$name.pem" -inkey "$DIR/people/$name.key" -out "$DIR/people/$name.p12" -passout pass:test
 }
 person sign sign
 person auth auth
-openssl ca -config ca.cnf -gencrl -out crl.pem 2>/dev/null && openssl crl -in crl.pem -outform DER -out crl.der
+openssl ca -config ca.cnf -gencrl -crldays 7 -out crl.pem 2>/dev/null && openssl crl -in crl.pem -outform DER -out crl.der
 cat > "$DIR/ocsp.sh" <<SH
 #!/usr/bin/env bash
 # OpenSSL's OCSP responder for the dev CA on 127.0.0.1:$OCSP_PORT (restart it after revoking: it reads its index at start).
@@ -90,12 +70,12 @@ if ! softhsm2-util --show-slots 2>/dev/null | grep -q "qujat-dev"; then
   softhsm2-util --init-token --free --label qujat-dev --pin 1234 --so-pin 12345678 >/dev/null
   npx qujat hsm:keygen --label qujat-system --subject "CN=Qujat Dev Appliance, O=Qujat Dev PKI, C=KZ" > "$DIR/system.csr"
   printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\nbasicConstraints = critical, CA:FALSE\n' > "$DIR/system.ext"
-  (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -preserveDN -notext -in "$DIR/system.csr" -out "$DIR/system.pem" -extfile "$DIR/system.ext" -extensions v3 2>/dev/null)
+  (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -days 730 -preserveDN -notext -in "$DIR/system.csr" -out "$DIR/system.pem" -extfile "$DIR/system.ext" -extensions v3 2>/dev/null)
   npx qujat hsm:import-cert --label qujat-system --file "$DIR/system.pem"
   # The internal TSA's key (POST /tsa): a time-stamping certificate, critical EKU timeStamping.
   npx qujat hsm:keygen --label qujat-tsa --subject "CN=Qujat Dev TSA, O=Qujat Dev PKI, C=KZ" > "$DIR/tsa.csr"
   printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\nextendedKeyUsage = critical, timeStamping\nbasicConstraints = critical, CA:FALSE\n' > "$DIR/tsa.ext"
-  (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -preserveDN -notext -in "$DIR/tsa.csr" -out "$DIR/tsa.pem" -extfile "$DIR/tsa.ext" -extensions v3 2>/dev/null)
+  (cd "$DIR/ca" && openssl ca -batch -config ca.cnf -days 730 -preserveDN -notext -in "$DIR/tsa.csr" -out "$DIR/tsa.pem" -extfile "$DIR/tsa.ext" -extensions v3 2>/dev/null)
   npx qujat hsm:import-cert --label qujat-tsa --file "$DIR/tsa.pem"
 fi
 npx qujat hsm:status

@@ -59,21 +59,8 @@ export const NCA_ROLE_OIDS: Record<string, string> = {
 
 const stamp = (iso: string) => iso.replace(/[-:T]/g, "").slice(2, 14) + "Z"; // YYMMDDHHMMSSZ
 
-const CA_CONFIG = `[ca]
-default_ca = test_ca
-[test_ca]
-dir = .
-database = index.txt
-new_certs_dir = issued
-certificate = ca.pem
-private_key = ca.key
-serial = serial
-default_md = sha256
-policy = any
-unique_subject = no
-[any]
-commonName = optional
-`;
+// The same `openssl ca` configuration as the development PKI's.
+const CA_CONFIG = readFileSync(path.resolve(import.meta.dirname, "../../scripts/dev-pki/openssl-ca.cnf"), "utf8");
 
 /** The files `openssl ca` keeps in `dir`: its database, next serial, config and issued copies. */
 function caDatabase(dir: string, config: string) {
