@@ -1,4 +1,4 @@
-// The billable events (SPEC R2.1, R4.x): one row per registration, read by the billing issue.
+// The billable events (SPEC R2.1, R4.x): one row per registration, read by billing's metering.
 import type { Knex } from "knex";
 
 export async function up(knex: Knex): Promise<void> {

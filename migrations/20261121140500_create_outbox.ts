@@ -1,9 +1,9 @@
 // The notification outbox: rows written in the transaction of the change they announce; the mail
-// issue's dispatcher delivers them.
+// dispatcher (server/mail/dispatcher.ts) delivers them.
 import type { Knex } from "knex";
 
 export async function up(knex: Knex): Promise<void> {
-  // Notifications to deliver (the mail issue sends them); written in the transaction of the change.
+  // Notifications to deliver (the dispatcher sends them); written in the transaction of the change.
   await knex.schema.createTable("outbox", (t) => {
     t.increments("id").primary();
     t.string("topic", 48).notNullable();

@@ -1,4 +1,4 @@
-// Billing benchmarks (issue 5):
+// Billing benchmarks (SPEC R4):
 //  - the daily billing job over 10,000 branches and 100,000 invoices, run inside the appliance
 //    (POST /api/v1/system/jobs/billing.daily/run): its duration (target ≤ 5 s), its longest write
 //    transaction (target ≤ 50 ms), and the API's p99 latency while it runs against its p99 idle,

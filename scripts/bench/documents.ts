@@ -1,4 +1,4 @@
-// Document benchmarks (issue 3), each against a baseline measured in the same run:
+// Document benchmarks (SPEC R2), each against a baseline measured in the same run:
 //  - registration of 100 KB documents through the API vs a bare Koa endpoint that streams the same
 //    body to a file and hashes it (target ≥ 0.50 of its throughput). Throughput is a server's best
 //    rate: each is driven with 8, 16, 32 and 64 uploads at once (rounds alternate the two), and its

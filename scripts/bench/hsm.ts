@@ -1,4 +1,4 @@
-// HSM and signature benches (issue 4), on the tests' fresh SoftHSM2 token and test CA:
+// HSM and signature benches (SPEC R3), on the tests' fresh SoftHSM2 token and test CA:
 //  - CMS signing through our Hsm (node-webcrypto-p11, CAdES-BES template) vs the raw PKCS#11
 //    C_Sign rate of the same key at the same concurrency (pkcs11js directly): target ≥ 0.90
 //  - verification of a CAdES signature with cached revocation data (OCSP answer cached): target ≥ 3,000/s

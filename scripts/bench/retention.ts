@@ -1,4 +1,4 @@
-// Retention benchmarks (issue 6):
+// Retention benchmarks (SPEC R5):
 //  - disposition of 100,000 expired documents, each with its own blob, executed by the running
 //    appliance (SoftHSM2 system key, its own TSA) in batches while GET /me runs at a steady rate:
 //    the execution's time (target ≤ 60 s) and the API's p99 during it against its p99 idle,

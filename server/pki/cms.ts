@@ -1,7 +1,7 @@
 // Checking a detached CMS (CAdES-BES) signature over a document's content (SPEC R3.1): the
 // structure, the signer's certificate carried inside it, the message-digest attribute against the
 // content hash we already hold, and the signature over the signed attributes. Trust in the
-// certificate, its owner and its revocation are the signatures issue's checks, made after this one.
+// certificate, its owner and its revocation are checked after this one (domain/signatures/validation.ts).
 //
 // pkijs is pinned to 3.4.x: it parses CMS about 1.7x faster than 4.0 on these machines.
 import type * as Asn1js from "asn1js";

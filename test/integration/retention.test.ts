@@ -1,5 +1,5 @@
-// Retention, legal holds, disposition, privacy rights and inactive accounts (SPEC R5) — issue 6's
-// "done when": over 11 simulated years two compliance officers set policies (four eyes, a locked
+// Retention, legal holds, disposition, privacy rights and inactive accounts (SPEC R5), end to end:
+// over 11 simulated years two compliance officers set policies (four eyes, a locked
 // policy), place and release holds, preview, approve and execute disposition; the certificate
 // verifies with OpenSSL (CMS and RFC 3161 timestamp); inactive users are warned and pseudonymized;
 // a user exports his data and erases it where allowed. Real SQLite or PostgreSQL, SoftHSM2, the

@@ -32,6 +32,8 @@ export class QPagedTable<T = unknown> extends QElement {
   @state() private cursors: Array<string | null> = [null];
   @state() private next: string | null = null;
   @state() private loading = false;
+  /** the page whose rows are on screen: the label names it, not the one being fetched */
+  @state() private shown = 1;
   @state() private problem: Problem | null = null;
   private seq = 0;
 
@@ -55,17 +57,20 @@ export class QPagedTable<T = unknown> extends QElement {
   private async show() {
     if (!this.fetchPage) return;
     const seq = ++this.seq; // a slower earlier answer must not overwrite a later one
+    const page = this.cursors.length;
     this.loading = true;
     try {
       const r = await this.fetchPage(this.cursors[this.cursors.length - 1]);
       if (seq !== this.seq) return;
       this.rows = r.items;
+      this.shown = page;
       this.next = r.next;
       this.problem = null;
     } catch (e) {
       if (seq !== this.seq) return;
       this.problem = problemOf(e);
       this.rows = [];
+      this.shown = page;
       this.next = null;
     } finally {
       if (seq === this.seq) this.loading = false;
@@ -122,7 +127,7 @@ export class QPagedTable<T = unknown> extends QElement {
         <button class="secondary" @click=${this.handlePrevious} ?disabled=${this.cursors.length < 2 || this.loading}>
           ${t("table.previous")}
         </button>
-        <span aria-live="polite">${t("table.page", { n: this.page })}</span>
+        <span aria-live="polite">${t("table.page", { n: this.shown })}</span>
         <button class="secondary" @click=${this.handleNext} ?disabled=${!this.next || this.loading}>
           ${t("table.next")}
         </button>
