@@ -1,7 +1,7 @@
 // The signature-provider seam's vocabulary (SPEC R3.4): what a provider is asked and how it says
 // "not mine". Kept apart from the registry (providers.ts) so that providers in their own modules
 // (gost/) import it without importing the registry that lists them.
-import { childrenOf, contentOf, oidOf, tlvAt } from "./der.js";
+import { childrenOf, contentOf, DerError, oidOf, tlvAt, type Tlv } from "./der.js";
 
 export interface PublicKeyRef {
   /** SubjectPublicKeyInfo algorithm OID */
@@ -37,11 +37,20 @@ export class UnsupportedAlgorithmError extends Error {}
 /** A signature or key whose bytes cannot be what the algorithm needs (a wrong length, a point off the curve). */
 export class SignatureFormatError extends Error {}
 
+/** SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, parameters? }, subjectPublicKey BIT STRING }. */
+function spkiParts(spki: Buffer): { alg: Tlv; bits: Tlv } {
+  const seq = tlvAt(spki, 0);
+  if (seq.tag !== 0x30) throw new DerError("a SubjectPublicKeyInfo is a SEQUENCE");
+  const [alg, bits] = childrenOf(spki, seq);
+  if (alg?.tag !== 0x30 || bits?.tag !== 0x03 || bits.end - bits.body < 1)
+    throw new DerError("not a SubjectPublicKeyInfo");
+  return { alg, bits };
+}
+
 /** The key of a SubjectPublicKeyInfo DER: algorithm and curve OIDs. */
 export function publicKeyRef(spki: Buffer): PublicKeyRef {
-  const seq = tlvAt(spki, 0);
-  const [alg] = childrenOf(spki, seq);
-  const [algOid, params] = childrenOf(spki, alg);
+  const [algOid, params] = childrenOf(spki, spkiParts(spki).alg);
+  if (algOid?.tag !== 0x06) throw new DerError("a key algorithm is an OID");
   const algorithm = oidOf(spki, algOid);
   // EC keys name their curve by an OID; GOST keys by a SEQUENCE whose first element is the curve's.
   let curve: string | undefined;
@@ -55,13 +64,11 @@ export function publicKeyRef(spki: Buffer): PublicKeyRef {
 
 /** The subjectPublicKey BIT STRING's bytes (after its unused-bits octet). */
 export function subjectPublicKeyBits(spki: Buffer): Buffer {
-  const [, bits] = childrenOf(spki, tlvAt(spki, 0));
-  return contentOf(spki, bits).subarray(1);
+  return contentOf(spki, spkiParts(spki).bits).subarray(1);
 }
 
 /** The DER of the SubjectPublicKeyInfo's algorithm parameters, if any. */
 export function keyParameters(spki: Buffer): Buffer | undefined {
-  const [alg] = childrenOf(spki, tlvAt(spki, 0));
-  const params = childrenOf(spki, alg)[1];
+  const params = childrenOf(spki, spkiParts(spki).alg)[1];
   return params ? spki.subarray(params.start, params.end) : undefined;
 }

@@ -73,8 +73,8 @@ export function unpackDke(packed: Uint8Array): SBox {
 }
 const DEFAULT_SBOX = unpackDke(DEFAULT_DKE);
 
-const intOf = (buf: Buffer, t: Tlv) => {
-  if (t.tag !== 0x02) throw new SignatureFormatError("a DSTU 4145 parameter is not an INTEGER");
+const intOf = (buf: Buffer, t: Tlv | undefined) => {
+  if (t?.tag !== 0x02) throw new SignatureFormatError("a DSTU 4145 parameter is not an INTEGER");
   const b = contentOf(buf, t);
   return b.length ? BigInt("0x" + b.toString("hex")) : 0n;
 };
@@ -120,7 +120,11 @@ function dstuKey(spki: Buffer): DstuKey {
   if (hit) return hit;
   const params = keyParameters(spki);
   if (!params) throw new SignatureFormatError("a DSTU 4145 key without curve parameters");
-  const [curveTlv, dkeTlv] = childrenOf(params, tlvAt(params, 0));
+  const outer = tlvAt(params, 0);
+  if (outer.tag !== 0x30) throw new SignatureFormatError("DSTU 4145 key parameters are a SEQUENCE");
+  const [curveTlv, dkeTlv] = childrenOf(params, outer);
+  if (!curveTlv || (curveTlv.tag !== 0x06 && curveTlv.tag !== 0x30))
+    throw new SignatureFormatError("DSTU 4145 key parameters name no curve");
   const curveId =
     curveTlv.tag === 0x06 ? oidOf(params, curveTlv) : params.subarray(curveTlv.start, curveTlv.end).toString("base64");
   let curve = curves.get(curveId);
