@@ -106,15 +106,21 @@ const C = [
 ].map((hex) => new Uint32Array(new Uint8Array(Buffer.from(hex, "hex")).buffer));
 
 // AX_LO/AX_HI[j * 256 + b]: l(π(b) placed in byte j of a lane) — S, P and L of one byte at once.
-const AX_LO = new Uint32Array(8 * 256);
-const AX_HI = new Uint32Array(8 * 256);
-for (let j = 0; j < 8; j++) {
-  for (let b = 0; b < 256; b++) {
-    const v = BigInt(PI[b]) << BigInt(8 * j);
-    let r = 0n;
-    for (let i = 0; i < 64; i++) if ((v >> BigInt(63 - i)) & 1n) r ^= A[i];
-    AX_LO[j * 256 + b] = Number(r & 0xffffffffn);
-    AX_HI[j * 256 + b] = Number(r >> 32n);
+// Built on the first hash, not at start: an appliance that never sees a GOST 2015 signature does
+// not pay for them (they take a few milliseconds and a few megabytes of BigInt garbage to make).
+let AX_LO: Uint32Array;
+let AX_HI: Uint32Array;
+function buildTables(): void {
+  AX_LO = new Uint32Array(8 * 256);
+  AX_HI = new Uint32Array(8 * 256);
+  for (let j = 0; j < 8; j++) {
+    for (let b = 0; b < 256; b++) {
+      const v = BigInt(PI[b]) << BigInt(8 * j);
+      let r = 0n;
+      for (let i = 0; i < 64; i++) if ((v >> BigInt(63 - i)) & 1n) r ^= A[i];
+      AX_LO[j * 256 + b] = Number(r & 0xffffffffn);
+      AX_HI[j * 256 + b] = Number(r >> 32n);
+    }
   }
 }
 
@@ -153,6 +159,7 @@ function g(h: Uint32Array, n: Uint32Array, m: Uint32Array): void {
 }
 
 export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
+  if (!AX_LO) buildTables();
   const h = new Uint32Array(16).fill(bits === 256 ? 0x01010101 : 0);
   const n = new Uint32Array(16);
   const sigma = new Uint32Array(16);
