@@ -20,7 +20,6 @@ import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { createDb } from "../../server/storage/db.js";
 import { migrateLatest } from "../../server/storage/migrations.js";
 import { inboxBench, registrationBenches } from "./documents.js";
-import { gostBenches } from "./gost.js";
 import { hsmBenches } from "./hsm.js";
 import { median, signIn, spawnServer, startAppliance } from "./support.js";
 import { billingBenches } from "./billing.js";
@@ -51,7 +50,8 @@ async function main() {
     if (!only || only === "http") await serviceBenches(dataDir);
     // CPU-bound signature benches before the million-row ones (their heap and disk writeback linger).
     if (!only || only === "hsm") await hsmBenches(report);
-    if (!only || only === "gost") await gostBenches(report);
+    // Loaded only for its group: it brings the reference GOST library and pkijs into this process.
+    if (!only || only === "gost") await (await import("./gost.js")).gostBenches(report);
     // Billing before the audit and inbox benches: their million-row writes leave the disk busy with writeback.
     if (!only || only === "billing") await billingBenches(report, dataDir);
     if (!only || only === "retention") await dispositionBench(report, dataDir);
