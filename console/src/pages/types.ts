@@ -66,34 +66,8 @@ export interface User {
   roles: Array<{ id: string; role: string; organizationId: string | null; branchId: string | null }>;
 }
 
-export const KINDS = [
-  "invoice",
-  "act_of_work",
-  "reconciliation_act",
-  "waybill",
-  "contract",
-  "supplementary_agreement",
-  "letter",
-  "arbitrary",
-] as const;
+export { KINDS, STATUSES } from "../../../server/domain/shared/vocabulary.js";
 export const ACCOUNTING_KINDS = ["invoice", "act_of_work", "waybill"];
-export const STATUSES = [
-  "draft",
-  "on_approval",
-  "returned",
-  "approved",
-  "signing",
-  "sent",
-  "delivered",
-  "signed_by_recipient",
-  "rejected",
-  "clarification_requested",
-  "accepted_by_silence",
-  "annulment_requested",
-  "annulled",
-  "destroyed",
-] as const;
-
 /**
  * A date field's day (YYYY-MM-DD, the person's local day) as the API's period bound: its first
  * moment for `from`, its last for `to` (inclusive, as people read "to").

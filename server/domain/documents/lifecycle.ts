@@ -5,26 +5,11 @@
 import { notFound, StateConflictError } from "../../errors.js";
 import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
+import { STATUSES } from "../shared/vocabulary.js";
 import type { Side } from "./policy.js";
 import { documentById, type DocumentRow } from "./queries.js";
 
-export const STATUSES = [
-  "draft",
-  "on_approval",
-  "returned",
-  "approved",
-  "signing",
-  "sent",
-  "delivered",
-  "signed_by_recipient",
-  "rejected",
-  "clarification_requested",
-  "accepted_by_silence",
-  "annulment_requested",
-  "annulled",
-  // destroyed under retention (R5.5): a tombstone, no content, no moves
-  "destroyed",
-] as const;
+export { STATUSES };
 export type Status = (typeof STATUSES)[number];
 
 /** Where each move may start. One table, so the API, the jobs and the documentation agree. */

@@ -2,21 +2,13 @@
 // checked here: every amount is exact decimal arithmetic (BigInt in minor units), a line's amount is
 // quantity × price, and the lines, VAT and total must add up.
 import { z } from "zod";
+import { KINDS } from "./vocabulary.js";
 import { Bin, Edrpou } from "./identifiers.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
 
 export { fromMinor, toMinor };
 
-export const KINDS = [
-  "invoice",
-  "act_of_work",
-  "reconciliation_act",
-  "waybill",
-  "contract",
-  "supplementary_agreement",
-  "letter",
-  "arbitrary",
-] as const;
+export { KINDS };
 export type Kind = (typeof KINDS)[number];
 
 /** Acts that become accepted by silence when the recipient neither signs nor refuses (R2.6). */
