@@ -206,12 +206,10 @@ export class BinaryCurve {
     return x3;
   }
 
-  /** The DSTU 4145 check of (r, s) over the digest element h by the key whose compressed form is `key`. */
-  verify(key: bigint, h: bigint, r: bigint, s: bigint): boolean {
+  /** The DSTU 4145 check of (r, s) over the digest element h by the public key q (decompressed, see decompress). */
+  verify(q: { x: bigint; y: bigint }, h: bigint, r: bigint, s: bigint): boolean {
     const { n } = this.params;
     if (r <= 0n || s <= 0n || r >= n || s >= n) return false;
-    const q = this.decompress(key);
-    if (!q) throw new SignatureFormatError("the DSTU 4145 public key is not a point of its curve");
     let e = h & this.mask;
     if (e === 0n) e = 1n;
     const rx = this.addX(this.multiply(s, this.base.x, this.base.y), this.multiply(r, q.x, q.y));

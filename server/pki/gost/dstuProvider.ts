@@ -107,13 +107,14 @@ function explicitCurve(buf: Buffer, seq: Tlv): BinaryCurveParams {
 interface DstuKey {
   curve: BinaryCurve;
   sbox: SBox;
-  point: bigint;
+  /** the public key, decompressed once: a trace, a half-trace and an inversion each time otherwise */
+  point: { x: bigint; y: bigint };
 }
 
 const curves = new Map<string, BinaryCurve>();
 const keys = new Map<string, DstuKey>();
 
-/** The curve, DKE and compressed point of a DSTU SubjectPublicKeyInfo (cached by its DER). */
+/** The curve, DKE and public point of a DSTU SubjectPublicKeyInfo (cached by its DER). */
 function dstuKey(spki: Buffer): DstuKey {
   const id = spki.toString("base64");
   const hit = keys.get(id);
@@ -141,7 +142,9 @@ function dstuKey(spki: Buffer): DstuKey {
   // subjectPublicKey: an OCTET STRING of the compressed point, little-endian.
   const bits = subjectPublicKeyBits(spki);
   const inner = bits[0] === 0x04 ? contentOf(bits, tlvAt(bits, 0)) : bits;
-  const key = { curve, sbox, point: leToBigInt(inner) };
+  const point = curve.decompress(leToBigInt(inner));
+  if (!point) throw new SignatureFormatError("the DSTU 4145 public key is not a point of its curve");
+  const key = { curve, sbox, point };
   if (keys.size >= 1000) keys.delete(keys.keys().next().value!);
   keys.set(id, key);
   return key;

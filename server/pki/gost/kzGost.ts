@@ -23,7 +23,6 @@ export const KZ = {
   curve2015_256A: "1.2.398.3.10.1.1.2.1.1",
   curve2015_512A: "1.2.398.3.10.1.1.2.2.1",
   hash94: "1.2.398.3.10.1.3.1",
-  hash94TestParams: "1.2.398.3.10.1.3.1.1.0",
   streebog256: "1.2.398.3.10.1.3.2",
   streebog512: "1.2.398.3.10.1.3.3",
 } as const;
@@ -72,30 +71,24 @@ export const CURVES: Record<string, PrimeCurve> = {
 };
 
 /** Each key algorithm: the curves it may name, its signature OID, its digest, and how reports name it. */
-export const KEYS: Record<
-  string,
-  { curves: string[]; signature: string; digest: string; label: string; bits: number }
-> = {
+export const KEYS: Record<string, { curves: string[]; signature: string; digest: string; label: string }> = {
   [KZ.key2004]: {
     curves: [KZ.curve2004A],
     signature: KZ.sig2004,
     digest: KZ.hash94,
     label: "GOST 34.310-2004",
-    bits: 256,
   },
   [KZ.key2015_256]: {
     curves: [KZ.curve2015_256A],
     signature: KZ.sig2015_256,
     digest: KZ.streebog256,
     label: "GOST 34.10-2015, 256 bit",
-    bits: 256,
   },
   [KZ.key2015_512]: {
     curves: [KZ.curve2015_512A],
     signature: KZ.sig2015_512,
     digest: KZ.streebog512,
     label: "GOST 34.10-2015, 512 bit",
-    bits: 512,
   },
 };
 
