@@ -4,7 +4,6 @@
 import type { Context } from "koa";
 import { ValidationError } from "../errors.js";
 import type { Actor } from "../domain/identity/roles.js";
-import { sha256 } from "../domain/identity/secrets.js";
 export { replay, type StoredResponse } from "../storage/idempotency.js";
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
@@ -19,4 +18,3 @@ export function idempotencyKey(ctx: Context): string | null {
 }
 
 export const principalOf = (a: Actor) => `${a.type}:${a.id}`;
-export const requestHash = (parts: string[]) => sha256(parts.join("\n"));

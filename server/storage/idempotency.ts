@@ -1,4 +1,5 @@
 // Stored first responses for Idempotency-Key: written in the transaction of the write they describe.
+import { createHash } from "node:crypto";
 import { UnprocessableError } from "../errors.js";
 import { type Tx } from "./db.js";
 import { insertStatements, type Statement } from "./statements.js";
@@ -7,6 +8,9 @@ export interface StoredResponse {
   status: number;
   body: unknown;
 }
+
+/** What identifies a request under a key: a retry must hash the same, another request under the key does not. */
+export const requestHash = (parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
 /** The stored response for this key, or null; throws 422 when the key was used for a different request. */
 export async function replay(db: Tx, principal: string, key: string, hash: string): Promise<StoredResponse | null> {

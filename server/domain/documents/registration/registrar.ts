@@ -4,10 +4,9 @@
 // once they are; a unique index that still races is translated into the refusal it means.
 import { stableJson } from "../../audit/chain.js";
 import type { CommandContext } from "../../context.js";
-import { sha256 } from "../../identity/secrets.js";
 import type { Db } from "../../../storage/db.js";
 import type { GroupCommit } from "../../../storage/groupCommit.js";
-import { replay } from "../../../storage/idempotency.js";
+import { replay, requestHash } from "../../../storage/idempotency.js";
 import { isUniqueViolation } from "../../../storage/db.js";
 import type { DirectoryCache } from "../directoryCache.js";
 import { presentDocument } from "../presenters.js";
@@ -47,12 +46,10 @@ export async function documentRegistrar(
   idempotency: { principal: string; key: string } | null,
 ): Promise<RegistrationOutcome> {
   try {
-    const hash = sha256(
-      [
-        stableJson(upload.metadata ?? null),
-        ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`),
-      ].join("\n"),
-    );
+    const hash = requestHash([
+      stableJson(upload.metadata ?? null),
+      ...upload.files.map((f) => `${f.role}:${f.name}:${f.mediaType}:${f.staged.sha256}`),
+    ]);
     if (idempotency) {
       const earlier = await replay(deps.reader, idempotency.principal, idempotency.key, hash);
       if (earlier) {
