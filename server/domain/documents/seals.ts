@@ -2,7 +2,7 @@
 // the appliance's HSM whose certificate is issued to it (its BIN or EDRPOU); every outgoing
 // document it sends gets a CAdES-BES seal by that key over the content, checked like any other
 // signature (chain, validity, revocation, purpose, organization) and stored with the signatures.
-import { randomUUID } from "node:crypto";
+
 import { UnavailableError, UnprocessableError, ValidationError, notFound } from "../../errors.js";
 import { parseCertificate } from "../../pki/certificates.js";
 import { verifyDetachedCms } from "../../pki/cms.js";
@@ -15,14 +15,13 @@ import {
   assertAcceptable,
   cmsValidator,
   crlEvidence,
-  crlEvidenceRecorder,
   organizationIdentifiers,
   timestamped,
   type CertificateServices,
   type ValidationReport,
 } from "../signatures/validation.js";
 import type { DocumentRow } from "./queries.js";
-import type { SignatureRow } from "./signing.js";
+import { signatureInserter, type SignatureRow } from "./signing.js";
 import { organizationFactsOf, organizationFactsWriter } from "../identity/records.js";
 
 function hsmOf(signer: Signer | undefined) {
@@ -138,35 +137,15 @@ export async function sealPreparer(
 export async function sealRecorder(ctx: CommandContext, doc: DocumentRow, seal: PreparedSeal): Promise<SignatureRow> {
   const position =
     Number((await ctx.tx("document_signatures").where({ document_id: doc.id }).count({ n: "*" }).first())!.n) + 1;
-  const { check, report } = seal;
-  const row: SignatureRow = {
-    id: randomUUID(),
+  return signatureInserter(ctx.tx, seal, {
     document_id: doc.id,
     position,
     side: "sender",
     organization_id: doc.sender_organization_id,
     signer_type: "seal",
     signer_id: doc.sender_organization_id,
-    cms: seal.cms,
     cms_sha256: sha256(seal.cms),
     content_sha256: doc.content_sha256,
-    digest_algorithm: check.digestAlgorithm,
-    signature_algorithm: check.signatureAlgorithm,
-    signer_subject: check.signer.subject,
-    signer_issuer: check.signer.issuer,
-    signer_serial: check.signer.serialNumber,
-    cert_not_before: check.signer.notBefore,
-    cert_not_after: check.signer.notAfter,
-    signing_time: check.signingTime,
     created_at: nowIso(ctx),
-    signer_iin: report.certificate.iin,
-    signer_bin: report.certificate.bin ?? report.certificate.edrpou,
-    cert_purpose: report.certificate.purpose,
-    cert_roles: JSON.stringify(report.certificate.roles),
-    cert_fingerprint: report.certificate.fingerprint,
-    validation: JSON.stringify(report),
-  };
-  await crlEvidenceRecorder(ctx.tx, seal.crl, row.created_at);
-  await ctx.tx("document_signatures").insert(row);
-  return row;
+  });
 }

@@ -57,6 +57,55 @@ export interface SignatureRow {
   validation: string | null;
 }
 
+/** Who signed where: the columns of a signature its CMS check and validation report do not give. */
+export type SignaturePlace = Pick<
+  SignatureRow,
+  | "document_id"
+  | "position"
+  | "side"
+  | "organization_id"
+  | "signer_type"
+  | "signer_id"
+  | "cms_sha256"
+  | "content_sha256"
+  | "created_at"
+>;
+
+/**
+ * Records an accepted signature (a person's or an organization's seal): its row, with what its CMS
+ * check and validation report say of the signer and certificate, and the CRL evidence the report
+ * relies on.
+ */
+export async function signatureInserter(
+  tx: CommandContext["tx"],
+  accepted: { cms: Buffer; check: DetachedCmsCheck; report: ValidationReport; crl: ReturnType<typeof crlEvidence> },
+  place: SignaturePlace,
+): Promise<SignatureRow> {
+  const { check, report } = accepted;
+  const row: SignatureRow = {
+    id: randomUUID(),
+    ...place,
+    cms: accepted.cms,
+    digest_algorithm: check.digestAlgorithm,
+    signature_algorithm: check.signatureAlgorithm,
+    signer_subject: check.signer.subject,
+    signer_issuer: check.signer.issuer,
+    signer_serial: check.signer.serialNumber,
+    cert_not_before: check.signer.notBefore,
+    cert_not_after: check.signer.notAfter,
+    signing_time: check.signingTime,
+    signer_iin: report.certificate.iin,
+    signer_bin: report.certificate.bin ?? report.certificate.edrpou,
+    cert_purpose: report.certificate.purpose,
+    cert_roles: JSON.stringify(report.certificate.roles),
+    cert_fingerprint: report.certificate.fingerprint,
+    validation: JSON.stringify(report),
+  };
+  await crlEvidenceRecorder(tx, accepted.crl, row.created_at);
+  await tx("document_signatures").insert(row);
+  return row;
+}
+
 export async function readAll(blobs: BlobStore, sha256: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of blobs.read(sha256)) chunks.push(c as Buffer);
@@ -174,35 +223,21 @@ export async function documentSigner(
     throw new ConflictError("already_signed", "This signer has already signed the document for this side");
   }
   const now = nowIso(ctx);
-  const signature: SignatureRow = {
-    id: randomUUID(),
-    document_id: doc.id,
-    position: earlier.length + 1,
-    side,
-    organization_id: organizationId,
-    signer_type: ctx.actor.type,
-    signer_id: ctx.actor.id!,
-    cms: prepared.cms,
-    cms_sha256: cmsSha,
-    content_sha256: doc.content_sha256,
-    digest_algorithm: check.digestAlgorithm,
-    signature_algorithm: check.signatureAlgorithm,
-    signer_subject: check.signer.subject,
-    signer_issuer: check.signer.issuer,
-    signer_serial: check.signer.serialNumber,
-    cert_not_before: check.signer.notBefore,
-    cert_not_after: check.signer.notAfter,
-    signing_time: check.signingTime,
-    created_at: now,
-    signer_iin: report.certificate.iin,
-    signer_bin: report.certificate.bin ?? report.certificate.edrpou,
-    cert_purpose: report.certificate.purpose,
-    cert_roles: JSON.stringify(report.certificate.roles),
-    cert_fingerprint: report.certificate.fingerprint,
-    validation: JSON.stringify(report),
-  };
-  await crlEvidenceRecorder(ctx.tx, prepared.crl, now);
-  await ctx.tx("document_signatures").insert(signature);
+  const signature = await signatureInserter(
+    ctx.tx,
+    { ...prepared, report },
+    {
+      document_id: doc.id,
+      position: earlier.length + 1,
+      side,
+      organization_id: organizationId,
+      signer_type: ctx.actor.type,
+      signer_id: ctx.actor.id!,
+      cms_sha256: cmsSha,
+      content_sha256: doc.content_sha256,
+      created_at: now,
+    },
+  );
   const document = await transition(ctx, {
     doc,
     move: side === "sender" ? "signAsSender" : "signAsRecipient",
