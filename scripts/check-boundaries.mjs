@@ -60,17 +60,19 @@ const IMPORT =
   /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 const problems = [];
+/** Every server file once: its path relative to the root, its unit and its text. */
+const serverFiles = walk(path.join(root, "server")).map((file) => {
+  const rel = path.relative(root, file);
+  return { file, rel, unit: unitOf(rel), text: readFileSync(file, "utf8") };
+});
 const edges = new Map(); // unit → Set(unit), runtime and type imports alike
 
-for (const file of walk(path.join(root, "server"))) {
-  const rel = path.relative(root, file);
-  const unit = unitOf(rel);
+for (const { file, rel, unit, text } of serverFiles) {
   if (!unit) continue;
   if (!RANK.has(unit)) {
     problems.push(`${rel}: unit ${unit} has no rank (add it to RANKS in scripts/check-boundaries.mjs)`);
     continue;
   }
-  const text = readFileSync(file, "utf8");
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[3] ?? m[4];
     if (!spec) continue;
@@ -153,11 +155,9 @@ for (const name of readdirSync(path.join(root, "server/domain"))) {
 }
 const WRITE =
   /\(\s*"([a-z_]+)(?:\s+as\s+\w+)?"\s*\)(?:[^;]{0,300}?)\.(?:insert|update|del|delete|increment|decrement|merge)\(|\b(?:insert\s+into|delete\s+from)\s+"?([a-z_]+)"?|\bupdate\s+"?([a-z_]+)"?\s+set\b/gi;
-for (const file of walk(path.join(root, "server"))) {
-  const rel = path.relative(root, file);
-  const unit = unitOf(rel);
+for (const { rel, unit, text } of serverFiles) {
   if (!unit || unit === "app") continue;
-  for (const m of readFileSync(file, "utf8").matchAll(WRITE)) {
+  for (const m of text.matchAll(WRITE)) {
     const table = (m[1] ?? m[2] ?? m[3]).toLowerCase();
     const owner = OWNERS.get(table);
     if (owner && owner !== unit) problems.push(`${rel}: writes ${table}, which ${owner} owns`);
