@@ -2,24 +2,46 @@
 import { expect } from "chai";
 import type { Client } from "./client.js";
 import { PASSWORD, type TestApp } from "./app.js";
-import { validBin, validEdrpou, validIin } from "./ids.js";
+import { validBin, validEdrpou, validIin, validRnokpp } from "./ids.js";
 
 let n = 0;
 
 export async function buildOrganization(
   app: TestApp,
-  o: Partial<{ name: string; country: "KZ" | "UA"; external: boolean; totpRequired: boolean }> = {},
+  o: Partial<{
+    name: string;
+    country: "KZ" | "UA";
+    external: boolean;
+    totpRequired: boolean;
+    kind: "legal_entity" | "sole_proprietor" | "individual";
+    /** the person's own identifier for a sole proprietor or an individual (IIN in KZ, RNOKPP in UA) */
+    personalId: string;
+  }> = {},
 ) {
   const country = o.country ?? "KZ";
+  const kind = o.kind ?? "legal_entity";
   const r = await app.admin.post("/api/v1/organizations", {
     name: o.name ?? `Org ${++n}`,
     country,
-    ...(country === "KZ" ? { bin: validBin() } : { edrpou: validEdrpou() }),
+    ...(kind !== "legal_entity" ? { kind } : {}),
+    ...(country === "KZ"
+      ? { bin: kind === "legal_entity" ? validBin() : (o.personalId ?? validIin()) }
+      : kind === "legal_entity"
+        ? { edrpou: validEdrpou() }
+        : { rnokpp: o.personalId ?? validRnokpp() }),
     ...(o.external !== undefined ? { external: o.external } : {}),
     ...(o.totpRequired !== undefined ? { totpRequired: o.totpRequired } : {}),
   });
   expect(r.status, JSON.stringify(r.body)).to.equal(201);
-  return r.body as { id: string; headOfficeId: string; name: string; bin: string; edrpou: string | null };
+  return r.body as {
+    id: string;
+    headOfficeId: string;
+    name: string;
+    bin: string;
+    edrpou: string | null;
+    rnokpp: string | null;
+    kind: string;
+  };
 }
 
 export async function buildBranch(app: TestApp, orgId: string, parentId: string, name = `Branch ${++n}`) {
@@ -31,6 +53,7 @@ export async function buildBranch(app: TestApp, orgId: string, parentId: string,
 export interface BuiltUser {
   id: string;
   login: string;
+  /** his IIN, or for a Ukrainian user (ids.rnokpp) his RNOKPP */
   iin: string;
   client: Client;
 }
@@ -40,14 +63,15 @@ export async function buildUser(
   app: TestApp,
   roles: Array<{ role: string; organizationId?: string; branchId?: string }>,
   by?: Client,
+  ids: { iin?: string; rnokpp?: string } = {},
 ): Promise<BuiltUser> {
   const login = `user${++n}_${Math.random().toString(36).slice(2, 6)}`;
-  const iin = validIin();
+  const iin = ids.rnokpp ?? ids.iin ?? validIin();
   const r = await (by ?? app.admin).post("/api/v1/users", {
     login,
     email: `${login}@example.kz`,
     fullName: `User ${n}`,
-    iin,
+    ...(ids.rnokpp ? { rnokpp: ids.rnokpp } : { iin }),
     password: PASSWORD,
     roles,
   });

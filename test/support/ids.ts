@@ -1,5 +1,5 @@
 // Valid national identifiers for tests, built with the real check-digit rules.
-import { edrpouCheckDigit, kzCheckDigit } from "../../server/domain/identity/ids.js";
+import { edrpouCheckDigit, kzCheckDigit, rnokppCheckDigit } from "../../server/domain/identity/ids.js";
 
 let counter = Math.floor(Math.random() * 50_000);
 
@@ -21,6 +21,11 @@ export const validBin = () => kz("240540", "0");
 export function validEdrpou(): string {
   const first7 = String(1_000_000 + (counter++ % 1_900_000)).padStart(7, "0");
   return first7 + edrpouCheckDigit(first7);
+}
+/** An RNOKPP of someone born in 1985 (the first five digits count days from 1899-12-31). */
+export function validRnokpp(): string {
+  const first9 = "31" + String(100_000 + (counter++ % 800_000)).padStart(7, "0");
+  return first9 + rnokppCheckDigit(first9);
 }
 export const breakCheckDigit = (v: string) => v.slice(0, -1) + String((Number(v.at(-1)) + 1) % 10);
 

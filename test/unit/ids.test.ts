@@ -4,13 +4,29 @@ import {
   isValidBin,
   isValidEdrpou,
   isValidIin,
+  isValidRnokpp,
   kzCheckDigit,
+  rnokppCheckDigit,
 } from "../../server/domain/identity/ids.js";
 import { breakCheckDigit, UUID_V7, uuidV7Time, validBin, validEdrpou, validIin } from "../support/ids.js";
 import { timeOrderedId } from "../../server/storage/ids.js";
 import { Uuid } from "../../server/http/routes/schemas.js";
 
 describe("national identifiers", () => {
+  it("checks a Ukrainian RNOKPP's check digit on published numbers, and refuses a changed digit", () => {
+    // Published valid numbers (python-stdnum ua.rntrc doctest; fre5h/rnokpp README; gov-validation-ua).
+    for (const v of ["1759013776", "3184710691", "3652504575", "3068208400"]) {
+      expect(isValidRnokpp(v), v).to.equal(true);
+      const wrong = v.slice(0, 9) + String((Number(v[9]) + 1) % 10);
+      expect(isValidRnokpp(wrong), wrong).to.equal(false);
+    }
+    // −1·1 + 5·7 + 7·5 + 9·9 + 4·0 + 6·1 + 10·3 + 5·7 + 7·7 = 270; 270 mod 11 = 6
+    expect(rnokppCheckDigit("175901377")).to.equal(6);
+    expect(isValidRnokpp("1759013770")).to.equal(false);
+    expect(isValidRnokpp("175901377")).to.equal(false);
+    expect(isValidRnokpp("17590137766")).to.equal(false);
+  });
+
   it("computes the KZ check digit with the first weights", () => {
     // 1·0+2·1+3·0+4·5+5·1+6·0+7·3+8·0+9·1+10·2+11·3 = 110 → 110 mod 11 = 0
     expect(kzCheckDigit("01051030123")).to.equal(0);

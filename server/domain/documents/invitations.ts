@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DAY } from "../../clock.js";
-import { organizationIdentifiers, type ValidationReport } from "../signatures/validation.js";
-import { ConflictError, GoneError, NotFoundError, UnprocessableError } from "../../errors.js";
+import { organizationIdentifiers, participantHimself, type ValidationReport } from "../signatures/validation.js";
+import { ConflictError, GoneError, NotFoundError, UnprocessableError, ValidationError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { assertUserQuota } from "../billing/metering.js";
@@ -41,7 +41,15 @@ export const InvitationAcceptance = z.strictObject({
     .max(64)
     .regex(/^[A-Za-z0-9._@-]+$/),
   fullName: z.string().trim().min(1).max(200),
-  iin: z.string().regex(/^\d{12}$/),
+  // A Kazakh person gives his IIN, a Ukrainian one his RNOKPP (SPEC R1.2): one of the two.
+  iin: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  rnokpp: z
+    .string()
+    .regex(/^\d{10}$/)
+    .optional(),
   email: z.email().max(254).optional(),
   password: z.string().min(1).max(1024),
 });
@@ -124,6 +132,10 @@ export async function invitationReader(ctx: Pick<CommandContext, "tx" | "clock">
  * token. An organization someone has already registered is not taken over: its people sign in.
  */
 export async function invitationAccepter(ctx: CommandContext, p: { token: string } & InvitationAcceptance) {
+  if (!p.iin === !p.rnokpp)
+    throw new ValidationError("identifier_required", "Give your IIN (Kazakhstan) or your RNOKPP (Ukraine)", {
+      field: "iin",
+    });
   const inv = await usableInvitation(ctx, p.token);
   if (await hasActiveMembers(ctx.tx, inv.organization_id))
     throw new ConflictError(
@@ -146,6 +158,7 @@ export async function invitationAccepter(ctx: CommandContext, p: { token: string
       email: p.email ?? inv.email,
       fullName: p.fullName,
       iin: p.iin,
+      rnokpp: p.rnokpp,
       password: p.password,
       roles: [
         { role: "org_admin", organizationId: inv.organization_id, branchId: root.id },
@@ -191,8 +204,10 @@ export async function certificateInvitationAccepter(
   const org = (await organizationFactsOf(ctx.tx, inv.organization_id))!;
   const cert = p.report.certificate;
   const { orgId, certOrgId } = organizationIdentifiers(org, cert);
-  if (!cert.iin) throw new UnprocessableError("certificate_without_iin", "The certificate carries no IIN");
-  if (certOrgId !== orgId) {
+  if (!cert.iin && !cert.drfo)
+    throw new UnprocessableError("certificate_without_iin", "The certificate carries no IIN or RNOKPP");
+  // A person who is the participant (a sole proprietor, an individual) accepts with his own certificate.
+  if (!participantHimself(org, cert) && certOrgId !== orgId) {
     throw new UnprocessableError(
       "certificate_not_for_organization",
       `The certificate is issued to ${certOrgId ?? "a person, not an organization"}; the invitation is for ${org.name} (${orgId})`,
@@ -203,7 +218,7 @@ export async function certificateInvitationAccepter(
     login: p.login,
     email: p.email,
     password: p.password,
-    iin: cert.iin,
+    ...(cert.iin ? { iin: cert.iin } : { rnokpp: cert.drfo! }),
     fullName: cert.commonName ?? p.login,
   });
 }

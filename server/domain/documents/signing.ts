@@ -94,7 +94,7 @@ export async function signatureInserter(
     cert_not_before: check.signer.notBefore,
     cert_not_after: check.signer.notAfter,
     signing_time: check.signingTime,
-    signer_iin: report.certificate.iin,
+    signer_iin: report.certificate.iin ?? report.certificate.drfo,
     signer_bin: report.certificate.bin ?? report.certificate.edrpou,
     cert_purpose: report.certificate.purpose,
     cert_roles: JSON.stringify(report.certificate.roles),
@@ -199,6 +199,7 @@ export async function documentSigner(
       : null;
   const report = withParty(prepared.report, {
     iin: person?.iin ?? null,
+    rnokpp: person?.rnokpp ?? null,
     organization: organization!,
     kind: doc.kind as Kind,
     powerOfAttorney,

@@ -109,13 +109,20 @@ export async function certificateSignIn(deps: Deps, p: { challenge: string; cms:
       await fail(String(err.extras.reason), { failures: (err.extras.failures as unknown[]) ?? [] });
     throw err;
   }
-  const iin = report.certificate.iin;
-  const user: UserRow | undefined = iin ? await deps.db("users").where({ iin }).first() : undefined;
+  // A Kazakh certificate names the person by IIN, a Ukrainian one by DRFO code (his RNOKPP).
+  const { iin, drfo } = report.certificate;
+  const user: UserRow | undefined = iin
+    ? await deps.db("users").where({ iin }).first()
+    : drfo
+      ? await deps.db("users").where({ rnokpp: drfo }).first()
+      : undefined;
   if (!user) {
-    await fail("no_user", { iin, subject: report.certificate.subject });
+    await fail("no_user", { iin: iin ?? drfo, subject: report.certificate.subject });
     throw new UnauthenticatedError(
       "certificate_unknown_user",
-      iin ? `No user with IIN ${iin} is registered on this appliance` : "The certificate carries no IIN",
+      iin || drfo
+        ? `No user with ${iin ? "IIN " + iin : "RNOKPP " + drfo} is registered on this appliance`
+        : "The certificate carries no IIN or RNOKPP",
     );
   }
   if (user.status !== "active") {

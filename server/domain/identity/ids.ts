@@ -53,3 +53,17 @@ export function edrpouCheckDigit(first7: string): number {
 export function isValidEdrpou(v: string): boolean {
   return /^\d{8}$/.test(v) && edrpouCheckDigit(v.slice(0, 7)) === Number(v[7]);
 }
+
+// UA RNOKPP (the person's registration number of the taxpayer's account card): 10 digits; the
+// first five count days from 1899-12-31, the check digit is Σ d[i]·w[i] over the first nine with
+// w = −1, 5, 7, 9, 4, 6, 10, 5, 7, taken mod 11 and then mod 10.
+const RNOKPP_W = [-1, 5, 7, 9, 4, 6, 10, 5, 7];
+
+export function rnokppCheckDigit(first9: string): number {
+  const sum = [...first9].reduce((s, x, i) => s + Number(x) * RNOKPP_W[i], 0);
+  return (((sum % 11) + 11) % 11) % 10;
+}
+
+export function isValidRnokpp(v: string): boolean {
+  return /^\d{10}$/.test(v) && rnokppCheckDigit(v.slice(0, 9)) === Number(v[9]);
+}

@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, ValidationError, notFound, StateConflictError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { isValidBin, isValidEdrpou } from "./ids.js";
+import { isValidBin, isValidEdrpou, isValidIin, isValidRnokpp } from "./ids.js";
+import type { ParticipantKind } from "../shared/identifiers.js";
 import { authorize, can } from "./policy.js";
 import { branchesOf, organizationById, organizationResource } from "./queries.js";
 import { type Actor } from "./roles.js";
@@ -15,6 +16,9 @@ export interface OrganizationProps {
   country: "KZ" | "UA";
   bin?: string;
   edrpou?: string;
+  rnokpp?: string;
+  /** legal entity unless said (SPEC R1.1) */
+  kind?: ParticipantKind;
   external?: boolean;
   headOfficeName?: string;
   totpRequired?: boolean;
@@ -25,21 +29,38 @@ export async function organizationCreator(ctx: CommandContext, p: OrganizationPr
   return organizationInserter(ctx, p);
 }
 
-/** SPEC R1.1: a KZ entity is identified by its BIN, a UA one by its EDRPOU, each with its check digit. */
-export function checkOrganizationIdentifier(p: Pick<OrganizationProps, "country" | "bin" | "edrpou">): void {
-  if (p.country === "KZ" && (!p.bin || p.edrpou))
-    throw new ValidationError("identifier_required", "A Kazakh organization needs a BIN (and no EDRPOU)", {
-      field: "bin",
+/**
+ * SPEC R1.1: who a participant is decides its identifier, each with its check digit. A Kazakh legal
+ * entity has a BIN; a Kazakh sole proprietor (ИП) uses his IIN as BIN (or a BIN of his own); a
+ * Kazakh individual is his IIN. A Ukrainian legal entity has an EDRPOU; a ФОП and an individual
+ * are their RNOKPP.
+ */
+export function checkOrganizationIdentifier(
+  p: Pick<OrganizationProps, "country" | "bin" | "edrpou" | "rnokpp" | "kind">,
+): void {
+  const kind = p.kind ?? "legal_entity";
+  const given = (["bin", "edrpou", "rnokpp"] as const).filter((f) => p[f]);
+  const wanted: "bin" | "edrpou" | "rnokpp" =
+    p.country === "KZ" ? "bin" : kind === "legal_entity" ? "edrpou" : "rnokpp";
+  const names = { bin: kind === "individual" ? "an IIN (as bin)" : "a BIN", edrpou: "an EDRPOU", rnokpp: "an RNOKPP" };
+  const who = `${p.country === "KZ" ? "A Kazakh" : "A Ukrainian"} ${kind.replace("_", " ")}`;
+  if (given.length !== 1 || given[0] !== wanted)
+    throw new ValidationError("identifier_required", `${who} needs ${names[wanted]} and no other identifier`, {
+      field: wanted,
     });
-  if (p.country === "UA" && (!p.edrpou || p.bin))
-    throw new ValidationError("identifier_required", "A Ukrainian organization needs an EDRPOU (and no BIN)", {
-      field: "edrpou",
+  if (p.bin && kind === "individual" && !isValidIin(p.bin))
+    throw new ValidationError("invalid_iin", "An individual's IIN must be 12 digits with a valid check digit", {
+      field: "bin",
     });
   if (p.bin && !isValidBin(p.bin))
     throw new ValidationError("invalid_bin", "BIN must be 12 digits with a valid check digit", { field: "bin" });
   if (p.edrpou && !isValidEdrpou(p.edrpou))
     throw new ValidationError("invalid_edrpou", "EDRPOU must be 8 digits with a valid check digit", {
       field: "edrpou",
+    });
+  if (p.rnokpp && !isValidRnokpp(p.rnokpp))
+    throw new ValidationError("invalid_rnokpp", "RNOKPP must be 10 digits with a valid check digit", {
+      field: "rnokpp",
     });
 }
 
@@ -55,7 +76,7 @@ export async function organizationInserter(
   checkOrganizationIdentifier(p);
   const dup = await ctx
     .tx("organizations")
-    .where((w) => (p.bin ? w.where({ bin: p.bin }) : w.where({ edrpou: p.edrpou })))
+    .where(p.bin ? { bin: p.bin } : p.edrpou ? { edrpou: p.edrpou } : { rnokpp: p.rnokpp! })
     .first("id");
   if (dup) throw new ConflictError("organization_exists", "An organization with this identifier is already registered");
   const now = nowIso(ctx);
@@ -67,6 +88,8 @@ export async function organizationInserter(
     country: p.country,
     bin: p.bin ?? null,
     edrpou: p.edrpou ?? null,
+    rnokpp: p.rnokpp ?? null,
+    kind: p.kind ?? "legal_entity",
     external: p.external ?? false,
     status: "active",
     block_reason: null,
@@ -94,6 +117,8 @@ export async function organizationInserter(
       country: p.country,
       bin: p.bin ?? null,
       edrpou: p.edrpou ?? null,
+      rnokpp: p.rnokpp ?? null,
+      kind: p.kind ?? "legal_entity",
       external: p.external ?? false,
     },
   });

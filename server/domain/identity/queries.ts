@@ -10,6 +10,8 @@ export interface OrganizationRow {
   country: string;
   bin: string | null;
   edrpou: string | null;
+  rnokpp: string | null;
+  kind: string;
   external: boolean | number;
   status: string;
   block_reason: string | null;
@@ -32,6 +34,7 @@ export interface UserRow {
   id: string;
   login: string;
   iin: string | null;
+  rnokpp: string | null;
   email: string;
   full_name: string;
   status: string;
@@ -76,6 +79,8 @@ const ORG_COLUMNS = [
   "country",
   "bin",
   "edrpou",
+  "rnokpp",
+  "kind",
   "external",
   "status",
   "block_reason",
@@ -134,7 +139,14 @@ export async function organizationsVisibleTo(
     const own = [...new Set(actor.grants.map((g) => g.organizationId!).filter(Boolean))];
     q.where((w) => w.whereIn("id", own).orWhere("external", true));
   }
-  if (opts.q) q.whereRaw("lower(name) like ?", [`%${opts.q.toLowerCase()}%`]);
+  if (opts.q) {
+    const text = opts.q;
+    // A participant is found by its name or by any of its identifiers typed whole (SPEC R1.1).
+    q.where((w) => {
+      w.whereRaw("lower(name) like ?", [`%${text.toLowerCase()}%`]);
+      if (/^\d{8,12}$/.test(text)) w.orWhere({ bin: text }).orWhere({ edrpou: text }).orWhere({ rnokpp: text });
+    });
+  }
   if (opts.external !== undefined) q.where("external", opts.external);
   if (opts.after) q.where("id", ">", opts.after);
   return q as Promise<OrganizationRow[]>;
@@ -314,10 +326,10 @@ export function orWhereInScope(w: Knex.QueryBuilder, scope: BranchScope, orgColu
 /** The organization registered with this BIN or EDRPOU, if any. */
 export function organizationByIdentifier(
   db: Tx,
-  id: { bin?: string | null; edrpou?: string | null },
+  id: { bin?: string | null; edrpou?: string | null; rnokpp?: string | null },
 ): Promise<{ id: string } | undefined> {
   return db("organizations")
-    .where(id.bin ? { bin: id.bin } : { edrpou: id.edrpou! })
+    .where(id.bin ? { bin: id.bin } : id.edrpou ? { edrpou: id.edrpou } : { rnokpp: id.rnokpp! })
     .first("id");
 }
 

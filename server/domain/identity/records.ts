@@ -32,7 +32,15 @@ export function organizationFactsOf(
   db: Tx,
   id: string,
 ): Promise<
-  (Required<OrganizationFacts> & { id: string; name: string; bin: string | null; edrpou: string | null }) | undefined
+  | (Required<OrganizationFacts> & {
+      id: string;
+      name: string;
+      bin: string | null;
+      edrpou: string | null;
+      rnokpp: string | null;
+      kind: string;
+    })
+  | undefined
 > {
   return db("organizations")
     .where({ id })
@@ -41,6 +49,8 @@ export function organizationFactsOf(
       "name",
       "bin",
       "edrpou",
+      "rnokpp",
+      "kind",
       "acceptance_mode",
       "acceptance_days",
       "seal_key_label",

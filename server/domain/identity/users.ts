@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, ValidationError, notFound, StateConflictError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { isValidIin } from "./ids.js";
+import { isValidIin, isValidRnokpp } from "./ids.js";
 import { authorize, can } from "./policy.js";
 import { branchById, branchResource, grantsOf, userResource, type GrantRow, type UserRow } from "./queries.js";
 import { isApplianceRole, type Role } from "./roles.js";
@@ -86,14 +86,25 @@ export interface UserCreateProps {
   email: string;
   fullName: string;
   iin?: string;
+  /** a Ukrainian user's RNOKPP, as an IIN identifies a Kazakh one */
+  rnokpp?: string;
   language?: string;
   password: string;
   roles: GrantSpec[];
 }
 
-export async function userCreator(ctx: CommandContext, p: UserCreateProps, seats: SeatCheck) {
+/** A person's national identifiers as given: each with its check digit (SPEC R1.2). */
+function checkPersonIds(p: { iin?: string | null; rnokpp?: string | null }) {
   if (p.iin && !isValidIin(p.iin))
     throw new ValidationError("invalid_iin", "IIN must be 12 digits with a valid check digit", { field: "iin" });
+  if (p.rnokpp && !isValidRnokpp(p.rnokpp))
+    throw new ValidationError("invalid_rnokpp", "RNOKPP must be 10 digits with a valid check digit", {
+      field: "rnokpp",
+    });
+}
+
+export async function userCreator(ctx: CommandContext, p: UserCreateProps, seats: SeatCheck) {
+  checkPersonIds(p);
   const resolved = [];
   for (const g of p.roles) {
     const r = await resolveGrant(ctx, g);
@@ -108,12 +119,15 @@ export async function userCreator(ctx: CommandContext, p: UserCreateProps, seats
     throw new ConflictError("login_taken", "This login is taken", { field: "login" });
   if (p.iin && (await ctx.tx("users").where({ iin: p.iin }).first("id")))
     throw new ConflictError("iin_taken", "A user with this IIN exists", { field: "iin" });
+  if (p.rnokpp && (await ctx.tx("users").where({ rnokpp: p.rnokpp }).first("id")))
+    throw new ConflictError("rnokpp_taken", "A user with this RNOKPP exists", { field: "rnokpp" });
   const id = randomUUID();
   const now = nowIso(ctx);
   await ctx.tx("users").insert({
     id,
     login: p.login,
     iin: p.iin ?? null,
+    rnokpp: p.rnokpp ?? null,
     email: p.email,
     full_name: p.fullName,
     status: "active",
@@ -150,16 +164,25 @@ async function visibleUser(ctx: CommandContext, id: string) {
 
 export async function userUpdater(
   ctx: CommandContext,
-  p: { id: string; email?: string; fullName?: string; iin?: string | null; password?: string },
+  p: {
+    id: string;
+    email?: string;
+    fullName?: string;
+    iin?: string | null;
+    rnokpp?: string | null;
+    password?: string;
+  },
 ) {
   const { user, resource, visible } = await visibleUser(ctx, p.id);
   authorize(ctx.actor, "user.update", resource, visible);
-  if (p.iin && !isValidIin(p.iin))
-    throw new ValidationError("invalid_iin", "IIN must be 12 digits with a valid check digit", { field: "iin" });
+  checkPersonIds(p);
   if (p.iin && p.iin !== user.iin && (await ctx.tx("users").where({ iin: p.iin }).first("id")))
     throw new ConflictError("iin_taken", "A user with this IIN exists", { field: "iin" });
+  if (p.rnokpp && p.rnokpp !== user.rnokpp && (await ctx.tx("users").where({ rnokpp: p.rnokpp }).first("id")))
+    throw new ConflictError("rnokpp_taken", "A user with this RNOKPP exists", { field: "rnokpp" });
   const changes: Record<string, unknown> = {};
   if (p.email !== undefined) changes.email = p.email;
+  if (p.rnokpp !== undefined) changes.rnokpp = p.rnokpp;
   if (p.fullName !== undefined) changes.full_name = p.fullName;
   if (p.iin !== undefined) changes.iin = p.iin;
   if (Object.keys(changes).length)

@@ -37,10 +37,11 @@ export interface PublisherDeps {
   signer: Signer;
 }
 
-const party = (o: { name: string; bin: string | null; edrpou: string | null }) => ({
+const party = (o: { name: string; bin: string | null; edrpou: string | null; rnokpp?: string | null }) => ({
   name: o.name,
   ...(o.bin ? { bin: o.bin } : {}),
   ...(o.edrpou ? { edrpou: o.edrpou } : {}),
+  ...(o.rnokpp ? { rnokpp: o.rnokpp } : {}),
 });
 
 /** The invoice's fields in the `invoice` kind's form: lines, VAT and total add up as checkTotals wants. */

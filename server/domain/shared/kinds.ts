@@ -3,7 +3,7 @@
 // quantity × price, and the lines, VAT and total must add up.
 import { z } from "zod";
 import { KINDS } from "./vocabulary.js";
-import { Bin, Edrpou } from "./identifiers.js";
+import { Bin, Edrpou, Rnokpp } from "./identifiers.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
 
 export { fromMinor, toMinor };
@@ -23,6 +23,8 @@ const Party = z.strictObject({
   name: z.string().trim().min(1).max(500),
   bin: Bin.optional(),
   edrpou: Edrpou.optional(),
+  /** a Ukrainian ФОП or individual (SPEC R1.1) */
+  rnokpp: Rnokpp.optional(),
   address: z.string().max(1000).optional(),
 });
 const Line = z.strictObject({

@@ -62,7 +62,16 @@ export function roleAuthority(roles: string[], kind: Kind): string | null {
 export interface SigningParty {
   /** the signing person's IIN as registered with us (null: none on file) */
   iin: string | null;
-  organization: { name: string; bin: string | null; edrpou: string | null };
+  /** a Ukrainian signer's RNOKPP as registered with us */
+  rnokpp?: string | null;
+  organization: {
+    name: string;
+    bin: string | null;
+    edrpou: string | null;
+    /** legal_entity, sole_proprietor or individual (SPEC R1.1); legal entity when left out */
+    kind?: string;
+    rnokpp?: string | null;
+  };
   kind: Kind;
   /** a valid power of attorney of this person for this kind and branch (R1.6), found by the caller */
   powerOfAttorney?: { id: string; grantor: string; validTo: string } | null;
@@ -185,10 +194,22 @@ export async function cmsValidator(
  * identifier in a certificate (null: the certificate names no organization of that kind).
  */
 export function organizationIdentifiers(
-  org: { bin: string | null; edrpou: string | null },
+  org: { bin: string | null; edrpou: string | null; rnokpp?: string | null },
   cert: CertificateInfo,
 ): { orgId: string | null; certOrgId: string | null } {
-  return { orgId: org.bin ?? org.edrpou, certOrgId: org.bin ? cert.bin : cert.edrpou };
+  return { orgId: org.bin ?? org.edrpou ?? org.rnokpp ?? null, certOrgId: org.bin ? cert.bin : cert.edrpou };
+}
+
+/** A sole proprietor's or an individual's own identifier (his IIN acting as BIN, or his RNOKPP); null for a legal entity. */
+export function personalIdentifier(org: SigningParty["organization"]): string | null {
+  return org.kind && org.kind !== "legal_entity" ? (org.rnokpp ?? org.bin) : null;
+}
+
+/** Whether the certificate is the personal one of the person who is this participant (SPEC R1.1). */
+export function participantHimself(org: SigningParty["organization"], cert: CertificateInfo): boolean {
+  const id = personalIdentifier(org);
+  const theirs = org.rnokpp ? cert.drfo : cert.iin;
+  return id !== null && theirs === id && (cert.bin === null || cert.bin === id) && !cert.edrpou;
 }
 
 /** Adds the holder checks to a report (pure: the party was read in the caller's transaction). */
@@ -197,23 +218,46 @@ export function withParty(base: ValidationReport, party: SigningParty | null): V
   const checks = [...base.checks];
   const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
   const info = base.certificate;
+  // The person: a Kazakh certificate names his IIN, a Ukrainian one his DRFO code (the RNOKPP).
+  const ua = info.iin === null && info.drfo !== null;
+  const mine = ua ? (party.rnokpp ?? null) : party.iin;
+  const theirs = ua ? info.drfo : info.iin;
+  const idName = ua ? "RNOKPP" : "IIN";
   add(
     "signer_identity",
-    party.iin !== null && info.iin === party.iin,
-    party.iin === null
-      ? "the signing user has no IIN on file"
-      : info.iin === null
-        ? "the certificate carries no IIN"
-        : info.iin === party.iin
-          ? `IIN ${info.iin} is the signing user's`
-          : `the certificate's IIN ${info.iin} is not the signing user's`,
+    mine !== null && theirs === mine,
+    mine === null
+      ? `the signing user has no ${idName} on file`
+      : theirs === null
+        ? "the certificate carries no IIN or RNOKPP"
+        : theirs === mine
+          ? `${idName} ${theirs} is the signing user's`
+          : `the certificate's ${idName} ${theirs} is not the signing user's`,
   );
+  // A sole proprietor or an individual signs for himself with his own personal certificate: the
+  // participant is that person (his IIN acts as the BIN, his RNOKPP as the code), so neither the
+  // organization's identifier in the certificate nor a head's role or power of attorney applies.
+  const org = party.organization;
+  const personalId = personalIdentifier(org);
+  if (participantHimself(org, info)) {
+    add("signer_organization", true, `the participant ${org.name} himself (${idName} ${personalId})`);
+    if (party.act === "delegate") add("signer_authority", true, "the participant himself gives the power of attorney");
+    else
+      add(
+        "signer_authority",
+        true,
+        `signs for himself as ${org.kind === "individual" ? "an individual" : "a sole proprietor"}`,
+      );
+    return { ...base, checks, valid: checks.every((c) => c.ok !== false) };
+  }
   const { orgId, certOrgId } = organizationIdentifiers(party.organization, info);
   add(
     "signer_organization",
     certOrgId !== null && certOrgId === orgId,
     certOrgId === null
-      ? `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
+      ? personalId !== null
+        ? `the certificate is not ${org.name}'s own (${ua ? "RNOKPP" : "IIN"} ${personalId}) and names no organization`
+        : `an individual's certificate cannot sign for ${party.organization.name}; use a certificate issued to the organization (with its ${party.organization.bin ? "BIN" : "EDRPOU"})`
       : certOrgId === orgId
         ? `issued to ${party.organization.name} (${orgId})`
         : `issued to the organization ${certOrgId}, not ${party.organization.name} (${orgId})`,

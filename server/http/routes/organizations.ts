@@ -1,6 +1,6 @@
 // Organizations (participants and external counterparties) and their branch trees.
 import { z } from "zod";
-import { Bin, Edrpou } from "../../domain/shared/identifiers.js";
+import { Bin, Edrpou, ParticipantKindField, Rnokpp } from "../../domain/shared/identifiers.js";
 import {
   AcceptancePolicy,
   Holidays,
@@ -67,8 +67,10 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
     body: z.strictObject({
       name: Name,
       country: z.enum(["KZ", "UA"]),
+      kind: ParticipantKindField.optional(),
       bin: Bin.optional(),
       edrpou: Edrpou.optional(),
+      rnokpp: Rnokpp.optional(),
       external: z.boolean().optional(),
       headOfficeName: Name.optional(),
       totpRequired: z.boolean().optional(),

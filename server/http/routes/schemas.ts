@@ -5,6 +5,7 @@ import { ROLES } from "../../domain/identity/roles.js";
 export const PasswordField = z.string().min(1).max(1024);
 export const LoginField = z.string().regex(/^[A-Za-z0-9._@-]{3,100}$/, "3-100 letters, digits or . _ @ -");
 export const IinField = z.string().regex(/^\d{12}$/, "12 digits");
+export const RnokppField = z.string().regex(/^\d{10}$/, "10 digits");
 export const Uuid = z.uuid();
 
 export const PersonSchema = z.strictObject({
@@ -12,6 +13,7 @@ export const PersonSchema = z.strictObject({
   email: z.email().max(254),
   fullName: z.string().trim().min(1).max(300),
   iin: IinField.optional(),
+  rnokpp: RnokppField.optional(),
 });
 
 export const GrantSchema = z.strictObject({

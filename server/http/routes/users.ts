@@ -13,7 +13,7 @@ import { TOKEN_ROLES } from "../../domain/identity/roles.js";
 import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
-import { GrantSchema, IinField, PasswordField, PersonSchema, Uuid } from "./schemas.js";
+import { GrantSchema, IinField, RnokppField, PasswordField, PersonSchema, Uuid } from "./schemas.js";
 
 const presentToken = (t: any) => ({
   id: t.id,
@@ -100,7 +100,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "patch",
     path: "/api/v1/users/:id",
-    summary: "Change a user's e-mail, name, IIN, or reset his password (his sessions end)",
+    summary: "Change a user's e-mail, name, IIN or RNOKPP, or reset his password (his sessions end)",
     tag: "users",
     auth: "user",
     tx: true,
@@ -108,6 +108,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
       email: z.email().max(254).optional(),
       fullName: z.string().trim().min(1).max(300).optional(),
       iin: IinField.nullable().optional(),
+      rnokpp: RnokppField.nullable().optional(),
       password: PasswordField.optional(),
     }),
     handler: async (ctx, { body, params }) => {

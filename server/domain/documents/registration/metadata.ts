@@ -2,7 +2,7 @@
 // sender branch, recipient, structured fields — and the files the caller staged for it.
 
 import { z } from "zod";
-import { Bin, Edrpou } from "../../shared/identifiers.js";
+import { Bin, Edrpou, ParticipantKindField, Rnokpp } from "../../shared/identifiers.js";
 import { ValidationError } from "../../../errors.js";
 
 import { KINDS, KIND_FIELDS, checkTotals } from "../../shared/kinds.js";
@@ -24,8 +24,10 @@ export const RegistrationMetadata = z.strictObject({
         .strictObject({
           name: z.string().trim().min(1).max(300),
           country: z.enum(["KZ", "UA"]),
+          kind: ParticipantKindField.optional(),
           bin: Bin.optional(),
           edrpou: Edrpou.optional(),
+          rnokpp: Rnokpp.optional(),
         })
         .optional(),
     })

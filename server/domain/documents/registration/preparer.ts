@@ -139,6 +139,8 @@ async function newCounterparty(
     country: o.country,
     bin: o.bin ?? null,
     edrpou: o.edrpou ?? null,
+    rnokpp: o.rnokpp ?? null,
+    kind: o.kind ?? "legal_entity",
     external: true,
     status: "active",
     block_reason: null,
