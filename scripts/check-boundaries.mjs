@@ -105,7 +105,11 @@ for (const { file, rel, unit, text } of serverFiles) {
   }
 }
 
-// The console shares only server/domain/shared/ (pure rules and constants) with the server.
+// The console shares only server/domain/shared/ (pure rules and constants) with the server, and the
+// national curve code it signs key files with (server/pki/gost/, pure: it may import only its own
+// files and the providers' error classes, never Node).
+const CONSOLE_SHARES = ["server/domain/shared/", "server/pki/gost/"];
+const GOST_PURE = ["primeCurve", "kzGost", "dstu4145", "gost94", "gost28147", "streebog", "words"];
 for (const file of walk(path.join(root, "console", "src"))) {
   const rel = path.relative(root, file);
   for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
@@ -115,8 +119,17 @@ for (const file of walk(path.join(root, "console", "src"))) {
       .relative(root, path.resolve(path.dirname(file), spec))
       .split(path.sep)
       .join("/");
-    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/"))
-      problems.push(`${rel}: imports ${spec} — the console may share only server/domain/shared/`);
+    const gostPure = GOST_PURE.some((n) => target === `server/pki/gost/${n}.js`);
+    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/") && !gostPure)
+      problems.push(`${rel}: imports ${spec} — the console may share only ${CONSOLE_SHARES.join(" and pure ")}`);
+  }
+}
+for (const n of GOST_PURE) {
+  const file = path.join(root, "server", "pki", "gost", `${n}.ts`);
+  for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
+    const spec = m[3] ?? m[4];
+    const pure = spec && (GOST_PURE.some((p) => spec === `./${p}.js`) || spec === "../providerErrors.js");
+    if (!pure) problems.push(`server/pki/gost/${n}.ts: imports ${spec} — the console bundles this file: pure code only`);
   }
 }
 for (const file of walk(path.join(root, "server", "domain", "shared"))) {

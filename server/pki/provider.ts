@@ -32,10 +32,7 @@ export interface SignatureProvider {
   verify(request: VerifyRequest): Promise<boolean> | boolean;
 }
 
-export class UnsupportedAlgorithmError extends Error {}
-
-/** A signature or key whose bytes cannot be what the algorithm needs (a wrong length, a point off the curve). */
-export class SignatureFormatError extends Error {}
+export { SignatureFormatError, UnsupportedAlgorithmError } from "./providerErrors.js";
 
 /** SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, parameters? }, subjectPublicKey BIT STRING }. */
 function spkiParts(spki: Buffer): { alg: Tlv; bits: Tlv } {

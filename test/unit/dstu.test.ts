@@ -39,7 +39,7 @@ describe("UA DSTU 4145 on real artefacts", () => {
     const algos = gost89.compat.algos();
     for (const len of [0, 1, 31, 32, 33, 64, 100, 1000]) {
       const d = randomBytes(len);
-      expect(gost94(d, sbox).equals(Buffer.from(algos.hash(d))), `${len}`).to.equal(true);
+      expect(Buffer.from(gost94(d, sbox)).equals(Buffer.from(algos.hash(d))), `${len}`).to.equal(true);
     }
     // Rows in the other order is another hash.
     const reversed = [
@@ -52,7 +52,9 @@ describe("UA DSTU 4145 on real artefacts", () => {
       ...sbox.slice(16, 32),
       ...sbox.slice(0, 16),
     ];
-    expect(gost94(Buffer.from("abc"), reversed).equals(Buffer.from(algos.hash(Buffer.from("abc"))))).to.equal(false);
+    expect(
+      Buffer.from(gost94(Buffer.from("abc"), reversed)).equals(Buffer.from(algos.hash(Buffer.from("abc")))),
+    ).to.equal(false);
   });
 
   it("the Central Certification Authority's root verifies itself (explicit GF(2^431) parameters) and the Ministry of Justice's qualified CA under it (GF(2^257))", async () => {

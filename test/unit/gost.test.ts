@@ -10,8 +10,8 @@ import path from "node:path";
 import { certificateBlocks, issuedBy, parseCertificate, spkiOf } from "../../server/pki/certificates.js";
 import { verifyDetachedCms } from "../../server/pki/cms.js";
 import { gost94 } from "../../server/pki/gost/gost94.js";
-import { CURVES, KZ } from "../../server/pki/gost/kzGost.js";
-import { leToBigInt } from "../../server/pki/gost/primeCurve.js";
+import { CURVES, DIGESTS, KZ } from "../../server/pki/gost/kzGost.js";
+import { bigIntToLe, leToBigInt } from "../../server/pki/gost/primeCurve.js";
 import { streebog } from "../../server/pki/gost/streebog.js";
 import { parseCrl } from "../../server/pki/revocation.js";
 import {
@@ -24,7 +24,9 @@ import { TrustStore } from "../../server/pki/trust.js";
 import {
   gostCertificate,
   gostCms,
+  gostKey,
   GOST_VARIANTS,
+  referenceSigner,
   referenceDigest,
   referenceSign,
   type GostVariant,
@@ -33,6 +35,7 @@ import {
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/nca-test");
 const bytes = (rel: string) => readFileSync(path.join(fixtures, rel));
 const load = async (rel: string) => parseCertificate(certificateBlocks(bytes(rel))[0]);
+const ab = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 const flip = (b: Uint8Array, at: number) => {
   const c = Buffer.from(b);
   c[at] ^= 0x01;
@@ -56,13 +59,13 @@ describe("GOST hashes", () => {
   });
 
   it("GOST R 34.11-94 under the test parameter set gives the standard's published digests", () => {
-    expect(gost94(Buffer.alloc(0)).toString("hex")).to.equal(
+    expect(Buffer.from(gost94(Buffer.alloc(0))).toString("hex")).to.equal(
       "ce85b99cc46752fffee35cab9a7b0278abb4c2d2055cff685af4912c49490f8d",
     );
-    expect(gost94(Buffer.from("abc")).toString("hex")).to.equal(
+    expect(Buffer.from(gost94(Buffer.from("abc"))).toString("hex")).to.equal(
       "f3134348c44fb1b2a277729e2285ebb5cb5e0f29c975bc753b70497c06a4d51d",
     );
-    expect(gost94(Buffer.from("message digest")).toString("hex")).to.equal(
+    expect(Buffer.from(gost94(Buffer.from("message digest"))).toString("hex")).to.equal(
       "ad4434ecb18f2c99b60cbe59ec3d2469582b65273f48de72db2fde16a4889a4d",
     );
   });
@@ -70,9 +73,9 @@ describe("GOST hashes", () => {
   it("all three digests equal the reference library's on every block boundary", () => {
     for (const len of [0, 1, 31, 32, 33, 63, 64, 65, 127, 128, 1000, 4099]) {
       const d = randomBytes(len);
-      expect(gost94(d).equals(referenceDigest("2004", d)), `94 ${len}`).to.equal(true);
-      expect(streebog(d, 256).equals(referenceDigest("2015-256", d)), `256 ${len}`).to.equal(true);
-      expect(streebog(d, 512).equals(referenceDigest("2015-512", d)), `512 ${len}`).to.equal(true);
+      expect(Buffer.from(gost94(d)).equals(referenceDigest("2004", d)), `94 ${len}`).to.equal(true);
+      expect(Buffer.from(streebog(d, 256)).equals(referenceDigest("2015-256", d)), `256 ${len}`).to.equal(true);
+      expect(Buffer.from(streebog(d, 512)).equals(referenceDigest("2015-512", d)), `512 ${len}`).to.equal(true);
     }
   });
 });
@@ -250,6 +253,35 @@ describe("KZ GOST signatures made by the reference library", () => {
         (e) => e,
       );
       expect(bad?.code).to.equal("signature_invalid");
+    });
+  }
+});
+
+describe("KZ GOST signing (the console's key files sign with this code)", () => {
+  for (const v of VARIANTS) {
+    it(`${GOST_VARIANTS[v].label}: the reference library's private key gives its public key, and our signatures verify under the reference library`, () => {
+      const meta = GOST_VARIANTS[v];
+      const curve = CURVES[meta.params[0]];
+      const key = gostKey(v);
+      // The private key as the reference library keeps it: little-endian, as the public key.
+      const d = leToBigInt(new Uint8Array(key.privateKey));
+      const q = curve.publicKey(d);
+      const pub = Buffer.concat([bigIntToLe(q.x, curve.size), bigIntToLe(q.y, curve.size)]);
+      expect(pub.equals(key.publicKey)).to.equal(true);
+      const reversed = curve.publicKey(leToBigInt(Buffer.from(key.privateKey).reverse()));
+      expect(reversed.x, "the private key read big-endian").to.not.equal(q.x);
+      const reference = referenceSigner(v);
+      for (let i = 0; i < 3; i++) {
+        const data = randomBytes(40 + 500 * i);
+        const { r, s } = curve.sign(d, leToBigInt(DIGESTS[meta.digest](data)));
+        const sig = Buffer.concat([bigIntToLe(r, curve.size), bigIntToLe(s, curve.size)]);
+        expect(reference.verify(ab(key.publicKey), ab(sig), ab(data)), `round ${i}`).to.equal(true);
+        expect(reference.verify(ab(key.publicKey), ab(flip(sig, 3 + i)), ab(data))).to.equal(false);
+        expect(reference.verify(ab(key.publicKey), ab(sig), ab(flip(data, i)))).to.equal(false);
+        // s ‖ r, or r ‖ s big-endian, are not what the reference library reads.
+        const swapped = Buffer.concat([sig.subarray(curve.size), sig.subarray(0, curve.size)]);
+        expect(reference.verify(ab(key.publicKey), ab(swapped), ab(data))).to.equal(false);
+      }
     });
   }
 });

@@ -9,7 +9,12 @@
 // Check: R = s·P + r·Q; r' = h·x(R), truncated below the bit length of n; valid iff r' = r.
 // Scalar multiplication is the López–Dahab Montgomery ladder (x-only, projective: one inversion per
 // ladder); elements are BigInts whose bit i is the coefficient of x^i.
-import { SignatureFormatError } from "../provider.js";
+import { SignatureFormatError } from "../providerErrors.js";
+import { randomBelow } from "./primeCurve.js";
+import type { SBox } from "./gost94.js";
+
+/** The arc under which DSTU 4145-2002 names its curves (…2.N). */
+const DSTU_NAMED_CURVE = "1.2.804.2.1.1.1.1.3.1.1.2.";
 
 export interface BinaryCurveParams {
   m: number;
@@ -206,6 +211,39 @@ export class BinaryCurve {
     return x3;
   }
 
+  /** The public point of private key d: Q = −d·P (DSTU 4145 §10), so that s·P + r·Q = e·P. */
+  publicKey(d: bigint): { x: bigint; y: bigint } {
+    const p = this.multiply(d, this.base.x, this.base.y);
+    if (!p) throw new RangeError("d·P is the point at infinity");
+    return { x: p.x, y: p.x ^ p.y };
+  }
+
+  /** The compressed form of a point (see decompress): x with bit 0 carrying Tr(y/x). */
+  compress(pt: { x: bigint; y: bigint }): bigint {
+    return (pt.x & ~1n) | this.trace(this.mul(pt.y, this.inv(pt.x)));
+  }
+
+  /**
+   * A DSTU 4145 signature by private key d over the digest element h (§11): a fresh e, F = x(e·P),
+   * y = h·F, r = y cut to the bit length of n less one, s = (e + d·r) mod n; again while r or s is 0.
+   */
+  sign(d: bigint, h: bigint, nonce?: bigint): { r: bigint; s: bigint } {
+    const { n } = this.params;
+    let hh = h & this.mask;
+    if (hh === 0n) hh = 1n;
+    const limit = (1n << BigInt(bitLength(n) - 1)) - 1n;
+    for (;;) {
+      const e = nonce ?? randomBelow(n);
+      const pt = this.multiply(e, this.base.x, this.base.y);
+      if (pt && pt.x !== 0n) {
+        const r = this.mul(hh, pt.x) & limit;
+        const s = (e + d * r) % n;
+        if (r !== 0n && s !== 0n) return { r, s };
+      }
+      if (nonce !== undefined) throw new RangeError("this nonce gives r or s = 0");
+    }
+  }
+
   /** The DSTU 4145 check of (r, s) over the digest element h by the public key q (decompressed, see decompress). */
   verify(q: { x: bigint; y: bigint }, h: bigint, r: bigint, s: bigint): boolean {
     const { n } = this.params;
@@ -219,4 +257,57 @@ export class BinaryCurve {
     y &= (1n << BigInt(limit)) - 1n;
     return y === r;
   }
+}
+
+const h = (s: string) => BigInt("0x" + s.replace(/\s+/g, ""));
+
+// The standard's named curves this provider carries (DSTU 4145-2002, Appendix G): N = 6 (m = 257)
+// and N = 9 (m = 431), the ones Ukrainian CAs issue on. Other curves arrive as explicit parameters.
+export const NAMED: Record<string, BinaryCurveParams> = {
+  [`${DSTU_NAMED_CURVE}6`]: {
+    m: 257,
+    ks: [12],
+    a: 0n,
+    b: h("01 CEF49472 0115657E 18F938D7 A7942394 FF9425C1 458C5786 1F9EEA6A DBE3BE10"),
+    n: h("80000000 00000000 00000000 00000000 6759213A F182E987 D3E17714 907D470D"),
+    base: {
+      x: h("2A29EF20 7D0E9B6C 55CD260B 306C7E00 7AC491CA 1B10C623 34A9E8DC D8D20FB7"),
+      y: h("01 0686D41F F744D444 9FCCF6D8 EEA03102 E6812C93 A9D60B97 8B702CF1 56D814EF"),
+    },
+  },
+  [`${DSTU_NAMED_CURVE}9`]: {
+    m: 431,
+    ks: [1, 3, 5],
+    a: 1n,
+    b: h(
+      "03CE 10490F6A 708FC26D FE8C3D27 C4F94E69 0134D5BF F988D8D2 8AAEAEDE 975936C6 6BAC536B 18AE2DC3 12CA4931 17DAA469 C640CAF3",
+    ),
+    n: h(
+      "3FFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFBA3175 458009A8 C0A724F0 2F81AA8A 1FCBAF80 D90C7A95 110504CF",
+    ),
+    base: {
+      x: h(
+        "1A62 BA79D981 33A16BBA E7ED9A8E 03C32E08 24D57AEF 72F88986 874E5AAE 49C27BED 49A2A950 58068426 C2171E99 FD3B43C5 947C857D",
+      ),
+      y: h(
+        "70B5 E1E14031 C1F70BBE FE96BDDE 66F45175 4B4CA5F4 8DA241F3 31AA396B 8D1839A8 55C1769B 1EA14BA5 3308B5E2 723724E0 90E02DB9",
+      ),
+    },
+  },
+};
+
+// The DKE of DSTU 4145 Appendix A ("ДКЕ №1"), packed: what a key without its own uses.
+export const DEFAULT_DKE = Uint8Array.from(
+  "A9D6EB45F13C708280C4967B231F5EADF658EBA4C037291D38D96BF025CA4E17F8E9720DC615B43A28975F0BC1DEA36438B564EA2C179FD0123E6DB8FAC57904".match(
+    /../g,
+  )!,
+  (x) => parseInt(x, 16),
+);
+
+/** A packed 64-byte DKE as eight S-box rows, row 0 for the lowest nibble (first 8 bytes, high nibble first). */
+export function unpackDke(packed: Uint8Array): SBox {
+  if (packed.length !== 64) throw new SignatureFormatError(`a DKE S-box is 64 bytes, not ${packed.length}`);
+  const out: number[] = [];
+  for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) out.push(packed[8 * r + c] >> 4, packed[8 * r + c] & 15);
+  return out;
 }

@@ -33,7 +33,7 @@ function tablesOf(sbox: SBox): Uint32Array[] {
 }
 
 const tableCache = new Map<string, Uint32Array[]>();
-function cachedTables(sbox: SBox): Uint32Array[] {
+export function cachedTables(sbox: SBox): Uint32Array[] {
   const key = sbox.join(",");
   let t = tableCache.get(key);
   if (!t) tableCache.set(key, (t = tablesOf(sbox)));
@@ -44,7 +44,7 @@ function cachedTables(sbox: SBox): Uint32Array[] {
 // allocated once: a 4 KB document is 128 steps, and allocation was most of their cost.
 
 /** GOST 28147-89 simple substitution (ECB) encryption of the 64-bit block (n1, n2) = (src[i], src[i + 1]) into out. */
-function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Array, i: number, out: Uint32Array): void {
+export function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Array, i: number, out: Uint32Array): void {
   let n1 = src[i];
   let n2 = src[i + 1];
   const [t0, t1, t2, t3] = t;
@@ -126,7 +126,7 @@ function step(t: Uint32Array[], h: Uint32Array, m: Uint32Array): void {
 }
 
 /** GOST R 34.11-94 (or GOST 34.311-95 with a DSTU S-box) of `data`; H0 = 0. */
-export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {
+export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Uint8Array {
   const t = cachedTables(sbox);
   const h = new Uint32Array(8);
   const sigma = new Uint32Array(8);
@@ -150,5 +150,5 @@ export function gost94(data: Uint8Array, sbox: SBox = SBOX_TEST): Buffer {
   m[1] = Math.floor(bits / 2 ** 32);
   step(t, h, m);
   step(t, h, sigma);
-  return Buffer.from(h.buffer);
+  return new Uint8Array(h.buffer);
 }

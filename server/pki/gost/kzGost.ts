@@ -7,7 +7,7 @@
 // Byte orders, pinned by the NCA's own certificates and CRLs (test/unit/pki/gost.test.ts): the
 // public key is an OCTET STRING of x ‖ y little-endian; a signature is r ‖ s little-endian (the
 // byte reversal of the RFC 4491 s ‖ r big-endian); e is the digest read as a little-endian integer.
-import { SignatureFormatError } from "../provider.js";
+import { SignatureFormatError } from "../providerErrors.js";
 import { gost94 } from "./gost94.js";
 import { leToBigInt, PrimeCurve } from "./primeCurve.js";
 import { streebog } from "./streebog.js";
@@ -92,7 +92,7 @@ export const KEYS: Record<string, { curves: string[]; signature: string; digest:
   },
 };
 
-export const DIGESTS: Record<string, (data: Uint8Array) => Buffer> = {
+export const DIGESTS: Record<string, (data: Uint8Array) => Uint8Array> = {
   [KZ.hash94]: (d) => gost94(d),
   [KZ.streebog256]: (d) => streebog(d, 256),
   [KZ.streebog512]: (d) => streebog(d, 512),

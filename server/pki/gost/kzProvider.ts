@@ -13,7 +13,10 @@ import { leToBigInt } from "./primeCurve.js";
 export const kzGostProvider: SignatureProvider = {
   name: "KZ GOST: GOST 34.310-2004 and GOST 34.10-2015 (256/512 bit), GOST R 34.11-94 and Streebog",
   supports: (key) => Boolean(KEYS[key.algorithm]?.curves.includes(key.curve ?? "")),
-  digest: (oid, data) => DIGESTS[oid]?.(data) ?? null,
+  digest: (oid, data) => {
+    const d = DIGESTS[oid]?.(data);
+    return d ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : null;
+  },
   verify(r) {
     const key = KEYS[r.publicKey.algorithm];
     const curve = key?.curves.includes(r.publicKey.curve ?? "") ? CURVES[r.publicKey.curve!] : undefined;

@@ -244,6 +244,55 @@ export class PrimeCurve {
     const x = this.mul(c[0], this.mul(zi, zi));
     return x % q === r;
   }
+
+  private affine(c: Jac): { x: bigint; y: bigint } {
+    const zi = invert(c[2], this.p);
+    const zi2 = this.mul(zi, zi);
+    return { x: this.mul(c[0], zi2), y: this.mul(c[1], this.mul(zi2, zi)) };
+  }
+
+  /** The public point d·G of private key d. */
+  publicKey(d: bigint): { x: bigint; y: bigint } {
+    this.gComb ??= this.buildComb(this.params.x, this.params.y, G_COMB_BITS);
+    return this.affine(this.combMul(this.gComb, d % this.params.q));
+  }
+
+  /**
+   * A GOST R 34.10 signature by private key d over the digest read as an integer: a fresh k,
+   * r = x(k·G) mod q, s = (r·d + k·e) mod q, again while either is 0. `k` is for known-answer tests.
+   */
+  sign(d: bigint, digest: bigint, k?: bigint): { r: bigint; s: bigint } {
+    const { q } = this.params;
+    let e = digest % q;
+    if (e === 0n) e = 1n;
+    this.gComb ??= this.buildComb(this.params.x, this.params.y, G_COMB_BITS);
+    for (;;) {
+      const nonce = k ?? randomBelow(q);
+      const r = this.affine(this.combMul(this.gComb, nonce)).x % q;
+      const s = (r * d + nonce * e) % q;
+      if (r !== 0n && s !== 0n) return { r, s };
+      if (k !== undefined) throw new RangeError("this k gives r or s = 0");
+    }
+  }
+}
+
+/** A uniformly random integer in [1, n − 1], from the platform's CSPRNG (Node and browsers alike). */
+export function randomBelow(n: bigint): bigint {
+  const bytes = Math.ceil(n.toString(2).length / 8) + 8; // 64 extra bits make the modulo bias negligible
+  for (;;) {
+    const buf = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
+    let v = 0n;
+    for (const b of buf) v = (v << 8n) | BigInt(b);
+    v %= n;
+    if (v !== 0n) return v;
+  }
+}
+
+/** An unsigned integer as `size` little-endian bytes. */
+export function bigIntToLe(v: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
 }
 
 /** a⁻¹ mod m (m prime, 0 < a < m). */

@@ -103,7 +103,7 @@ const C = [
   "ed9c4598fbc7b474c3b63b15d1fa9836f452763b306c1e7a4b3369af0267e79f0361331b8ae1ff1fdb788aff1ce74189f3f3e4b248e52a38526f0580a6debeab",
   "1b2df381cda4ca6b5dd86fc04a59a2de986e477d1dcdbaefcab948eaef711d8a79668414218001206107abebbb6bfad894fe5a63cdc60230fb89c8efd09ecd7b",
   "20d71bf14a92bc48991bb2d9d517f4fa5228e188aaa41de786cc91189def805d9b9f2130d41220f8771ddfbc323ca4cd7ab14904b08013d2ba3116f167e78e37",
-].map((hex) => new Uint32Array(new Uint8Array(Buffer.from(hex, "hex")).buffer));
+].map((hex) => new Uint32Array(Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16)).buffer));
 
 // AX_LO/AX_HI[j * 256 + b]: l(π(b) placed in byte j of a lane) — S, P and L of one byte at once.
 // Built on the first hash, not at start: an appliance that never sees a GOST 2015 signature does
@@ -158,7 +158,7 @@ function g(h: Uint32Array, n: Uint32Array, m: Uint32Array): void {
   for (let i = 0; i < 16; i++) h[i] ^= T[i] ^ m[i];
 }
 
-export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
+export function streebog(data: Uint8Array, bits: 256 | 512): Uint8Array {
   if (!AX_LO) buildTables();
   const h = new Uint32Array(16).fill(bits === 256 ? 0x01010101 : 0);
   const n = new Uint32Array(16);
@@ -186,6 +186,6 @@ export function streebog(data: Uint8Array, bits: 256 | 512): Buffer {
   const zero = new Uint32Array(16);
   g(h, zero, n);
   g(h, zero, sigma);
-  const out = Buffer.from(h.buffer);
-  return bits === 256 ? Buffer.from(out.subarray(32)) : out;
+  const out = new Uint8Array(h.buffer);
+  return bits === 256 ? out.slice(32) : out;
 }
