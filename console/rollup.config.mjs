@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import commonjs from "@rollup/plugin-commonjs";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 import esbuild from "rollup-plugin-esbuild";
 
@@ -36,7 +37,9 @@ export default {
     chunkFileNames: "assets/[name]-[hash].js",
   },
   plugins: [
-    nodeResolve(),
+    nodeResolve({ browser: true }),
+    // ncalayer-js-client is a CommonJS file; its require("ws") runs only where there is no WebSocket.
+    commonjs({ ignore: ["ws"] }),
     esbuild({ target: "es2022", minify: true, tsconfig: path.join(here, "tsconfig.json") }),
     htmlEntry(),
   ],

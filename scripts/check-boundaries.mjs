@@ -129,7 +129,8 @@ for (const n of GOST_PURE) {
   for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
     const spec = m[3] ?? m[4];
     const pure = spec && (GOST_PURE.some((p) => spec === `./${p}.js`) || spec === "../providerErrors.js");
-    if (!pure) problems.push(`server/pki/gost/${n}.ts: imports ${spec} — the console bundles this file: pure code only`);
+    if (!pure)
+      problems.push(`server/pki/gost/${n}.ts: imports ${spec} — the console bundles this file: pure code only`);
   }
 }
 for (const file of walk(path.join(root, "server", "domain", "shared"))) {

@@ -1,6 +1,8 @@
-// The signer interface the console signs through (sign-in challenges, documents). A token's
-// middleware bridge installs `window.qujatSigner`; the browser suite installs a software key that
-// stands in for the token. Data crosses as base64; the result is a detached CMS (DER, base64).
+// The signer interface the console signs through (sign-in challenges, documents): the one the
+// person chose in this tab (a key file or NCALayer, signing/session.ts), else a token bridge's
+// `window.qujatSigner`. Data crosses as base64; the result is a detached CMS (DER, base64).
+import { chosenSigner, touchSigner } from "./signing/session.js";
+
 export interface BrowserSigner {
   /** a label for the person: which key or token will sign */
   name: string;
@@ -13,7 +15,14 @@ declare global {
   }
 }
 
-export const browserSigner = (): BrowserSigner | null => window.qujatSigner ?? null;
+export const browserSigner = (): BrowserSigner | null => {
+  const chosen = chosenSigner();
+  if (chosen) {
+    touchSigner();
+    return chosen;
+  }
+  return window.qujatSigner ?? null;
+};
 
 export function toBase64(bytes: Uint8Array): string {
   let s = "";

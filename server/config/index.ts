@@ -63,6 +63,10 @@ export const ConfigSchema = z.strictObject({
     invitationDays: int(1, 365),
     acceptance: z.strictObject({ calendarDays: int(1, 90), workingDays: int(1, 90) }),
   }),
+  /** where the console finds NCALayer, the NCA's desktop signing agent (its local WebSocket API) */
+  signing: z.strictObject({
+    ncalayerUrl: z.string().regex(/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/, "a ws:// or wss:// URL"),
+  }),
   pki: z.strictObject({
     /** CA certificates trusted for signatures and certificate sign-in (relative to the checkout) */
     trustDir: z.string().min(1),

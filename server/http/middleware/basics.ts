@@ -11,6 +11,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
+  const page = pageHeaders(deps.config.signing.ncalayerUrl);
   return async (ctx: Context, next: Next) => {
     const incoming = ctx.get("x-request-id");
     ctx.state.requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -18,7 +19,7 @@ export function requestContext(deps: AppDeps, metrics: HttpMetrics) {
     const started = process.hrtime.bigint();
     try {
       await next();
-      securityHeaders(ctx); // every response, errors included (the error middleware is inside)
+      securityHeaders(ctx, page); // every response, errors included (the error middleware is inside)
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as any)._matchedRoute ?? (ctx.status === 404 ? "unmatched" : "static");
@@ -76,18 +77,21 @@ export function createMetrics(): HttpMetrics {
 
 // Pages (the console) get the full browser set; API responses the set OWASP's REST cheat sheet
 // names for JSON: nothing in them may run, be framed, sniffed, cached or read cross-origin.
-const PAGE_HEADERS = new Map([
-  ["X-Content-Type-Options", "nosniff"],
-  ["X-Frame-Options", "DENY"],
-  ["Referrer-Policy", "no-referrer"],
-  ["Cross-Origin-Opener-Policy", "same-origin"],
-  ["Cross-Origin-Resource-Policy", "same-origin"],
-  ["Permissions-Policy", "camera=(), microphone=(), geolocation=()"],
-  [
-    "Content-Security-Policy",
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  ],
-]);
+const pageHeaders = (ncalayerUrl: string) =>
+  new Map([
+    ["X-Content-Type-Options", "nosniff"],
+    ["X-Frame-Options", "DENY"],
+    ["Referrer-Policy", "no-referrer"],
+    ["Cross-Origin-Opener-Policy", "same-origin"],
+    ["Cross-Origin-Resource-Policy", "same-origin"],
+    ["Permissions-Policy", "camera=(), microphone=(), geolocation=()"],
+    [
+      "Content-Security-Policy",
+      // connect-src: the console talks to its own API and to NCALayer on the signer's machine, whose
+      // client also asks KAZTOKEN desktop's local HTTP API whether it runs (SPEC R3.4).
+      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ${new URL(ncalayerUrl).origin.replace(/^http/, "ws")} https://127.0.0.1:24680; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
+    ],
+  ]);
 const API_HEADERS = new Map([
   ["X-Content-Type-Options", "nosniff"],
   ["X-Frame-Options", "DENY"],
@@ -96,10 +100,10 @@ const API_HEADERS = new Map([
 ]);
 
 /** The security headers of a response (applied by requestContext once the response is made). */
-function securityHeaders(ctx: Context) {
+function securityHeaders(ctx: Context, page: Map<string, string>) {
   if (ctx.res.headersSent) return;
   const api = ctx.path.startsWith("/api/");
-  ctx.res.setHeaders(api ? API_HEADERS : PAGE_HEADERS);
+  ctx.res.setHeaders(api ? API_HEADERS : page);
   if (api && !ctx.res.hasHeader("Cache-Control")) ctx.res.setHeader("Cache-Control", "no-store");
   if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }

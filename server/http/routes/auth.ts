@@ -38,6 +38,16 @@ export function authRoutes(api: Api, deps: AppDeps) {
     },
   });
   api.add({
+    method: "get",
+    path: "/api/v1/signing",
+    summary: "How the console signs: where NCALayer listens on the signer's machine",
+    tag: "auth",
+    auth: "none",
+    handler: async (ctx) => {
+      ctx.body = { ncalayerUrl: deps.config.signing.ncalayerUrl };
+    },
+  });
+  api.add({
     method: "post",
     path: "/api/v1/setup",
     summary: "Create the first system administrator with the one-time setup link's token",

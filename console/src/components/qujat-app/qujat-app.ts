@@ -20,6 +20,7 @@ import {
 } from "../../i18n/i18n.js";
 import { SCREENS, allowed, match } from "../../router.js";
 import { browserSigner } from "../../signer.js";
+import { forgetSigner } from "../../signing/session.js";
 import "../q-key-file/q-key-file.js";
 import { QElement, navigate, type Me } from "../shared/base.js";
 import { formValues, renderProblem } from "../shared/problem.js";
@@ -219,6 +220,7 @@ export class QujatApp extends QElement {
   }
 
   private async handleSignOut() {
+    forgetSigner(); // the key a person opened in this tab goes with his session
     await api("POST", "/auth/logout").catch(() => undefined);
     this.me = null;
     this.blocks = [];
