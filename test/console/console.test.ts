@@ -72,7 +72,7 @@ describe("console in Chromium", function () {
   async function signIn(page: Page, login: string, totp?: string) {
     await page.goto(app.url + "/");
     await page.getByLabel("Login or IIN").fill(login);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     if (totp) await page.getByLabel("One-time code").fill(totp);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("button", { name: /Sign out|Выйти/ }).waitFor();
@@ -91,7 +91,7 @@ describe("console in Chromium", function () {
     await page.getByLabel("Login").fill("admin");
     await page.getByLabel("E-mail").fill("admin@example.kz");
     await page.getByLabel("Full name").fill("Appliance Admin");
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create administrator" }).click();
     await page.getByRole("link", { name: "Организации" }).waitFor();
     // Switching the language is remembered for the user (PATCH /me).
@@ -115,7 +115,7 @@ describe("console in Chromium", function () {
     await capture(page, "02-account");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Login or IIN").fill("admin");
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page
       .getByRole("alert")
@@ -262,11 +262,10 @@ describe("console in Chromium", function () {
     await b.getByTestId("status").filter({ hasText: "Delivered" }).waitFor();
     // The buyer's head signs with a key file (PEM key + certificate) in the tab, no token bridge needed.
     const buyerKey = testSigner({ cn: "Buyer Head", iin: buyerIin, bin: buyer.bin });
-    await b.getByText("Use a key file instead").click();
-    await b.getByLabel("Private key (PEM)").setInputFiles(path.join(buyerKey.dir, "key.pem"));
-    await b.getByLabel("Certificate (PEM)").setInputFiles(buyerKey.certFile);
-    await b.getByRole("button", { name: "Use this key" }).click();
-    await b.getByText("Signing with: Key file: cert.pem").waitFor();
+    await b.getByText("Use a key file or NCALayer").click();
+    await b.locator('input[name="files"]').setInputFiles([path.join(buyerKey.dir, "key.pem"), buyerKey.certFile]);
+    await b.getByRole("button", { name: "Open the key file" }).click();
+    await b.getByText("Signing with Buyer Head (RSA, key.pem, cert.pem) in this tab.").waitFor();
     await b.getByRole("button", { name: "Sign with my certificate" }).click();
     await b.getByTestId("status").filter({ hasText: "Signed by recipient" }).waitFor();
     expect(await b.getByText("valid", { exact: true }).count()).to.equal(2); // the seller's and the buyer's signatures
