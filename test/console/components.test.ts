@@ -261,7 +261,7 @@ describe("console components (source, in Chromium)", function () {
     });
   });
 
-  describe("key-file signer", () => {
+  describe("key-file signer (PEM key and certificate, WebCrypto)", () => {
     // WebCrypto's subtle API exists only in secure contexts: a page from http://127.0.0.1 is one.
     let server: Server;
     let origin = "";
@@ -278,7 +278,13 @@ describe("console components (source, in Chromium)", function () {
       it(`makes a detached CMS (${kind === "rsa" ? "RSA" : "ECDSA P-256"}) that OpenSSL verifies over the content, and that fails over other content`, async () => {
         const signer = testSigner({ key: kind, cn: "Key File Person" });
         const code = await bundle(
-          `import { keyFileSigner } from "./key-file-signer.ts"; window.keyFileSigner = keyFileSigner;`,
+          `import { openKeyFiles } from "./signing/containers.ts";
+           import { fileSigner } from "./signing/fileSigner.ts";
+           const enc = new TextEncoder();
+           window.keyFileSigner = async (key, cert) => {
+             const [choice] = await openKeyFiles([{ name: "key.pem", bytes: enc.encode(key) }, { name: "cert.pem", bytes: enc.encode(cert) }], "");
+             return fileSigner(choice, "key.pem");
+           };`,
         );
         const page = await browser.newPage();
         try {

@@ -130,7 +130,7 @@ describe("console in Chromium", function () {
     // An organization, a branch and a user, on screen.
     const sellerBin = validBin();
     await page.getByLabel("Name", { exact: true }).fill("Seller LLP");
-    await page.getByLabel("BIN (12 digits) or EDRPOU (8 digits)").fill(sellerBin);
+    await page.getByLabel("BIN or IIN (12 digits), EDRPOU (8) or RNOKPP (10)").fill(sellerBin);
     await page.getByLabel("Head office name").fill("Almaty HQ");
     await page.getByRole("button", { name: "Register an organization" }).click();
     await page.getByRole("heading", { name: "Seller LLP" }).waitFor();
@@ -229,7 +229,7 @@ describe("console in Chromium", function () {
     // The buyer is another participant: named by its BIN, the appliance finds it.
     await p.getByLabel("By BIN or EDRPOU").check();
     await p.getByLabel("Name", { exact: true }).fill("Buyer JSC");
-    await p.getByLabel("BIN (12 digits) or EDRPOU (8 digits)").fill(buyer.bin);
+    await p.getByLabel("BIN or IIN (12 digits), EDRPOU (8) or RNOKPP (10)").fill(buyer.bin);
     await p.getByLabel("Number", { exact: true }).fill("INV-7");
     await p.getByLabel("Date", { exact: true }).fill("2026-03-02");
     await p.getByLabel("Seller", { exact: true }).fill("Seller LLP");

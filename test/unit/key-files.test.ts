@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { openKeyFiles } from "../../console/src/signing/containers.js";
+import { fileSigner } from "../../console/src/signing/fileSigner.js";
 import { detachedCms, KeyFileError } from "../../console/src/signing/keys.js";
 import { verifyDetachedCms } from "../../server/pki/cms.js";
 import { gostCertificate, GOST_VARIANTS, type GostVariant } from "../support/gostPki.js";
@@ -154,6 +155,32 @@ describe("key files in the browser", () => {
         expect(check.signatureAlgorithm).to.include(meta.label);
         expect(await refusal(verify(cms, Buffer.from("other")))).to.not.equal(null);
       });
+    }
+  });
+
+  it("refuses before signing: an expired certificate, an AUTH key for a document, a signing key to sign in", async () => {
+    const expired = testSigner({ cn: "Expired", validFrom: "2020-01-01T00:00:00", validTo: "2021-01-01T00:00:00" });
+    const auth = testSigner({ cn: "Auth", purpose: "auth" });
+    try {
+      const open = async (s: typeof expired) =>
+        (
+          await openKeyFiles(
+            [
+              { name: "key.pem", bytes: new Uint8Array(readFileSync(path.join(s.dir, "key.pem"))) },
+              { name: "cert.pem", bytes: new TextEncoder().encode(s.certPem) },
+            ],
+            "",
+          )
+        )[0];
+      const data = Buffer.from("x").toString("base64");
+      const e1 = await refusal(fileSigner(await open(expired), "key.pem").sign(data, "sign"));
+      expect(e1?.code).to.equal("key_expired");
+      const authSigner = fileSigner(await open(auth), "key.pem");
+      expect((await refusal(authSigner.sign(data, "sign")))?.code).to.equal("wrong_key_type");
+      expect(await authSigner.sign(data, "auth")).to.be.a("string");
+    } finally {
+      removeSigner(expired);
+      removeSigner(auth);
     }
   });
 });

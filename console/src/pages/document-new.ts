@@ -15,6 +15,7 @@ import { QScreen, navigate } from "../components/shared/base.js";
 import { fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { t } from "../i18n/i18n.js";
+import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
 import {
   ACCOUNTING_KINDS,
   KINDS,
@@ -100,8 +101,8 @@ export class QDocumentNewPage extends QScreen {
         number: s("number"),
         date: s("date"),
         currency: s("currency"),
-        seller: { name: s("sellerName"), bin: s("sellerBin") },
-        buyer: { name: s("buyerName"), bin: s("buyerBin") },
+        seller: { name: s("sellerName"), ...identifierOf(s("sellerBin")) },
+        buyer: { name: s("buyerName"), ...identifierOf(s("buyerBin")) },
         lines: this.lines.map((l) => {
           const fig = lineFigures(l);
           return {
@@ -159,7 +160,8 @@ export class QDocumentNewPage extends QScreen {
               organization: {
                 name: s("newName") ?? "",
                 country: s("newCountry") ?? "KZ",
-                ...(s("newCountry") === "UA" ? { edrpou: s("newCode") } : { bin: s("newCode") }),
+                kind: s("newKind") ?? "legal_entity",
+                ...identifierOf(s("newCode")),
               },
               email: s("recipientEmail"),
             };
@@ -201,9 +203,13 @@ export class QDocumentNewPage extends QScreen {
         <legend>${t("new.parties")}</legend>
         <div class="row">
           <label>${t("new.sellerName")} <input name="sellerName" required /></label>
-          <label>${t("new.sellerBin")} <input name="sellerBin" pattern="\\d{12}" inputmode="numeric" /></label>
+          <label
+            >${t("new.sellerBin")} <input name="sellerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
+          /></label>
           <label>${t("new.buyerName")} <input name="buyerName" required /></label>
-          <label>${t("new.buyerBin")} <input name="buyerBin" pattern="\\d{12}" inputmode="numeric" /></label>
+          <label
+            >${t("new.buyerBin")} <input name="buyerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
+          /></label>
         </div>
       </fieldset>
       ${this.kind === "invoice" ? html`<label>${t("new.dueDate")} <input name="dueDate" type="date" /></label>` : nothing}
@@ -403,7 +409,10 @@ export class QDocumentNewPage extends QScreen {
           ? html`<label
               >${t("new.recipientOrganization")}
               <select name="recipientOrganization" required>
-                ${others.map((o) => html`<option value=${o.id}>${o.name}${o.bin ? ` (${o.bin})` : ""}</option>`)}
+                ${others.map((o) => {
+                  const id = o.bin ?? o.edrpou ?? o.rnokpp;
+                  return html`<option value=${o.id}>${o.name}${id ? ` (${id})` : ""}</option>`;
+                })}
               </select></label
             >`
           : html`<div class="row">
@@ -416,7 +425,16 @@ export class QDocumentNewPage extends QScreen {
                 </select></label
               >
               <label
-                >${t("new.binOrEdrpou")} <input name="newCode" required pattern="\\d{8}|\\d{12}" inputmode="numeric"
+                >${t("org.kind")}
+                <select name="newKind">
+                  <option value="legal_entity">${t("org.kind.legal_entity")}</option>
+                  <option value="sole_proprietor">${t("org.kind.sole_proprietor")}</option>
+                  <option value="individual">${t("org.kind.individual")}</option>
+                </select></label
+              >
+              <label
+                >${t("new.binOrEdrpou")}
+                <input name="newCode" required pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
               /></label>
             </div>`
       }

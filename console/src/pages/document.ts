@@ -37,6 +37,7 @@ interface Signature {
     iin: string | null;
     bin: string | null;
   };
+  signatureAlgorithm: string;
   signingTime: string | null;
   createdAt: string;
   validation: {
@@ -271,19 +272,21 @@ export class QDocumentPage extends QScreen {
             ${formatDate(s.signingTime ?? s.createdAt)}
           </summary>
           <dl class="facts">
+            <dt>${t("doc.algorithm")}</dt>
+            <dd data-testid="signature-algorithm">${s.signatureAlgorithm}</dd>
             <dt>${t("doc.issuer")}</dt>
             <dd>${s.certificate.issuer}</dd>
             <dt>${t("doc.serial")}</dt>
             <dd class="mono">${s.certificate.serialNumber}</dd>
             ${
               s.certificate.iin
-                ? html`<dt>IIN</dt>
+                ? html`<dt>${s.certificate.iin.length === 10 ? "RNOKPP" : "IIN"}</dt>
                     <dd>${s.certificate.iin}</dd>`
                 : nothing
             }
             ${
               s.certificate.bin
-                ? html`<dt>BIN</dt>
+                ? html`<dt>${s.certificate.bin.length === 8 ? "EDRPOU" : "BIN"}</dt>
                     <dd>${s.certificate.bin}</dd>`
                 : nothing
             }

@@ -14,6 +14,7 @@ import { formatDate, formatDay, t } from "../i18n/i18n.js";
 import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/shared/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
+import { personIdentifierOf } from "./identifiers.js";
 
 interface Token {
   id: string;
@@ -256,7 +257,7 @@ export class QOrganizationPage extends QScreen {
               login: f.login,
               email: f.email,
               fullName: f.fullName,
-              ...(f.iin ? { iin: f.iin } : {}),
+              ...personIdentifierOf(f.iin),
               password: f.password ?? "",
               language: f.language,
               roles: [{ role: f.role, organizationId: this.orgId, branchId: f.branchId }],
@@ -268,7 +269,7 @@ export class QOrganizationPage extends QScreen {
             >${fieldError(p.createUser, "login")}
             <label>${t("field.email")} <input name="email" type="email" required /></label>
             <label>${t("field.fullName")} <input name="fullName" required /></label>
-            <label>IIN <input name="iin" pattern="\\d{12}" inputmode="numeric" /></label>
+            <label>${t("field.personId")} <input name="iin" pattern="\\d{10}|\\d{12}" inputmode="numeric" /></label>
           </div>
           <div class="row">
             <label

@@ -11,6 +11,7 @@ import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formValues, fieldError, renderProblem } from "../components/shared/problem.js";
 import { t } from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
+import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
 
 @customElement("q-organizations-page")
 export class QOrganizationsPage extends QScreen {
@@ -29,7 +30,7 @@ export class QOrganizationsPage extends QScreen {
   private get columns(): Column<Organization>[] {
     return [
       { label: t("field.name"), render: (o) => html`<a href=${`/organizations/${o.id}`}>${o.name}</a>` },
-      { label: "BIN / EDRPOU", render: (o) => o.bin ?? o.edrpou ?? "" },
+      { label: "BIN / EDRPOU / RNOKPP", render: (o) => o.bin ?? o.edrpou ?? o.rnokpp ?? "" },
       { label: t("field.country"), render: (o) => o.country },
       { label: t("org.type"), render: (o) => (o.external ? t("org.external") : t("org.participant")) },
       {
@@ -44,11 +45,11 @@ export class QOrganizationsPage extends QScreen {
 
   private async handleCreate(e: Event) {
     const f = formValues(e);
-    const code = f.code ?? "";
     const body = {
       name: f.name,
       country: f.country,
-      ...(code.length === 8 ? { edrpou: code } : code ? { bin: code } : {}),
+      kind: f.kind,
+      ...identifierOf(f.code),
       external: f.external === "on",
       headOfficeName: f.headOfficeName,
       totpRequired: f.totpRequired === "on",
@@ -89,10 +90,18 @@ export class QOrganizationsPage extends QScreen {
                     </select></label
                   >
                   <label
-                    >${t("new.binOrEdrpou")} <input name="code" pattern="\\d{8}|\\d{12}" inputmode="numeric"
+                    >${t("org.kind")}
+                    <select name="kind">
+                      <option value="legal_entity">${t("org.kind.legal_entity")}</option>
+                      <option value="sole_proprietor">${t("org.kind.sole_proprietor")}</option>
+                      <option value="individual">${t("org.kind.individual")}</option>
+                    </select></label
+                  >
+                  <label
+                    >${t("new.binOrEdrpou")} <input name="code" pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
                   /></label>
                 </div>
-                ${fieldError(p, "bin")}${fieldError(p, "edrpou")}
+                ${fieldError(p, "bin")}${fieldError(p, "edrpou")}${fieldError(p, "rnokpp")}
                 <label>${t("org.headOfficeName")} <input name="headOfficeName" /></label>
                 <label class="check"><input type="checkbox" name="external" /> ${t("org.externalHint")}</label>
                 <label class="check"><input type="checkbox" name="totpRequired" /> ${t("org.totpRequired")}</label>

@@ -34,8 +34,10 @@ export interface Organization {
   id: string;
   name: string;
   country: string;
+  kind: "legal_entity" | "sole_proprietor" | "individual";
   bin: string | null;
   edrpou: string | null;
+  rnokpp: string | null;
   external: boolean;
   status: string;
   blockReason: string | null;

@@ -239,6 +239,18 @@ export class QujatApp extends QElement {
   }
 
   private renderSignedOut() {
+    const invitation = /^\/invitations\/([^/]+)$/.exec(this.path);
+    if (invitation && !this.needsSetup) {
+      void import("../../pages/invitation.js");
+      return html`<q-invitation-page
+        .token=${decodeURIComponent(invitation[1])}
+        @q-signed-in=${() => {
+          history.replaceState(null, "", "/");
+          this.path = "/";
+          void this.loadMe();
+        }}
+      ></q-invitation-page>`;
+    }
     if (this.needsSetup || this.path === "/setup") {
       return html`<main class="signin">
         <h1>${t("setup.title")}</h1>
