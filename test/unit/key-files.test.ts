@@ -5,8 +5,9 @@
 // (pinned on jkurwa's signatures) for DSTU 4145.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { openKeyFiles } from "../../console/src/signing/containers.js";
 import { fileSigner } from "../../console/src/signing/fileSigner.js";
@@ -48,6 +49,103 @@ describe("key files in the browser", () => {
         store.subarray(store.length - 250),
       );
       expect(Buffer.from(wrong).equals(readFileSync(path.join(ua, "Key40A0.key")))).to.equal(false);
+    });
+
+    it("opens the older IIT key store (GOST 34.311 of the password ×10,000, GOST 28147 ECB) as gost89 writes it", async () => {
+      const require = createRequire(import.meta.url);
+      const Gost = require("gost89/lib/gost89.js") as {
+        init(): { key(k: Buffer): void; crypt(i: Buffer, o: Buffer): void };
+      };
+      const util = require("gost89/lib/util.js") as { dumb_kdf(pw: Buffer, n: number): Buffer };
+      const { iitPasswordKey } = await import("../../server/pki/gost/gost28147.js");
+      const { unpackDke, DEFAULT_DKE } = await import("../../server/pki/gost/dstu4145.js");
+      const key = util.dumb_kdf(Buffer.from("Пароль-7"), 10_000);
+      expect(Buffer.from(iitPasswordKey(Buffer.from("Пароль-7"), unpackDke(DEFAULT_DKE))).equals(key)).to.equal(true);
+      const priv = readFileSync(path.join(ua, "PRIV1.key"));
+      const padded = Buffer.concat([priv, Buffer.alloc((8 - (priv.length % 8)) % 8, 0x5a)]);
+      const out = Buffer.alloc(padded.length);
+      const ctx = Gost.init();
+      ctx.key(key);
+      ctx.crypt(padded, out);
+      const tlv = (tag: number, body: Buffer) =>
+        Buffer.concat([
+          Buffer.from(body.length < 128 ? [tag, body.length] : [tag, 0x82, body.length >> 8, body.length & 255]),
+          body,
+        ]);
+      const oid = Buffer.from("060c2b0601040181974601010102", "hex"); // 1.3.6.1.4.1.19398.1.1.1.2
+      const store = tlv(
+        0x30,
+        Buffer.concat([
+          tlv(
+            0x30,
+            Buffer.concat([
+              oid,
+              tlv(
+                0x30,
+                Buffer.concat([tlv(0x04, Buffer.from("a1b2c3d4", "hex")), tlv(0x04, out.subarray(priv.length))]),
+              ),
+            ]),
+          ),
+          tlv(0x04, out.subarray(0, priv.length)),
+        ]),
+      );
+      const [choice] = await openKeyFiles(
+        [{ name: "Key-6.dat", bytes: new Uint8Array(store) }, file("SELF_SIGNED1.cer")],
+        "Пароль-7",
+      );
+      expect(choice.certificate.commonName).to.equal("Very Much CA");
+      const e = await refusal(
+        openKeyFiles([{ name: "Key-6.dat", bytes: new Uint8Array(store) }, file("SELF_SIGNED1.cer")], "Пароль-8"),
+      );
+      expect(e?.code).to.equal("wrong_password");
+    });
+
+    it("opens a Java KeyStore (Sun's key protector) holding the DSTU key and its certificate; jksreader reads the same file", async () => {
+      const require = createRequire(import.meta.url);
+      const jksreader = require("jksreader") as {
+        parse(b: Buffer): { material: Array<{ key: Buffer }> } | null;
+        decode(k: Buffer, pw: string): Buffer | null;
+      };
+      const priv = readFileSync(path.join(ua, "PRIV1.key"));
+      const cert = readFileSync(path.join(ua, "SELF_SIGNED1.cer"));
+      const password = "jks-pass";
+      const pw = Buffer.from(password, "utf16le").swap16();
+      const salt = randomBytes(20);
+      const xored = Buffer.alloc(priv.length);
+      let digest: Buffer = salt;
+      for (let pos = 0; pos < priv.length; pos += 20) {
+        digest = createHash("sha1").update(pw).update(digest).digest();
+        for (let j = 0; j < 20 && pos + j < priv.length; j++) xored[pos + j] = priv[pos + j] ^ digest[j];
+      }
+      const protectedKey = Buffer.concat([salt, xored, createHash("sha1").update(pw).update(priv).digest()]);
+      const len = (n: number) => (n < 128 ? Buffer.from([n]) : Buffer.from([0x82, n >> 8, n & 255]));
+      const octets = Buffer.concat([Buffer.from([0x04]), len(protectedKey.length), protectedKey]);
+      const alg = Buffer.from("300e060a2b060104012a021101010500", "hex"); // 1.3.6.1.4.1.42.2.17.1.1, NULL
+      const epki = Buffer.concat([Buffer.from([0x30]), len(alg.length + octets.length), alg, octets]);
+      const u32 = (n: number) => Buffer.from([n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255]);
+      const str = (t: string) => Buffer.concat([Buffer.from([0, t.length]), Buffer.from(t)]);
+      const body = Buffer.concat([
+        u32(0xfeedfeed),
+        u32(2),
+        u32(1),
+        u32(1),
+        str("key"),
+        Buffer.alloc(8),
+        u32(epki.length),
+        epki,
+        u32(1),
+        str("X.509"),
+        u32(cert.length),
+        cert,
+      ]);
+      const jks = Buffer.concat([body, createHash("sha1").update(pw).update("Mighty Aphrodite").update(body).digest()]);
+      const parsed = jksreader.parse(jks)!;
+      expect(jksreader.decode(parsed.material[0].key, password)!.equals(priv)).to.equal(true);
+      const [choice] = await openKeyFiles([{ name: "key.jks", bytes: new Uint8Array(jks) }], password);
+      expect(choice.certificate.commonName).to.equal("Very Much CA");
+      expect(
+        (await refusal(openKeyFiles([{ name: "key.jks", bytes: new Uint8Array(jks) }], "jks-pasS")))?.code,
+      ).to.equal("wrong_password");
     });
 
     it("a key store with the wrong password is refused as such, and a file that is no key container as such", async () => {

@@ -3,7 +3,12 @@
 // (Key-6.dat: a PKCS#8 EncryptedPrivateKeyInfo under PBES2 with GOST 28147 and HMAC GOST 34.311),
 // an unencrypted PKCS#8 or DSTU private key, PEM files, and certificates beside them. Each key is
 // paired with the certificate whose public key is its own; the person picks among the pairs.
-import { gost28147CfbDecrypt, pbkdf2Gost34311 } from "../../../server/pki/gost/gost28147.js";
+import {
+  gost28147CfbDecrypt,
+  gost28147EcbDecrypt,
+  iitPasswordKey,
+  pbkdf2Gost34311,
+} from "../../../server/pki/gost/gost28147.js";
 import { DEFAULT_DKE, unpackDke } from "../../../server/pki/gost/dstu4145.js";
 import { readCertificate, type CertificateSummary } from "./certificate.js";
 import { children, element, intValue, oidText, parse, pemBlocks, value, type El } from "./der.js";
@@ -26,7 +31,32 @@ const OID = {
   shroudedKeyBag: "1.2.840.113549.1.12.10.1.2",
   certBag: "1.2.840.113549.1.12.10.1.3",
   x509: "1.2.840.113549.1.9.22.1",
+  iitStore: "1.3.6.1.4.1.19398.1.1.1.2",
 };
+
+/**
+ * The older IIT key store (Key-6.dat before PBES2): { { 1.3.6.1.4.1.19398.1.1.1.2, { mac(4), pad } },
+ * body }. The key is GOST 34.311 of the password iterated 10,000 times; body ‖ pad decrypts by GOST
+ * 28147 ECB under the standard DKE to the DSTU private key, cut to the body's length.
+ */
+function iitStore(parts: El[], password: Uint8Array): Uint8Array | null {
+  const head = parts[0]?.tag === 0x30 ? children(parts[0]) : [];
+  if (head[0]?.tag !== 0x06 || oidText(head[0]) !== OID.iitStore) return null;
+  const [mac, pad] = children(head[1]);
+  const body = value(parts[1]);
+  const padding = pad ? value(pad) : new Uint8Array(0);
+  if (value(mac).length !== 4 || (body.length + padding.length) % 8)
+    throw new KeyFileError("not_a_key_file", "a damaged IIT key store");
+  const sbox = unpackDke(DEFAULT_DKE);
+  const plain = gost28147EcbDecrypt(iitPasswordKey(password, sbox), sbox, new Uint8Array([...body, ...padding]));
+  try {
+    const el = element(plain);
+    if (el.tag !== 0x30 || el.end > body.length) throw new Error();
+    return plain.subarray(0, el.end);
+  } catch {
+    throw wrongPassword();
+  }
+}
 
 export interface KeyChoice {
   certificate: CertificateSummary;
@@ -135,6 +165,56 @@ async function pkcs12(pfx: El, password: Uint8Array, keys: Uint8Array[], certs: 
   }
 }
 
+/**
+ * A Java KeyStore (JKS, as PrivatBank issues Ukrainian keys): big-endian records after the magic
+ * 0xFEEDFEED. A private-key entry holds an EncryptedPrivateKeyInfo under Sun's key protector
+ * (1.3.6.1.4.1.42.2.17.1.1: salt ‖ data ‖ check, the data XORed with SHA-1(password UTF-16BE ‖
+ * previous digest) from the salt on, check = SHA-1(password ‖ key)) and its certificate chain.
+ */
+async function jks(bytes: Uint8Array, password: string, keys: Uint8Array[], certs: Uint8Array[]) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  const u32 = () => ((at += 4), view.getUint32(at - 4));
+  const u16 = () => ((at += 2), view.getUint16(at - 2));
+  const take = (n: number) => ((at += n), bytes.subarray(at - n, at));
+  const pw = new Uint8Array(password.length * 2);
+  for (let i = 0; i < password.length; i++) {
+    pw[2 * i] = password.charCodeAt(i) >> 8;
+    pw[2 * i + 1] = password.charCodeAt(i) & 0xff;
+  }
+  const sha1 = async (...parts: Uint8Array[]) =>
+    new Uint8Array(await crypto.subtle.digest("SHA-1", new Uint8Array(parts.flatMap((p) => [...p]))));
+  const count = u32();
+  for (let i = 0; i < count; i++) {
+    const tag = u32();
+    take(u16()); // alias
+    take(8); // date
+    if (tag === 1) {
+      const [, enc] = children(parse(take(u32())));
+      const data = value(enc);
+      const salt = data.subarray(0, 20);
+      const body = data.subarray(20, data.length - 20);
+      const open = new Uint8Array(body.length);
+      let digest = salt;
+      for (let pos = 0; pos < body.length; pos += 20) {
+        digest = await sha1(pw, digest);
+        for (let j = 0; j < 20 && pos + j < body.length; j++) open[pos + j] = body[pos + j] ^ digest[j];
+      }
+      const check = await sha1(pw, open);
+      if (check.some((b, j) => b !== data[data.length - 20 + j])) throw wrongPassword();
+      keys.push(open);
+      const chain = u32();
+      for (let c = 0; c < chain; c++) {
+        take(u16()); // "X.509"
+        certs.push(take(u32()).slice());
+      }
+    } else if (tag === 2) {
+      take(u16());
+      certs.push(take(u32()).slice());
+    } else throw new KeyFileError("not_a_key_file", "an unknown Java KeyStore entry");
+  }
+}
+
 /** Sorts one file's DER into keys and certificates. */
 async function sortDer(der: Uint8Array, password: Uint8Array, keys: Uint8Array[], certs: Uint8Array[]) {
   let top: El;
@@ -147,9 +227,11 @@ async function sortDer(der: Uint8Array, password: Uint8Array, keys: Uint8Array[]
   // PFX: { INTEGER 3, ContentInfo, MacData }
   if (parts[0]?.tag === 0x02 && intValue(parts[0]) === 3n && parts[1]?.tag === 0x30)
     return pkcs12(top, password, keys, certs);
-  // EncryptedPrivateKeyInfo: { AlgorithmIdentifier, OCTET STRING }
-  if (parts.length === 2 && parts[0].tag === 0x30 && parts[1].tag === 0x04)
-    return void keys.push(await decryptKey(top, password));
+  // EncryptedPrivateKeyInfo: { AlgorithmIdentifier, OCTET STRING }, or the older IIT store of that shape
+  if (parts.length === 2 && parts[0].tag === 0x30 && parts[1].tag === 0x04) {
+    const iit = iitStore(parts, password);
+    return void keys.push(iit ?? (await decryptKey(top, password)));
+  }
   // PrivateKeyInfo (or a DSTU key of its shape): { INTEGER, AlgorithmIdentifier, OCTET STRING, … }
   if (parts[0]?.tag === 0x02 && parts[1]?.tag === 0x30 && parts[2]?.tag === 0x04) return void keys.push(der);
   // Certificate: { TBSCertificate, AlgorithmIdentifier, BIT STRING }
@@ -175,7 +257,11 @@ export async function openKeyFiles(
       certs.push(...pemBlocks(text, "CERTIFICATE"));
       keys.push(...pemBlocks(text, "PRIVATE KEY"));
       for (const e of pemBlocks(text, "ENCRYPTED PRIVATE KEY")) keys.push(await decryptKey(parse(e), pw));
-    } else await sortDer(f.bytes, pw, keys, certs);
+    } else if (f.bytes.length > 12 && new DataView(f.bytes.buffer, f.bytes.byteOffset).getUint32(0) === 0xfeedfeed)
+      await jks(f.bytes, password, keys, certs).catch((e) => {
+        throw e instanceof KeyFileError ? e : new KeyFileError("not_a_key_file", "a damaged Java KeyStore");
+      });
+    else await sortDer(f.bytes, pw, keys, certs);
   }
   if (keys.length === 0) throw new KeyFileError("no_key", "the files hold no private key");
   const summaries = certs.map(readCertificate);

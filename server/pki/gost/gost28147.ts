@@ -2,7 +2,7 @@
 // (an IIT "Key-6.dat", the key bags of a Ukrainian PKCS#12) protect a DSTU 4145 private key with a
 // password (PBES2, RFC 8018, with OIDs 1.2.804.2.1.1.1.1.1.2 HMAC and 1.2.804.2.1.1.1.1.1.1.3 CFB).
 // Pure code without Node: the console decrypts key files in the browser with it.
-import { cachedTables, encryptBlock, gost94, type SBox } from "./gost94.js";
+import { cachedTables, decryptBlock, encryptBlock, gost94, type SBox } from "./gost94.js";
 
 /** Little-endian 32-bit words of a 32-byte key. */
 function keyWords(key: Uint8Array): Uint32Array {
@@ -89,4 +89,22 @@ export function pbkdf2Gost34311(password: Uint8Array, salt: Uint8Array, iteratio
     for (let j = 0; j < 32; j++) out[j] ^= u[j];
   }
   return out;
+}
+
+/** Simple-substitution (ECB) decryption of whole 8-byte blocks: the older IIT key store ("Key-6.dat"). */
+export function gost28147EcbDecrypt(key: Uint8Array, sbox: SBox, data: Uint8Array): Uint8Array {
+  if (data.length % 8) throw new RangeError("GOST 28147-89 ECB works on whole 8-byte blocks");
+  const t = cachedTables(sbox);
+  const k = keyWords(key);
+  const words = new Uint32Array(Uint8Array.from(data).buffer);
+  const out = new Uint32Array(words.length);
+  for (let i = 0; i < words.length; i += 2) decryptBlock(t, k, words, i, out);
+  return new Uint8Array(out.buffer);
+}
+
+/** The older IIT key store's key: GOST 34.311 of the password, then of that hash 9,999 times more. */
+export function iitPasswordKey(password: Uint8Array, sbox: SBox): Uint8Array {
+  let h = gost94(password, sbox);
+  for (let i = 1; i < 10_000; i++) h = gost94(h, sbox);
+  return h;
 }

@@ -59,6 +59,21 @@ export function encryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Arra
   out[i + 1] = n1;
 }
 
+/** The same block decrypted: the key words K0…K7 once, then K7…K0 three times. */
+export function decryptBlock(t: Uint32Array[], key: Uint32Array, src: Uint32Array, i: number, out: Uint32Array): void {
+  let n1 = src[i];
+  let n2 = src[i + 1];
+  const [t0, t1, t2, t3] = t;
+  for (let r = 0; r < 32; r++) {
+    const x = (n1 + key[r < 8 ? r : 7 - (r & 7)]) >>> 0;
+    const next = (n2 ^ t0[x & 255] ^ t1[(x >>> 8) & 255] ^ t2[(x >>> 16) & 255] ^ t3[x >>> 24]) >>> 0;
+    n2 = n1;
+    n1 = next;
+  }
+  out[i] = n2;
+  out[i + 1] = n1;
+}
+
 // C3 of the key generation (the standard's §6.2), little-endian.
 const C3 = new Uint32Array(
   Uint8Array.from([
