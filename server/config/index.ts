@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { IANAZone } from "luxon";
 
 /** The checkout: the nearest directory above this module with package.json (from server/config/ or from a server/dist/ chunk). */
 function findRoot(): string {
@@ -25,6 +26,8 @@ export const ConfigSchema = z.strictObject({
     publicUrl: z.string(),
     trustProxy: bool,
     bodyLimitBytes: int(1024),
+    /** the appliance's IANA time zone: its cron schedules, and every organization without its own (SPEC R2.6) */
+    timeZone: z.string().refine((v) => IANAZone.isValidZone(v), "an IANA time zone such as Asia/Almaty"),
   }),
   dataDir: z.string().min(1),
   database: z.strictObject({

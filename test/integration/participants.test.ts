@@ -56,6 +56,16 @@ describe("participants that are people, Ukrainian identities", () => {
     expect(found.body.items.map((o: { id: string }) => o.id)).to.deep.equal([fop.body.id]);
   });
 
+  it("keeps an organization's own time zone, refusing a name that is no IANA zone", async () => {
+    const ua = await create({ country: "UA", edrpou: validEdrpou(), timeZone: "Europe/Kyiv" });
+    expect(ua.status, JSON.stringify(ua.body)).to.equal(201);
+    expect(ua.body.timeZone).to.equal("Europe/Kyiv");
+    const bad = await app.admin.patch(`/api/v1/organizations/${ua.body.id}`, { timeZone: "Europe/Kiev-ish" });
+    expect(bad.status).to.equal(400);
+    const back = await app.admin.patch(`/api/v1/organizations/${ua.body.id}`, { timeZone: null });
+    expect(back.body.timeZone).to.equal(null);
+  });
+
   it("creates a Ukrainian user with his RNOKPP and refuses a wrong check digit or a taken one", async () => {
     const rnokpp = validRnokpp();
     const u = await buildUser(app, [], undefined, { rnokpp });

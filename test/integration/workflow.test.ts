@@ -2,6 +2,7 @@
 // real blob store, signatures made by `openssl cms -sign`, and the evidence package checked by
 // `unzip -t`.
 import { expect } from "chai";
+import { periodEnd } from "../../server/domain/shared/zones.js";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -549,15 +550,19 @@ describe("document lifecycle", () => {
     });
     const runJob = () => app.deps.jobs.runNow("documents.deemedAcceptance");
 
-    it("an act neither signed nor refused in 7 calendar days is accepted by silence; both sides are told; an invoice is not", async () => {
+    it("an act neither signed nor refused within 7 calendar days of its receipt is accepted by silence; both sides are told; an invoice is not", async () => {
       const a = await deliveredDocument(act("ACT-7"));
       const invoice = await deliveredDocument();
-      const sentAt = app.clock.now().getTime();
-      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal(
-        new Date(sentAt + 7 * DAY).toISOString(),
-      );
+      const receivedAt = (await app.db("document_receipts").where({ document_id: a.id }).first())!.at;
+      // Counted from the receipt's local day in Almaty (the buyer has no zone of its own): 24:00 of the 7th day after it, on a working day.
+      const due = periodEnd(new Date(receivedAt), "calendar", 7, new Set(), "Asia/Almaty");
+      const row = (await app.db("documents").where({ id: a.id }).first())!;
+      expect(row.respond_by).to.equal(due.toISOString());
+      expect(due.getTime() - new Date(receivedAt).getTime()).to.be.within(7 * DAY, 10 * DAY);
+      const event = await app.db("audit_log").where({ action: "document.receipt", target_id: a.id }).first();
+      expect(JSON.parse(event!.details)).to.include({ receivedAt, respondBy: due.toISOString() });
       expect((await app.db("documents").where({ id: invoice.id }).first())!.respond_by).to.equal(null);
-      await travel(() => app.clock.advance(7 * DAY - MINUTE));
+      await travel(() => app.clock.set(new Date(due.getTime() - MINUTE)));
       await runJob();
       expect(await statusOf(a.id)).to.equal("delivered");
       await travel(() => app.clock.advance(2 * MINUTE));
@@ -579,6 +584,14 @@ describe("document lifecycle", () => {
       );
     });
 
+    it("an act sent but never received is never accepted by silence, however long it waits", async () => {
+      const a = await sentDocument(act("ACT-NEVER"));
+      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal(null);
+      await travel(() => app.clock.advance(60 * DAY));
+      await runJob();
+      expect(await statusOf(a.id)).to.equal("sent");
+    });
+
     it("an act answered in time is not deemed accepted", async () => {
       const a = await deliveredDocument(act("ACT-8"));
       await step(buyerHead, a.id, "rejection", { reason: "Works not done" });
@@ -587,29 +600,41 @@ describe("document lifecycle", () => {
       expect(await statusOf(a.id)).to.equal("rejected");
     });
 
-    it("an organization counting 5 working days skips weekends and its holidays", async () => {
+    it("a recipient counting 5 working days: an act received at 23:50 Almaty on a Friday is accepted by silence at 24:00 Almaty of the 5th working day, its holidays skipped", async () => {
       expect(
         (await accountant.client.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "working" }))
           .status,
       ).to.equal(403);
-      const set = await app.admin.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "working" });
+      const set = await app.admin.put(`/api/v1/organizations/${buyer.id}/acceptance-policy`, { mode: "working" });
       expect(set.status, JSON.stringify(set.body)).to.equal(200);
       expect(set.body).to.include({ mode: "working", days: 5 });
-      await app.admin.put(`/api/v1/organizations/${seller.id}/holidays`, {
+      await app.admin.put(`/api/v1/organizations/${buyer.id}/holidays`, {
         holidays: [{ day: "2027-03-08", name: "International Women's Day" }],
       });
-      await travel(() => app.clock.set("2027-03-05T10:00:00.000Z")); // a Friday
-      const a = await deliveredDocument(act("ACT-W"));
-      // Mon 8 Mar is a holiday: Tue 9, Wed 10, Thu 11, Fri 12, Mon 15 → the period ends at the close of Mon 15 Mar.
-      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal("2027-03-16T00:00:00.000Z");
-      await travel(() => app.clock.set("2027-03-15T23:59:00.000Z"));
+      await travel(() => app.clock.set("2027-03-05T10:00:00.000Z")); // Friday, 15:00 Almaty
+      const a = await sentDocument(act("ACT-W"));
+      await travel(() => app.clock.set("2027-03-05T18:50:00.000Z")); // Friday, 23:50 Almaty
+      const r = await step(buyerClerk, a.id, "receipt", { contentSha256: a.content.sha256 });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      // Mon 8 Mar is the buyer's holiday: Tue 9, Wed 10, Thu 11, Fri 12, Mon 15 → 24:00 Mon 15 Mar Almaty (19:00 UTC).
+      expect((await app.db("documents").where({ id: a.id }).first())!.respond_by).to.equal("2027-03-15T19:00:00.000Z");
+      const shown = await buyerClerk.client.get(`/api/v1/documents/${a.id}`);
+      expect(shown.body.respondBy).to.equal("2027-03-15T19:00:00.000Z");
+      await travel(() => app.clock.set("2027-03-15T18:59:00.000Z")); // 23:59 Almaty
       await runJob();
       expect(await statusOf(a.id)).to.equal("delivered");
-      await travel(() => app.clock.set("2027-03-16T00:01:00.000Z"));
+      await travel(() => app.clock.set("2027-03-15T19:01:00.000Z")); // 00:01 Almaty, Tuesday
       await runJob();
       expect(await statusOf(a.id)).to.equal("accepted_by_silence");
-      await app.admin.put(`/api/v1/organizations/${seller.id}/acceptance-policy`, { mode: "calendar" });
-    });
+
+      // Received 00:30 Almaty on Saturday (still Friday in UTC): the count starts with Monday, as for Friday's.
+      await travel(() => app.clock.set("2027-03-19T10:00:00.000Z"));
+      const b = await sentDocument(act("ACT-W2"));
+      await travel(() => app.clock.set("2027-03-19T19:30:00.000Z"));
+      expect((await step(buyerClerk, b.id, "receipt", { contentSha256: b.content.sha256 })).status).to.equal(200);
+      expect((await app.db("documents").where({ id: b.id }).first())!.respond_by).to.equal("2027-03-26T19:00:00.000Z");
+      await app.admin.put(`/api/v1/organizations/${buyer.id}/acceptance-policy`, { mode: "calendar" });
+  });
   });
 
   describe("invitations", () => {

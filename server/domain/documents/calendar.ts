@@ -1,9 +1,11 @@
 // The period a recipient has to sign or refuse an act before it is deemed accepted (SPEC R2.6):
 // 7 calendar days [000 §4.8-4.9] by default (config documents.acceptance); an organization may choose
-// working days (5 [004 §3.6]) that skip weekends and its holiday calendar. Days are counted in UTC calendar dates.
+// working days (5 [004 §3.6]) that skip weekends and its holiday calendar. The period runs from the
+// recipient's receipt ("с момента его получения", "з моменту отримання"), in the recipient's time zone.
 import { z } from "zod";
 import { notFound } from "../../errors.js";
-import { dayOf, deadline } from "../shared/days.js";
+import { dayOf } from "../shared/days.js";
+import { periodEnd } from "../shared/zones.js";
 import type { Config } from "../../config/index.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, type CommandContext } from "../context.js";
@@ -16,18 +18,19 @@ export const AcceptancePolicy = z.strictObject({
 });
 export type AcceptancePolicy = z.infer<typeof AcceptancePolicy>;
 
-/** The deadline for a document sent now by this organization, under its chosen policy. */
+/**
+ * The deadline of a document the recipient organization received at `from` (SPEC R2.6): counted
+ * from the receipt, under the recipient's policy, its holidays and in its time zone.
+ */
 export async function respondBy(tx: Tx, config: Config, organizationId: string, from: Date): Promise<Date> {
   const { mode, days } = await acceptancePolicyOf(tx, config, organizationId, false);
-  let holidays = new Set<string>();
-  if (mode === "working") {
-    const rows: Array<{ day: string }> = await tx("organization_holidays")
-      .where({ organization_id: organizationId })
-      .where("day", ">=", dayOf(from))
-      .select("day");
-    holidays = new Set(rows.map((r) => r.day));
-  }
-  return deadline(from, mode, days, holidays);
+  const zone = (await organizationFactsOf(tx, organizationId))?.time_zone ?? config.server.timeZone;
+  // Holidays matter to both modes: a calendar period ending on one moves to the next working day.
+  const rows: Array<{ day: string }> = await tx("organization_holidays")
+    .where({ organization_id: organizationId })
+    .where("day", ">=", dayOf(from))
+    .select("day");
+  return periodEnd(from, mode, days, new Set(rows.map((r) => r.day)), zone);
 }
 
 // ---------- settings (organization administrators) ----------

@@ -92,24 +92,20 @@ export async function documentSender(
     invitation = await invitationCreator(ctx, doc);
   }
   const now = ctx.clock.now();
-  const deemed = DEEMED_ACCEPTANCE_KINDS.includes(doc.kind as Kind)
-    ? (await respondBy(ctx.tx, ctx.config, doc.sender_organization_id, now)).toISOString()
-    : null;
   const document = await transition(ctx, {
     doc,
     move: await sendMove(ctx, doc),
     action: "document.send",
     to: "sent",
     side: "sender",
-    set: { sent_at: now.toISOString(), respond_by: deemed },
+    set: { sent_at: now.toISOString(), respond_by: null },
     details: {
       recipientOrganizationId: doc.recipient_organization_id,
       recipientBranchId: doc.recipient_branch_id,
-      respondBy: deemed,
       invitationId: invitation?.id ?? null,
       seal: seal ? { signatureId: seal.id, subject: seal.signer_subject, serial: seal.signer_serial } : null,
     },
-    notify: [noticeAbout(doc, "document.received", "recipient", { respondBy: deemed })],
+    notify: [noticeAbout(doc, "document.received", "recipient")],
   });
   return { document, invitation };
 }
@@ -170,14 +166,26 @@ export async function receiptRecorder(ctx: CommandContext, p: { documentId: stri
     system_cms: systemCms,
   };
   await ctx.tx("document_receipts").insert(receipt);
+  // SPEC R2.6: an act's period to answer runs from this receipt — the moment the recipient received
+  // the document, recorded in the receipt and the event — in the recipient's calendar and zone.
+  const deemed = DEEMED_ACCEPTANCE_KINDS.includes(doc.kind as Kind)
+    ? (await respondBy(ctx.tx, ctx.config, doc.recipient_organization_id!, new Date(at))).toISOString()
+    : null;
   const document = await transition(ctx, {
     doc,
     move: "receipt",
     action: "document.receipt",
     to: "delivered",
     side: "recipient",
-    details: { receiptId: receipt.id, receiptSha256: receipt.sha256, contentSha256: doc.content_sha256 },
-    notify: [noticeAbout(doc, "document.delivered", "sender")],
+    set: { respond_by: deemed },
+    details: {
+      receiptId: receipt.id,
+      receiptSha256: receipt.sha256,
+      contentSha256: doc.content_sha256,
+      receivedAt: at,
+      respondBy: deemed,
+    },
+    notify: [noticeAbout(doc, "document.delivered", "sender", { respondBy: deemed })],
   });
   return { document, receipt };
 }
@@ -266,7 +274,9 @@ export async function deemedAcceptor(ctx: Omit<CommandContext, "tx"> & { db: Db 
   const now = nowIso(ctx);
   const due: DocumentRow[] = await ctx
     .db("documents")
-    .whereIn("status", ["sent", "delivered", "clarification_requested"])
+    // Only what the recipient received: a document still "sent" (never received, even by a
+    // counterparty that never registered) is never accepted by silence.
+    .whereIn("status", ["delivered", "clarification_requested"])
     .whereNotNull("respond_by")
     .where("respond_by", "<=", now)
     .orderBy("respond_by")

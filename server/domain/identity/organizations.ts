@@ -19,6 +19,8 @@ export interface OrganizationProps {
   rnokpp?: string;
   /** legal entity unless said (SPEC R1.1) */
   kind?: ParticipantKind;
+  /** its IANA time zone, when not the appliance's (SPEC R2.6) */
+  timeZone?: string;
   external?: boolean;
   headOfficeName?: string;
   totpRequired?: boolean;
@@ -90,6 +92,7 @@ export async function organizationInserter(
     edrpou: p.edrpou ?? null,
     rnokpp: p.rnokpp ?? null,
     kind: p.kind ?? "legal_entity",
+    time_zone: p.timeZone ?? null,
     external: p.external ?? false,
     status: "active",
     block_reason: null,
@@ -148,10 +151,11 @@ export async function organizationFor(
 
 export async function organizationUpdater(
   ctx: CommandContext,
-  p: { id: string; name?: string; totpRequired?: boolean },
+  p: { id: string; name?: string; totpRequired?: boolean; timeZone?: string | null },
 ) {
   const found = await organizationFor(ctx, p.id, "organization.update");
   const changes: Record<string, unknown> = {};
+  if (p.timeZone !== undefined) changes.time_zone = p.timeZone;
   if (p.name !== undefined) changes.name = p.name;
   if (p.totpRequired !== undefined) changes.totp_required = p.totpRequired;
   await ctx

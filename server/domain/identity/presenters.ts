@@ -9,6 +9,7 @@ export const presentOrganization = (o: OrganizationRow, root?: BranchRow) => ({
   bin: o.bin,
   edrpou: o.edrpou,
   rnokpp: o.rnokpp,
+  timeZone: o.time_zone ?? null,
   external: Boolean(o.external),
   status: o.status,
   blockReason: o.block_reason,

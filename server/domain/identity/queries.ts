@@ -12,6 +12,7 @@ export interface OrganizationRow {
   edrpou: string | null;
   rnokpp: string | null;
   kind: string;
+  time_zone?: string | null;
   external: boolean | number;
   status: string;
   block_reason: string | null;
@@ -81,6 +82,7 @@ const ORG_COLUMNS = [
   "edrpou",
   "rnokpp",
   "kind",
+  "time_zone",
   "external",
   "status",
   "block_reason",

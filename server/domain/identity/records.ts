@@ -12,6 +12,8 @@ export interface OrganizationFacts {
   contract_ended_on?: string | null;
   early_destruction_on?: string | null;
   early_destruction_before?: string | null;
+  /** its IANA time zone; null: the appliance's (SPEC R2.6) */
+  time_zone?: string | null;
 }
 
 /** Sets facts of an organization; the number of rows changed (0: no such organization, or `onlyIfUnset` already set). */
@@ -57,6 +59,7 @@ export function organizationFactsOf(
       "contract_ended_on",
       "early_destruction_on",
       "early_destruction_before",
+      "time_zone",
     );
 }
 

@@ -1,6 +1,9 @@
 // Organizations (participants and external counterparties) and their branch trees.
 import { z } from "zod";
 import { Bin, Edrpou, ParticipantKindField, Rnokpp } from "../../domain/shared/identifiers.js";
+import { isTimeZone } from "../../domain/shared/zones.js";
+
+const TimeZoneField = z.string().max(64).refine(isTimeZone, "an IANA time zone such as Asia/Almaty or Europe/Kyiv");
 import {
   AcceptancePolicy,
   Holidays,
@@ -71,6 +74,7 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       bin: Bin.optional(),
       edrpou: Edrpou.optional(),
       rnokpp: Rnokpp.optional(),
+      timeZone: TimeZoneField.optional(),
       external: z.boolean().optional(),
       headOfficeName: Name.optional(),
       totpRequired: z.boolean().optional(),
@@ -95,11 +99,15 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "patch",
     path: "/api/v1/organizations/:id",
-    summary: "Rename, or make TOTP mandatory for its users",
+    summary: "Rename, make TOTP mandatory for its users, or set its time zone (null: the appliance's)",
     tag: "organizations",
     auth: "user",
     tx: true,
-    body: z.strictObject({ name: Name.optional(), totpRequired: z.boolean().optional() }),
+    body: z.strictObject({
+      name: Name.optional(),
+      totpRequired: z.boolean().optional(),
+      timeZone: TimeZoneField.nullable().optional(),
+    }),
     handler: async (ctx, { body, params }) => {
       const o = await organizationUpdater(commandContext(ctx, deps), { id: params.id, ...body });
       deps.auth.invalidate();
