@@ -634,7 +634,7 @@ describe("document lifecycle", () => {
       expect((await step(buyerClerk, b.id, "receipt", { contentSha256: b.content.sha256 })).status).to.equal(200);
       expect((await app.db("documents").where({ id: b.id }).first())!.respond_by).to.equal("2027-03-26T19:00:00.000Z");
       await app.admin.put(`/api/v1/organizations/${buyer.id}/acceptance-policy`, { mode: "calendar" });
-  });
+    });
   });
 
   describe("invitations", () => {
