@@ -149,6 +149,7 @@ for (const file of walk(path.join(root, "server", "domain", "shared"))) {
 // fails. Writes through a table name held in a variable are not seen by this pattern.
 const OWNERS = new Map([
   ["outbox", "mail"],
+  ["notice_views", "mail"],
   ["idempotency_keys", "storage"],
   ["jobs", "jobs"],
 ]);

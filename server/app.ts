@@ -37,6 +37,7 @@ import { blobSweepJob } from "./jobs/blobSweep.js";
 import { documentRoutes } from "./http/routes/documents.js";
 import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
 import { invitationRoutes } from "./http/routes/invitations.js";
+import { noticeRoutes } from "./http/routes/notices.js";
 import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
 import { billingDailyJob } from "./jobs/billingDaily.js";
 import { invoiceDocumentsPublisher } from "./domain/processes/invoicePublishing.js";
@@ -132,6 +133,7 @@ export function createApp(input: AppInput) {
   documentRoutes(api, deps);
   documentWorkflowRoutes(api, deps);
   invitationRoutes(api, deps);
+  noticeRoutes(api, deps);
   trustRoutes(api, deps);
   powerOfAttorneyRoutes(api, deps);
   billingRoutes(api, deps);

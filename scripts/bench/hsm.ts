@@ -165,7 +165,7 @@ async function signInBench(report: Report, dir: string) {
     db,
     clock: systemClock,
     logger: createLogger("silent"),
-    mailer: { async send() {}, close() {} },
+    mailer: { configured: true, async send() {}, close() {} },
     signer: noSigner,
     blobs: createFsBlobStore(path.join(dataDir, "blobs")),
   });

@@ -24,7 +24,7 @@ interface Addressee {
 }
 
 /** Which roles of a branch hear of a topic. */
-function rolesFor(topic: string): string[] {
+export function rolesFor(topic: string): string[] {
   if (topic.startsWith("billing.")) return ["org_admin", "head", "accountant"];
   if (topic === "document.signature_requested") return ["head", "signer"];
   return ["org_admin", "head", "signer", "accountant", "clerk"];
@@ -111,6 +111,8 @@ export class OutboxDispatcher {
 
   private async drainAll(): Promise<DrainResult> {
     const total: DrainResult = { sent: 0, retried: 0, failed: 0, messages: 0 };
+    // Without SMTP nothing is claimed: a notice stays pending, never "sent" (SPEC R6.2).
+    if (!this.deps.mailer.configured) return total;
     const batch = Math.max(50, this.deps.config.mail.concurrency * 8);
     for (;;) {
       const rows = await this.claim(batch);
@@ -203,9 +205,12 @@ export class OutboxDispatcher {
       const scrubbed = SECRET_FIELDS.some((f) => f in payload)
         ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k))))
         : row.payload;
+      const sentAt = clock.now().toISOString();
       await this.record(row.id, {
         status: "sent",
-        sent_at: clock.now().toISOString(),
+        sent_at: sentAt,
+        // Delivered when the SMTP server took a message — unless the console showed it earlier.
+        ...(messages > 0 || delivered.size > 0 ? { delivered_at: row.delivered_at ?? sentAt } : {}),
         claimed_until: null,
         payload: scrubbed,
         delivered: JSON.stringify([...delivered]),

@@ -1,5 +1,6 @@
-// Outgoing mail through nodemailer (a pooled SMTP transport). Without an SMTP host the appliance
-// logs what it would send.
+// Outgoing mail through nodemailer (a pooled SMTP transport). Without an SMTP host nothing is sent
+// and nothing pretends to be: the outbox keeps its notices queued, /readyz says mail is degraded,
+// and people see their notices in the console's notice centre (SPEC R6.2).
 import nodemailer from "nodemailer";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
@@ -14,15 +15,19 @@ export interface MailMessage {
   headers?: Record<string, string>;
 }
 export interface Mailer {
+  /** false: no SMTP host is configured — the outbox is not worked, notices wait */
+  configured: boolean;
   send(msg: MailMessage): Promise<void>;
   close(): void;
 }
 
 export function createMailer(config: Config["mail"], logger: Logger): Mailer {
   if (!config.smtp.host) {
+    logger.warn("mail.smtp.host is not set: notices stay queued and are shown in the console only");
     return {
-      async send(msg) {
-        logger.info({ to: msg.to, subject: msg.subject }, "mail not sent: no SMTP host configured");
+      configured: false,
+      async send() {
+        throw new Error("no SMTP host is configured (mail.smtp.host)");
       },
       close() {},
     };
@@ -40,6 +45,7 @@ export function createMailer(config: Config["mail"], logger: Logger): Mailer {
     socketTimeout: 30_000,
   });
   return {
+    configured: true,
     async send(msg) {
       await transport.sendMail({ from: config.from, ...msg });
     },

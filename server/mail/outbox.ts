@@ -11,6 +11,8 @@ export type Addressee =
 export interface Notification {
   topic: string;
   documentId?: string | null;
+  /** what the notice is about, for whoever counts from its delivery (e.g. "invoice:<id>") */
+  ref?: string | null;
   to: Addressee;
   payload: Record<string, unknown>;
 }
@@ -32,6 +34,9 @@ export interface OutboxRow {
   last_error: string | null;
   claimed_until: string | null;
   delivered: string | null;
+  ref: string | null;
+  /** the first of: the SMTP server took it, it was shown to an addressee in the console */
+  delivered_at: string | null;
 }
 
 export async function notificationWriter(tx: Tx, clock: Clock, items: Notification[]): Promise<void> {
@@ -41,6 +46,7 @@ export async function notificationWriter(tx: Tx, clock: Clock, items: Notificati
     items.map((n) => ({
       topic: n.topic,
       document_id: n.documentId ?? null,
+      ref: n.ref ?? null,
       organization_id: "organizationId" in n.to ? n.to.organizationId : null,
       branch_id: "branchId" in n.to ? n.to.branchId : null,
       user_id: "userId" in n.to ? n.to.userId : null,
@@ -72,4 +78,17 @@ export async function outboxRetrier(tx: Tx, clock: Clock, id: number): Promise<b
       .where({ id, status: "failed" })
       .update({ status: "pending", attempts: 0, next_attempt_at: clock.now().toISOString() })) === 1
   );
+}
+
+/** When each notice about these refs of this topic was first delivered (by mail or on screen); undelivered ones are absent. */
+export async function noticeDeliveries(db: Tx, topic: string, refs: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (refs.length === 0) return out;
+  const rows: Array<{ ref: string; delivered_at: string }> = await db("outbox")
+    .where({ topic })
+    .whereIn("ref", refs)
+    .whereNotNull("delivered_at")
+    .select("ref", "delivered_at");
+  for (const r of rows) if (!out.has(r.ref) || r.delivered_at < out.get(r.ref)!) out.set(r.ref, r.delivered_at);
+  return out;
 }

@@ -272,6 +272,8 @@ describe("billing rules", () => {
     try {
       const org = await buildOrganization(app, { name: "Late Payer" });
       const lateClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+      // Someone the overdue notice reaches: a block counts from its delivery (SPEC R6.2).
+      await buildUser(app, [{ role: "accountant", organizationId: org.id, branchId: org.headOfficeId }]);
       const sub = await operator.client.post("/api/v1/billing/subscriptions", {
         organizationId: org.id,
         planId: plan.id,
@@ -281,6 +283,7 @@ describe("billing rules", () => {
         app.clock.set(`${day}T09:00:00.000Z`);
         const r = await app.deps.jobs.runNow("billing.daily");
         expect(r.outcome, r.error).to.equal("success");
+        await app.deps.outbox.drain(); // the notice reaches the branch by mail: blocks count from then
         for (const u of [operator, lateClerk]) await u.client.login(u.login, "Str0ng!Passw0rd");
         await app.admin.login("root", "Str0ng!Passw0rd");
         return r.result as Record<string, number>;

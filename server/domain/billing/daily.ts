@@ -21,6 +21,8 @@ import { billingNoticeWriter, type PlanRow } from "./plans.js";
 import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
 import { organizationFactsWriter } from "../identity/records.js";
+import { noticeDeliveries } from "../../mail/outbox.js";
+import { localDay } from "../shared/zones.js";
 
 export interface DailyResult {
   [step: string]: number | string;
@@ -185,6 +187,7 @@ export class BillingDay {
     await step("renewalInvoices", () => this.renewalInvoices());
     await step("termsRolled", () => this.rollTerms());
     await step("overdueNotices", () => this.overdueNotices());
+    await step("noticesDelivered", () => this.noticesDelivered());
     await step("blocks", () => this.blocks());
     if (this.config.billing.overdue.suspendStep)
       await step("suspendedForDebt", () => this.escalate("suspended", this.config.billing.overdue.suspendAfterDays));
@@ -546,7 +549,8 @@ export class BillingDay {
             "id",
             rows.map((v) => v.id),
           )
-          .update({ status: "overdue", notice_on: this.today, updated_at: ctx.clock.now().toISOString() });
+          // notice_on is set when the notice reaches someone (noticesDelivered), not when it is queued.
+          .update({ status: "overdue", notice_on: null, updated_at: ctx.clock.now().toISOString() });
         await billingNoticeWriter(ctx.tx, ctx.clock, "billing.overdue_notice", rows, (v) => ({
           ...invoicePayload(v),
           blockOn,
@@ -564,13 +568,46 @@ export class BillingDay {
     );
   }
 
-  /** SPEC R4.4: 3 days after the notice, the owing branch's outgoing work is blocked. */
+  /**
+   * SPEC R4.4, R6.2: the overdue notice counts from its delivery — the SMTP server took it, or the
+   * console first showed it to one of its addressees — on that moment's day in the appliance's zone.
+   * A notice nobody received starts no count, so no block follows it.
+   */
+  private async noticesDelivered() {
+    const waiting: string[] = await this.db("invoices").where({ status: "overdue" }).whereNull("notice_on").pluck("id");
+    await this.batchesOf(
+      "noticesDelivered",
+      waiting,
+      async (tx, chunk) => {
+        const delivered = await noticeDeliveries(
+          tx,
+          "billing.overdue_notice",
+          chunk.map((id) => `invoice:${id}`),
+        );
+        const rows = ((await tx("invoices").whereIn("id", chunk)) as InvoiceRow[]).filter(
+          (v) => v.status === "overdue" && !v.notice_on && delivered.has(`invoice:${v.id}`),
+        );
+        return rows.map((v) => ({
+          ...v,
+          notice_on: localDay(new Date(delivered.get(`invoice:${v.id}`)!), this.config.server.timeZone),
+        }));
+      },
+      async (ctx, rows: InvoiceRow[]) => {
+        const now = ctx.clock.now().toISOString();
+        for (const v of rows)
+          await ctx.tx("invoices").where({ id: v.id }).update({ notice_on: v.notice_on, updated_at: now });
+      },
+    );
+  }
+
+  /** SPEC R4.4: 3 days after the notice reached the branch, its outgoing work is blocked. */
   private async blocks() {
     const noticedBy = addDays(this.today, -this.config.billing.overdue.blockAfterNoticeDays);
     const owing = (tx: Tx) =>
       tx("invoices as i")
         .join("subscriptions as s", "s.id", "i.subscription_id")
         .where("i.status", "overdue")
+        .whereNotNull("i.notice_on")
         .where("i.notice_on", "<=", noticedBy)
         .whereNull("s.block_stage")
         .whereIn("s.status", LIVE);

@@ -172,6 +172,8 @@ export async function rootBranches(tx: Tx, orgIds: string[]): Promise<Map<string
 }
 
 interface Billed {
+  /** the invoice's id: its notices carry "invoice:<id>" so billing can count from their delivery */
+  id?: string;
   organization_id: string;
   branch_id: string;
   payer_organization_id: string;
@@ -199,14 +201,15 @@ export async function billingNoticeWriter<R extends Billed>(
     clock,
     rows.flatMap((r): Notification[] => {
       const p = payload(r);
+      const ref = r.id ? `invoice:${r.id}` : null;
       const payerBranch =
         r.payer_organization_id === r.organization_id
           ? null
           : (r.payer_branch_id ?? roots.get(r.payer_organization_id));
       return [
-        { topic, to: { organizationId: r.organization_id, branchId: r.branch_id }, payload: p },
+        { topic, ref, to: { organizationId: r.organization_id, branchId: r.branch_id }, payload: p },
         ...(payerBranch
-          ? [{ topic, to: { organizationId: r.payer_organization_id, branchId: payerBranch }, payload: p }]
+          ? [{ topic, ref, to: { organizationId: r.payer_organization_id, branchId: payerBranch }, payload: p }]
           : []),
       ];
     }),

@@ -23,7 +23,7 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     method: "get",
     path: "/readyz",
     summary:
-      "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured)",
+      "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured); mail without SMTP is reported degraded",
     tag: "system",
     auth: "none",
     responses: { 200: "Ready", 503: "Not ready" },
@@ -43,8 +43,17 @@ export function systemRoutes(api: Api, deps: AppDeps) {
         checks.hsm = { ok: s.available, detail: s.detail };
       }
       const ready = Object.values(checks).every((c) => c.ok);
+      // Mail does not make the appliance unready, but without SMTP nobody gets e-mail (SPEC R6.2):
+      // it is reported degraded, with the reason, and notices wait in the outbox and the console.
+      const mail = deps.mailer.configured
+        ? { ok: true }
+        : {
+            ok: false,
+            degraded: true,
+            detail: "no SMTP host is configured (mail.smtp.host): notices stay queued and are shown only in the console",
+          };
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? "ready" : "not_ready", checks };
+      ctx.body = { status: !ready ? "not_ready" : mail.ok ? "ready" : "degraded", checks: { ...checks, mail } };
     },
   });
   api.add({
