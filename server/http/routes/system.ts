@@ -50,7 +50,8 @@ export function systemRoutes(api: Api, deps: AppDeps) {
         : {
             ok: false,
             degraded: true,
-            detail: "no SMTP host is configured (mail.smtp.host): notices stay queued and are shown only in the console",
+            detail:
+              "no SMTP host is configured (mail.smtp.host): notices stay queued and are shown only in the console",
           };
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: !ready ? "not_ready" : mail.ok ? "ready" : "degraded", checks: { ...checks, mail } };
