@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import type { Tx } from "../storage/db.js";
 import { rolesFor } from "./dispatcher.js";
 import type { OutboxRow } from "./outbox.js";
+import { LANGUAGES, render, type Language } from "./templates.js";
 
 /** Payload fields the console never shows (the invitation link is a secret of its addressee's mail). */
 const HIDDEN = ["token", "link"];
@@ -13,6 +14,9 @@ const HIDDEN = ["token", "link"];
 export interface NoticeView {
   id: number;
   topic: string;
+  /** the mail's subject and text in the person's language (without the mail's links) */
+  subject: string;
+  text: string;
   documentId: string | null;
   payload: Record<string, unknown>;
   createdAt: string;
@@ -27,6 +31,10 @@ export interface NoticeView {
  * resolves them. Mail to outside addresses (invitations) is not anyone's here.
  */
 export async function noticesFor(db: Tx, userId: string, limit: number): Promise<NoticeView[]> {
+  const user: { language: string } | undefined = await db("users").where({ id: userId }).first("language");
+  const language = (LANGUAGES as readonly string[]).includes(user?.language ?? "")
+    ? (user!.language as Language)
+    : "ru";
   const grants: Array<{ organization_id: string | null; role: string; path: string | null }> = await db(
     "role_grants as g",
   )
@@ -58,16 +66,33 @@ export async function noticesFor(db: Tx, userId: string, limit: number): Promise
         (g.path === null || (r.branch_path ?? "").startsWith(g.path)),
     );
   });
-  return mine.slice(0, limit).map((r) => ({
-    id: r.id,
-    topic: r.topic,
-    documentId: r.document_id,
-    payload: Object.fromEntries(Object.entries(JSON.parse(r.payload)).filter(([k]) => !HIDDEN.includes(k))),
-    createdAt: r.created_at,
-    deliveredAt: r.delivered_at,
-    shownAt: r.shown_at,
-    readAt: r.read_at,
-  }));
+  return mine.slice(0, limit).map((r) => {
+    const payload = Object.fromEntries(Object.entries(JSON.parse(r.payload)).filter(([k]) => !HIDDEN.includes(k)));
+    let subject = r.topic;
+    let text = "";
+    try {
+      const m = render(r.topic, language, { ...payload, link: "" });
+      subject = m.subject;
+      text = m.text
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .join("\n");
+    } catch {
+      /* a topic without a template shows its name */
+    }
+    return {
+      id: r.id,
+      topic: r.topic,
+      subject,
+      text,
+      documentId: r.document_id,
+      payload,
+      createdAt: r.created_at,
+      deliveredAt: r.delivered_at,
+      shownAt: r.shown_at,
+      readAt: r.read_at,
+    };
+  });
 }
 
 /** These notices were shown to the user: each one's first display is kept, and delivers it if mail has not. */

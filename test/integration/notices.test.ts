@@ -29,7 +29,7 @@ describe("notices without SMTP, and the notice centre", () => {
     expect(r.outcome, r.error).to.equal("success");
     const drained = await app.deps.outbox.drain();
     for (const u of [operator, accountant, clerk, stranger]) await u.client.login(u.login, PASSWORD);
-    return { ...(r.result as Record<string, number>), drained };
+    return { ...(r.result as Record<string, number>), drained } as Record<string, number> & { drained: unknown };
   }
 
   it("/readyz stays ready for traffic but says mail is degraded, and why", async () => {
@@ -73,6 +73,8 @@ describe("notices without SMTP, and the notice centre", () => {
     const notice = listed.body.items.find((n: { topic: string }) => n.topic === "billing.overdue_notice");
     expect(notice).to.include({ readAt: null, shownAt: null, deliveredAt: null });
     expect(notice.payload).to.include({ number: invoice.number });
+    // The mail's own words, in the person's language (ru by default here).
+    expect(notice.subject).to.equal(`Просрочен счёт № ${invoice.number}: блокировка ${notice.payload.blockOn}`);
     expect(listed.body.unread).to.be.greaterThan(0);
     // A clerk's roles do not hear of billing; another organization's accountant cannot touch it.
     expect((await clerk.client.get("/api/v1/notices")).body.items.map((n: { id: number }) => n.id)).to.not.include(
