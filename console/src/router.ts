@@ -89,6 +89,14 @@ export const SCREENS: Screen[] = [
     load: () => import("./pages/system.js"),
   },
   {
+    path: "/notices",
+    tag: "q-notices-page",
+    title: "nav.notices",
+    roles: "any",
+    menu: true,
+    load: () => import("./pages/notices.js"),
+  },
+  {
     path: "/account",
     tag: "q-account-page",
     title: "nav.account",

@@ -280,6 +280,11 @@ export const messages: Record<MessageKey, string> = {
   "invite.intro":
     "{invitedBy} сізге құжаттарды Qujat арқылы жібереді. Ұйымның бірінші қызметкерін {expiresAt} дейін тіркеңіз.",
   "invite.title": "{organization} Qujat-қа шақырылды",
+  "notices.markRead": "Оқылды деп белгілеу",
+  "notices.read": "Оқылды",
+  "notices.openDocument": "Құжатты ашу",
+  "notices.none": "Әзірге хабарлама жоқ.",
+  "nav.notices": "Хабарламалар",
   "keyFile.use": "Кілт файлы немесе NCALayer",
   "keyFile.files": "Кілт файлы (.p12, .pfx, Key-6.dat, .pem) және бөлек болса, оның сертификаты",
   "keyFile.password": "Кілт файлының құпиясөзі",

@@ -282,6 +282,11 @@ export const messages: Record<MessageKey, string> = {
   "invite.intro":
     "{invitedBy} отправляет вам документы через Qujat. Зарегистрируйте первого сотрудника организации до {expiresAt}.",
   "invite.title": "{organization} приглашена в Qujat",
+  "notices.markRead": "Отметить прочитанным",
+  "notices.read": "Прочитано",
+  "notices.openDocument": "Открыть документ",
+  "notices.none": "Уведомлений пока нет.",
+  "nav.notices": "Уведомления",
   "keyFile.use": "Файл ключа или NCALayer",
   "keyFile.files": "Файл ключа (.p12, .pfx, Key-6.dat, .pem) и, если отдельно, его сертификат",
   "keyFile.password": "Пароль файла ключа",

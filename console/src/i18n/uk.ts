@@ -282,6 +282,11 @@ export const messages: Record<MessageKey, string> = {
   "invite.intro":
     "{invitedBy} надсилає вам документи через Qujat. Зареєструйте першу особу організації до {expiresAt}.",
   "invite.title": "{organization} запрошено до Qujat",
+  "notices.markRead": "Позначити прочитаним",
+  "notices.read": "Прочитано",
+  "notices.openDocument": "Відкрити документ",
+  "notices.none": "Сповіщень поки немає.",
+  "nav.notices": "Сповіщення",
   "keyFile.use": "Файл ключа або NCALayer",
   "keyFile.files": "Файл ключа (.p12, .pfx, Key-6.dat, .pem) і, якщо окремо, його сертифікат",
   "keyFile.password": "Пароль файла ключа",

@@ -52,6 +52,7 @@ export class QujatApp extends QElement {
   @state() private path = location.pathname;
   @state() private loaded = new Set<string>();
   @state() private announcements: Announcement[] = [];
+  @state() private unreadNotices = 0;
   @state() private blocks: BranchBlock[] = [];
   @state() private totpAsked = false;
   private screenEl?: { path: string; el: ScreenElement };
@@ -145,6 +146,9 @@ export class QujatApp extends QElement {
     if (!this.me) return;
     const announcements = await api<{ items: Announcement[] }>("GET", "/announcements").catch(() => ({ items: [] }));
     this.announcements = announcements.items;
+    this.unreadNotices = (
+      await api<{ unread: number }>("GET", "/notices", undefined, { limit: 200 }).catch(() => ({ unread: 0 }))
+    ).unread;
     const branches = [...new Set(this.me.roles.map((g) => g.branchId).filter((b): b is string => Boolean(b)))];
     const states = await Promise.all(
       branches.map((id) =>
@@ -349,7 +353,7 @@ export class QujatApp extends QElement {
         <a class="brand" href="/">Qujat</a>
         <nav aria-label=${t("app.menu")}>
           <ul>
-            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}</a></li>`)}
+            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}</a></li>`)}
           </ul>
         </nav>
         <div class="user">
