@@ -92,3 +92,14 @@ export async function noticeDeliveries(db: Tx, topic: string, refs: string[]): P
   for (const r of rows) if (!out.has(r.ref) || r.delivered_at < out.get(r.ref)!) out.set(r.ref, r.delivered_at);
   return out;
 }
+
+/** The first delivery (by mail or on screen) at or after `since` of a notice of this topic about `ref`; null: none yet. */
+export async function noticeDeliveredSince(db: Tx, topic: string, ref: string, since: string): Promise<string | null> {
+  const row = (await db("outbox")
+    .where({ topic, ref })
+    .where("created_at", ">=", since)
+    .whereNotNull("delivered_at")
+    .min({ first: "delivered_at" })
+    .first()) as { first?: string | null } | undefined;
+  return row?.first ?? null;
+}

@@ -107,4 +107,20 @@ describe("notices without SMTP, and the notice centre", () => {
     expect(after.readAt).to.be.a("string");
     expect(after.shownAt).to.be.a("string");
   });
+
+  it("an inactivity warning nobody received removes nobody, however long the account stays idle", async () => {
+    await app.admin.login("root", PASSWORD);
+    const idle = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+    const lastSeen = app.clock.now();
+    const later = (days: number) => new Date(lastSeen.getTime() + days * 86400e3).toISOString();
+    app.clock.set(later(13 * 31 - 20)); // inside the warning period before the 13 months are up
+    let run = await app.deps.jobs.runNow("retention.daily");
+    expect(run.outcome, run.error).to.equal("success");
+    const warning = await app.db("outbox").where({ topic: "account.inactive_warning", user_id: idle.id }).first();
+    expect(warning).to.include({ status: "pending", ref: `user:${idle.id}`, delivered_at: null });
+    app.clock.set(later(13 * 31 + 60));
+    run = await app.deps.jobs.runNow("retention.daily");
+    expect(run.outcome, run.error).to.equal("success");
+    expect((await app.db("users").where({ id: idle.id }).first())!.status).to.equal("active");
+  });
 });

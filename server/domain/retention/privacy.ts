@@ -11,7 +11,7 @@ import { DAY, type Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import { notFound, StateConflictError } from "../../errors.js";
 import type { Db, Tx } from "../../storage/db.js";
-import { notificationWriter } from "../../mail/outbox.js";
+import { noticeDeliveredSince, notificationWriter } from "../../mail/outbox.js";
 import { presentAuditEntry } from "../audit/queries.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { addDays, addMonths } from "../shared/days.js";
@@ -284,6 +284,7 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
       await notificationWriter(tx, clock, [
         {
           topic: "account.inactive_warning",
+          ref: `user:${u.id}`,
           to: { userId: u.id },
           payload: { lastLoginAt: u.last.slice(0, 10), removeOn: removeOn < today ? today : removeOn },
         },
@@ -297,14 +298,27 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
     out.warned += 1;
   }
   const warnedLongAgo = new Date(now.getTime() - config.retention.inactivityWarningDays * DAY).toISOString();
-  const toRemove: Array<{ id: string; removal_pending_since: string | null }> = await db("users")
-    .where({ status: "active" })
-    .whereNull("pseudonymized_at")
-    .where(lastSeen, "<", removeBefore)
-    .whereNotNull("inactivity_warned_at")
-    .where("inactivity_warned_at", ">=", lastSeen)
-    .where("inactivity_warned_at", "<=", warnedLongAgo)
-    .select("id", "removal_pending_since");
+  const candidates: Array<{ id: string; removal_pending_since: string | null; inactivity_warned_at: string }> =
+    await db("users")
+      .where({ status: "active" })
+      .whereNull("pseudonymized_at")
+      .where(lastSeen, "<", removeBefore)
+      .whereNotNull("inactivity_warned_at")
+      .where("inactivity_warned_at", ">=", lastSeen)
+      .where("inactivity_warned_at", "<=", warnedLongAgo)
+      .select("id", "removal_pending_since", "inactivity_warned_at");
+  // SPEC R5.6, R6.2: the warning period runs from the warning's delivery (mail, or shown in the
+  // console), not from its queueing: a warning nobody received removes nobody.
+  const toRemove = [];
+  for (const u of candidates) {
+    const delivered = await noticeDeliveredSince(
+      db,
+      "account.inactive_warning",
+      `user:${u.id}`,
+      u.inactivity_warned_at,
+    );
+    if (delivered && delivered <= warnedLongAgo) toRemove.push(u);
+  }
   for (const u of toRemove) {
     await db.transaction(async (tx) => {
       const orgs = await lastAdministratorOf(tx, u.id);
