@@ -139,7 +139,8 @@ export const ConfigSchema = z.strictObject({
     operatorOrganizationId: z
       .string()
       .refine((v) => v === "" || /^[0-9a-f-]{36}$/i.test(v), "empty or an organization id"),
-    vatRatePercent: z.string().regex(/^\d{1,2}(\.\d{1,2})?$/, "a percentage such as 16 or 12.5"),
+    /** countries where the operator bills without VAT (the rate elsewhere is the dated schedule's, domain/shared/vat.ts) */
+    vatExemptCountries: z.array(z.enum(["KZ", "UA"])),
     invoiceNumberPrefix: z.string().regex(/^[A-Z0-9-]{0,10}$/, "up to 10 capital letters, digits or dashes"),
     defaultTermMonths: int(1, 120),
     dueDays: z.strictObject({ standard: int(1, 365), prepaidBankingDays: int(1, 365), creditWorkingDays: int(1, 365) }),

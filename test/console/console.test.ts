@@ -237,8 +237,9 @@ describe("console in Chromium", function () {
     await p.getByLabel("Line 1: goods or service").fill("Consulting");
     await p.getByLabel("Line 1: quantity").fill("2.5");
     await p.getByLabel("Line 1: price").fill("10000.00");
-    await p.getByTestId("total").filter({ hasText: "28000.00" }).waitFor(); // 25000.00 + 12 % VAT, computed as the server will
-    expect(await p.getByTestId("vat").textContent()).to.equal("3000.00");
+    // 25000.00 + 16 % VAT (KZ's rate from 2026, the new line's default), computed as the server will.
+    await p.getByTestId("total").filter({ hasText: "29000.00" }).waitFor();
+    expect(await p.getByTestId("vat").textContent()).to.equal("4000.00");
     await p
       .locator("q-upload#content input[type=file]")
       .setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf("INV-7") });

@@ -46,6 +46,34 @@ describe("billing rules", () => {
   });
   after(() => app.close());
 
+  it("VAT per country and day: a UA participant's invoice carries none, a KZ one 16 % in 2026 and 12 % in 2025", async () => {
+    const subscribe = async (country: "KZ" | "UA") => {
+      const org = await buildOrganization(app, { name: `VAT ${country} ${Math.random()}`, country });
+      const r = await operator.client.post("/api/v1/billing/subscriptions", {
+        organizationId: org.id,
+        planId: plan.id,
+      });
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      return r.body.invoice;
+    };
+    const kz2026 = await subscribe("KZ");
+    expect(kz2026).to.include({ subtotal: "10000.00", vat: "1600.00", total: "11600.00", vatPercent: "16" });
+    const ua = await subscribe("UA");
+    expect(ua).to.include({ subtotal: "10000.00", vat: "0.00", total: "10000.00", vatPercent: null });
+    const now = app.clock.now();
+    try {
+      app.clock.set("2025-12-20T09:00:00.000Z");
+      await operator.client.login(operator.login, "Str0ng!Passw0rd");
+      await app.admin.login("root", "Str0ng!Passw0rd");
+      const kz2025 = await subscribe("KZ");
+      expect(kz2025).to.include({ vat: "1200.00", total: "11200.00", vatPercent: "12" });
+    } finally {
+      app.clock.set(now);
+      await operator.client.login(operator.login, "Str0ng!Passw0rd");
+      await app.admin.login("root", "Str0ng!Passw0rd");
+    }
+  });
+
   it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {
     const bad = async (body: Record<string, unknown>, status: number, code: string) => {
       const r = await operator.client.post("/api/v1/billing/plans", {

@@ -16,6 +16,7 @@ import { fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { t } from "../i18n/i18n.js";
 import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
+import { vatPercentOn } from "../../../server/domain/shared/vat.js";
 import {
   ACCOUNTING_KINDS,
   KINDS,
@@ -69,6 +70,7 @@ export class QDocumentNewPage extends QScreen {
   @state() private organizations: Organization[] = [];
   @state() private branches: Branch[] = [];
   @state() private lines: Line[] = [{ name: "", unit: "", quantity: "1", price: "", vatRate: "12" }];
+  private defaultVat = "12";
   @state() private progress: number | null = null;
   @query("#content") private content!: QUpload;
   @query("#attachments") private attachments!: QUpload;
@@ -84,6 +86,11 @@ export class QDocumentNewPage extends QScreen {
       own.map((id) => api<{ items: Branch[] }>("GET", `/organizations/${id}/branches`).catch(() => ({ items: [] }))),
     );
     this.branches = trees.flatMap((tr) => flattenBranches(tr.items));
+    // The default VAT rate of a new line: the sender's country's on today's date (SPEC R4.1).
+    const sender = this.organizations.find((o) => o.id === own[0]);
+    const rate = vatPercentOn(sender?.country === "UA" ? "UA" : "KZ", new Date().toISOString().slice(0, 10));
+    this.lines = this.lines.map((l) => (l.price === "" && l.vatRate === "12" ? { ...l, vatRate: rate } : l));
+    this.defaultVat = rate;
   }
 
   private setLine(i: number, key: keyof Line, value: string) {
@@ -301,7 +308,7 @@ export class QDocumentNewPage extends QScreen {
           type="button"
           class="secondary"
           @click=${() => {
-            this.lines = [...this.lines, { name: "", unit: "", quantity: "1", price: "", vatRate: "12" }];
+            this.lines = [...this.lines, { name: "", unit: "", quantity: "1", price: "", vatRate: this.defaultVat }];
           }}
         >
           ${t("new.addLine")}

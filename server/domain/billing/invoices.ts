@@ -17,6 +17,7 @@ import { billingCalendar, type BillingCalendar } from "./calendar.js";
 import { addBusinessDays, addDays, dayOf, daysBetween } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "../shared/money.js";
 import { billingNoticeWriter } from "./plans.js";
+import { billingVatPercent } from "../shared/vat.js";
 import type { SubscriptionRow } from "./subscriptions.js";
 
 export type InvoiceKind = "subscription" | "renewal" | "plan_change" | "penalty";
@@ -35,6 +36,8 @@ export interface InvoiceRow {
   currency: string;
   subtotal_minor: number | string;
   vat_minor: number | string;
+  /** the VAT rate it was issued with; null: without VAT */
+  vat_percent?: string | null;
   total_minor: number | string;
   paid_minor: number | string;
   penalty_minor: number | string;
@@ -146,6 +149,12 @@ export async function invoicesIssuer(
   const year = Number(today.slice(0, 4));
   calendar ??= await billingCalendar(ctx.tx, today);
   let seq = await allocateNumbers(ctx.tx, year, drafts.length);
+  const payers = [...new Set(drafts.map((d) => d.subscription.payer_organization_id))];
+  const countries = new Map<string, string>(
+    (await ctx.tx("organizations").whereIn("id", payers).select("id", "country")).map(
+      (o: { id: string; country: string }) => [o.id, o.country],
+    ),
+  );
   const prefix = ctx.config.billing.invoiceNumberPrefix;
   const invoices: InvoiceRow[] = [];
   const lines: InvoiceLineRow[] = [];
@@ -164,9 +173,18 @@ export async function invoicesIssuer(
         amount_minor: amount.toString(),
       });
     });
-    // SPEC R4.1: prices exclude VAT; penalties are not subject to it.
-    const vat = d.kind === "penalty" ? 0n : percentOf(subtotal, ctx.config.billing.vatRatePercent);
+    // SPEC R4.1: prices exclude VAT; penalties are not subject to it; the rate is the payer
+    // country's on the day (none where the operator is exempt).
     const s = d.subscription;
+    const vatPercent =
+      d.kind === "penalty"
+        ? null
+        : billingVatPercent(
+            countries.get(s.payer_organization_id) ?? "KZ",
+            today,
+            ctx.config.billing.vatExemptCountries,
+          );
+    const vat = vatPercent === null ? 0n : percentOf(subtotal, vatPercent);
     invoices.push({
       id,
       number: `${prefix ? prefix + "-" : ""}${year}-${String(seq++).padStart(6, "0")}`,
@@ -179,6 +197,7 @@ export async function invoicesIssuer(
       currency: d.currency,
       subtotal_minor: subtotal.toString(),
       vat_minor: vat.toString(),
+      vat_percent: vatPercent,
       total_minor: (subtotal + vat).toString(),
       paid_minor: "0",
       penalty_minor: "0",

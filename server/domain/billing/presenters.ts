@@ -17,6 +17,7 @@ export const presentInvoice = (
   currency: v.currency,
   subtotal: formatAmount(v.subtotal_minor),
   vat: formatAmount(v.vat_minor),
+  vatPercent: v.vat_percent ?? null,
   total: formatAmount(v.total_minor),
   paid: formatAmount(v.paid_minor),
   outstanding: formatAmount(BigInt(v.total_minor) - BigInt(v.paid_minor)),

@@ -50,9 +50,9 @@ export function invoiceFields(
   lines: InvoiceLineRow[],
   seller: Parameters<typeof party>[0],
   buyer: Parameters<typeof party>[0],
-  vatRate: string,
 ) {
   const penalty = v.kind === "penalty";
+  const vatRate = v.vat_percent ?? null;
   return {
     number: v.number,
     date: v.issued_on,
@@ -65,11 +65,20 @@ export function invoiceFields(
       quantity: l.quantity,
       price: formatAmount(l.unit_price_minor),
       amount: formatAmount(l.amount_minor),
-      ...(penalty || lines.length > 1 ? {} : { vatRate, vatAmount: formatAmount(v.vat_minor) }),
+      ...(penalty || lines.length > 1 || vatRate === null ? {} : { vatRate, vatAmount: formatAmount(v.vat_minor) }),
     })),
     vat: formatAmount(v.vat_minor),
     total: formatAmount(v.total_minor),
-    ...(v.period_from ? { basis: `Service period ${v.period_from} – ${addDays(v.period_to!, -1)}` } : {}),
+    ...(v.period_from || vatRate === null
+      ? {
+          basis: [
+            v.period_from ? `Service period ${v.period_from} – ${addDays(v.period_to!, -1)}` : null,
+            vatRate === null && !penalty ? "Без НДС / Без ПДВ / Without VAT" : null,
+          ]
+            .filter(Boolean)
+            .join("; "),
+        }
+      : {}),
   };
 }
 
@@ -130,7 +139,7 @@ export async function invoiceDocumentsPublisher(
     try {
       const lines = await invoiceLines(deps.db, v.id);
       const buyer = (await organizationById(deps.db, v.payer_organization_id))!.org;
-      const fields = invoiceFields(v, lines, operator.org, buyer, deps.config.billing.vatRatePercent);
+      const fields = invoiceFields(v, lines, operator.org, buyer);
       const bytes = await invoicePdf(fields);
       const stored = await deps.blobs.put(bytes);
       const recipientBranch = v.payer_organization_id === v.organization_id ? v.branch_id : undefined;
