@@ -4,6 +4,7 @@
 import type { AuditRow } from "./domain/audit/chain.js";
 import type { CheckpointRow } from "./domain/audit/checkpoints.js";
 import type { InvoiceLineRow, InvoiceRow, PaymentRow } from "./domain/billing/invoices.js";
+import type { ExchangeRateRow } from "./domain/billing/exchangeRates.js";
 import type { PlanRow } from "./domain/billing/plans.js";
 import type { SubscriptionRow } from "./domain/billing/subscriptions.js";
 import type { ApproverRow, StepRow } from "./domain/documents/approval.js";
@@ -29,6 +30,7 @@ declare module "knex/types/tables.js" {
     invoice_lines: InvoiceLineRow;
     payments: PaymentRow;
     tariff_plans: PlanRow;
+    exchange_rates: ExchangeRateRow;
     subscriptions: SubscriptionRow;
     document_approval_steps: StepRow;
     document_approvers: ApproverRow;

@@ -2,6 +2,7 @@
 // who may do what; sponsors, suspension on request, credit terms and overpayment kept as credit.
 import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { invoiceFields } from "../../server/domain/processes/invoicePublishing.js";
 import { auditCount, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 
 type Org = { id: string; headOfficeId: string; name: string; bin: string };
@@ -74,6 +75,59 @@ describe("billing rules", () => {
     }
   });
 
+  it("a USD plan bills a Kazakh payer in tenge at the rate the operator recorded, printed on the invoice; none recorded refuses", async () => {
+    const org = await buildOrganization(app, { name: `USD payer ${Math.random()}` });
+    const subscribe = () =>
+      operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: usdPlan.id });
+    const missing = await subscribe();
+    expect([missing.status, missing.body.code]).to.deep.equal([409, "exchange_rate_missing"]);
+    expect(await app.db("subscriptions").where({ organization_id: org.id })).to.have.length(0);
+    const refused = await accountant.client.post("/api/v1/billing/exchange-rates", {
+      currency: "USD",
+      day: "2026-03-01",
+      rate: "500.1234",
+      source: "National Bank of Kazakhstan",
+    });
+    expect(refused.status).to.equal(403);
+    const bad = await operator.client.post("/api/v1/billing/exchange-rates", {
+      currency: "XYZ",
+      day: "2026-03-01",
+      rate: "1",
+      source: "nobody",
+    });
+    expect(bad.status).to.equal(400);
+    const recorded = await operator.client.post("/api/v1/billing/exchange-rates", {
+      currency: "USD",
+      day: "2026-03-01",
+      rate: "500.1234",
+      source: "National Bank of Kazakhstan, official rate",
+    });
+    expect(recorded.status, JSON.stringify(recorded.body)).to.equal(201);
+    const r = await subscribe();
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    // 20.00 USD × 500.1234 = 10,002.468 → 10,002.47 KZT; VAT 16 % = 1,600.40.
+    expect(r.body.invoice).to.include({ currency: "KZT", subtotal: "10002.47", vat: "1600.40", total: "11602.87" });
+    expect(r.body.invoice.exchange).to.deep.equal({
+      currency: "USD",
+      rate: "500.1234",
+      day: "2026-03-01",
+      source: "National Bank of Kazakhstan, official rate",
+    });
+    const row = (await app.db("invoices").where({ id: r.body.invoice.id }).first())!;
+    const lines = await app.db("invoice_lines").where({ invoice_id: row.id });
+    const fields = invoiceFields(
+      row,
+      lines,
+      { name: "Operator", bin: null, edrpou: null },
+      {
+        name: "Payer",
+        bin: null,
+        edrpou: null,
+      },
+    );
+    expect(fields.basis).to.include("1 USD = 500.1234 KZT (2026-03-01, National Bank of Kazakhstan, official rate)");
+  });
+
   it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {
     const bad = async (body: Record<string, unknown>, status: number, code: string) => {
       const r = await operator.client.post("/api/v1/billing/plans", {
@@ -92,6 +146,8 @@ describe("billing rules", () => {
     await bad({ price: "1.005" }, 400, "invalid_amount");
     await bad({ price: 100 }, 400, "validation_failed");
     await bad({ currency: "kzt" }, 400, "validation_failed");
+    await bad({ currency: "XYZ" }, 400, "validation_failed"); // three letters, but no ISO 4217 currency
+    await bad({ currency: "XTS" }, 400, "validation_failed"); // ISO's test code prices nothing
     await bad({ quotas: { documents: -1 } }, 400, "validation_failed");
     await bad({ package: true }, 400, "package_needs_quota");
     await bad({ code: "basic" }, 409, "plan_code_taken");

@@ -16,8 +16,10 @@ import { authorize, can, billingReadScope } from "../identity/policy.js";
 import { billingCalendar, type BillingCalendar } from "./calendar.js";
 import { addBusinessDays, addDays, dayOf, daysBetween } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "../shared/money.js";
+import { isIsoCurrency } from "../shared/currencies.js";
 import { billingNoticeWriter } from "./plans.js";
 import { billingVatPercent } from "../shared/vat.js";
+import { rateOn, toTenge, type ExchangeRateRow } from "./exchangeRates.js";
 import type { SubscriptionRow } from "./subscriptions.js";
 
 export type InvoiceKind = "subscription" | "renewal" | "plan_change" | "penalty";
@@ -38,6 +40,11 @@ export interface InvoiceRow {
   vat_minor: number | string;
   /** the VAT rate it was issued with; null: without VAT */
   vat_percent?: string | null;
+  /** a foreign-currency plan billed in tenge: its currency, the rate (tenge per unit), its day and source */
+  original_currency?: string | null;
+  exchange_rate?: string | null;
+  exchange_rate_day?: string | null;
+  exchange_rate_source?: string | null;
   total_minor: number | string;
   paid_minor: number | string;
   penalty_minor: number | string;
@@ -158,10 +165,28 @@ export async function invoicesIssuer(
   const prefix = ctx.config.billing.invoiceNumberPrefix;
   const invoices: InvoiceRow[] = [];
   const lines: InvoiceLineRow[] = [];
+  // A plan priced in another currency bills a Kazakh payer in tenge, at the latest rate the
+  // operator recorded on or before today (SPEC R4.1, 002 §5.1); the invoice keeps rate and source.
+  const rates = new Map<string, ExchangeRateRow>();
+  for (const d of drafts) {
+    if (d.currency === "KZT" || countries.get(d.subscription.payer_organization_id) !== "KZ" || rates.has(d.currency))
+      continue;
+    const r = await rateOn(ctx.tx, d.currency, today);
+    if (!r)
+      throw new StateConflictError(
+        "exchange_rate_missing",
+        `No tenge rate of ${d.currency} is recorded on or before ${today}: record one (POST /api/v1/billing/exchange-rates) before billing in ${d.currency}`,
+        { currency: d.currency, day: today },
+      );
+    rates.set(d.currency, r);
+  }
   for (const d of drafts) {
     const id = randomUUID();
     let subtotal = 0n;
+    const rate = countries.get(d.subscription.payer_organization_id) === "KZ" ? rates.get(d.currency) : undefined;
     d.lines.forEach((l, i) => {
+      const unit = rate ? toTenge(l.unitPriceMinor, rate.kzt_per_unit) : l.unitPriceMinor;
+      l = { ...l, unitPriceMinor: unit };
       const amount = l.unitPriceMinor * BigInt(l.quantity ?? 1);
       subtotal += amount;
       lines.push({
@@ -194,7 +219,11 @@ export async function invoicesIssuer(
       payer_organization_id: s.payer_organization_id,
       organization_id: s.organization_id,
       branch_id: s.branch_id,
-      currency: d.currency,
+      currency: rate ? "KZT" : d.currency,
+      original_currency: rate ? d.currency : null,
+      exchange_rate: rate?.kzt_per_unit ?? null,
+      exchange_rate_day: rate?.day ?? null,
+      exchange_rate_source: rate?.source ?? null,
       subtotal_minor: subtotal.toString(),
       vat_minor: vat.toString(),
       vat_percent: vatPercent,
@@ -410,7 +439,10 @@ export function penaltyOf(
 
 export const PaymentInput = z.strictObject({
   amount: z.string().max(20),
-  currency: z.string().regex(CURRENCY, "an ISO 4217 code such as KZT, UAH or USD"),
+  currency: z
+    .string()
+    .regex(CURRENCY, "an ISO 4217 code such as KZT, UAH or USD")
+    .refine(isIsoCurrency, "not an ISO 4217 currency code"),
   paidOn: z.iso.date(),
   /** the bank's reference; one payment per reference and payer (a repeated recording is refused) */
   reference: z.string().trim().min(1).max(100),

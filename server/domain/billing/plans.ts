@@ -12,6 +12,7 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { addDays, dayOf, firstOfMonthAfterNotice } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount } from "../shared/money.js";
+import { isIsoCurrency } from "../shared/currencies.js";
 
 export interface PlanRow {
   id: string;
@@ -38,7 +39,10 @@ export const PlanInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   /** the price of one term, VAT excluded, as a decimal string */
   price: z.string().max(20),
-  currency: z.string().regex(CURRENCY, "an ISO 4217 code such as KZT, UAH or USD"),
+  currency: z
+    .string()
+    .regex(CURRENCY, "an ISO 4217 code such as KZT, UAH or USD")
+    .refine(isIsoCurrency, "not an ISO 4217 currency code"),
   termMonths: z.number().int().min(1).max(120).optional(),
   /** null or absent: unlimited */
   quotas: z

@@ -18,6 +18,14 @@ export const presentInvoice = (
   subtotal: formatAmount(v.subtotal_minor),
   vat: formatAmount(v.vat_minor),
   vatPercent: v.vat_percent ?? null,
+  exchange: v.original_currency
+    ? {
+        currency: v.original_currency,
+        rate: v.exchange_rate,
+        day: v.exchange_rate_day,
+        source: v.exchange_rate_source,
+      }
+    : null,
   total: formatAmount(v.total_minor),
   paid: formatAmount(v.paid_minor),
   outstanding: formatAmount(BigInt(v.total_minor) - BigInt(v.paid_minor)),

@@ -69,10 +69,13 @@ export function invoiceFields(
     })),
     vat: formatAmount(v.vat_minor),
     total: formatAmount(v.total_minor),
-    ...(v.period_from || vatRate === null
+    ...(v.period_from || vatRate === null || v.original_currency
       ? {
           basis: [
             v.period_from ? `Service period ${v.period_from} – ${addDays(v.period_to!, -1)}` : null,
+            v.original_currency
+              ? `1 ${v.original_currency} = ${v.exchange_rate} KZT (${v.exchange_rate_day}, ${v.exchange_rate_source})`
+              : null,
             vatRate === null && !penalty ? "Без НДС / Без ПДВ / Without VAT" : null,
           ]
             .filter(Boolean)

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { KINDS } from "./vocabulary.js";
 import { Bin, Edrpou, Rnokpp } from "./identifiers.js";
+import { isIsoCurrency } from "./currencies.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
 
 export { fromMinor, toMinor };
@@ -18,7 +19,10 @@ const Money = z.string().regex(/^-?\d{1,15}(\.\d{1,2})?$/, "an amount with at mo
 const Quantity = z.string().regex(/^\d{1,12}(\.\d{1,3})?$/, "a quantity with at most 3 decimals");
 const Rate = z.string().regex(/^\d{1,2}(\.\d{1,2})?$/, "a VAT rate in percent, e.g. 12");
 const IsoDate = z.iso.date();
-const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD");
+const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD")
+  .refine(isIsoCurrency, "not an ISO 4217 currency code");
 const Party = z.strictObject({
   name: z.string().trim().min(1).max(500),
   bin: Bin.optional(),

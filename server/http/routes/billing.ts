@@ -2,6 +2,12 @@
 // payments, metering, the billing calendar, and a branch's billing state.
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
+import {
+  ExchangeRateInput,
+  exchangeRateRecorder,
+  exchangeRatesListed,
+  presentExchangeRate,
+} from "../../domain/billing/exchangeRates.js";
 import { BillingCalendarInput, billingCalendarDays, billingCalendarSetter } from "../../domain/billing/calendar.js";
 import { addMonths, dayOf } from "../../domain/shared/days.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
@@ -84,6 +90,36 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { body }) => {
       ctx.status = 201;
       ctx.body = presentPlan(await planCreator(commandContext(ctx, deps), body));
+    },
+  });
+  api.add({
+    method: "get",
+    path: "/api/v1/billing/exchange-rates",
+    tag: "billing",
+    auth: "any",
+    summary: "Tenge rates recorded for foreign currencies, newest first, with their sources",
+    query: z.strictObject({
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/)
+        .optional(),
+    }),
+    handler: async (ctx, { query }) => {
+      ctx.body = { items: (await exchangeRatesListed(deps.db, query.currency)).map(presentExchangeRate) };
+    },
+  });
+  api.add({
+    method: "post",
+    path: "/api/v1/billing/exchange-rates",
+    tag: "billing",
+    auth: "user",
+    tx: true,
+    body: ExchangeRateInput,
+    responses: { 201: "Recorded (a rate already recorded for that day is replaced, audited)" },
+    summary: "Record a currency's tenge rate for a day and its source (billing operator)",
+    handler: async (ctx, { body }) => {
+      ctx.status = 201;
+      ctx.body = presentExchangeRate(await exchangeRateRecorder(commandContext(ctx, deps), body));
     },
   });
   api.add({
