@@ -346,6 +346,23 @@ describe("retention, holds, disposition and privacy (11 simulated years)", funct
     expect(gone.body.code).to.equal("document_destroyed");
     expect((await clerk.client.get(`/api/v1/documents/${docs.L1.id}`)).body.status).to.equal("destroyed");
     expect((await clerk.client.get(`/api/v1/documents/${docs.L2.id}/content`)).status).to.equal(200);
+    // Billing: destroyed content no longer counts as stored bytes (SPEC R4.3), once.
+    const stored = async () =>
+      (await app.admin.get(`/api/v1/billing/usage?organizationId=${seller.id}&from=2000-01-01&to=2100-01-01`)).body
+        .bytes as number;
+    const before = await stored();
+    const released = await app.deps.jobs.runNow("billing.daily");
+    expect(released.outcome, released.error).to.equal("success");
+    expect((released.result as Record<string, number>).storageReleased).to.equal(2);
+    const regs = await app
+      .db("usage_ledger")
+      .whereIn("document_id", [docs.L1.id, docs.L3.id])
+      .where({ event: "registration" });
+    const freed = regs.reduce((n: number, r: { bytes: number | string }) => n + Number(r.bytes), 0);
+    expect(freed).to.be.greaterThan(0);
+    expect(await stored()).to.equal(before - freed);
+    expect((await app.deps.jobs.runNow("billing.daily")).result).to.include({ storageReleased: 0 });
+    expect(await stored()).to.equal(before - freed);
     const stone = (await app.db("document_tombstones").where({ document_id: docs.L1.id }).first())!;
     expect(stone).to.include({
       batch_id: batch.id,

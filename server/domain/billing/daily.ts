@@ -22,6 +22,7 @@ import { LIVE, termInvoice, type SubscriptionRow } from "./subscriptions.js";
 import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
 import { organizationFactsWriter } from "../identity/records.js";
 import { noticeDeliveries } from "../../mail/outbox.js";
+import { storageReleaser } from "./metering.js";
 import { localDay } from "../shared/zones.js";
 
 export interface DailyResult {
@@ -186,6 +187,7 @@ export class BillingDay {
     await step("exhaustedPackages", () => this.exhaustedPackages());
     await step("renewalInvoices", () => this.renewalInvoices());
     await step("termsRolled", () => this.rollTerms());
+    await step("storageReleased", () => this.storageReleased());
     await step("overdueNotices", () => this.overdueNotices());
     await step("noticesDelivered", () => this.noticesDelivered());
     await step("blocks", () => this.blocks());
@@ -534,6 +536,16 @@ export class BillingDay {
         await this.audit(ctx, events);
       },
     );
+  }
+
+  /** SPEC R4.3: content destroyed by disposition no longer counts as stored bytes. */
+  private async storageReleased() {
+    this.result.storageReleased ??= 0;
+    for (;;) {
+      const { released } = await this.db.transaction((tx) => storageReleaser(tx, 1000));
+      this.result.storageReleased = Number(this.result.storageReleased) + released;
+      if (released === 0) return;
+    }
   }
 
   /** SPEC R4.4: on the day after the due date, an e-mail notice of the coming block. */

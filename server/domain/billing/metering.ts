@@ -7,6 +7,7 @@ import { PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import type { Statement } from "../../storage/statements.js";
 import { dayOf } from "../shared/days.js";
+import { destroyedAfter } from "../retention/tombstones.js";
 import { gateAnswer } from "./gate.js";
 import type { PlanRow } from "./plans.js";
 import { coveringSubscription, LIVE, type SubscriptionRow } from "./subscriptions.js";
@@ -150,7 +151,8 @@ export async function usageOf(tx: Tx, p: { organizationId: string; branchPath?: 
   }> = await q
     .groupBy("u.branch_id")
     .select("u.branch_id")
-    .count({ documents: "*" })
+    // Destruction entries (negative bytes) lower the stored bytes; only registrations are documents.
+    .select(tx.raw("sum(case when u.event = 'registration' then 1 else 0 end) as documents"))
     .sum({ bytes: "u.bytes" })
     .select(tx.raw("sum(case when u.outgoing then 1 else 0 end) as outgoing"));
   const users = tx("role_grants as g")
@@ -212,4 +214,60 @@ export async function assertUserQuota(
       usage: { users: holders.length, documents: Number(s.used_documents), storageBytes: Number(s.used_bytes) },
     },
   );
+}
+
+/**
+ * SPEC R4.3, R5.5: stored bytes go down when disposition destroys content. Each destroyed
+ * document's registration bytes come off the subscription it counted against, once: a
+ * `destruction` entry in the ledger (negative bytes) marks it done.
+ */
+export async function storageReleaser(tx: Tx, limit: number): Promise<{ released: number; seen: number }> {
+  // Where the last release stopped: the latest destruction entry, in the tombstones' own order.
+  const last: { at: string; document_id: string } | undefined = await tx("usage_ledger")
+    .where({ event: "destruction" })
+    .orderBy("at", "desc")
+    .orderBy("document_id", "desc")
+    .first("at", "document_id");
+  const destroyed = await destroyedAfter(tx, last ? { at: last.at, documentId: last.document_id } : null, limit);
+  if (destroyed.length === 0) return { released: 0, seen: 0 };
+  const ids = destroyed.map((d) => d.document_id);
+  const done = new Set<string>(
+    await tx("usage_ledger").where({ event: "destruction" }).whereIn("document_id", ids).pluck("document_id"),
+  );
+  const registrations: Array<{
+    document_id: string;
+    organization_id: string;
+    branch_id: string;
+    subscription_id: string | null;
+    bytes: number | string;
+  }> = await tx("usage_ledger")
+    .where({ event: "registration" })
+    .whereIn("document_id", ids)
+    .select("document_id", "organization_id", "branch_id", "subscription_id", "bytes");
+  const byDoc = new Map(registrations.map((r) => [r.document_id, r]));
+  let released = 0;
+  for (const d of destroyed) {
+    const reg = byDoc.get(d.document_id);
+    if (done.has(d.document_id)) continue;
+    // A document registered before metering still moves the watermark (zero bytes).
+    const bytes = reg ? Number(reg.bytes) : 0;
+    if (!reg) continue;
+    await tx("usage_ledger").insert({
+      organization_id: reg.organization_id,
+      branch_id: reg.branch_id,
+      document_id: d.document_id,
+      event: "destruction",
+      bytes: -bytes,
+      at: d.destroyed_at,
+      subscription_id: reg.subscription_id,
+      outgoing: false,
+    });
+    if (reg.subscription_id)
+      await tx.raw(
+        `update "subscriptions" set "used_bytes" = case when "used_bytes" > ? then "used_bytes" - ? else 0 end where "id" = ?`,
+        [bytes, bytes, reg.subscription_id],
+      );
+    released += 1;
+  }
+  return { released, seen: destroyed.length };
 }
