@@ -141,6 +141,8 @@ export const ConfigSchema = z.strictObject({
       .refine((v) => v === "" || /^[0-9a-f-]{36}$/i.test(v), "empty or an organization id"),
     /** countries where the operator bills without VAT (the rate elsewhere is the dated schedule's, domain/shared/vat.ts) */
     vatExemptCountries: z.array(z.enum(["KZ", "UA"])),
+    /** the plan a new participant is subscribed to unless the operator chose another ("" = none, unmetered) */
+    defaultPlanCode: z.string().max(50),
     invoiceNumberPrefix: z.string().regex(/^[A-Z0-9-]{0,10}$/, "up to 10 capital letters, digits or dashes"),
     defaultTermMonths: int(1, 120),
     dueDays: z.strictObject({ standard: int(1, 365), prepaidBankingDays: int(1, 365), creditWorkingDays: int(1, 365) }),

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { invoiceFields } from "../../server/domain/processes/invoicePublishing.js";
 import { auditCount, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
+import { validBin } from "../support/ids.js";
 
 type Org = { id: string; headOfficeId: string; name: string; bin: string };
 
@@ -126,6 +127,66 @@ describe("billing rules", () => {
       },
     );
     expect(fields.basis).to.include("1 USD = 500.1234 KZT (2026-03-01, National Bank of Kazakhstan, official rate)");
+  });
+
+  it("a new participant is metered on Demo until the operator chooses another plan; a counterparty named in a registration too", async () => {
+    app.config.billing.defaultPlanCode = "demo";
+    try {
+      const org = await buildOrganization(app, { name: `Unsubscribed ${Math.random()}` });
+      const subs = async () =>
+        (await operator.client.get(`/api/v1/billing/subscriptions?organizationId=${org.id}`)).body.items as Array<{
+          id: string;
+          status: string;
+          planId: string;
+          usage: { documents: number; storageBytes: number };
+        }>;
+      const codeOf = async (planId: string) => (await app.db("tariff_plans").where({ id: planId }).first())!.code;
+      const [demo] = await subs();
+      expect(demo).to.deep.include({ status: "active" });
+      expect(await codeOf(demo.planId)).to.equal("demo");
+      const orgClerk = await buildUser(app, [{ role: "clerk", organizationId: org.id, branchId: org.headOfficeId }]);
+      const letter = () =>
+        orgClerk.client.post("/api/v1/documents", {
+          metadata: {
+            kind: "letter",
+            recipient: {
+              organization: { name: "Named Counterparty", country: "KZ", bin: validBin() },
+              email: "named@counterparty.example",
+            },
+            fields: {},
+          },
+          content: {
+            name: "l.pdf",
+            mediaType: "application/pdf",
+            data: Buffer.from(`%PDF-1.4\n% demo ${Math.random()}\n%%EOF\n`).toString("base64"),
+          },
+        });
+      const r = await letter();
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      const [metered] = await subs();
+      expect(metered.usage.documents).to.equal(1);
+      expect(metered.usage.storageBytes).to.be.greaterThan(0);
+      // The counterparty the letter named is on Demo too.
+      const named = await app
+        .db("subscriptions as s")
+        .join("tariff_plans as p", "p.id", "s.plan_id")
+        .where("s.organization_id", r.body.recipient.organizationId)
+        .first("p.code", "s.status");
+      expect(named).to.include({ code: "demo", status: "active" });
+      // The operator's choice replaces Demo; the stored bytes stay with the branch.
+      const chosen = await operator.client.post("/api/v1/billing/subscriptions", {
+        organizationId: org.id,
+        planId: plan.id,
+      });
+      expect(chosen.status, JSON.stringify(chosen.body)).to.equal(201);
+      const after = await subs();
+      const live = after.find((x) => x.status === "active")!;
+      expect(await codeOf(live.planId)).to.equal("basic");
+      expect(live.usage.storageBytes).to.equal(metered.usage.storageBytes);
+      expect(after.find((x) => x.id === demo.id)!.status).to.equal("ended");
+    } finally {
+      app.config.billing.defaultPlanCode = "";
+    }
   });
 
   it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {

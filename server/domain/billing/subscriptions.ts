@@ -156,6 +156,33 @@ export async function subscriptionCreator(
   p: z.infer<typeof SubscriptionInput>,
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   authorize(ctx.actor, "billing.manage", { type: "appliance" });
+  return subscriptionInserter(ctx, p);
+}
+
+/**
+ * SPEC R4.1: a new participant is on the default plan (Demo) until the operator chooses another,
+ * so every participant is metered. Its head office is subscribed now; nothing when no default plan
+ * is configured or active, or the branch already has a live subscription.
+ */
+export async function defaultPlanSubscriber(
+  ctx: CommandContext,
+  organizationId: string,
+): Promise<SubscriptionRow | null> {
+  const code = ctx.config.billing.defaultPlanCode;
+  if (!code) return null;
+  const plan: PlanRow | undefined = await ctx.tx("tariff_plans").where({ code, status: "active" }).first();
+  if (!plan) return null;
+  const found = await branchWithOrganization(ctx.tx, { organizationId, branchId: null });
+  if (!found) return null;
+  if (await ctx.tx("subscriptions").where({ branch_id: found.branch.id }).whereIn("status", LIVE).first("id"))
+    return null;
+  return (await subscriptionInserter(ctx, { organizationId, planId: plan.id })).subscription;
+}
+
+async function subscriptionInserter(
+  ctx: CommandContext,
+  p: z.infer<typeof SubscriptionInput>,
+): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   const found = await branchWithOrganization(ctx.tx, {
     organizationId: p.organizationId,
     branchId: p.branchId ?? null,
@@ -174,13 +201,28 @@ export async function subscriptionCreator(
   const today = dayOf(ctx.clock.now());
   const start = p.startOn ?? today;
   if (start < today) throw new ValidationError("date_in_past", "startOn cannot be in the past", { field: "startOn" });
-  if (await ctx.tx("subscriptions").where({ branch_id: found.branch.id }).whereIn("status", LIVE).first("id")) {
+  const now = nowIso(ctx);
+  const live: SubscriptionRow | undefined = await ctx
+    .tx("subscriptions")
+    .where({ branch_id: found.branch.id })
+    .whereIn("status", LIVE)
+    .first();
+  // The default plan a participant was given is replaced by the operator's choice; its stored
+  // bytes go with the branch to the new subscription.
+  const defaultPlan = ctx.config.billing.defaultPlanCode;
+  const replaceable =
+    live && defaultPlan && (await ctx.tx("tariff_plans").where({ id: live.plan_id, code: defaultPlan }).first("id"));
+  if (live && !replaceable) {
     throw new ConflictError(
       "subscription_exists",
       "This branch already has a live subscription; change its plan instead",
     );
   }
-  const now = nowIso(ctx);
+  if (live)
+    await ctx
+      .tx("subscriptions")
+      .where({ id: live.id })
+      .update({ status: "ended", ended_reason: `replaced by plan ${plan.code}`, updated_at: now });
   const row: SubscriptionRow = {
     id: randomUUID(),
     organization_id: found.org.id,
@@ -194,7 +236,7 @@ export async function subscriptionCreator(
     period_end: addMonths(start, Number(plan.term_months)),
     auto_renew: p.autoRenew ?? true,
     used_documents: 0,
-    used_bytes: 0,
+    used_bytes: live ? Number(live.used_bytes) : 0,
     suspended_from: null,
     suspended_until: null,
     terminates_on: null,

@@ -12,6 +12,8 @@ import {
   holidaysSetter,
 } from "../../domain/documents/calendar.js";
 import type { AppDeps } from "../../deps.js";
+import { defaultPlanSubscriber } from "../../domain/billing/subscriptions.js";
+import { systemActor } from "../../domain/identity/roles.js";
 import { sealSetter } from "../../domain/documents/seals.js";
 import {
   organizationBlocker,
@@ -80,7 +82,10 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       totpRequired: z.boolean().optional(),
     }),
     handler: async (ctx, { body }) => {
-      const o = await organizationCreator(commandContext(ctx, deps), body);
+      const c = commandContext(ctx, deps);
+      const o = await organizationCreator(c, body);
+      // SPEC R4.1: on the default plan (Demo) until the operator chooses another — everyone is metered.
+      await defaultPlanSubscriber({ ...c, actor: systemActor }, o.org.id);
       ctx.status = 201;
       ctx.body = presentOrganization(o.org, o.root);
     },

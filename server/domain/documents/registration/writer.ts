@@ -15,6 +15,8 @@ import { retentionColumns, retentionForRegistration, type RetentionFactsCache } 
 import { presentDocument } from "../presenters.js";
 
 import { usageCounter } from "../../billing/metering.js";
+import { defaultPlanSubscriber } from "../../billing/subscriptions.js";
+import { systemActor } from "../../identity/roles.js";
 import { organizationInserter } from "../../identity/organizations.js";
 
 import { directoryVersion, type DirectoryCache } from "../directoryCache.js";
@@ -85,7 +87,9 @@ export async function registrationWriter(
   for (const it of items) {
     if (!it.prepared.recipient.create) continue;
     await organizationInserter({ ...it.ctx, tx }, it.prepared.recipient.create.props, it.prepared.recipient.create.ids);
-    head = await auditHead(tx); // the new organization's audit entry moved the chain on
+    // Like any participant it is metered from the start, on the default plan (SPEC R4.1).
+    await defaultPlanSubscriber({ ...it.ctx, tx, actor: systemActor }, it.prepared.recipient.create.ids.id);
+    head = await auditHead(tx); // the new organization's (and subscription's) audit entries moved the chain on
   }
   const { out, writes } = registrationStatements(clock, items, head, retentionOf);
   await runStatements(tx, writes);
