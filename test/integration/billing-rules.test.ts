@@ -189,6 +189,49 @@ describe("billing rules", () => {
     }
   });
 
+  it("termination notice per plan: at any time (UA contract), 15 days (E-DOC), the default 30 days (KZ)", async () => {
+    const planWith = async (code: string, notice?: number) =>
+      (
+        await operator.client.post("/api/v1/billing/plans", {
+          code,
+          name: code,
+          price: "0.00", // no invoice: nothing to fall overdue in the later tests
+          currency: "KZT",
+          ...(notice !== undefined ? { terminationNoticeDays: notice } : {}),
+        })
+      ).body;
+    const subscribed = async (p: { id: string }) => {
+      const org = await buildOrganization(app, { name: `Term ${Math.random()}` });
+      const orgAdmin = await buildUser(app, [
+        { role: "org_admin", organizationId: org.id, branchId: org.headOfficeId },
+      ]);
+      const r = await operator.client.post("/api/v1/billing/subscriptions", { organizationId: org.id, planId: p.id });
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      return { admin: orgAdmin, id: r.body.subscription?.id ?? r.body.id };
+    };
+    const today = app.clock.now().toISOString().slice(0, 10);
+    const plus = (n: number) => new Date(Date.parse(today + "T00:00:00Z") + n * 86400e3).toISOString().slice(0, 10);
+    const terminate = (who: { admin: BuiltUser; id: string }, body: Record<string, unknown>) =>
+      who.admin.client.post(`/api/v1/billing/subscriptions/${who.id}/termination`, {
+        reason: "contract ends",
+        ...body,
+      });
+
+    const anyTime = await subscribed(await planWith("ua-any", 0));
+    expect((await planWith("ua-any-2", 0)).terminationNoticeDays).to.equal(0);
+    const now = await terminate(anyTime, { on: today });
+    expect(now.status, JSON.stringify(now.body)).to.equal(200);
+    expect(now.body.terminatesOn).to.equal(today);
+
+    const edoc = await subscribed(await planWith("edoc", 15));
+    const short = await terminate(edoc, { on: plus(10) });
+    expect([short.status, short.body.code, short.body.earliest]).to.deep.equal([400, "notice_too_short", plus(15)]);
+    expect((await terminate(edoc, {})).body.terminatesOn).to.equal(plus(15));
+
+    const kz = await subscribed(await planWith("kz-default"));
+    expect((await terminate(kz, { on: plus(20) })).body.earliest).to.equal(plus(30));
+  });
+
   it("plans: bad prices, currencies and quotas are refused with clear codes; only the billing operator creates one", async () => {
     const bad = async (body: Record<string, unknown>, status: number, code: string) => {
       const r = await operator.client.post("/api/v1/billing/plans", {

@@ -16,7 +16,7 @@ describe("foundation", () => {
     expect((await app.client().get("/healthz")).body).to.deep.equal({ status: "ok" });
     const r = await app.client().get("/readyz");
     expect(r.status).to.equal(200);
-    expect(r.body.checks).to.deep.equal({ database: { ok: true }, migrations: { ok: true } });
+    expect(r.body.checks).to.deep.equal({ database: { ok: true }, migrations: { ok: true }, mail: { ok: true } });
   });
 
   it("reports not ready when a migration is pending", async () => {

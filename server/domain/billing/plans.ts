@@ -21,6 +21,8 @@ export interface PlanRow {
   price_minor: number | string;
   currency: string;
   term_months: number;
+  /** days of notice a participant gives to end it; null: billing.terminationNoticeDays (SPEC R4.7) */
+  termination_notice_days?: number | null;
   quota_documents: number | string | null;
   quota_storage_bytes: number | string | null;
   quota_users: number | null;
@@ -48,6 +50,8 @@ export const PlanInput = z.strictObject({
   quotas: z
     .strictObject({ documents: Quota.optional(), storageBytes: Quota.optional(), users: Quota.optional() })
     .optional(),
+  /** 30 (KZ, 000 §14.5), 15 (E-DOC, 002 §10.2.2), 0: at any time (UA, 004 §8.2.2); default billing.terminationNoticeDays */
+  terminationNoticeDays: z.number().int().min(0).max(365).optional(),
   /** a transaction package: the subscription ends early when its documents are used up (R4.2) */
   package: z.boolean().optional(),
 });
@@ -59,6 +63,7 @@ export const presentPlan = (p: PlanRow) => ({
   price: formatAmount(p.price_minor),
   currency: p.currency,
   termMonths: Number(p.term_months),
+  terminationNoticeDays: p.termination_notice_days ?? null,
   quotas: {
     documents: p.quota_documents === null ? null : Number(p.quota_documents),
     storageBytes: p.quota_storage_bytes === null ? null : Number(p.quota_storage_bytes),
@@ -107,6 +112,7 @@ export async function planCreator(ctx: CommandContext, input: z.infer<typeof Pla
     price_minor: price.toString(),
     currency: input.currency,
     term_months: input.termMonths ?? ctx.config.billing.defaultTermMonths,
+    termination_notice_days: input.terminationNoticeDays ?? null,
     quota_documents: input.quotas?.documents ?? null,
     quota_storage_bytes: input.quotas?.storageBytes ?? null,
     quota_users: input.quotas?.users ?? null,

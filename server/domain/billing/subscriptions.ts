@@ -361,14 +361,17 @@ export async function subscriptionTerminator(
   if (!LIVE.includes(s.status))
     throw new StateConflictError("subscription_not_live", `The subscription is ${s.status}`);
   const today = dayOf(ctx.clock.now());
-  const earliest = addDays(today, ctx.config.billing.terminationNoticeDays);
-  if (p.on !== undefined && p.on <= today)
+  // The notice is the plan's (its contract's), else billing's default: 0 ends it at once.
+  const plan = await planById(ctx.tx, s.plan_id);
+  const noticeDays = plan.termination_notice_days ?? ctx.config.billing.terminationNoticeDays;
+  const earliest = addDays(today, noticeDays);
+  if (p.on !== undefined && (noticeDays > 0 ? p.on <= today : p.on < today))
     throw new ValidationError("date_in_past", "on must be a future date", { field: "on" });
   if (p.on !== undefined && p.on < earliest)
     throw new ValidationError(
       "notice_too_short",
-      `Termination needs ${ctx.config.billing.terminationNoticeDays} days' notice: the earliest is ${earliest}`,
-      { field: "on", earliest },
+      `Termination needs ${noticeDays} days' notice under plan ${plan.code}: the earliest is ${earliest}`,
+      { field: "on", earliest, noticeDays },
     );
   const on = p.on ?? earliest;
   await ctx

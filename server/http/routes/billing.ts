@@ -253,7 +253,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     tx: true,
     body: TerminationInput,
     summary:
-      "Terminate with notice (billing.terminationNoticeDays): the subscription ends on that day and does not renew",
+      "Terminate with notice (the plan's terminationNoticeDays, else billing.terminationNoticeDays; 0: at once): the subscription ends on that day and does not renew",
     handler: async (ctx, { params, body }) => {
       const c = commandContext(ctx, deps);
       ctx.body = await presentWithPlan(await subscriptionTerminator(c, { id: params.id, ...body }), c.tx);
