@@ -37,6 +37,7 @@ import { blobSweepJob } from "./jobs/blobSweep.js";
 import { documentRoutes } from "./http/routes/documents.js";
 import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
 import { invitationRoutes } from "./http/routes/invitations.js";
+import { setApplianceZone } from "./domain/shared/zones.js";
 import { noticeRoutes } from "./http/routes/notices.js";
 import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
 import { billingDailyJob } from "./jobs/billingDaily.js";
@@ -59,9 +60,12 @@ import type { AppDeps, AppInput } from "./deps.js";
 export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")).version;
 
 export function createApp(input: AppInput) {
+  // The day billing, the gate and the jobs work on is the appliance's local one (SPEC R2.6, R4.4).
+  setApplianceZone(input.config.server.timeZone);
   const jobs = new JobRegistry(
     { db: input.db, clock: input.clock, logger: input.logger },
     input.config.jobs.staleLockMinutes,
+    input.config.server.timeZone,
   );
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));

@@ -58,6 +58,8 @@ export class JobRegistry {
   constructor(
     private ctx: JobContext,
     private staleLockMinutes: number,
+    /** the IANA zone cron schedules run in (server.timeZone) */
+    private timeZone = "Asia/Almaty",
   ) {}
 
   register(job: JobDefinition) {
@@ -84,10 +86,10 @@ export class JobRegistry {
             const p = this.runNow(j.name).catch((err) => this.ctx.logger.error({ err, job: j.name }, "job crashed"));
             this.running.add(p);
             p.finally(() => this.running.delete(p));
-            // Schedules are in UTC, as the dates of billing and deadlines are: a daily job at 00:10 runs
-            // on the UTC day it computes, whatever the server's time zone.
+            // Schedules run in the appliance's zone (server.timeZone), as billing's days are: a daily
+            // job at 00:10 runs on the local day it computes, whatever the server's own time zone.
           },
-          { name: j.name, noOverlap: true, timezone: "Etc/UTC" },
+          { name: j.name, noOverlap: true, timezone: this.timeZone },
         ),
       );
     }

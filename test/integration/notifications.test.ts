@@ -27,8 +27,9 @@ describe("notifications", () => {
     by.post("/api/v1/announcements", {
       title,
       body: "Переход на новую версию",
-      startsAt: "2026-03-07T23:00:00Z",
-      endsAt: "2026-03-08T03:00:00Z",
+      // Saturday 23:00 – Sunday 03:00 in Almaty (004 §2.4.3 names local hours), given as instants.
+      startsAt: "2026-03-07T18:00:00Z",
+      endsAt: "2026-03-07T22:00:00Z",
     });
 
   it("a maintenance announcement: only a system administrator makes one; every signed-in user sees it; everyone is e-mailed in his language", async () => {
@@ -60,10 +61,18 @@ describe("notifications", () => {
     await app.deps.outbox.drain();
     const got = app.smtp.messages.slice(start).filter((m) => m.topic === "maintenance.announcement");
     const subjectFor = (u: BuiltUser) => got.find((m) => m.to.includes(`${u.login}@example.kz`))?.subject;
-    expect(subjectFor(users[0])).to.equal("Плановые работы: 2026-03-07 23:00 – 2026-03-08 03:00");
-    expect(subjectFor(users[1])).to.equal("Жоспарлы жұмыстар: 2026-03-07 23:00 – 2026-03-08 03:00");
-    expect(subjectFor(users[2])).to.equal("Планові роботи: 2026-03-07 23:00 – 2026-03-08 03:00");
-    expect(subjectFor(users[3])).to.equal("Scheduled maintenance: 2026-03-07 23:00 – 2026-03-08 03:00");
+    expect(subjectFor(users[0])).to.equal(
+      "Плановые работы: 2026-03-07 23:00 (Asia/Almaty) – 2026-03-08 03:00 (Asia/Almaty)",
+    );
+    expect(subjectFor(users[1])).to.equal(
+      "Жоспарлы жұмыстар: 2026-03-07 23:00 (Asia/Almaty) – 2026-03-08 03:00 (Asia/Almaty)",
+    );
+    expect(subjectFor(users[2])).to.equal(
+      "Планові роботи: 2026-03-07 23:00 (Asia/Almaty) – 2026-03-08 03:00 (Asia/Almaty)",
+    );
+    expect(subjectFor(users[3])).to.equal(
+      "Scheduled maintenance: 2026-03-07 23:00 (Asia/Almaty) – 2026-03-08 03:00 (Asia/Almaty)",
+    );
     // Plain text and HTML, the same words.
     const en = got.find((m) => m.to.includes(`${users[3].login}@example.kz`))!;
     expect(en.text).to.include("may be unavailable");

@@ -1,7 +1,13 @@
 // Local days (SPEC R2.6): periods end at local midnight in the bound party's zone, around midnight
 // and across Kyiv's daylight-saving changes; the count starts the day after the event's local day.
 import { expect } from "chai";
-import { localDay, periodEnd, startOfLocalDay } from "../../server/domain/shared/zones.js";
+import {
+  applianceDay,
+  localDay,
+  periodEnd,
+  setApplianceZone,
+  startOfLocalDay,
+} from "../../server/domain/shared/zones.js";
 
 const none = new Set<string>();
 
@@ -56,5 +62,24 @@ describe("local days", () => {
     expect(periodEnd(new Date("2026-03-27T10:00:00Z"), "working", 5, none, "Europe/Kyiv").toISOString()).to.equal(
       "2026-04-03T21:00:00.000Z",
     );
+  });
+
+  it("the appliance's day agrees with the zone's at every hour across Kyiv's DST changes and around Almaty's midnight", () => {
+    try {
+      for (const zone of ["Europe/Kyiv", "Asia/Almaty"]) {
+        setApplianceZone(zone);
+        for (let t = Date.parse("2026-03-27T00:00:00Z"); t < Date.parse("2026-04-01T00:00:00Z"); t += 17 * 60_000)
+          expect(applianceDay(new Date(t)), `${zone} ${new Date(t).toISOString()}`).to.equal(
+            localDay(new Date(t), zone),
+          );
+        for (let t = Date.parse("2026-10-24T00:00:00Z"); t < Date.parse("2026-10-27T00:00:00Z"); t += 17 * 60_000)
+          expect(applianceDay(new Date(t))).to.equal(localDay(new Date(t), zone));
+      }
+      setApplianceZone("Asia/Almaty");
+      expect(applianceDay(new Date("2026-12-04T18:59:59Z"))).to.equal("2026-12-04");
+      expect(applianceDay(new Date("2026-12-04T19:00:00Z"))).to.equal("2026-12-05");
+    } finally {
+      setApplianceZone("Asia/Almaty");
+    }
   });
 });

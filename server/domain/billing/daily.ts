@@ -14,7 +14,7 @@ import type { CommandContext } from "../context.js";
 import { systemActor } from "../identity/roles.js";
 import { bumpEpoch } from "../retention/facts.js";
 import { billingCalendar } from "./calendar.js";
-import { addDays, addMonths, dayOf, daysBetween } from "../shared/days.js";
+import { addDays, addMonths, daysBetween } from "../shared/days.js";
 import { invoicePayload, invoicesIssuer, type InvoiceDraft, type InvoiceRow } from "./invoices.js";
 import { divRound, formatAmount } from "../shared/money.js";
 import { billingNoticeWriter, type PlanRow } from "./plans.js";
@@ -24,6 +24,7 @@ import { organizationFactsWriter } from "../identity/records.js";
 import { noticeDeliveries } from "../../mail/outbox.js";
 import { storageReleaser } from "./metering.js";
 import { localDay } from "../shared/zones.js";
+import { applianceDay } from "../shared/zones.js";
 
 export interface DailyResult {
   [step: string]: number | string;
@@ -76,7 +77,7 @@ export class BillingDay {
     private clock: Clock,
     private config: Config,
   ) {
-    this.today = dayOf(clock.now());
+    this.today = applianceDay(clock.now());
   }
 
   private ctx(tx: Tx): CommandContext {

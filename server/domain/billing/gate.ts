@@ -4,8 +4,9 @@
 // billed and may. Incoming documents never ask: they stay readable whatever the answer.
 import { ConflictError, PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
-import { dayOf } from "../shared/days.js";
+
 import { coveringSubscription, type SubscriptionRow } from "./subscriptions.js";
+import { applianceDay } from "../shared/zones.js";
 
 export interface GateAnswer {
   allowed: boolean;
@@ -61,7 +62,7 @@ export async function canSendOutgoing(
   now: Date,
   find: FindSubscription = coveringSubscription,
 ): Promise<GateAnswer> {
-  return gateAnswer(await find(tx, branch.path), dayOf(now));
+  return gateAnswer(await find(tx, branch.path), applianceDay(now));
 }
 
 /** `find`: how the covering subscription is read (a registration passes its cached lookups). */

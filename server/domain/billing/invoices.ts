@@ -14,13 +14,14 @@ import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
 import { authorize, can, billingReadScope } from "../identity/policy.js";
 import { billingCalendar, type BillingCalendar } from "./calendar.js";
-import { addBusinessDays, addDays, dayOf, daysBetween } from "../shared/days.js";
+import { addBusinessDays, addDays, daysBetween } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount, percentOf, percentScaled, divRound } from "../shared/money.js";
 import { isIsoCurrency } from "../shared/currencies.js";
 import { billingNoticeWriter } from "./plans.js";
 import { billingVatPercent } from "../shared/vat.js";
 import { rateOn, toTenge, type ExchangeRateRow } from "./exchangeRates.js";
 import type { SubscriptionRow } from "./subscriptions.js";
+import { applianceDay } from "../shared/zones.js";
 
 export type InvoiceKind = "subscription" | "renewal" | "plan_change" | "penalty";
 export type InvoiceStatus = "issued" | "paid" | "overdue" | "cancelled";
@@ -151,7 +152,7 @@ export async function invoicesIssuer(
   calendar?: BillingCalendar,
 ): Promise<InvoiceRow[]> {
   if (drafts.length === 0) return [];
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   const now = nowIso(ctx);
   const year = Number(today.slice(0, 4));
   calendar ??= await billingCalendar(ctx.tx, today);
@@ -463,7 +464,7 @@ export async function paymentRecorder(ctx: CommandContext, p: { invoiceId: strin
       `Invoice ${v.number} is in ${v.currency}, the payment in ${p.currency}`,
       { invoiceCurrency: v.currency },
     );
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   if (p.paidOn > today)
     throw new ValidationError("date_in_future", "paidOn cannot be later than today", { field: "paidOn" });
   if (p.paidOn < v.issued_on)

@@ -6,11 +6,12 @@
 import { PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import type { Statement } from "../../storage/statements.js";
-import { dayOf } from "../shared/days.js";
+
 import { destroyedAfter } from "../retention/tombstones.js";
 import { gateAnswer } from "./gate.js";
 import type { PlanRow } from "./plans.js";
 import { coveringSubscription, LIVE, type SubscriptionRow } from "./subscriptions.js";
+import { applianceDay } from "../shared/zones.js";
 
 export interface Metering {
   subscriptionId: string;
@@ -70,7 +71,7 @@ export async function meteringFor(
   if (!s) return null;
   const outgoing = direction === "outgoing";
   if (!LIVE.includes(s.status)) {
-    const answer = gateAnswer(s, dayOf(now));
+    const answer = gateAnswer(s, applianceDay(now));
     throw new PaymentRequiredError(answer.code!, answer.reason!, { subscriptionId: s.id });
   }
   // SPEC R4.5: after the optional longer-delay steps the branch registers nothing at all.

@@ -10,9 +10,10 @@ import { type Tx } from "../../storage/db.js";
 import { inSlices } from "../../storage/statements.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
-import { addDays, dayOf, firstOfMonthAfterNotice } from "../shared/days.js";
+import { addDays, firstOfMonthAfterNotice } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount } from "../shared/money.js";
 import { isIsoCurrency } from "../shared/currencies.js";
+import { applianceDay } from "../shared/zones.js";
 
 export interface PlanRow {
   id: string;
@@ -228,7 +229,7 @@ export async function billingNoticeWriter<R extends Billed>(
 
 /** The 1st a change may apply: `effectiveOn` if given (a 1st, far enough ahead), else the first such day. */
 export function changeDay(ctx: CommandContext, effectiveOn: string | undefined): string {
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   const earliest = firstOfMonthAfterNotice(today, ctx.config.billing.planChange.noticeDays);
   if (effectiveOn === undefined) return earliest;
   if (effectiveOn <= today)
@@ -298,7 +299,7 @@ export async function planCloser(ctx: CommandContext, p: { planId: string; succe
   if (p.successorId === plan.id)
     throw new ValidationError("successor_is_plan", "A plan cannot succeed itself", { field: "successorId" });
   const successor = await choosablePlan(ctx.tx, p.successorId, plan.currency);
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   const migrateOn = addDays(today, ctx.config.billing.planChange.closedPlanMigrationDays);
   await ctx
     .tx("tariff_plans")

@@ -10,12 +10,13 @@ import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize, billingReadScope } from "../identity/policy.js";
 import type { Actor } from "../identity/roles.js";
 import { branchWithOrganization, orWhereInScope } from "../identity/queries.js";
-import { addDays, addMonths, dayOf } from "../shared/days.js";
+import { addDays, addMonths } from "../shared/days.js";
 import { invoicesIssuer, type InvoiceDraft, type InvoiceRow, type PaymentTerms } from "./invoices.js";
 import { formatAmount } from "../shared/money.js";
 import { billingNoticeWriter, changeDay, choosablePlan, planById, type PlanRow } from "./plans.js";
 import type { AuditRow } from "../audit/chain.js";
 import { presentAuditEntry } from "../audit/queries.js";
+import { applianceDay } from "../shared/zones.js";
 
 export type SubscriptionStatus = "active" | "suspended" | "ended" | "terminated";
 export type BlockStage = "blocked" | "suspended" | "full";
@@ -198,7 +199,7 @@ async function subscriptionInserter(
   const payer = p.payerOrganizationId ?? p.organizationId;
   if (!(await ctx.tx("organizations").where({ id: payer }).first("id")))
     throw new NotFoundError("not_found", "Payer organization not found");
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   const start = p.startOn ?? today;
   if (start < today) throw new ValidationError("date_in_past", "startOn cannot be in the past", { field: "startOn" });
   const now = nowIso(ctx);
@@ -307,7 +308,7 @@ export async function subscriptionSuspender(ctx: CommandContext, p: { id: string
   await authorizeSubscription(ctx, s, "subscription.request");
   if (!LIVE.includes(s.status))
     throw new StateConflictError("subscription_not_live", `The subscription is ${s.status}`);
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   if (p.from < today) throw new ValidationError("date_in_past", "from cannot be in the past", { field: "from" });
   if (p.until <= p.from) throw new ValidationError("invalid_period", "until must be after from", { field: "until" });
   const status = p.from <= today ? "suspended" : s.status;
@@ -360,7 +361,7 @@ export async function subscriptionTerminator(
   await authorizeSubscription(ctx, s, "subscription.request");
   if (!LIVE.includes(s.status))
     throw new StateConflictError("subscription_not_live", `The subscription is ${s.status}`);
-  const today = dayOf(ctx.clock.now());
+  const today = applianceDay(ctx.clock.now());
   // The notice is the plan's (its contract's), else billing's default: 0 ends it at once.
   const plan = await planById(ctx.tx, s.plan_id);
   const noticeDays = plan.termination_notice_days ?? ctx.config.billing.terminationNoticeDays;

@@ -7,6 +7,7 @@ import { notificationWriter } from "../../mail/outbox.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
+import { localMinute } from "../shared/zones.js";
 
 export interface AnnouncementRow {
   id: string;
@@ -58,7 +59,8 @@ export async function announcementCreator(ctx: CommandContext, p: z.infer<typeof
   };
   await ctx.tx("announcements").insert(row);
   if (p.notify) {
-    const fmt = (iso: string) => iso.slice(0, 16).replace("T", " ");
+    // The window in the appliance's local time (004 §2.4.3: Saturday/Sunday 23:00–03:00 local).
+    const fmt = (iso: string) => localMinute(new Date(iso), ctx.config.server.timeZone);
     await notificationWriter(ctx.tx, ctx.clock, [
       {
         topic: "maintenance.announcement",

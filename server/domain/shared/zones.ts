@@ -8,6 +8,32 @@ export const DEFAULT_TIME_ZONE = "Asia/Almaty";
 
 export const isTimeZone = (zone: string) => IANAZone.isValidZone(zone);
 
+// The appliance's own zone (server.timeZone), set once at start: the day billing, the gate and the
+// jobs work on. Its offset is looked up once per hour of time (zones change offset on the hour),
+// so the registration path pays a division, not a time-zone computation.
+let applianceZone = DEFAULT_TIME_ZONE;
+const offsets = new Map<number, number>();
+
+export function setApplianceZone(zone: string): void {
+  if (zone !== applianceZone) offsets.clear();
+  applianceZone = zone;
+}
+
+export const applianceTimeZone = () => applianceZone;
+
+/** The day an instant falls on in the appliance's zone. */
+export function applianceDay(instant: Date): string {
+  const ms = instant.getTime();
+  const hour = Math.floor(ms / 3_600_000);
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
+    offset = DateTime.fromMillis(hour * 3_600_000, { zone: applianceZone }).offset;
+    if (offsets.size > 10_000) offsets.clear();
+    offsets.set(hour, offset);
+  }
+  return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
+}
+
 /** The calendar day an instant falls on in `zone`. */
 export function localDay(instant: Date, zone: string): string {
   return DateTime.fromJSDate(instant, { zone }).toISODate()!;
@@ -46,4 +72,9 @@ export function periodEnd(
     while (!isWorkingDay(last, holidays)) last = addDays(last, 1);
   }
   return startOfLocalDay(addDays(last, 1), zone);
+}
+
+/** "YYYY-MM-DD HH:mm (zone)": an instant as the people of `zone` read it (maintenance windows, 004 §2.4.3). */
+export function localMinute(instant: Date, zone: string): string {
+  return `${DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-MM-dd HH:mm")} (${zone})`;
 }

@@ -9,7 +9,7 @@ import {
   presentExchangeRate,
 } from "../../domain/billing/exchangeRates.js";
 import { BillingCalendarInput, billingCalendarDays, billingCalendarSetter } from "../../domain/billing/calendar.js";
-import { addMonths, dayOf } from "../../domain/shared/days.js";
+import { addMonths } from "../../domain/shared/days.js";
 import { canSendOutgoing } from "../../domain/billing/gate.js";
 import {
   PaymentInput,
@@ -60,6 +60,7 @@ import { notFound } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
+import { applianceDay } from "../../domain/shared/zones.js";
 
 export function billingRoutes(api: Api, deps: AppDeps) {
   const publish = () => {
@@ -279,7 +280,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     const [lines, payments] = await Promise.all([invoiceLines(deps.db, v.id), invoicePayments(deps.db, v.id)]);
     const open = v.status === "issued" || v.status === "overdue";
     const penaltyToDate =
-      open && v.kind !== "penalty" ? penaltyOf(v, payments, dayOf(deps.clock.now()), deps.config) : undefined;
+      open && v.kind !== "penalty" ? penaltyOf(v, payments, applianceDay(deps.clock.now()), deps.config) : undefined;
     return presentInvoice(v, { lines, payments, penaltyToDate });
   };
   api.add({
@@ -387,7 +388,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
       });
       if (!found) throw notFound("Organization or branch");
       authorize(ctx.state.actor, "billing.read", branchResource(found.branch), false);
-      const today = dayOf(deps.clock.now());
+      const today = applianceDay(deps.clock.now());
       const from = query.from ?? today.slice(0, 8) + "01";
       const to = query.to ?? addMonths(from, 1);
       ctx.body = await usageOf(deps.reader, {
