@@ -38,6 +38,7 @@ import { documentRoutes } from "./http/routes/documents.js";
 import { documentWorkflowRoutes } from "./http/routes/documentWorkflow.js";
 import { invitationRoutes } from "./http/routes/invitations.js";
 import { setApplianceZone } from "./domain/shared/zones.js";
+import { actDocumentsPublisher } from "./domain/processes/actPublishing.js";
 import { noticeRoutes } from "./http/routes/notices.js";
 import { deemedAcceptanceJob } from "./jobs/deemedAcceptance.js";
 import { billingDailyJob } from "./jobs/billingDaily.js";
@@ -92,7 +93,11 @@ export function createApp(input: AppInput) {
   // One publishing run at a time, so an API call and the daily job never publish one invoice twice;
   // a call during a run makes it go round once more (for invoices issued after the run looked).
   const invoicePublisher = oneAtATime(
-    () => invoiceDocumentsPublisher({ ...input, pki }),
+    async () => {
+      const invoices = await invoiceDocumentsPublisher({ ...input, pki });
+      const acts = await actDocumentsPublisher({ ...input, pki });
+      return { published: invoices.published + acts.published, failed: invoices.failed + acts.failed };
+    },
     (t, r) => ({ published: (t?.published ?? 0) + r.published, failed: (t?.failed ?? 0) + r.failed }),
   );
   jobs.register(billingDailyJob(input.config, invoicePublisher));

@@ -6,6 +6,7 @@ import type { CheckpointRow } from "./domain/audit/checkpoints.js";
 import type { InvoiceLineRow, InvoiceRow, PaymentRow } from "./domain/billing/invoices.js";
 import type { ExchangeRateRow } from "./domain/billing/exchangeRates.js";
 import type { PlanRow } from "./domain/billing/plans.js";
+import type { ServiceActRow } from "./domain/billing/serviceActs.js";
 import type { SubscriptionRow } from "./domain/billing/subscriptions.js";
 import type { ApproverRow, StepRow } from "./domain/documents/approval.js";
 import type { InvitationRow } from "./domain/documents/invitations.js";
@@ -30,6 +31,7 @@ declare module "knex/types/tables.js" {
     invoice_lines: InvoiceLineRow;
     payments: PaymentRow;
     tariff_plans: PlanRow;
+    service_acts: ServiceActRow;
     exchange_rates: ExchangeRateRow;
     subscriptions: SubscriptionRow;
     document_approval_steps: StepRow;

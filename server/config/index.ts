@@ -143,6 +143,8 @@ export const ConfigSchema = z.strictObject({
     vatExemptCountries: z.array(z.enum(["KZ", "UA"])),
     /** the plan a new participant is subscribed to unless the operator chose another ("" = none, unmetered) */
     defaultPlanCode: z.string().max(50),
+    /** the operator issues a monthly act of services rendered for each term invoice (published as documents) */
+    serviceActs: bool,
     invoiceNumberPrefix: z.string().regex(/^[A-Z0-9-]{0,10}$/, "up to 10 capital letters, digits or dashes"),
     defaultTermMonths: int(1, 120),
     dueDays: z.strictObject({ standard: int(1, 365), prepaidBankingDays: int(1, 365), creditWorkingDays: int(1, 365) }),

@@ -230,54 +230,119 @@ export class QBillingPage extends QScreen {
       ${
         this.operator
           ? html`<details class="card">
-              <summary>${t("billing.createPlan")}</summary>
-              <form
-                class="grid"
-                @submit=${(e: Event) => {
-                  const f = formValues(e);
-                  const q = (v?: string) => (v ? Number(v) : undefined);
-                  void this.run("plan", "POST", "/billing/plans", {
-                    code: f.code,
-                    name: f.name,
-                    price: f.price,
-                    currency: f.currency,
-                    termMonths: q(f.termMonths),
-                    quotas: {
-                      documents: q(f.documents),
-                      storageBytes: f.storageMb ? Number(f.storageMb) * 1024 * 1024 : undefined,
-                      users: q(f.users),
-                    },
-                  });
-                }}
-              >
-                <div class="row">
-                  <label>${t("billing.code")} <input name="code" required /></label
-                  ><label>${t("field.name")} <input name="name" required /></label>
-                </div>
-                <div class="row">
-                  <label>${t("billing.price")} <input name="price" required inputmode="decimal" /></label
-                  >${fieldError(p, "price")}
-                  <label
-                    >${t("doc.currency")}
-                    <select name="currency">
-                      <option>KZT</option>
-                      <option>UAH</option>
-                      <option>USD</option>
-                    </select></label
-                  >
-                  <label
-                    >${t("billing.term")} <input name="termMonths" type="number" min="1" max="120" value="12"
-                  /></label>
-                </div>
-                <div class="row">
-                  <label>${t("billing.quotaDocuments")} <input name="documents" type="number" min="0" /></label>
-                  <label>${t("billing.quotaStorageMb")} <input name="storageMb" type="number" min="0" /></label>
-                  <label>${t("billing.quotaUsers")} <input name="users" type="number" min="0" /></label>
-                </div>
-                <small class="muted">${t("billing.unlimitedHint")}</small>
-                ${renderProblem(p)}<button type="submit">${t("billing.createPlan")}</button>
-              </form>
-            </details>`
+                <summary>${t("billing.createPlan")}</summary>
+                <form
+                  class="grid"
+                  @submit=${(e: Event) => {
+                    const f = formValues(e);
+                    const q = (v?: string) => (v ? Number(v) : undefined);
+                    void this.run("plan", "POST", "/billing/plans", {
+                      code: f.code,
+                      name: f.name,
+                      price: f.price,
+                      currency: f.currency,
+                      termMonths: q(f.termMonths),
+                      terminationNoticeDays: q(f.terminationNoticeDays),
+                      quotas: {
+                        documents: q(f.documents),
+                        storageBytes: f.storageMb ? Number(f.storageMb) * 1024 * 1024 : undefined,
+                        users: q(f.users),
+                      },
+                    });
+                  }}
+                >
+                  <div class="row">
+                    <label>${t("billing.code")} <input name="code" required /></label
+                    ><label>${t("field.name")} <input name="name" required /></label>
+                  </div>
+                  <div class="row">
+                    <label>${t("billing.price")} <input name="price" required inputmode="decimal" /></label
+                    >${fieldError(p, "price")}
+                    <label
+                      >${t("doc.currency")}
+                      <select name="currency">
+                        <option>KZT</option>
+                        <option>UAH</option>
+                        <option>USD</option>
+                      </select></label
+                    >
+                    <label
+                      >${t("billing.term")} <input name="termMonths" type="number" min="1" max="120" value="12"
+                    /></label>
+                    <label
+                      >${t("billing.terminationNotice")}
+                      <input name="terminationNoticeDays" type="number" min="0" max="365" placeholder="30"
+                    /></label>
+                  </div>
+                  <div class="row">
+                    <label>${t("billing.quotaDocuments")} <input name="documents" type="number" min="0" /></label>
+                    <label>${t("billing.quotaStorageMb")} <input name="storageMb" type="number" min="0" /></label>
+                    <label>${t("billing.quotaUsers")} <input name="users" type="number" min="0" /></label>
+                  </div>
+                  <small class="muted">${t("billing.unlimitedHint")}</small>
+                  ${renderProblem(p)}<button type="submit">${t("billing.createPlan")}</button>
+                </form>
+              </details>
+              <details class="card">
+                <summary>${t("billing.priceChange")}</summary>
+                <p class="muted">${t("billing.priceChangeHint")}</p>
+                <form
+                  class="grid"
+                  @submit=${(e: Event) => {
+                    const f = formValues(e);
+                    void this.run("priceChange", "POST", `/billing/plans/${f.planId}/price-changes`, {
+                      price: f.newPrice,
+                      ...(f.effectiveOn ? { effectiveOn: f.effectiveOn } : {}),
+                    });
+                  }}
+                >
+                  <div class="row">
+                    <label
+                      >${t("billing.plan")}
+                      <select name="planId">
+                        ${this.plans
+                          .filter((pl) => pl.status === "active")
+                          .map((pl) => html`<option value=${pl.id}>${pl.name} (${pl.price} ${pl.currency})</option>`)}
+                      </select></label
+                    >
+                    <label>${t("billing.newPrice")} <input name="newPrice" required inputmode="decimal" /></label>
+                    <label>${t("billing.effectiveOn")} <input name="effectiveOn" type="date" /></label>
+                  </div>
+                  ${renderProblem(this.problems.priceChange)}<button type="submit">
+                    ${t("billing.announcePrice")}
+                  </button>
+                </form>
+              </details>
+              <details class="card">
+                <summary>${t("billing.exchangeRate")}</summary>
+                <form
+                  class="grid"
+                  @submit=${(e: Event) => {
+                    const f = formValues(e);
+                    void this.run("rate", "POST", "/billing/exchange-rates", {
+                      currency: f.rateCurrency,
+                      day: f.rateDay,
+                      rate: f.rate,
+                      source: f.rateSource,
+                    });
+                  }}
+                >
+                  <div class="row">
+                    <label
+                      >${t("doc.currency")}
+                      <select name="rateCurrency">
+                        <option>USD</option>
+                        <option>EUR</option>
+                        <option>UAH</option>
+                      </select></label
+                    >
+                    <label>${t("billing.rateDay")} <input name="rateDay" type="date" required /></label>
+                    <label>${t("billing.rate")} <input name="rate" required inputmode="decimal" /></label>
+                    <label>${t("billing.rateSource")} <input name="rateSource" required /></label>
+                  </div>
+                  ${renderProblem(this.problems.rate)}<button type="submit">${t("billing.recordRate")}</button>
+                </form>
+              </details>`
           : nothing
       }`;
   }

@@ -23,6 +23,7 @@ import { BatchSizer, yieldToRequests } from "../../storage/writeBudget.js";
 import { organizationFactsWriter } from "../identity/records.js";
 import { noticeDeliveries } from "../../mail/outbox.js";
 import { storageReleaser } from "./metering.js";
+import { serviceActsIssuer } from "./serviceActs.js";
 import { localDay } from "../shared/zones.js";
 import { applianceDay } from "../shared/zones.js";
 
@@ -189,6 +190,7 @@ export class BillingDay {
     await step("renewalInvoices", () => this.renewalInvoices());
     await step("termsRolled", () => this.rollTerms());
     await step("storageReleased", () => this.storageReleased());
+    if (this.config.billing.serviceActs) await step("serviceActs", () => this.serviceActs());
     await step("overdueNotices", () => this.overdueNotices());
     await step("noticesDelivered", () => this.noticesDelivered());
     await step("blocks", () => this.blocks());
@@ -537,6 +539,16 @@ export class BillingDay {
         await this.audit(ctx, events);
       },
     );
+  }
+
+  /** The operator's acts of services rendered for each ended month of a term (000 §4.8, 004 §3.5). */
+  private async serviceActs() {
+    this.result.serviceActs ??= 0;
+    for (;;) {
+      const n = await this.db.transaction((tx) => serviceActsIssuer(this.ctx(tx), this.today));
+      this.result.serviceActs = Number(this.result.serviceActs) + n;
+      if (n === 0) return;
+    }
   }
 
   /** SPEC R4.3: content destroyed by disposition no longer counts as stored bytes. */

@@ -8,7 +8,7 @@ import type { Config } from "../../config/index.js";
 import type { Logger } from "../../log.js";
 import type { Signer } from "../../pki/signer.js";
 import type { BlobStore } from "../../storage/blobs.js";
-import type { Db } from "../../storage/db.js";
+import type { Db, Tx } from "../../storage/db.js";
 import type { CommandContext } from "../context.js";
 import { registrationPreparer } from "../documents/registration/preparer.js";
 import { registrationWriter } from "../documents/registration/writer.js";
@@ -114,23 +114,34 @@ export async function invoicePdf(fields: ReturnType<typeof invoiceFields>): Prom
   return Buffer.from(await pdf.save());
 }
 
-export async function invoiceDocumentsPublisher(
-  deps: PublisherDeps,
-  limit = 200,
-): Promise<{ published: number; failed: number }> {
+/** The operator's organization and head office, or null (none configured, or it names nobody). */
+export async function operatorOf(deps: PublisherDeps, what: string) {
   const operatorId = deps.config.billing.operatorOrganizationId;
-  if (!operatorId) return { published: 0, failed: 0 };
+  if (!operatorId) return null;
   const operator = await branchWithOrganization(deps.db, { organizationId: operatorId, branchId: null });
-  if (!operator) {
-    deps.logger.warn(
-      { operatorId },
-      "billing.operatorOrganizationId names no organization: invoices are not published as documents",
-    );
-    return { published: 0, failed: 0 };
-  }
-  const invoices = await unpublishedInvoices(deps.db, operatorId, limit);
-  let published = 0,
-    failed = 0;
+  if (!operator)
+    deps.logger.warn({ operatorId }, `billing.operatorOrganizationId names no organization: ${what} are not published`);
+  return operator ?? null;
+}
+
+/**
+ * Registers a PDF with its structured fields as the operator's outgoing document to a payer, links
+ * it (false from `link`: another run published it first), then sends it — sealed first when the
+ * operator seals. A document that could not be sent waits in the operator's drafts.
+ */
+export async function operatorDocumentPublisher(
+  deps: PublisherDeps,
+  operator: NonNullable<Awaited<ReturnType<typeof operatorOf>>>,
+  p: {
+    kind: "invoice" | "act_of_work";
+    title: string;
+    fileName: string;
+    pdf: Buffer;
+    recipient: { organizationId: string; branchId?: string };
+    fields: Record<string, unknown>;
+    link: (tx: Tx, documentId: string) => Promise<boolean>;
+  },
+): Promise<string> {
   const base: Omit<CommandContext, "tx"> = {
     actor: systemActor,
     clock: deps.clock,
@@ -138,51 +149,69 @@ export async function invoiceDocumentsPublisher(
     meta: { ip: null, requestId: null },
     signer: deps.signer,
   };
+  const stored = await deps.blobs.put(p.pdf);
+  const metadata = {
+    kind: p.kind,
+    direction: "outgoing",
+    branchId: operator.branch.id,
+    title: p.title,
+    recipient: p.recipient,
+    fields: p.fields,
+  };
+  const files = [
+    {
+      role: "content" as const,
+      name: p.fileName,
+      mediaType: "application/pdf",
+      sha256: stored.sha256,
+      size: stored.size,
+    },
+  ];
+  const documentId = await deps.db.transaction(async (tx) => {
+    const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
+    const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
+    if (!(await p.link(tx, registered.document.id))) throw new Error("published meanwhile");
+    return registered.document.id;
+  });
+  // Sending is a separate step: the operator's seal (HSM) is made outside a transaction.
+  try {
+    const seal = await sendPreparer({ ...base, tx: deps.db }, { documentId, pki: deps.pki });
+    await deps.db.transaction((tx) => documentSender({ ...base, tx }, { documentId, seal }));
+  } catch (err) {
+    deps.logger.warn(
+      { title: p.title, documentId, err: (err as Error).message },
+      "registered as a document but not sent; it waits in the operator's drafts",
+    );
+  }
+  return documentId;
+}
+
+export async function invoiceDocumentsPublisher(
+  deps: PublisherDeps,
+  limit = 200,
+): Promise<{ published: number; failed: number }> {
+  const operator = await operatorOf(deps, "invoices");
+  if (!operator) return { published: 0, failed: 0 };
+  const invoices = await unpublishedInvoices(deps.db, operator.org.id, limit);
+  let published = 0,
+    failed = 0;
   for (const v of invoices) {
     try {
       const lines = await invoiceLines(deps.db, v.id);
       const buyer = (await organizationById(deps.db, v.payer_organization_id))!.org;
       const fields = invoiceFields(v, lines, operator.org, buyer);
-      const bytes = await invoicePdf(fields);
-      const stored = await deps.blobs.put(bytes);
-      const recipientBranch = v.payer_organization_id === v.organization_id ? v.branch_id : undefined;
-      const metadata = {
+      await operatorDocumentPublisher(deps, operator, {
         kind: "invoice",
-        direction: "outgoing",
-        branchId: operator.branch.id,
         title: `Invoice ${v.number}`,
+        fileName: `invoice-${v.number}.pdf`,
+        pdf: await invoicePdf(fields),
         recipient: {
           organizationId: v.payer_organization_id,
-          ...(recipientBranch ? { branchId: recipientBranch } : {}),
+          ...(v.payer_organization_id === v.organization_id ? { branchId: v.branch_id } : {}),
         },
         fields,
-      };
-      const files = [
-        {
-          role: "content" as const,
-          name: `invoice-${v.number}.pdf`,
-          mediaType: "application/pdf",
-          sha256: stored.sha256,
-          size: stored.size,
-        },
-      ];
-      const documentId = await deps.db.transaction(async (tx) => {
-        const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
-        const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
-        if (!(await invoiceDocumentLinker(tx, v.id, registered.document.id)))
-          throw new Error("invoice published meanwhile");
-        return registered.document.id;
+        link: (tx, documentId) => invoiceDocumentLinker(tx, v.id, documentId),
       });
-      // Sending is a separate step: the operator's seal (HSM) is made outside a transaction.
-      try {
-        const seal = await sendPreparer({ ...base, tx: deps.db }, { documentId, pki: deps.pki });
-        await deps.db.transaction((tx) => documentSender({ ...base, tx }, { documentId, seal }));
-      } catch (err) {
-        deps.logger.warn(
-          { invoice: v.number, documentId, err: (err as Error).message },
-          "invoice registered as a document but not sent; it waits in the operator's drafts",
-        );
-      }
       published++;
     } catch (err) {
       failed++;
