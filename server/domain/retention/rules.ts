@@ -18,6 +18,7 @@
 // `destroy`: when in doubt a person looks first.
 
 import { addMonths } from "../shared/days.js";
+import { applianceDay } from "../shared/zones.js";
 
 export const TRIGGERS = ["registration", "document_date", "contract_end", "event"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
@@ -92,10 +93,11 @@ function triggerDate(
   counterpartyId: string | null,
 ): string | null {
   switch (rule.trigger) {
+    // A registration's day is the appliance's local one (SPEC R5.1, R2.6), not UTC's.
     case "registration":
-      return doc.created_at.slice(0, 10);
+      return applianceDay(new Date(doc.created_at));
     case "document_date":
-      return doc.doc_date ?? doc.created_at.slice(0, 10);
+      return doc.doc_date ?? applianceDay(new Date(doc.created_at));
     case "contract_end":
       return validUntilOf(doc) ?? party.contractEndedOn;
     case "event": {

@@ -1,4 +1,4 @@
-// Day arithmetic the capabilities share (SPEC R2.6, R4.4, R6): UTC calendar dates "YYYY-MM-DD";
+// Day arithmetic the capabilities share (SPEC R2.6, R4.4, R6): calendar dates "YYYY-MM-DD";
 // working days skip weekends and the holidays a caller passes. Pure: the calendars themselves are
 // data each capability keeps (billing_calendar, an organization's holidays).
 import { DAY } from "../../clock.js";
@@ -39,13 +39,4 @@ export function addBusinessDays(day: string, n: number, skip: ReadonlySet<string
     if (weekday !== 0 && weekday !== 6 && !skip.has(d)) counted++;
   }
   return d;
-}
-
-/**
- * The moment a period of `days` ends (SPEC R2.6). Calendar days run from the instant itself;
- * working days end at the close (UTC midnight) of the n-th working day after its day.
- */
-export function deadline(from: Date, mode: "calendar" | "working", days: number, holidays: ReadonlySet<string>): Date {
-  if (mode === "calendar") return new Date(from.getTime() + days * DAY);
-  return new Date(at(addBusinessDays(dayOf(from), days, holidays)).getTime() + DAY);
 }
