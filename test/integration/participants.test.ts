@@ -8,6 +8,7 @@ import { invoiceFields, jsonDocument, pdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { breakCheckDigit, validBin, validEdrpou, validIin, validRnokpp } from "../support/ids.js";
 import { signerPool } from "../support/pki.js";
+import { periodEnd } from "../../server/domain/shared/zones.js";
 
 describe("participants that are people, Ukrainian identities", () => {
   let app: TestApp;
@@ -139,7 +140,18 @@ describe("participants that are people, Ukrainian identities", () => {
     }
 
     it("accepts his own personal certificate (individual EKU, no BIN) with no head or power-of-attorney rule", async () => {
+      // He lives by Kyiv's clock: his period to answer ends at Kyiv's midnight (SPEC R2.6).
+      expect(
+        (await app.admin.patch(`/api/v1/organizations/${individual.id}`, { timeZone: "Europe/Kyiv" })).status,
+      ).to.equal(200);
       const d = await deliveredAct();
+      const receivedAt = (await app.db("document_receipts").where({ document_id: d.id }).first())!.at;
+      const due = periodEnd(new Date(receivedAt), "calendar", 7, new Set(), "Europe/Kyiv");
+      expect((await app.db("documents").where({ id: d.id }).first())!.respond_by).to.equal(due.toISOString());
+      expect(due.getUTCHours()).to.be.oneOf([21, 22]); // Kyiv's midnight, summer or winter
+      expect(due.getTime()).to.not.equal(
+        periodEnd(new Date(receivedAt), "calendar", 7, new Set(), "Asia/Almaty").getTime(),
+      );
       const own = keys.make({ cn: "НУРЛАНОВА АЙГЕРИМ", iin: personIin, roles: ["individual"] });
       const r = await person.client.post(`/api/v1/documents/${d.id}/signatures`, {
         cms: own.sign(d.bytes).toString("base64"),
