@@ -61,6 +61,16 @@ describe("retention rules (pure)", () => {
       "destroy",
     ],
     [
+      "parties living by Kyiv's clock: 23:30 on Dec 31 there is still Dec 31",
+      doc({ created_at: "2026-12-31T21:30:00.000Z" }),
+      facts([rule({ periodMonths: 12 })], {
+        S: party({ timeZone: "Europe/Kyiv" }),
+        R: party({ timeZone: "Europe/Kyiv" }),
+      }),
+      "2027-12-31",
+      "destroy",
+    ],
+    [
       "a kind rule from the document's own date",
       doc(),
       facts([rule({ kind: "invoice", trigger: "document_date", periodMonths: 12 })]),

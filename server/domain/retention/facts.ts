@@ -35,8 +35,10 @@ export async function retentionFacts(db: Tx, config: Config): Promise<RetentionF
   // One after another: inside a transaction they share one connection.
   const versions: PolicyVersionRow[] = await db("retention_policy_versions").where({ state: "active" });
   const orgs = await db("organizations")
-    .where((w) => w.whereNotNull("contract_ended_on").orWhereNotNull("early_destruction_on"))
-    .select("id", "contract_ended_on", "early_destruction_on", "early_destruction_before");
+    .where((w) =>
+      w.whereNotNull("contract_ended_on").orWhereNotNull("early_destruction_on").orWhereNotNull("time_zone"),
+    )
+    .select("id", "contract_ended_on", "early_destruction_on", "early_destruction_before", "time_zone");
   const events = await db("retention_events").select(
     "event",
     "organization_id",
@@ -58,6 +60,7 @@ export async function retentionFacts(db: Tx, config: Config): Promise<RetentionF
       contractEndedOn: o.contract_ended_on,
       earlyDestructionOn: o.early_destruction_on,
       earlyDestructionBefore: o.early_destruction_before,
+      timeZone: o.time_zone ?? null,
     });
   for (const e of events) {
     const p = party(e.organization_id);

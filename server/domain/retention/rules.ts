@@ -18,7 +18,7 @@
 // `destroy`: when in doubt a person looks first.
 
 import { addMonths } from "../shared/days.js";
-import { applianceDay } from "../shared/zones.js";
+import { applianceDay, localDay } from "../shared/zones.js";
 
 export const TRIGGERS = ["registration", "document_date", "contract_end", "event"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
@@ -36,6 +36,8 @@ export interface Rule {
 }
 
 export interface PartyFacts {
+  /** the party's own IANA zone: its days (a registration's) are counted there; null: the appliance's */
+  timeZone?: string | null;
   contractEndedOn: string | null;
   earlyDestructionOn: string | null;
   earlyDestructionBefore: string | null;
@@ -86,6 +88,9 @@ function validUntilOf(doc: RetainedDocument): string | null {
   return typeof f?.validUntil === "string" ? f.validUntil : null;
 }
 
+const registeredOn = (doc: RetainedDocument, party: PartyFacts) =>
+  party.timeZone ? localDay(new Date(doc.created_at), party.timeZone) : applianceDay(new Date(doc.created_at));
+
 function triggerDate(
   rule: Rule,
   doc: RetainedDocument,
@@ -93,11 +98,11 @@ function triggerDate(
   counterpartyId: string | null,
 ): string | null {
   switch (rule.trigger) {
-    // A registration's day is the appliance's local one (SPEC R5.1, R2.6), not UTC's.
+    // A registration's day is the party's local one (SPEC R5.1, R2.6), not UTC's.
     case "registration":
-      return applianceDay(new Date(doc.created_at));
+      return registeredOn(doc, party);
     case "document_date":
-      return doc.doc_date ?? applianceDay(new Date(doc.created_at));
+      return doc.doc_date ?? registeredOn(doc, party);
     case "contract_end":
       return validUntilOf(doc) ?? party.contractEndedOn;
     case "event": {

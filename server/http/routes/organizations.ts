@@ -14,6 +14,7 @@ import {
 import type { AppDeps } from "../../deps.js";
 import { defaultPlanSubscriber } from "../../domain/billing/subscriptions.js";
 import { systemActor } from "../../domain/identity/roles.js";
+import { bumpEpoch } from "../../domain/retention/facts.js";
 import { sealSetter } from "../../domain/documents/seals.js";
 import {
   organizationBlocker,
@@ -114,7 +115,10 @@ export function organizationRoutes(api: Api, deps: AppDeps) {
       timeZone: TimeZoneField.nullable().optional(),
     }),
     handler: async (ctx, { body, params }) => {
-      const o = await organizationUpdater(commandContext(ctx, deps), { id: params.id, ...body });
+      const c = commandContext(ctx, deps);
+      const o = await organizationUpdater(c, { id: params.id, ...body });
+      // A party's zone decides its documents' registration days: retention's facts move on (R5.1).
+      if (body.timeZone !== undefined) await bumpEpoch(c.tx);
       deps.auth.invalidate();
       ctx.body = presentOrganization(o.org, o.root);
     },
