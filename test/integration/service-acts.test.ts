@@ -63,6 +63,8 @@ describe("the operator's acts of services rendered", () => {
       planId: plan.id,
     });
     expect(sub.body.invoice).to.include({ subtotal: "12000.00", vatPercent: "16" });
+    // The invoice is published in the background after the subscription; let that finish first.
+    await app.deps.invoicePublisher();
     expect((await day("2026-03-31T09:00:00.000Z")).serviceActs).to.equal(0); // March has not ended
     const april = await day("2026-04-01T09:00:00.000Z");
     expect(april.serviceActs).to.equal(1);
