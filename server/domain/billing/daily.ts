@@ -6,6 +6,7 @@
 //   the term's end → terms roll over (or end) → overdue notices (the day after the due date) →
 //   blocks (3 days after the notice) → optional suspension (15 days) and full block (3 months).
 // Every step is audited and notified; the clock is injected, so tests run a year in seconds.
+import type { Knex } from "knex";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { Db, Tx } from "../../storage/db.js";
@@ -66,7 +67,11 @@ async function updateEach(
 }
 
 export class BillingDay {
-  readonly today: string;
+  /** the day of the pass running now: the appliance's, or an organization zone's (SPEC R2.6) */
+  today: string;
+  private zone: string;
+  /** which organizations this pass works on; null: all (an appliance whose organizations share its zone) */
+  private scope: { in: string[] } | { notIn: string[] } | null = null;
   readonly result: DailyResult = {};
   /** the longest write transaction of the run, ms, and its step */
   maxWriteMs = 0;
@@ -79,6 +84,14 @@ export class BillingDay {
     private config: Config,
   ) {
     this.today = applianceDay(clock.now());
+    this.zone = config.server.timeZone;
+  }
+
+  /** Restricts a query to the organizations of this pass (a no-op when every organization shares the appliance's zone). */
+  private scoped<Q extends Knex.QueryBuilder>(q: Q, column: string): Q {
+    if (!this.scope) return q;
+    if ("in" in this.scope) return q.whereIn(column, this.scope.in) as Q;
+    return (this.scope.notIn.length ? q.whereNotIn(column, this.scope.notIn) : q) as Q;
   }
 
   private ctx(tx: Tx): CommandContext {
@@ -174,14 +187,8 @@ export class BillingDay {
     await auditBatchAppender(ctx.tx, ctx.clock, [{ meta: { actor: systemActor, ip: null, requestId: null }, events }]);
   }
 
-  async run(): Promise<DailyRun> {
-    const stepMs: Record<string, number> = {};
-    const step = async (name: string, run: () => Promise<void>) => {
-      const t0 = performance.now();
-      await run();
-      stepMs[name] = Math.round(performance.now() - t0);
-    };
-    await step("priceChanges", () => this.priceChanges());
+  /** The steps whose day binds an organization, for the organizations of this pass. */
+  private async organizationSteps(step: (name: string, run: () => Promise<void>) => Promise<void>) {
     await step("planChanges", () => this.planChanges());
     await step("closedPlanMigrations", () => this.closedPlanMigrations());
     await step("suspensions", () => this.suspensions());
@@ -189,8 +196,6 @@ export class BillingDay {
     await step("exhaustedPackages", () => this.exhaustedPackages());
     await step("renewalInvoices", () => this.renewalInvoices());
     await step("termsRolled", () => this.rollTerms());
-    await step("storageReleased", () => this.storageReleased());
-    if (this.config.billing.serviceActs) await step("serviceActs", () => this.serviceActs());
     await step("overdueNotices", () => this.overdueNotices());
     await step("noticesDelivered", () => this.noticesDelivered());
     await step("blocks", () => this.blocks());
@@ -198,6 +203,38 @@ export class BillingDay {
       await step("suspendedForDebt", () => this.escalate("suspended", this.config.billing.overdue.suspendAfterDays));
     if (this.config.billing.overdue.fullBlockStep)
       await step("fullBlocks", () => this.escalate("full", this.config.billing.overdue.fullBlockAfterDays));
+  }
+
+  async run(): Promise<DailyRun> {
+    const stepMs: Record<string, number> = {};
+    const step = async (name: string, run: () => Promise<void>) => {
+      const t0 = performance.now();
+      await run();
+      stepMs[name] = (stepMs[name] ?? 0) + Math.round(performance.now() - t0);
+    };
+    // SPEC R2.6: a day binds an organization in its own zone. Organizations with a zone of their
+    // own are run in passes of their zone's day; the rest on the appliance's.
+    const appliance = this.config.server.timeZone;
+    const zoned: Array<{ id: string; time_zone: string }> = await this.db("organizations")
+      .whereNotNull("time_zone")
+      .whereNot("time_zone", appliance)
+      .select("id", "time_zone");
+    const zones = [...new Set(zoned.map((o) => o.time_zone))];
+    this.scope = zones.length ? { notIn: zoned.map((o) => o.id) } : null;
+    // Plan-wide and day-free steps, once.
+    await step("priceChanges", () => this.priceChanges());
+    await step("storageReleased", () => this.storageReleased());
+    if (this.config.billing.serviceActs) await step("serviceActs", () => this.serviceActs());
+    await this.organizationSteps(step);
+    for (const zone of zones) {
+      this.zone = zone;
+      this.today = localDay(this.clock.now(), zone);
+      this.scope = { in: zoned.filter((o) => o.time_zone === zone).map((o) => o.id) };
+      await this.organizationSteps(step);
+    }
+    this.zone = appliance;
+    this.today = applianceDay(this.clock.now());
+    this.scope = null;
     return { ...this.result, maxWriteMs: Math.round(this.maxWriteMs), slowestStep: this.slowestStep, stepMs };
   }
 
@@ -240,11 +277,14 @@ export class BillingDay {
     await this.batches(
       "planChanges",
       (tx, limit) =>
-        tx("subscriptions")
-          .whereIn("status", LIVE)
-          .whereNotNull("pending_plan_id")
-          .where("pending_plan_on", "<=", this.today)
-          .limit(limit),
+        this.scoped(
+          tx("subscriptions")
+            .whereIn("status", LIVE)
+            .whereNotNull("pending_plan_id")
+            .where("pending_plan_on", "<=", this.today)
+            .limit(limit),
+          "organization_id",
+        ),
       async (ctx, rows: SubscriptionRow[]) => {
         const drafts: InvoiceDraft[] = [];
         const events: AuditEvent[] = [];
@@ -302,14 +342,17 @@ export class BillingDay {
     await this.batches(
       "closedPlanMigrations",
       (tx, limit) =>
-        tx("subscriptions as s")
-          .join("tariff_plans as p", "p.id", "s.plan_id")
-          .where("p.status", "closed")
-          .where("p.migrate_on", "<=", this.today)
-          .whereIn("s.status", LIVE)
-          .whereNull("s.pending_plan_id")
-          .select("s.*", "p.successor_id", "p.name as plan_name")
-          .limit(limit),
+        this.scoped(
+          tx("subscriptions as s")
+            .join("tariff_plans as p", "p.id", "s.plan_id")
+            .where("p.status", "closed")
+            .where("p.migrate_on", "<=", this.today)
+            .whereIn("s.status", LIVE)
+            .whereNull("s.pending_plan_id")
+            .select("s.*", "p.successor_id", "p.name as plan_name")
+            .limit(limit),
+          "s.organization_id",
+        ),
       async (ctx, rows: Array<SubscriptionRow & { successor_id: string; plan_name: string }>) => {
         const now = ctx.clock.now().toISOString();
         await updateEach(
@@ -335,17 +378,17 @@ export class BillingDay {
   private async suspensions() {
     const now = this.clock.now().toISOString();
     await this.db.transaction(async (tx) => {
-      const begun = await tx("subscriptions")
+      const begun = await this.scoped(tx("subscriptions"), "organization_id")
         .where({ status: "active" })
         .whereNotNull("suspended_from")
         .where("suspended_from", "<=", this.today)
         .where((w) => w.whereNull("suspended_until").orWhere("suspended_until", ">", this.today))
         .update({ status: "suspended", updated_at: now });
-      const ended = await tx("subscriptions")
+      const ended = await this.scoped(tx("subscriptions"), "organization_id")
         .where({ status: "suspended" })
         .where("suspended_until", "<=", this.today)
         .update({ status: "active", suspended_from: null, suspended_until: null, updated_at: now });
-      this.result.suspensions = begun + ended;
+      this.result.suspensions = Number(this.result.suspensions ?? 0) + begun + ended;
     });
   }
 
@@ -353,11 +396,14 @@ export class BillingDay {
     await this.batches(
       "terminations",
       (tx, limit) =>
-        tx("subscriptions")
-          .whereIn("status", LIVE)
-          .whereNotNull("terminates_on")
-          .where("terminates_on", "<=", this.today)
-          .limit(limit),
+        this.scoped(
+          tx("subscriptions")
+            .whereIn("status", LIVE)
+            .whereNotNull("terminates_on")
+            .where("terminates_on", "<=", this.today)
+            .limit(limit),
+          "organization_id",
+        ),
       async (ctx, rows: SubscriptionRow[]) => {
         await ctx
           .tx("subscriptions")
@@ -404,7 +450,7 @@ export class BillingDay {
     await this.batches(
       "exhaustedPackages",
       (tx, limit) =>
-        tx("subscriptions as s")
+        this.scoped(tx("subscriptions as s"), "s.organization_id")
           .join("tariff_plans as p", "p.id", "s.plan_id")
           .where("p.package", true)
           .whereNotNull("p.quota_documents")
@@ -439,7 +485,7 @@ export class BillingDay {
     const horizon = addDays(this.today, this.config.billing.renewalLeadDays);
     const calendar = await billingCalendar(this.db, this.today);
     const due = (tx: Tx) =>
-      tx("subscriptions")
+      this.scoped(tx("subscriptions"), "subscriptions.organization_id")
         .whereIn("subscriptions.status", LIVE)
         .where("subscriptions.auto_renew", true)
         .whereNull("subscriptions.terminates_on")
@@ -498,7 +544,11 @@ export class BillingDay {
   private async rollTerms() {
     await this.batches(
       "termsRolled",
-      (tx, limit) => tx("subscriptions").whereIn("status", LIVE).where("period_end", "<=", this.today).limit(limit),
+      (tx, limit) =>
+        this.scoped(tx("subscriptions"), "organization_id")
+          .whereIn("status", LIVE)
+          .where("period_end", "<=", this.today)
+          .limit(limit),
       async (ctx, rows: SubscriptionRow[]) => {
         const now = ctx.clock.now().toISOString();
         const events: AuditEvent[] = [];
@@ -566,7 +616,11 @@ export class BillingDay {
     const blockOn = addDays(this.today, this.config.billing.overdue.blockAfterNoticeDays);
     await this.batches(
       "overdueNotices",
-      (tx, limit) => tx("invoices").where({ status: "issued" }).where("due_on", "<", this.today).limit(limit),
+      (tx, limit) =>
+        this.scoped(tx("invoices"), "organization_id")
+          .where({ status: "issued" })
+          .where("due_on", "<", this.today)
+          .limit(limit),
       async (ctx, rows: InvoiceRow[]) => {
         await ctx
           .tx("invoices")
@@ -599,7 +653,10 @@ export class BillingDay {
    * A notice nobody received starts no count, so no block follows it.
    */
   private async noticesDelivered() {
-    const waiting: string[] = await this.db("invoices").where({ status: "overdue" }).whereNull("notice_on").pluck("id");
+    const waiting: string[] = await this.scoped(this.db("invoices"), "organization_id")
+      .where({ status: "overdue" })
+      .whereNull("notice_on")
+      .pluck("id");
     await this.batchesOf(
       "noticesDelivered",
       waiting,
@@ -614,7 +671,7 @@ export class BillingDay {
         );
         return rows.map((v) => ({
           ...v,
-          notice_on: localDay(new Date(delivered.get(`invoice:${v.id}`)!), this.config.server.timeZone),
+          notice_on: localDay(new Date(delivered.get(`invoice:${v.id}`)!), this.zone),
         }));
       },
       async (ctx, rows: InvoiceRow[]) => {
@@ -629,7 +686,7 @@ export class BillingDay {
   private async blocks() {
     const noticedBy = addDays(this.today, -this.config.billing.overdue.blockAfterNoticeDays);
     const owing = (tx: Tx) =>
-      tx("invoices as i")
+      this.scoped(tx("invoices as i"), "i.organization_id")
         .join("subscriptions as s", "s.id", "i.subscription_id")
         .where("i.status", "overdue")
         .whereNotNull("i.notice_on")
@@ -689,7 +746,7 @@ export class BillingDay {
     await this.batches(
       stage === "suspended" ? "suspendedForDebt" : "fullBlocks",
       (tx, limit) =>
-        tx("subscriptions as s")
+        this.scoped(tx("subscriptions as s"), "s.organization_id")
           .join("invoices as i", "i.id", "s.blocked_invoice_id")
           .whereIn("s.block_stage", from)
           .where("i.status", "overdue")

@@ -6,7 +6,8 @@ import { ConflictError, PaymentRequiredError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 
 import { coveringSubscription, type SubscriptionRow } from "./subscriptions.js";
-import { applianceDay } from "../shared/zones.js";
+import { applianceDay, localDay } from "../shared/zones.js";
+import { organizationFactsOf } from "../identity/records.js";
 
 export interface GateAnswer {
   allowed: boolean;
@@ -62,7 +63,14 @@ export async function canSendOutgoing(
   now: Date,
   find: FindSubscription = coveringSubscription,
 ): Promise<GateAnswer> {
-  return gateAnswer(await find(tx, branch.path), applianceDay(now));
+  const s = await find(tx, branch.path);
+  // A suspension's days are the participant's own (SPEC R2.6): its zone, read only when it matters.
+  let today = applianceDay(now);
+  if (s?.suspended_from) {
+    const zone = (await organizationFactsOf(tx, branch.organizationId))?.time_zone;
+    if (zone) today = localDay(now, zone);
+  }
+  return gateAnswer(s, today);
 }
 
 /** `find`: how the covering subscription is read (a registration passes its cached lookups). */
