@@ -62,6 +62,23 @@ describe("billing rules", () => {
     expect(kz2026).to.include({ subtotal: "10000.00", vat: "1600.00", total: "11600.00", vatPercent: "16" });
     const ua = await subscribe("UA");
     expect(ua).to.include({ subtotal: "10000.00", vat: "0.00", total: "10000.00", vatPercent: null });
+    // A plan billed without VAT: none for a Kazakh payer either.
+    const exemptPlan = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "no-vat",
+        name: "No VAT",
+        price: "10000.00",
+        currency: "KZT",
+        vatExempt: true,
+      })
+    ).body;
+    expect(exemptPlan.vatExempt).to.equal(true);
+    const exemptOrg = await buildOrganization(app, { name: `Exempt ${Math.random()}` });
+    const exempt = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: exemptOrg.id,
+      planId: exemptPlan.id,
+    });
+    expect(exempt.body.invoice).to.include({ vat: "0.00", total: "10000.00", vatPercent: null });
     const now = app.clock.now();
     try {
       app.clock.set("2025-12-20T09:00:00.000Z");

@@ -298,6 +298,7 @@ export const en = {
     "The new price applies from the 1st of a month at least a week away; every subscriber is told now.",
   "billing.priceChange": "Change a plan's price with notice",
   "billing.terminationNotice": "Termination notice, days (0: at once)",
+  "billing.vatExempt": "Billed without VAT",
   "keyFile.use": "Use a key file or NCALayer",
   "keyFile.files": "Key file (.p12, .pfx, Key-6.dat, .pem) and, if separate, its certificate",
   "keyFile.password": "Key file password",

@@ -297,6 +297,7 @@ export const messages: Record<MessageKey, string> = {
     "Жаңа баға кемінде бір аптадан кейінгі айдың 1-інен бастап қолданылады; барлық жазылушыларға қазір хабарланады.",
   "billing.priceChange": "Тариф бағасын хабарламамен өзгерту",
   "billing.terminationNotice": "Бұзу туралы хабарлау мерзімі, күн (0: бірден)",
+  "billing.vatExempt": "ҚҚС-сыз",
   "keyFile.use": "Кілт файлы немесе NCALayer",
   "keyFile.files": "Кілт файлы (.p12, .pfx, Key-6.dat, .pem) және бөлек болса, оның сертификаты",
   "keyFile.password": "Кілт файлының құпиясөзі",

@@ -299,6 +299,7 @@ export const messages: Record<MessageKey, string> = {
     "Новая цена действует с 1-го числа месяца не ранее чем через неделю; всех подписчиков уведомляют сейчас.",
   "billing.priceChange": "Изменить цену тарифа с уведомлением",
   "billing.terminationNotice": "Срок уведомления о расторжении, дней (0: сразу)",
+  "billing.vatExempt": "Без НДС",
   "keyFile.use": "Файл ключа или NCALayer",
   "keyFile.files": "Файл ключа (.p12, .pfx, Key-6.dat, .pem) и, если отдельно, его сертификат",
   "keyFile.password": "Пароль файла ключа",

@@ -299,6 +299,7 @@ export const messages: Record<MessageKey, string> = {
     "Нова ціна діє з 1-го числа місяця не раніше ніж за тиждень; усіх передплатників повідомляють зараз.",
   "billing.priceChange": "Змінити ціну тарифу з повідомленням",
   "billing.terminationNotice": "Строк повідомлення про розірвання, днів (0: одразу)",
+  "billing.vatExempt": "Без ПДВ",
   "keyFile.use": "Файл ключа або NCALayer",
   "keyFile.files": "Файл ключа (.p12, .pfx, Key-6.dat, .pem) і, якщо окремо, його сертифікат",
   "keyFile.password": "Пароль файла ключа",

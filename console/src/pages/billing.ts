@@ -243,6 +243,7 @@ export class QBillingPage extends QScreen {
                       currency: f.currency,
                       termMonths: q(f.termMonths),
                       terminationNoticeDays: q(f.terminationNoticeDays),
+                      vatExempt: f.vatExempt === "on",
                       quotas: {
                         documents: q(f.documents),
                         storageBytes: f.storageMb ? Number(f.storageMb) * 1024 * 1024 : undefined,
@@ -279,6 +280,7 @@ export class QBillingPage extends QScreen {
                     <label>${t("billing.quotaStorageMb")} <input name="storageMb" type="number" min="0" /></label>
                     <label>${t("billing.quotaUsers")} <input name="users" type="number" min="0" /></label>
                   </div>
+                  <label class="check"><input type="checkbox" name="vatExempt" /> ${t("billing.vatExempt")}</label>
                   <small class="muted">${t("billing.unlimitedHint")}</small>
                   ${renderProblem(p)}<button type="submit">${t("billing.createPlan")}</button>
                 </form>

@@ -305,6 +305,7 @@ export class BillingDay {
               kind: "plan_change",
               subscription: s,
               currency: to.currency,
+              vatExempt: Boolean(to.vat_exempt),
               periodFrom: s.pending_plan_on,
               periodTo: s.period_end,
               lines: [

@@ -89,6 +89,8 @@ export interface InvoiceDraft {
     "id" | "organization_id" | "branch_id" | "payer_organization_id" | "payment_terms"
   >;
   currency: string;
+  /** the plan is billed without VAT */
+  vatExempt?: boolean;
   periodFrom?: string | null;
   periodTo?: string | null;
   penaltyFor?: string | null;
@@ -203,7 +205,7 @@ export async function invoicesIssuer(
     // country's on the day (none where the operator is exempt).
     const s = d.subscription;
     const vatPercent =
-      d.kind === "penalty"
+      d.kind === "penalty" || d.vatExempt
         ? null
         : billingVatPercent(
             countries.get(s.payer_organization_id) ?? "KZ",

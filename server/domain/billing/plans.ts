@@ -24,6 +24,8 @@ export interface PlanRow {
   term_months: number;
   /** days of notice a participant gives to end it; null: billing.terminationNoticeDays (SPEC R4.7) */
   termination_notice_days?: number | null;
+  /** billed without VAT (SPEC R4.1) */
+  vat_exempt?: boolean | number;
   quota_documents: number | string | null;
   quota_storage_bytes: number | string | null;
   quota_users: number | null;
@@ -53,6 +55,8 @@ export const PlanInput = z.strictObject({
     .optional(),
   /** 30 (KZ, 000 §14.5), 15 (E-DOC, 002 §10.2.2), 0: at any time (UA, 004 §8.2.2); default billing.terminationNoticeDays */
   terminationNoticeDays: z.number().int().min(0).max(365).optional(),
+  /** billed without VAT whatever the payer's country */
+  vatExempt: z.boolean().optional(),
   /** a transaction package: the subscription ends early when its documents are used up (R4.2) */
   package: z.boolean().optional(),
 });
@@ -65,6 +69,7 @@ export const presentPlan = (p: PlanRow) => ({
   currency: p.currency,
   termMonths: Number(p.term_months),
   terminationNoticeDays: p.termination_notice_days ?? null,
+  vatExempt: Boolean(p.vat_exempt),
   quotas: {
     documents: p.quota_documents === null ? null : Number(p.quota_documents),
     storageBytes: p.quota_storage_bytes === null ? null : Number(p.quota_storage_bytes),
@@ -114,6 +119,7 @@ export async function planCreator(ctx: CommandContext, input: z.infer<typeof Pla
     currency: input.currency,
     term_months: input.termMonths ?? ctx.config.billing.defaultTermMonths,
     termination_notice_days: input.terminationNoticeDays ?? null,
+    vat_exempt: input.vatExempt ?? false,
     quota_documents: input.quotas?.documents ?? null,
     quota_storage_bytes: input.quotas?.storageBytes ?? null,
     quota_users: input.quotas?.users ?? null,

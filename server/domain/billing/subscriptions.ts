@@ -282,6 +282,7 @@ export function termInvoice(
     kind,
     subscription: s,
     currency: plan.currency,
+    vatExempt: Boolean(plan.vat_exempt),
     periodFrom: from,
     periodTo: to,
     lines: [
