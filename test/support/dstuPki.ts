@@ -11,6 +11,7 @@ import { BinaryCurve, DEFAULT_DKE, NAMED, unpackDke } from "../../server/pki/gos
 import { gost28147CfbEncrypt, pbkdf2Gost34311 } from "../../server/pki/gost/gost28147.js";
 import { gost94 } from "../../server/pki/gost/gost94.js";
 import { bigIntToLe, leToBigInt, randomBelow } from "../../server/pki/gost/primeCurve.js";
+import { crlDistributionPoints } from "./gostPki.js";
 
 const DSTU_KEY = "1.2.804.2.1.1.1.1.3.1.1";
 const CURVE_6 = "1.2.804.2.1.1.1.1.3.1.1.2.6";
@@ -121,19 +122,7 @@ export function dstuCertificate(
         }).toBER(false),
       }),
     );
-  if (o.crlUrl)
-    extensions.push(
-      new pkijs.Extension({
-        extnID: "2.5.29.31",
-        extnValue: new pkijs.CRLDistributionPoints({
-          distributionPoints: [
-            new pkijs.DistributionPoint({ distributionPoint: [new pkijs.GeneralName({ type: 6, value: o.crlUrl })] }),
-          ],
-        })
-          .toSchema()
-          .toBER(false),
-      }),
-    );
+  if (o.crlUrl) extensions.push(crlDistributionPoints(o.crlUrl));
   cert.extensions = extensions;
   signTbs(cert, o.issuer?.d ?? d);
   const der = Buffer.from(cert.toSchema(true).toBER(false));

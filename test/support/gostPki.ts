@@ -134,6 +134,20 @@ function name(attrs: Array<[string, string]>): pkijs.RelativeDistinguishedNames 
   });
 }
 
+/** The CRL distribution points extension naming one URL (shared with the DSTU test PKI). */
+export function crlDistributionPoints(url: string): pkijs.Extension {
+  return new pkijs.Extension({
+    extnID: "2.5.29.31",
+    extnValue: new pkijs.CRLDistributionPoints({
+      distributionPoints: [
+        new pkijs.DistributionPoint({ distributionPoint: [new pkijs.GeneralName({ type: 6, value: url })] }),
+      ],
+    })
+      .toSchema()
+      .toBER(false),
+  });
+}
+
 export interface GostCertificate {
   der: Buffer;
   cert: pkijs.Certificate;
@@ -219,20 +233,7 @@ export function gostCertificate(o: GostCertOptions = {}): GostCertificate {
       }),
     );
   }
-  if (o.crlUrl) {
-    extensions.push(
-      new pkijs.Extension({
-        extnID: "2.5.29.31",
-        extnValue: new pkijs.CRLDistributionPoints({
-          distributionPoints: [
-            new pkijs.DistributionPoint({ distributionPoint: [new pkijs.GeneralName({ type: 6, value: o.crlUrl })] }),
-          ],
-        })
-          .toSchema()
-          .toBER(false),
-      }),
-    );
-  }
+  if (o.crlUrl) extensions.push(crlDistributionPoints(o.crlUrl));
   cert.extensions = extensions;
   signTbs(cert, o.issuer?.key ?? key);
   const der = Buffer.from(cert.toSchema(true).toBER(false));

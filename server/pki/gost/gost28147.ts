@@ -21,8 +21,11 @@ export function gost28147Block(key: Uint8Array, sbox: SBox, block: Uint8Array): 
   return new Uint8Array(out.buffer);
 }
 
-/** CFB decryption: each gamma block is the encryption of the previous ciphertext block (the IV first). */
-export function gost28147CfbDecrypt(key: Uint8Array, sbox: SBox, iv: Uint8Array, data: Uint8Array): Uint8Array {
+/**
+ * CFB: each gamma block is the encryption of the previous ciphertext block (the IV first), XORed
+ * onto the data; decrypting feeds back the input, encrypting the output.
+ */
+function cfb(key: Uint8Array, sbox: SBox, iv: Uint8Array, data: Uint8Array, decrypt: boolean): Uint8Array {
   if (iv.length !== 8) throw new RangeError("a GOST 28147-89 IV is 8 bytes");
   const t = cachedTables(sbox);
   const k = keyWords(key);
@@ -37,30 +40,17 @@ export function gost28147CfbDecrypt(key: Uint8Array, sbox: SBox, iv: Uint8Array,
     const n = Math.min(8, data.length - at);
     for (let j = 0; j < n; j++) out[at + j] = data[at + j] ^ gamma8[j];
     reg8.fill(0);
-    reg8.set(data.subarray(at, at + n));
+    reg8.set((decrypt ? data : out).subarray(at, at + n));
   }
   return out;
 }
 
+export const gost28147CfbDecrypt = (key: Uint8Array, sbox: SBox, iv: Uint8Array, data: Uint8Array) =>
+  cfb(key, sbox, iv, data, true);
+
 /** CFB encryption (tests build key containers with it). */
-export function gost28147CfbEncrypt(key: Uint8Array, sbox: SBox, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const t = cachedTables(sbox);
-  const k = keyWords(key);
-  const out = new Uint8Array(data.length);
-  const reg = new Uint32Array(2);
-  const gamma = new Uint32Array(2);
-  const gamma8 = new Uint8Array(gamma.buffer);
-  const reg8 = new Uint8Array(reg.buffer);
-  reg8.set(iv);
-  for (let at = 0; at < data.length; at += 8) {
-    encryptBlock(t, k, reg, 0, gamma);
-    const n = Math.min(8, data.length - at);
-    for (let j = 0; j < n; j++) out[at + j] = data[at + j] ^ gamma8[j];
-    reg8.fill(0);
-    reg8.set(out.subarray(at, at + n));
-  }
-  return out;
-}
+export const gost28147CfbEncrypt = (key: Uint8Array, sbox: SBox, iv: Uint8Array, data: Uint8Array) =>
+  cfb(key, sbox, iv, data, false);
 
 /** HMAC (RFC 2104) over GOST 34.311-95: a 32-byte block, the key hashed first when longer. */
 function hmac(key: Uint8Array, sbox: SBox, data: Uint8Array): Uint8Array {
