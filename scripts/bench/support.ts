@@ -1,6 +1,6 @@
 // Shared by the benches: baseline servers in processes of their own, and the median of rounds.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export const root = path.resolve(import.meta.dirname, "../..");
@@ -47,6 +47,11 @@ export const rssOf = (pid: number) =>
 /** Starts the real appliance as `make run` does (server/start.cjs, the compiled build) and measures start time and idle RSS. */
 export async function startAppliance(dataDir: string, env: Record<string, string> = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
+  // The benches measure registration, not quotas: new participants stay off the default plan (Demo),
+  // as every appliance's were before it existed, so a 20 MB upload is not a quota refusal.
+  mkdirSync(dataDir, { recursive: true });
+  const benchConfig = path.join(dataDir, "bench-config.json");
+  writeFileSync(benchConfig, JSON.stringify({ billing: { defaultPlanCode: "" } }));
   const t0 = performance.now();
   // BENCH_APPLIANCE_NODE_ARGS: extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under a bench.
   const extra = (process.env.BENCH_APPLIANCE_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -58,6 +63,7 @@ export async function startAppliance(dataDir: string, env: Record<string, string
       QUJAT_DATA_DIR: dataDir,
       QUJAT_PORT: String(port),
       QUJAT_LOG_LEVEL: "warn",
+      QUJAT_CONFIG: benchConfig,
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
