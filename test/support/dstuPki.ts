@@ -11,7 +11,7 @@ import { BinaryCurve, DEFAULT_DKE, NAMED, unpackDke } from "../../server/pki/gos
 import { gost28147CfbEncrypt, pbkdf2Gost34311 } from "../../server/pki/gost/gost28147.js";
 import { gost94 } from "../../server/pki/gost/gost94.js";
 import { bigIntToLe, leToBigInt, randomBelow } from "../../server/pki/gost/primeCurve.js";
-import { crlDistributionPoints } from "./gostPki.js";
+import { caOrSignerExtensions, crlDistributionPoints } from "./gostPki.js";
 
 const DSTU_KEY = "1.2.804.2.1.1.1.1.3.1.1";
 const CURVE_6 = "1.2.804.2.1.1.1.1.3.1.1.2.6";
@@ -91,21 +91,7 @@ export function dstuCertificate(
       valueHex: new asn1js.OctetString({ valueHex: ab(bigIntToLe(compressed, Math.ceil(257 / 8))) }).toBER(false),
     }),
   });
-  const bits = isCa ? 0b00000110 : 0b11000000;
-  const extensions = [
-    new pkijs.Extension({
-      extnID: "2.5.29.19",
-      critical: true,
-      extnValue: new pkijs.BasicConstraints({ cA: isCa }).toSchema().toBER(false),
-    }),
-    new pkijs.Extension({
-      extnID: "2.5.29.15",
-      critical: true,
-      extnValue: new asn1js.BitString({ valueHex: new Uint8Array([bits]).buffer, unusedBits: isCa ? 1 : 6 }).toBER(
-        false,
-      ),
-    }),
-  ];
+  const extensions = caOrSignerExtensions(isCa);
   if (o.rnokpp)
     extensions.push(
       new pkijs.Extension({

@@ -134,6 +134,25 @@ function name(attrs: Array<[string, string]>): pkijs.RelativeDistinguishedNames 
   });
 }
 
+/** Basic constraints and key usage of a CA (keyCertSign, cRLSign) or a signer (digitalSignature, nonRepudiation). */
+export function caOrSignerExtensions(isCa: boolean): pkijs.Extension[] {
+  const bits = isCa ? 0b00000110 : 0b11000000;
+  return [
+    new pkijs.Extension({
+      extnID: "2.5.29.19",
+      critical: true,
+      extnValue: new pkijs.BasicConstraints({ cA: isCa }).toSchema().toBER(false),
+    }),
+    new pkijs.Extension({
+      extnID: "2.5.29.15",
+      critical: true,
+      extnValue: new asn1js.BitString({ valueHex: new Uint8Array([bits]).buffer, unusedBits: isCa ? 1 : 6 }).toBER(
+        false,
+      ),
+    }),
+  ];
+}
+
 /** The CRL distribution points extension naming one URL (shared with the DSTU test PKI). */
 export function crlDistributionPoints(url: string): pkijs.Extension {
   return new pkijs.Extension({
@@ -199,21 +218,7 @@ export function gostCertificate(o: GostCertOptions = {}): GostCertificate {
   cert.notBefore.value = o.notBefore ?? new Date(Date.now() - 24 * 3600e3);
   cert.notAfter.value = o.notAfter ?? new Date(Date.now() + 365 * 24 * 3600e3);
   cert.subjectPublicKeyInfo = spki(key);
-  const bits = isCa ? 0b00000110 : 0b11000000; // keyCertSign+cRLSign | digitalSignature+nonRepudiation
-  const extensions = [
-    new pkijs.Extension({
-      extnID: "2.5.29.19",
-      critical: true,
-      extnValue: new pkijs.BasicConstraints({ cA: isCa }).toSchema().toBER(false),
-    }),
-    new pkijs.Extension({
-      extnID: "2.5.29.15",
-      critical: true,
-      extnValue: new asn1js.BitString({ valueHex: new Uint8Array([bits]).buffer, unusedBits: isCa ? 1 : 6 }).toBER(
-        false,
-      ),
-    }),
-  ];
+  const extensions = caOrSignerExtensions(isCa);
   if (!isCa) {
     const purposes = ["1.3.6.1.5.5.7.3.4", ...(o.roles ?? []).map((r) => NCA_ROLE_OIDS[r])];
     extensions.push(
