@@ -238,7 +238,10 @@ function readMultipart(ctx: Context, blobs: BlobStore, limitBytes: number, withM
     ctx.req.on("close", () => {
       if (!ctx.req.complete) fail(new ValidationError("upload_aborted", "The client closed the connection mid-upload"));
     });
-    ctx.req.on("error", fail);
+    // A reset connection is the client going away too, not a fault of ours.
+    ctx.req.on("error", () =>
+      fail(new ValidationError("upload_aborted", "The client closed the connection mid-upload")),
+    );
     ctx.req.pipe(parser);
   });
 }

@@ -9,9 +9,9 @@
 // document or an unreferenced blob, which `sweep` removes after a grace period. Identical content
 // is stored once.
 // The interface is what an S3-compatible store will implement later.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
@@ -41,6 +41,13 @@ export interface BlobStore {
   stage(source: Readable, opts?: StageOptions): Promise<StagedBlob>;
   put(data: Buffer): Promise<{ sha256: string; size: number }>;
   read(sha256: string): Readable;
+  /**
+   * Opens a blob for a response: resolves only when the file is there with the recorded size
+   * (so nothing is promised to a client before that is known), and the stream it gives fails —
+   * before its last chunk — when the bytes read are not the recorded size or hash.
+   * Rejects with BlobUnreadableError.
+   */
+  open(sha256: string, size: number): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
   remove(sha256: string): Promise<void>;
   /** Stops the store's worker thread (at shutdown). */
@@ -52,6 +59,67 @@ export interface BlobStore {
   ): Promise<{ blobs: number; temps: number }>;
 }
 
+/** The stored bytes of a blob are missing, shorter or longer than recorded, or not the recorded bytes. */
+export class BlobUnreadableError extends Error {
+  constructor(
+    readonly sha256: string,
+    readonly reason: "missing" | "size" | "hash" | "io",
+    detail: string,
+  ) {
+    super(`blob ${sha256}: ${detail}`);
+  }
+}
+
+/**
+ * Reads a blob on demand while hashing and counting it, always holding back the latest chunk: only
+ * once the whole file proved to be the recorded bytes does the last chunk go out, so a client
+ * never receives a complete body that is not the document (Content-Length tells it so). Nothing is
+ * read before the stream is consumed, so a fault surfaces only to whoever reads it.
+ */
+function verified(file: FileHandle, sha256: string, size: number): Readable {
+  const hash = createHash("sha256");
+  let position = 0;
+  let held: Buffer | null = null;
+  return new Readable({
+    highWaterMark: READ_BYTES,
+    read() {
+      void (async () => {
+        for (;;) {
+          const buffer = Buffer.allocUnsafe(READ_BYTES);
+          const { bytesRead } = await file.read(buffer, 0, READ_BYTES, position);
+          if (bytesRead === 0) {
+            if (position !== size)
+              throw new BlobUnreadableError(sha256, "size", `${position} bytes read, ${size} recorded`);
+            if (hash.digest("hex") !== sha256) throw new BlobUnreadableError(sha256, "hash", "the bytes changed");
+            if (held) this.push(held);
+            this.push(null);
+            return;
+          }
+          position += bytesRead;
+          if (position > size) throw new BlobUnreadableError(sha256, "size", `longer than the recorded ${size} bytes`);
+          const chunk = buffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          const previous = held;
+          held = chunk;
+          if (previous) {
+            this.push(previous);
+            return;
+          }
+        }
+      })().catch((err: unknown) =>
+        this.destroy(err instanceof BlobUnreadableError ? err : new BlobUnreadableError(sha256, "io", String(err))),
+      );
+    },
+    destroy(err, done) {
+      file.close().then(
+        () => done(err),
+        () => done(err),
+      );
+    },
+  });
+}
+
+const READ_BYTES = 64 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_DIR = ".staging";
 const HEAD_BYTES = 4100;
@@ -255,6 +323,19 @@ export function createFsBlobStore(root: string): BlobStore {
       return { sha256: staged.sha256, size: staged.size };
     },
     read: (h) => createReadStream(where(h)),
+    async open(h, size) {
+      const file = await open(where(h), "r").catch((err: NodeJS.ErrnoException) => {
+        throw new BlobUnreadableError(h, err.code === "ENOENT" ? "missing" : "io", err.message);
+      });
+      try {
+        const { size: actual } = await file.stat();
+        if (actual !== size) throw new BlobUnreadableError(h, "size", `${actual} bytes on disk, ${size} recorded`);
+      } catch (err) {
+        await file.close();
+        throw err instanceof BlobUnreadableError ? err : new BlobUnreadableError(h, "io", (err as Error).message);
+      }
+      return verified(file, h, size);
+    },
     has: (h) =>
       stat(where(h)).then(
         () => true,

@@ -59,6 +59,12 @@ export function errorMiddleware(deps: AppDeps) {
         );
         return;
       }
+      // A client that hung up mid-request is not an error of the appliance: logged as information.
+      if (ctx.req.destroyed && !ctx.req.complete) {
+        deps.logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, "client went away");
+        ctx.status = 499; // nginx's "client closed request"; nobody reads this answer
+        return;
+      }
       deps.logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, "unhandled error");
       problem(
         ctx,

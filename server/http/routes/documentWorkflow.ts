@@ -16,6 +16,7 @@ import { contentAccess, readableDocument } from "../../domain/documents/access.j
 import { contentReplacer, contentReplacementPreparer } from "../../domain/documents/contentReplacement.js";
 import { StaffReason } from "./documents.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
+import { releasedAfter, streamBody, unreadable } from "../delivery.js";
 import {
   AnnulmentAnswer,
   Reason,
@@ -280,14 +281,6 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
         query.reason,
       );
       const by = actorRef(ctx.state.actor);
-      await deps.auditJournal.record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [
-        {
-          action: "document.evidence_download",
-          target: { type: "document", id: document.id },
-          organizationId: document.sender_organization_id,
-          details: {},
-        },
-      ]);
       const pkg = await evidencePackage({
         db: deps.db,
         blobs: deps.blobs,
@@ -297,11 +290,23 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
         generatedBy: by,
         verifyUrl: publicUrl(ctx),
         signer: deps.config.hsm.module ? deps.signer : null,
-      });
+      }).catch((err) => unreadable(deps, ctx, err));
+      // Audited once the whole package was produced, before its last bytes go out.
+      const audit = () =>
+        deps.auditJournal
+          .record({ actor: by, ip: ctx.ip || null, requestId: ctx.state.requestId }, [
+            {
+              action: "document.evidence_download",
+              target: { type: "document", id: document.id },
+              organizationId: document.sender_organization_id,
+              details: {},
+            },
+          ])
+          .then(() => undefined);
       ctx.type = "application/zip";
       ctx.set("Content-Disposition", `attachment; filename="${pkg.fileName}"`);
       ctx.set("Cache-Control", "private, no-store");
-      ctx.body = pkg.stream;
+      streamBody(deps, ctx, releasedAfter(pkg.stream, audit));
     },
   });
 

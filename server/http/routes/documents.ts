@@ -15,6 +15,7 @@ import { commandContext } from "../api.js";
 import { idempotencyKey, principalOf } from "../idempotency.js";
 import { readUpload } from "../upload.js";
 import { Uuid } from "./schemas.js";
+import { releasedAfter, streamBody, unreadable } from "../delivery.js";
 
 const Cursor = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/);
 const encodeCursor = (createdAt: string, id: string) =>
@@ -127,24 +128,25 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     );
     const file = pick(files);
     if (!file) throw notFound("File");
-    await deps.auditJournal.record(
-      { actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId },
-      [
-        {
-          action: "document.download",
-          target: { type: "document", id: document.id },
-          organizationId: document.sender_organization_id,
-          details: { file: file.id, sha256: file.sha256 },
-        },
-      ],
-    );
+    const bytes = await deps.blobs.open(file.sha256, Number(file.size)).catch((err) => unreadable(deps, ctx, err));
+    const audit = () =>
+      deps.auditJournal
+        .record({ actor: actorRef(ctx.state.actor), ip: ctx.ip || null, requestId: ctx.state.requestId }, [
+          {
+            action: "document.download",
+            target: { type: "document", id: document.id },
+            organizationId: document.sender_organization_id,
+            details: { file: file.id, sha256: file.sha256 },
+          },
+        ])
+        .then(() => undefined);
     ctx.type = file.media_type;
     ctx.length = Number(file.size);
     ctx.set("Content-Disposition", contentDisposition(file.name));
     ctx.set("Digest", `sha-256=${Buffer.from(file.sha256, "hex").toString("base64")}`);
     ctx.set("ETag", `"${file.sha256}"`);
     ctx.set("Cache-Control", "private, no-store");
-    ctx.body = deps.blobs.read(file.sha256);
+    streamBody(deps, ctx, releasedAfter(bytes, audit));
   };
   api.add({
     method: "get",
