@@ -49,7 +49,7 @@ export class AccessDeniedError extends AppError {
     readonly target: { type: string; id?: string | null; organizationId?: string | null },
     readonly hidden: boolean,
   ) {
-    super(hidden ? "not_found" : "forbidden", hidden ? "Not found" : `Not allowed: ${action}`);
+    super(hidden ? "not_found" : "forbidden", hidden ? NOT_FOUND_DETAIL : `Not allowed: ${action}`);
   }
 }
 
@@ -98,4 +98,9 @@ export function titleOf(status: number): string {
   return TITLES[status] ?? "Error";
 }
 
-export const notFound = (what = "Resource") => new NotFoundError("not_found", `${what} not found`);
+/**
+ * One answer for "does not exist" and "exists but is not yours" (OWASP, authorization testing):
+ * the same code and words as a hidden refusal, so no detail tells the two apart.
+ */
+export const NOT_FOUND_DETAIL = "Not found";
+export const notFound = () => new NotFoundError("not_found", NOT_FOUND_DETAIL);

@@ -7,7 +7,7 @@ import type { Actor } from "../identity/roles.js";
 import { orWhereInScope } from "../identity/queries.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
+import { ConflictError, notFound, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
 import { type Tx } from "../../storage/db.js";
 import { inSlices } from "../../storage/statements.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
@@ -340,7 +340,7 @@ export const invoicePayload = (v: InvoiceRow) => ({
 
 export async function invoiceById(tx: Tx, id: string): Promise<InvoiceRow> {
   const row: InvoiceRow | undefined = await tx("invoices").where({ id }).first();
-  if (!row) throw new NotFoundError("not_found", "Invoice not found");
+  if (!row) throw notFound();
   return row;
 }
 
@@ -404,7 +404,7 @@ export async function readableInvoice(
   id: string,
 ): Promise<InvoiceWithBranches> {
   const v: InvoiceWithBranches | undefined = await invoicesWithBranches(ctx.tx).where("i.id", id).first();
-  if (!v) throw new NotFoundError("not_found", "Invoice not found");
+  if (!v) throw notFound();
   if (!canReadInvoice(ctx.actor, v)) authorize(ctx.actor, "billing.read", owingBranch(v), false);
   return v;
 }

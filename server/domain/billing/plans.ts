@@ -3,7 +3,7 @@
 // subscribers move after 3 days unless they chose another plan.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, NotFoundError, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
+import { ConflictError, notFound, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
 import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import { type Tx } from "../../storage/db.js";
@@ -84,7 +84,7 @@ export const presentPlan = (p: PlanRow) => ({
 
 export async function planById(tx: Tx, id: string): Promise<PlanRow> {
   const plan: PlanRow | undefined = await tx("tariff_plans").where({ id }).first();
-  if (!plan) throw new NotFoundError("not_found", "Tariff plan not found");
+  if (!plan) throw notFound();
   return plan;
 }
 

@@ -4,10 +4,10 @@
 // a plan change (on the 1st after a week's notice) or termination (with notice).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, NotFoundError, StateConflictError, ValidationError } from "../../errors.js";
+import { ConflictError, notFound, StateConflictError, ValidationError } from "../../errors.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { authorize, billingReadScope } from "../identity/policy.js";
+import { authorize, billingReadScope, can } from "../identity/policy.js";
 import type { Actor } from "../identity/roles.js";
 import { branchWithOrganization, orWhereInScope } from "../identity/queries.js";
 import { addDays, addMonths } from "../shared/days.js";
@@ -90,7 +90,7 @@ export async function coveringSubscription(tx: Tx, branchPath: string): Promise<
 
 export async function subscriptionById(tx: Tx, id: string): Promise<SubscriptionRow> {
   const s: SubscriptionRow | undefined = await tx("subscriptions").where({ id }).first();
-  if (!s) throw new NotFoundError("not_found", "Subscription not found");
+  if (!s) throw notFound();
   return s;
 }
 
@@ -99,12 +99,9 @@ async function authorizeSubscription(
   s: SubscriptionRow,
   action: "billing.read" | "billing.manage" | "subscription.request",
 ) {
-  authorize(
-    ctx.actor,
-    action,
-    { type: "branch", id: s.branch_id, organizationId: s.organization_id, path: s.branch_path },
-    action !== "billing.read",
-  );
+  const branch = { type: "branch" as const, id: s.branch_id, organizationId: s.organization_id, path: s.branch_path };
+  // A subscription the actor may not read is not revealed by a 403 for what he may not do with it.
+  authorize(ctx.actor, action, branch, action !== "billing.read" && can(ctx.actor, "billing.read", branch));
 }
 
 export async function readableSubscription(ctx: CommandContext, id: string) {
@@ -188,7 +185,7 @@ async function subscriptionInserter(
     organizationId: p.organizationId,
     branchId: p.branchId ?? null,
   });
-  if (!found) throw new NotFoundError("not_found", "Organization or branch not found");
+  if (!found) throw notFound();
   const plan = await planById(ctx.tx, p.planId);
   if (plan.status !== "active")
     throw new StateConflictError(
@@ -197,8 +194,7 @@ async function subscriptionInserter(
       { successorId: plan.successor_id },
     );
   const payer = p.payerOrganizationId ?? p.organizationId;
-  if (!(await ctx.tx("organizations").where({ id: payer }).first("id")))
-    throw new NotFoundError("not_found", "Payer organization not found");
+  if (!(await ctx.tx("organizations").where({ id: payer }).first("id"))) throw notFound();
   const today = applianceDay(ctx.clock.now());
   const start = p.startOn ?? today;
   if (start < today) throw new ValidationError("date_in_past", "startOn cannot be in the past", { field: "startOn" });

@@ -21,7 +21,7 @@ import { documentById, documentFiles, documentSides, type DocumentRow } from "./
  */
 export async function readableDocument(ctx: { tx: CommandContext["tx"]; actor: Actor }, id: string) {
   const doc = await documentById(ctx.tx, id);
-  if (!doc) throw notFound("Document");
+  if (!doc) throw notFound();
   const sides = documentSides(doc);
   const staff =
     !canDocument(ctx.actor, "document.read", sides) &&

@@ -37,7 +37,7 @@ export async function respondBy(tx: Tx, config: Config, organizationId: string, 
 
 export async function acceptancePolicyOf(tx: Tx, config: Config, organizationId: string, withHolidays = true) {
   const org = await organizationFactsOf(tx, organizationId);
-  if (!org) throw notFound("Organization");
+  if (!org) throw notFound();
   const mode = org.acceptance_mode as "calendar" | "working";
   const days =
     org.acceptance_days === null

@@ -125,6 +125,6 @@ export async function transition(ctx: CommandContext, p: TransitionProps): Promi
 /** The document for a command, or 404 — loaded inside the command's transaction. */
 export async function loadDocument(ctx: CommandContext, id: string): Promise<DocumentRow> {
   const doc = await documentById(ctx.tx, id);
-  if (!doc) throw notFound("Document");
+  if (!doc) throw notFound();
   return doc;
 }

@@ -55,8 +55,14 @@ export interface PowerOfAttorneyRow {
 /** Everything the body names, read and checked: the organization, the branch, the grantor and the attorney. */
 async function parties(ctx: CommandContext, organizationId: string, input: PowerOfAttorneyInput) {
   const found = await branchWithOrganization(ctx.tx, { organizationId, branchId: input.branchId ?? null });
-  if (!found || found.org.external) throw notFound("Organization or branch");
-  authorize(ctx.actor, "poa.create", { type: "branch", id: found.branch.id, organizationId, path: found.branch.path });
+  if (!found || found.org.external) throw notFound();
+  // 403 only to who may see the organization; to anyone else it does not exist (SPEC R7.2)
+  authorize(
+    ctx.actor,
+    "poa.create",
+    { type: "branch", id: found.branch.id, organizationId, path: found.branch.path },
+    can(ctx.actor, "organization.read", { type: "organization", id: organizationId, rootPath: "", external: false }),
+  );
   const [grantor, attorney] = await Promise.all([
     userById(ctx.tx, ctx.actor.userId ?? ""),
     userById(ctx.tx, input.attorneyUserId),
@@ -176,7 +182,7 @@ export async function powerOfAttorneyRevoker(
   p: { id: string; reason: string },
 ): Promise<PowerOfAttorneyRow> {
   const row: PowerOfAttorneyRow | undefined = await ctx.tx("powers_of_attorney").where({ id: p.id }).first();
-  if (!row) throw notFound("Power of attorney");
+  if (!row) throw notFound();
   const branch = (await branchById(ctx.tx, row.branch_id))!;
   authorize(ctx.actor, "poa.revoke", {
     type: "branch",
@@ -279,6 +285,6 @@ export async function readablePowerOfAttorney(
     .join("branches as b", "b.id", "a.branch_id")
     .where("a.id", id)
     .first("a.*", "b.path");
-  if (!row || !visiblePowerOfAttorney(actor, row)) throw notFound("Power of attorney");
+  if (!row || !visiblePowerOfAttorney(actor, row)) throw notFound();
   return row;
 }

@@ -8,8 +8,8 @@ import { parseCertificate } from "../../pki/certificates.js";
 import { verifyDetachedCms } from "../../pki/cms.js";
 import type { Signer } from "../../pki/signer.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
-import { authorize } from "../identity/policy.js";
-import { organizationById } from "../identity/queries.js";
+import { authorize, can } from "../identity/policy.js";
+import { organizationById, organizationResource } from "../identity/queries.js";
 import { sha256 } from "../identity/secrets.js";
 import {
   assertAcceptable,
@@ -36,13 +36,10 @@ function hsmOf(signer: Signer | undefined) {
 /** Sets (or clears, with null) the organization's seal key; the key's certificate must be issued to the organization. */
 export async function sealSetter(ctx: CommandContext, p: { organizationId: string; keyLabel: string | null }) {
   const found = await organizationById(ctx.tx, p.organizationId);
-  if (!found || found.org.external) throw notFound("Organization");
-  authorize(ctx.actor, "organization.update", {
-    type: "organization",
-    id: found.org.id,
-    rootPath: found.root.path,
-    external: false,
-  });
+  if (!found || found.org.external) throw notFound();
+  const resource = organizationResource(found);
+  // 403 only to who may see the organization; to anyone else it does not exist (SPEC R7.2)
+  authorize(ctx.actor, "organization.update", resource, can(ctx.actor, "organization.read", resource));
   let certificate = null;
   if (p.keyLabel !== null) {
     const hsm = hsmOf(ctx.signer);

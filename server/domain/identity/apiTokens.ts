@@ -51,7 +51,7 @@ export async function apiTokenRevoker(ctx: CommandContext, p: { id: string }) {
     .join("branches as b", "b.id", "t.branch_id")
     .where("t.id", p.id)
     .first("t.*", "b.path");
-  if (!row) throw notFound("API token");
+  if (!row) throw notFound();
   const res = { type: "api_token" as const, id: row.id, organizationId: row.organization_id, path: row.path };
   authorize(ctx.actor, "api_token.manage", res, can(ctx.actor, "api_token.manage", res));
   if (row.revoked_at) throw new StateConflictError("already_revoked", "The token is already revoked");

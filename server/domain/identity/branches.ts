@@ -10,7 +10,7 @@ import { branchById, branchResource, type BranchRow } from "./queries.js";
 
 async function visibleBranch(ctx: CommandContext, id: string) {
   const b = await branchById(ctx.tx, id);
-  if (!b) throw notFound("Branch");
+  if (!b) throw notFound();
   const res = branchResource(b);
   return { b, res, visible: can(ctx.actor, "branch.read", res) };
 }
@@ -20,7 +20,7 @@ export async function branchCreator(
   p: { organizationId: string; parentId: string; name: string },
 ) {
   const { b: parent, res, visible } = await visibleBranch(ctx, p.parentId);
-  if (parent.organization_id !== p.organizationId) throw notFound("Branch");
+  if (parent.organization_id !== p.organizationId) throw notFound();
   authorize(ctx.actor, "branch.create", res, visible);
   const id = randomUUID();
   const now = nowIso(ctx);

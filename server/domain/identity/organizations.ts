@@ -131,7 +131,7 @@ export async function organizationInserter(
 /** The organization, or 404 when it does not exist — and an audited hidden refusal when the actor may not see it. */
 export async function readableOrganization(tx: Tx, actor: Actor, id: string) {
   const found = await organizationById(tx, id);
-  if (!found) throw notFound("Organization");
+  if (!found) throw notFound();
   authorize(actor, "organization.read", organizationResource(found), false);
   return found;
 }
@@ -143,7 +143,7 @@ export async function organizationFor(
   action: "organization.update" | "organization.block",
 ) {
   const found = await organizationById(ctx.tx, id);
-  if (!found) throw notFound("Organization");
+  if (!found) throw notFound();
   const res = organizationResource(found);
   authorize(ctx.actor, action, res, can(ctx.actor, "organization.read", res));
   return found;

@@ -90,7 +90,7 @@ export async function ownSessionRevoker(ctx: CommandContext, p: { sessionId: str
     .tx("sessions")
     .where({ id: p.sessionId, user_id: ctx.actor.userId! })
     .first();
-  if (!s) throw notFound("Session");
+  if (!s) throw notFound();
   if (s.revoked_at && !p.notMe) throw new StateConflictError("already_revoked", "The session is already ended");
   await ctx
     .tx("sessions")

@@ -45,7 +45,7 @@ export async function resolveGrant(ctx: CommandContext, g: GrantSpec) {
     throw new ValidationError("organization_required", `${g.role} needs an organization`, { field: "organizationId" });
   const org = await readableOrganization(ctx.tx, ctx.actor, g.organizationId);
   const branch = g.branchId ? await branchById(ctx.tx, g.branchId) : org.root;
-  if (!branch || branch.organization_id !== org.org.id) throw notFound("Branch");
+  if (!branch || branch.organization_id !== org.org.id) throw notFound();
   authorize(ctx.actor, "branch.read", branchResource(branch), false);
   return { role: g.role, organizationId: org.org.id, branchId: branch.id, path: branch.path };
 }
@@ -158,7 +158,7 @@ export async function loadUser(
 
 async function visibleUser(ctx: CommandContext, id: string) {
   const found = await userResource(ctx.tx, id);
-  if (!found) throw notFound("User");
+  if (!found) throw notFound();
   return { ...found, visible: can(ctx.actor, "user.read", found.resource) };
 }
 
@@ -263,7 +263,7 @@ export async function roleRevoker(ctx: CommandContext, p: { userId: string; gran
   const { resource, visible } = await visibleUser(ctx, p.userId);
   if (!visible) authorize(ctx.actor, "user.read", resource, false);
   const grant = (await grantsOf(ctx.tx, [p.userId])).find((g) => g.id === p.grantId);
-  if (!grant) throw notFound("Role grant");
+  if (!grant) throw notFound();
   authorize(ctx.actor, "role.revoke", {
     type: "grant",
     role: grant.role,

@@ -2,7 +2,7 @@
 // signed-in user is shown the current and coming ones, and everyone is e-mailed.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { NotFoundError, StateConflictError, ValidationError } from "../../errors.js";
+import { notFound, StateConflictError, ValidationError } from "../../errors.js";
 import { notificationWriter } from "../../mail/outbox.js";
 import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
@@ -80,7 +80,7 @@ export async function announcementCreator(ctx: CommandContext, p: z.infer<typeof
 export async function announcementWithdrawer(ctx: CommandContext, id: string) {
   authorize(ctx.actor, "announcement.manage", { type: "appliance" });
   const row: AnnouncementRow | undefined = await ctx.tx("announcements").where({ id }).first();
-  if (!row) throw new NotFoundError("not_found", "Announcement not found");
+  if (!row) throw notFound();
   if (row.withdrawn_at) throw new StateConflictError("announcement_withdrawn", "Already withdrawn");
   await ctx
     .tx("announcements")

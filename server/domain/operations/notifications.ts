@@ -15,7 +15,7 @@ export function outboxListed(db: Tx, actor: Actor, f: Parameters<typeof outboxEn
 /** A failed notification back in the queue, now (audited); 404 when there is no failed one with that number. */
 export async function notificationRetrier(ctx: CommandContext, seq: string): Promise<void> {
   authorize(ctx.actor, "announcement.manage", { type: "appliance" });
-  if (!/^\d{1,15}$/.test(seq)) throw notFound("Notification");
-  if (!(await outboxRetrier(ctx.tx, ctx.clock, Number(seq)))) throw notFound("Failed notification");
+  if (!/^\d{1,15}$/.test(seq)) throw notFound();
+  if (!(await outboxRetrier(ctx.tx, ctx.clock, Number(seq)))) throw notFound();
   await audit(ctx, { action: "outbox.retry", target: { type: "outbox", id: seq } });
 }

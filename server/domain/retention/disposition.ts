@@ -230,7 +230,7 @@ export async function dispositionDecider(
   authorizeCompliance(actor, "disposition.approve");
   return deps.db.transaction(async (tx) => {
     const b: BatchRow | undefined = await tx("disposition_batches").where({ id }).first();
-    if (!b) throw notFound("Disposition batch");
+    if (!b) throw notFound();
     if (approve) {
       if (b.state !== "previewed")
         throw new StateConflictError("not_previewed", `The batch is ${b.state}`, { state: b.state });
@@ -289,7 +289,7 @@ export function dispositionExecutor(
 async function execute(deps: DispositionDeps, actor: Actor, m: RequestMeta, id: string, opts: { maxSteps?: number }) {
   const { db, clock } = deps;
   const b: BatchRow | undefined = await db("disposition_batches").where({ id }).first();
-  if (!b) throw notFound("Disposition batch");
+  if (!b) throw notFound();
   if (b.state === "executed") return presentBatch(b);
   if (b.state !== "approved" && b.state !== "executing")
     throw new StateConflictError("not_approved", `Only an approved batch is executed; this one is ${b.state}`, {

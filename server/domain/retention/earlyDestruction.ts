@@ -8,8 +8,8 @@ import { AccessDeniedError, ConflictError, notFound, StateConflictError } from "
 import { type Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 
-import { covers } from "../identity/policy.js";
-import { organizationById } from "../identity/queries.js";
+import { can, covers } from "../identity/policy.js";
+import { organizationById, organizationResource } from "../identity/queries.js";
 
 import { organizationFactsWriter } from "../identity/records.js";
 import { assertSecondOfficer, authorizeCompliance } from "./compliance.js";
@@ -44,7 +44,7 @@ export const presentEarlyDestruction = (r: EarlyDestructionRow) => ({
 /** R5.2: a participant (its administrator or head) asks that its documents go before their retention ends. */
 export async function earlyDestructionRequester(ctx: CommandContext, p: { organizationId: string; reason: string }) {
   const org = await organizationById(ctx.tx, p.organizationId);
-  if (!org) throw notFound("Organization");
+  if (!org) throw notFound();
   const allowed = ctx.actor.grants.some(
     (g) => (g.role === "org_admin" || g.role === "head") && covers(g, p.organizationId, org.root.path),
   );
@@ -52,7 +52,8 @@ export async function earlyDestructionRequester(ctx: CommandContext, p: { organi
     throw new AccessDeniedError(
       "retention.early_destruction",
       { type: "organization", id: p.organizationId, organizationId: p.organizationId },
-      false,
+      // an organization the actor may not even see is not revealed by a 403
+      !can(ctx.actor, "organization.read", organizationResource(org)),
     );
   if (
     await ctx
@@ -94,7 +95,7 @@ export async function earlyDestructionRequester(ctx: CommandContext, p: { organi
 export async function earlyDestructionDecider(ctx: CommandContext, id: string, decision: z.infer<typeof Decision>) {
   authorizeCompliance(ctx.actor, "retention.approve");
   const r: EarlyDestructionRow | undefined = await ctx.tx("early_destruction_requests").where({ id }).first();
-  if (!r) throw notFound("Early destruction request");
+  if (!r) throw notFound();
   if (r.state !== "pending")
     throw new StateConflictError("not_pending", `The request is ${r.state}`, { state: r.state });
   assertSecondOfficer(ctx.actor, r.requested_by, "Early destruction");

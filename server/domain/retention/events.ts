@@ -25,7 +25,7 @@ export const RetentionEvent = z.strictObject({
 export async function retentionEventRecorder(ctx: CommandContext, p: z.infer<typeof RetentionEvent>) {
   authorizeCompliance(ctx.actor, "retention.manage");
   for (const id of [p.organizationId, p.counterpartyOrganizationId].filter(Boolean) as string[]) {
-    if (!(await ctx.tx("organizations").where({ id }).first("id"))) throw notFound("Organization");
+    if (!(await ctx.tx("organizations").where({ id }).first("id"))) throw notFound();
   }
   const row = {
     id: randomUUID(),
@@ -57,7 +57,7 @@ export async function retentionEventRecorder(ctx: CommandContext, p: z.infer<typ
 /** R5.2: the participant's contract with the operator ended on `endedOn` (the billing job records it when a head office's subscription is terminated). */
 export async function contractEndRecorder(ctx: CommandContext, p: { organizationId: string; endedOn: string | null }) {
   const n = await organizationFactsWriter(ctx.tx, p.organizationId, { contract_ended_on: p.endedOn }, nowIso(ctx));
-  if (n !== 1) throw notFound("Organization");
+  if (n !== 1) throw notFound();
   await bumpEpoch(ctx.tx);
   await audit(ctx, {
     action: "organization.contract_end",

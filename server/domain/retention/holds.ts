@@ -115,7 +115,7 @@ export async function assertNotHeld(db: Tx, documentId: string, what: string): P
 export async function holdCreator(ctx: CommandContext, h: HoldInput) {
   authorizeCompliance(ctx.actor, "retention.hold");
   for (const id of [h.organizationId, h.counterpartyOrganizationId].filter(Boolean) as string[]) {
-    if (!(await ctx.tx("organizations").where({ id }).first("id"))) throw notFound("Organization");
+    if (!(await ctx.tx("organizations").where({ id }).first("id"))) throw notFound();
   }
   const owner = h.ownerUserId ?? ctx.actor.userId;
   if (!owner || !(await ctx.tx("users").where({ id: owner }).first("id")))
@@ -180,7 +180,7 @@ export async function holdCreator(ctx: CommandContext, h: HoldInput) {
 export async function holdReleaser(ctx: CommandContext, id: string, reason: string) {
   authorizeCompliance(ctx.actor, "retention.hold");
   const h: HoldRow | undefined = await ctx.tx("legal_holds").where({ id }).first();
-  if (!h) throw notFound("Legal hold");
+  if (!h) throw notFound();
   if (h.status !== "active")
     throw new StateConflictError("hold_released", "The hold was already released", { releasedAt: h.released_at });
   await ctx
@@ -198,7 +198,7 @@ export async function holdReleaser(ctx: CommandContext, id: string, reason: stri
 
 export async function holdById(db: Tx, id: string) {
   const h: HoldRow | undefined = await db("legal_holds").where({ id }).first();
-  if (!h) throw notFound("Legal hold");
+  if (!h) throw notFound();
   const c = await db("legal_hold_documents").where({ hold_id: id }).count({ n: "*" }).first();
   return presentHold(h, Number(c?.n ?? 0));
 }

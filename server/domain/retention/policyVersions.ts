@@ -143,7 +143,7 @@ async function activate(ctx: CommandContext, policyId: string, v: PolicyVersionR
 export async function policyCreator(ctx: CommandContext, input: PolicyInput) {
   authorizeCompliance(ctx.actor, "retention.manage");
   if (input.organizationId && !(await ctx.tx("organizations").where({ id: input.organizationId }).first("id")))
-    throw notFound("Organization");
+    throw notFound();
   const id = randomUUID();
   const now = nowIso(ctx);
   await ctx
@@ -184,7 +184,7 @@ const shortens = (from: PolicyVersionRow, to: Omit<PolicyInput, "locked">, retir
 export async function policyChanger(ctx: CommandContext, policyId: string, change: PolicyChange) {
   authorizeCompliance(ctx.actor, "retention.manage");
   const policy: PolicyRow | undefined = await ctx.tx("retention_policies").where({ id: policyId }).first();
-  if (!policy) throw notFound("Retention policy");
+  if (!policy) throw notFound();
   if (policy.status === "retired") throw new StateConflictError("policy_retired", "The policy is retired");
   const versions: PolicyVersionRow[] = await ctx
     .tx("retention_policy_versions")
@@ -255,7 +255,7 @@ export async function policyDecider(
     .tx("retention_policy_versions")
     .where({ policy_id: policyId, version })
     .first();
-  if (!v) throw notFound("Policy version");
+  if (!v) throw notFound();
   if (v.state !== "pending")
     throw new StateConflictError("not_pending", `Version ${version} is ${v.state}, not waiting for approval`, {
       state: v.state,
@@ -286,7 +286,7 @@ export async function policyDecider(
 
 export async function policyById(db: Tx, id: string) {
   const p: PolicyRow | undefined = await db("retention_policies").where({ id }).first();
-  if (!p) throw notFound("Retention policy");
+  if (!p) throw notFound();
   const versions: PolicyVersionRow[] = await db("retention_policy_versions")
     .where({ policy_id: id })
     .orderBy("version", "desc");

@@ -123,7 +123,7 @@ export async function consentSetter(ctx: CommandContext, p: { notifications: boo
 /** Everything held about the user, as one JSON object (also what the export ZIP carries). */
 export async function personalData(db: Tx, userId: string) {
   const user = await db("users").where({ id: userId }).first();
-  if (!user) throw notFound("User");
+  if (!user) throw notFound();
   const [grants, sessions, logins, authored, signatures, approvals, auditRows, holdsOwned] = await Promise.all([
     db("role_grants")
       .leftJoin("organizations", "organizations.id", "role_grants.organization_id")
@@ -356,7 +356,7 @@ export async function inactiveAccountsStep(db: Db, clock: Clock, config: Config)
 /** A system administrator decides on an inactive last administrator: remove now, or keep (the inactivity clock starts again). */
 export async function inactivityRemovalDecider(ctx: CommandContext, userId: string, remove: boolean) {
   const u = await ctx.tx("users").where({ id: userId }).first("id", "removal_pending_since");
-  if (!u) throw notFound("User");
+  if (!u) throw notFound();
   if (!u.removal_pending_since)
     throw new StateConflictError("not_pending", "No removal of this account waits for a decision");
   if (remove) {

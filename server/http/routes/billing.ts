@@ -360,7 +360,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     summary: "An organization's credit (overpayments not yet used), per currency",
     handler: async (ctx, { params }) => {
       const org = await branchWithOrganization(deps.db, { organizationId: params.id, branchId: null });
-      if (!org) throw notFound("Organization");
+      if (!org) throw notFound();
       authorize(ctx.state.actor, "billing.read", branchResource(org.branch), false);
       const rows = await creditBalancesOf(deps.db, params.id);
       ctx.body = { items: rows.map((r) => ({ currency: r.currency, balance: formatAmount(r.balance ?? 0) })) };
@@ -386,7 +386,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
         organizationId: query.organizationId,
         branchId: query.branchId ?? null,
       });
-      if (!found) throw notFound("Organization or branch");
+      if (!found) throw notFound();
       authorize(ctx.state.actor, "billing.read", branchResource(found.branch), false);
       const today = applianceDay(deps.clock.now());
       const from = query.from ?? today.slice(0, 8) + "01";
@@ -408,7 +408,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
       "A branch's billing state: whether it may send now (and why not) for everyone working there (the console's banner); the subscription covering it and its open invoices for those who read its billing",
     handler: async (ctx, { params }) => {
       const found = await branchWithOrganization(deps.db, { branchId: params.id });
-      if (!found) throw notFound("Branch");
+      if (!found) throw notFound();
       authorize(ctx.state.actor, "branch.read", branchResource(found.branch), false);
       const gate = await canSendOutgoing(
         deps.db,

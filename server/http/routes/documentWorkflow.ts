@@ -189,7 +189,7 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { params }) => {
       await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
       const s = (await signaturesOf(deps.db, params.id)).find((x) => x.id === params.signatureId);
-      if (!s) throw notFound("Signature");
+      if (!s) throw notFound();
       ctx.type = "application/pkcs7-signature";
       ctx.set("Content-Disposition", `attachment; filename="${s.id}.p7s"`);
       ctx.body = Buffer.from(s.cms);

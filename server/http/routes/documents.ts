@@ -127,7 +127,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
       reason,
     );
     const file = pick(files);
-    if (!file) throw notFound("File");
+    if (!file) throw notFound();
     const bytes = await deps.blobs.open(file.sha256, Number(file.size)).catch((err) => unreadable(deps, ctx, err));
     const audit = () =>
       deps.auditJournal

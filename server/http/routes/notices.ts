@@ -45,7 +45,7 @@ export function noticeRoutes(api: Api, deps: AppDeps) {
       // Notices are numbered (the outbox's ids), not UUIDs.
       const id = Number(params.notice);
       if (!Number.isInteger(id) || !(await noticeReader(c.tx, deps.clock, ctx.state.actor.userId!, id)))
-        throw notFound("Notice");
+        throw notFound();
       ctx.status = 204;
     },
   });

@@ -112,7 +112,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     body: Decision,
     summary: "Approve or reject a pending version (another compliance officer than the proposer: 403 same_officer)",
     handler: async (ctx, { params, body }) => {
-      if (!/^\d{1,6}$/.test(params.version)) throw notFound("Policy version");
+      if (!/^\d{1,6}$/.test(params.version)) throw notFound();
       ctx.body = await changing(ctx, (c) => policyDecider(c, params.id, Number(params.version), body));
     },
   });
@@ -311,7 +311,7 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { params }) => {
       read(ctx);
       const b = await dispositionBatch(deps.reader, params.id);
-      if (!b) throw notFound("Disposition batch");
+      if (!b) throw notFound();
       ctx.body = presentBatch(b);
     },
   });
@@ -351,8 +351,8 @@ export function retentionRoutes(api: Api, deps: AppDeps) {
   const certificateOf = async (ctx: Ctx, id: string) => {
     read(ctx);
     const b = await dispositionBatch(deps.reader, id);
-    if (!b) throw notFound("Disposition batch");
-    if (!b.certificate_cms || !b.certificate_sha256) throw notFound("Certificate (the batch has not been executed)");
+    if (!b) throw notFound();
+    if (!b.certificate_cms || !b.certificate_sha256) throw notFound();
     return b;
   };
   /** The body exactly as signed: in the blob store under its hash (earlier batches: in the row). */

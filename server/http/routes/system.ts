@@ -99,7 +99,7 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.manage", { type: "appliance" });
       const name = (ctx as any).params.name as string;
-      if (!(await deps.jobs.list()).some((j) => j.name === name)) throw notFound("Job");
+      if (!(await deps.jobs.list()).some((j) => j.name === name)) throw notFound();
       ctx.body = await deps.jobs.runNow(name);
     },
   });

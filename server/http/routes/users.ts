@@ -92,7 +92,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     auth: "user",
     handler: async (ctx, { params }) => {
       const found = await userResource(deps.db, params.id);
-      if (!found) throw notFound("User");
+      if (!found) throw notFound();
       authorize(ctx.state.actor, "user.read", found.resource, false);
       ctx.body = presentUser(found.user, await grantsOf(deps.db, [params.id]));
     },
