@@ -22,7 +22,10 @@ export interface Upload {
   files: UploadedFile[];
   /** Moves every file to its content address; call before the database transaction commits. */
   commit(): Promise<void>;
+  /** Drops what is still staged; committed files stay (and are let go of). */
   discard(): Promise<void>;
+  /** Drops what is staged and removes what this upload committed that `isReferenced` says nothing refers to. */
+  withdraw(isReferenced: (sha256: string) => Promise<boolean>): Promise<void>;
 }
 
 const MAX_FILES = 100;
@@ -105,6 +108,9 @@ function collection(files: UploadedFile[], metadata: unknown): Upload {
     },
     async discard() {
       await Promise.all(files.map((f) => f.staged.discard()));
+    },
+    async withdraw(isReferenced: (sha256: string) => Promise<boolean>) {
+      await Promise.all(files.map((f) => f.staged.withdraw(isReferenced)));
     },
   };
 }

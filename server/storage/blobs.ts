@@ -28,8 +28,14 @@ export interface StagedBlob {
   head: Buffer;
   /** Moves the bytes to their content address (a no-op when that content is already stored). */
   commit(): Promise<void>;
-  /** Drops the staged bytes. Safe to call after commit (then it does nothing). */
+  /** Drops the staged bytes. After commit it keeps them and only lets go of the blob. */
   discard(): Promise<void>;
+  /**
+   * Gives the blob up: staged bytes are dropped; committed ones are removed when this commit
+   * created them, no other upload of the same bytes is in flight in this process, and
+   * `isReferenced` says no row refers to them — so a refused upload keeps nothing.
+   */
+  withdraw(isReferenced: (sha256: string) => Promise<boolean>): Promise<void>;
 }
 
 export interface StageOptions {
@@ -268,6 +274,19 @@ export function createFsBlobStore(root: string): BlobStore {
   const worker = new BlobWorker(root);
   worker.start(); // now, not at the first upload: its memory is the appliance's from the start
   let tempDirMade: Promise<unknown> | null = null;
+  /** Committed blobs whose uploads are still deciding whether to keep them, by hash (a count). */
+  const pins = new Map<string, number>();
+  const exists = (h: string) =>
+    stat(where(h)).then(
+      () => true,
+      () => false,
+    );
+  const remove = (h: string) =>
+    // unlink, not rm: rm's recursive-delete machinery costs two lstat calls per file on the event
+    // loop, which a disposition of 100,000 blobs feels in the API's latency.
+    unlink(where(h)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
 
   async function stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
     tempDirMade ??= mkdir(tempDir, { recursive: true }).catch((err) => {
@@ -296,7 +315,13 @@ export function createFsBlobStore(root: string): BlobStore {
     }
     const { sha256, size } = await worker.end(id);
     let settled = false;
-    return {
+    let committed: { created: boolean } | null = null;
+    const unpin = () => {
+      const n = (pins.get(sha256) ?? 1) - 1;
+      if (n > 0) pins.set(sha256, n);
+      else pins.delete(sha256);
+    };
+    const blob: StagedBlob = {
       sha256,
       size,
       tempPath,
@@ -304,14 +329,34 @@ export function createFsBlobStore(root: string): BlobStore {
       async commit() {
         if (settled) return;
         settled = true;
+        // Pinned from before the existence check: a refused upload of the same bytes running
+        // alongside cannot remove what this one is about to refer to.
+        pins.set(sha256, (pins.get(sha256) ?? 0) + 1);
+        committed = { created: false };
+        committed.created = !(await exists(sha256));
         await worker.commit(id, where(sha256));
       },
       async discard() {
+        if (committed) {
+          committed = null;
+          return unpin();
+        }
         if (settled) return;
         settled = true;
         await worker.discard(id).catch(() => {});
       },
+      async withdraw(isReferenced) {
+        if (!committed) return blob.discard();
+        const { created } = committed;
+        committed = null;
+        try {
+          if (created && pins.get(sha256) === 1 && !(await isReferenced(sha256))) await remove(sha256);
+        } finally {
+          unpin();
+        }
+      },
     };
+    return blob;
   }
 
   return {
@@ -336,17 +381,8 @@ export function createFsBlobStore(root: string): BlobStore {
       }
       return verified(file, h, size);
     },
-    has: (h) =>
-      stat(where(h)).then(
-        () => true,
-        () => false,
-      ),
-    // unlink, not rm: rm's recursive-delete machinery costs two lstat calls per file on the event
-    // loop, which a disposition of 100,000 blobs feels in the API's latency.
-    remove: (h) =>
-      unlink(where(h)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
-      }),
+    has: exists,
+    remove,
     async sweep(isReferenced, olderThan) {
       let blobs = 0;
       let temps = 0;

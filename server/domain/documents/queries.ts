@@ -185,3 +185,10 @@ export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> =>
   db("document_receipts").where({ document_id: documentId }).orderBy("at");
 export const eventsOf = (db: Tx, documentId: string): Promise<EventRow[]> =>
   db("document_events").where({ document_id: documentId }).orderBy("id");
+
+/** Whether any document's file is these bytes (a refused upload may remove only bytes nobody has). */
+export const fileReferenced = (db: Tx, sha256: string) =>
+  db("document_files")
+    .where({ sha256 })
+    .first("id")
+    .then((row: unknown) => Boolean(row));

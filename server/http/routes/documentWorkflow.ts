@@ -29,7 +29,7 @@ import {
   sendPreparer,
 } from "../../domain/documents/exchange.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "../../domain/documents/presenters.js";
-import { documentFiles, eventsOf, receiptsOf } from "../../domain/documents/queries.js";
+import { documentFiles, eventsOf, fileReferenced, receiptsOf } from "../../domain/documents/queries.js";
 import { documentSigner, signaturePreparer, signaturesOf } from "../../domain/documents/signing.js";
 import { notFound, UnavailableError, ValidationError } from "../../errors.js";
 import { signatureProtocolPdf } from "../../domain/documents/protocol.js";
@@ -341,8 +341,9 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
         await deps.db.transaction(async (tx) => {
           await contentReplacer({ ...c, tx }, { documentId: params.id, file });
         });
+        await upload.discard(); // kept: only lets go of the file
       } catch (err) {
-        await upload.discard();
+        await upload.withdraw((sha256) => fileReferenced(deps.db, sha256)); // refused input keeps nothing
         throw err;
       }
       ctx.body = await withDocument(ctx, params.id);

@@ -10,6 +10,7 @@ import { replay, requestHash } from "../../../storage/idempotency.js";
 import { isUniqueViolation } from "../../../storage/db.js";
 import type { DirectoryCache } from "../directoryCache.js";
 import { presentDocument } from "../presenters.js";
+import { fileReferenced } from "../queries.js";
 import { registrationPreparer } from "./preparer.js";
 import { registrationConflict, type Registered, type RegistrationItem } from "./writer.js";
 
@@ -24,7 +25,10 @@ export interface StagedUpload {
   }>;
   /** moves every file to its content address, durably */
   commit(): Promise<void>;
+  /** drops what is still staged; committed files stay */
   discard(): Promise<void>;
+  /** drops what is staged and removes what this upload committed that nothing refers to */
+  withdraw(isReferenced: (sha256: string) => Promise<boolean>): Promise<void>;
 }
 
 export interface RegistrarDeps {
@@ -38,7 +42,7 @@ export type RegistrationOutcome =
   | { replayed: false; status: 201; body: ReturnType<typeof presentDocument> }
   | { replayed: true; status: number; body: unknown };
 
-/** The upload is kept on success and discarded on any refusal or replay. */
+/** The upload is kept on success and withdrawn on any refusal or replay: a refusal keeps no byte. */
 export async function documentRegistrar(
   deps: RegistrarDeps,
   c: CommandContext,
@@ -75,16 +79,22 @@ export async function documentRegistrar(
     const stored = idempotency ? { ...idempotency, hash } : null;
     try {
       const r = await deps.registrar.submit({ ctx: withoutTx, prepared, props, files, durable, idempotency: stored });
+      await upload.discard(); // kept: only lets go of the files
       return { replayed: false, status: 201, body: presentDocument(r.document, r.files) };
     } catch (err) {
       // Two retries racing with one key: the loser answers with the winner's response.
       const earlier =
         stored && isUniqueViolation(err) ? await replay(deps.db, stored.principal, stored.key, hash) : null;
-      if (earlier) return { replayed: false, status: 201, body: earlier.body as ReturnType<typeof presentDocument> };
+      if (earlier) {
+        await upload.discard(); // the winner's document refers to the same files
+        return { replayed: false, status: 201, body: earlier.body as ReturnType<typeof presentDocument> };
+      }
       throw (await registrationConflict(deps.db, prepared, err)) ?? err;
     }
   } catch (err) {
-    await upload.discard();
+    // Refused after its files were committed (a quota or a block found in the batch): the bytes
+    // this upload added go too, unless another document refers to them (README: refused input keeps nothing).
+    await upload.withdraw(async (sha256) => Boolean(await deps.db("document_files").where({ sha256 }).first("id")));
     throw err;
   }
 }
