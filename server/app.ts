@@ -150,7 +150,13 @@ export function createApp(input: AppInput) {
   retentionRoutes(api, deps);
   privacyRoutes(api, deps);
 
-  const app = new Koa({ proxy: input.config.server.trustProxy });
+  // Behind a proxy the client's address is counted from the right of its header: entries further
+  // left were written by the client and prove nothing (SPEC R1.4's per-address throttle).
+  const app = new Koa({
+    proxy: input.config.server.trustProxy,
+    proxyIpHeader: input.config.server.proxyHeader,
+    maxIpsCount: input.config.server.proxyHops,
+  });
   app.silent = true;
   app.use(requestContext(deps, deps.metrics));
   app.use(errorMiddleware(deps));

@@ -25,6 +25,9 @@ export const ConfigSchema = z.strictObject({
     port: int(0, 65535),
     publicUrl: z.string(),
     trustProxy: bool,
+    /** with trustProxy: the header the proxy writes, and how many proxies in front append to it — the client is that many from the right */
+    proxyHeader: z.string().min(1),
+    proxyHops: int(1, 10),
     bodyLimitBytes: int(1024),
     /** the appliance's IANA time zone: its cron schedules, and every organization without its own (SPEC R2.6) */
     timeZone: z.string().refine((v) => IANAZone.isValidZone(v), "an IANA time zone such as Asia/Almaty"),
@@ -59,6 +62,8 @@ export const ConfigSchema = z.strictObject({
     setupTokenMinutes: int(1),
     /** how long a certificate sign-in challenge may be signed and returned */
     certificateChallengeSeconds: int(10, 3600),
+    /** how long a browser stays a known device after its last sign-in (SPEC R1.4) */
+    deviceCookieDays: int(1, 3650),
   }),
   documents: z.strictObject({
     maxBytes: int(1),

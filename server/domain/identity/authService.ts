@@ -87,8 +87,10 @@ export class AuthService {
       .where("s.token_hash", key)
       .first("s.*", "u.status", "u.totp_enabled");
     if (!s || s.status !== "active" || sessionExpired(s, now, config)) return null;
-    // Sliding idle expiry: written at most once a minute to keep reads cheap.
-    if (now.getTime() - new Date(s.last_seen_at).getTime() > 60_000) {
+    // Sliding idle expiry (SPEC R1.3): written at most once a minute to keep reads cheap, and at
+    // least four times per idle period, so a short idle limit never ends a session in use.
+    const refreshMs = Math.min(60_000, (config.auth.sessionIdleMinutes * 60_000) / 4);
+    if (now.getTime() - new Date(s.last_seen_at).getTime() > refreshMs) {
       s.last_seen_at = now.toISOString();
       await db("sessions").where({ id: s.id }).update({ last_seen_at: s.last_seen_at });
     }

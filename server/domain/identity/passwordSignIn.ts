@@ -10,6 +10,7 @@ import { userByLoginOrIin, type UserRow } from "./queries.js";
 
 import { normalizeRecoveryCode, sha256, totpValid, verifyDummy, verifyPassword } from "./secrets.js";
 import { accountKey, ipKey, recordFailure, throttleState } from "./throttle.js";
+import { deviceCookieFor, deviceKey, trustedDevice } from "./deviceCookies.js";
 import { AuthDeps, sessionCreator } from "./sessions.js";
 export async function totpRequiredByOrganization(tx: Tx, userId: string): Promise<boolean> {
   const row = await tx("role_grants as g")
@@ -21,6 +22,8 @@ export async function totpRequiredByOrganization(tx: Tx, userId: string): Promis
 
 export interface SignInProps {
   login: string;
+  /** the browser's device cookie, when it has one */
+  deviceCookie?: string | null;
   password: string;
   totp?: string;
   recoveryCode?: string;
@@ -33,7 +36,10 @@ export interface SignInProps {
 export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: RequestMeta) {
   const { db, clock, config } = deps;
   const cfg = config.auth.throttle;
-  const keys = [accountKey(p.login), ipKey(meta.ip)];
+  // A device that signed in as this login before is throttled on its own; unknown devices per
+  // account and per address (see deviceCookies.ts).
+  const device = await trustedDevice(db, p.login, p.deviceCookie);
+  const keys = device ? [deviceKey(device)] : [accountKey(p.login), ipKey(meta.ip)];
   const fail = async (user: UserRow | undefined, reason: string, counts = true) => {
     await db.transaction(async (tx) => {
       if (counts) for (const k of keys) await recordFailure(tx, clock, cfg, k);
@@ -97,7 +103,7 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
       usedRecoveryCode = code.id;
     }
   }
-  return db.transaction(async (tx) => {
+  const signedIn = await db.transaction(async (tx) => {
     if (usedRecoveryCode !== null) {
       const n = await tx("recovery_codes")
         .where({ id: usedRecoveryCode })
@@ -106,7 +112,7 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
       if (n !== 1)
         throw new UnauthenticatedError("invalid_recovery_code", "The recovery code is wrong or already used");
     }
-    await tx("login_throttle").where({ key: keys[0] }).delete();
+    await tx("login_throttle").where({ key: keys[0] }).delete(); // the account's (or this device's) count
     const created = await sessionCreator(tx, deps, user.id, "password", meta);
     await tx("users")
       .where({ id: user.id })
@@ -131,4 +137,6 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
     ]);
     return { ...created, user };
   });
+  // A fresh device cookie with each sign-in: the device is known from now on.
+  return { ...signedIn, deviceCookie: await deviceCookieFor(db, p.login) };
 }

@@ -68,6 +68,19 @@ export function setSessionCookies(ctx: Context, token: string, csrfToken: string
   ctx.cookies.set(CSRF_COOKIE, csrfToken, { ...opts, httpOnly: false });
 }
 
+/** Sent only to sign-in, kept across sign-outs: it says this browser signed in here before (deviceCookies.ts). */
+export const DEVICE_COOKIE = "qujat_device";
+export function setDeviceCookie(ctx: Context, value: string, days: number) {
+  ctx.cookies.set(DEVICE_COOKIE, value, {
+    httpOnly: true,
+    sameSite: "strict",
+    secure: ctx.secure,
+    path: "/api/v1/auth/login",
+    maxAge: days * 86_400_000,
+    overwrite: true,
+  });
+}
+
 export function clearSessionCookies(ctx: Context) {
   ctx.cookies.set(SESSION_COOKIE, null, { path: "/" });
   ctx.cookies.set(CSRF_COOKIE, null, { path: "/" });

@@ -11,7 +11,7 @@ import { presentUser } from "../../domain/identity/presenters.js";
 import { systemActor } from "../../domain/identity/roles.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
-import { clearSessionCookies, setSessionCookies } from "../middleware/auth.js";
+import { clearSessionCookies, DEVICE_COOKIE, setDeviceCookie, setSessionCookies } from "../middleware/auth.js";
 import { PersonSchema, PasswordField } from "./schemas.js";
 
 const SetupSchema = z.strictObject({
@@ -79,12 +79,13 @@ export function authRoutes(api: Api, deps: AppDeps) {
     body: LoginSchema,
     responses: { 200: "Signed in; session cookie set", 401: "Wrong credentials or TOTP needed", 429: "Throttled" },
     handler: async (ctx, { body }) => {
-      const r = await passwordSignIn(deps, body, {
-        ip: ctx.ip || null,
-        requestId: ctx.state.requestId,
-        userAgent: ctx.get("user-agent") || null,
-      });
+      const r = await passwordSignIn(
+        deps,
+        { ...body, deviceCookie: ctx.cookies.get(DEVICE_COOKIE) },
+        { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null },
+      );
       setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at);
+      setDeviceCookie(ctx, r.deviceCookie, deps.config.auth.deviceCookieDays);
       ctx.body = {
         user: { id: r.user.id, login: r.user.login, fullName: r.user.full_name },
         // The token is also returned for API clients that use Authorization: Bearer instead of the cookie.

@@ -94,7 +94,7 @@ export async function documentRegistrar(
   } catch (err) {
     // Refused after its files were committed (a quota or a block found in the batch): the bytes
     // this upload added go too, unless another document refers to them (README: refused input keeps nothing).
-    await upload.withdraw(async (sha256) => Boolean(await deps.db("document_files").where({ sha256 }).first("id")));
+    await upload.withdraw((sha256) => fileReferenced(deps.db, sha256));
     throw err;
   }
 }
