@@ -14,6 +14,7 @@ import { addDays, firstOfMonthAfterNotice } from "../shared/days.js";
 import { CURRENCY, formatAmount, parseAmount } from "../shared/money.js";
 import { isIsoCurrency } from "../shared/currencies.js";
 import { applianceDay } from "../shared/zones.js";
+import { displayName } from "../shared/text.js";
 
 export interface PlanRow {
   id: string;
@@ -41,7 +42,7 @@ export interface PlanRow {
 const Quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 export const PlanInput = z.strictObject({
   code: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, "lower-case letters, digits, - and _"),
-  name: z.string().trim().min(1).max(200),
+  name: displayName(200),
   /** the price of one term, VAT excluded, as a decimal string */
   price: z.string().max(20),
   currency: z

@@ -17,6 +17,7 @@ import { newToken, sha256 } from "../identity/secrets.js";
 import { systemActor } from "../identity/roles.js";
 import type { DocumentRow } from "./queries.js";
 import { organizationFactsOf } from "../identity/records.js";
+import { displayName } from "../shared/text.js";
 
 export interface InvitationRow {
   id: string;
@@ -40,7 +41,7 @@ export const InvitationAcceptance = z.strictObject({
     .min(3)
     .max(64)
     .regex(/^[A-Za-z0-9._@-]+$/),
-  fullName: z.string().trim().min(1).max(200),
+  fullName: displayName(200),
   // A Kazakh person gives his IIN, a Ukrainian one his RNOKPP (SPEC R1.2): one of the two.
   iin: z
     .string()

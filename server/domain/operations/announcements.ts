@@ -8,6 +8,7 @@ import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { authorize } from "../identity/policy.js";
 import { localMinute } from "../shared/zones.js";
+import { displayName } from "../shared/text.js";
 
 export interface AnnouncementRow {
   id: string;
@@ -21,7 +22,7 @@ export interface AnnouncementRow {
 }
 
 export const AnnouncementInput = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: displayName(200),
   body: z.string().trim().max(5000).default(""),
   startsAt: z.iso.datetime({ offset: true }),
   endsAt: z.iso.datetime({ offset: true }),

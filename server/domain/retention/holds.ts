@@ -11,10 +11,11 @@ import { inSlices } from "../../storage/statements.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { KINDS } from "../shared/kinds.js";
 import { authorizeCompliance } from "./compliance.js";
+import { displayName } from "../shared/text.js";
 
 export const HoldInput = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: displayName(200),
     reason: z.string().trim().min(1).max(2000),
     /** the user answerable for the hold; default the officer placing it */
     ownerUserId: z.uuid().optional(),

@@ -14,13 +14,14 @@ import { END_ACTIONS, TRIGGERS } from "./rules.js";
 
 import { assertSecondOfficer, authorizeCompliance } from "./compliance.js";
 import { bumpEpoch } from "./facts.js";
+import { displayName } from "../shared/text.js";
 export const IsoDate = z.iso.date();
 
 const Months = z.number().int().min(1).max(1200);
 
 export const PolicyInput = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: displayName(200),
     kind: z.enum(KINDS).nullable().default(null),
     organizationId: z.uuid().nullable().default(null),
     trigger: z.enum(TRIGGERS).default("registration"),
@@ -42,7 +43,7 @@ export const PolicyInput = z
 export type PolicyInput = z.infer<typeof PolicyInput>;
 
 export const PolicyChange = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: displayName(200).optional(),
   kind: z.enum(KINDS).nullable().optional(),
   organizationId: z.uuid().nullable().optional(),
   trigger: z.enum(TRIGGERS).optional(),

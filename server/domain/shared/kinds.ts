@@ -6,6 +6,7 @@ import { KINDS } from "./vocabulary.js";
 import { Bin, Edrpou, Rnokpp } from "./identifiers.js";
 import { isIsoCurrency } from "./currencies.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
+import { displayName } from "./text.js";
 
 export { fromMinor, toMinor };
 
@@ -24,7 +25,7 @@ const Currency = z
   .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as KZT, UAH or USD")
   .refine(isIsoCurrency, "not an ISO 4217 currency code");
 const Party = z.strictObject({
-  name: z.string().trim().min(1).max(500),
+  name: displayName(500),
   bin: Bin.optional(),
   edrpou: Edrpou.optional(),
   /** a Ukrainian ФОП or individual (SPEC R1.1) */
@@ -32,7 +33,7 @@ const Party = z.strictObject({
   address: z.string().max(1000).optional(),
 });
 const Line = z.strictObject({
-  name: z.string().trim().min(1).max(1000),
+  name: displayName(1000),
   unit: z.string().max(32).optional(),
   quantity: Quantity,
   price: Money,

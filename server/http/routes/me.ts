@@ -12,6 +12,7 @@ import { presentUser } from "../../domain/identity/presenters.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 import { PasswordField } from "./schemas.js";
+import { displayName } from "../../domain/shared/text.js";
 
 const presentSession = (s: SessionRow, currentId?: string) => ({
   id: s.id,
@@ -55,7 +56,7 @@ export function meRoutes(api: Api, deps: AppDeps) {
     tx: true,
     body: z.strictObject({
       email: z.email().max(254).optional(),
-      fullName: z.string().trim().min(1).max(300).optional(),
+      fullName: displayName(300).optional(),
       language: z.enum(["ru", "kk", "uk", "en"]).optional(),
     }),
     handler: async (ctx, { body }) => {

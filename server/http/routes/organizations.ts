@@ -30,8 +30,9 @@ import { branchResource, branchesOf, organizationsVisibleTo } from "../../domain
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 import { Uuid } from "./schemas.js";
+import { displayName } from "../../domain/shared/text.js";
 
-const Name = z.string().trim().min(1).max(300);
+const Name = displayName(300);
 const Reason = z.strictObject({ reason: z.string().trim().min(3).max(1000) });
 
 export function organizationRoutes(api: Api, deps: AppDeps) {

@@ -1,6 +1,7 @@
 // Shared request schemas. Every object schema is strict: unknown keys are rejected.
 import { z } from "zod";
 import { ROLES } from "../../domain/identity/roles.js";
+import { displayName } from "../../domain/shared/text.js";
 
 export const PasswordField = z.string().min(1).max(1024);
 export const LoginField = z.string().regex(/^[A-Za-z0-9._@-]{3,100}$/, "3-100 letters, digits or . _ @ -");
@@ -11,7 +12,7 @@ export const Uuid = z.uuid();
 export const PersonSchema = z.strictObject({
   login: LoginField,
   email: z.email().max(254),
-  fullName: z.string().trim().min(1).max(300),
+  fullName: displayName(300),
   iin: IinField.optional(),
   rnokpp: RnokppField.optional(),
 });

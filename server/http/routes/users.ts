@@ -14,6 +14,7 @@ import { notFound } from "../../errors.js";
 import type { Api } from "../api.js";
 import { commandContext } from "../api.js";
 import { GrantSchema, IinField, RnokppField, PasswordField, PersonSchema, Uuid } from "./schemas.js";
+import { displayName } from "../../domain/shared/text.js";
 
 const presentToken = (t: any) => ({
   id: t.id,
@@ -106,7 +107,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     tx: true,
     body: z.strictObject({
       email: z.email().max(254).optional(),
-      fullName: z.string().trim().min(1).max(300).optional(),
+      fullName: displayName(300).optional(),
       iin: IinField.nullable().optional(),
       rnokpp: RnokppField.nullable().optional(),
       password: PasswordField.optional(),
@@ -189,7 +190,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
     auth: "user",
     tx: true,
     body: z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: displayName(200),
       organizationId: Uuid,
       branchId: Uuid.optional(),
       role: z.enum(TOKEN_ROLES),

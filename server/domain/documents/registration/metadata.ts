@@ -6,10 +6,11 @@ import { Bin, Edrpou, ParticipantKindField, Rnokpp } from "../../shared/identifi
 import { ValidationError } from "../../../errors.js";
 
 import { KINDS, KIND_FIELDS, checkTotals } from "../../shared/kinds.js";
+import { displayName } from "../../shared/text.js";
 
 export const RegistrationMetadata = z.strictObject({
   kind: z.enum(KINDS),
-  title: z.string().trim().min(1).max(500).optional(),
+  title: displayName(500).optional(),
   direction: z.enum(["outgoing", "internal"]).default("outgoing"),
   /** The sending branch; may be left out when the caller writes for exactly one branch. */
   branchId: z.uuid().optional(),
@@ -22,7 +23,7 @@ export const RegistrationMetadata = z.strictObject({
       /** a counterparty not registered here: it is created as an external organization */
       organization: z
         .strictObject({
-          name: z.string().trim().min(1).max(300),
+          name: displayName(300),
           country: z.enum(["KZ", "UA"]),
           kind: ParticipantKindField.optional(),
           bin: Bin.optional(),
