@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { buildOrganization, buildUser } from "../support/factories.js";
-import { documentForm, invoiceFields, pdf } from "../support/documents.js";
+import { documentForm, pdf } from "../support/documents.js";
 import { validBin } from "../support/ids.js";
 
 const BAD = [
