@@ -7,7 +7,7 @@ SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dis
 .PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint bench clean
 
 node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	touch $@
 
 install: node_modules/.installed
