@@ -1,12 +1,17 @@
 // The outbox worker (SPEC R6.2). Picks due notices, resolves their addressees (a branch's people
 // with the roles the topic concerns, one user, an address, or everyone), renders one message per
-// addressee in his language and sends it. Nothing is lost or doubled:
-//  - a notice is claimed (claimed_until) before it is worked on, so two workers never send it;
-//  - each message has a stable Message-ID (outbox id + addressee) and is recorded in `delivered`
-//    as soon as the SMTP server took it, so a retry after a partial failure sends only the rest;
+// addressee in his language and sends it. Delivery is at-least-once — nothing is lost, and only a
+// message in flight at a crash can go out twice:
+//  - a notice is claimed with a lease of CLAIM_MS (claimed_until, owned by claim_token) before it
+//    is worked on, renewed while it is being sent, so two live workers never send it and a crashed
+//    worker's notices are picked up within half a minute;
+//  - before each SMTP transaction the addressee is recorded as `attempting` (with everything
+//    already `delivered`), and it joins `delivered` once the server took it; a worker resuming a
+//    notice skips what is delivered and sends again only the attempt it found unconfirmed, with the
+//    same Message-ID (outbox id + addressee), so mail systems can tell it is one message;
 //  - a failed attempt is retried with exponential back-off; after mail.maxAttempts it is `failed`
 //    and stays listed for the operator.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
@@ -37,7 +42,8 @@ export function rolesFor(topic: string): string[] {
  */
 export const isOptionalTopic = (topic: string) => topic.startsWith("document.") || topic === "maintenance.announcement";
 
-const CLAIM_MS = 5 * 60_000;
+/** A claim's lease: renewed every third of it while its notices are sent. */
+export const CLAIM_MS = 30_000;
 /** Payload fields that must not outlive the message (the invitation link is the only copy of its token). */
 const SECRET_FIELDS = ["token", "link"];
 
@@ -58,6 +64,9 @@ export class OutboxDispatcher {
    * a write transaction per notice in front of the appliance's other writers.
    */
   private progress: GroupCommit<{ id: number; set: Record<string, unknown> }, null>;
+  /** Notices being sent, with their claim's token: their leases are renewed until they are done. */
+  private inFlight = new Map<number, string>();
+  private renewer: NodeJS.Timeout | null = null;
 
   constructor(
     private deps: {
@@ -68,6 +77,8 @@ export class OutboxDispatcher {
       logger: Logger;
       /** where addressees are looked up (SQLite: the read-only connections, off the writer's queue) */
       reader?: Db;
+      /** how often leases are renewed (real milliseconds; a third of the lease) */
+      renewMs?: number;
     },
   ) {
     this.progress = new GroupCommit(
@@ -114,23 +125,47 @@ export class OutboxDispatcher {
     // Without SMTP nothing is claimed: a notice stays pending, never "sent" (SPEC R6.2).
     if (!this.deps.mailer.configured) return total;
     const batch = Math.max(50, this.deps.config.mail.concurrency * 8);
-    for (;;) {
-      const rows = await this.claim(batch);
-      if (rows.length === 0) return total;
-      await inLanes(rows, this.deps.config.mail.concurrency, async (row) => {
-        const r = await this.deliver(row);
-        total[r.outcome] += 1;
-        total.messages += r.messages;
-      });
+    this.renewer = setInterval(
+      () => void this.renew().catch((err) => this.deps.logger.warn({ err }, "outbox lease renewal failed")),
+      this.deps.renewMs ?? CLAIM_MS / 3,
+    );
+    try {
+      for (;;) {
+        const rows = await this.claim(batch);
+        if (rows.length === 0) return total;
+        for (const r of rows) this.inFlight.set(r.id, r.claim_token!);
+        await inLanes(rows, this.deps.config.mail.concurrency, async (row) => {
+          try {
+            const r = await this.deliver(row);
+            total[r.outcome] += 1;
+            total.messages += r.messages;
+          } finally {
+            this.inFlight.delete(row.id);
+          }
+        });
+      }
+    } finally {
+      clearInterval(this.renewer);
+      this.renewer = null;
     }
+  }
+
+  /** Extends the lease of every notice still being sent (only while this worker still owns it). */
+  private async renew() {
+    if (this.inFlight.size === 0) return;
+    const until = new Date(this.deps.clock.now().getTime() + CLAIM_MS).toISOString();
+    const byToken = new Map<string, number[]>();
+    for (const [id, token] of this.inFlight) byToken.set(token, [...(byToken.get(token) ?? []), id]);
+    for (const [token, ids] of byToken)
+      await this.deps.db("outbox").whereIn("id", ids).where({ claim_token: token }).update({ claimed_until: until });
   }
 
   private async claim(limit: number): Promise<OutboxRow[]> {
     const { db, clock } = this.deps;
     const now = clock.now();
     const nowIso = now.toISOString();
-    // The claim's expiry doubles as its mark: a random part of a second makes it this claim's own.
-    const until = new Date(now.getTime() + CLAIM_MS + Math.floor(Math.random() * 1000)).toISOString();
+    const until = new Date(now.getTime() + CLAIM_MS).toISOString();
+    const token = randomUUID();
     const due = (q: Knex.QueryBuilder<OutboxRow, OutboxRow[]>) =>
       q
         .where({ status: "pending" })
@@ -139,8 +174,8 @@ export class OutboxDispatcher {
     const ids: number[] = await due(db("outbox")).orderBy("id").limit(limit).pluck("id");
     if (ids.length === 0) return [];
     // One statement claims the batch; rows another worker took meanwhile no longer match.
-    await due(db("outbox")).whereIn("id", ids).update({ claimed_until: until });
-    return db("outbox").whereIn("id", ids).where({ claimed_until: until }).orderBy("id");
+    await due(db("outbox")).whereIn("id", ids).update({ claimed_until: until, claim_token: token });
+    return db("outbox").whereIn("id", ids).where({ claim_token: token }).orderBy("id");
   }
 
   private async addressees(row: OutboxRow): Promise<Addressee[]> {
@@ -182,12 +217,19 @@ export class OutboxDispatcher {
       };
       const people = await this.addressees(row);
       const seen = new Set<string>();
+      if (row.attempting && !delivered.has(row.attempting))
+        logger.warn(
+          { outboxId: row.id, topic: row.topic },
+          "resuming a notice whose last SMTP transaction was not confirmed: that message goes again, with its Message-ID",
+        );
       for (const a of people) {
         const key = a.email.toLowerCase();
         if (seen.has(key) || delivered.has(key)) continue;
         seen.add(key);
         const m = render(row.topic, a.language, vars);
         const id = createHash("sha256").update(key).digest("hex").slice(0, 16);
+        // The attempt is on disk before the SMTP transaction starts (with what went before it).
+        await this.record(row.id, { delivered: JSON.stringify([...delivered]), attempting: key.slice(0, 254) });
         await mailer.send({
           to: a.email,
           subject: m.subject,
@@ -197,10 +239,7 @@ export class OutboxDispatcher {
           headers: { "X-Qujat-Topic": row.topic, "Content-Language": a.language },
         });
         messages += 1;
-        delivered.add(key);
-        // Recorded at once when more messages follow (a retry then sends only the rest); the last
-        // one is recorded with the notice's status below.
-        if (people.length > 1) await this.record(row.id, { delivered: JSON.stringify([...delivered]) });
+        delivered.add(key); // recorded with the next attempt, or with the notice's status below
       }
       const scrubbed = SECRET_FIELDS.some((f) => f in payload)
         ? JSON.stringify(Object.fromEntries(Object.entries(payload).filter(([k]) => !SECRET_FIELDS.includes(k))))
@@ -212,6 +251,8 @@ export class OutboxDispatcher {
         // Delivered when the SMTP server took a message — unless the console showed it earlier.
         ...(messages > 0 || delivered.size > 0 ? { delivered_at: row.delivered_at ?? sentAt } : {}),
         claimed_until: null,
+        claim_token: null,
+        attempting: null,
         payload: scrubbed,
         delivered: JSON.stringify([...delivered]),
         last_error: people.length === 0 ? "no addressees" : null,
@@ -225,6 +266,10 @@ export class OutboxDispatcher {
         attempts,
         status: failed ? "failed" : "pending",
         claimed_until: null,
+        claim_token: null,
+        // what went before the failure stays delivered; the failed one was refused, not sent
+        delivered: JSON.stringify([...delivered]),
+        attempting: null,
         last_error: (err as Error).message.slice(0, 1000),
         next_attempt_at: new Date(clock.now().getTime() + delay * 1000).toISOString(),
       });

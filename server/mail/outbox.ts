@@ -33,7 +33,11 @@ export interface OutboxRow {
   sent_at: string | null;
   last_error: string | null;
   claimed_until: string | null;
+  /** the claiming worker's own mark (a lease renewed while it sends) */
+  claim_token: string | null;
   delivered: string | null;
+  /** the addressee whose SMTP transaction started and was not confirmed (sent again after a crash) */
+  attempting: string | null;
   ref: string | null;
   /** the first of: the SMTP server took it, it was shown to an addressee in the console */
   delivered_at: string | null;
