@@ -28,7 +28,7 @@ describe("make run on a fresh clone", function () {
     try {
       execFileSync("git", ["clone", "--quiet", root, dir]);
       const port = await freePort();
-      const env = { ...process.env, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn" };
+      const env: NodeJS.ProcessEnv = { ...process.env, QUJAT_PORT: String(port), QUJAT_LOG_LEVEL: "warn" };
       for (const k of Object.keys(env))
         if (k.startsWith("QUJAT_") && !["QUJAT_PORT", "QUJAT_LOG_LEVEL"].includes(k)) delete env[k];
       delete env.NODE_ENV;

@@ -88,7 +88,11 @@ describe("the outbox after a crash", function () {
       const run = await worker(5, concurrency);
       expect(run.signal, run.output).to.equal("SIGKILL");
       // What the dead worker had started and not confirmed: the only messages that may repeat.
-      const rows = await app.db("outbox").whereNotNull("attempting").where({ status: "pending" });
+      const rows: Array<{ id: number; attempting: string }> = await app
+        .db("outbox")
+        .whereNotNull("attempting")
+        .where({ status: "pending" })
+        .select("id", "attempting");
       const inFlight = new Set(rows.map((r: { id: number; attempting: string }) => `${r.id}:${r.attempting}`));
       expect(inFlight.size).to.be.within(1, concurrency);
 
