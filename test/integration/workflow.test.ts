@@ -370,6 +370,70 @@ describe("document lifecycle", () => {
     }
   });
 
+  it("the counterparty sees none of the sender's internal approval: not in the history, not in the evidence package", async () => {
+    const d = await register();
+    expect(
+      (
+        await step(accountant, d.id, "approval", {
+          steps: [{ approvers: [approver.id] }, { approvers: [signer.id] }],
+        })
+      ).status,
+    ).to.equal(200);
+    await step(approver, d.id, "approval/decisions", { decision: "approve", comment: "margin 12 % internal" });
+    await step(signer, d.id, "approval/decisions", { decision: "approve", comment: "discount agreed by CFO" });
+    expect((await sign(head, headKey, d.id)).status).to.equal(201);
+    expect((await step(clerk, d.id, "send")).status).to.equal(200);
+    const secrets = ["margin 12 % internal", "discount agreed by CFO", approver.id, signer.id];
+
+    // The sender's own people see their route, approvers and comments.
+    const own = await viewer.client.get(`/api/v1/documents/${d.id}/history`);
+    expect(own.body.approval.steps).to.have.length(2);
+    expect(JSON.stringify(own.body)).to.include("discount agreed by CFO");
+    expect(own.body.events.map((e: { action: string }) => e.action)).to.include("document.approval.approve");
+
+    // The recipient's: the exchange only.
+    for (const who of [buyerClerk, buyerHead]) {
+      const theirs = await who.client.get(`/api/v1/documents/${d.id}/history`);
+      expect(theirs.status).to.equal(200);
+      expect(theirs.body.approval).to.equal(null);
+      expect(theirs.body.events.map((e: { action: string }) => e.action)).to.include("document.send");
+      expect(theirs.body.events.some((e: { action: string }) => e.action.startsWith("document.approval."))).to.equal(
+        false,
+      );
+      for (const s of secrets) expect(JSON.stringify(theirs.body), s).to.not.include(s);
+    }
+
+    // The evidence package each side downloads: the same rule, in every entry.
+    const entriesOf = async (who: BuiltUser) => {
+      const zip = await who.client.bytes(`/api/v1/documents/${d.id}/evidence`);
+      expect(zip.status).to.equal(200);
+      const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-evidence-"));
+      try {
+        writeFileSync(path.join(dir, "e.zip"), zip.body);
+        execFileSync("unzip", ["-q", "e.zip", "-d", "x"], { cwd: dir });
+        const read = (f: string) => readFileSync(path.join(dir, "x", f), "utf8");
+        return { history: JSON.parse(read("history.json")), audit: JSON.parse(read("audit.json")), all: zip.body };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const sellerPackage = await entriesOf(viewer);
+    expect(sellerPackage.history.approval.steps).to.have.length(2);
+    expect(sellerPackage.audit.some((a: { action: string }) => a.action.startsWith("document.approval."))).to.equal(
+      true,
+    );
+    const buyerPackage = await entriesOf(buyerHead);
+    expect(buyerPackage.history.approval).to.equal(null);
+    expect(
+      buyerPackage.history.events.some((e: { action: string }) => e.action.startsWith("document.approval.")),
+    ).to.equal(false);
+    expect(buyerPackage.audit.some((a: { action: string }) => a.action.startsWith("document.approval."))).to.equal(
+      false,
+    );
+    for (const s of secrets.slice(0, 2))
+      expect(JSON.stringify(buyerPackage.history) + JSON.stringify(buyerPackage.audit), s).to.not.include(s);
+  });
+
   it("a returned document carries the comment and can be routed again; returning needs a comment", async () => {
     const d = await register();
     await step(clerk, d.id, "approval", { steps: [{ approvers: [approver.id, head.id], mode: "all" }] });

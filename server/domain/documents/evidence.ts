@@ -9,7 +9,7 @@ import type { BlobStore } from "../../storage/blobs.js";
 import type { Tx } from "../../storage/db.js";
 import { UnavailableError } from "../../errors.js";
 import type { Signer } from "../../pki/signer.js";
-import { approvalRouteOf } from "./approval.js";
+import { approvalSeenBy, visibleStep, type SeenSides } from "./history.js";
 import { signatureProtocolPdf } from "./protocol.js";
 import { presentDocument, presentEvent, presentReceipt, presentSignature } from "./presenters.js";
 import type { DocumentFileRow, DocumentRow } from "./queries.js";
@@ -35,18 +35,25 @@ export interface EvidenceInput {
   verifyUrl: string;
   /** the system signer (HSM) that signs the protocol PDF; null without an HSM */
   signer: Signer | null;
+  /** whose internal approvals the reader may see (history.ts) */
+  seen: SeenSides;
 }
 
 export async function evidencePackage(p: EvidenceInput): Promise<{ stream: Readable; fileName: string }> {
   const { db, document: doc } = p;
   const signatures = await signaturesOf(db, doc.id);
   const receipts = await db("document_receipts").where({ document_id: doc.id }).orderBy("at");
-  const events = await db("document_events").where({ document_id: doc.id }).orderBy("id");
-  const auditRows = await db("audit_log")
-    .where({ target_id: doc.id })
-    .orderBy("seq")
-    .select([...CANONICAL_COLUMNS, "hash"]);
-  const approval = await approvalRouteOf(db, doc.id);
+  const events = (await db("document_events").where({ document_id: doc.id }).orderBy("id")).filter(
+    (e: { action: string; side: string | null }) => visibleStep(e, p.seen),
+  );
+  // Audit entries of approvals carry no side: they are the sender's (approval.ts).
+  const auditRows = (
+    await db("audit_log")
+      .where({ target_id: doc.id })
+      .orderBy("seq")
+      .select([...CANONICAL_COLUMNS, "hash"])
+  ).filter((a: { action: string }) => visibleStep({ action: a.action, side: "sender" }, p.seen));
+  const approval = await approvalSeenBy(db, doc.id, p.seen);
   // Every stored file is opened (there, with its recorded size) before anything is promised to
   // the client; a missing one fails the package whole, never the process.
   const opened: Readable[] = [];

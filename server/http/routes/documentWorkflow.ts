@@ -9,7 +9,6 @@ import {
   ApprovalDecision,
   ApprovalRoute,
   approvalDecider,
-  approvalRouteOf,
   approvalSubmitter,
 } from "../../domain/documents/approval.js";
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
@@ -17,6 +16,7 @@ import { contentReplacer, contentReplacementPreparer } from "../../domain/docume
 import { StaffReason } from "./documents.js";
 import { evidencePackage } from "../../domain/documents/evidence.js";
 import { releasedAfter, streamBody, unreadable } from "../delivery.js";
+import { approvalSeenBy, internalsSeenBy, visibleStep } from "../../domain/documents/history.js";
 import {
   AnnulmentAnswer,
   Reason,
@@ -245,9 +245,10 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
     tag: "document lifecycle",
     auth: "any",
     handler: async (ctx, { params }) => {
-      await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const read = await readableDocument({ tx: deps.db, actor: ctx.state.actor }, params.id);
+      const seen = internalsSeenBy(ctx.state.actor, read.document, read.staff);
       const [approval, signatures, receipts, events] = await Promise.all([
-        approvalRouteOf(deps.db, params.id),
+        approvalSeenBy(deps.db, params.id, seen),
         signaturesOf(deps.db, params.id),
         receiptsOf(deps.db, params.id),
         eventsOf(deps.db, params.id),
@@ -256,7 +257,7 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
         approval,
         signatures: signatures.map(presentSignature),
         receipts: receipts.map(presentReceipt),
-        events: events.map(presentEvent),
+        events: events.filter((e) => visibleStep(e, seen)).map(presentEvent),
       };
     },
   });
@@ -290,6 +291,7 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
         generatedBy: by,
         verifyUrl: publicUrl(ctx),
         signer: deps.config.hsm.module ? deps.signer : null,
+        seen: internalsSeenBy(ctx.state.actor, document, read.staff),
       }).catch((err) => unreadable(deps, ctx, err));
       // Audited once the whole package was produced, before its last bytes go out.
       const audit = () =>
