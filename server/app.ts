@@ -14,7 +14,7 @@ import { GroupCommit } from "./storage/groupCommit.js";
 import { oneAtATime } from "./storage/oneAtATime.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
-import { TimestampAuthority, TsaClient } from "./pki/tsa.js";
+import { internalTsaClient, TimestampAuthority, TsaClient } from "./pki/tsa.js";
 import { crlRefreshJob } from "./jobs/crlRefresh.js";
 import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
 import type { CertificateServices } from "./domain/signatures/validation.js";
@@ -57,12 +57,16 @@ import { createReader } from "./storage/db.js";
 
 export type { AppDeps, AppInput } from "./deps.js";
 import type { AppDeps, AppInput } from "./deps.js";
+import { bindAuditKey, loadAuditKey } from "./domain/audit/key.js";
+import { auditAnchorJob } from "./jobs/auditAnchor.js";
 
 export const VERSION: string = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")).version;
 
 export function createApp(input: AppInput) {
   // The day billing, the gate and the jobs work on is the appliance's local one (SPEC R2.6, R4.4).
   setApplianceZone(input.config.server.timeZone);
+  // Every audit entry written through this database carries a MAC under the key kept outside it.
+  bindAuditKey(input.db, loadAuditKey(input.config.audit.keyFile));
   const jobs = new JobRegistry(
     { db: input.db, clock: input.clock, logger: input.logger },
     input.config.jobs.staleLockMinutes,
@@ -90,6 +94,16 @@ export function createApp(input: AppInput) {
       : null;
   jobs.register(crlRefreshJob(input.config, pki.revocation));
   jobs.register(auditCheckpointJob(input.config, input.signer));
+  // Anchors are timestamped by the configured TSA, else by the appliance's own (with an HSM).
+  jobs.register(
+    auditAnchorJob(input.config, () =>
+      pki.timestamps
+        ? pki.timestamps.client
+        : timestampAuthority
+          ? internalTsaClient(timestampAuthority, trust, tsa.timeoutMs)
+          : null,
+    ),
+  );
   // One publishing run at a time, so an API call and the daily job never publish one invoice twice;
   // a call during a run makes it go round once more (for invoices issued after the run looked).
   const invoicePublisher = oneAtATime(

@@ -16,10 +16,15 @@ import { systemActor } from "./domain/identity/roles.js";
 import { AppError } from "./errors.js";
 import { createDb } from "./storage/db.js";
 import { migrateLatest } from "./storage/migrations.js";
+import { bindAuditKey, loadAuditKey } from "./domain/audit/key.js";
+import { anchorsChecker, auditAnchorWriter, parseAnchors } from "./domain/audit/anchors.js";
+import { TsaClient } from "./pki/tsa.js";
+import { TrustStore } from "./pki/trust.js";
 
 const USAGE = `usage: qujat <command> [options]
   admin:create --login L --email E [--name "Full Name"] [--iin IIN]   create a system administrator (password on stdin)
-  audit:verify                                                        recompute the audit hash chain
+  audit:verify [--anchors FILE]                                       recompute the audit hash chain and its MACs; check it against anchors held outside
+  audit:anchor                                                        anchor the audit chain's head now (audit.anchorFile; timestamped with tsa.url)
   migrate                                                             apply pending migrations
   audit:checkpoint                                                    sign the audit chain's head with the HSM system key now
   hsm:status                                                          the HSM: module, token, keys and a test signature
@@ -44,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   if (command.startsWith("hsm:")) return hsmCommand(config, command, rest);
   const db = createDb(config);
+  bindAuditKey(db, loadAuditKey(config.audit.keyFile)); // what the CLI appends is keyed like the appliance's entries
   try {
     await migrateLatest(db);
     switch (command) {
@@ -95,13 +101,49 @@ export async function run(argv: string[]): Promise<number> {
         }
       }
       case "audit:verify": {
+        const { values } = parseArgs({ args: rest, options: { anchors: { type: "string" } } });
         const r = await auditVerifier(db);
-        if (r.ok) console.log(`audit log intact: ${r.count} entries, head ${r.checkpoint.hash}`);
+        if (r.ok)
+          console.log(
+            `audit log intact: ${r.count} entries, head ${r.checkpoint.hash}` +
+              (r.keyedFrom !== null ? `; MACs checked from entry ${r.keyedFrom}` : "; no entry is keyed yet"),
+          );
         else
           console.error(
             `audit log BROKEN at seq ${r.firstBrokenSeq} (${r.reason}); ${r.count} entries verified before it`,
           );
-        return r.ok ? 0 : 1;
+        if (!values.anchors) return r.ok ? 0 : 1;
+        let anchors: ReturnType<typeof parseAnchors>;
+        try {
+          anchors = parseAnchors(readFileSync(values.anchors, "utf8"));
+        } catch (err) {
+          console.error(`${values.anchors}: ${(err as Error).message}`);
+          return 2;
+        }
+        const tsa = new TsaClient({ url: "", timeoutMs: 0, trust: new TrustStore(config.pki.trustDir) });
+        const checks = await anchorsChecker(db, anchors, async (token, digest) => {
+          await tsa.verifyToken(token, digest);
+        });
+        const broken = checks.filter((c) => !c.ok);
+        for (const c of broken) console.error(`anchor of entry ${c.seq} (${c.at}) BROKEN: ${c.problem}`);
+        const stamped = checks.filter((c) => c.timestamped).length;
+        if (broken.length === 0) console.log(`${checks.length} anchors hold (${stamped} with a verified timestamp)`);
+        return r.ok && broken.length === 0 ? 0 : 1;
+      }
+      case "audit:anchor": {
+        const trust = new TrustStore(config.pki.trustDir);
+        const client = config.tsa.url
+          ? new TsaClient({ url: config.tsa.url, timeoutMs: config.tsa.timeoutMs, trust })
+          : null;
+        const a = await auditAnchorWriter(db, systemClock, {
+          appliance: config.server.publicUrl || config.server.host,
+          anchorFile: config.audit.anchorFile,
+          timestamp: client ? async (data) => (await client.timestamp(data)).token : null,
+        });
+        console.log(
+          `anchored entry ${a.anchor.seq} (${a.anchor.hash}) in ${config.audit.anchorFile}${a.line.timestamp ? ", timestamped" : ""}`,
+        );
+        return 0;
       }
       default:
         console.error(`unknown command: ${command}\n${USAGE}`);

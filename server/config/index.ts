@@ -111,6 +111,13 @@ export const ConfigSchema = z.strictObject({
     systemKeyLabel: z.string().min(1),
     auditCheckpointSchedule: z.string().min(9),
   }),
+  audit: z.strictObject({
+    /** the audit MAC key, outside the database (empty: <dataDir>/audit.key) */
+    keyFile: z.string(),
+    /** the append-only anchor file an operator ships elsewhere (empty: <dataDir>/audit-anchors.jsonl) */
+    anchorFile: z.string(),
+    anchorSchedule: z.string().min(9),
+  }),
   jobs: z.strictObject({
     enabled: bool,
     staleLockMinutes: int(1),
@@ -226,6 +233,7 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_HOST: ["server", "host"],
   QUJAT_PUBLIC_URL: ["server", "publicUrl"],
   QUJAT_DATA_DIR: ["dataDir"],
+  QUJAT_AUDIT_KEY_FILE: ["audit", "keyFile"],
   QUJAT_DATABASE_URL: ["database", "url"],
   QUJAT_LOG_LEVEL: ["log", "level"],
   QUJAT_TRUST_DIR: ["pki", "trustDir"],
@@ -284,6 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;
   config.dataDir = path.resolve(config.dataDir);
+  config.audit.keyFile = path.resolve(config.audit.keyFile || path.join(config.dataDir, "audit.key"));
+  config.audit.anchorFile = path.resolve(config.audit.anchorFile || path.join(config.dataDir, "audit-anchors.jsonl"));
   config.pki.trustDir = path.resolve(root, config.pki.trustDir);
   return config;
 }

@@ -242,6 +242,24 @@ const T: Record<string, Templates> = {
       "{title}\n{body}\nFrom {startsAt} to {endsAt} (UTC) the service may be unavailable.",
     ],
   },
+  "audit.anchor": {
+    ru: [
+      "Якорь журнала аудита: запись {seq}",
+      "Голова журнала аудита на {at}: запись {seq}, хэш {hash} (метка времени: {timestamped}).\nСохраните это письмо: по нему проверяется, что журнал не переписан (qujat audit:verify --anchors).",
+    ],
+    kk: [
+      "Аудит журналының якоры: {seq} жазба",
+      "{at} кезіндегі аудит журналының басы: {seq} жазба, хэш {hash} (уақыт белгісі: {timestamped}).\nБұл хатты сақтаңыз: журналдың қайта жазылмағаны осы арқылы тексеріледі (qujat audit:verify --anchors).",
+    ],
+    uk: [
+      "Якір журналу аудиту: запис {seq}",
+      "Голова журналу аудиту на {at}: запис {seq}, геш {hash} (позначка часу: {timestamped}).\nЗбережіть цей лист: за ним перевіряється, що журнал не переписано (qujat audit:verify --anchors).",
+    ],
+    en: [
+      "Audit log anchor: entry {seq}",
+      "The audit log's head at {at}: entry {seq}, hash {hash} (timestamped: {timestamped}).\nKeep this message: it proves the log was not rewritten (qujat audit:verify --anchors).",
+    ],
+  },
   "account.inactive_warning": {
     ru: [
       "Ваша учётная запись будет удалена {removeOn}",

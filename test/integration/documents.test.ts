@@ -7,6 +7,7 @@ import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { auditAppender } from "../../server/domain/audit/commands.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
+import { auditKeyOf, bindAuditKey } from "../../server/domain/audit/key.js";
 import { onPostgres, startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { documentForm, invoiceFields, pdf, png, sha256 } from "../support/documents.js";
@@ -205,6 +206,7 @@ describe("documents", () => {
         useNullAsDefault: true,
         pool: { min: 1, max: 1 },
       });
+      bindAuditKey(other, auditKeyOf(app.db)); // a CLI process keys its entries like the appliance
       try {
         const behindTheBack = async (change: (tx: Knex.Transaction) => Promise<unknown>, title: string) => {
           const tx = await other.transaction();

@@ -19,6 +19,8 @@ export interface AuditRow {
   details: string;
   prev_hash: string;
   hash: string;
+  /** HMAC of the hash under the audit key (key.ts); null before the log was keyed */
+  mac?: string | null;
 }
 
 /** The hashed columns after `seq`, in hashing order; the verifier builds the same array in SQL from this list. */

@@ -7,6 +7,7 @@ import { isPostgres } from "../../storage/db.js";
 import { insertStatements, runStatements, sqlRows, type Statement } from "../../storage/statements.js";
 import type { Clock } from "../../clock.js";
 import { chainHash, stableJson, type AuditRow } from "./chain.js";
+import { auditKeyOf, headMac, keyedFrom, rowMac, type AuditKey } from "./key.js";
 
 export type AuditOutcome = "success" | "failure" | "denied";
 
@@ -43,7 +44,7 @@ export async function auditAppender(tx: Tx, clock: Clock, meta: AuditMeta, event
 /** Appends several callers' events under one head lock and one checkpoint update; rows come back per item. */
 export async function auditBatchAppender(tx: Tx, clock: Clock, items: AuditBatchItem[]): Promise<AuditRow[][]> {
   if (items.every((i) => i.events.length === 0)) return items.map(() => []);
-  const chained = auditChain(await auditHead(tx), clock, items);
+  const chained = auditChain(await auditHead(tx), clock, items, auditKeyOf(tx));
   await runStatements(tx, auditWrites(chained));
   return chained.perItem;
 }
@@ -65,10 +66,18 @@ export interface AuditChained {
   seq: number;
   hash: string;
   at: string;
+  /** the new head's MAC (null without an audit key) */
+  mac: string | null;
 }
 
 /** The items' events as chained rows after `head` (no I/O). */
-export function auditChain(head: { seq: number; hash: string }, clock: Clock, items: AuditBatchItem[]): AuditChained {
+export function auditChain(
+  head: { seq: number; hash: string },
+  clock: Clock,
+  items: AuditBatchItem[],
+  key: AuditKey | null,
+): AuditChained {
+  if (key && items.some((i) => i.events.length > 0)) keyedFrom(key, head.seq);
   let seq = head.seq;
   let prev = head.hash;
   const at = clock.now().toISOString();
@@ -91,13 +100,14 @@ export function auditChain(head: { seq: number; hash: string }, clock: Clock, it
         details: stableJson(e.details ?? {}),
       };
       const hash = chainHash(prev, base);
-      const row = { ...base, prev_hash: prev, hash };
+      const row = { ...base, prev_hash: prev, hash, mac: key ? rowMac(key.key, hash) : null };
       prev = hash;
       all.push(row);
       return row;
     }),
   );
-  return { perItem, all, after: { seq: head.seq, hash: head.hash }, seq, hash: prev, at };
+  const mac = key ? headMac(key.key, seq, prev) : null;
+  return { perItem, all, after: { seq: head.seq, hash: head.hash }, seq, hash: prev, at, mac };
 }
 
 /**
@@ -111,12 +121,12 @@ export function auditWrites(c: AuditChained): Statement[] {
   return [
     ...insertStatements("audit_log", c.all, INSERT_CHUNK),
     {
-      sql: `update "audit_head" set "seq" = ?, "hash" = ?, "updated_at" = ? where "id" = 1 and "seq" = ? and "hash" = ?`,
-      bindings: [c.seq, c.hash, c.at, c.after.seq, c.after.hash],
+      sql: `update "audit_head" set "seq" = ?, "hash" = ?, "mac" = ?, "updated_at" = ? where "id" = 1 and "seq" = ? and "hash" = ?`,
+      bindings: [c.seq, c.hash, c.mac, c.at, c.after.seq, c.after.hash],
       orElse: async () =>
         new Error(`the audit chain's head moved from ${c.after.seq} while its next entries were being written`),
     },
   ];
 }
 
-const INSERT_CHUNK = 500; // 14 columns a row stays far below either dialect's bound-parameter limit
+const INSERT_CHUNK = 500; // 15 columns a row stays far below either dialect's bound-parameter limit

@@ -1,8 +1,19 @@
 // Reading and verifying the audit log.
 import { isPostgres, type Tx } from "../../storage/db.js";
 import { CANONICAL_COLUMNS, chainHash, GENESIS_HASH, hashCanonical, type AuditRow } from "./chain.js";
+import { auditKeyOf, headMac, rowMac, type AuditKey } from "./key.js";
 
-export type AuditBreak = "missing" | "altered" | "relinked" | "truncated" | "beyond_checkpoint" | "checkpoint_mismatch";
+export type AuditBreak =
+  | "missing"
+  | "altered"
+  | "relinked"
+  | "truncated"
+  | "beyond_checkpoint"
+  | "checkpoint_mismatch"
+  /** an entry written after the log was keyed without a valid MAC: forged or recomputed */
+  | "unauthenticated"
+  /** the head moved without the key: a cut tail or an appended forgery */
+  | "head_unauthenticated";
 
 export interface AuditVerification {
   ok: boolean;
@@ -10,6 +21,8 @@ export interface AuditVerification {
   checkpoint: { seq: number; hash: string };
   firstBrokenSeq: number | null;
   reason: AuditBreak | null;
+  /** from which entry on MACs were checked (null: no key, or nothing written under it) */
+  keyedFrom: number | null;
 }
 
 /**
@@ -34,6 +47,7 @@ interface VerifyRow {
   c: string;
   prev_hash: string;
   hash: string;
+  mac: string | null;
 }
 
 /**
@@ -43,9 +57,14 @@ interface VerifyRow {
  * ending before the checkpoint ("truncated"). Pages are fetched by keyset and the next page is
  * requested before the current one is hashed, so reading and hashing overlap.
  */
-export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVerification> {
-  const head = await db("audit_head").where({ id: 1 }).first("seq", "hash");
+export async function auditVerifier(
+  db: Tx,
+  pageSize = 20_000,
+  key: AuditKey | null = auditKeyOf(db),
+): Promise<AuditVerification> {
+  const head = await db("audit_head").where({ id: 1 }).first("seq", "hash", "mac");
   const checkpoint = { seq: Number(head.seq), hash: String(head.hash) };
+  const keyedFrom = key?.since ?? null;
   let expected = 1;
   let prev = GENESIS_HASH;
   let count = 0;
@@ -55,13 +74,14 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
     checkpoint,
     firstBrokenSeq: seq,
     reason,
+    keyedFrom,
   });
   const canonical = canonicalSql(db);
   // .then() starts the query now (a Knex builder runs only when awaited); the catch keeps a page
   // still in flight when verification stops early from becoming an unhandled rejection.
   const page = (afterSeq: number): Promise<VerifyRow[]> => {
     const p = db("audit_log")
-      .select(db.raw(`seq, ${canonical} as c, prev_hash, hash`))
+      .select(db.raw(`seq, ${canonical} as c, prev_hash, hash, mac`))
       .where("seq", ">", afterSeq)
       .orderBy("seq")
       .limit(pageSize)
@@ -81,6 +101,8 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
         const full: AuditRow = (await db("audit_log").where({ seq }).first())!;
         if (chainHash(prev, { ...full, seq }) !== row.hash) return fail(seq, "altered");
       }
+      if (keyedFrom !== null && seq >= keyedFrom && row.mac !== rowMac(key!.key, row.hash))
+        return fail(seq, "unauthenticated");
       prev = row.hash;
       expected += 1;
       count += 1;
@@ -89,9 +111,13 @@ export async function auditVerifier(db: Tx, pageSize = 20_000): Promise<AuditVer
   }
   const last = expected - 1;
   if (last < checkpoint.seq) return fail(last + 1, "truncated");
+  // The key file says the log had reached keyedFrom: a shorter log lost its keyed tail.
+  if (keyedFrom !== null && last < keyedFrom && checkpoint.seq < keyedFrom) return fail(last + 1, "truncated");
   if (last > checkpoint.seq) return fail(checkpoint.seq + 1, "beyond_checkpoint");
   if (prev !== checkpoint.hash) return fail(last, "checkpoint_mismatch");
-  return { ok: true, count, checkpoint, firstBrokenSeq: null, reason: null };
+  if (keyedFrom !== null && last >= keyedFrom && head.mac !== headMac(key!.key, checkpoint.seq, checkpoint.hash))
+    return fail(last, "head_unauthenticated");
+  return { ok: true, count, checkpoint, firstBrokenSeq: null, reason: null, keyedFrom };
 }
 
 export interface AuditFilter {

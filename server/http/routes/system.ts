@@ -23,7 +23,7 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     method: "get",
     path: "/readyz",
     summary:
-      "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured); mail without SMTP is reported degraded",
+      "Readiness: database reachable, migrations current, and the HSM's system key signs (when an HSM is configured); mail without SMTP, and an audit log with neither HSM nor TSA, are reported degraded",
     tag: "system",
     auth: "none",
     responses: { 200: "Ready", 503: "Not ready" },
@@ -53,8 +53,24 @@ export function systemRoutes(api: Api, deps: AppDeps) {
             detail:
               "no SMTP host is configured (mail.smtp.host): notices stay queued and are shown only in the console",
           };
+      // What protects the audit log beyond its MAC key (SPEC R5.7): an HSM signs checkpoints, a
+      // TSA timestamps anchors; with neither, whoever holds this machine can rewrite it undetected
+      // unless the anchor file was shipped elsewhere.
+      const tsa = deps.config.tsa.url || deps.timestampAuthority;
+      const audit = deps.config.hsm.module
+        ? { ok: true, detail: "checkpoints signed by the HSM system key; anchors delivered outside the database" }
+        : tsa
+          ? { ok: true, detail: "anchors timestamped by the TSA and delivered outside the database" }
+          : {
+              ok: false,
+              degraded: true,
+              detail: `neither an HSM nor a TSA: the audit log is only tamper-evident against naive edits — its anchors (${deps.config.audit.anchorFile}) are untimestamped; ship them off this machine and configure tsa.url`,
+            };
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: !ready ? "not_ready" : mail.ok ? "ready" : "degraded", checks: { ...checks, mail } };
+      ctx.body = {
+        status: !ready ? "not_ready" : mail.ok && audit.ok ? "ready" : "degraded",
+        checks: { ...checks, mail, audit },
+      };
     },
   });
   api.add({

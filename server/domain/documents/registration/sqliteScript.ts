@@ -12,6 +12,7 @@ import { retentionColumns, type RetentionFactsCache } from "../../retention/fact
 import { type DirectoryCache } from "../directoryCache.js";
 
 import { Registered, RegistrationItem, registrationStatements } from "./writer.js";
+import { auditKeyOf } from "../../audit/key.js";
 /** What registrationScript reads before its transaction, on the writing connection. */
 const DIRECTORY_VERSION = `(select "version" from "directory_version" where "id" = 1)`;
 
@@ -48,7 +49,13 @@ export async function registrationScript(
     directory?.observe(version);
     const facts = retentionFacts.at(epoch);
     if (!facts || items.some((it) => it.prepared.factsVersion !== version)) return null;
-    const { out, writes } = registrationStatements(clock, items, { seq, hash }, retentionColumns(facts));
+    const { out, writes } = registrationStatements(
+      clock,
+      items,
+      { seq, hash },
+      retentionColumns(facts),
+      auditKeyOf(db),
+    );
     const script = sqliteScript([
       guard(`${DIRECTORY_VERSION} <> ? or ${RETENTION_EPOCH} <> ?`, [version, epoch]),
       ...writes,

@@ -8,6 +8,7 @@ import { deferForeignKeys, insertStatements, runStatements, statements } from ".
 import type { Clock } from "../../../clock.js";
 import { remembered } from "../../../storage/idempotency.js";
 import { auditChain, auditHead, auditWrites } from "../../audit/commands.js";
+import { auditKeyOf, type AuditKey } from "../../audit/key.js";
 import { actorRef, type CommandContext } from "../../context.js";
 
 import { retentionColumns, retentionForRegistration, type RetentionFactsCache } from "../../retention/facts.js";
@@ -91,7 +92,7 @@ export async function registrationWriter(
     await defaultPlanSubscriber({ ...it.ctx, tx, actor: systemActor }, it.prepared.recipient.create.ids.id);
     head = await auditHead(tx); // the new organization's (and subscription's) audit entries moved the chain on
   }
-  const { out, writes } = registrationStatements(clock, items, head, retentionOf);
+  const { out, writes } = registrationStatements(clock, items, head, retentionOf, auditKeyOf(tx));
   await runStatements(tx, writes);
   // The files must be durable before the rows that name them are: the transaction commits only
   // once every file of the batch is. Their flush ran meanwhile, overlapping the statements above.
@@ -105,6 +106,7 @@ export function registrationStatements(
   items: RegistrationItem[],
   head: { seq: number; hash: string },
   retentionOf: ReturnType<typeof retentionColumns>,
+  auditKey: AuditKey | null,
 ) {
   const out: Registered[] = [];
   const documents: Record<string, unknown>[] = [];
@@ -166,6 +168,7 @@ export function registrationStatements(
         ],
       };
     }),
+    auditKey,
   );
   const writes = [
     ...insertStatements("documents", documents, 200),
