@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Knex } from "knex";
-import { chainHash, GENESIS_HASH } from "../../server/domain/audit/chain.js";
+import { chainHash, GENESIS_HASH, type AuditRow } from "../../server/domain/audit/chain.js";
 import { auditKeyOf, headMac, rowMac } from "../../server/domain/audit/key.js";
 import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { anchorsChecker, parseAnchors } from "../../server/domain/audit/anchors.js";
@@ -126,7 +126,10 @@ describe("audit anchoring without an HSM", () => {
         const r = middle(c);
         await tx("audit_log")
           .where({ seq: r.seq })
-          .update({ actor_id: null, hash: chainHash(r.prev_hash, { ...r, actor_id: null, seq: Number(r.seq) }) });
+          .update({
+            actor_id: null,
+            hash: chainHash(r.prev_hash, { ...(r as AuditRow), actor_id: null, seq: Number(r.seq) }),
+          });
       },
     ],
     [
