@@ -1,4 +1,5 @@
-// `qujat` command line: admin:create, audit:verify, audit:checkpoint, migrate, hsm:status, hsm:keygen, hsm:import-cert.
+// `qujat` command line: admin:create, audit:verify, audit:anchor, audit:checkpoint, backup, backup:verify, restore, migrate, hsm:status, hsm:keygen, hsm:import-cert.
+import path from "node:path";
 import { createHash, verify as cryptoVerify, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -17,6 +18,7 @@ import { AppError } from "./errors.js";
 import { createDb } from "./storage/db.js";
 import { migrateLatest } from "./storage/migrations.js";
 import { bindAuditKey, loadAuditKey } from "./domain/audit/key.js";
+import { BackupError, backupCreator, backupRestorer, backupVerifier } from "./storage/backup.js";
 import { anchorsChecker, auditAnchorWriter, parseAnchors } from "./domain/audit/anchors.js";
 import { TsaClient } from "./pki/tsa.js";
 import { TrustStore } from "./pki/trust.js";
@@ -26,6 +28,9 @@ const USAGE = `usage: qujat <command> [options]
   audit:verify [--anchors FILE]                                       recompute the audit hash chain and its MACs; check it against anchors held outside
   audit:anchor                                                        anchor the audit chain's head now (audit.anchorFile; timestamped with tsa.url)
   migrate                                                             apply pending migrations
+  backup DIR                                                          a consistent backup while the appliance serves: database, blobs, audit key, manifest
+  backup:verify DIR                                                   re-read every file of a backup against its manifest
+  restore DIR                                                         restore a verified backup into an empty data directory and database
   audit:checkpoint                                                    sign the audit chain's head with the HSM system key now
   hsm:status                                                          the HSM: module, token, keys and a test signature
   hsm:keygen --label L --subject "CN=…, O=…, C=KZ" [--ec]             generate a key inside the HSM; prints its PKCS#10 request
@@ -48,6 +53,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (command.startsWith("hsm:")) return hsmCommand(config, command, rest);
+  if (command === "backup" || command === "backup:verify" || command === "restore")
+    return backupCommand(config, command, rest);
   const db = createDb(config);
   bindAuditKey(db, loadAuditKey(config.audit.keyFile)); // what the CLI appends is keyed like the appliance's entries
   try {
@@ -151,6 +158,53 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     await db.destroy();
+  }
+}
+
+/** backup DIR, backup:verify DIR, restore DIR (docs/operations.md, "Backup and restore"). */
+async function backupCommand(config: Config, command: string, rest: string[]): Promise<number> {
+  const dir = rest[0] ? path.resolve(rest[0]) : null;
+  if (!dir) {
+    console.error(`${command} needs a directory: npx qujat ${command} DIR`);
+    return 2;
+  }
+  const log = (line: string) => console.log(line);
+  try {
+    if (command === "backup:verify") {
+      const { manifest, problems } = await backupVerifier(dir);
+      for (const p of problems) console.error(`BROKEN ${p}`);
+      if (problems.length === 0)
+        console.log(
+          `backup intact: ${manifest.files.length} files (${manifest.database}, ${manifest.blobs} blobs, made ${manifest.createdAt})`,
+        );
+      return problems.length ? 1 : 0;
+    }
+    const db = createDb(config);
+    try {
+      if (command === "backup") {
+        const m = await backupCreator(config, db, dir, log);
+        console.log(`backup complete: ${dir} (${m.files.length} files; manifest.json lists each with its SHA-256)`);
+        return 0;
+      }
+      await backupRestorer(config, db, dir, log);
+    } finally {
+      await db.destroy();
+    }
+    // A backup from an older appliance is migrated on.
+    const restored = createDb(config);
+    try {
+      await migrateLatest(restored);
+    } finally {
+      await restored.destroy();
+    }
+    console.log(`restored from ${dir}; run npx qujat audit:verify to check the log`);
+    return 0;
+  } catch (err) {
+    if (err instanceof BackupError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
   }
 }
 
