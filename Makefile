@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/rollup.config.mjs
 SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dist/*') scripts/build-server.mjs
 
-.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint bench clean
+.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint audit-deps bench clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,7 +28,7 @@ run: install console server
 	node --enable-source-maps server/start.cjs
 
 ## Everything the tests need (Debian packages included), then the suite on SQLite and on PostgreSQL.
-test: system-deps install console typecheck lint boundaries test-sqlite test-pg
+test: system-deps install console typecheck lint boundaries audit-deps test-sqlite test-pg
 
 system-deps:
 	bash scripts/setup-system.sh
@@ -43,6 +43,10 @@ typecheck: install
 lint: install
 	npx eslint .
 	npx prettier --check . --log-level warn
+
+## No high or critical advisory in the production dependencies (npm audit --omit=dev).
+audit-deps: install
+	bash scripts/npm-audit.sh
 
 ## Imports run downward between units and capabilities; no route runs a query (scripts/check-boundaries.mjs).
 boundaries:
