@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/rollup.config.mjs
 SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dist/*') scripts/build-server.mjs
 
-.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint audit-deps bench clean
+.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint audit-deps bench bench-sustained clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -60,6 +60,10 @@ test-pg: install
 
 bench: install console server
 	node --import tsx scripts/bench/run.ts
+
+## Ten minutes at twice the registration peak, mixed with inbox reads, signing and verification (BENCH_SUSTAINED_SECONDS).
+bench-sustained: install console server
+	BENCH_ONLY=sustained node --import tsx scripts/bench/run.ts
 
 clean:
 	rm -rf console/dist server/dist node_modules

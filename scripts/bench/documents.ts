@@ -26,7 +26,7 @@ const BOUNDARY = "----qujatbench7d1f";
 const PLACEHOLDER = "#".repeat(16);
 
 /** A multipart registration body with a 100 KB PDF-looking content; `unique(i)` makes request i's content distinct. */
-function registrationTemplate(contentBytes: number, metadata: object) {
+export function registrationTemplate(contentBytes: number, metadata: object) {
   const head = Buffer.from(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(metadata)}\r\n` +
       `--${BOUNDARY}\r\nContent-Disposition: form-data; name="content"; filename="bench.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n% ${PLACEHOLDER}\n`,
@@ -35,12 +35,18 @@ function registrationTemplate(contentBytes: number, metadata: object) {
   const tail = Buffer.from(`\n%%EOF\n\r\n--${BOUNDARY}--\r\n`);
   const body = Buffer.concat([head, filler, tail]);
   const at = body.indexOf(PLACEHOLDER);
+  const contentStart = head.length - Buffer.byteLength(`%PDF-1.4\n% ${PLACEHOLDER}\n`);
+  const contentEnd = body.length - Buffer.byteLength(`\r\n--${BOUNDARY}--\r\n`);
   return {
     contentType: `multipart/form-data; boundary=${BOUNDARY}`,
     unique(i: number) {
       const b = Buffer.from(body);
       b.write(String(i).padStart(16, "0"), at, "latin1");
       return b;
+    },
+    /** the content file's bytes of `unique(i)` (what a signer signs) */
+    content(i: number) {
+      return this.unique(i).subarray(contentStart, contentEnd);
     },
   };
 }
