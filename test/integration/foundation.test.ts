@@ -16,7 +16,12 @@ describe("foundation", () => {
     expect((await app.client().get("/healthz")).body).to.deep.equal({ status: "ok" });
     const r = await app.client().get("/readyz");
     expect(r.status).to.equal(200);
-    expect(r.body.checks).to.deep.equal({ database: { ok: true }, migrations: { ok: true }, mail: { ok: true } });
+    const { audit, ...rest } = r.body.checks;
+    expect(rest).to.deep.equal({ database: { ok: true }, migrations: { ok: true }, mail: { ok: true } });
+    // Neither HSM nor TSA here: ready for traffic, the audit log's weaker protection said plainly (SPEC R5.7).
+    expect(r.body.status).to.equal("degraded");
+    expect(audit).to.include({ ok: false, degraded: true });
+    expect(audit.detail).to.match(/only tamper-evident against naive edits/);
   });
 
   it("reports not ready when a migration is pending", async () => {

@@ -101,7 +101,11 @@ async function authorizeSubscription(
 ) {
   const branch = { type: "branch" as const, id: s.branch_id, organizationId: s.organization_id, path: s.branch_path };
   // A subscription the actor may not read is not revealed by a 403 for what he may not do with it.
-  authorize(ctx.actor, action, branch, action !== "billing.read" && can(ctx.actor, "billing.read", branch));
+  // Its own organization's people (and the appliance's staff) learn it exists; no one else does.
+  const visible =
+    can(ctx.actor, "billing.read", branch) ||
+    ctx.actor.grants.some((g) => g.organizationId === null || g.organizationId === s.organization_id);
+  authorize(ctx.actor, action, branch, action !== "billing.read" && visible);
 }
 
 export async function readableSubscription(ctx: CommandContext, id: string) {
