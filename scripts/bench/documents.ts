@@ -73,7 +73,8 @@ async function load(
   return r.requests.average;
 }
 
-async function api(base: string, token: string | null, method: string, p: string, body?: unknown) {
+/** One JSON call to the appliance; throws on a status of 300 or more. */
+export async function api(base: string, token: string | null, method: string, p: string, body?: unknown) {
   const r = await fetch(base + p, {
     method,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },

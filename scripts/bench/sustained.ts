@@ -12,21 +12,10 @@ import path from "node:path";
 import knexFactory from "knex";
 import { testCa, testSigner } from "../../test/support/pki.js";
 import { validBin, validIin } from "../../test/support/ids.js";
-import { registrationTemplate } from "./documents.js";
+import { api, registrationTemplate } from "./documents.js";
 import { percentile, rssOf, signIn, startAppliance } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
-
-async function api(base: string, token: string | null, method: string, p: string, body?: unknown) {
-  const r = await fetch(base + p, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await r.json();
-  if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** OpenSSL's detached CMS over `content`, without blocking the load generator. */
 function opensslSign(dir: string, content: Buffer, name: string): Promise<Buffer> {

@@ -4,20 +4,12 @@
 import { expect } from "chai";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../support/net.js";
 import { freshDatabase, PASSWORD } from "../support/app.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe("the compiled appliance", function () {
   this.timeout(60_000);

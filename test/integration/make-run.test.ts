@@ -4,20 +4,12 @@
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../support/net.js";
 import { onPostgres } from "../support/app.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe("make run on a fresh clone", function () {
   this.timeout(600_000);

@@ -11,7 +11,7 @@ import { auditAppender } from "../audit/commands.js";
 import { nowIso, type RequestMeta } from "../context.js";
 import { assertAcceptable, certificateValidator, type CertificateServices } from "../signatures/validation.js";
 import { sessionCreator } from "./sessions.js";
-import { sha256 } from "./secrets.js";
+import { installationSecret, sha256 } from "./secrets.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import type { UserRow } from "./queries.js";
@@ -23,20 +23,7 @@ interface Deps {
   pki: CertificateServices;
 }
 
-// The installation's challenge secret, read once per process.
-const secrets = new WeakMap<object, Promise<Buffer>>();
-function challengeSecret(db: Db): Promise<Buffer> {
-  let s = secrets.get(db);
-  if (!s) {
-    s = db("app_secrets")
-      .where({ name: "challenge_hmac" })
-      .first("value")
-      .then((r) => Buffer.from(r.value, "hex"));
-    s.catch(() => secrets.delete(db));
-    secrets.set(db, s);
-  }
-  return s;
-}
+const challengeSecret = (db: Db) => installationSecret(db, "challenge_hmac");
 
 const challengeInvalid = () =>
   new UnauthenticatedError("challenge_invalid", "The challenge is unknown, expired or already used; ask for a new one");

@@ -7,21 +7,10 @@
 // signs in while an attacker floods the login with random names.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../../storage/db.js";
+import { installationSecret } from "./secrets.js";
 
-const secrets = new WeakMap<object, Promise<Buffer>>();
-/** The installation's device-cookie secret, read once per process. */
-function deviceSecret(db: Db): Promise<Buffer> {
-  let s = secrets.get(db);
-  if (!s) {
-    s = db("app_secrets")
-      .where({ name: "device_cookie_hmac" })
-      .first("value")
-      .then((r) => Buffer.from(r.value, "hex"));
-    s.catch(() => secrets.delete(db));
-    secrets.set(db, s);
-  }
-  return s;
-}
+/** The installation's device-cookie secret. */
+const deviceSecret = (db: Db) => installationSecret(db, "device_cookie_hmac");
 
 const mac = (secret: Buffer, login: string, nonce: string) =>
   createHmac("sha256", secret).update(`${login.trim().toLowerCase()}\n${nonce}`).digest().subarray(0, 24);

@@ -2,6 +2,7 @@
 import argon2 from "argon2";
 import { createHash, randomBytes } from "node:crypto";
 import { generate, generateSecret, generateURI, verify } from "otplib";
+import type { Db } from "../../storage/db.js";
 import type { Config } from "../../config/index.js";
 
 export type Argon2Cost = Config["auth"]["argon2"];
@@ -82,4 +83,24 @@ export async function totpValid(secret: string, token: string, at: Date, windowS
   } catch {
     return false;
   }
+}
+
+const installationSecrets = new WeakMap<object, Map<string, Promise<Buffer>>>();
+/**
+ * One of this installation's secrets (`app_secrets`, made by the migrations), read once per
+ * process and database; a failed read is tried again next time.
+ */
+export function installationSecret(db: Db, name: string): Promise<Buffer> {
+  let byName = installationSecrets.get(db);
+  if (!byName) installationSecrets.set(db, (byName = new Map()));
+  let s = byName.get(name);
+  if (!s) {
+    s = db("app_secrets")
+      .where({ name })
+      .first("value")
+      .then((r) => Buffer.from(r.value, "hex"));
+    s.catch(() => byName.delete(name));
+    byName.set(name, s);
+  }
+  return s;
 }
