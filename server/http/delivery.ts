@@ -53,5 +53,7 @@ export function streamBody(deps: Pick<AppDeps, "logger">, ctx: Context, body: Re
       deps.logger.info({ requestId: ctx.state.requestId, path: ctx.path }, "client went away mid-download");
     else deps.logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, "download failed mid-stream");
   });
+  // A HEAD request never reads the body, and a client may go away: either way the file is closed.
+  ctx.res.once("close", () => body.destroy());
   ctx.body = body;
 }

@@ -165,6 +165,20 @@ describe("downloads when stored bytes are missing or damaged", () => {
     }
   });
 
+  it("HEAD of a content download answers its headers, reads nothing and audits nothing", async () => {
+    const d = await registered();
+    const before = await auditCount(app, { action: "document.download", target_id: d.id });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${app.url}/api/v1/documents/${d.id}/content`, {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${clerk.client.token}` },
+      });
+      expect(r.status).to.equal(200);
+      expect(r.headers.get("etag")).to.equal(`"${d.content}"`);
+    }
+    expect(await auditCount(app, { action: "document.download", target_id: d.id })).to.equal(before);
+  });
+
   it("an intact download is whole, hashed as recorded, and audited once", async () => {
     const d = await registered();
     const r = await fetchWhole(`/api/v1/documents/${d.id}/content`);
