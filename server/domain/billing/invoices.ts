@@ -8,7 +8,7 @@ import { orWhereInScope } from "../identity/queries.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, notFound, StateConflictError, UnprocessableError, ValidationError } from "../../errors.js";
-import { type Tx } from "../../storage/db.js";
+import { isPostgres, type Tx } from "../../storage/db.js";
 import { inSlices } from "../../storage/statements.js";
 import { auditBatchAppender, type AuditEvent } from "../audit/commands.js";
 import { actorRef, audit, nowIso, type CommandContext } from "../context.js";
@@ -625,6 +625,16 @@ export function unpublishedInvoices(db: Tx, operatorId: string, limit: number): 
 
 export function invoiceLines(db: Tx, invoiceId: string): Promise<InvoiceLineRow[]> {
   return db("invoice_lines").where({ invoice_id: invoiceId }).orderBy("position");
+}
+
+/**
+ * Locks an invoice still to be published, first thing in the publishing transaction (PostgreSQL:
+ * FOR UPDATE): the daily run locks invoices before the audit head, so the publisher must too, or
+ * the two deadlock. False when it was published meanwhile.
+ */
+export async function invoiceForPublishing(tx: Tx, invoiceId: string): Promise<boolean> {
+  const q = tx("invoices").where({ id: invoiceId }).whereNull("document_id").first("id");
+  return Boolean(await (isPostgres(tx) ? q.forUpdate() : q));
 }
 
 /** Links an invoice to the document that publishes it; false when another run linked it first. */

@@ -4,7 +4,7 @@
 // processes (processes/actPublishing.ts), where the recipient's receipt starts the period after
 // which an unanswered act is accepted by silence (R2.6).
 import { randomUUID } from "node:crypto";
-import type { Tx } from "../../storage/db.js";
+import { isPostgres, type Tx } from "../../storage/db.js";
 import type { CommandContext } from "../context.js";
 import { addDays, addMonths, daysBetween } from "../shared/days.js";
 import { divRound, percentOf } from "../shared/money.js";
@@ -108,6 +108,12 @@ export function unpublishedActs(db: Tx, operatorId: string, limit: number): Prom
     .whereNot("payer_organization_id", operatorId)
     .orderBy("created_at")
     .limit(limit);
+}
+
+/** Locks an act still to be published, before the audit head (see invoiceForPublishing). */
+export async function actForPublishing(tx: Tx, actId: string): Promise<boolean> {
+  const q = tx("service_acts").where({ id: actId }).whereNull("document_id").first("id");
+  return Boolean(await (isPostgres(tx) ? q.forUpdate() : q));
 }
 
 /** Links an act to the document that publishes it; false when another run linked it first. */

@@ -3,7 +3,13 @@
 // PDF with the structured fields — and sent to the payer like the operator's invoices. Its receipt
 // starts the period after which an act nobody answers is accepted by silence (R2.6).
 import { organizationById } from "../identity/queries.js";
-import { actDocumentLinker, lastDayOf, unpublishedActs, type ServiceActRow } from "../billing/serviceActs.js";
+import {
+  actDocumentLinker,
+  actForPublishing,
+  lastDayOf,
+  unpublishedActs,
+  type ServiceActRow,
+} from "../billing/serviceActs.js";
 import { formatAmount } from "../shared/money.js";
 import { documentFont } from "../documents/protocol.js";
 import { operatorDocumentPublisher, operatorOf, type PublisherDeps } from "./invoicePublishing.js";
@@ -89,6 +95,7 @@ export async function actDocumentsPublisher(
           ...(a.payer_organization_id === a.organization_id ? { branchId: a.branch_id } : {}),
         },
         fields,
+        claim: (tx) => actForPublishing(tx, a.id),
         link: (tx, documentId) => actDocumentLinker(tx, a.id, documentId),
       });
       published++;

@@ -20,6 +20,7 @@ import { branchWithOrganization, organizationById } from "../identity/queries.js
 import { addDays } from "../shared/days.js";
 import {
   invoiceDocumentLinker,
+  invoiceForPublishing,
   invoiceLines,
   unpublishedInvoices,
   type InvoiceLineRow,
@@ -139,6 +140,8 @@ export async function operatorDocumentPublisher(
     pdf: Buffer;
     recipient: { organizationId: string; branchId?: string };
     fields: Record<string, unknown>;
+    /** locks the source row before anything else in the transaction; false: published meanwhile */
+    claim: (tx: Tx) => Promise<boolean>;
     link: (tx: Tx, documentId: string) => Promise<boolean>;
   },
 ): Promise<string> {
@@ -168,6 +171,7 @@ export async function operatorDocumentPublisher(
     },
   ];
   const documentId = await deps.db.transaction(async (tx) => {
+    if (!(await p.claim(tx))) throw new Error("published meanwhile");
     const prepared = await registrationPreparer({ ...base, tx }, { metadata, files });
     const [registered] = await registrationWriter(tx, deps.clock, [{ ctx: base, prepared, files }]);
     if (!(await p.link(tx, registered.document.id))) throw new Error("published meanwhile");
@@ -210,6 +214,7 @@ export async function invoiceDocumentsPublisher(
           ...(v.payer_organization_id === v.organization_id ? { branchId: v.branch_id } : {}),
         },
         fields,
+        claim: (tx) => invoiceForPublishing(tx, v.id),
         link: (tx, documentId) => invoiceDocumentLinker(tx, v.id, documentId),
       });
       published++;
