@@ -5,9 +5,8 @@
 // signature (POST /api/v1/signatures/verify). Reported: operations and errors per kind, p50/p99,
 // RSS at start and end (and its highest), and the acknowledgement check: every registration that
 // got 201 is in the database afterwards with its content on disk, byte for byte.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import knexFactory from "knex";
 import { testCa, testSigner } from "../../test/support/pki.js";
@@ -16,37 +15,6 @@ import { api, registrationTemplate } from "./documents.js";
 import { percentile, rssOf, signIn, startAppliance } from "./support.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
-
-/** OpenSSL's detached CMS over `content`, without blocking the load generator. */
-function opensslSign(dir: string, content: Buffer, name: string): Promise<Buffer> {
-  writeFileSync(path.join(dir, name), content);
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      "openssl",
-      [
-        "cms",
-        "-sign",
-        "-binary",
-        "-in",
-        name,
-        "-signer",
-        "cert.pem",
-        "-inkey",
-        "key.pem",
-        "-outform",
-        "DER",
-        "-out",
-        `${name}.p7s`,
-        "-md",
-        "sha256",
-      ],
-      { cwd: dir, stdio: "ignore" },
-    );
-    p.on("exit", (code) =>
-      code === 0 ? resolve(readFileSync(path.join(dir, `${name}.p7s`))) : reject(new Error(`openssl ${code}`)),
-    );
-  });
-}
 
 interface Kind {
   ok: number;
@@ -133,7 +101,7 @@ export async function sustainedBench(report: Report, dataDir: string) {
     );
 
     const verifyContent = Buffer.from("content verified again and again");
-    const verifyCms = (await opensslSign(signer.dir, verifyContent, "verify")).toString("base64");
+    const verifyCms = (await signer.signAsync(verifyContent)).toString("base64");
     const kinds: Record<string, Kind> = {};
     const kind = (k: string) => (kinds[k] ??= { ok: 0, errors: 0, latencies: [] });
     const acknowledged: Array<{ id: string; sha256: string; i: number }> = [];
@@ -195,7 +163,7 @@ export async function sustainedBench(report: Report, dataDir: string) {
               continue;
             }
             await timed("sign", async () => {
-              const cms = await opensslSign(signer.dir, template.content(doc.i), `s${w}`);
+              const cms = await signer.signAsync(template.content(doc.i));
               const r = await fetch(`${base}/api/v1/documents/${doc.id}/signatures`, {
                 method: "POST",
                 headers: { "content-type": "application/json", authorization: `Bearer ${head}` },

@@ -15,6 +15,8 @@ export interface TestSigner {
     content: Buffer,
     o?: { md?: string; noattr?: boolean; attached?: boolean; pem?: boolean; nocerts?: boolean; pss?: boolean },
   ): Buffer;
+  /** the same (default options) without blocking: OpenSSL as a child process */
+  signAsync(content: Buffer): Promise<Buffer>;
   certPem: string;
   /** the CA certificate to verify its signatures against (its own certificate when self-signed) */
   caFile: string;
@@ -347,36 +349,38 @@ export function testSigner(o: SignerOptions = {}): TestSigner {
   }
   const caFile = ca === "self" ? path.join(dir, "cert.pem") : path.join(ca.dir, "ca.pem");
   let n = 0;
+  const cmsSignArgs = (content: Buffer, s: Parameters<TestSigner["sign"]>[1] = {}) => {
+    const name = `c${++n}`;
+    writeFileSync(path.join(dir, name), content);
+    const args = ["cms", "-sign", "-binary", "-in", name, "-signer", "cert.pem", "-inkey", "key.pem"];
+    args.push("-outform", s.pem ? "PEM" : "DER", "-out", name + ".p7s", "-md", s.md ?? "sha256");
+    if (s.attached) args.push("-nodetach");
+    if (s.noattr) args.push("-noattr");
+    if (s.nocerts) args.push("-nocerts");
+    if (s.pss) args.push("-keyopt", "rsa_padding_mode:pss");
+    return { name, args };
+  };
   return {
     dir,
     caFile,
     certFile: path.join(dir, "cert.pem"),
     certPem: readFileSync(path.join(dir, "cert.pem"), "utf8"),
     sign(content, s = {}) {
-      const name = `c${++n}`;
-      writeFileSync(path.join(dir, name), content);
-      const args = [
-        "cms",
-        "-sign",
-        "-binary",
-        "-in",
-        name,
-        "-signer",
-        "cert.pem",
-        "-inkey",
-        "key.pem",
-        "-outform",
-        s.pem ? "PEM" : "DER",
-        "-out",
-        name + ".p7s",
-      ];
-      args.push("-md", s.md ?? "sha256");
-      if (s.attached) args.push("-nodetach");
-      if (s.noattr) args.push("-noattr");
-      if (s.nocerts) args.push("-nocerts");
-      if (s.pss) args.push("-keyopt", "rsa_padding_mode:pss");
+      const { name, args } = cmsSignArgs(content, s);
       openssl(args, dir);
       return readFileSync(path.join(dir, name + ".p7s"));
+    },
+    signAsync(content) {
+      // A child process, so a load generator's event loop keeps going meanwhile.
+      const { name, args } = cmsSignArgs(content, {});
+      return new Promise((resolve, reject) => {
+        const p = spawn("openssl", args, { cwd: dir, stdio: "ignore" });
+        p.on("exit", (code) =>
+          code === 0
+            ? resolve(readFileSync(path.join(dir, name + ".p7s")))
+            : reject(new Error(`openssl exited ${code}`)),
+        );
+      });
     },
   };
 }
