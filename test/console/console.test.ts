@@ -246,6 +246,25 @@ describe("console in Chromium", function () {
     await capture(p, "07-register");
     await p.getByRole("button", { name: "Register", exact: true }).click();
     await p.getByTestId("status").filter({ hasText: "Draft" }).waitFor();
+    // The seller's own approval (routed through the API an integrator uses): shown on his side only.
+    const docId = new URL(p.url()).pathname.split("/").pop()!;
+    const headApi = new Client(app.url);
+    await headApi.login("seller.head", PASSWORD);
+    const routed = await headApi.post(`/api/v1/documents/${docId}/approval`, {
+      steps: [{ approvers: [headApi.userId] }],
+    });
+    expect(routed.status, JSON.stringify(routed.body)).to.equal(200);
+    const decided = await headApi.post(`/api/v1/documents/${docId}/approval/decisions`, {
+      decision: "approve",
+      comment: "margin 12 % internal",
+    });
+    expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
+    await p.reload();
+    await p.getByRole("heading", { name: "Approval route" }).waitFor();
+    await p
+      .getByText(/margin 12 % internal/)
+      .first()
+      .waitFor();
     key = testSigner({ cn: "Seller Head", iin: headIin, bin: sellerBin });
     await p.getByRole("button", { name: "Sign with my certificate" }).click();
     await p.getByTestId("status").filter({ hasText: "Signing" }).waitFor();
@@ -259,6 +278,10 @@ describe("console in Chromium", function () {
     await signIn(buyer2.page, "buyer.head");
     const b = buyer2.page;
     await b.getByRole("link", { name: "INV-7" }).click();
+    await b.getByRole("button", { name: "Confirm receipt" }).waitFor();
+    // The seller's internal approval is not the buyer's business: no route, no approver, no comment.
+    expect(await b.getByRole("heading", { name: "Approval route" }).count()).to.equal(0);
+    expect(await b.getByText(/margin 12 % internal/).count()).to.equal(0);
     await b.getByRole("button", { name: "Confirm receipt" }).click();
     await b.getByTestId("status").filter({ hasText: "Delivered" }).waitFor();
     // The buyer's head signs with a key file (PEM key + certificate) in the tab, no token bridge needed.
