@@ -51,6 +51,44 @@ describe("billing days per organization zone", () => {
     expect((await run(`${prevDay(next)}T22:30:00.000Z`)).overdueNotices).to.equal(1);
     expect(await statusOf(uaInvoice.id)).to.equal("overdue");
   });
+
+  it("a payment recorded just after Almaty's midnight: the invoice list says the appliance's day, which the payment may carry", async () => {
+    app.clock.set("2026-03-09T19:30:00.000Z"); // 00:30 on 10 March in Almaty, still 9 March in UTC
+    await operator.client.login(operator.login, PASSWORD);
+    await app.admin.login("root", PASSWORD);
+    const plan = (
+      await operator.client.post("/api/v1/billing/plans", {
+        code: "midnight",
+        name: "Midnight",
+        price: "10.00",
+        currency: "KZT",
+      })
+    ).body;
+    const org = await buildOrganization(app, { name: "Midnight Payer LLP" });
+    const sub = await operator.client.post("/api/v1/billing/subscriptions", {
+      organizationId: org.id,
+      planId: plan.id,
+    });
+    expect(sub.status, JSON.stringify(sub.body)).to.equal(201);
+    expect(sub.body.invoice.issuedOn).to.equal("2026-03-10");
+    const list = await operator.client.get("/api/v1/billing/invoices");
+    expect(list.body.today).to.equal("2026-03-10");
+    // The browser's UTC date would be refused as before the issue; the appliance's day is taken.
+    const utcDay = await operator.client.post(`/api/v1/billing/invoices/${sub.body.invoice.id}/payments`, {
+      amount: sub.body.invoice.total,
+      currency: "KZT",
+      paidOn: "2026-03-09",
+      reference: "MN-1",
+    });
+    expect(utcDay.body.code).to.equal("paid_before_issue");
+    const paid = await operator.client.post(`/api/v1/billing/invoices/${sub.body.invoice.id}/payments`, {
+      amount: sub.body.invoice.total,
+      currency: "KZT",
+      paidOn: list.body.today,
+      reference: "MN-1",
+    });
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(201);
+  });
 });
 
 function prevDay(day: string): string {

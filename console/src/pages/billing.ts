@@ -74,6 +74,8 @@ export class QBillingPage extends QScreen {
   @state() private plans: Plan[] = [];
   @state() private subscriptions: Subscription[] = [];
   @state() private invoices: Invoice[] = [];
+  /** the appliance's business day: what a payment is dated by default (the browser's date may differ near midnight) */
+  private today = new Date().toISOString().slice(0, 10);
   @state() private organizations: Organization[] = [];
   @state() private usageOrg = "";
   @state() private usage: Usage[] = [];
@@ -91,7 +93,10 @@ export class QBillingPage extends QScreen {
       [this.plans, this.subscriptions, this.invoices, this.organizations] = await Promise.all([
         api<{ items: Plan[] }>("GET", "/billing/plans").then((r) => r.items),
         api<{ items: Subscription[] }>("GET", "/billing/subscriptions").then((r) => r.items),
-        api<{ items: Invoice[] }>("GET", "/billing/invoices").then((r) => r.items),
+        api<{ items: Invoice[]; today: string }>("GET", "/billing/invoices").then((r) => {
+          this.today = r.today;
+          return r.items;
+        }),
         api<Page<Organization>>("GET", "/organizations", undefined, { limit: 500, external: "false" }).then(
           (r) => r.items,
         ),
@@ -501,11 +506,7 @@ export class QBillingPage extends QScreen {
                                   /></label>
                                   <label
                                     >${t("billing.paidOn")}
-                                    <input
-                                      name="paidOn"
-                                      type="date"
-                                      required
-                                      .value=${new Date().toISOString().slice(0, 10)}
+                                    <input name="paidOn" type="date" required .value=${this.today} max=${this.today}
                                   /></label>
                                   <label>${t("billing.reference")} <input name="reference" required size="10" /></label>
                                   <button type="submit">${t("billing.record")}</button>

@@ -289,7 +289,7 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     tag: "billing",
     auth: "any",
     summary:
-      "Invoices the caller may see (operator: all; others: their organization's, as owing branch or payer), newest first",
+      "Invoices the caller may see (operator: all; others: their organization's, as owing branch or payer), newest first; `today` is the appliance's business day",
     query: z.strictObject({
       organizationId: z.uuid().optional(),
       status: z.enum(["issued", "paid", "overdue", "cancelled"]).optional(),
@@ -298,6 +298,9 @@ export function billingRoutes(api: Api, deps: AppDeps) {
     handler: async (ctx, { query }) => {
       ctx.body = {
         items: (await invoicesVisibleTo(deps.reader, ctx.state.actor, query)).map((v) => presentInvoice(v)),
+        // The appliance's business day (server.timeZone): the latest a payment may be dated, and
+        // the console's default — a browser's own date may be a day off around midnight (SPEC R4.4).
+        today: applianceDay(deps.clock.now()),
       };
     },
   });
