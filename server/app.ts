@@ -14,7 +14,7 @@ import { GroupCommit } from "./storage/groupCommit.js";
 import { oneAtATime } from "./storage/oneAtATime.js";
 import { TrustStore } from "./pki/trust.js";
 import { RevocationChecker } from "./pki/revocation.js";
-import { internalTsaClient, TimestampAuthority, TsaClient } from "./pki/tsa.js";
+import { TimestampAuthority, timestampSource, TsaClient } from "./pki/tsa.js";
 import { crlRefreshJob } from "./jobs/crlRefresh.js";
 import { auditCheckpointJob } from "./jobs/auditCheckpoint.js";
 import type { CertificateServices } from "./domain/signatures/validation.js";
@@ -97,11 +97,7 @@ export function createApp(input: AppInput) {
   // Anchors are timestamped by the configured TSA, else by the appliance's own (with an HSM).
   jobs.register(
     auditAnchorJob(input.config, () =>
-      pki.timestamps
-        ? pki.timestamps.client
-        : timestampAuthority
-          ? internalTsaClient(timestampAuthority, trust, tsa.timeoutMs)
-          : null,
+      timestampSource(pki.timestamps?.client ?? null, timestampAuthority, trust, tsa.timeoutMs),
     ),
   );
   // One publishing run at a time, so an API call and the daily job never publish one invoice twice;

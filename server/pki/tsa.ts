@@ -171,6 +171,17 @@ export interface TsaClientOptions {
   fetch?: typeof fetch;
 }
 
+/** The timestamp source of the appliance's own artefacts: the configured TSA, else its own (with an HSM). */
+export function timestampSource(
+  configured: TsaClient | null,
+  own: TimestampAuthority | null,
+  trust: TrustStore,
+  timeoutMs: number,
+): TsaClient | null {
+  if (configured) return configured;
+  return own ? internalTsaClient(own, trust, timeoutMs) : null;
+}
+
 /** A client of the appliance's own TSA, called in-process (no HTTP), verifying what it answers like any other. */
 export function internalTsaClient(tsa: TimestampAuthority, trust: TrustStore, timeoutMs: number): TsaClient {
   return new TsaClient({

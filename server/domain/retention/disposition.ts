@@ -22,7 +22,7 @@ import type { Config } from "../../config/index.js";
 import { ConflictError, notFound, StateConflictError, UnavailableError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { Signer } from "../../pki/signer.js";
-import { internalTsaClient, TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
+import { timestampSource, TimestampAuthority, TsaClient, withSignatureTimestamp } from "../../pki/tsa.js";
 import type { TrustStore } from "../../pki/trust.js";
 import type { BlobStore } from "../../storage/blobs.js";
 import { type Db, type Tx } from "../../storage/db.js";
@@ -259,10 +259,12 @@ export async function dispositionDecider(
 
 /** The timestamp source for certificates: the configured TSA, else the appliance's own. */
 function timestampClient(deps: DispositionDeps): TsaClient | null {
-  if (deps.pki.timestamps) return deps.pki.timestamps.client;
-  const tsa = deps.timestampAuthority;
-  if (!tsa) return null;
-  return internalTsaClient(tsa, deps.trust, deps.config.tsa.timeoutMs);
+  return timestampSource(
+    deps.pki.timestamps?.client ?? null,
+    deps.timestampAuthority,
+    deps.trust,
+    deps.config.tsa.timeoutMs,
+  );
 }
 
 const running = new Map<string, Promise<ReturnType<typeof presentBatch>>>();
