@@ -2,7 +2,6 @@
 // against a real database and the real filesystem blob store.
 import { expect } from "chai";
 import { existsSync, readdirSync, utimesSync } from "node:fs";
-import { request } from "node:http";
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { auditAppender } from "../../server/domain/audit/commands.js";
@@ -10,7 +9,15 @@ import { auditVerifier } from "../../server/domain/audit/queries.js";
 import { auditKeyOf, bindAuditKey } from "../../server/domain/audit/key.js";
 import { onPostgres, startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildBranch, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { documentForm, invoiceFields, pdf, png, sha256 } from "../support/documents.js";
+import {
+  CUT_SHORT_BOUNDARY,
+  documentForm,
+  invoiceFields,
+  pdf,
+  png,
+  sha256,
+  uploadCutShort,
+} from "../support/documents.js";
 import { UUID_V7, uuidV7Time } from "../support/ids.js";
 
 describe("documents", () => {
@@ -347,27 +354,17 @@ describe("documents", () => {
     });
 
     it("a client that disconnects mid-upload leaves nothing behind", async () => {
-      const boundary = "----qujatTestBoundary";
+      const boundary = CUT_SHORT_BOUNDARY;
       const head =
         `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(invoice({ number: "CUT-1" }))}\r\n` +
         `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
-      await new Promise<void>((resolve) => {
-        const req = request(app.url + "/api/v1/documents", {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${clerk.client.token}`,
-            "content-type": `multipart/form-data; boundary=${boundary}`,
-            "content-length": String(5 * 1024 * 1024),
-          },
-        });
-        req.on("error", () => resolve());
-        req.write(head);
-        req.write(Buffer.concat([pdf(), Buffer.alloc(1024 * 1024, 0x20)]));
-        setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 200);
-      });
+      await uploadCutShort(
+        app.url,
+        clerk.client.token!,
+        head,
+        Buffer.concat([pdf(), Buffer.alloc(1024 * 1024, 0x20)]),
+        200,
+      );
       for (let i = 0; i < 50 && staging().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     });
   });

@@ -4,11 +4,18 @@
 // happen. Faults are injected into the real filesystem blob store.
 import { expect } from "chai";
 import { readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import path from "node:path";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { auditCount, buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
-import { documentForm, invoiceFields, pdf, png, sha256 } from "../support/documents.js";
+import {
+  CUT_SHORT_BOUNDARY,
+  documentForm,
+  invoiceFields,
+  pdf,
+  png,
+  sha256,
+  uploadCutShort,
+} from "../support/documents.js";
 
 describe("downloads when stored bytes are missing or damaged", () => {
   let app: TestApp;
@@ -136,22 +143,13 @@ describe("downloads when stored bytes are missing or damaged", () => {
     }) as typeof logger.error;
     try {
       for (let i = 0; i < 5; i++) {
-        await new Promise<void>((resolve) => {
-          const boundary = "xAbort";
-          const req = request(`${app.url}/api/v1/documents`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${clerk.client.token}`,
-              "content-type": `multipart/form-data; boundary=${boundary}`,
-              "content-length": String(5 * 1024 * 1024),
-            },
-          });
-          req.on("error", () => resolve());
-          req.write(
-            `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n`,
-          );
-          req.write(Buffer.alloc(256 * 1024, 0x20), () => setTimeout(() => (req.destroy(), resolve()), 50));
-        });
+        await uploadCutShort(
+          app.url,
+          clerk.client.token!,
+          `--${CUT_SHORT_BOUNDARY}\r\nContent-Disposition: form-data; name="content"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n`,
+          Buffer.alloc(256 * 1024, 0x20),
+          50,
+        );
         const d = await registered();
         const res = await fetch(`${app.url}/api/v1/documents/${d.id}/evidence`, {
           headers: { authorization: `Bearer ${clerk.client.token}` },

@@ -1,5 +1,6 @@
 // Document fixtures: files whose bytes are what they claim (magic numbers) and valid invoice fields.
 import { createHash } from "node:crypto";
+import { request } from "node:http";
 
 export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -57,3 +58,29 @@ export function jsonDocument(
 ) {
   return { metadata, content: { name, mediaType: "application/pdf", data: content.toString("base64") } };
 }
+
+/**
+ * A multipart upload that declares 5 MB, sends `parts`, then hangs up after `afterMs`: a client
+ * going away mid-upload. `head` is the multipart text before the file's bytes (boundary `cutShort`).
+ */
+export function uploadCutShort(url: string, token: string, head: string, bytes: Buffer, afterMs: number) {
+  return new Promise<void>((resolve) => {
+    const req = request(url + "/api/v1/documents", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": `multipart/form-data; boundary=${CUT_SHORT_BOUNDARY}`,
+        "content-length": String(5 * 1024 * 1024),
+      },
+    });
+    req.on("error", () => resolve());
+    req.write(head);
+    req.write(bytes, () =>
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, afterMs),
+    );
+  });
+}
+export const CUT_SHORT_BOUNDARY = "----qujatCutShort";
