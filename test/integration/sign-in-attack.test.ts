@@ -52,6 +52,27 @@ describe("sign-in under attack", () => {
     expect(known.device).to.be.a("string").and.not.equal(first.device); // renewed with each sign-in
   });
 
+  it("thirty wrong passwords at once for one account are thirty failures (one atomic count, taken before the password hash)", async () => {
+    const u = await buildUser(app, []);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => login(u.login, "Wrong!1aa", viaProxy(`10.7.${i}.1`))),
+    );
+    // Each was counted; those that raced past the free ones are still counted, never lost.
+    expect(answers.every((a) => a.status === 401 || a.status === 429)).to.equal(true);
+    const row = await app.db("login_throttle").where({ key: `account:${u.login.toLowerCase()}` }).first();
+    expect(Number(row.failures)).to.equal(30);
+    // The right password now waits like any other attempt.
+    expect((await login(u.login, PASSWORD, viaProxy("10.7.99.1"))).status).to.equal(429);
+  });
+
+  it("a right password gives its reservation back: the address's count is what failed, not what was tried", async () => {
+    const u = await buildUser(app, []);
+    for (let i = 0; i < 3; i++) expect((await login(u.login, PASSWORD, viaProxy("10.6.0.1"))).status).to.equal(200);
+    expect((await login(u.login, "Wrong!1aa", viaProxy("10.6.0.1"))).status).to.equal(401);
+    const row = await app.db("login_throttle").where({ key: "ip:10.6.0.1" }).first();
+    expect(Number(row.failures)).to.equal(1);
+  });
+
   it("a flood against the admin's own login: his known browser signs in; the attacker stays throttled", async () => {
     const u = await buildUser(app, [{ role: "system_admin" }]);
     const { device } = await login(u.login, PASSWORD, viaProxy("10.0.1.1"));

@@ -9,7 +9,7 @@ import { nowIso, type RequestMeta } from "../context.js";
 import { userByLoginOrIin, type UserRow } from "./queries.js";
 
 import { normalizeRecoveryCode, sha256, totpValid, verifyDummy, verifyPassword } from "./secrets.js";
-import { accountKey, ipKey, recordFailure, throttleState } from "./throttle.js";
+import { accountKey, ipKey, releaseAttempt, reserveAttempt, throttleState } from "./throttle.js";
 import { deviceCookieFor, deviceKey, trustedDevice } from "./deviceCookies.js";
 import { AuthDeps, sessionCreator } from "./sessions.js";
 export async function totpRequiredByOrganization(tx: Tx, userId: string): Promise<boolean> {
@@ -40,9 +40,9 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
   // account and per address (see deviceCookies.ts).
   const device = await trustedDevice(db, p.login, p.deviceCookie);
   const keys = device ? [deviceKey(device)] : [accountKey(p.login), ipKey(meta.ip)];
-  const fail = async (user: UserRow | undefined, reason: string, counts = true) => {
+  // The failure itself was counted when the attempt was reserved, before the password check.
+  const fail = async (user: UserRow | undefined, reason: string) => {
     await db.transaction(async (tx) => {
-      if (counts) for (const k of keys) await recordFailure(tx, clock, cfg, k);
       await tx("login_events").insert({
         user_id: user?.id ?? null,
         login: p.login.slice(0, 100),
@@ -65,8 +65,12 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
   };
   const states = await Promise.all(keys.map((k) => throttleState(db, clock, cfg, k)));
   const retryAfter = Math.max(...states.map((s) => s.retryAfter));
+  // Every attempt is counted atomically before the (slow) password hash: thirty concurrent guesses,
+  // on one node or on several, are thirty failures (SPEC R1.4). A right password gives its
+  // reservation back; one refused while the wait runs counts without moving the wait's start.
+  for (const [i, k] of keys.entries()) await reserveAttempt(db, clock, k, states[i]);
   if (retryAfter > 0) {
-    await fail(undefined, "throttled", false);
+    await fail(undefined, "throttled");
     throw new ThrottledError(retryAfter);
   }
   const user = await userByLoginOrIin(db, p.login);
@@ -84,6 +88,10 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
   let usedRecoveryCode: number | null = null;
   if (user.totp_enabled) {
     if (!p.totp && !p.recoveryCode) {
+      // Asking for the second factor is no failure: the reservation goes back.
+      await db.transaction(async (tx) => {
+        for (const k of keys) await releaseAttempt(tx, k);
+      });
       throw new UnauthenticatedError("totp_required", "Enter the code from your authenticator app or a recovery code");
     }
     if (p.totp) {
@@ -113,6 +121,7 @@ export async function passwordSignIn(deps: AuthDeps, p: SignInProps, meta: Reque
         throw new UnauthenticatedError("invalid_recovery_code", "The recovery code is wrong or already used");
     }
     await tx("login_throttle").where({ key: keys[0] }).delete(); // the account's (or this device's) count
+    for (const k of keys.slice(1)) await releaseAttempt(tx, k); // the address's reservation
     const created = await sessionCreator(tx, deps, user.id, "password", meta);
     await tx("users")
       .where({ id: user.id })
