@@ -152,6 +152,7 @@ const OWNERS = new Map([
   ["notice_views", "mail"],
   ["idempotency_keys", "storage"],
   ["jobs", "jobs"],
+  ["job_runs", "jobs"],
 ]);
 for (const name of readdirSync(path.join(root, "server/domain"))) {
   const ctx = path.join(root, "server/domain", name, "CONTEXT.md");

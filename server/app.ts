@@ -3,6 +3,7 @@
 import Koa from "koa";
 import path from "node:path";
 import { readFileSync } from "node:fs";
+import { buffer } from "node:stream/consumers";
 
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
@@ -54,6 +55,7 @@ import { retentionAssigner } from "./domain/retention/assignment.js";
 import { documentRecords } from "./domain/documents/retentionRecords.js";
 
 import { createReader } from "./storage/db.js";
+import { createBus } from "./storage/bus.js";
 
 export type { AppDeps, AppInput } from "./deps.js";
 import type { AppDeps, AppInput } from "./deps.js";
@@ -71,11 +73,13 @@ export function createApp(input: AppInput) {
     { db: input.db, clock: input.clock, logger: input.logger },
     input.config.jobs.staleLockMinutes,
     input.config.server.timeZone,
+    input.config.cluster.nodeName,
   );
   jobs.register(sessionsPurgeJob(input.config));
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
   const reader = createReader(input.config, input.db);
+  const bus = input.bus ?? createBus(input.db, input.config.database.url, input.logger);
   const trust = new TrustStore(input.config.pki.trustDir);
   const { required, ...revocationOptions } = input.config.pki.revocation;
   const tsa = input.config.tsa;
@@ -92,7 +96,26 @@ export function createApp(input: AppInput) {
     tsa.serve && input.signer.hsm
       ? new TimestampAuthority(input.signer.hsm, tsa.keyLabel, tsa.policy, () => input.clock.now())
       : null;
-  jobs.register(crlRefreshJob(input.config, pki.revocation));
+  const node = input.config.cluster.nodeName;
+  jobs.register(
+    crlRefreshJob(input.config, pki.revocation, async (urls) => {
+      for (const url of urls) {
+        const crl = pki.revocation.cachedCrl(url);
+        if (!crl) continue;
+        await input.blobs.put(crl.der);
+        await bus.publish("pki.crl", { url, sha256: crl.sha256, node });
+      }
+    }),
+  );
+  // Duties of every node after one node's run or request: the CRLs it fetched, the trust store it reloaded.
+  bus.subscribe("pki.crl", async (m: { url: string; sha256: string; node: string }) => {
+    if (m.node === node) return;
+    const r = await pki.revocation.adopt(m.url, await buffer(input.blobs.read(m.sha256)));
+    if (r.problem) input.logger.warn({ url: m.url, problem: r.problem }, "CRL from another node: kept the cached CRL");
+  });
+  bus.subscribe("pki.trust_reload", async (m: { node: string }) => {
+    if (m.node !== node) await trust.reload(input.clock.now());
+  });
   jobs.register(auditCheckpointJob(input.config, input.signer));
   // Anchors are timestamped by the configured TSA, else by the appliance's own (with an HSM).
   jobs.register(
@@ -123,7 +146,7 @@ export function createApp(input: AppInput) {
     pki,
     timestampAuthority,
     documentRecords,
-    auth: new AuthService({ ...input, reader }),
+    auth: new AuthService({ ...input, reader }, bus),
     auditJournal: new AuditJournal(input.db, input.clock),
     registrar: new GroupCommit(
       input.db,
@@ -136,6 +159,7 @@ export function createApp(input: AppInput) {
     outbox,
     invoicePublisher,
     retentionAssign,
+    bus,
     metrics: createMetrics(),
     version: VERSION,
   };
@@ -186,6 +210,7 @@ export function createApp(input: AppInput) {
       await deps.registrar.flush();
       await deps.auditJournal.flush();
       deps.auth.close();
+      if (!input.bus) await bus.close();
       await input.blobs.close();
       if (reader !== input.db) await reader.destroy();
     },

@@ -18,6 +18,7 @@ import type { Signer } from "./pki/signer.js";
 import type { TimestampAuthority } from "./pki/tsa.js";
 import type { TrustStore } from "./pki/trust.js";
 import type { BlobStore } from "./storage/blobs.js";
+import type { ClusterBus } from "./storage/bus.js";
 import type { Db } from "./storage/db.js";
 import type { GroupCommit } from "./storage/groupCommit.js";
 
@@ -29,6 +30,8 @@ export interface AppInput {
   mailer: Mailer;
   signer: Signer;
   blobs: BlobStore;
+  /** messages to every node (PostgreSQL LISTEN/NOTIFY); built by createApp when not given */
+  bus?: ClusterBus;
 }
 
 export interface AppDeps extends AppInput {
@@ -55,6 +58,7 @@ export interface AppDeps extends AppInput {
   retentionAssign: () => Promise<{ epoch: number; changed: number }>;
   /** documents' writes that retention needs (retain-until dates, destruction) */
   documentRecords: DocumentRecords;
+  bus: ClusterBus;
   metrics: HttpMetrics;
   version: string;
 }

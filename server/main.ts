@@ -14,7 +14,7 @@ import { openSigner } from "./pki/signer.js";
 import { internalTsaClient } from "./pki/tsa.js";
 import { createFsBlobStore } from "./storage/blobs.js";
 import { createDb } from "./storage/db.js";
-import { migrateLatest } from "./storage/migrations.js";
+import { migrateLatest, migrationsAwaited } from "./storage/migrations.js";
 
 async function main() {
   const t0 = performance.now();
@@ -30,8 +30,17 @@ async function main() {
   }
   const logger = createLogger(config.log.level);
   const db = createDb(config);
-  const applied = await migrateLatest(db);
-  if (applied.length) logger.info({ applied }, "migrations applied");
+  if (config.cluster.migrations === "apply") {
+    const applied = await migrateLatest(db);
+    if (applied.length) logger.info({ applied }, "migrations applied");
+  } else {
+    await migrationsAwaited(db, config.cluster.migrationWaitSeconds, (pending) =>
+      logger.warn({ pending }, "waiting for `qujat migrate` to apply pending migrations"),
+    ).catch((err: Error) => {
+      logger.fatal({ error: err.message }, "not starting: the database schema is behind this build");
+      process.exit(3);
+    });
+  }
   const mailer = createMailer(config.mail, logger);
   const signer = await openSigner(config, logger);
   const { app, deps, close } = createApp({
@@ -73,7 +82,15 @@ async function main() {
         )
     : null;
 
-  const setupToken = await setupTokenIssuer({ db, clock: systemClock, config });
+  const setupToken = await setupTokenIssuer({
+    db,
+    clock: systemClock,
+    config,
+    elsewhere: (link) =>
+      process.stdout.write(
+        `\nNo administrator yet. Node ${link.node} printed the one-time setup link (valid until ${link.expiresAt}); it is in that node's output.\nor run: npx qujat admin:create --login LOGIN --email EMAIL  (password on stdin)\n\n`,
+      ),
+  });
   if (setupToken) {
     // Printed, not logged: a person reads it once on the console of a fresh appliance.
     process.stdout.write(

@@ -1,6 +1,7 @@
 // Layered configuration: defaults.json → <NODE_ENV>.json → $QUJAT_CONFIG → QUJAT_* env.
 // Validated once; every problem is reported together (see config/README.md for each key).
 import { readFileSync, existsSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -39,6 +40,30 @@ export const ConfigSchema = z.strictObject({
       .refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
     poolMax: int(1, 1000),
     sqliteReaders: int(0, 64),
+  }),
+  cluster: z.strictObject({
+    /** this node's name in job runs, setup tokens and logs; empty: the host name and port */
+    nodeName: z.string().max(100),
+    /** at start: "apply" pending migrations (under a cluster-wide lock), or "wait" for `qujat migrate` to apply them */
+    migrations: z.enum(["apply", "wait"]),
+    /** with "wait": how long a node waits for pending migrations before it refuses to start */
+    migrationWaitSeconds: int(0, 86_400),
+  }),
+  blobs: z.strictObject({
+    /** where document content lives: "fs" (dataDir/blobs, one node or a shared directory) or "s3" (S3-compatible object storage) */
+    store: z.enum(["fs", "s3"]),
+    s3: z.strictObject({
+      endpoint: z.string(),
+      region: z.string().min(1),
+      bucket: z.string(),
+      /** key prefix inside the bucket */
+      prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, "empty or path segments each ending in /"),
+      accessKeyId: z.string(),
+      secretAccessKey: z.string(),
+      forcePathStyle: bool,
+      /** requests in flight to the store at once */
+      maxSockets: int(1, 1024),
+    }),
   }),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]) }),
   auth: z.strictObject({
@@ -236,6 +261,12 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_AUDIT_KEY_FILE: ["audit", "keyFile"],
   QUJAT_DATABASE_URL: ["database", "url"],
   QUJAT_LOG_LEVEL: ["log", "level"],
+  QUJAT_NODE_NAME: ["cluster", "nodeName"],
+  QUJAT_BLOB_STORE: ["blobs", "store"],
+  QUJAT_S3_ENDPOINT: ["blobs", "s3", "endpoint"],
+  QUJAT_S3_BUCKET: ["blobs", "s3", "bucket"],
+  QUJAT_S3_ACCESS_KEY_ID: ["blobs", "s3", "accessKeyId"],
+  QUJAT_S3_SECRET_ACCESS_KEY: ["blobs", "s3", "secretAccessKey"],
   QUJAT_TRUST_DIR: ["pki", "trustDir"],
   QUJAT_TSA_URL: ["tsa", "url"],
   QUJAT_TSA_SERVE: ["tsa", "serve"],
@@ -289,8 +320,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
     if (!hsm.pin && !problems.some((p) => p.startsWith("hsm.pinFile")))
       problems.push("hsm.pin: required when hsm.module is set (hsm.pinFile or QUJAT_HSM_PIN)");
   }
+  const s3 = parsed.data?.blobs.store === "s3" ? parsed.data.blobs.s3 : null;
+  if (s3) {
+    if (!s3.bucket) problems.push("blobs.s3.bucket: required when blobs.store is s3");
+    if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint)) problems.push("blobs.s3.endpoint: an http(s) URL or empty (AWS)");
+  }
+  if (parsed.data?.cluster.migrations === "wait" && !parsed.data.database.url)
+    problems.push('cluster.migrations: "wait" is for several nodes on PostgreSQL (database.url)');
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;
+  config.cluster.nodeName ||= `${hostname()}:${config.server.port}`;
   config.dataDir = path.resolve(config.dataDir);
   config.audit.keyFile = path.resolve(config.audit.keyFile || path.join(config.dataDir, "audit.key"));
   config.audit.anchorFile = path.resolve(config.audit.anchorFile || path.join(config.dataDir, "audit-anchors.jsonl"));

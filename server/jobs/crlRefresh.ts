@@ -5,7 +5,13 @@ import type { Config } from "../config/index.js";
 import type { RevocationChecker } from "../pki/revocation.js";
 import type { JobDefinition } from "./registry.js";
 
-export function crlRefreshJob(config: Config, revocation: RevocationChecker): JobDefinition {
+// On several nodes one of them runs it; `share` hands each CRL it replaced to the others (shared blob
+// store + cluster bus), which take it under the same rules, so a revocation is known everywhere.
+export function crlRefreshJob(
+  config: Config,
+  revocation: RevocationChecker,
+  share: (urls: string[]) => Promise<void> = async () => {},
+): JobDefinition {
   return {
     name: "pki.crl_refresh",
     schedule: config.pki.revocation.crlRefreshSchedule,
@@ -13,6 +19,7 @@ export function crlRefreshJob(config: Config, revocation: RevocationChecker): Jo
       const results = await revocation.refreshAll();
       for (const r of results)
         if (r.problem) logger.warn({ url: r.url, problem: r.problem }, "CRL refresh: kept the cached CRL");
+      await share(results.filter((r) => r.replaced).map((r) => r.url));
       return {
         crls: results.length,
         replaced: results.filter((r) => r.replaced).length,

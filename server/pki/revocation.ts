@@ -520,6 +520,26 @@ export class RevocationChecker {
     } catch (err) {
       return { replaced: false, problem: (err as Error).message };
     }
+    return this.offer(url, bytes, issuer);
+  }
+
+  /**
+   * A CRL another node downloaded (the cluster's refresh, through the shared blob store): taken
+   * under the same rules as a download of our own, for a CRL this node has used before.
+   */
+  async adopt(url: string, bytes: Buffer): Promise<{ replaced: boolean; problem: string | null }> {
+    const issuer = this.crlIssuers.get(url);
+    if (!issuer) return { replaced: false, problem: null };
+    return this.offer(url, bytes, issuer);
+  }
+
+  /** The DER of the CRL cached for `url`, with its SHA-256. */
+  cachedCrl(url: string): { der: Buffer; sha256: string } | null {
+    const c = this.crls.get(url);
+    return c ? { der: c.der, sha256: c.sha256 } : null;
+  }
+
+  private async offer(url: string, bytes: Buffer, issuer: ParsedCertificate) {
     let next: CrlEntry;
     try {
       next = await this.accept(url, bytes, issuer);

@@ -2,6 +2,7 @@
 // shown once, stored hashed; revoking one drops it from the token cache at once.
 import { randomUUID } from "node:crypto";
 import { ValidationError, notFound, StateConflictError } from "../../errors.js";
+import type { Tx } from "../../storage/db.js";
 
 import { audit, nowIso, type CommandContext } from "../context.js";
 
@@ -59,7 +60,7 @@ export async function apiTokenRevoker(ctx: CommandContext, p: { id: string }) {
     .tx("api_tokens")
     .where({ id: p.id })
     .update({ revoked_at: nowIso(ctx) });
-  revokedTokenListeners.forEach((l) => l(p.id));
+  for (const l of revokedTokenListeners) await l(p.id, ctx.tx);
   await audit(ctx, {
     action: "api_token.revoke",
     target: { type: "api_token", id: p.id },
@@ -67,4 +68,5 @@ export async function apiTokenRevoker(ctx: CommandContext, p: { id: string }) {
   });
 }
 
-export const revokedTokenListeners = new Set<(tokenId: string) => void>();
+/** The auth cache subscribes here: at once in this process, on every node when the transaction commits. */
+export const revokedTokenListeners = new Set<(tokenId: string, tx: Tx) => void | Promise<void>>();

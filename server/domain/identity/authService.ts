@@ -2,6 +2,8 @@
 // revocations clear at once; the middleware asks it on every request.
 
 import { NotFoundError } from "../../errors.js";
+import type { ClusterBus } from "../../storage/bus.js";
+import type { Tx } from "../../storage/db.js";
 
 import { loadUser } from "./users.js";
 import { revokedSessionListeners } from "./sessionRevoker.js";
@@ -23,21 +25,40 @@ export interface Resolved {
 
 /**
  * Turns a session token or API token into an Actor. Results are cached for
- * auth.sessionCacheSeconds; revocations in this process evict at once.
+ * auth.sessionCacheSeconds; a revocation, a role or status change evicts at once in this process
+ * and, through the cluster bus, on every other node when its transaction commits (the expiry is
+ * what is left when a node's listener is down).
  */
 export class AuthService {
   private cache = new Map<string, { at: number; resolved: Resolved; expires: number }>();
-  private onSessions = (ids: string[]) => {
+  /** Bumped by every eviction: a lookup that began before one does not fill the cache. */
+  private generation = 0;
+  private evictSessions = (ids: string[]) => {
+    this.generation++;
     for (const [k, v] of this.cache)
       if (v.resolved.session && ids.includes(v.resolved.session.id)) this.cache.delete(k);
   };
-  private onToken = (id: string) => {
+  private evictToken = (id: string) => {
+    this.generation++;
     for (const [k, v] of this.cache) if (v.resolved.actor.tokenId === id) this.cache.delete(k);
   };
+  private evictAll = () => {
+    this.generation++;
+    this.cache.clear();
+  };
+  private onSessions = (ids: string[], tx: Tx) => this.bus.publish("auth.sessions", ids, tx);
+  private onToken = (id: string, tx: Tx) => this.bus.publish("auth.token", id, tx);
 
-  constructor(private deps: AuthDeps) {
+  constructor(
+    private deps: AuthDeps,
+    private bus: ClusterBus,
+  ) {
     revokedSessionListeners.add(this.onSessions);
     revokedTokenListeners.add(this.onToken);
+    bus.subscribe("auth.sessions", this.evictSessions);
+    bus.subscribe("auth.token", this.evictToken);
+    bus.subscribe("auth.all", this.evictAll);
+    bus.subscribe("bus.reconnected", this.evictAll);
   }
 
   close() {
@@ -46,9 +67,12 @@ export class AuthService {
     this.cache.clear();
   }
 
-  /** Forget everything cached (role changes). */
+  /** Forget everything cached (role, status or profile changes, after they committed), on every node. */
   invalidate() {
-    this.cache.clear();
+    this.evictAll();
+    this.bus.publish("auth.all", null).catch(() => {
+      // the other nodes' caches expire on their own (auth.sessionCacheSeconds)
+    });
   }
 
   async resolve(token: string): Promise<Resolved | null> {
@@ -60,11 +84,12 @@ export class AuthService {
     if (hit && now.getTime() - hit.at < config.auth.sessionCacheSeconds * 1000 && now.getTime() < hit.expires)
       return hit.resolved;
     this.cache.delete(token);
+    const generation = this.generation;
     const key = sha256(token);
     const resolved = token.startsWith("qjt_")
       ? await this.resolveApiToken(key, now)
       : await this.resolveSession(token, key, now);
-    if (resolved) {
+    if (resolved && generation === this.generation) {
       if (this.cache.size > 10_000) this.cache.clear();
       const expires = resolved.session
         ? Math.min(

@@ -8,7 +8,7 @@ import type { Db, Tx } from "../../storage/db.js";
 
 import { audit, nowIso, type CommandContext, type RequestMeta } from "../context.js";
 
-import { revokedSessionListeners } from "./sessionRevoker.js";
+import { sessionsRevoked } from "./sessionRevoker.js";
 
 import { csrfTokenFor, newToken, sha256 } from "./secrets.js";
 export interface SessionRow {
@@ -76,7 +76,7 @@ export async function signOut(ctx: CommandContext) {
     .where({ id: ctx.actor.sessionId })
     .whereNull("revoked_at")
     .update({ revoked_at: nowIso(ctx), revoked_reason: "sign_out" });
-  revokedSessionListeners.forEach((l) => l([ctx.actor.sessionId!]));
+  await sessionsRevoked([ctx.actor.sessionId], ctx.tx);
   await audit(ctx, { action: "auth.logout", target: { type: "session", id: ctx.actor.sessionId } });
 }
 
@@ -100,7 +100,7 @@ export async function ownSessionRevoker(ctx: CommandContext, p: { sessionId: str
       revoked_reason: s.revoked_reason ?? (p.notMe ? "reported_not_me" : "revoked_by_user"),
       reported_not_me: p.notMe || Boolean(s.reported_not_me),
     });
-  revokedSessionListeners.forEach((l) => l([s.id]));
+  await sessionsRevoked([s.id], ctx.tx);
   await audit(ctx, {
     action: p.notMe ? "session.report_not_me" : "session.revoke",
     target: { type: "session", id: s.id },

@@ -4,7 +4,7 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/index.js";
 import { ConflictError, ForbiddenError } from "../../errors.js";
-import type { Db } from "../../storage/db.js";
+import { isPostgres, type Db } from "../../storage/db.js";
 
 import { audit, nowIso, type CommandContext } from "../context.js";
 
@@ -13,21 +13,58 @@ import { applianceRolesOnly, userCreator } from "./users.js";
 import { hasSystemAdmin } from "./queries.js";
 
 import { newToken, sha256 } from "./secrets.js";
-/** Issues a fresh one-time setup token when no system administrator exists (older unused ones die). */
-export async function setupTokenIssuer(deps: { db: Db; clock: Clock; config: Config }): Promise<string | null> {
-  return deps.db.transaction(async (tx) => {
+/** Another node's setup link, still valid: this node prints none. */
+export interface SetupLinkElsewhere {
+  node: string;
+  expiresAt: string;
+}
+
+/**
+ * Issues a fresh one-time setup token when no system administrator exists. One link at a time: a
+ * valid one another node printed stays the only one (`elsewhere` is told whose it is); this node's
+ * own earlier ones and expired ones die. Decided under a transaction-scoped lock on PostgreSQL, so
+ * nodes starting together cannot each print their own.
+ */
+export async function setupTokenIssuer(deps: {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  elsewhere?: (link: SetupLinkElsewhere) => void;
+}): Promise<string | null> {
+  const node = deps.config.cluster.nodeName;
+  const found = await deps.db.transaction(async (tx) => {
+    if (isPostgres(tx)) await tx.raw("select pg_advisory_xact_lock(?)", [SETUP_LOCK]);
     if (await hasSystemAdmin(tx)) return null;
-    const token = newToken();
     const now = deps.clock.now();
-    await tx("setup_tokens").whereNull("used_at").delete();
+    const other = await tx("setup_tokens")
+      .whereNull("used_at")
+      .where("expires_at", ">", now.toISOString())
+      .whereNotNull("node")
+      .whereNot("node", node)
+      .first("node", "expires_at");
+    if (other) return { node: other.node as string, expiresAt: other.expires_at as string };
+    const token = newToken();
+    await tx("setup_tokens")
+      .whereNull("used_at")
+      .where((w) => w.whereNull("node").orWhere("node", node).orWhere("expires_at", "<=", now.toISOString()))
+      .delete();
     await tx("setup_tokens").insert({
       token_hash: sha256(token),
+      node,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + deps.config.auth.setupTokenMinutes * 60_000).toISOString(),
     });
     return token;
   });
+  if (found && typeof found === "object") {
+    deps.elsewhere?.(found);
+    return null;
+  }
+  return found;
 }
+
+/** The transaction lock setup links are issued under (an arbitrary constant: "qujat-setup"). */
+const SETUP_LOCK = 0x71756a73;
 
 export interface FirstAdminProps {
   login: string;

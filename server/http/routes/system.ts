@@ -66,10 +66,20 @@ export function systemRoutes(api: Api, deps: AppDeps) {
               degraded: true,
               detail: `neither an HSM nor a TSA: the audit log is only tamper-evident against naive edits — its anchors (${deps.config.audit.anchorFile}) are untimestamped; ship them off this machine and configure tsa.url`,
             };
+      // Several nodes: without its listener this node hears of another node's revocations only when
+      // its cache expires (auth.sessionCacheSeconds) — degraded, not unready.
+      const cluster = deps.bus.listening
+        ? { ok: true, node: deps.config.cluster.nodeName }
+        : {
+            ok: false,
+            degraded: true,
+            node: deps.config.cluster.nodeName,
+            detail: `the cluster listener is down: other nodes' sign-outs and revocations reach this node within ${deps.config.auth.sessionCacheSeconds} s instead of at once`,
+          };
       ctx.status = ready ? 200 : 503;
       ctx.body = {
-        status: !ready ? "not_ready" : mail.ok && audit.ok ? "ready" : "degraded",
-        checks: { ...checks, mail, audit },
+        status: !ready ? "not_ready" : mail.ok && audit.ok && cluster.ok ? "ready" : "degraded",
+        checks: { ...checks, mail, audit, cluster },
       };
     },
   });
@@ -111,12 +121,12 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     summary: "Run a cron job now (system administrators); answers with its outcome and result",
     tag: "system",
     auth: "user",
-    responses: { 200: "Ran (or skipped: another run holds its lock)", 404: "No such job" },
+    responses: { 200: "Ran, or joined a run in progress or begun less than a second ago on any node (skipped_locked, runningOn)", 404: "No such job" },
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.manage", { type: "appliance" });
       const name = (ctx as any).params.name as string;
       if (!(await deps.jobs.list()).some((j) => j.name === name)) throw notFound();
-      ctx.body = await deps.jobs.runNow(name);
+      ctx.body = await deps.jobs.runRequested(name);
     },
   });
 }

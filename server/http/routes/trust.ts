@@ -34,7 +34,8 @@ export function trustRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "post",
     path: "/api/v1/trust/reload",
-    summary: "Read the trust directory again (after CA certificates were added or removed); no restart needed",
+    summary:
+      "Read the trust directory again (after CA certificates were added or removed), on every node; no restart needed",
     tag: "trust",
     auth: "user",
     tx: true,
@@ -56,6 +57,8 @@ export function trustRoutes(api: Api, deps: AppDeps) {
           problems: loaded.problems,
         },
       });
+      // Every other node reads its trust directory again when this transaction commits.
+      await deps.bus.publish("pki.trust_reload", { node: deps.config.cluster.nodeName }, c.tx);
       ctx.body = now;
     },
   });
