@@ -3,7 +3,6 @@
 import "./config/index.js";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
-import path from "node:path";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config/index.js";
@@ -12,7 +11,7 @@ import { createLogger } from "./log.js";
 import { createMailer } from "./mail/mailer.js";
 import { openSigner } from "./pki/signer.js";
 import { internalTsaClient } from "./pki/tsa.js";
-import { createFsBlobStore } from "./storage/blobs.js";
+import { openBlobStore } from "./storage/blobs.js";
 import { createDb } from "./storage/db.js";
 import { migrateLatest, migrationsAwaited } from "./storage/migrations.js";
 
@@ -50,7 +49,7 @@ async function main() {
     logger,
     mailer,
     signer,
-    blobs: createFsBlobStore(path.join(config.dataDir, "blobs")),
+    blobs: await openBlobStore(config),
   });
   await deps.jobs.sync();
   if (config.jobs.enabled) deps.jobs.start();

@@ -6,7 +6,7 @@
 import { finished, Transform, type Readable } from "node:stream";
 import type { Context } from "koa";
 import type { AppDeps } from "../deps.js";
-import { AppError } from "../errors.js";
+import { AppError, UnavailableError } from "../errors.js";
 import { BlobUnreadableError } from "../storage/blobs.js";
 
 /** The stored bytes cannot be served; an operator has to restore them (docs/operations.md, Backup). */
@@ -14,6 +14,13 @@ export class ContentUnreadableError extends AppError {}
 
 export function unreadable(deps: Pick<AppDeps, "logger">, ctx: Context, err: unknown): never {
   if (!(err instanceof BlobUnreadableError)) throw err;
+  if (err.reason === "unavailable") {
+    deps.logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, "the blob store does not answer");
+    throw new UnavailableError(
+      "storage_unavailable",
+      `The document store does not answer right now; try again in a minute — quote request id ${ctx.state.requestId}`,
+    );
+  }
   deps.logger.error(
     { err, requestId: ctx.state.requestId, path: ctx.path },
     "stored content cannot be read; restore it from a backup",

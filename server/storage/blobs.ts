@@ -8,7 +8,7 @@
 // database row that refers to a blob is written after the commit, so a crash leaves either a whole
 // document or an unreferenced blob, which `sweep` removes after a grace period. Identical content
 // is stored once.
-// The interface is what an S3-compatible store will implement later.
+// The interface is what the S3-compatible store (s3Blobs.ts) implements too.
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
@@ -16,7 +16,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { projectRoot } from "../config/index.js";
+import { projectRoot, type Config } from "../config/index.js";
 import { CHUNK_BYTES, type BlobReply } from "./blobProtocol.js";
 
 export interface StagedBlob {
@@ -44,6 +44,8 @@ export interface StageOptions {
 }
 
 export interface BlobStore {
+  /** where the bytes are kept, as a disposition certificate names it: file:///… or s3://bucket/prefix (endpoint) */
+  readonly location: string;
   stage(source: Readable, opts?: StageOptions): Promise<StagedBlob>;
   put(data: Buffer): Promise<{ sha256: string; size: number }>;
   read(sha256: string): Readable;
@@ -69,7 +71,8 @@ export interface BlobStore {
 export class BlobUnreadableError extends Error {
   constructor(
     readonly sha256: string,
-    readonly reason: "missing" | "size" | "hash" | "io",
+    /** unavailable: the store did not answer (object storage down) — try again later */
+    readonly reason: "missing" | "size" | "hash" | "io" | "unavailable",
     detail: string,
   ) {
     super(`blob ${sha256}: ${detail}`);
@@ -148,7 +151,7 @@ class WorkerError extends Error {
  * and restarted if it ever dies; what was in flight on a dead worker fails, and its temp files are
  * left to the sweep.
  */
-class BlobWorker {
+export class BlobWorker {
   private worker: Worker | null = null;
   private seq = 0;
   private nextId = 0;
@@ -265,6 +268,53 @@ class BlobWorker {
   }
 }
 
+/**
+ * Streams `source` through the worker into a new temp file under `tempDir`, hashing and counting
+ * it; the file stays open on the worker until the caller commits or discards stage `id`.
+ */
+export async function stagedBytes(worker: BlobWorker, tempDir: string, source: Readable, opts: StageOptions = {}) {
+  const tempPath = path.join(tempDir, randomUUID());
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  const id = worker.open(tempPath);
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      opts.onBytes?.(chunk.length);
+      if (headBytes < HEAD_BYTES) {
+        head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes)));
+        headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
+      }
+      await worker.write(id, chunk);
+    }
+  } catch (err) {
+    await worker.discard(id).catch(() => {});
+    if (!source.destroyed) source.destroy();
+    throw err;
+  }
+  const { sha256, size } = await worker.end(id);
+  return { id, sha256, size, tempPath, head: Buffer.concat(head) };
+}
+
+/** Blobs committed by uploads still deciding whether to keep them, by hash (a count per upload). */
+export class Pins {
+  private pins = new Map<string, number>();
+  pin(sha256: string) {
+    this.pins.set(sha256, (this.pins.get(sha256) ?? 0) + 1);
+  }
+  unpin(sha256: string) {
+    const n = (this.pins.get(sha256) ?? 1) - 1;
+    if (n > 0) this.pins.set(sha256, n);
+    else this.pins.delete(sha256);
+  }
+  /** Whether only one upload (the caller) holds it. */
+  sole(sha256: string) {
+    return this.pins.get(sha256) === 1;
+  }
+  held(sha256: string) {
+    return this.pins.has(sha256);
+  }
+}
+
 export function createFsBlobStore(root: string): BlobStore {
   const where = (h: string) => {
     if (!SHA256_HEX.test(h)) throw new Error("not a sha256 hex digest");
@@ -274,8 +324,7 @@ export function createFsBlobStore(root: string): BlobStore {
   const worker = new BlobWorker(root);
   worker.start(); // now, not at the first upload: its memory is the appliance's from the start
   let tempDirMade: Promise<unknown> | null = null;
-  /** Committed blobs whose uploads are still deciding whether to keep them, by hash (a count). */
-  const pins = new Map<string, number>();
+  const pins = new Pins();
   const exists = (h: string) =>
     stat(where(h)).then(
       () => true,
@@ -294,44 +343,21 @@ export function createFsBlobStore(root: string): BlobStore {
       throw err;
     });
     await tempDirMade;
-    const tempPath = path.join(tempDir, randomUUID());
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    // The worker opens, hashes and writes; the file stays open from create to commit or discard.
-    const id = worker.open(tempPath);
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        opts.onBytes?.(chunk.length);
-        if (headBytes < HEAD_BYTES) {
-          head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes)));
-          headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
-        }
-        await worker.write(id, chunk);
-      }
-    } catch (err) {
-      await worker.discard(id).catch(() => {});
-      if (!source.destroyed) source.destroy();
-      throw err;
-    }
-    const { sha256, size } = await worker.end(id);
+    const { id, sha256, size, tempPath, head } = await stagedBytes(worker, tempDir, source, opts);
     let settled = false;
     let committed: { created: boolean } | null = null;
-    const unpin = () => {
-      const n = (pins.get(sha256) ?? 1) - 1;
-      if (n > 0) pins.set(sha256, n);
-      else pins.delete(sha256);
-    };
+    const unpin = () => pins.unpin(sha256);
     const blob: StagedBlob = {
       sha256,
       size,
       tempPath,
-      head: Buffer.concat(head),
+      head,
       async commit() {
         if (settled) return;
         settled = true;
         // Pinned from before the existence check: a refused upload of the same bytes running
         // alongside cannot remove what this one is about to refer to.
-        pins.set(sha256, (pins.get(sha256) ?? 0) + 1);
+        pins.pin(sha256);
         committed = { created: false };
         committed.created = !(await exists(sha256));
         await worker.commit(id, where(sha256));
@@ -350,7 +376,7 @@ export function createFsBlobStore(root: string): BlobStore {
         const { created } = committed;
         committed = null;
         try {
-          if (created && pins.get(sha256) === 1 && !(await isReferenced(sha256))) await remove(sha256);
+          if (created && pins.sole(sha256) && !(await isReferenced(sha256))) await remove(sha256);
         } finally {
           unpin();
         }
@@ -360,6 +386,7 @@ export function createFsBlobStore(root: string): BlobStore {
   }
 
   return {
+    location: pathToFileURL(root).href,
     stage,
     close: () => worker.close(),
     async put(data) {
@@ -413,4 +440,25 @@ export function createFsBlobStore(root: string): BlobStore {
       return { blobs, temps };
     },
   };
+}
+
+/**
+ * The configured store: the local directory (dataDir/blobs) or S3-compatible object storage, with
+ * this node's uploads staged under dataDir/staging.
+ */
+export async function openBlobStore(config: Pick<Config, "blobs" | "dataDir">): Promise<BlobStore> {
+  if (config.blobs.store === "fs") return createFsBlobStore(path.join(config.dataDir, "blobs"));
+  const { createS3BlobStore, ensureBucket, s3Client } = await import("./s3Blobs.js");
+  const probe = s3Client(config.blobs.s3);
+  try {
+    await ensureBucket(probe, config.blobs.s3.bucket);
+  } finally {
+    probe.destroy();
+  }
+  return createS3BlobStore(config.blobs.s3, path.join(config.dataDir, "staging"), {
+    BlobUnreadableError,
+    BlobWorker,
+    Pins,
+    stagedBytes,
+  });
 }

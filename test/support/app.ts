@@ -15,7 +15,7 @@ import { createLogger } from "../../server/log.js";
 import { createMailer } from "../../server/mail/mailer.js";
 import { TestSmtp } from "./smtp.js";
 import { noSigner, openSigner } from "../../server/pki/signer.js";
-import { createFsBlobStore } from "../../server/storage/blobs.js";
+import { openBlobStore } from "../../server/storage/blobs.js";
 import { createDb, type Db } from "../../server/storage/db.js";
 import { migrateLatest } from "../../server/storage/migrations.js";
 import { Client } from "./client.js";
@@ -108,7 +108,7 @@ export async function startTestApp(
     logger,
     mailer,
     signer,
-    blobs: createFsBlobStore(path.join(dataDir, "blobs")),
+    blobs: await openBlobStore(config),
   });
   await built.deps.jobs.sync();
   const server: Server = createServer(built.app.callback());

@@ -497,6 +497,8 @@ async function certify(deps: DispositionDeps, actor: Actor, m: RequestMeta, b: B
   const head = JSON.stringify({
     format: "qujat.disposition-certificate/1",
     appliance: deps.config.server.publicUrl || deps.config.server.host,
+    // where the destroyed content was kept, and removed from: the one store every node shares
+    store: deps.blobs.location,
     batch: b.id,
     asOf: b.as_of,
     epoch: Number(b.epoch),
