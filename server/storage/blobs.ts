@@ -392,6 +392,7 @@ export function createFsBlobStore(root: string): BlobStore {
     async put(data) {
       const staged = await stage(Readable.from([data]));
       await staged.commit();
+      await staged.discard(); // kept: only lets go of its pin
       return { sha256: staged.sha256, size: staged.size };
     },
     read: (h) => createReadStream(where(h)),

@@ -242,6 +242,7 @@ export function createS3BlobStore(c: S3Config, stagingDir: string, kit: StoreKit
     async put(data) {
       const staged = await stage(Readable.from([data]));
       await staged.commit();
+      await staged.discard(); // kept: only lets go of its pin
       return { sha256: staged.sha256, size: staged.size };
     },
     read(h) {
