@@ -114,7 +114,9 @@ export function createApp(input: AppInput) {
     if (r.problem) input.logger.warn({ url: m.url, problem: r.problem }, "CRL from another node: kept the cached CRL");
   });
   bus.subscribe("pki.trust_reload", async (m: { node: string }) => {
-    if (m.node !== node) await trust.reload(input.clock.now());
+    if (m.node === node) return;
+    const loaded = await trust.reload(input.clock.now());
+    input.logger.info({ by: m.node, anchors: loaded.anchors }, "trust store reloaded, as another node did");
   });
   jobs.register(auditCheckpointJob(input.config, input.signer));
   // Anchors are timestamped by the configured TSA, else by the appliance's own (with an HSM).

@@ -323,7 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
   const s3 = parsed.data?.blobs.store === "s3" ? parsed.data.blobs.s3 : null;
   if (s3) {
     if (!s3.bucket) problems.push("blobs.s3.bucket: required when blobs.store is s3");
-    if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint)) problems.push("blobs.s3.endpoint: an http(s) URL or empty (AWS)");
+    if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint))
+      problems.push("blobs.s3.endpoint: an http(s) URL or empty (AWS)");
   }
   if (parsed.data?.cluster.migrations === "wait" && !parsed.data.database.url)
     problems.push('cluster.migrations: "wait" is for several nodes on PostgreSQL (database.url)');

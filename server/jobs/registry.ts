@@ -66,6 +66,8 @@ export class JobRegistry {
   private jobs = new Map<string, JobDefinition>();
   private tasks: ScheduledTask[] = [];
   private running = new Set<Promise<unknown>>();
+  /** the scheduled instant each job's next run was claimed for (logged with the run) */
+  private claimed = new Map<string, string>();
 
   constructor(
     private ctx: JobContext,
@@ -97,7 +99,9 @@ export class JobRegistry {
         cron.schedule(
           j.schedule,
           () => {
-            const p = this.runLeased(j.name).catch((err) =>
+            const slot = this.claimed.get(j.name);
+            this.claimed.delete(j.name);
+            const p = this.runLeased(j.name, 0, slot).catch((err) =>
               this.ctx.logger.error({ err, job: j.name }, "job crashed"),
             );
             this.running.add(p);
@@ -111,6 +115,7 @@ export class JobRegistry {
             timezone: this.timeZone,
             // node-cron asks before each scheduled instant whether this node runs it: the first
             // node to claim the instant does, every other one skips it.
+            distributed: true,
             runCoordinator: { shouldRun: (key: string) => this.claimSlot(j.name, key.slice(j.name.length + 1)) },
           },
         ),
@@ -127,6 +132,7 @@ export class JobRegistry {
       [name, slot, this.node, now.toISOString()],
     );
     const won = (Array.isArray(r) ? r : r.rows).length === 1;
+    if (won) this.claimed.set(name, slot);
     if (won)
       await db("job_runs")
         .where({ name })
@@ -160,12 +166,19 @@ export class JobRegistry {
     return this.runLeased(name, COALESCE_MS);
   }
 
-  private async runLeased(name: string, coalesceMs = 0): Promise<JobRunResult> {
+  private async runLeased(name: string, coalesceMs = 0, slot?: string): Promise<JobRunResult> {
     const job = this.jobs.get(name);
     if (!job) throw new Error(`unknown job ${name}`);
     const { db, clock } = this.ctx;
     const lease = await this.lease(name, coalesceMs);
-    if (!lease.taken) return { outcome: "skipped_locked", runningOn: lease.holder };
+    if (!lease.taken) {
+      if (slot)
+        this.ctx.logger.info(
+          { job: name, node: this.node, slot, runningOn: lease.holder },
+          "job skipped: a run of it is still in progress",
+        );
+      return { outcome: "skipped_locked", runningOn: lease.holder };
+    }
     const started = clock.now();
     const t0 = performance.now();
     let outcome: JobOutcome = "success";
@@ -203,7 +216,14 @@ export class JobRegistry {
         });
     }
     this.ctx.logger.info(
-      { job: name, node: this.node, startedAt: started.toISOString(), outcome, ms: Math.round(performance.now() - t0) },
+      {
+        job: name,
+        node: this.node,
+        slot: slot ?? null,
+        startedAt: started.toISOString(),
+        outcome,
+        ms: Math.round(performance.now() - t0),
+      },
       "job ran",
     );
     return { outcome, result, error };
@@ -230,7 +250,11 @@ export class JobRegistry {
           .whereNull("last_started_at")
           .orWhere("last_started_at", "<", new Date(now.getTime() - coalesceMs).toISOString()),
       );
-    const n = await q.update({ locked_until: this.leaseEnd(), locked_by: this.node, last_started_at: now.toISOString() });
+    const n = await q.update({
+      locked_until: this.leaseEnd(),
+      locked_by: this.node,
+      last_started_at: now.toISOString(),
+    });
     if (n === 1) return { taken: true, holder: this.node };
     const row = await db("jobs").where({ name }).first("locked_by");
     return { taken: false, holder: row?.locked_by ?? null };

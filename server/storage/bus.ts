@@ -72,7 +72,10 @@ export function createBus(db: Db, databaseUrl: string, logger: Logger): ClusterB
       listening = false;
       c.end().catch(() => {});
       if (closed) return;
-      logger.warn({ err: err?.message }, "cluster bus: listener lost; caches fall back to their expiry until it is back");
+      logger.warn(
+        { err: err?.message },
+        "cluster bus: listener lost; caches fall back to their expiry until it is back",
+      );
       retry = setTimeout(() => void connect(), backoff);
       retry.unref();
       backoff = Math.min(backoff * 2, 10_000);

@@ -309,4 +309,3 @@ export function createS3BlobStore(c: S3Config, stagingDir: string, kit: StoreKit
     },
   };
 }
-

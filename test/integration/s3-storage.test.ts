@@ -80,8 +80,8 @@ describe("blobs in S3 object storage (real Swift with s3api)", () => {
     changed[size - 1] ^= 1;
     await client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: `sha256/${h}`, Body: changed }));
     const received: Buffer[] = [];
-    const err = await new Promise<unknown>(async (resolve) => {
-      const s = await store.open(h, size);
+    const s = await store.open(h, size);
+    const err = await new Promise<unknown>((resolve) => {
       s.on("data", (c: Buffer) => received.push(c));
       s.on("error", resolve);
       s.on("end", () => resolve(null));

@@ -59,7 +59,10 @@ describe("sign-in under attack", () => {
     );
     // Each was counted; those that raced past the free ones are still counted, never lost.
     expect(answers.every((a) => a.status === 401 || a.status === 429)).to.equal(true);
-    const row = await app.db("login_throttle").where({ key: `account:${u.login.toLowerCase()}` }).first();
+    const row = await app
+      .db("login_throttle")
+      .where({ key: `account:${u.login.toLowerCase()}` })
+      .first();
     expect(Number(row.failures)).to.equal(30);
     // The right password now waits like any other attempt.
     expect((await login(u.login, PASSWORD, viaProxy("10.7.99.1"))).status).to.equal(429);

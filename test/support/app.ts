@@ -3,7 +3,6 @@
 import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
-import path from "node:path";
 import { scratchDir } from "./scratch.js";
 import knexFactory from "knex";
 import { createApp } from "../../server/app.js";

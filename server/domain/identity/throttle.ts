@@ -25,6 +25,9 @@ export async function throttleState(tx: Tx, clock: Clock, cfg: Config["auth"]["t
   const delayMs = throttleDelaySeconds(cfg, row.failures, key) * 1000;
   if (now - last > cfg.resetAfterMinutes * 60_000 + delayMs)
     return { failures: 0, retryAfter: 0, expired: row.last_failure_at as string };
+  // No wait is owed below the free failures, whatever the clocks: the last failure may carry a
+  // time from another node whose clock runs a little ahead of this one's.
+  if (delayMs === 0) return { failures: Number(row.failures), retryAfter: 0, expired: null };
   const waitMs = last + delayMs - now;
   return { failures: Number(row.failures), retryAfter: waitMs > 0 ? Math.ceil(waitMs / 1000) : 0, expired: null };
 }

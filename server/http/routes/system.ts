@@ -121,7 +121,10 @@ export function systemRoutes(api: Api, deps: AppDeps) {
     summary: "Run a cron job now (system administrators); answers with its outcome and result",
     tag: "system",
     auth: "user",
-    responses: { 200: "Ran, or joined a run in progress or begun less than a second ago on any node (skipped_locked, runningOn)", 404: "No such job" },
+    responses: {
+      200: "Ran, or joined a run in progress or begun less than a second ago on any node (skipped_locked, runningOn)",
+      404: "No such job",
+    },
     handler: async (ctx) => {
       authorize(ctx.state.actor, "system.manage", { type: "appliance" });
       const name = (ctx as any).params.name as string;
