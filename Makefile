@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONSOLE_SRC := $(shell find console/src -type f) console/index.html console/rollup.config.mjs
 SERVER_SRC := $(shell find server migrations -name '*.ts' -not -path 'server/dist/*') scripts/build-server.mjs
 
-.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint audit-deps bench bench-sustained clean
+.PHONY: run install console server test test-unit test-sqlite test-pg system-deps typecheck boundaries lint audit-deps bench bench-sustained bench-cluster cluster clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,7 +28,7 @@ run: install console server
 	node --enable-source-maps server/start.cjs
 
 ## Everything the tests need (Debian packages included), then the suite on SQLite and on PostgreSQL.
-test: system-deps install console typecheck lint boundaries audit-deps test-sqlite test-pg
+test: system-deps install console server typecheck lint boundaries audit-deps test-sqlite test-pg
 
 system-deps:
 	bash scripts/setup-system.sh
@@ -64,6 +64,14 @@ bench: install console server
 ## Ten minutes at twice the registration peak, mixed with inbox reads, signing and verification (BENCH_SUSTAINED_SECONDS).
 bench-sustained: install console server
 	BENCH_ONLY=sustained node --import tsx scripts/bench/run.ts
+
+## The reference deployment on this machine: CLUSTER_NODES (3) nodes behind nginx on PostgreSQL and Swift (S3), under data/cluster; Ctrl-C stops it.
+cluster: install console server system-deps
+	bash scripts/with-postgres.sh node --import tsx scripts/cluster/main.ts
+
+## Registration on PostgreSQL with one node and with two (shared blob directory), S3 against raw PUTs, and the audit head's share of wall time.
+bench-cluster: install console server system-deps
+	BENCH_ONLY=cluster bash scripts/with-postgres.sh node --import tsx scripts/bench/run.ts
 
 clean:
 	rm -rf console/dist server/dist node_modules

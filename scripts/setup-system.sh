@@ -12,6 +12,13 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 # The console suite drives Debian's Chromium headless through playwright-core.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Several nodes: nginx in front, libfaketime to set their clocks apart, and OpenStack Swift with
+# s3api (and the memcached its auth needs) as the real S3 object store.
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
+/usr/bin/python3 -c 'import swift.common.middleware.s3api' >/dev/null 2>&1 && [ -x /usr/bin/swift-object-server ] ||
+  need+=(swift-proxy swift-object swift-container swift-account)
+command -v memcached >/dev/null 2>&1 || need+=(memcached)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -58,10 +58,12 @@ export async function run(argv: string[]): Promise<number> {
   const db = createDb(config);
   bindAuditKey(db, loadAuditKey(config.audit.keyFile)); // what the CLI appends is keyed like the appliance's entries
   try {
-    await migrateLatest(db);
+    const applied = await migrateLatest(db);
     switch (command) {
       case "migrate":
-        console.log("migrations are current");
+        console.log(
+          applied.length ? `applied ${applied.length} migration(s); the schema is current` : "migrations are current",
+        );
         return 0;
       case "admin:create": {
         const { values } = parseArgs({
