@@ -7,18 +7,20 @@
 //    snapshot, and the blobs the snapshot refers to are listed in the same transaction.
 // The blobs are copied after the snapshot: a blob is durable before any row names it and never
 // changes, so every blob the snapshot names is on disk — unless a disposition destroyed it since,
-// which the manifest lists. Restore goes only into an empty data directory and database, after the
-// backup verified whole.
+// which the manifest lists. With blobs in S3 object storage, the blobs the snapshot names are read
+// through the store into the same layout, and a restore puts them into the configured bucket.
+// Restore goes only into an empty data directory and database, after the backup verified whole.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { promisify } from "node:util";
 import knexFactory from "knex";
 import type { Config } from "../config/index.js";
+import { BlobUnreadableError, openBlobStore } from "./blobs.js";
 import { isPostgres, type Db } from "./db.js";
 
 const run = promisify(execFile);
@@ -47,12 +49,12 @@ export interface BackupManifest {
 export class BackupError extends Error {}
 
 /** Streams `from` to `to` (flushed), returning its size and SHA-256. */
-async function copyHashed(from: string, to: string): Promise<{ size: number; sha256: string }> {
+async function copyHashed(from: string | Readable, to: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
   let size = 0;
   await mkdir(path.dirname(to), { recursive: true });
   await pipeline(
-    createReadStream(from),
+    typeof from === "string" ? createReadStream(from) : from,
     new Transform({
       transform(chunk: Buffer, _e, done) {
         hash.update(chunk);
@@ -147,7 +149,31 @@ export async function backupCreator(
   const blobRoot = path.join(config.dataDir, "blobs");
   let blobs = 0;
   const copied = new Set<string>();
-  for (const [rel, name] of await blobFiles(blobRoot)) {
+  // Object storage: the blobs the snapshot names, read through the store (each checked against
+  // its hash as it is copied), into the same layout as a local store's.
+  if (config.blobs.store === "s3") {
+    const store = await openBlobStore(config);
+    try {
+      for (const name of [...new Set(referenced)].sort()) {
+        const rel = path.join(name.slice(0, 2), name.slice(2, 4), name);
+        const got = await copyHashed(store.read(name), path.join(dir, "blobs", rel)).catch((err: unknown) => {
+          if (err instanceof BlobUnreadableError && err.reason === "missing") return null; // destroyed meanwhile
+          throw err;
+        });
+        if (!got) continue;
+        if (got.sha256 !== name)
+          throw new BackupError(
+            `blob ${name} is damaged in the store (its bytes hash to ${got.sha256}); restore it first`,
+          );
+        files.push({ path: path.join("blobs", rel), ...got });
+        copied.add(name);
+        blobs++;
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  for (const [rel, name] of config.blobs.store === "s3" ? [] : await blobFiles(blobRoot)) {
     const got = await copyHashed(path.join(blobRoot, rel), path.join(dir, "blobs", rel)).catch(
       (err: NodeJS.ErrnoException) => {
         if (err.code === "ENOENT") return null; // removed meanwhile (swept or destroyed)
@@ -231,7 +257,7 @@ export async function backupRestorer(
       `this backup is of a ${manifest.database} appliance; set QUJAT_DATABASE_URL ${pg ? "empty (SQLite)" : "to a PostgreSQL database"}`,
     );
   const blobRoot = path.join(config.dataDir, "blobs");
-  if ((await blobFiles(blobRoot)).length > 0)
+  if (config.blobs.store === "fs" && (await blobFiles(blobRoot)).length > 0)
     throw new BackupError(`${blobRoot} already holds blobs: restore into an empty data directory`);
   for (const f of [config.audit.keyFile, config.audit.anchorFile])
     if (existsSync(f)) throw new BackupError(`${f} exists: restore into an empty data directory`);
@@ -265,9 +291,23 @@ export async function backupRestorer(
   }
   log(`database restored (${manifest.migrations.length} migrations)`);
   let n = 0;
-  for (const f of manifest.files.filter((f) => f.path.startsWith("blobs" + path.sep))) {
-    await copyHashed(path.join(dir, f.path), path.join(config.dataDir, f.path));
-    n++;
+  const store = config.blobs.store === "s3" ? await openBlobStore(config) : null;
+  try {
+    for (const f of manifest.files.filter((f) => f.path.startsWith("blobs" + path.sep))) {
+      if (store) {
+        // Into the object store under its content address (kept as it is when already there).
+        const staged = await store.stage(createReadStream(path.join(dir, f.path)));
+        if (staged.sha256 !== f.sha256) {
+          await staged.discard();
+          throw new BackupError(`${f.path} changed while it was restored`);
+        }
+        await staged.commit();
+        await staged.discard();
+      } else await copyHashed(path.join(dir, f.path), path.join(config.dataDir, f.path));
+      n++;
+    }
+  } finally {
+    await store?.close();
   }
   log(`blobs restored: ${n}`);
   for (const [name, to] of [

@@ -13,6 +13,9 @@ import knexFactory from "knex";
 import { freshDatabase, startTestApp, type TestApp } from "../support/app.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { documentForm, invoiceFields, pdf } from "../support/documents.js";
+import { s3Settings } from "../support/s3.js";
+import { openBlobStore } from "../../server/storage/blobs.js";
+import { buffer } from "node:stream/consumers";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -45,7 +48,7 @@ describe("backup and restore", function () {
   };
 
   /** `npx qujat …` against a data directory and database of our choosing. */
-  function qujat(args: string[], target: { dataDir: string; databaseUrl: string }) {
+  function qujat(args: string[], target: { dataDir: string; databaseUrl: string; env?: Record<string, string> }) {
     return new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, ["scripts/qujat.mjs", ...args], {
         cwd: root,
@@ -55,6 +58,7 @@ describe("backup and restore", function () {
           QUJAT_DATA_DIR: target.dataDir,
           QUJAT_DATABASE_URL: target.databaseUrl,
           QUJAT_TRUST_DIR: app.config.pki.trustDir,
+          ...target.env,
         },
       });
       let out = "";
@@ -165,5 +169,61 @@ describe("backup and restore", function () {
     const refused = await qujat(["restore", backupDir], { dataDir: dirOf("qujat-restored-"), databaseUrl: "" });
     expect(refused.code).to.equal(1);
     expect(refused.out).to.match(/the backup is damaged/);
+  });
+
+  it("blobs in S3 object storage (real Swift): the backup reads them through the store, the restore puts them into a new bucket", async () => {
+    const from = s3Settings();
+    const s3App = await startTestApp({ blobs: { store: "s3", s3: from } });
+    const env = (s: typeof from) => ({
+      QUJAT_BLOB_STORE: "s3",
+      QUJAT_S3_ENDPOINT: s.endpoint,
+      QUJAT_S3_BUCKET: s.bucket,
+      QUJAT_S3_ACCESS_KEY_ID: s.accessKeyId,
+      QUJAT_S3_SECRET_ACCESS_KEY: s.secretAccessKey,
+    });
+    try {
+      const seller = await buildOrganization(s3App, { name: "S3 Seller LLP" });
+      const to = await buildOrganization(s3App, { name: "S3 Buyer LLP" });
+      const c = await buildUser(s3App, [{ role: "clerk", organizationId: seller.id, branchId: seller.headOfficeId }]);
+      const docs: Buffer[] = [];
+      for (let i = 0; i < 5; i++) {
+        const bytes = pdf(`s3 backup ${i} ${Math.random()}`);
+        const r = await c.client.upload(
+          "/api/v1/documents",
+          documentForm(
+            { kind: "invoice", recipient: { organizationId: to.id }, fields: invoiceFields({ number: `S-${i}` }) },
+            { bytes, name: `s${i}.pdf`, type: "application/pdf" },
+          ),
+        );
+        expect(r.status).to.equal(201);
+        docs.push(bytes);
+      }
+      const backupDir = path.join(dirOf("qujat-backup-"), "s3");
+      const source = { dataDir: s3App.dataDir, databaseUrl: s3App.config.database.url ?? "", env: env(from) };
+      const made = await qujat(["backup", backupDir], source);
+      expect(made.code, made.out).to.equal(0);
+      expect(made.out).to.match(/blobs: 5 copied/);
+      const into = s3Settings();
+      const target = { dataDir: dirOf("qujat-restored-"), databaseUrl: "", env: env(into) };
+      if (s3App.config.database.url) {
+        const db = await freshDatabase(target.dataDir);
+        drops.push(db.drop);
+        target.databaseUrl = db.url;
+      }
+      const restored = await qujat(["restore", backupDir], target);
+      expect(restored.code, restored.out).to.equal(0);
+      expect(restored.out).to.match(/blobs restored: 5/);
+      const store = await openBlobStore({ dataDir: target.dataDir, blobs: { store: "s3", s3: into } });
+      try {
+        for (const bytes of docs) {
+          const got = await buffer(await store.open(sha256(bytes), bytes.length));
+          expect(got.equals(bytes)).to.equal(true);
+        }
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await s3App.close();
+    }
   });
 });
