@@ -58,8 +58,9 @@ test-sqlite: install
 test-pg: install
 	bash scripts/with-postgres.sh npx mocha
 
-bench: install console server
+bench: install console server system-deps
 	node --import tsx scripts/bench/run.ts
+	BENCH_ONLY=cluster bash scripts/with-postgres.sh node --import tsx scripts/bench/run.ts
 
 ## Ten minutes at twice the registration peak, mixed with inbox reads, signing and verification (BENCH_SUSTAINED_SECONDS).
 bench-sustained: install console server

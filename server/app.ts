@@ -8,7 +8,8 @@ import { buffer } from "node:stream/consumers";
 import { projectRoot } from "./config/index.js";
 import { AuditJournal } from "./domain/audit/journal.js";
 import { AuthService } from "./domain/identity/authService.js";
-import { registrationWriter } from "./domain/documents/registration/writer.js";
+import { headTakenAt, registrationWriter } from "./domain/documents/registration/writer.js";
+import PromClient from "prom-client";
 import { registrationScript } from "./domain/documents/registration/sqliteScript.js";
 import { DirectoryCache } from "./domain/documents/directoryCache.js";
 import { GroupCommit } from "./storage/groupCommit.js";
@@ -141,6 +142,7 @@ export function createApp(input: AppInput) {
   const retentionAssign = oneAtATime(() => retentionAssigner(input.db, input.config, documentRecords));
   const retentionFacts = new RetentionFactsCache();
   const directory = new DirectoryCache();
+  const registrationHeadHeld = { ms: 0 };
   const deps: AppDeps = {
     ...input,
     reader,
@@ -155,6 +157,10 @@ export function createApp(input: AppInput) {
       (tx, items) => registrationWriter(tx, input.clock, items, retentionFacts, directory),
       64,
       (items) => registrationScript(input.db, input.clock, items, retentionFacts, directory),
+      (tx) => {
+        const at = headTakenAt.get(tx);
+        if (at !== undefined) registrationHeadHeld.ms += performance.now() - at;
+      },
     ),
     directory,
     jobs,
@@ -167,6 +173,18 @@ export function createApp(input: AppInput) {
   };
 
   jobs.register(retentionDailyJob(input.config, deps, retentionAssign));
+
+  // How long registrations held the audit chain's head, from its lock to their commit: what
+  // serializes registrations across nodes (docs/performance.md, "Several nodes").
+  new PromClient.Counter({
+    name: "qujat_registration_audit_head_held_seconds_total",
+    help: "Time registration transactions held the audit head's row lock (PostgreSQL), lock to commit",
+    registers: [deps.metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(registrationHeadHeld.ms / 1000);
+    },
+  });
 
   const api = new Api(deps);
   systemRoutes(api, deps);

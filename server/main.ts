@@ -52,6 +52,7 @@ async function main() {
     blobs: await openBlobStore(config),
   });
   await deps.jobs.sync();
+  await deps.bus.ready(); // ready for traffic once it hears the other nodes (or knows it does not: /readyz)
   if (config.jobs.enabled) deps.jobs.start();
   deps.outbox.start();
 

@@ -26,7 +26,7 @@ import { billingBenches } from "./billing.js";
 import { dispositionBench } from "./retention.js";
 import { consoleBundleBench } from "./console.js";
 
-// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|gost|console|sustained runs one group (sustained runs only when named) (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|gost|console|sustained|cluster runs one group (sustained and cluster run only when named) (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -60,6 +60,8 @@ async function main() {
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
     // Ten minutes: run on its own (make bench-sustained), never as part of the whole.
     if (only === "sustained") await (await import("./sustained.js")).sustainedBench(report, dataDir);
+    // Several nodes on PostgreSQL (make bench runs it through scripts/with-postgres.sh after the rest).
+    if (only === "cluster") await (await import("./cluster.js")).clusterBenches(report);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

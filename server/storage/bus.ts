@@ -23,6 +23,8 @@ export interface ClusterBus {
   subscribe(topic: string, handler: Handler): void;
   /** false while this node could miss other nodes' messages */
   readonly listening: boolean;
+  /** Settles once the first attempt to listen has (whether it succeeded: `listening`). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export function createBus(db: Db, databaseUrl: string, logger: Logger): ClusterB
       },
       subscribe,
       listening: true,
+      ready: async () => {},
       async close() {},
     };
 
@@ -108,6 +111,7 @@ export function createBus(db: Db, databaseUrl: string, logger: Logger): ClusterB
     get listening() {
       return listening;
     },
+    ready: () => ready.catch(() => {}),
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);

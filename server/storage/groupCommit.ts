@@ -26,6 +26,8 @@ export class GroupCommit<I, R> {
     private readonly maxBatch: number,
     /** writes the items its own way and returns their results, or null having written nothing: then `write` does */
     private readonly direct?: (items: I[]) => Promise<R[] | null>,
+    /** told of each transaction once it committed (measures) */
+    private readonly committed?: (tx: Knex.Transaction) => void,
   ) {}
 
   submit(item: I): Promise<R> {
@@ -45,8 +47,13 @@ export class GroupCommit<I, R> {
     let results = this.direct ? await this.direct(items) : null;
     if (results) this.written.direct++;
     else {
-      results = await this.db.transaction((tx) => this.write(tx, items));
+      let used: Knex.Transaction | null = null;
+      results = await this.db.transaction((tx) => {
+        used = tx;
+        return this.write(tx, items);
+      });
       this.written.transaction++;
+      if (used) this.committed?.(used);
     }
     batch.forEach((p, i) => p.resolve(results[i]));
   }

@@ -110,6 +110,7 @@ export async function startTestApp(
     blobs: await openBlobStore(config),
   });
   await built.deps.jobs.sync();
+  await built.deps.bus.ready();
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -3,7 +3,7 @@
 // at all. The files themselves were staged and committed to the blob store by the caller just before.
 
 import { ConflictError } from "../../../errors.js";
-import { isUniqueViolation, type Tx } from "../../../storage/db.js";
+import { isPostgres, isUniqueViolation, type Tx } from "../../../storage/db.js";
 import { deferForeignKeys, insertStatements, runStatements, statements } from "../../../storage/statements.js";
 import type { Clock } from "../../../clock.js";
 import { remembered } from "../../../storage/idempotency.js";
@@ -62,17 +62,20 @@ export async function registrationWriter(
   retentionFacts?: RetentionFactsCache,
   directory?: DirectoryCache,
 ): Promise<Registered[]> {
-  // On SQLite one round trip per dependency step, not per statement (see `statements`): under load
-  // each answer waits its turn on the event loop, and the batch holds the one writer meanwhile.
-  // First the reads — the directory version, the audit chain's head, the facts that decide
-  // retain-until dates (R5.1) — then every write at once, the documents first (PostgreSQL runs
-  // them in order; SQLite checks the foreign keys at the commit).
+  // PostgreSQL, where several nodes register at once: the audit chain's head is the one row every
+  // registration locks, so it is taken last and held for as little as possible — the files are
+  // durable before anything is locked, every other row is written first, and then the head is
+  // locked, the entries chained after it and written, and the transaction commits. SQLite has one
+  // writer anyway: there the flush overlaps the statements (one round trip per dependency step,
+  // not per statement, see `statements`).
+  const pg = isPostgres(tx);
+  if (pg) await Promise.all(items.map((it) => it.durable));
   const [version, firstHead, retentionOf] = (await statements(tx, [
     () => directoryVersion(tx),
-    () => auditHead(tx),
+    () => (pg ? Promise.resolve(null) : auditHead(tx)),
     () => retentionForRegistration(tx, items[0].ctx.config, retentionFacts),
     () => deferForeignKeys(tx),
-  ])) as [number, Awaited<ReturnType<typeof auditHead>>, Awaited<ReturnType<typeof retentionForRegistration>>];
+  ])) as [number, Awaited<ReturnType<typeof auditHead>> | null, Awaited<ReturnType<typeof retentionForRegistration>>];
   let head = firstHead;
   directory?.observe(version);
   // Prepared on cached facts of another version: every check again, on this transaction's reads.
@@ -90,7 +93,15 @@ export async function registrationWriter(
     await organizationInserter({ ...it.ctx, tx }, it.prepared.recipient.create.props, it.prepared.recipient.create.ids);
     // Like any participant it is metered from the start, on the default plan (SPEC R4.1).
     await defaultPlanSubscriber({ ...it.ctx, tx, actor: systemActor }, it.prepared.recipient.create.ids.id);
-    head = await auditHead(tx); // the new organization's (and subscription's) audit entries moved the chain on
+    if (!pg) head = await auditHead(tx); // the new organization's (and subscription's) audit entries moved the chain on
+  }
+  if (pg) {
+    const { out, writes, audit } = registrationStatements(clock, items, null, retentionOf, auditKeyOf(tx));
+    await runStatements(tx, writes);
+    const locked = await auditHead(tx);
+    headTakenAt.set(tx, performance.now());
+    await runStatements(tx, audit(locked));
+    return out;
   }
   const { out, writes } = registrationStatements(clock, items, head, retentionOf, auditKeyOf(tx));
   await runStatements(tx, writes);
@@ -100,11 +111,15 @@ export async function registrationWriter(
   return out;
 }
 
+/** When a registration transaction locked the audit head (PostgreSQL), for the hold-time measure. */
+export const headTakenAt = new WeakMap<object, number>();
+
 /** A batch's rows and the statements that write them, after the audit head `head` (no I/O). */
 export function registrationStatements(
   clock: Clock,
   items: RegistrationItem[],
-  head: { seq: number; hash: string },
+  /** null: the audit entries' statements come separately (`audit`), for a head taken later */
+  head: { seq: number; hash: string } | null,
   retentionOf: ReturnType<typeof retentionColumns>,
   auditKey: AuditKey | null,
 ) {
@@ -144,32 +159,28 @@ export function registrationStatements(
     Object.assign(o.document, retention[i]);
     Object.assign(documents[i], retention[i]);
   });
-  const audit = auditChain(
-    head,
-    clock,
-    items.map((it, i) => {
-      const { row, kind, number, meta, sender, recipient } = it.prepared;
-      return {
-        meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
-        events: [
-          {
-            action: "document.register",
-            target: { type: "document", id: row.id },
-            organizationId: sender.org.id,
-            details: {
-              kind,
-              number,
-              direction: meta.direction,
-              recipientOrganizationId: recipient.org.id,
-              files: out[i].files.map((f) => f.sha256),
-              bytes: row.total_bytes,
-            },
+  const auditItems = items.map((it, i) => {
+    const { row, kind, number, meta, sender, recipient } = it.prepared;
+    return {
+      meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
+      events: [
+        {
+          action: "document.register",
+          target: { type: "document", id: row.id },
+          organizationId: sender.org.id,
+          details: {
+            kind,
+            number,
+            direction: meta.direction,
+            recipientOrganizationId: recipient.org.id,
+            files: out[i].files.map((f) => f.sha256),
+            bytes: row.total_bytes,
           },
-        ],
-      };
-    }),
-    auditKey,
-  );
+        },
+      ],
+    };
+  });
+  const audit = (after: { seq: number; hash: string }) => auditWrites(auditChain(after, clock, auditItems, auditKey));
   const writes = [
     ...insertStatements("documents", documents, 200),
     ...insertStatements("document_files", fileRows, 1000),
@@ -188,9 +199,9 @@ export function registrationStatements(
           : [],
       ),
     ),
-    ...auditWrites(audit),
+    ...(head ? audit(head) : []),
   ];
-  return { out, writes };
+  return { out, writes, audit };
 }
 
 /** Why a registration hit a unique index: its number was taken meanwhile (409), or null when it was not that. */
