@@ -1,11 +1,10 @@
 // Content-addressed blobs in S3-compatible object storage (blobs.store "s3"), shared by every node
 // of a cluster: <prefix>sha256/<hash>. An upload is staged on this node first (streamed through
 // the blob worker into a temp file while it is hashed and counted, exactly as for the local
-// store, so the same checks run on it); its commit places it under its content address only if
-// that is absent — HEAD, then a PUT of the staged file with its length. A PUT is atomic in S3: no
-// reader ever sees part of an object, so no staging key in the bucket is needed, and a race
-// between two nodes storing the same bytes is harmless (both write the same content). Conditional
-// PUT (If-None-Match) is not relied on: Swift's s3api answers 501 to it.
+// store, so the same checks run on it); its commit places it under its content address with one
+// PUT of the staged file with its length. A PUT is atomic in S3: no reader ever sees part of
+// an object, so no staging key in the bucket is needed, and two nodes storing the same bytes write
+// the same object. Conditional PUT (If-None-Match) is not relied on: Swift's s3api answers 501.
 // Reads check the object's existence and size before anything is promised to a client, and the
 // stream fails before its last chunk when the bytes are not the recorded ones.
 import {
@@ -163,9 +162,12 @@ export function createS3BlobStore(c: S3Config, stagingDir: string, kit: StoreKit
     // S3's DELETE of an absent key succeeds: removing twice (a resumed disposition) is fine.
     await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(h) }));
   };
-  /** Stores the file under its content address unless that is there already; whether it stored. */
+  /**
+   * Stores the file under its content address. No HEAD first: the same address always holds the
+   * same bytes, so writing them again changes nothing, and the store's own work — the limit with
+   * object storage — stays one request per blob.
+   */
   const place = async (h: string, file: string, size: number) => {
-    if (await exists(h)) return false;
     await client.send(
       new PutObjectCommand({
         Bucket,
@@ -175,7 +177,6 @@ export function createS3BlobStore(c: S3Config, stagingDir: string, kit: StoreKit
         ContentType: "application/octet-stream",
       }),
     );
-    return true;
   };
 
   async function stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
@@ -197,7 +198,10 @@ export function createS3BlobStore(c: S3Config, stagingDir: string, kit: StoreKit
         settled = true;
         pins.pin(sha256);
         try {
-          committed = { created: await place(sha256, tempPath, size) };
+          await place(sha256, tempPath, size);
+          // Whether an older object was there is not asked (see place): a withdrawal removes it
+          // when no row refers to it and no upload here holds it — an unreferenced object only.
+          committed = { created: true };
         } catch (err) {
           pins.unpin(sha256);
           await worker.discard(id).catch(() => {});
