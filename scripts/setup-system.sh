@@ -19,6 +19,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 /usr/bin/python3 -c 'import swift.common.middleware.s3api' >/dev/null 2>&1 && [ -x /usr/bin/swift-object-server ] ||
   need+=(swift-proxy swift-object swift-container swift-account)
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
+# PgBouncer in transaction mode between the nodes and PostgreSQL, as the reference deployment runs.
+[ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

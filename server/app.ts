@@ -80,7 +80,7 @@ export function createApp(input: AppInput) {
   jobs.register(blobSweepJob(input.config, input.blobs));
   jobs.register(deemedAcceptanceJob(input.config));
   const reader = createReader(input.config, input.db);
-  const bus = input.bus ?? createBus(input.db, input.config.database.url, input.logger);
+  const bus = input.bus ?? createBus(input.db, input.config.database.directUrl, input.logger);
   const trust = new TrustStore(input.config.pki.trustDir);
   const { required, ...revocationOptions } = input.config.pki.revocation;
   const tsa = input.config.tsa;

@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   if (command.startsWith("hsm:")) return hsmCommand(config, command, rest);
   if (command === "backup" || command === "backup:verify" || command === "restore")
     return backupCommand(config, command, rest);
-  const db = createDb(config);
+  const db = createDb(directly(config));
   bindAuditKey(db, loadAuditKey(config.audit.keyFile)); // what the CLI appends is keyed like the appliance's entries
   try {
     const applied = await migrateLatest(db);
@@ -163,6 +163,12 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** The command line works on PostgreSQL itself (migrations and snapshots hold a session), never through a pooler. */
+const directly = (config: Config): Config => ({
+  ...config,
+  database: { ...config.database, url: config.database.directUrl },
+});
+
 /** backup DIR, backup:verify DIR, restore DIR (docs/operations.md, "Backup and restore"). */
 async function backupCommand(config: Config, command: string, rest: string[]): Promise<number> {
   const dir = rest[0] ? path.resolve(rest[0]) : null;
@@ -181,7 +187,7 @@ async function backupCommand(config: Config, command: string, rest: string[]): P
         );
       return problems.length ? 1 : 0;
     }
-    const db = createDb(config);
+    const db = createDb(directly(config));
     try {
       if (command === "backup") {
         const m = await backupCreator(config, db, dir, log);
@@ -193,7 +199,7 @@ async function backupCommand(config: Config, command: string, rest: string[]): P
       await db.destroy();
     }
     // A backup from an older appliance is migrated on.
-    const restored = createDb(config);
+    const restored = createDb(directly(config));
     try {
       await migrateLatest(restored);
     } finally {

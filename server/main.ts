@@ -12,7 +12,7 @@ import { createMailer } from "./mail/mailer.js";
 import { openSigner } from "./pki/signer.js";
 import { internalTsaClient } from "./pki/tsa.js";
 import { openBlobStore } from "./storage/blobs.js";
-import { createDb } from "./storage/db.js";
+import { createDb, createDirectDb } from "./storage/db.js";
 import { migrateLatest, migrationsAwaited } from "./storage/migrations.js";
 
 async function main() {
@@ -29,17 +29,20 @@ async function main() {
   }
   const logger = createLogger(config.log.level);
   const db = createDb(config);
+  // Migrations hold a session lock: on PostgreSQL itself, never through a transaction pooler.
+  const direct = createDirectDb(config, db);
   if (config.cluster.migrations === "apply") {
-    const applied = await migrateLatest(db);
+    const applied = await migrateLatest(direct.db);
     if (applied.length) logger.info({ applied }, "migrations applied");
   } else {
-    await migrationsAwaited(db, config.cluster.migrationWaitSeconds, (pending) =>
+    await migrationsAwaited(direct.db, config.cluster.migrationWaitSeconds, (pending) =>
       logger.warn({ pending }, "waiting for `qujat migrate` to apply pending migrations"),
     ).catch((err: Error) => {
       logger.fatal({ error: err.message }, "not starting: the database schema is behind this build");
       process.exit(3);
     });
   }
+  await direct.close();
   const mailer = createMailer(config.mail, logger);
   const signer = await openSigner(config, logger);
   const { app, deps, close } = createApp({

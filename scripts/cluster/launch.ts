@@ -6,7 +6,7 @@
 // by libfaketime to show that schedules agree across skewed clocks.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import path from "node:path";
 import { projectRoot } from "../../server/config/index.js";
 
@@ -37,6 +37,8 @@ export interface ClusterOptions {
   nginxPort?: number;
   /** extra environment for every node */
   env?: Record<string, string>;
+  /** the nodes' pools go through Debian's PgBouncer in transaction mode (what needs a session goes to PostgreSQL directly) */
+  pgbouncer?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -62,6 +64,7 @@ export function ensureClusterPackages() {
   const need: string[] = [];
   if (!existsSync("/usr/sbin/nginx")) need.push("nginx-light");
   if (!existsSync(LIBFAKETIME)) need.push("faketime");
+  if (!existsSync("/usr/sbin/pgbouncer")) need.push("pgbouncer");
   if (!need.length) return;
   const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
   execFileSync(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(sudo.length ? ["apt-get"] : []), "update", "-qq"], {
@@ -81,7 +84,10 @@ export function ensureServerBuilt() {
 export class Cluster {
   readonly nodes: NodeHandle[] = [];
   url = "";
+  /** what the nodes' pools connect to: PostgreSQL, or PgBouncer in front of it */
+  poolUrl = "";
   private nginx: ChildProcess | null = null;
+  private pgbouncer: ChildProcess | null = null;
 
   constructor(readonly o: ClusterOptions) {}
 
@@ -90,7 +96,7 @@ export class Cluster {
     const base = {
       server: { host: "127.0.0.1", port, trustProxy: true, publicUrl: this.url || `http://127.0.0.1:${port}` },
       dataDir: path.join(this.o.dir, `node${i + 1}`),
-      database: { url: this.o.databaseUrl },
+      database: { url: this.poolUrl || this.o.databaseUrl, directUrl: this.o.databaseUrl },
       cluster: { nodeName: `node${i + 1}`, migrations: this.o.migrations ?? "apply", migrationWaitSeconds: 120 },
       blobs: this.o.blobs.store === "s3" ? { store: "s3", s3: this.o.blobs.s3 } : { store: "fs" },
       // One audit key and one anchor file for the whole appliance: every node appends to one chain.
@@ -197,6 +203,7 @@ export class Cluster {
     mkdirSync(this.o.dir, { recursive: true });
     const port = this.o.nginxPort || (await freePort());
     this.url = `http://127.0.0.1:${port}`;
+    if (this.o.pgbouncer) await this.startPgBouncer();
     await Promise.all(Array.from({ length: this.o.nodes }, (_, i) => this.startNode(i)));
     await this.startNginx(port);
     return this;
@@ -232,6 +239,63 @@ export class Cluster {
   async close() {
     this.nginx?.kill("SIGQUIT");
     await Promise.all(this.nodes.map((_, i) => this.stopNode(i)));
+    this.pgbouncer?.kill("SIGTERM");
+  }
+
+  /**
+   * PgBouncer in transaction mode in front of PostgreSQL, as a large site runs it: every node's pool
+   * goes through it; the listener, migrations and the CLI go to PostgreSQL itself (database.directUrl).
+   */
+  private async startPgBouncer() {
+    const pg = new URL(this.o.databaseUrl);
+    const dir = path.join(this.o.dir, "pgbouncer");
+    mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const user = decodeURIComponent(pg.username);
+    writeFileSync(path.join(dir, "userlist.txt"), `"${user}" "${decodeURIComponent(pg.password)}"\n`);
+    writeFileSync(
+      path.join(dir, "pgbouncer.ini"),
+      [
+        "[databases]",
+        `* = host=${pg.hostname} port=${pg.port || 5432}`,
+        "[pgbouncer]",
+        "listen_addr = 127.0.0.1",
+        `listen_port = ${port}`,
+        "unix_socket_dir =",
+        "auth_type = plain",
+        `auth_file = ${path.join(dir, "userlist.txt")}`,
+        "pool_mode = transaction",
+        "max_client_conn = 1000",
+        "default_pool_size = 20",
+        "ignore_startup_parameters = extra_float_digits,options",
+        `logfile = ${path.join(dir, "pgbouncer.log")}`,
+        "",
+      ].join("\n"),
+    );
+    // PgBouncer will not run as root: as the postgres user, which must read its files.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      for (const d of [this.o.dir, dir]) execFileSync("chmod", ["a+rx", d]);
+      execFileSync("chown", ["-R", "postgres", dir]);
+    }
+    this.pgbouncer = spawn(
+      "/usr/sbin/pgbouncer",
+      [...(asRoot ? ["-u", "postgres"] : []), path.join(dir, "pgbouncer.ini")],
+      { stdio: "inherit" },
+    );
+    const url = new URL(this.o.databaseUrl);
+    url.port = String(port);
+    url.hostname = "127.0.0.1";
+    for (;;) {
+      const up = await new Promise<boolean>((resolve) => {
+        const c = createConnection(port, "127.0.0.1", () => (c.end(), resolve(true)));
+        c.on("error", () => resolve(false));
+      });
+      if (up) break;
+      if (this.pgbouncer.exitCode !== null) throw new Error(`pgbouncer exited (${this.pgbouncer.exitCode})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.poolUrl = url.toString();
   }
 }
 

@@ -1,7 +1,7 @@
 // `make cluster`: the reference deployment on this machine, kept running until Ctrl-C. Under
 // data/cluster: the nodes' data directories, Swift's storage, nginx's files; a database
 // "qujat_cluster" next to the one QUJAT_DATABASE_URL names (scripts/with-postgres.sh sets it).
-//   CLUSTER_NODES=3  CLUSTER_PORT=8090  CLUSTER_BLOBS=s3|fs
+//   CLUSTER_NODES=3  CLUSTER_PORT=8090  CLUSTER_BLOBS=s3|fs  CLUSTER_PGBOUNCER=1|0
 import knexFactory from "knex";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -43,6 +43,7 @@ const cluster = new Cluster({
   databaseUrl: url.toString(),
   nginxPort: Number(process.env.CLUSTER_PORT ?? 8090),
   migrations: "wait",
+  pgbouncer: process.env.CLUSTER_PGBOUNCER !== "0",
   blobs:
     blobs === "s3"
       ? {

@@ -38,6 +38,10 @@ export const ConfigSchema = z.strictObject({
     url: z
       .string()
       .refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty (SQLite) or a postgres:// URL"),
+    /** PostgreSQL itself, for what needs a session of its own (the cluster listener, the migrations' lock, pg_dump), when database.url goes through a transaction pooler; empty: database.url */
+    directUrl: z
+      .string()
+      .refine((u) => u === "" || /^postgres(ql)?:\/\//.test(u), "must be empty or a postgres:// URL"),
     poolMax: int(1, 1000),
     sqliteReaders: int(0, 64),
   }),
@@ -260,6 +264,7 @@ const ALIASES: Record<string, string[]> = {
   QUJAT_DATA_DIR: ["dataDir"],
   QUJAT_AUDIT_KEY_FILE: ["audit", "keyFile"],
   QUJAT_DATABASE_URL: ["database", "url"],
+  QUJAT_DATABASE_DIRECT_URL: ["database", "directUrl"],
   QUJAT_LOG_LEVEL: ["log", "level"],
   QUJAT_NODE_NAME: ["cluster", "nodeName"],
   QUJAT_BLOB_STORE: ["blobs", "store"],
@@ -331,6 +336,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Obj 
   if (problems.length) throw new ConfigError(problems);
   const config = parsed.data!;
   config.cluster.nodeName ||= `${hostname()}:${config.server.port}`;
+  if (config.database.url) config.database.directUrl ||= config.database.url;
+  else config.database.directUrl = "";
   config.dataDir = path.resolve(config.dataDir);
   config.audit.keyFile = path.resolve(config.audit.keyFile || path.join(config.dataDir, "audit.key"));
   config.audit.anchorFile = path.resolve(config.audit.anchorFile || path.join(config.dataDir, "audit-anchors.jsonl"));

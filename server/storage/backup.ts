@@ -124,9 +124,13 @@ export async function backupCreator(
       const snapshot = (await tx.raw("select pg_export_snapshot() as s")).rows[0].s as string;
       referenced = (await tx.raw(referencedSql)).rows.map((r: { sha256: string }) => r.sha256);
       migrations = (await tx("knex_migrations").orderBy("id").pluck("name")) as string[];
-      await run("pg_dump", ["--format=custom", `--snapshot=${snapshot}`, `--file=${target}`, config.database.url], {
-        maxBuffer: 16 * 1024 * 1024,
-      }).catch((err: Error & { stderr?: string }) => {
+      await run(
+        "pg_dump",
+        ["--format=custom", `--snapshot=${snapshot}`, `--file=${target}`, config.database.directUrl],
+        {
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      ).catch((err: Error & { stderr?: string }) => {
         throw new BackupError(`pg_dump failed: ${err.stderr || err.message}`);
       });
     } finally {
@@ -271,7 +275,7 @@ export async function backupRestorer(
         "--no-owner",
         "--no-privileges",
         "--exit-on-error",
-        `--dbname=${config.database.url}`,
+        `--dbname=${config.database.directUrl}`,
         path.join(dir, manifest.databaseFile),
       ],
       { maxBuffer: 16 * 1024 * 1024 },

@@ -72,3 +72,17 @@ export function isUniqueViolation(e: unknown): boolean {
     (code === "SQLITE_CONSTRAINT" && /SQLITE_CONSTRAINT: UNIQUE constraint failed/.test(message ?? ""))
   );
 }
+
+/**
+ * A database handle on PostgreSQL itself (database.directUrl), for what needs its own session —
+ * the migrations' advisory lock, the cluster listener — when database.url goes through a
+ * transaction pooler. The same handle when there is none (and on SQLite).
+ */
+export function createDirectDb(
+  config: Pick<Config, "database" | "dataDir">,
+  db: Db,
+): { db: Db; close(): Promise<void> } {
+  if (!config.database.url || config.database.directUrl === config.database.url) return { db, close: async () => {} };
+  const direct = knexFactory({ client: "pg", connection: config.database.directUrl, pool: { min: 0, max: 2 } });
+  return { db: direct, close: () => direct.destroy() };
+}

@@ -1,8 +1,8 @@
 // Several nodes (SPEC R8.1's availability, at a large site's size): three real appliance processes
-// behind Debian's nginx, on one PostgreSQL database, with blobs in S3 object storage (Debian's
-// Swift with s3api) and the nodes' clocks set up to 200 ms apart (libfaketime). They start
-// together on an empty database; what one node does, every other node honours. PostgreSQL only:
-// on the embedded SQLite the appliance is one node.
+// behind Debian's nginx, on one PostgreSQL database reached through PgBouncer in transaction mode,
+// with blobs in S3 object storage (Debian's Swift with s3api) and the nodes' clocks set up to
+// 200 ms apart (libfaketime). They start together on an empty database; what one node does, every
+// other node honours. PostgreSQL only: on the embedded SQLite the appliance is one node.
 import { expect } from "chai";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { execFileSync } from "node:child_process";
@@ -33,7 +33,7 @@ const EVERY: Record<string, number> = {
 };
 const OFFSETS = [0, 0.2, 0.1];
 
-describe("three nodes behind nginx on one PostgreSQL and S3 object storage", function () {
+describe("three nodes behind nginx on one PostgreSQL (through PgBouncer) and S3 object storage", function () {
   this.timeout(WINDOW_SECONDS * 1000 + 240_000);
   let cluster: Cluster;
   let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -70,6 +70,10 @@ describe("three nodes behind nginx on one PostgreSQL and S3 object storage", fun
       blobs: { store: "s3", s3 },
       clockOffsets: OFFSETS,
       migrations: "apply",
+      // The nodes' pools through PgBouncer in transaction mode, as the reference deployment runs.
+      pgbouncer: true,
+      // The nodes' pools through PgBouncer in transaction mode, as the reference deployment runs.
+      pgbouncer: true,
       config: {
         pki: { trustDir, revocation: { crlRefreshSchedule: schedules("pki.crl_refresh") } },
         jobs: {
