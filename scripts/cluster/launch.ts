@@ -269,6 +269,8 @@ export class Cluster {
         "default_pool_size = 20",
         "ignore_startup_parameters = extra_float_digits,options",
         `logfile = ${path.join(dir, "pgbouncer.log")}`,
+        "log_connections = 0",
+        "log_disconnections = 0",
         "",
       ].join("\n"),
     );
@@ -281,7 +283,7 @@ export class Cluster {
     this.pgbouncer = spawn(
       "/usr/sbin/pgbouncer",
       [...(asRoot ? ["-u", "postgres"] : []), path.join(dir, "pgbouncer.ini")],
-      { stdio: "inherit" },
+      { stdio: "ignore" }, // it logs to its logfile as well
     );
     const url = new URL(this.o.databaseUrl);
     url.port = String(port);
