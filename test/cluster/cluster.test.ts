@@ -72,8 +72,6 @@ describe("three nodes behind nginx on one PostgreSQL (through PgBouncer) and S3 
       migrations: "apply",
       // The nodes' pools through PgBouncer in transaction mode, as the reference deployment runs.
       pgbouncer: true,
-      // The nodes' pools through PgBouncer in transaction mode, as the reference deployment runs.
-      pgbouncer: true,
       config: {
         pki: { trustDir, revocation: { crlRefreshSchedule: schedules("pki.crl_refresh") } },
         jobs: {
