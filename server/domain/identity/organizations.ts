@@ -7,6 +7,7 @@ import type { Tx } from "../../storage/db.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
 import { isValidBin, isValidEdrpou, isValidIin, isValidRnokpp } from "./ids.js";
 import type { ParticipantKind } from "../shared/identifiers.js";
+import { searchFold } from "../shared/text.js";
 import { authorize, can } from "./policy.js";
 import { branchesOf, organizationById, organizationResource } from "./queries.js";
 import { type Actor } from "./roles.js";
@@ -87,6 +88,7 @@ export async function organizationInserter(
   await ctx.tx("organizations").insert({
     id,
     name: p.name,
+    search_name: searchFold(p.name),
     country: p.country,
     bin: p.bin ?? null,
     edrpou: p.edrpou ?? null,
@@ -156,7 +158,7 @@ export async function organizationUpdater(
   const found = await organizationFor(ctx, p.id, "organization.update");
   const changes: Record<string, unknown> = {};
   if (p.timeZone !== undefined) changes.time_zone = p.timeZone;
-  if (p.name !== undefined) changes.name = p.name;
+  if (p.name !== undefined) Object.assign(changes, { name: p.name, search_name: searchFold(p.name) });
   if (p.totpRequired !== undefined) changes.totp_required = p.totpRequired;
   await ctx
     .tx("organizations")

@@ -3,10 +3,13 @@ import type { Knex } from "knex";
 import type { Tx } from "../../storage/db.js";
 import type { Actor, Grant, Role } from "./roles.js";
 import { authorize, can, type BranchScope, type Resource } from "./policy.js";
+import { searchFold } from "../shared/text.js";
 
 export interface OrganizationRow {
   id: string;
   name: string;
+  /** the name folded for search (shared/text.ts searchFold) */
+  search_name?: string | null;
   country: string;
   bin: string | null;
   edrpou: string | null;
@@ -142,11 +145,13 @@ export async function organizationsVisibleTo(
     q.where((w) => w.whereIn("id", own).orWhere("external", true));
   }
   if (opts.q) {
-    const text = opts.q;
-    // A participant is found by its name or by any of its identifiers typed whole (SPEC R1.1).
+    const text = opts.q.trim();
+    // A participant is found by any part of its name, in any case and script, or by the start of
+    // any of its identifiers (BIN or IIN, EDRPOU, RNOKPP) — SPEC R1.1.
     q.where((w) => {
-      w.whereRaw("lower(name) like ?", [`%${text.toLowerCase()}%`]);
-      if (/^\d{8,12}$/.test(text)) w.orWhere({ bin: text }).orWhere({ edrpou: text }).orWhere({ rnokpp: text });
+      w.whereRaw("search_name like ? escape '\\'", [`%${escapeLike(searchFold(text))}%`]);
+      if (/^\d{4,12}$/.test(text))
+        for (const column of ["bin", "edrpou", "rnokpp"]) w.orWhere(column, "like", `${text}%`);
     });
   }
   if (opts.external !== undefined) q.where("external", opts.external);

@@ -21,3 +21,19 @@ export const displayName = (max: number) =>
     .max(max)
     .refine((s) => !CONTROL.test(s), "must not contain control characters")
     .refine(hasVisibleText, "must contain visible characters");
+
+/**
+ * A name as search compares it: Unicode-normalized (NFKC), lower case in every script (Cyrillic
+ * and Kazakh letters too, which SQLite's lower() leaves alone), ё as е, without the quotes
+ * company names carry («Ромашка», "Romashka") and with runs of spaces made one. Stored beside the
+ * name (organizations.search_name) and applied to what is typed, so both databases match alike.
+ */
+export function searchFold(s: string): string {
+  return s
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/ё/g, "е")
+    .replace(/[«»"'“”„‘’`]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
