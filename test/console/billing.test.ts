@@ -41,8 +41,8 @@ describe("billing operator's screens in Chromium", function () {
     await page.getByRole("link", { name: "Billing" }).click();
     await page.getByText("Change a plan's price with notice").click();
     const form = page.locator("form", { has: page.getByRole("button", { name: "Announce the new price" }) });
-    await form.locator('select[name="planId"]').selectOption({ label: "Standard (5000.00 KZT)" });
-    await form.getByLabel("New price").fill("5500.00");
+    await form.locator('select[name="planId"]').selectOption({ label: "Standard (5,000.00 KZT)" });
+    await form.getByLabel("New price").fill("5 500,00"); // as a Kazakh or Russian accountant writes it
     await form.getByRole("button", { name: "Announce the new price" }).click();
     await page.waitForFunction(async () => true);
     for (let i = 0; i < 50 && !(await app.db("plan_price_changes").first()); i++) await page.waitForTimeout(100);

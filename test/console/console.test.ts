@@ -235,11 +235,13 @@ describe("console in Chromium", function () {
     await p.getByLabel("Seller", { exact: true }).fill("Seller LLP");
     await p.getByLabel("Buyer", { exact: true }).fill("Buyer JSC");
     await p.getByLabel("Line 1: goods or service").fill("Consulting");
-    await p.getByLabel("Line 1: quantity").fill("2.5");
-    await p.getByLabel("Line 1: price").fill("10000.00");
-    // 25000.00 + 16 % VAT (KZ's rate from 2026, the new line's default), computed as the server will.
-    await p.getByTestId("total").filter({ hasText: "29000.00" }).waitFor();
-    expect(await p.getByTestId("vat").textContent()).to.equal("4000.00");
+    // Typed as Kazakh and Russian accountants write (a decimal comma, spaces between thousands).
+    await p.getByLabel("Line 1: quantity").fill("2,5");
+    await p.getByLabel("Line 1: price").fill("10 000,00");
+    // 25000.00 + 16 % VAT (KZ's rate from 2026, the new line's default), computed as the server will,
+    // printed in English habits.
+    await p.getByTestId("total").filter({ hasText: "29,000.00" }).waitFor();
+    expect(await p.getByTestId("vat").textContent()).to.equal("4,000.00");
     await p
       .locator("q-upload#content input[type=file]")
       .setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf("INV-7") });

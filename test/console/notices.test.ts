@@ -66,4 +66,41 @@ describe("notice centre in Chromium", function () {
     expect(errors).to.deep.equal([]);
     await context.close();
   });
+
+  it("the skip link moves focus to the screen, no page load asks for a favicon, and Kazakh dates and amounts read dd.mm.yyyy and 1 000,00", async () => {
+    const context = await browser.newContext({ locale: "kk-KZ" });
+    const { page, errors } = await watchedPage(context);
+    const failed: string[] = [];
+    page.on("response", (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${new URL(r.url()).pathname}`);
+    });
+    await accountant.client.patch("/api/v1/me", { language: "kk" });
+    try {
+      await page.goto(app.url + "/");
+      const signIn = page.locator("form", { has: page.locator("input[name=login]") });
+      await signIn.locator("input[name=login]").fill(accountant.login);
+      await signIn.locator("input[name=password]").fill(PASSWORD);
+      await signIn.locator("button[type=submit]").click();
+      await page.locator("qujat-app main").waitFor();
+      await page.locator("a.skip").focus();
+      await page.keyboard.press("Enter");
+      expect(await page.evaluate(() => document.querySelector("qujat-app")!.shadowRoot!.activeElement?.id)).to.equal(
+        "main",
+      );
+      // The billing screen lists the invoice (500 + 16 % VAT): its dates and amount in the Kazakh reader's habits.
+      await page.goto(app.url + "/billing");
+      const row = page
+        .locator("tr")
+        .filter({ hasText: "580,00 KZT" })
+        .filter({ hasText: /\d{2}\.\d{2}\.\d{4}/ })
+        .first();
+      await row.waitFor();
+      expect(await row.textContent()).to.not.match(/M\d{1,2}/); // not the browser's "2026 M12 7"
+      expect(failed.filter((f) => /favicon/.test(f))).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await accountant.client.patch("/api/v1/me", { language: "en" });
+      await context.close();
+    }
+  });
 });

@@ -396,6 +396,8 @@ export const en = {
   "compliance.progress": "Progress",
   "compliance.approveBatch": "Approve (second officer)",
   "compliance.execute": "Execute",
+  "compliance.confirmExecute":
+    "Destroy {documents} documents ({size}) for good? Their content, signatures and history are deleted from every node and the shared store; a signed, timestamped certificate will list each one. This cannot be undone.",
   "compliance.cancel": "Cancel",
   "compliance.certificate": "Disposition certificate",
   "audit.at": "When",

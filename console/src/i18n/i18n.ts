@@ -4,6 +4,8 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import { en, type MessageKey } from "./en.js";
 
+import { formatDayIn, formatDecimal, formatInstantIn, formatMinor, parseDecimal } from "./numbers.js";
+
 export type Lang = "ru" | "kk" | "uk" | "en";
 export const LANGUAGES: Array<{ code: Lang; name: string }> = [
   { code: "ru", name: "Русский" },
@@ -60,20 +62,18 @@ export class LocaleController implements ReactiveController {
   }
 }
 
-const locales: Record<Lang, string> = { ru: "ru-RU", kk: "kk-KZ", uk: "uk-UA", en: "en-GB" };
-export const formatDate = (iso: string | null | undefined) =>
-  iso ? new Date(iso).toLocaleString(locales[currentLang], { dateStyle: "medium", timeStyle: "short" }) : "—";
-export const formatDay = (iso: string | null | undefined) =>
-  iso
-    ? new Date(iso.length === 10 ? iso + "T00:00:00Z" : iso).toLocaleDateString(locales[currentLang], {
-        timeZone: "UTC",
-      })
-    : "—";
+// One date format per language and the language's separators, by explicit patterns (numbers.ts):
+// browsers' Kazakh locale data printed "2026 M12 7".
+export const formatDate = (iso: string | null | undefined) => (iso ? formatInstantIn(iso, currentLang) : "—");
+export const formatDay = (iso: string | null | undefined) => (iso ? formatDayIn(iso, currentLang) : "—");
 /** Money in minor units (as the API keeps it) with its currency. */
 export const formatMoney = (minor: number | string | null | undefined, currency = "") =>
-  minor === null || minor === undefined
-    ? "—"
-    : `${(Number(minor) / 100).toLocaleString(locales[currentLang], { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`.trim();
+  minor === null || minor === undefined || minor === "" ? "—" : `${formatMinor(minor, currentLang)} ${currency}`.trim();
+/** A decimal amount as the API writes it ("5000.00") in the reader's habits ("5 000,00"). */
+export const formatAmount = (value: string | number | null | undefined, fraction = 2) =>
+  formatDecimal(value, currentLang, fraction);
+/** An amount the person typed in his habits, as the API takes it ("5 000,5" → "5000.5"); what is no amount goes as typed, for the server to refuse by name. */
+export const amountInput = (typed: string, fraction = 2) => parseDecimal(typed, fraction, currentLang) ?? typed.trim();
 export const formatBytes = (n: number | string | null | undefined) => {
   const v = Number(n ?? 0);
   if (v < 1024) return `${v} B`;

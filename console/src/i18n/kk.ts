@@ -397,6 +397,8 @@ export const messages: Record<MessageKey, string> = {
   "compliance.progress": "Барысы",
   "compliance.approveBatch": "Бекіту (екінші офицер)",
   "compliance.execute": "Орындау",
+  "compliance.confirmExecute":
+    "{documents} құжатты ({size}) біржола жою керек пе? Олардың мазмұны, қолтаңбалары мен тарихы барлық түйіндерден және ортақ қоймадан өшіріледі; уақыт белгісі бар қол қойылған акт әрқайсысын атап шығады. Мұны қайтару мүмкін емес.",
   "compliance.cancel": "Болдырмау",
   "compliance.certificate": "Жою актісі",
   "audit.at": "Қашан",

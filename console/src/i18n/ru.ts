@@ -397,6 +397,8 @@ export const messages: Record<MessageKey, string> = {
   "compliance.progress": "Ход",
   "compliance.approveBatch": "Утвердить (второй офицер)",
   "compliance.execute": "Выполнить",
+  "compliance.confirmExecute":
+    "Уничтожить {documents} документов ({size}) безвозвратно? Их содержимое, подписи и история будут удалены со всех узлов и из общего хранилища; подписанный акт с меткой времени перечислит каждый. Отменить это нельзя.",
   "compliance.cancel": "Отменить",
   "compliance.certificate": "Акт уничтожения",
   "audit.at": "Когда",

@@ -397,6 +397,8 @@ export const messages: Record<MessageKey, string> = {
   "compliance.progress": "Перебіг",
   "compliance.approveBatch": "Затвердити (другий офіцер)",
   "compliance.execute": "Виконати",
+  "compliance.confirmExecute":
+    "Знищити {documents} документів ({size}) безповоротно? Їхній вміст, підписи та історію буде видалено з усіх вузлів і спільного сховища; підписаний акт із позначкою часу перелічить кожен. Скасувати це неможливо.",
   "compliance.cancel": "Скасувати",
   "compliance.certificate": "Акт знищення",
   "audit.at": "Коли",

@@ -6,10 +6,11 @@
  */
 import { html, nothing, svg } from "lit";
 import { customElement, state } from "lit/decorators.js";
+import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
-import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { amountInput, formatAmount, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
 
 interface Plan {
@@ -222,7 +223,7 @@ export class QBillingPage extends QScreen {
             (pl) =>
               html`<tr>
                 <td>${pl.name} <span class="muted">${pl.code}</span></td>
-                <td>${pl.price} ${pl.currency}</td>
+                <td>${formatAmount(pl.price)} ${pl.currency}</td>
                 <td>${pl.termMonths}</td>
                 <td>${pl.quotas.documents ?? "∞"}</td>
                 <td>${pl.quotas.storageBytes === null ? "∞" : formatBytes(pl.quotas.storageBytes)}</td>
@@ -244,7 +245,7 @@ export class QBillingPage extends QScreen {
                     void this.run("plan", "POST", "/billing/plans", {
                       code: f.code,
                       name: f.name,
-                      price: f.price,
+                      price: amountInput(f.price),
                       currency: f.currency,
                       termMonths: q(f.termMonths),
                       terminationNoticeDays: q(f.terminationNoticeDays),
@@ -298,7 +299,7 @@ export class QBillingPage extends QScreen {
                   @submit=${(e: Event) => {
                     const f = formValues(e);
                     void this.run("priceChange", "POST", `/billing/plans/${f.planId}/price-changes`, {
-                      price: f.newPrice,
+                      price: amountInput(f.newPrice),
                       ...(f.effectiveOn ? { effectiveOn: f.effectiveOn } : {}),
                     });
                   }}
@@ -309,7 +310,12 @@ export class QBillingPage extends QScreen {
                       <select name="planId">
                         ${this.plans
                           .filter((pl) => pl.status === "active")
-                          .map((pl) => html`<option value=${pl.id}>${pl.name} (${pl.price} ${pl.currency})</option>`)}
+                          .map(
+                            (pl) =>
+                              html`<option value=${pl.id}>
+                                ${pl.name} (${formatAmount(pl.price)} ${pl.currency})
+                              </option>`,
+                          )}
                       </select></label
                     >
                     <label>${t("billing.newPrice")} <input name="newPrice" required inputmode="decimal" /></label>
@@ -329,7 +335,7 @@ export class QBillingPage extends QScreen {
                     void this.run("rate", "POST", "/billing/exchange-rates", {
                       currency: f.rateCurrency,
                       day: f.rateDay,
-                      rate: f.rate,
+                      rate: amountInput(f.rate, 4),
                       source: f.rateSource,
                     });
                   }}
@@ -476,8 +482,8 @@ export class QBillingPage extends QScreen {
                 <td>${this.orgName(v.organizationId)}</td>
                 <td>${formatDay(v.issuedOn)}</td>
                 <td>${formatDay(v.dueOn)}</td>
-                <td>${v.total} ${v.currency}</td>
-                <td>${v.outstanding}</td>
+                <td>${formatAmount(v.total)} ${v.currency}</td>
+                <td>${formatAmount(v.outstanding)}</td>
                 <td>
                   <span class="badge ${v.status === "overdue" ? "bad" : v.status === "paid" ? "good" : ""}"
                     >${v.status}</span
@@ -493,7 +499,7 @@ export class QBillingPage extends QScreen {
                                   @submit=${(e: Event) => {
                                     const f = formValues(e);
                                     void this.run(`pay-${v.id}`, "POST", `/billing/invoices/${v.id}/payments`, {
-                                      amount: f.amount,
+                                      amount: amountInput(f.amount),
                                       currency: v.currency,
                                       paidOn: f.paidOn,
                                       reference: f.reference,
@@ -502,11 +508,21 @@ export class QBillingPage extends QScreen {
                                 >
                                   <label
                                     >${t("billing.amount")}
-                                    <input name="amount" required size="10" inputmode="decimal" .value=${v.outstanding}
+                                    <input
+                                      name="amount"
+                                      required
+                                      size="10"
+                                      inputmode="decimal"
+                                      .value=${live(v.outstanding)}
                                   /></label>
                                   <label
                                     >${t("billing.paidOn")}
-                                    <input name="paidOn" type="date" required .value=${this.today} max=${this.today}
+                                    <input
+                                      name="paidOn"
+                                      type="date"
+                                      required
+                                      .value=${live(this.today)}
+                                      max=${this.today}
                                   /></label>
                                   <label>${t("billing.reference")} <input name="reference" required size="10" /></label>
                                   <button type="submit">${t("billing.record")}</button>

@@ -109,6 +109,12 @@ export class QCompliancePage extends QScreen {
 
   /** Executes a batch in slices so the page can show progress between them. */
   private async execute(b: Batch) {
+    // Destruction cannot be taken back: the person confirms what exactly will happen (SPEC R5.5).
+    if (
+      b.state === "approved" &&
+      !window.confirm(t("compliance.confirmExecute", { documents: b.documents, size: formatBytes(b.bytes) }))
+    )
+      return;
     let batch: Batch | undefined = b;
     while (batch && batch.state !== "executed") {
       batch = await this.act(`exec-${b.id}`, () =>

@@ -14,7 +14,8 @@ import type { QUpload } from "../components/q-upload/q-upload.js";
 import { QScreen, navigate } from "../components/shared/base.js";
 import { fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { t } from "../i18n/i18n.js";
+import { language, t, type Lang } from "../i18n/i18n.js";
+import { formatDecimal, parseDecimal } from "../i18n/numbers.js";
 import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
 import { vatPercentOn } from "../../../server/domain/shared/vat.js";
 import {
@@ -38,10 +39,26 @@ const MONEY = /^-?\d{1,15}(\.\d{1,2})?$/;
 const QTY = /^\d{1,12}(\.\d{1,3})?$/;
 const RATE = /^\d{1,2}(\.\d{1,2})?$/;
 
+/**
+ * A line's numbers as the API takes them ("2.5", "10000.00"), read from what the person typed in
+ * his own habits ("2,5", "10 000,00"); null where a field is not a number yet.
+ */
+export function lineNumbers(l: Line, lang: Lang = language()) {
+  const quantity = parseDecimal(l.quantity, 3, lang);
+  const price = parseDecimal(l.price, 2, lang);
+  const vatRate = parseDecimal(l.vatRate, 2, lang);
+  return {
+    quantity: quantity !== null && QTY.test(quantity) ? quantity : null,
+    price: price !== null && MONEY.test(price) ? price : null,
+    vatRate: vatRate !== null && RATE.test(vatRate) ? vatRate : null,
+  };
+}
+
 /** A line's computed amount and VAT (null where its inputs are not numbers yet). */
-export function lineFigures(l: Line) {
-  const amount = QTY.test(l.quantity) && MONEY.test(l.price) ? fromMinor(lineAmount(l.quantity, l.price), 2) : null;
-  const vat = amount !== null && RATE.test(l.vatRate) ? fromMinor(vatOf(amount, l.vatRate), 2) : null;
+export function lineFigures(l: Line, lang: Lang = language()) {
+  const n = lineNumbers(l, lang);
+  const amount = n.quantity !== null && n.price !== null ? fromMinor(lineAmount(n.quantity, n.price), 2) : null;
+  const vat = amount !== null && n.vatRate !== null ? fromMinor(vatOf(amount, n.vatRate), 2) : null;
   return { amount, vat };
 }
 
@@ -112,13 +129,15 @@ export class QDocumentNewPage extends QScreen {
         buyer: { name: s("buyerName"), ...identifierOf(s("buyerBin")) },
         lines: this.lines.map((l) => {
           const fig = lineFigures(l);
+          const n = lineNumbers(l);
+          // What is not a number goes as typed: the server names the field it refuses.
           return {
             name: l.name,
             unit: l.unit || undefined,
-            quantity: l.quantity,
-            price: l.price,
+            quantity: n.quantity ?? l.quantity,
+            price: n.price ?? l.price,
             amount: fig.amount ?? "",
-            vatRate: l.vatRate || undefined,
+            vatRate: l.vatRate ? (n.vatRate ?? l.vatRate) : undefined,
             vatAmount: fig.vat ?? undefined,
           };
         }),
@@ -128,16 +147,21 @@ export class QDocumentNewPage extends QScreen {
       };
     }
     if (this.kind === "reconciliation_act") {
+      // Amounts in the person's habits ("120 000,00"); what is not one goes as typed, for the server to name.
+      const money = (k: string) => {
+        const v = s(k);
+        return v === undefined ? undefined : (parseDecimal(v, 2, language()) ?? v);
+      };
       return {
         number: s("number"),
         date: s("date"),
         currency: s("currency"),
         periodFrom: s("periodFrom"),
         periodTo: s("periodTo"),
-        openingBalance: s("openingBalance"),
-        debit: s("debit"),
-        credit: s("credit"),
-        closingBalance: s("closingBalance"),
+        openingBalance: money("openingBalance"),
+        debit: money("debit"),
+        credit: money("credit"),
+        closingBalance: money("closingBalance"),
       };
     }
     return {
@@ -274,7 +298,9 @@ export class QDocumentNewPage extends QScreen {
                   @input=${(e: Event) => this.setLine(i, "price", (e.target as HTMLInputElement).value)}
                 />
               </td>
-              <td data-testid="amount" aria-live="polite">${fig.amount ?? "—"}</td>
+              <td data-testid="amount" aria-live="polite">
+                ${fig.amount === null ? "—" : formatDecimal(fig.amount, language())}
+              </td>
               <td>
                 <input
                   aria-label=${t("new.vatRateN", { n: i + 1 })}
@@ -284,7 +310,7 @@ export class QDocumentNewPage extends QScreen {
                   @input=${(e: Event) => this.setLine(i, "vatRate", (e.target as HTMLInputElement).value)}
                 />
               </td>
-              <td>${fig.vat ?? "—"}</td>
+              <td>${fig.vat === null ? "—" : formatDecimal(fig.vat, language())}</td>
               <td>
                 <button
                   type="button"
@@ -316,11 +342,11 @@ export class QDocumentNewPage extends QScreen {
       </div>
       <dl class="facts" aria-live="polite">
         <dt>${t("new.net")}</dt>
-        <dd data-testid="net">${totals.net}</dd>
+        <dd data-testid="net">${formatDecimal(totals.net, language())}</dd>
         <dt>${t("new.vat")}</dt>
-        <dd data-testid="vat">${totals.vat}</dd>
+        <dd data-testid="vat">${formatDecimal(totals.vat, language())}</dd>
         <dt>${t("new.total")}</dt>
-        <dd data-testid="total">${totals.total}</dd>
+        <dd data-testid="total">${formatDecimal(totals.total, language())}</dd>
       </dl>
       ${fieldError(p, "total")}`;
   }

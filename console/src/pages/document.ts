@@ -9,7 +9,7 @@
  */
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { api, apiUrl, type Page } from "../api/client.js";
+import { api, apiUrl } from "../api/client.js";
 import "../components/q-key-file/q-key-file.js";
 import "../components/q-route-editor/q-route-editor.js";
 import type { RouteStep } from "../events/events.js";
@@ -18,7 +18,7 @@ import { formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
-import type { DocumentView, User } from "./types.js";
+import { statusTone, type DocumentView } from "./types.js";
 
 interface Check {
   check: string;
@@ -85,11 +85,12 @@ export class QDocumentPage extends QScreen {
       ]);
     });
     if (this.doc && (this.doc.status === "draft" || this.doc.status === "returned") && this.candidates.length === 0) {
-      const users = await api<Page<User>>("GET", "/users", undefined, {
-        organizationId: this.doc.sender.organizationId,
-        limit: 200,
-      }).catch(() => ({ items: [] as User[], next: null }));
-      this.candidates = users.items.filter((u) => u.status === "active").map((u) => ({ id: u.id, name: u.fullName }));
+      // Exactly the people who may approve it (any route author may ask, not only administrators).
+      const eligible = await api<{ items: Array<{ id: string; fullName: string }> }>(
+        "GET",
+        `/documents/${this.doc.id}/approvers`,
+      ).catch(() => ({ items: [] }));
+      this.candidates = eligible.items.map((u) => ({ id: u.id, name: u.fullName }));
     }
   }
 
@@ -331,7 +332,7 @@ export class QDocumentPage extends QScreen {
     const base = `/documents/${d.id}`;
     return html`<h1>
         ${t(`kind.${d.kind}` as MessageKey)} ${d.number ?? ""}
-        <span class="badge" data-testid="status">${t(`status.${d.status}` as MessageKey)}</span>
+        <span class="badge ${statusTone(d.status)}" data-testid="status">${t(`status.${d.status}` as MessageKey)}</span>
       </h1>
       <dl class="facts">
         <dt>${t("doc.title")}</dt>

@@ -11,7 +11,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
-import { KINDS, STATUSES, dayBound, type DocumentView } from "./types.js";
+import { KINDS, STATUSES, dayBound, statusTone, type DocumentView } from "./types.js";
 
 const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
 
@@ -85,7 +85,8 @@ export class QDocumentsPage extends QScreen {
       { label: this.box === "inbox" ? t("doc.sender") : t("doc.recipient"), render: counterparty },
       {
         label: t("doc.status"),
-        render: (d) => html`<span class="badge">${t(`status.${d.status}` as MessageKey)}</span>`,
+        render: (d) =>
+          html`<span class="badge ${statusTone(d.status)}">${t(`status.${d.status}` as MessageKey)}</span>`,
       },
       { label: t("doc.total"), render: (d) => (d.total ? `${d.total} ${d.currency ?? ""}` : "") },
       { label: t("doc.created"), render: (d) => formatDate(d.createdAt) },

@@ -6,6 +6,7 @@
  */
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
+import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
@@ -449,7 +450,9 @@ export class QOrganizationPage extends QScreen {
                   </div>
                 </fieldset>
                 <div class="row">
-                  <label>${t("org.validFrom")} <input name="validFrom" type="date" required .value=${today} /></label>
+                  <label
+                    >${t("org.validFrom")} <input name="validFrom" type="date" required .value=${live(today)}
+                  /></label>
                   <label>${t("org.validTo")} <input name="validTo" type="date" required /></label>
                 </div>
                 ${renderProblem(this.problems.givePoa)}<button type="submit">${t("org.signPoa")}</button>

@@ -79,3 +79,12 @@ export const dayBound = (day: string | null | undefined, end = false) =>
 
 /** Flattens a branch tree, parents before children. */
 export const flattenBranches = (roots: Branch[]): Branch[] => roots.flatMap((b) => [b, ...flattenBranches(b.children)]);
+
+/** The tone of a document's status badge: done, refused, waiting on someone, under way, or gone. */
+export function statusTone(status: string): "good" | "bad" | "wait" | "info" | "quiet" {
+  if (["signed_by_recipient", "accepted_by_silence", "approved"].includes(status)) return "good";
+  if (["rejected", "annulled", "returned"].includes(status)) return "bad";
+  if (["on_approval", "clarification_requested", "annulment_requested", "signing"].includes(status)) return "wait";
+  if (["sent", "delivered"].includes(status)) return "info";
+  return "quiet"; // draft, destroyed
+}

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ConflictError, ForbiddenError, ValidationError } from "../../errors.js";
 import { nowIso, type CommandContext } from "../context.js";
 import { covers } from "../identity/policy.js";
-import { grantsOf, toGrant, userStatuses } from "../identity/queries.js";
+import { activeHoldersIn, grantsOf, toGrant, userNames, userStatuses } from "../identity/queries.js";
 import { assertMove, loadDocument, noticeAbout, transition } from "./lifecycle.js";
 import { authorizeDocument, WRITER_ROLES } from "./policy.js";
 import { documentSides, type DocumentRow } from "./queries.js";
@@ -66,12 +66,33 @@ async function assertEligible(ctx: CommandContext, doc: DocumentRow, userIds: st
       .some((g) => WRITER_ROLES.includes(g.role) && covers(g, doc.sender_organization_id, doc.sender_branch_path));
   });
   if (bad.length) {
+    // The refusal names each person and what he lacks, so the route's author knows whom to replace.
+    const named = await userNames(ctx.tx, bad);
+    const who = bad.map((id) => named.get(id) ?? id);
     throw new ValidationError(
       "approver_not_eligible",
-      "Approvers must be active users with a writing role over the sending branch",
-      { approvers: bad },
+      `${who.join(", ")}: ${bad.length === 1 ? "holds" : "hold"} no writing role (organization administrator, head, signer, accountant or clerk) over the sending branch, or ${bad.length === 1 ? "is" : "are"} not active`,
+      { approvers: bad, names: who },
     );
   }
+}
+
+/**
+ * Whom a route's author may put on the route: every active user with a writing role over the
+ * document's sending branch — asked by anyone who may route it, not only by administrators.
+ */
+export async function eligibleApprovers(ctx: CommandContext, documentId: string) {
+  const doc = await loadDocument(ctx, documentId);
+  authorizeDocument(ctx.actor, "document.route", documentSides(doc));
+  const holders = await activeHoldersIn(ctx.tx, doc.sender_organization_id, WRITER_ROLES);
+  const byUser = new Map<string, { id: string; fullName: string; roles: string[] }>();
+  for (const h of holders) {
+    if (h.branch_path !== null && !doc.sender_branch_path.startsWith(h.branch_path)) continue;
+    const u = byUser.get(h.id) ?? { id: h.id, fullName: h.full_name, roles: [] };
+    if (!u.roles.includes(h.role)) u.roles.push(h.role);
+    byUser.set(h.id, u);
+  }
+  return [...byUser.values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
 }
 
 export async function approvalSubmitter(

@@ -341,6 +341,27 @@ export function organizationByIdentifier(
 }
 
 /** The status of each of these users (absent ids are not listed). */
+/** Active users holding one of `roles` in organization `orgId`, with the branch each grant is limited to (null: all of it). */
+export function activeHoldersIn(
+  db: Tx,
+  orgId: string,
+  roles: readonly Role[],
+): Promise<Array<{ id: string; full_name: string; role: Role; branch_path: string | null }>> {
+  return db("role_grants as g")
+    .join("users as u", "u.id", "g.user_id")
+    .leftJoin("branches as b", "b.id", "g.branch_id")
+    .where("g.organization_id", orgId)
+    .whereIn("g.role", roles as Role[])
+    .where("u.status", "active")
+    .select("u.id", "u.full_name", "g.role", "b.path as branch_path");
+}
+
+/** People's names by id (those that exist). */
+export async function userNames(db: Tx, ids: string[]): Promise<Map<string, string>> {
+  const rows: Array<{ id: string; full_name: string }> = await db("users").whereIn("id", ids).select("id", "full_name");
+  return new Map(rows.map((r) => [r.id, r.full_name]));
+}
+
 export function userStatuses(db: Tx, ids: string[]): Promise<Array<{ id: string; status: string }>> {
   return db("users").whereIn("id", ids).select("id", "status");
 }

@@ -55,13 +55,18 @@ export function assertAuthenticated(mode: AuthMode, ctx: Context): void {
   }
 }
 
-export function setSessionCookies(ctx: Context, token: string, csrfToken: string, expiresAt: string) {
+/**
+ * `now` is the appliance's clock: the cookie lives as long as the session has left, counted by the
+ * browser from when it receives it — an absolute date would be read against the browser's own
+ * clock, and a client whose clock runs ahead would drop the session early.
+ */
+export function setSessionCookies(ctx: Context, token: string, csrfToken: string, expiresAt: string, now: Date) {
   const opts = {
     httpOnly: true,
     sameSite: "strict" as const,
     secure: ctx.secure,
     path: "/",
-    expires: new Date(expiresAt),
+    maxAge: Math.max(0, new Date(expiresAt).getTime() - now.getTime()),
     overwrite: true,
   };
   ctx.cookies.set(SESSION_COOKIE, token, opts);

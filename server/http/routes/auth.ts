@@ -61,7 +61,7 @@ export function authRoutes(api: Api, deps: AppDeps) {
       const c = { ...commandContext(ctx, deps), actor: systemActor };
       const created = await systemAdminCreator(c, { ...person, setupToken: token });
       const s = await sessionCreator(c.tx, deps, created.user.id, "password", c.meta);
-      setSessionCookies(ctx, s.token, s.csrfToken, s.session.expires_at);
+      setSessionCookies(ctx, s.token, s.csrfToken, s.session.expires_at, deps.clock.now());
       ctx.status = 201;
       ctx.body = {
         user: presentUser(created.user, created.grants),
@@ -84,7 +84,7 @@ export function authRoutes(api: Api, deps: AppDeps) {
         { ...body, deviceCookie: ctx.cookies.get(DEVICE_COOKIE) },
         { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null },
       );
-      setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at);
+      setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at, deps.clock.now());
       setDeviceCookie(ctx, r.deviceCookie, deps.config.auth.deviceCookieDays);
       ctx.body = {
         user: { id: r.user.id, login: r.user.login, fullName: r.user.full_name },
@@ -128,7 +128,7 @@ export function authRoutes(api: Api, deps: AppDeps) {
         { challenge: body.challenge, cms: cmsFrom(body.cms) },
         { ip: ctx.ip || null, requestId: ctx.state.requestId, userAgent: ctx.get("user-agent") || null },
       );
-      setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at);
+      setSessionCookies(ctx, r.token, r.csrfToken, r.session.expires_at, deps.clock.now());
       ctx.body = {
         user: { id: r.user.id, login: r.user.login, fullName: r.user.full_name },
         certificate: {

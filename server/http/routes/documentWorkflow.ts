@@ -10,6 +10,7 @@ import {
   ApprovalRoute,
   approvalDecider,
   approvalSubmitter,
+  eligibleApprovers,
 } from "../../domain/documents/approval.js";
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { contentReplacer, contentReplacementPreparer } from "../../domain/documents/contentReplacement.js";
@@ -235,6 +236,18 @@ export function documentWorkflowRoutes(api: Api, deps: AppDeps) {
       ctx.type = "application/pkcs7-signature";
       ctx.set("Content-Disposition", `attachment; filename="${params.id}-signature-protocol.pdf.p7s"`);
       ctx.body = cms;
+    },
+  });
+
+  api.add({
+    method: "get",
+    path: "/api/v1/documents/:id/approvers",
+    summary:
+      "Whom the route's author may put on an approval route: active people with a writing role over the sending branch (anyone who may route the document may ask)",
+    tag: "document lifecycle",
+    auth: "user",
+    handler: async (ctx, { params }) => {
+      ctx.body = { items: await eligibleApprovers({ ...commandContext(ctx, deps), tx: deps.reader }, params.id) };
     },
   });
 

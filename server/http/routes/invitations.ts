@@ -77,7 +77,7 @@ export function invitationRoutes(api: Api, deps: AppDeps) {
         const session = await sessionCreator(tx, deps, accepted.userId, "certificate", meta);
         return { accepted, session };
       });
-      setSessionCookies(ctx, r.session.token, r.session.csrfToken, r.session.session.expires_at);
+      setSessionCookies(ctx, r.session.token, r.session.csrfToken, r.session.session.expires_at, deps.clock.now());
       ctx.status = 201;
       ctx.body = {
         ...r.accepted,

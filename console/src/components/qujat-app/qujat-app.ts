@@ -339,6 +339,12 @@ export class QujatApp extends QElement {
     return this.screenEl.el;
   }
 
+  /** The skip link's target is in this shadow root, where "#main" does not reach: focus it here. */
+  private skipToMain = (e: Event) => {
+    e.preventDefault();
+    this.renderRoot.querySelector<HTMLElement>("#main")?.focus();
+  };
+
   render() {
     if (this.loading) return html`<p aria-busy="true">…</p>`;
     if (!this.me)
@@ -348,7 +354,7 @@ export class QujatApp extends QElement {
         </header>
         ${this.renderSignedOut()}`;
     const menu = SCREENS.filter((s) => s.menu && allowed(s, this.roles));
-    return html`<a class="skip" href="#main">${t("app.skip")}</a>
+    return html`<a class="skip" href="#main" @click=${this.skipToMain}>${t("app.skip")}</a>
       <header>
         <a class="brand" href="/">Qujat</a>
         <nav aria-label=${t("app.menu")}>

@@ -5,7 +5,7 @@ import { property, state } from "lit/decorators.js";
 import { api, type Problem } from "../../api/client.js";
 import { LocaleController } from "../../i18n/i18n.js";
 import { shared } from "./shared.styles.js";
-import { problemOf } from "./problem.js";
+import { problemOf, takeSubmittedForm } from "./problem.js";
 
 export interface Grant {
   id: string;
@@ -68,8 +68,17 @@ export class QScreen extends QElement {
   protected async load(): Promise<void> {}
 
   protected async run(name: string, method: string, path: string, body?: unknown) {
+    const form = takeSubmittedForm();
     const r = await this.act(name, () => api(method, path, body).then((x) => x ?? true));
     if (r) {
+      // Done: the form is empty again for the next one, and focus goes back to its first field —
+      // a second branch is never created under the first one's parent by values left behind.
+      // Fields a template fills in (a profile, a default date) are bound with live(): the
+      // re-render below fills them again.
+      if (form) {
+        form.reset();
+        form.querySelector<HTMLElement>("input:not([type=hidden]), select, textarea")?.focus();
+      }
       await this.load();
       window.dispatchEvent(new Event("qujat-refresh-banners"));
     }

@@ -37,9 +37,21 @@ export function fieldError(p: Problem | null | undefined, field: string) {
   return hit ? html`<span class="error" id=${"err-" + field}>${hit.message}</span>` : nothing;
 }
 
+/** The form whose values were just read, for the action that follows in the same handler. */
+let submitted: HTMLFormElement | null = null;
+
+/** The form submitted in this very handler, if any (screens reset it after a successful action). */
+export function takeSubmittedForm(): HTMLFormElement | null {
+  const f = submitted;
+  submitted = null;
+  return f;
+}
+
 /** The form's fields as strings (empty ones left out). */
 export function formValues(e: Event): Record<string, string> {
   e.preventDefault();
+  submitted = e.target instanceof HTMLFormElement ? e.target : null;
+  queueMicrotask(() => (submitted = null)); // only an action started in this same handler takes it
   const out: Record<string, string> = {};
   for (const [k, v] of new FormData(e.target as HTMLFormElement))
     if (typeof v === "string" && v.trim() !== "") out[k] = v.trim();

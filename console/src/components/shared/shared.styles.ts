@@ -128,6 +128,19 @@ export const shared = css`
     background: #dafbe1;
     color: #116329;
   }
+  /* A document's status: the word always, the colour only as a second cue (WCAG 1.4.1). */
+  .badge.wait {
+    background: #fff8c5;
+    color: #6b4d00;
+  }
+  .badge.info {
+    background: #ddf4ff;
+    color: #0a4a8a;
+  }
+  .badge.quiet {
+    background: #eaeef2;
+    color: #57606a;
+  }
   .card {
     border: 1px solid #d0d7de;
     border-radius: 6px;
