@@ -347,13 +347,13 @@ describe("console in Chromium", function () {
     await holdForm.getByLabel(/^Organization/).selectOption({ label: "Seller LLP" });
     await holdForm.getByRole("button", { name: "Place a hold" }).click();
     const holdRow = o.getByRole("row", { name: /Tax audit 2026/ });
-    await holdRow.getByText("active").waitFor();
+    await holdRow.getByText("Active", { exact: true }).waitFor();
     await capture(o, "12-compliance");
     await holdRow.getByLabel("Reason").fill("Audit closed");
     await holdRow.getByRole("button", { name: "Release" }).click();
     await o
       .getByRole("row", { name: /Tax audit 2026/ })
-      .getByText("released")
+      .getByText("Released", { exact: true })
       .waitFor();
     await o.getByRole("link", { name: "Audit log" }).click();
     await o.getByRole("button", { name: "Verify the chain now" }).click();

@@ -86,3 +86,10 @@ export const formatBytes = (n: number | string | null | undefined) => {
   }
   return `${x.toFixed(1)} ${units[i]}`;
 };
+
+/** A state or choice the API sends as a word ("active", "issued", "destroy"), in the reader's language; an unknown one as it came. */
+export function enumLabel(value: string | null | undefined): string {
+  if (!value) return "—";
+  const key = `enum.${value}`;
+  return key in en ? t(key as MessageKey) : value;
+}

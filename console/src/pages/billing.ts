@@ -10,7 +10,7 @@ import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
-import { amountInput, formatAmount, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { amountInput, enumLabel, formatAmount, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
 
 interface Plan {
@@ -228,7 +228,7 @@ export class QBillingPage extends QScreen {
                 <td>${pl.quotas.documents ?? "∞"}</td>
                 <td>${pl.quotas.storageBytes === null ? "∞" : formatBytes(pl.quotas.storageBytes)}</td>
                 <td>${pl.quotas.users ?? "∞"}</td>
-                <td>${pl.status}</td>
+                <td>${enumLabel(pl.status)}</td>
               </tr>`,
           )}
         </tbody>
@@ -388,7 +388,7 @@ export class QBillingPage extends QScreen {
                 <td>${this.quota(s.usage.documents, planOf(s.planId)?.quotas.documents ?? null)}</td>
                 <td>${this.quota(s.usage.storageBytes, planOf(s.planId)?.quotas.storageBytes ?? null, true)}</td>
                 <td>
-                  ${s.status}${s.block ? html` <span class="badge bad">${t("billing.blocked")}: ${s.block.stage} ${formatDay(s.block.since)}</span>` : nothing}
+                  ${enumLabel(s.status)}${s.block ? html` <span class="badge bad">${t("billing.blocked")}: ${enumLabel(s.block.stage)} ${formatDay(s.block.since)}</span>` : nothing}
                 </td>
                 <td>
                   <button class="secondary" @click=${() => this.showHistory(s.id)}>${t("billing.history")}</button>
@@ -486,7 +486,7 @@ export class QBillingPage extends QScreen {
                 <td>${formatAmount(v.outstanding)}</td>
                 <td>
                   <span class="badge ${v.status === "overdue" ? "bad" : v.status === "paid" ? "good" : ""}"
-                    >${v.status}</span
+                    >${enumLabel(v.status)}</span
                   >
                 </td>
                 ${

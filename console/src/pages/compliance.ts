@@ -10,7 +10,7 @@ import { api, apiUrl, type Page } from "../api/client.js";
 import { QScreen } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { KINDS, type Organization } from "./types.js";
 
 interface Version {
@@ -158,14 +158,14 @@ export class QCompliancePage extends QScreen {
                 <details>
                   <summary>${pol.versions.length}</summary>
                   <ol>
-                    ${pol.versions.map((x) => html`<li>v${x.version}: ${x.periodMonths} ${t("compliance.months")}, ${x.endAction} — <span class="badge">${x.state}</span> ${formatDate(x.proposedAt)}</li>`)}
+                    ${pol.versions.map((x) => html`<li>v${x.version}: ${x.periodMonths} ${t("compliance.months")}, ${enumLabel(x.endAction)} — <span class="badge">${enumLabel(x.state)}</span> ${formatDate(x.proposedAt)}</li>`)}
                   </ol>
                 </details>
                 ${pol.pending.map(
                   (x) =>
                     html`<div class="card">
                       <strong>${t("compliance.pending", { v: x.version })}</strong>: ${x.periodMonths}
-                      ${t("compliance.months")}, ${x.endAction}
+                      ${t("compliance.months")}, ${enumLabel(x.endAction)}
                       <div class="row">
                         <button
                           @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: true })}
@@ -305,7 +305,7 @@ export class QCompliancePage extends QScreen {
                   ${h.kind ? this.kindName(h.kind) : ""}
                 </td>
                 <td>${h.documents}</td>
-                <td><span class="badge ${h.status === "active" ? "bad" : ""}">${h.status}</span></td>
+                <td><span class="badge ${h.status === "active" ? "bad" : ""}">${enumLabel(h.status)}</span></td>
                 <td>
                   ${
                     h.status === "active"
@@ -438,7 +438,7 @@ export class QCompliancePage extends QScreen {
       ${this.batches.map(
         (b) =>
           html`<section class="card" data-batch=${b.id}>
-            <h3>${t("compliance.batch")} ${formatDay(b.asOf)} <span class="badge">${b.state}</span></h3>
+            <h3>${t("compliance.batch")} ${formatDay(b.asOf)} <span class="badge">${enumLabel(b.state)}</span></h3>
             <p class="muted">${t("compliance.previewedAt", { at: formatDate(b.previewedAt) })}</p>
             ${this.renderBucket(t("compliance.toDestroy"), b.preview.destroy)}
             ${this.renderBucket(t("compliance.skippedHeld"), b.preview.held)}

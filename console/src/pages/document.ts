@@ -16,7 +16,7 @@ import type { RouteStep } from "../events/events.js";
 import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
 import { statusTone, type DocumentView } from "./types.js";
 
@@ -385,7 +385,8 @@ export class QDocumentPage extends QScreen {
                 ${this.history.approval.steps.map(
                   (s) =>
                     html`<li>
-                      <span class="badge">${s.status}</span> ${t(s.mode === "any" ? "route.any" : "route.all")}:
+                      <span class="badge">${enumLabel(s.status)}</span>
+                      ${t(s.mode === "any" ? "route.any" : "route.all")}:
                       ${s.approvers.map((a) => html`${a.name} ${a.decision ? html`(<em>${a.decision}</em>${a.comment ? `: ${a.comment}` : ""})` : ""}; `)}
                     </li>`,
                 )}

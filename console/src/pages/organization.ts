@@ -11,7 +11,7 @@ import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { formatDate, formatDay, t } from "../i18n/i18n.js";
+import { enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/shared/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
@@ -206,7 +206,7 @@ export class QOrganizationPage extends QScreen {
                         > `,
                     )}
                 </td>
-                <td>${u.status}</td>
+                <td>${enumLabel(u.status)}</td>
                 <td>${formatDate(u.lastLoginAt)}</td>
               </tr>`,
           )}
@@ -482,7 +482,7 @@ export class QOrganizationPage extends QScreen {
                       <td>${a.attorney.fullName ?? a.attorney.iin ?? ""}</td>
                       <td>${a.kinds.join(", ")}</td>
                       <td>${formatDay(a.validFrom)} – ${formatDay(a.validTo)}</td>
-                      <td>${a.status}</td>
+                      <td>${enumLabel(a.status)}</td>
                       <td>
                         ${
                           a.status === "active"

@@ -8,7 +8,7 @@ import { customElement, state } from "lit/decorators.js";
 import { api } from "../api/client.js";
 import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
-import { formatDate, t } from "../i18n/i18n.js";
+import { enumLabel, formatDate, t } from "../i18n/i18n.js";
 
 interface Job {
   name: string;
@@ -167,7 +167,7 @@ export class QSystemPage extends QScreen {
               html`<tr>
                 <td>${m.id}</td>
                 <td><code>${m.topic}</code></td>
-                <td>${m.status}</td>
+                <td>${enumLabel(m.status)}</td>
                 <td>${m.attempts}</td>
                 <td>${formatDate(m.createdAt)}</td>
                 <td>${m.lastError ?? ""}</td>

@@ -175,7 +175,7 @@ export async function holdCreator(ctx: CommandContext, h: HoldInput) {
       documents: ids.length,
     },
   });
-  return presentHold(row, ids.length);
+  return presentHold(row, await heldCount(ctx.tx, row));
 }
 
 export async function holdReleaser(ctx: CommandContext, id: string, reason: string) {
@@ -197,23 +197,34 @@ export async function holdReleaser(ctx: CommandContext, id: string, reason: stri
   return holdById(ctx.tx, id);
 }
 
+/**
+ * How many documents a hold keeps now: the ones it lists, or — for a hold by organization, kind,
+ * counterparty or period — every kept document matching it (the same "covers" as destruction
+ * obeys). A released hold keeps none.
+ */
+async function heldCount(db: Tx, h: HoldRow): Promise<number> {
+  if (h.status !== "active") return 0;
+  const rows: Array<{ n: number | string }> = await db
+    .raw(
+      `select count(*) as n from documents d, legal_holds h where h.id = ? and d.status <> 'destroyed' and ${coversSql("h", "d")}`,
+      [h.id],
+    )
+    .then((r: any) => (Array.isArray(r) ? r : r.rows));
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function holdById(db: Tx, id: string) {
   const h: HoldRow | undefined = await db("legal_holds").where({ id }).first();
   if (!h) throw notFound();
-  const c = await db("legal_hold_documents").where({ hold_id: id }).count({ n: "*" }).first();
-  return presentHold(h, Number(c?.n ?? 0));
+  return presentHold(h, await heldCount(db, h));
 }
 
 export async function holdsList(db: Tx, status?: string) {
   const q = db("legal_holds").orderBy("created_at", "desc");
   if (status) q.where({ status });
   const rows: HoldRow[] = await q;
-  const counts: Array<{ hold_id: string; n: number | string }> = await db("legal_hold_documents")
-    .groupBy("hold_id")
-    .select("hold_id")
-    .count({ n: "*" });
-  const byHold = new Map(counts.map((c) => [c.hold_id, Number(c.n)]));
-  return rows.map((h) => presentHold(h, byHold.get(h.id) ?? 0));
+  const counts = await Promise.all(rows.map((h) => heldCount(db, h)));
+  return rows.map((h, i) => presentHold(h, counts[i]));
 }
 
 export const presentHold = (h: HoldRow, documents: number) => ({
