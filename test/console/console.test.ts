@@ -180,7 +180,7 @@ describe("console in Chromium", function () {
     await invoiceRow.getByRole("button", { name: "Record" }).click();
     await page
       .getByRole("row", { name: /Seller LLP/ })
-      .getByText("paid", { exact: true })
+      .getByText("Paid", { exact: true })
       .waitFor();
     expect((await app.db("payments").where({ reference: "PP-77" })).length).to.equal(1);
     await capture(page, "06b-billing-operator");
@@ -256,6 +256,12 @@ describe("console in Chromium", function () {
       steps: [{ approvers: [headApi.userId] }],
     });
     expect(routed.status, JSON.stringify(routed.body)).to.equal(200);
+    // The head's own work queue: the menu counts it, the "To approve" box lists it.
+    await p.goto(app.url + "/documents?box=approval");
+    await p.getByTestId("awaiting-approval").filter({ hasText: "1" }).waitFor();
+    await p.getByTestId("approval-count").filter({ hasText: "1" }).waitFor();
+    await p.getByRole("row", { name: /INV-7/ }).waitFor();
+    await p.goto(app.url + `/documents/${docId}`);
     const decided = await headApi.post(`/api/v1/documents/${docId}/approval/decisions`, {
       decision: "approve",
       comment: "margin 12 % internal",

@@ -75,6 +75,24 @@ describe("whom an approval route may name", () => {
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
   });
 
+  it("an approver's queue holds what waits for his own decision, with its count; a decision takes it out", async () => {
+    const queue = async (u: BuiltUser) => ({
+      count: (await u.client.get("/api/v1/queues")).body.approval as number,
+      ids: ((await u.client.get("/api/v1/documents?box=approval")).body.items as Array<{ id: string }>).map(
+        (d) => d.id,
+      ),
+    });
+    expect(await queue(people.accountantNorth)).to.deep.equal({ count: 1, ids: [docId] });
+    expect(await queue(people.clerkHeadOffice)).to.deep.equal({ count: 1, ids: [docId] });
+    expect(await queue(head)).to.deep.equal({ count: 0, ids: [] }); // routed it, is not on it
+    const decided = await people.accountantNorth.client.post(`/api/v1/documents/${docId}/approval/decisions`, {
+      decision: "approve",
+    });
+    expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
+    expect(await queue(people.accountantNorth)).to.deep.equal({ count: 0, ids: [] });
+    expect(await queue(people.clerkHeadOffice)).to.deep.equal({ count: 1, ids: [docId] }); // all must decide
+  });
+
   it("someone of another organization cannot ask: the document is not found", async () => {
     const r = await people.otherOrg.client.get(`/api/v1/documents/${docId}/approvers`);
     expect(r.status).to.equal(404);

@@ -72,6 +72,7 @@ export const en = {
   "box.outbox": "Outbox",
   "box.internal": "Internal",
   "box.drafts": "Drafts",
+  "box.approval": "To approve",
   "kind.invoice": "Invoice for payment",
   "kind.act_of_work": "Act of completed works",
   "kind.reconciliation_act": "Reconciliation act",

@@ -71,6 +71,7 @@ export const messages: Record<MessageKey, string> = {
   "box.outbox": "Шығыс",
   "box.internal": "Ішкі",
   "box.drafts": "Жобалар",
+  "box.approval": "Менің келісуімде",
   "kind.invoice": "Төлем шоты",
   "kind.act_of_work": "Орындалған жұмыстар актісі",
   "kind.reconciliation_act": "Салыстыру актісі",

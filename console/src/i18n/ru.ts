@@ -72,6 +72,7 @@ export const messages: Record<MessageKey, string> = {
   "box.outbox": "Исходящие",
   "box.internal": "Внутренние",
   "box.drafts": "Черновики",
+  "box.approval": "На согласовании у меня",
   "kind.invoice": "Счёт на оплату",
   "kind.act_of_work": "Акт выполненных работ",
   "kind.reconciliation_act": "Акт сверки",

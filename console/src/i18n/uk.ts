@@ -72,6 +72,7 @@ export const messages: Record<MessageKey, string> = {
   "box.outbox": "Вихідні",
   "box.internal": "Внутрішні",
   "box.drafts": "Чернетки",
+  "box.approval": "На моєму погодженні",
   "kind.invoice": "Рахунок на оплату",
   "kind.act_of_work": "Акт виконаних робіт",
   "kind.reconciliation_act": "Акт звірки",

@@ -1,5 +1,5 @@
 /**
- * <q-documents-page>: the boxes (inbox, outbox, internal, drafts) with filters by status, kind,
+ * <q-documents-page>: the boxes (inbox, outbox, internal, drafts, and the approver's queue) with filters by status, kind,
  * counterparty, period and a search over number, title and counterparty name. The filters live in
  * the URL's query, so a filtered box can be bookmarked and the back button restores it.
  */
@@ -13,11 +13,17 @@ import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
 import { KINDS, STATUSES, dayBound, statusTone, type DocumentView } from "./types.js";
 
-const BOXES = ["inbox", "outbox", "internal", "drafts"] as const;
+const BOXES = ["inbox", "outbox", "internal", "drafts", "approval"] as const;
 
 @customElement("q-documents-page")
 export class QDocumentsPage extends QScreen {
   @state() private filters = new URLSearchParams(location.search);
+  /** documents waiting for this person's approval decision (the queue's count) */
+  @state() private awaiting = 0;
+
+  protected async load() {
+    this.awaiting = (await api<{ approval: number }>("GET", "/queues").catch(() => ({ approval: 0 }))).approval;
+  }
 
   // The filters follow the URL: back and forward, and the menu's plain /documents, restore them.
   private readonly handlePop = () => {
@@ -108,7 +114,11 @@ export class QDocumentsPage extends QScreen {
                   e.preventDefault();
                   this.setFilters(new URLSearchParams({ box: b }));
                 }}
-                >${t(`box.${b}` as MessageKey)}</a
+                >${t(`box.${b}` as MessageKey)}${
+                  b === "approval" && this.awaiting
+                    ? html` <span class="badge wait" data-testid="approval-count">${this.awaiting}</span>`
+                    : ""
+                }</a
               >`,
           )}
         </nav>

@@ -112,7 +112,8 @@ export async function numberTaken(
   );
 }
 
-export type Box = "inbox" | "outbox" | "internal" | "drafts";
+/** approval: documents whose current approval step waits for this person's own decision (a work queue) */
+export type Box = "inbox" | "outbox" | "internal" | "drafts" | "approval";
 
 export interface BoxFilter {
   box: Box;
@@ -158,6 +159,7 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
   if (f.box === "outbox") q.whereIn("status", DELIVERED_STATUSES).where("direction", "outgoing");
   if (f.box === "internal") q.whereIn("status", DELIVERED_STATUSES).where("direction", "internal");
   if (f.box === "drafts") q.whereIn("status", DRAFT_STATUSES);
+  if (f.box === "approval") q.where("status", "on_approval").whereExists(awaitingDecisionOf(db, actor));
   if (f.status) q.where("status", f.status);
   if (f.kind) q.where("kind", f.kind);
   if (f.counterparty)
@@ -179,6 +181,27 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
       { column: "id", order: "desc" },
     ])
     .limit(f.limit);
+}
+
+/** The person's undecided place on a document's active approval step (for a documents query). */
+function awaitingDecisionOf(db: Tx, actor: Actor) {
+  return db("document_approvers as a")
+    .join("document_approval_steps as s", "s.id", "a.step_id")
+    .whereRaw("a.document_id = documents.id")
+    .where("a.user_id", actor.userId ?? "")
+    .whereNull("a.decision")
+    .where("s.status", "active")
+    .select(db.raw("1"));
+}
+
+/** How many documents wait for this person's approval decision (the menu's count). */
+export async function approvalQueueCount(db: Tx, actor: Actor): Promise<number> {
+  if (!actor.userId) return 0;
+  const [row] = await db("documents")
+    .where("status", "on_approval")
+    .whereExists(awaitingDecisionOf(db, actor))
+    .count({ n: "*" });
+  return Number(row?.n ?? 0);
 }
 
 export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> =>

@@ -7,7 +7,7 @@ import { documentRegistrar } from "../../domain/documents/registration/registrar
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
-import { boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
+import { approvalQueueCount, boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";
 
 import type { Api, Ctx } from "../api.js";
@@ -66,12 +66,24 @@ export function documentRoutes(api: Api, deps: AppDeps) {
 
   api.add({
     method: "get",
+    path: "/api/v1/queues",
+    summary: "The caller's work queues with their counts, for the menu: documents waiting for his approval decision",
+    tag: "documents",
+    auth: "user",
+    handler: async (ctx) => {
+      ctx.body = { approval: await approvalQueueCount(deps.reader, ctx.state.actor) };
+    },
+  });
+
+  api.add({
+    method: "get",
     path: "/api/v1/documents",
-    summary: "A box of documents, newest first, with keyset pagination",
+    summary:
+      "A box of documents, newest first, with keyset pagination; box=approval: those whose current approval step waits for the caller's own decision",
     tag: "documents",
     auth: "any",
     query: z.strictObject({
-      box: z.enum(["inbox", "outbox", "internal", "drafts"]),
+      box: z.enum(["inbox", "outbox", "internal", "drafts", "approval"]),
       status: z.string().max(32).optional(),
       kind: z.enum(KINDS).optional(),
       counterparty: Uuid.optional(),

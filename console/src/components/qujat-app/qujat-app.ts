@@ -53,6 +53,8 @@ export class QujatApp extends QElement {
   @state() private loaded = new Set<string>();
   @state() private announcements: Announcement[] = [];
   @state() private unreadNotices = 0;
+  /** documents waiting for this person's approval decision */
+  @state() private awaitingApproval = 0;
   @state() private blocks: BranchBlock[] = [];
   @state() private totpAsked = false;
   private screenEl?: { path: string; el: ScreenElement };
@@ -149,6 +151,7 @@ export class QujatApp extends QElement {
     this.unreadNotices = (
       await api<{ unread: number }>("GET", "/notices", undefined, { limit: 200 }).catch(() => ({ unread: 0 }))
     ).unread;
+    this.awaitingApproval = (await api<{ approval: number }>("GET", "/queues").catch(() => ({ approval: 0 }))).approval;
     const branches = [...new Set(this.me.roles.map((g) => g.branchId).filter((b): b is string => Boolean(b)))];
     const states = await Promise.all(
       branches.map((id) =>
@@ -359,7 +362,7 @@ export class QujatApp extends QElement {
         <a class="brand" href="/">Qujat</a>
         <nav aria-label=${t("app.menu")}>
           <ul>
-            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}</a></li>`)}
+            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.awaitingApproval ? html` <span class="badge wait" data-testid="awaiting-approval" title=${t("box.approval")}>${this.awaitingApproval}</span>` : nothing}</a></li>`)}
           </ul>
         </nav>
         <div class="user">
