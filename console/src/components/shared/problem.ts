@@ -1,6 +1,8 @@
 // How an API problem is shown: its title, its detail, and each field error beside its field.
 import { html, nothing } from "lit";
 import { ApiError, type Problem } from "../../api/client.js";
+import { en, type MessageKey } from "../../i18n/en.js";
+import { t } from "../../i18n/i18n.js";
 
 export function problemOf(e: unknown): Problem {
   if (e instanceof ApiError) return e.problem;
@@ -10,8 +12,11 @@ export function problemOf(e: unknown): Problem {
 /** The problem as an alert block (role=alert, so a screen reader announces it). */
 export function renderProblem(p: Problem | null | undefined) {
   if (!p) return nothing;
+  // The server's HTTP title is English: the person reads its meaning in his language (by status).
+  const key = `problem.status.${p.status}`;
+  const title = key in en ? t(key as MessageKey) : p.title;
   return html`<div class="problem" role="alert" data-code=${p.code}>
-    <strong>${p.title}</strong>${p.detail ? html`: ${p.detail}` : nothing}
+    <strong>${title}</strong>${p.detail ? html`: ${p.detail}` : nothing}
     ${
       p.rules?.length
         ? html`<ul>
