@@ -81,7 +81,7 @@ describe("notice centre in Chromium", function () {
       await signIn.locator("input[name=login]").fill(accountant.login);
       await signIn.locator("input[name=password]").fill(PASSWORD);
       await signIn.locator("button[type=submit]").click();
-      await page.locator("qujat-app main").waitFor();
+      await page.locator("qujat-app header nav").waitFor(); // signed in: the menu is there
       await page.locator("a.skip").focus();
       await page.keyboard.press("Enter");
       expect(await page.evaluate(() => document.querySelector("qujat-app")!.shadowRoot!.activeElement?.id)).to.equal(

@@ -162,6 +162,11 @@ export const en = {
   "doc.receiptTitle": "Receipt",
   "doc.receipt": "Confirm receipt",
   "doc.answerTitle": "Answer",
+  "doc.rejectedTitle": "The recipient rejected it",
+  "doc.rejectedHint":
+    "A rejected document stays as it is, with its signatures. Register a corrected one: the form opens with the same kind and recipient.",
+  "doc.correctAndResend": "Register a corrected one",
+  "doc.rejectionReason": "Reason: {reason}",
   "doc.reject": "Reject",
   "doc.clarify": "Ask for clarification",
   "doc.annulTitle": "Annulment",

@@ -161,6 +161,11 @@ export const messages: Record<MessageKey, string> = {
   "doc.receiptTitle": "Түбіртек",
   "doc.receipt": "Алғанын растау",
   "doc.answerTitle": "Жауап",
+  "doc.rejectedTitle": "Алушы құжатты қабылдамады",
+  "doc.rejectedHint":
+    "Қабылданбаған құжат қолтаңбаларымен сол күйінде қалады. Түзетілгенін тіркеңіз: пішін сол түрімен және алушысымен ашылады.",
+  "doc.correctAndResend": "Түзетілгенін тіркеу",
+  "doc.rejectionReason": "Себебі: {reason}",
   "doc.reject": "Қабылдамау",
   "doc.clarify": "Нақтылау сұрау",
   "doc.annulTitle": "Күшін жою",

@@ -162,6 +162,11 @@ export const messages: Record<MessageKey, string> = {
   "doc.receiptTitle": "Квитанция",
   "doc.receipt": "Подтвердить получение",
   "doc.answerTitle": "Ответ",
+  "doc.rejectedTitle": "Получатель отклонил документ",
+  "doc.rejectedHint":
+    "Отклонённый документ остаётся как есть, с подписями. Зарегистрируйте исправленный: форма откроется с тем же видом и получателем.",
+  "doc.correctAndResend": "Зарегистрировать исправленный",
+  "doc.rejectionReason": "Причина: {reason}",
   "doc.reject": "Отклонить",
   "doc.clarify": "Запросить уточнение",
   "doc.annulTitle": "Аннулирование",

@@ -162,6 +162,11 @@ export const messages: Record<MessageKey, string> = {
   "doc.receiptTitle": "Квитанція",
   "doc.receipt": "Підтвердити отримання",
   "doc.answerTitle": "Відповідь",
+  "doc.rejectedTitle": "Одержувач відхилив документ",
+  "doc.rejectedHint":
+    "Відхилений документ лишається як є, з підписами. Зареєструйте виправлений: форма відкриється з тим самим видом і одержувачем.",
+  "doc.correctAndResend": "Зареєструвати виправлений",
+  "doc.rejectionReason": "Причина: {reason}",
   "doc.reject": "Відхилити",
   "doc.clarify": "Запитати уточнення",
   "doc.annulTitle": "Анулювання",

@@ -81,7 +81,9 @@ export function documentTotals(lines: Line[]) {
 
 @customElement("q-document-new-page")
 export class QDocumentNewPage extends QScreen {
-  @state() private kind: string = "invoice";
+  // "Register a corrected one" after a rejection opens the form with the kind and recipient.
+  private readonly asked = new URLSearchParams(location.search);
+  @state() private kind: string = KINDS.includes(this.asked.get("kind") as never) ? this.asked.get("kind")! : "invoice";
   @state() private direction: "outgoing" | "internal" = "outgoing";
   @state() private counterpartyMode: "known" | "new" = "known";
   @state() private organizations: Organization[] = [];
@@ -98,6 +100,14 @@ export class QDocumentNewPage extends QScreen {
       next: null,
     }));
     this.organizations = orgs.items;
+    // A corrected document goes to the rejected one's recipient, even one this person's
+    // organization list does not show (another participant is reached by its id).
+    const asked = this.asked.get("recipient");
+    if (asked && !this.organizations.some((o) => o.id === asked))
+      this.organizations = [
+        { id: asked, name: this.asked.get("recipientName") ?? asked } as Organization,
+        ...this.organizations,
+      ];
     const own = [...new Set(this.me?.roles.map((g) => g.organizationId).filter((o): o is string => Boolean(o)))];
     const trees = await Promise.all(
       own.map((id) => api<{ items: Branch[] }>("GET", `/organizations/${id}/branches`).catch(() => ({ items: [] }))),
@@ -444,7 +454,9 @@ export class QDocumentNewPage extends QScreen {
               <select name="recipientOrganization" required>
                 ${others.map((o) => {
                   const id = o.bin ?? o.edrpou ?? o.rnokpp;
-                  return html`<option value=${o.id}>${o.name}${id ? ` (${id})` : ""}</option>`;
+                  return html`<option value=${o.id} ?selected=${o.id === this.asked.get("recipient")}>
+                    ${o.name}${id ? ` (${id})` : ""}
+                  </option>`;
                 })}
               </select></label
             >`

@@ -217,6 +217,22 @@ export class QDocumentPage extends QScreen {
         </section>`,
       );
     }
+    // After a rejection the sender's next step: a corrected document to the same recipient.
+    if (side.sender && st === "rejected" && d.recipient) {
+      const reason = [...(this.history?.events ?? [])].reverse().find((e) => e.to === "rejected")?.comment;
+      parts.push(
+        html`<section class="card" data-testid="rejected-next">
+          <h3>${t("doc.rejectedTitle")}</h3>
+          ${reason ? html`<p>${t("doc.rejectionReason", { reason })}</p>` : nothing}
+          <p class="muted">${t("doc.rejectedHint")}</p>
+          <a
+            class="button"
+            href=${`/documents/new?${new URLSearchParams({ kind: d.kind, recipient: d.recipient.organizationId, recipientName: d.recipient.name, from: d.id })}`}
+            >${t("doc.correctAndResend")}</a
+          >
+        </section>`,
+      );
+    }
     if (side.recipient && ["delivered", "clarification_requested"].includes(st)) {
       parts.push(
         html`<section class="card">
