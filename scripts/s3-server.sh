@@ -15,6 +15,8 @@ py=/usr/bin/python3
 if [ "$cmd" = stop ]; then
   for f in "$run"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   rm -f "$run"/*.pid
+  # Swift's servers fork workers: whatever still runs on this directory's configuration goes too.
+  pkill -f -- "$etc/" 2>/dev/null || true
   exit 0
 fi
 
