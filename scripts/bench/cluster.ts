@@ -13,12 +13,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import knexFactory from "knex";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { Cluster, ensureClusterPackages, ensureServerBuilt } from "../cluster/launch.js";
 import { ensureBucket, s3Client } from "../../server/storage/s3Blobs.js";
 import { api, registrationTemplate } from "./documents.js";
 import { percentile, root } from "./support.js";
+import { freshDatabase } from "../../test/support/app.js";
 import { validBin } from "../../test/support/ids.js";
 
 type Report = (name: string, value: string, verdict: string) => void;
@@ -26,23 +26,6 @@ type Report = (name: string, value: string, verdict: string) => void;
 const SECONDS = Number(process.env.BENCH_CLUSTER_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CLUSTER_CONNECTIONS ?? 64);
 const SIZE = 100 * 1024;
-
-async function freshDatabase(base: string) {
-  const name = `qujat_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = knexFactory({ client: "pg", connection: base, pool: { min: 0, max: 1 } });
-  await admin.raw(`create database ${name}`);
-  await admin.destroy();
-  const url = new URL(base);
-  url.pathname = "/" + name;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = knexFactory({ client: "pg", connection: base, pool: { min: 0, max: 1 } });
-      await a.raw(`drop database if exists ${name} with (force)`).catch(() => {});
-      await a.destroy();
-    },
-  };
-}
 
 /** Senders registering at once: a large site's load comes from many organizations, not one. */
 const SENDERS = Number(process.env.BENCH_CLUSTER_SENDERS ?? 8);
@@ -161,7 +144,7 @@ async function withCluster<T>(
   o: { nodes: number; blobs: "fs" | "s3"; s3?: Record<string, unknown> },
   f: (c: Cluster, clerk: { token: string; tokens: string[]; buyerId: string }) => Promise<T>,
 ) {
-  const db = await freshDatabase(process.env.QUJAT_DATABASE_URL!);
+  const db = await freshDatabase("");
   const dir = mkdtempSync(path.join(os.tmpdir(), "qujat-bench-cluster-"));
   const cluster = new Cluster({
     dir,
