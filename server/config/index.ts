@@ -240,7 +240,8 @@ export class ConfigError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function merge(base: Obj, over: Obj): Obj {
+/** `over` laid on `base`, objects merged key by key (how the configuration's layers combine). */
+export function merge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(out[k]) ? merge(out[k] as Obj, v) : v;
   return out;
