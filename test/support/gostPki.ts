@@ -8,6 +8,32 @@ import * as pkijs from "pkijs";
 import { NCA_ROLE_OIDS } from "./pki.js";
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The reference library's modular inverse (engine/gostSign.js, invMod) ends with `subtract(d, m)`
+ * for the rare result d ≥ m, a function the library never defines (it means its own `sub`). That
+ * branch is taken in about one key generation, signature or verification in 3000, where it throws
+ * a ReferenceError. Its numbers are arrays of 28-bit words (two's complement, sign in `s`, length
+ * in `t`); this computes d − m on them exactly, so the library reaches the answer it was written to.
+ */
+type LibNumber = number[] & { s: number; t: number };
+const DB = 28n;
+function fromLib(x: LibNumber): bigint {
+  let v = 0n;
+  for (let i = x.t - 1; i >= 0; i--) v = (v << DB) | BigInt(x[i]);
+  return x.s < 0 ? v - (1n << (DB * BigInt(x.t))) : v;
+}
+function toLib(v: bigint): LibNumber {
+  if (v < 0n) throw new RangeError("invMod's d − m is never negative");
+  const r = [] as unknown as LibNumber;
+  for (; v > 0n; v >>= DB) r.push(Number(v & ((1n << DB) - 1n)));
+  r.s = 0;
+  r.t = r.length;
+  return r;
+}
+const globals = globalThis as { subtract?: (a: LibNumber, b: LibNumber) => LibNumber };
+globals.subtract ??= (a, b) => toLib(fromLib(a) - fromLib(b));
+
 const { GostEngine } = require("@wavesenterprise/crypto-gost-js") as {
   GostEngine: { getGostSign(a: object): GostSign; getGostDigest(a: object): { digest(d: ArrayBuffer): ArrayBuffer } };
 };
@@ -80,6 +106,8 @@ export const GOST_VARIANTS: Record<
 
 const ab = (b: Uint8Array): ArrayBuffer => new Uint8Array(b).buffer;
 
+/** The reference library's signer with settings of the caller's own (a fixed key: `ukm`). */
+export const referenceSignerWith = (settings: object): GostSign => GostEngine.getGostSign(settings);
 /** The reference library's signer for a variant (hashes the data itself with the variant's digest). */
 export const referenceSigner = (v: GostVariant): GostSign => GostEngine.getGostSign({ ...GOST_VARIANTS[v].reference });
 /** The reference library's digest of a variant, for content digests in CMS. */
