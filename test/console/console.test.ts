@@ -258,7 +258,7 @@ describe("console in Chromium", function () {
     expect(routed.status, JSON.stringify(routed.body)).to.equal(200);
     // The head's own work queue: the menu counts it, the "To approve" box lists it.
     await p.goto(app.url + "/documents?box=approval");
-    await p.getByTestId("awaiting-approval").filter({ hasText: "1" }).waitFor();
+    await p.getByTestId("awaiting-work").filter({ hasText: "1" }).waitFor();
     await p.getByTestId("approval-count").filter({ hasText: "1" }).waitFor();
     await p.getByRole("row", { name: /INV-7/ }).waitFor();
     await p.goto(app.url + `/documents/${docId}`);
@@ -267,7 +267,10 @@ describe("console in Chromium", function () {
       comment: "margin 12 % internal",
     });
     expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
-    await p.reload();
+    // Approved, it moves to the head's "To sign" queue.
+    await p.goto(app.url + "/documents?box=signing");
+    await p.getByTestId("signing-count").filter({ hasText: "1" }).waitFor();
+    await p.getByRole("row", { name: /INV-7/ }).getByRole("link").click();
     await p.getByRole("heading", { name: "Approval route" }).waitFor();
     await p
       .getByText(/margin 12 % internal/)
@@ -287,6 +290,7 @@ describe("console in Chromium", function () {
     const b = buyer2.page;
     await b.getByRole("link", { name: "INV-7" }).click();
     await b.getByRole("button", { name: "Confirm receipt" }).waitFor();
+    await b.getByTestId("awaiting-work").filter({ hasText: "1" }).waitFor(); // to answer
     // The seller's internal approval is not the buyer's business: no route, no approver, no comment.
     expect(await b.getByRole("heading", { name: "Approval route" }).count()).to.equal(0);
     expect(await b.getByText(/margin 12 % internal/).count()).to.equal(0);

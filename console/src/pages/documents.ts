@@ -1,5 +1,6 @@
 /**
- * <q-documents-page>: the boxes (inbox, outbox, internal, drafts, and the approver's queue) with filters by status, kind,
+ * <q-documents-page>: the boxes (inbox, outbox, internal, drafts) and the person's work queues (to
+ * approve, to sign, to answer, answer due soon) with filters by status, kind,
  * counterparty, period and a search over number, title and counterparty name. The filters live in
  * the URL's query, so a filtered box can be bookmarked and the back button restores it.
  */
@@ -11,18 +12,20 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
-import { KINDS, STATUSES, dayBound, statusTone, type DocumentView } from "./types.js";
+import { KINDS, NO_QUEUES, STATUSES, dayBound, statusTone, type DocumentView, type Queues } from "./types.js";
 
-const BOXES = ["inbox", "outbox", "internal", "drafts", "approval"] as const;
+const BOXES = ["inbox", "outbox", "internal", "drafts", "approval", "signing", "answer", "deemed"] as const;
+/** Boxes that list what the organization received (the other side is the sender). */
+const RECEIVED = new Set(["inbox", "answer", "deemed"]);
 
 @customElement("q-documents-page")
 export class QDocumentsPage extends QScreen {
   @state() private filters = new URLSearchParams(location.search);
-  /** documents waiting for this person's approval decision (the queue's count) */
-  @state() private awaiting = 0;
+  /** how many documents wait in each of this person's work queues */
+  @state() private queues: Queues = NO_QUEUES;
 
   protected async load() {
-    this.awaiting = (await api<{ approval: number }>("GET", "/queues").catch(() => ({ approval: 0 }))).approval;
+    this.queues = await api<Queues>("GET", "/queues").catch(() => NO_QUEUES);
   }
 
   // The filters follow the URL: back and forward, and the menu's plain /documents, restore them.
@@ -80,7 +83,8 @@ export class QDocumentsPage extends QScreen {
   }
 
   private columns(): Column<DocumentView>[] {
-    const counterparty = (d: DocumentView) => (this.box === "inbox" ? d.sender.name : (d.recipient?.name ?? "—"));
+    const received = RECEIVED.has(this.box);
+    const counterparty = (d: DocumentView) => (received ? d.sender.name : (d.recipient?.name ?? "—"));
     return [
       {
         label: t("doc.number"),
@@ -88,7 +92,7 @@ export class QDocumentsPage extends QScreen {
       },
       { label: t("doc.kind"), render: (d) => t(`kind.${d.kind}` as MessageKey) },
       { label: t("doc.title"), render: (d) => d.title ?? "" },
-      { label: this.box === "inbox" ? t("doc.sender") : t("doc.recipient"), render: counterparty },
+      { label: received ? t("doc.sender") : t("doc.recipient"), render: counterparty },
       {
         label: t("doc.status"),
         render: (d) =>
@@ -96,6 +100,9 @@ export class QDocumentsPage extends QScreen {
       },
       { label: t("doc.total"), render: (d) => (d.total ? `${d.total} ${d.currency ?? ""}` : "") },
       { label: t("doc.created"), render: (d) => formatDate(d.createdAt) },
+      ...(this.box === "answer" || this.box === "deemed"
+        ? [{ label: t("doc.respondBy"), render: (d: DocumentView) => (d.respondBy ? formatDate(d.respondBy) : "") }]
+        : []),
     ];
   }
 
@@ -115,8 +122,10 @@ export class QDocumentsPage extends QScreen {
                   this.setFilters(new URLSearchParams({ box: b }));
                 }}
                 >${t(`box.${b}` as MessageKey)}${
-                  b === "approval" && this.awaiting
-                    ? html` <span class="badge wait" data-testid="approval-count">${this.awaiting}</span>`
+                  b in this.queues && this.queues[b as keyof Queues]
+                    ? html` <span class="badge ${b === "deemed" ? "bad" : "wait"}" data-testid=${`${b}-count`}
+                        >${this.queues[b as keyof Queues]}</span
+                      >`
                     : ""
                 }</a
               >`,

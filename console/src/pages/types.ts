@@ -88,3 +88,7 @@ export function statusTone(status: string): "good" | "bad" | "wait" | "info" | "
   if (["sent", "delivered"].includes(status)) return "info";
   return "quiet"; // draft, destroyed
 }
+
+/** The person's work queues among the boxes, counted by the server for the tabs and the menu. */
+export type Queues = Record<"approval" | "signing" | "answer" | "deemed", number>;
+export const NO_QUEUES: Queues = { approval: 0, signing: 0, answer: 0, deemed: 0 };

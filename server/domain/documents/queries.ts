@@ -1,7 +1,7 @@
 // Reading documents: one by id, its files, and the boxes (SPEC R2.10) with keyset pagination.
 import type { Tx } from "../../storage/db.js";
-import type { Actor } from "../identity/roles.js";
-import type { DocumentSides } from "./policy.js";
+import type { Actor, Role } from "../identity/roles.js";
+import { RESPONDER_ROLES, SIGNER_ROLES, type DocumentSides } from "./policy.js";
 import type { EventRow, ReceiptRow } from "./presenters.js";
 
 export interface DocumentRow {
@@ -112,8 +112,23 @@ export async function numberTaken(
   );
 }
 
-/** approval: documents whose current approval step waits for this person's own decision (a work queue) */
-export type Box = "inbox" | "outbox" | "internal" | "drafts" | "approval";
+/**
+ * The boxes, and the person's work queues among them:
+ * - approval: documents whose current approval step waits for this person's own decision;
+ * - signing: approved documents of a branch he signs for (SPEC R1.2) that nobody has signed yet
+ *   (the first signature moves a document on to "signing", and out of every signer's queue);
+ * - answer: received documents waiting for his side's signature or reasoned refusal (R2.5), where
+ *   he may answer for the receiving branch;
+ * - deemed: the part of those deemed accepted by silence within DEEMED_WARNING_DAYS (R2.6).
+ */
+export type Box = "inbox" | "outbox" | "internal" | "drafts" | "approval" | "signing" | "answer" | "deemed";
+export const BOXES = ["inbox", "outbox", "internal", "drafts", "approval", "signing", "answer", "deemed"] as const;
+export type Queue = "approval" | "signing" | "answer" | "deemed";
+
+/** How close a deemed-acceptance deadline must be for the document to enter the "deemed" queue. */
+export const DEEMED_WARNING_DAYS = 3;
+const ANSWER_STATUSES = ["sent", "delivered"];
+const DEEMED_STATUSES = ["sent", "delivered", "clarification_requested"];
 
 export interface BoxFilter {
   box: Box;
@@ -125,12 +140,27 @@ export interface BoxFilter {
   q?: string;
   after?: { createdAt: string; id: string };
   limit: number;
+  /** the request's time, for the deemed queue's horizon */
+  now?: Date;
 }
 
-/** The organizations and branch subtrees an actor's grants reach: [organizationId, pathPrefix | null]. */
-function scopes(actor: Actor): Array<[string, string | null]> {
-  return actor.grants.filter((g) => g.organizationId !== null).map((g) => [g.organizationId!, g.branchPath]);
+/**
+ * The organizations and branch subtrees an actor's grants reach: [organizationId, pathPrefix | null];
+ * with `roles`, only through those roles (a queue is the work of those who may do it).
+ */
+function scopes(actor: Actor, roles?: readonly Role[]): Array<[string, string | null]> {
+  return actor.grants
+    .filter((g) => g.organizationId !== null && (!roles || roles.includes(g.role)))
+    .map((g) => [g.organizationId!, g.branchPath]);
 }
+
+/** Which roles a box is restricted to, and which side of the document it looks at. */
+const QUEUE_SCOPE: Partial<Record<Box, { roles: readonly Role[]; side: "sender" | "recipient" }>> = {
+  signing: { roles: SIGNER_ROLES, side: "sender" },
+  answer: { roles: RESPONDER_ROLES, side: "recipient" },
+  deemed: { roles: RESPONDER_ROLES, side: "recipient" },
+};
+const sideOf = (box: Box) => QUEUE_SCOPE[box]?.side ?? (box === "inbox" ? "recipient" : "sender");
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
 
@@ -139,27 +169,10 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
  * drives the scan in order; the branch subtree, status and text filters only thin it out.
  */
 export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<DocumentRow[]> {
-  const side = f.box === "inbox" ? "recipient" : "sender";
-  const mine = scopes(actor);
-  if (mine.length === 0) return [];
-  const q = db("documents").select("*");
-  // Internal documents are listed to both the sending and the receiving branch.
-  const sides = f.box === "internal" ? ["sender", "recipient"] : [side];
-  q.where((w) => {
-    for (const s of sides) {
-      for (const [org, path] of mine) {
-        w.orWhere((c) => {
-          c.where(`${s}_organization_id`, org);
-          if (path) c.where(`${s}_branch_path`, "like", escapeLike(path) + "%");
-        });
-      }
-    }
-  });
-  if (f.box === "inbox") q.whereIn("status", DELIVERED_STATUSES).whereNot("direction", "internal");
-  if (f.box === "outbox") q.whereIn("status", DELIVERED_STATUSES).where("direction", "outgoing");
-  if (f.box === "internal") q.whereIn("status", DELIVERED_STATUSES).where("direction", "internal");
-  if (f.box === "drafts") q.whereIn("status", DRAFT_STATUSES);
-  if (f.box === "approval") q.where("status", "on_approval").whereExists(awaitingDecisionOf(db, actor));
+  const side = sideOf(f.box);
+  const q = boxQuery(db, actor, f.box, f.now ?? new Date());
+  if (!q) return [];
+  q.select("documents.*");
   if (f.status) q.where("status", f.status);
   if (f.kind) q.where("kind", f.kind);
   if (f.counterparty)
@@ -183,6 +196,47 @@ export async function boxPage(db: Tx, actor: Actor, f: BoxFilter): Promise<Docum
     .limit(f.limit);
 }
 
+/** The documents of one box for this actor, before filters and order; null when he has no place to look. */
+function boxQuery(db: Tx, actor: Actor, box: Box, now: Date) {
+  const scope = QUEUE_SCOPE[box];
+  const mine = scopes(actor, scope?.roles);
+  if (mine.length === 0) return null;
+  const side = sideOf(box);
+  const q = db("documents");
+  // Internal documents are listed to both the sending and the receiving branch.
+  const sides = box === "internal" ? ["sender", "recipient"] : [side];
+  q.where((w) => {
+    for (const s of sides) {
+      for (const [org, path] of mine) {
+        w.orWhere((c) => {
+          c.where(`${s}_organization_id`, org);
+          if (path) c.where(`${s}_branch_path`, "like", escapeLike(path) + "%");
+        });
+      }
+    }
+  });
+  switch (box) {
+    case "inbox":
+      return q.whereIn("status", DELIVERED_STATUSES).whereNot("direction", "internal");
+    case "outbox":
+      return q.whereIn("status", DELIVERED_STATUSES).where("direction", "outgoing");
+    case "internal":
+      return q.whereIn("status", DELIVERED_STATUSES).where("direction", "internal");
+    case "drafts":
+      return q.whereIn("status", DRAFT_STATUSES);
+    case "approval":
+      return q.where("status", "on_approval").whereExists(awaitingDecisionOf(db, actor));
+    case "signing":
+      return q.where("status", "approved");
+    case "answer":
+      return q.whereIn("status", ANSWER_STATUSES);
+    case "deemed": {
+      const horizon = new Date(now.getTime() + DEEMED_WARNING_DAYS * 86_400_000).toISOString();
+      return q.whereIn("status", DEEMED_STATUSES).whereNotNull("respond_by").where("respond_by", "<=", horizon);
+    }
+  }
+}
+
 /** The person's undecided place on a document's active approval step (for a documents query). */
 function awaitingDecisionOf(db: Tx, actor: Actor) {
   return db("document_approvers as a")
@@ -194,14 +248,17 @@ function awaitingDecisionOf(db: Tx, actor: Actor) {
     .select(db.raw("1"));
 }
 
-/** How many documents wait for this person's approval decision (the menu's count). */
-export async function approvalQueueCount(db: Tx, actor: Actor): Promise<number> {
-  if (!actor.userId) return 0;
-  const [row] = await db("documents")
-    .where("status", "on_approval")
-    .whereExists(awaitingDecisionOf(db, actor))
-    .count({ n: "*" });
-  return Number(row?.n ?? 0);
+/** How many documents wait in each of this person's work queues (the menu's counts). */
+export async function queueCounts(db: Tx, actor: Actor, now: Date): Promise<Record<Queue, number>> {
+  const counts: Record<Queue, number> = { approval: 0, signing: 0, answer: 0, deemed: 0 };
+  if (!actor.userId) return counts;
+  for (const queue of Object.keys(counts) as Queue[]) {
+    const q = boxQuery(db, actor, queue, now);
+    if (!q) continue;
+    const [row] = await q.count({ n: "*" });
+    counts[queue] = Number(row?.n ?? 0);
+  }
+  return counts;
 }
 
 export const receiptsOf = (db: Tx, documentId: string): Promise<ReceiptRow[]> =>

@@ -7,7 +7,7 @@ import { documentRegistrar } from "../../domain/documents/registration/registrar
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
-import { approvalQueueCount, boxPage, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
+import { BOXES, boxPage, queueCounts, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";
 
 import type { Api, Ctx } from "../api.js";
@@ -67,11 +67,12 @@ export function documentRoutes(api: Api, deps: AppDeps) {
   api.add({
     method: "get",
     path: "/api/v1/queues",
-    summary: "The caller's work queues with their counts, for the menu: documents waiting for his approval decision",
+    summary:
+      "The caller's work queues with their counts, for the menu: to approve, to sign, to answer, and deemed acceptance running out",
     tag: "documents",
     auth: "user",
     handler: async (ctx) => {
-      ctx.body = { approval: await approvalQueueCount(deps.reader, ctx.state.actor) };
+      ctx.body = await queueCounts(deps.reader, ctx.state.actor, deps.clock.now());
     },
   });
 
@@ -79,11 +80,11 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     method: "get",
     path: "/api/v1/documents",
     summary:
-      "A box of documents, newest first, with keyset pagination; box=approval: those whose current approval step waits for the caller's own decision",
+      "A box of documents, newest first, with keyset pagination. The work queues: approval (waiting for the caller's approval decision), signing (his branch's approved documents he has not signed), answer (received, waiting for his side's signature or refusal), deemed (deemed accepted by silence within 3 days)",
     tag: "documents",
     auth: "any",
     query: z.strictObject({
-      box: z.enum(["inbox", "outbox", "internal", "drafts", "approval"]),
+      box: z.enum(BOXES),
       status: z.string().max(32).optional(),
       kind: z.enum(KINDS).optional(),
       counterparty: Uuid.optional(),
@@ -97,6 +98,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
       const rows = await boxPage(deps.reader, ctx.state.actor, {
         ...query,
         after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        now: deps.clock.now(),
       });
       const files = await documentFilesOf(
         deps.reader,

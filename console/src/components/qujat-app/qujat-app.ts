@@ -18,6 +18,7 @@ import {
   formatDate,
   type Lang,
 } from "../../i18n/i18n.js";
+import { NO_QUEUES, type Queues } from "../../pages/types.js";
 import { SCREENS, allowed, match } from "../../router.js";
 import { browserSigner } from "../../signer.js";
 import { forgetSigner } from "../../signing/session.js";
@@ -53,8 +54,8 @@ export class QujatApp extends QElement {
   @state() private loaded = new Set<string>();
   @state() private announcements: Announcement[] = [];
   @state() private unreadNotices = 0;
-  /** documents waiting for this person's approval decision */
-  @state() private awaitingApproval = 0;
+  /** documents waiting for this person: to approve, to sign, to answer (the deemed queue is part of the last) */
+  @state() private queues: Queues = NO_QUEUES;
   @state() private blocks: BranchBlock[] = [];
   @state() private totpAsked = false;
   private screenEl?: { path: string; el: ScreenElement };
@@ -132,6 +133,17 @@ export class QujatApp extends QElement {
     await Promise.all([this.loadScreen(), this.loadBanners()]);
   }
 
+  /** what waits for this person across his queues (answer includes the deemed ones) */
+  private get waiting() {
+    return this.queues.approval + this.queues.signing + this.queues.answer;
+  }
+  private get waitingTitle() {
+    const parts = (["approval", "signing", "answer", "deemed"] as const)
+      .filter((q) => this.queues[q])
+      .map((q) => `${t(`box.${q}`)}: ${this.queues[q]}`);
+    return `${t("queue.waiting")} — ${parts.join(", ")}`;
+  }
+
   private get roles() {
     return this.me?.roles.map((g) => g.role) ?? [];
   }
@@ -151,7 +163,7 @@ export class QujatApp extends QElement {
     this.unreadNotices = (
       await api<{ unread: number }>("GET", "/notices", undefined, { limit: 200 }).catch(() => ({ unread: 0 }))
     ).unread;
-    this.awaitingApproval = (await api<{ approval: number }>("GET", "/queues").catch(() => ({ approval: 0 }))).approval;
+    this.queues = await api<Queues>("GET", "/queues").catch(() => NO_QUEUES);
     const branches = [...new Set(this.me.roles.map((g) => g.branchId).filter((b): b is string => Boolean(b)))];
     const states = await Promise.all(
       branches.map((id) =>
@@ -362,7 +374,7 @@ export class QujatApp extends QElement {
         <a class="brand" href="/">Qujat</a>
         <nav aria-label=${t("app.menu")}>
           <ul>
-            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.awaitingApproval ? html` <span class="badge wait" data-testid="awaiting-approval" title=${t("box.approval")}>${this.awaitingApproval}</span>` : nothing}</a></li>`)}
+            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.waiting ? html` <span class="badge wait" data-testid="awaiting-work" title=${this.waitingTitle}>${this.waiting}</span>` : nothing}</a></li>`)}
           </ul>
         </nav>
         <div class="user">
