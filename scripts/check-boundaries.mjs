@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname, "..");
 
 // Lowest first. Units of the same rank may not import each other.
 const RANKS = [
-  ["base", 0], // config, clock, errors, log: what everything may use
+  ["base", 0], // config, clock, errors and their codes, log: what everything may use
   ["storage", 1],
   ["pki", 1],
   ["mail", 2],
@@ -41,7 +41,7 @@ function unitOf(rel) {
   if (m) return `domain/${m[1]}`;
   m = /^server\/(storage|pki|mail|jobs|http)\//.exec(p);
   if (m) return m[1];
-  if (/^server\/(config\/|clock\.ts|errors\.ts|log\.ts)/.test(p)) return "base";
+  if (/^server\/(config\/|clock\.ts|errors\.ts|problemCodes\.ts|log\.ts)/.test(p)) return "base";
   if (/^server\/[^/]+\.(ts|cjs|mjs)$/.test(p)) return "app";
   return null;
 }
@@ -105,10 +105,11 @@ for (const { file, rel, unit, text } of serverFiles) {
   }
 }
 
-// The console shares only server/domain/shared/ (pure rules and constants) with the server, and the
+// The console shares only server/domain/shared/ (pure rules and constants) with the server, the
+// list of codes the API answers with (server/problemCodes.ts: it has a sentence for each), and the
 // national curve code it signs key files with (server/pki/gost/, pure: it may import only its own
 // files and the providers' error classes, never Node).
-const CONSOLE_SHARES = ["server/domain/shared/", "server/pki/gost/"];
+const CONSOLE_SHARES = ["server/domain/shared/", "server/problemCodes.ts", "server/pki/gost/"];
 const GOST_PURE = ["primeCurve", "kzGost", "dstu4145", "gost94", "gost28147", "streebog", "words"];
 for (const file of walk(path.join(root, "console", "src"))) {
   const rel = path.relative(root, file);
@@ -120,7 +121,8 @@ for (const file of walk(path.join(root, "console", "src"))) {
       .split(path.sep)
       .join("/");
     const gostPure = GOST_PURE.some((n) => target === `server/pki/gost/${n}.js`);
-    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/") && !gostPure)
+    const codes = target === "server/problemCodes.js";
+    if (target.startsWith("server/") && !target.startsWith("server/domain/shared/") && !gostPure && !codes)
       problems.push(`${rel}: imports ${spec} — the console may share only ${CONSOLE_SHARES.join(" and pure ")}`);
   }
 }

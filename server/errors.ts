@@ -1,14 +1,15 @@
 // One error hierarchy with stable codes, and one table from class to HTTP status.
 // The HTTP layer renders these as application/problem+json; anything else is a logged 500.
+import type { ProblemCode } from "./problemCodes.js";
 
 export interface ProblemExtras {
   [key: string]: unknown;
 }
 
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly extras: ProblemExtras;
-  constructor(code: string, message: string, extras: ProblemExtras = {}) {
+  constructor(code: ProblemCode, message: string, extras: ProblemExtras = {}) {
     super(message);
     this.code = code;
     this.extras = extras;

@@ -85,10 +85,10 @@ export interface RevocationOptions {
 // ---------------------------------------------------------------------------------------------
 // Parsing (also used on their own, e.g. for the NCA test artefacts)
 
-const malformed = (what: string, why: string) =>
+const malformed = (what: "ocsp" | "crl", why: string) =>
   new ValidationError(`${what}_malformed`, `Not a valid ${what === "ocsp" ? "OCSP response" : "CRL"}: ${why}`);
 
-const der = (bytes: Uint8Array, what: string) => wholeDer(bytes, () => malformed(what, "not DER"));
+const der = (bytes: Uint8Array, what: "ocsp" | "crl") => wholeDer(bytes, () => malformed(what, "not DER"));
 
 export interface OcspSingle {
   certId: Pkijs.CertID;

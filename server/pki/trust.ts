@@ -3,6 +3,7 @@
 // trust anchor — root or intermediate, as national CAs publish them. A chain is built from the
 // signer's certificate through the certificates the CMS carries and the store, each link's
 // signature checked and each certificate checked for validity at the time given.
+import type { SignatureCheck } from "../problemCodes.js";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -19,7 +20,7 @@ export interface TrustAnchor extends ParsedCertificate {
 
 export interface ChainCheck {
   /** the check that failed, stable: certificate_untrusted, certificate_expired, … */
-  check: string;
+  check: SignatureCheck;
   detail: string;
 }
 

@@ -6,7 +6,7 @@ export interface Problem {
   code: string;
   title: string;
   detail: string;
-  errors?: Array<{ field: string; message: string }>;
+  errors?: Array<{ field: string; code?: string; message: string }>;
   rules?: string[];
   [extra: string]: unknown;
 }

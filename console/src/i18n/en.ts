@@ -1,6 +1,10 @@
 // English: the source language and the fallback. Every other language is typed against these keys,
 // so a missing translation fails the typecheck.
+import { checks, problems } from "./problems/en.js";
+
 export const en = {
+  ...problems,
+  ...checks,
   "app.language": "Language",
   "app.menu": "Main menu",
   "app.signOut": "Sign out",
@@ -83,6 +87,22 @@ export const en = {
   "problem.status.429": "Too many attempts",
   "problem.status.500": "Something went wrong on the appliance",
   "problem.status.503": "Not available right now",
+  "issue.invalid_type": "Wrong kind of value",
+  "issue.too_small": "Too short or too small",
+  "issue.too_big": "Too long or too large",
+  "issue.invalid_format": "Not in the expected format",
+  "issue.invalid_value": "Not one of the allowed values",
+  "issue.unrecognized_keys": "Unknown field",
+  "issue.invalid_union": "Not valid",
+  "issue.custom": "Not valid",
+  "rule.too_short": "at least {min} characters",
+  "rule.no_lowercase": "a lowercase letter",
+  "rule.no_uppercase": "an uppercase letter",
+  "rule.no_digit": "a digit",
+  "rule.no_symbol": "a symbol",
+  "rule.equals_identity": "not your login or IIN",
+  "rule.recently_used": "not one of your recent passwords",
+  "problem.rulesIntro": "The password needs:",
   "box.approval": "To approve",
   "box.signing": "To sign",
   "box.answer": "To answer",
@@ -443,6 +463,8 @@ export const en = {
   "enum.destroy": "Destroy",
   "enum.review": "Review",
   "enum.done": "Done",
+  "enum.good": "Good",
+  "enum.unknown": "Unknown",
   "compliance.execute": "Execute",
   "compliance.confirmExecute":
     "Destroy {documents} documents ({size}) for good? Their content, signatures and history are deleted from every node and the shared store; a signed, timestamped certificate will list each one. This cannot be undone.",

@@ -1,7 +1,11 @@
 // Қазақша.
 import type { MessageKey } from "./en.js";
 
+import { checks, problems } from "./problems/kk.js";
+
 export const messages: Record<MessageKey, string> = {
+  ...problems,
+  ...checks,
   "app.language": "Тіл",
   "app.menu": "Басты мәзір",
   "app.signOut": "Шығу",
@@ -82,6 +86,22 @@ export const messages: Record<MessageKey, string> = {
   "problem.status.429": "Тым көп әрекет",
   "problem.status.500": "Сервер жағындағы қате",
   "problem.status.503": "Қазір қолжетімсіз",
+  "issue.invalid_type": "Мән түрі қате",
+  "issue.too_small": "Тым қысқа немесе кіші",
+  "issue.too_big": "Тым ұзын немесе үлкен",
+  "issue.invalid_format": "Пішімі қате",
+  "issue.invalid_value": "Рұқсат етілмеген мән",
+  "issue.unrecognized_keys": "Белгісіз өріс",
+  "issue.invalid_union": "Мән дұрыс емес",
+  "issue.custom": "Мән дұрыс емес",
+  "rule.too_short": "кемінде {min} таңба",
+  "rule.no_lowercase": "кіші әріп",
+  "rule.no_uppercase": "бас әріп",
+  "rule.no_digit": "цифр",
+  "rule.no_symbol": "таңба",
+  "rule.equals_identity": "логинмен немесе ЖСН-мен сәйкес келмеуі",
+  "rule.recently_used": "соңғы құпиясөздермен сәйкес келмеуі",
+  "problem.rulesIntro": "Құпиясөзге қажет:",
   "box.approval": "Менің келісуімде",
   "box.signing": "Қол қоюға",
   "box.answer": "Жауап күтуде",
@@ -444,6 +464,8 @@ export const messages: Record<MessageKey, string> = {
   "enum.destroy": "Жою",
   "enum.review": "Қайта қарау",
   "enum.done": "Аяқталған",
+  "enum.good": "Жарамды",
+  "enum.unknown": "Белгісіз",
   "compliance.execute": "Орындау",
   "compliance.confirmExecute":
     "{documents} құжатты ({size}) біржола жою керек пе? Олардың мазмұны, қолтаңбалары мен тарихы барлық түйіндерден және ортақ қоймадан өшіріледі; уақыт белгісі бар қол қойылған акт әрқайсысын атап шығады. Мұны қайтару мүмкін емес.",

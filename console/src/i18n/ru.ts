@@ -1,7 +1,11 @@
 // Русский.
 import type { MessageKey } from "./en.js";
 
+import { checks, problems } from "./problems/ru.js";
+
 export const messages: Record<MessageKey, string> = {
+  ...problems,
+  ...checks,
   "app.language": "Язык",
   "app.menu": "Главное меню",
   "app.signOut": "Выйти",
@@ -83,6 +87,22 @@ export const messages: Record<MessageKey, string> = {
   "problem.status.429": "Слишком много попыток",
   "problem.status.500": "Ошибка на стороне сервера",
   "problem.status.503": "Сейчас недоступно",
+  "issue.invalid_type": "Неверный тип значения",
+  "issue.too_small": "Слишком короткое или малое значение",
+  "issue.too_big": "Слишком длинное или большое значение",
+  "issue.invalid_format": "Неверный формат",
+  "issue.invalid_value": "Недопустимое значение",
+  "issue.unrecognized_keys": "Неизвестное поле",
+  "issue.invalid_union": "Некорректное значение",
+  "issue.custom": "Некорректное значение",
+  "rule.too_short": "не менее {min} символов",
+  "rule.no_lowercase": "строчная буква",
+  "rule.no_uppercase": "заглавная буква",
+  "rule.no_digit": "цифра",
+  "rule.no_symbol": "символ",
+  "rule.equals_identity": "не совпадать с логином или ИИН",
+  "rule.recently_used": "не совпадать с недавними паролями",
+  "problem.rulesIntro": "В пароле нужно:",
   "box.approval": "На согласовании у меня",
   "box.signing": "На подпись",
   "box.answer": "Ждут ответа",
@@ -444,6 +464,8 @@ export const messages: Record<MessageKey, string> = {
   "enum.destroy": "Уничтожить",
   "enum.review": "Пересмотреть",
   "enum.done": "Завершён",
+  "enum.good": "Действует",
+  "enum.unknown": "Неизвестно",
   "compliance.execute": "Выполнить",
   "compliance.confirmExecute":
     "Уничтожить {documents} документов ({size}) безвозвратно? Их содержимое, подписи и история будут удалены со всех узлов и из общего хранилища; подписанный акт с меткой времени перечислит каждый. Отменить это нельзя.",

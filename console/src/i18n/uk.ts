@@ -1,7 +1,11 @@
 // Українська.
 import type { MessageKey } from "./en.js";
 
+import { checks, problems } from "./problems/uk.js";
+
 export const messages: Record<MessageKey, string> = {
+  ...problems,
+  ...checks,
   "app.language": "Мова",
   "app.menu": "Головне меню",
   "app.signOut": "Вийти",
@@ -83,6 +87,22 @@ export const messages: Record<MessageKey, string> = {
   "problem.status.429": "Забагато спроб",
   "problem.status.500": "Помилка на боці сервера",
   "problem.status.503": "Зараз недоступно",
+  "issue.invalid_type": "Неправильний тип значення",
+  "issue.too_small": "Закоротке або замале значення",
+  "issue.too_big": "Задовге або завелике значення",
+  "issue.invalid_format": "Неправильний формат",
+  "issue.invalid_value": "Неприпустиме значення",
+  "issue.unrecognized_keys": "Невідоме поле",
+  "issue.invalid_union": "Некоректне значення",
+  "issue.custom": "Некоректне значення",
+  "rule.too_short": "щонайменше {min} символів",
+  "rule.no_lowercase": "мала літера",
+  "rule.no_uppercase": "велика літера",
+  "rule.no_digit": "цифра",
+  "rule.no_symbol": "символ",
+  "rule.equals_identity": "не збігатися з логіном або ІПН",
+  "rule.recently_used": "не збігатися з нещодавніми паролями",
+  "problem.rulesIntro": "У паролі потрібно:",
   "box.approval": "На моєму погодженні",
   "box.signing": "На підпис",
   "box.answer": "Очікують відповіді",
@@ -444,6 +464,8 @@ export const messages: Record<MessageKey, string> = {
   "enum.destroy": "Знищити",
   "enum.review": "Переглянути",
   "enum.done": "Завершений",
+  "enum.good": "Чинний",
+  "enum.unknown": "Невідомо",
   "compliance.execute": "Виконати",
   "compliance.confirmExecute":
     "Знищити {documents} документів ({size}) безповоротно? Їхній вміст, підписи та історію буде видалено з усіх вузлів і спільного сховища; підписаний акт із позначкою часу перелічить кожен. Скасувати це неможливо.",

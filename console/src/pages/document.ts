@@ -15,8 +15,8 @@ import "../components/q-route-editor/q-route-editor.js";
 import type { RouteStep } from "../events/events.js";
 import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
-import type { MessageKey } from "../i18n/en.js";
-import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { en, type MessageKey } from "../i18n/en.js";
+import { enumLabel, formatBytes, formatDate, formatDay, language, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
 import { statusTone, type DocumentView } from "./types.js";
 
@@ -309,7 +309,11 @@ export class QDocumentPage extends QScreen {
             }
             <dt>${t("doc.revocation")}</dt>
             <dd>
-              ${s.validation?.revocation ? `${s.validation.revocation.status} (${s.validation.revocation.source})` : "—"}
+              ${
+                s.validation?.revocation
+                  ? `${enumLabel(s.validation.revocation.status)} (${s.validation.revocation.source.toUpperCase()})`
+                  : "—"
+              }
             </dd>
           </dl>
           <table>
@@ -327,9 +331,12 @@ export class QDocumentPage extends QScreen {
               ${(s.validation?.checks ?? []).map(
                 (c) =>
                   html`<tr>
-                    <td>${c.check}</td>
-                    <td>${c.ok === null ? "—" : c.ok ? "✓" : "✗"}</td>
-                    <td>${c.detail}</td>
+                    <td>${checkLabel(c.check)}</td>
+                    <td>
+                      ${c.ok === null ? "—" : c.ok ? "✓" : "✗"}
+                      ${t(c.ok === null ? "check.notMade" : c.ok ? "check.passed" : "check.failed")}
+                    </td>
+                    <td>${language() === "en" ? c.detail : ""}</td>
                   </tr>`,
               )}
             </tbody>
@@ -436,4 +443,10 @@ declare global {
   interface HTMLElementTagNameMap {
     "q-document-page": QDocumentPage;
   }
+}
+
+/** A validation check's name in the reader's language (the server's code when the console has none). */
+function checkLabel(code: string): string {
+  const key = `check.${code}`;
+  return key in en ? t(key as MessageKey) : code;
 }

@@ -11,7 +11,7 @@ import { organizationFactsOf } from "../identity/records.js";
 
 export interface GateAnswer {
   allowed: boolean;
-  code?: string;
+  code?: "billing_blocked" | "subscription_ended" | "subscription_suspended";
   reason?: string;
   subscriptionId?: string;
 }

@@ -83,7 +83,8 @@ export async function branchBlocker(ctx: CommandContext, p: { id: string; blocke
   const { b, res, visible } = await visibleBranch(ctx, p.id);
   authorize(ctx.actor, "branch.block", res, visible);
   const status = p.blocked ? "blocked" : "active";
-  if (b.status === status) throw new StateConflictError("already_" + status, `Branch is already ${status}`, { status });
+  if (b.status === status)
+    throw new StateConflictError(`already_${status}` as const, `Branch is already ${status}`, { status });
   await ctx
     .tx("branches")
     .where({ id: b.id })

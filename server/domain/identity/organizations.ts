@@ -178,7 +178,7 @@ export async function organizationBlocker(ctx: CommandContext, p: { id: string; 
   const found = await organizationFor(ctx, p.id, "organization.block");
   const status = p.blocked ? "blocked" : "active";
   if (found.org.status === status)
-    throw new StateConflictError("already_" + status, `Organization is already ${status}`, { status });
+    throw new StateConflictError(`already_${status}` as const, `Organization is already ${status}`, { status });
   await ctx
     .tx("organizations")
     .where({ id: p.id })

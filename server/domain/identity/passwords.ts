@@ -28,6 +28,7 @@ export async function assertPasswordAcceptable(
     throw new ValidationError("password_policy", "The password does not meet the password policy", {
       field: "password",
       rules: problems,
+      minLength: ctx.config.auth.passwordMinLength,
     });
 }
 

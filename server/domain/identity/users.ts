@@ -236,7 +236,7 @@ export async function userStatusSetter(
   authorize(ctx.actor, "user.disable", resource, visible);
   if (user.id === ctx.actor.userId) throw new StateConflictError("self_disable", "You cannot disable your own account");
   if (user.status === p.status)
-    throw new StateConflictError("already_" + p.status, `User is already ${p.status}`, { status: p.status });
+    throw new StateConflictError(`already_${p.status}` as const, `User is already ${p.status}`, { status: p.status });
   await ctx
     .tx("users")
     .where({ id: p.id })

@@ -6,6 +6,7 @@
 // on the entity's own application): the first head and a person with the right of signature sign
 // any kind; a person with the right to sign financial documents signs the accounting kinds. Anyone
 // else with the organization's certificate needs a valid power of attorney from the head (R1.6).
+import type { SignatureCheck } from "../../problemCodes.js";
 import { createHash } from "node:crypto";
 import type * as Pkijs from "pkijs";
 import { UnavailableError, UnprocessableError } from "../../errors.js";
@@ -18,7 +19,7 @@ import { signatureTimestampOf, withSignatureTimestamp, type TimestampInfo, type 
 import type { Kind } from "../shared/kinds.js";
 
 export interface CheckOutcome {
-  check: string;
+  check: SignatureCheck;
   /** true passed, false failed, null not made (said why in detail) */
   ok: boolean | null;
   detail: string;
@@ -101,7 +102,7 @@ export async function certificateValidator(
   );
   const info = leaf.info;
   const checks: CheckOutcome[] = [];
-  const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
+  const add = (check: SignatureCheck, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
   const failed = (name: string) => chain.failures.filter((f) => f.check === name);
   const unsupported = failed("algorithm_unsupported");
   add(
@@ -216,7 +217,7 @@ export function participantHimself(org: SigningParty["organization"], cert: Cert
 export function withParty(base: ValidationReport, party: SigningParty | null): ValidationReport {
   if (!party) return base;
   const checks = [...base.checks];
-  const add = (check: string, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
+  const add = (check: SignatureCheck, ok: boolean | null, detail: string) => checks.push({ check, ok, detail });
   const info = base.certificate;
   // The person: a Kazakh certificate names his IIN, a Ukrainian one his DRFO code (the RNOKPP).
   const ua = info.iin === null && info.drfo !== null;
@@ -326,7 +327,7 @@ export async function timestamped(
   const add = (ok: boolean | null, detail: string, timestamp: TimestampInfo | null = null) => ({
     ...report,
     timestamp,
-    checks: [...report.checks, { check: "timestamp", ok, detail }],
+    checks: [...report.checks, { check: "timestamp" as const, ok, detail }],
     valid: report.valid && ok !== false,
   });
   const { token: present, signatureValue } = await signatureTimestampOf(cms);

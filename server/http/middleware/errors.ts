@@ -5,11 +5,12 @@ import type { Context, Next } from "koa";
 import type { AppDeps } from "../../deps.js";
 import { AccessDeniedError, AppError, ThrottledError, statusOf, titleOf } from "../../errors.js";
 import { actorRef } from "../../domain/context.js";
+import type { ProblemCode } from "../../problemCodes.js";
 
 export function problem(
   ctx: Context,
   status: number,
-  code: string,
+  code: ProblemCode,
   detail: string,
   extras: Record<string, unknown> = {},
 ) {
