@@ -134,7 +134,7 @@ async function auditBenches(dataDir: string) {
         while (written < sustained) {
           written++;
           await journal.record({ actor: { type: "user", id: `writer-${w}` }, ip: "10.0.0.1", requestId: null }, [
-            { action: "bench.append", target: { type: "document", id: String(written) } },
+            { action: "retention.event", target: { type: "document", id: String(written) } },
           ]);
         }
       }),
@@ -151,7 +151,9 @@ async function auditBenches(dataDir: string) {
     const meta = { actor: { type: "system" as const, id: null } };
     t = performance.now();
     for (let i = 0; i < n; i++)
-      await db.transaction((tx) => auditAppender(tx, systemClock, meta, [{ action: "bench.append", details: { i } }]));
+      await db.transaction((tx) =>
+        auditAppender(tx, systemClock, meta, [{ action: "retention.event", details: { i } }]),
+      );
     const single = n / ((performance.now() - t) / 1000);
     report(
       "  of which: one entry per own transaction",

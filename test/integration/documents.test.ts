@@ -229,7 +229,7 @@ describe("documents", () => {
         };
         await behindTheBack(
           (tx) =>
-            auditAppender(tx, app.clock, { actor: { type: "system", id: null } }, [{ action: "test.behind_the_back" }]),
+            auditAppender(tx, app.clock, { actor: { type: "system", id: null } }, [{ action: "retention.event" }]),
           "after a foreign audit entry",
         );
         const verified = await auditVerifier(app.db);

@@ -27,7 +27,7 @@ describe("audit hash chain (SPEC R5.7)", () => {
     db = createDb(loadConfig(env));
     await migrateLatest(db);
     for (let i = 0; i < 10; i++)
-      await db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "test.event", details: { i } }]));
+      await db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "retention.event", details: { i } }]));
   });
   afterEach(async () => {
     await db.destroy();
@@ -46,7 +46,7 @@ describe("audit hash chain (SPEC R5.7)", () => {
     for (const t of tricky) {
       await db.transaction((tx) =>
         auditAppender(tx, clock, { actor: { type: "anonymous", id: null }, ip: t, requestId: t }, [
-          { action: "test.tricky", target: { type: t, id: t }, details: { t } },
+          { action: "retention.event", target: { type: t, id: t }, details: { t } },
         ]),
       );
     }
@@ -116,7 +116,7 @@ describe("audit hash chain (SPEC R5.7)", () => {
   it("never forks under concurrent appends", async () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "concurrent", details: { i } }])),
+        db.transaction((tx) => auditAppender(tx, clock, meta, [{ action: "retention.event", details: { i } }])),
       ),
     );
     const r = await auditVerifier(db);

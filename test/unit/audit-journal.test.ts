@@ -39,13 +39,13 @@ describe("audit journal (group commit)", () => {
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         journal.record(actor(i), [
-          { action: "test.read", target: { type: "document", id: `d${i}` } },
-          { action: "test.second" },
+          { action: "document.download", target: { type: "document", id: `d${i}` } },
+          { action: "document.evidence_download" },
         ]),
       ),
     );
     results.forEach((rows, i) => {
-      expect(rows.map((r) => r.action)).to.deep.equal(["test.read", "test.second"]);
+      expect(rows.map((r) => r.action)).to.deep.equal(["document.download", "document.evidence_download"]);
       expect(rows[0]).to.include({ actor_id: `u${i}`, request_id: `r${i}`, target_id: `d${i}` });
       expect(rows[1].seq).to.equal(rows[0].seq + 1);
     });
@@ -60,8 +60,8 @@ describe("audit journal (group commit)", () => {
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
         i % 3 === 0
-          ? db.transaction((tx) => auditAppender(tx, clock, actor(i), [{ action: "test.command" }]))
-          : journal.record(actor(i), [{ action: "test.refusal", outcome: "denied" }]),
+          ? db.transaction((tx) => auditAppender(tx, clock, actor(i), [{ action: "document.register" }]))
+          : journal.record(actor(i), [{ action: "access.denied", outcome: "denied" }]),
       ),
     );
     await journal.flush();
@@ -70,15 +70,18 @@ describe("audit journal (group commit)", () => {
 
   it("a caller whose entry cannot be written is refused alone; the others in its batch are kept", async () => {
     const journal = new AuditJournal(db, clock);
-    const unserializable = { action: "test.bad", details: { big: 1n } as unknown as Record<string, unknown> };
+    const unserializable = {
+      action: "retention.event" as const,
+      details: { big: 1n } as unknown as Record<string, unknown>,
+    };
     const outcomes = await Promise.allSettled([
-      journal.record(actor(1), [{ action: "test.first" }]),
-      journal.record(actor(2), [{ action: "test.half" }, unserializable]),
-      journal.record(actor(3), [{ action: "test.third" }]),
+      journal.record(actor(1), [{ action: "auth.login" }]),
+      journal.record(actor(2), [{ action: "billing.read" }, unserializable]),
+      journal.record(actor(3), [{ action: "auth.logout" }]),
     ]);
     expect(outcomes.map((o) => o.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
     const actions = (await db("audit_log").orderBy("seq").select("action")).map((r) => r.action);
-    expect(actions).to.deep.equal(["test.first", "test.third"]);
+    expect(actions).to.deep.equal(["auth.login", "auth.logout"]);
     expect(await auditVerifier(db)).to.include({ ok: true, count: 2 });
   });
 });

@@ -1,10 +1,11 @@
 // English: the source language and the fallback. Every other language is typed against these keys,
 // so a missing translation fails the typecheck.
-import { checks, problems } from "./problems/en.js";
+import { audit, checks, problems } from "./problems/en.js";
 
 export const en = {
   ...problems,
   ...checks,
+  ...audit,
   "app.language": "Language",
   "app.menu": "Main menu",
   "app.signOut": "Sign out",
@@ -475,6 +476,9 @@ export const en = {
   "audit.actor": "Who",
   "audit.target": "What",
   "audit.details": "Details",
+  "audit.entry": "What happened",
+  "audit.outcome": "Outcome",
+  "audit.technical": "Technical record",
   "audit.verification": "Chain verification",
   "audit.verify": "Verify the chain now",
   "audit.intact": "The chain is intact: {n} entries checked.",

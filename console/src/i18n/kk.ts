@@ -1,11 +1,12 @@
 // Қазақша.
 import type { MessageKey } from "./en.js";
 
-import { checks, problems } from "./problems/kk.js";
+import { audit, checks, problems } from "./problems/kk.js";
 
 export const messages: Record<MessageKey, string> = {
   ...problems,
   ...checks,
+  ...audit,
   "app.language": "Тіл",
   "app.menu": "Басты мәзір",
   "app.signOut": "Шығу",
@@ -476,6 +477,9 @@ export const messages: Record<MessageKey, string> = {
   "audit.actor": "Кім",
   "audit.target": "Нысан",
   "audit.details": "Толығырақ",
+  "audit.entry": "Не болды",
+  "audit.outcome": "Нәтиже",
+  "audit.technical": "Техникалық жазба",
   "audit.verification": "Тізбекті тексеру",
   "audit.verify": "Тізбекті қазір тексеру",
   "audit.intact": "Тізбек бүтін: {n} жазба тексерілді.",

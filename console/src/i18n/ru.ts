@@ -1,11 +1,12 @@
 // Русский.
 import type { MessageKey } from "./en.js";
 
-import { checks, problems } from "./problems/ru.js";
+import { audit, checks, problems } from "./problems/ru.js";
 
 export const messages: Record<MessageKey, string> = {
   ...problems,
   ...checks,
+  ...audit,
   "app.language": "Язык",
   "app.menu": "Главное меню",
   "app.signOut": "Выйти",
@@ -476,6 +477,9 @@ export const messages: Record<MessageKey, string> = {
   "audit.actor": "Кто",
   "audit.target": "Объект",
   "audit.details": "Подробности",
+  "audit.entry": "Что произошло",
+  "audit.outcome": "Результат",
+  "audit.technical": "Техническая запись",
   "audit.verification": "Проверка цепочки",
   "audit.verify": "Проверить цепочку",
   "audit.intact": "Цепочка цела: проверено записей — {n}.",

@@ -1,11 +1,12 @@
 // Українська.
 import type { MessageKey } from "./en.js";
 
-import { checks, problems } from "./problems/uk.js";
+import { audit, checks, problems } from "./problems/uk.js";
 
 export const messages: Record<MessageKey, string> = {
   ...problems,
   ...checks,
+  ...audit,
   "app.language": "Мова",
   "app.menu": "Головне меню",
   "app.signOut": "Вийти",
@@ -476,6 +477,9 @@ export const messages: Record<MessageKey, string> = {
   "audit.actor": "Хто",
   "audit.target": "Об'єкт",
   "audit.details": "Подробиці",
+  "audit.entry": "Що сталося",
+  "audit.outcome": "Результат",
+  "audit.technical": "Технічний запис",
   "audit.verification": "Перевірка ланцюжка",
   "audit.verify": "Перевірити ланцюжок",
   "audit.intact": "Ланцюжок цілий: перевірено записів — {n}.",

@@ -10,18 +10,44 @@ import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
+import { en, type MessageKey } from "../i18n/en.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import { dayBound } from "./types.js";
 
 interface Entry {
   seq: number;
   at: string;
-  actor: { type: string; id: string | null };
+  actor: { type: string; id: string | null; name?: string };
   action: string;
-  target: { type: string; id: string | null } | null;
+  target: { type: string; id: string | null; name?: string } | null;
   organizationId?: string | null;
-  details: unknown;
+  outcome?: string;
+  details: Record<string, unknown> | null;
 }
+
+/** The console's word for an audit key, or null when it has none (then the server's code shows). */
+const word = (key: string) => (key in en ? t(key as MessageKey) : null);
+
+/** Who did it: the person's name, else the kind of actor (and a short id, to tell two apart). */
+function actorOf(e: Entry): string {
+  if (e.actor.name) return e.actor.name;
+  const kind = word(`audit.actorType.${e.actor.type}`) ?? e.actor.type;
+  return e.actor.id ? `${kind} ${e.actor.id.slice(0, 8)}` : kind;
+}
+
+/** What it was done to: a person or an organization by name; a document links to its page. */
+function targetOf(e: Entry) {
+  if (!e.target) return nothing;
+  if (e.target.name) return html`<em>${e.target.name}</em>`;
+  const kind = word(`audit.target.${e.target.type}`) ?? e.target.type;
+  if (e.target.type === "document" && e.target.id)
+    return html`<a href=${`/documents/${e.target.id}`}>${kind} ${e.target.id.slice(0, 8)}</a>`;
+  return `${kind}${e.target.id ? ` ${e.target.id.slice(0, 8)}` : ""}`;
+}
+
+/** The people's own words an entry carries (a reason, a comment), which need no translation. */
+const said = (e: Entry) =>
+  [e.details?.reason, e.details?.comment].filter((x): x is string => typeof x === "string" && x.trim() !== "");
 interface Verification {
   ok: boolean;
   count: number;
@@ -59,10 +85,26 @@ export class QAuditPage extends QScreen {
     return [
       { label: "#", render: (e) => e.seq },
       { label: t("audit.at"), render: (e) => formatDate(e.at) },
-      { label: t("audit.action"), render: (e) => html`<code>${e.action}</code>` },
-      { label: t("audit.actor"), render: (e) => `${e.actor.type}${e.actor.id ? ` ${e.actor.id.slice(0, 8)}` : ""}` },
-      { label: t("audit.target"), render: (e) => (e.target ? `${e.target.type} ${e.target.id ?? ""}` : "") },
-      { label: t("audit.details"), render: (e) => html`<code>${JSON.stringify(e.details)}</code>` },
+      {
+        label: t("audit.entry"),
+        render: (e) =>
+          html`<span data-testid="audit-sentence"
+              ><strong>${actorOf(e)}</strong> ${word(`audit.action.${e.action}`) ?? e.action} ${targetOf(e)}</span
+            >${said(e).map((x) => html`<br /><q>${x}</q>`)}`,
+      },
+      {
+        label: t("audit.outcome"),
+        render: (e) => (e.outcome ? (word(`audit.outcome.${e.outcome}`) ?? e.outcome) : ""),
+      },
+      {
+        label: t("audit.details"),
+        render: (e) =>
+          html`<details>
+            <summary>${t("audit.technical")}</summary>
+            <code>${e.action}</code>
+            <pre>${JSON.stringify(e.details, null, 1)}</pre>
+          </details>`,
+      },
     ];
   }
 

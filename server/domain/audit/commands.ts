@@ -2,6 +2,7 @@
 // its audit entry commit or vanish together) and takes the head row first: on PostgreSQL with
 // SELECT … FOR UPDATE, which serializes appenders across processes so the chain never forks;
 // on SQLite the single writer does the same.
+import type { AuditAction } from "../../problemCodes.js";
 import type { Tx } from "../../storage/db.js";
 import { isPostgres } from "../../storage/db.js";
 import { insertStatements, runStatements, sqlRows, type Statement } from "../../storage/statements.js";
@@ -17,7 +18,7 @@ export interface AuditActorRef {
 }
 
 export interface AuditEvent {
-  action: string;
+  action: AuditAction;
   outcome?: AuditOutcome;
   target?: { type: string; id?: string | null } | null;
   organizationId?: string | null;

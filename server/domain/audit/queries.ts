@@ -147,13 +147,16 @@ export async function auditEntries(db: Tx, f: AuditFilter): Promise<AuditRow[]> 
   return q;
 }
 
-export function presentAuditEntry(r: AuditRow) {
+/** One entry for the API; `names` (user or organization id → name) adds their names where known. */
+export function presentAuditEntry(r: AuditRow, names: Map<string, string> = new Map()) {
+  const nameOf = (type: string | null, id: string | null) =>
+    (type === "user" || type === "organization") && id ? names.get(id) : undefined;
   return {
     seq: Number(r.seq),
     at: r.at,
-    actor: { type: r.actor_type, id: r.actor_id },
+    actor: { type: r.actor_type, id: r.actor_id, name: nameOf(r.actor_type, r.actor_id) },
     action: r.action,
-    target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
+    target: r.target_type ? { type: r.target_type, id: r.target_id, name: nameOf(r.target_type, r.target_id) } : null,
     organizationId: r.organization_id,
     outcome: r.outcome,
     ip: r.ip,
@@ -201,7 +204,7 @@ export function auditExport(
       format: "qujat.audit-export/1",
       verification,
       checkpoint,
-      entries: rows.map(presentAuditEntry),
+      entries: rows.map((r) => presentAuditEntry(r)),
     });
   const head = [
     `# qujat.audit-export/1`,

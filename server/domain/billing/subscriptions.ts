@@ -137,7 +137,7 @@ export async function subscriptionHistory(tx: Tx, s: SubscriptionRow, limit = 20
   return rows
     .filter((r) => r.target_id !== branchId || JSON.parse(r.details ?? "{}").subscriptionId === s.id)
     .slice(0, limit)
-    .map(presentAuditEntry);
+    .map((r) => presentAuditEntry(r));
 }
 
 export const SubscriptionInput = z.strictObject({

@@ -2,6 +2,7 @@
 // `transition()`: it checks the move is allowed from the current state, applies it with a
 // compare-and-set on the row's version (two racing commands cannot both win), and writes the
 // document's event, the audit entry and the notifications in the same transaction.
+import type { AuditAction } from "../../problemCodes.js";
 import { notFound, StateConflictError } from "../../errors.js";
 import { notificationWriter, type Notification } from "../../mail/outbox.js";
 import { audit, nowIso, type CommandContext } from "../context.js";
@@ -78,7 +79,7 @@ export interface TransitionProps {
   doc: DocumentRow;
   move: Move;
   /** the audit action and event name, e.g. "document.send" */
-  action: string;
+  action: AuditAction;
   /** the new status; the same status records an event without changing state (a second signature) */
   to: Status;
   side: Side | null;

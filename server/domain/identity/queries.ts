@@ -356,6 +356,12 @@ export function activeHoldersIn(
     .select("u.id", "u.full_name", "g.role", "b.path as branch_path");
 }
 
+/** Organizations' names by id (those that exist). */
+export async function organizationNames(db: Tx, ids: string[]): Promise<Map<string, string>> {
+  const rows: Array<{ id: string; name: string }> = await db("organizations").whereIn("id", ids).select("id", "name");
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 /** People's names by id (those that exist). */
 export async function userNames(db: Tx, ids: string[]): Promise<Map<string, string>> {
   const rows: Array<{ id: string; full_name: string }> = await db("users").whereIn("id", ids).select("id", "full_name");

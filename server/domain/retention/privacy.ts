@@ -222,7 +222,7 @@ export async function personalData(db: Tx, userId: string) {
     signatures,
     approvals,
     legalHoldsOwned: holdsOwned,
-    auditEntries: auditRows.map(presentAuditEntry),
+    auditEntries: auditRows.map((r) => presentAuditEntry(r)),
   };
 }
 

@@ -11,7 +11,7 @@ import {
 import { UnavailableError } from "../../errors.js";
 import { auditEntries, auditExport, auditVerifier, presentAuditEntry } from "../../domain/audit/queries.js";
 import { authorize, can } from "../../domain/identity/policy.js";
-import { organizationById } from "../../domain/identity/queries.js";
+import { organizationById, organizationNames, userNames } from "../../domain/identity/queries.js";
 import type { Api } from "../api.js";
 import { Uuid } from "./schemas.js";
 
@@ -55,8 +55,20 @@ export function auditRoutes(api: Api, deps: AppDeps) {
         organizationIds = [query.organizationId];
       }
       const rows = await auditEntries(deps.db, { ...query, beforeSeq: query.before, organizationIds });
+      // People and organizations by name, so an entry reads as a sentence (the ids stay for search and export).
+      const people = new Set<string>();
+      const organizations = new Set<string>();
+      for (const r of rows) {
+        if (r.actor_type === "user" && r.actor_id) people.add(r.actor_id);
+        if (r.target_type === "user" && r.target_id) people.add(r.target_id);
+        if (r.target_type === "organization" && r.target_id) organizations.add(r.target_id);
+      }
+      const names = new Map<string, string>([
+        ...(people.size ? await userNames(deps.db, [...people]) : []),
+        ...(organizations.size ? await organizationNames(deps.db, [...organizations]) : []),
+      ]);
       ctx.body = {
-        items: rows.map(presentAuditEntry),
+        items: rows.map((r) => presentAuditEntry(r, names)),
         next: rows.length === query.limit ? Number(rows[rows.length - 1].seq) : null,
       };
     },

@@ -165,7 +165,7 @@ export function registrationStatements(
       meta: { actor: actorRef(it.ctx.actor), ...it.ctx.meta },
       events: [
         {
-          action: "document.register",
+          action: "document.register" as const,
           target: { type: "document", id: row.id },
           organizationId: sender.org.id,
           details: {
