@@ -1,6 +1,6 @@
 // The console's first load stays small (≤ 150 KB gzip) and carries no signing code: the curve code,
 // the key-file readers and the NCALayer client load as their own chunks, only when a person asks to
-// sign (SPEC R3.4). Reads the built console (console/dist, made by `make` before the suite).
+// sign (SPEC R3.4); PDF.js, only when a document is previewed. Reads the built console (console/dist, made by `make` before the suite).
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -24,12 +24,13 @@ function firstLoad(): string[] {
 }
 
 describe("console bundle", () => {
-  it("loads at most 150 KB gzip at first, without the signing code, which its lazy chunks hold", () => {
+  it("loads at most 150 KB gzip at first, without the signing code or PDF.js, which lazy chunks hold", () => {
     const names = firstLoad();
     const gzip = names.reduce((n, name) => n + gzipSync(chunk(name), { level: 9 }).length, 0);
     expect(gzip, names.join(", ")).to.be.at.most(150 * 1024);
-    // The standard DKE (DSTU key handling) and the NCALayer client's module name mark the signing chunks.
-    const marks = ["A9D6EB45F13C7082", "kz.gov.pki.knca.basics"];
+    // The standard DKE (DSTU key handling) and the NCALayer client's module name mark the signing
+    // chunks; PDF.js's own message about its worker marks the preview's.
+    const marks = ["A9D6EB45F13C7082", "kz.gov.pki.knca.basics", "fake worker"];
     for (const name of names) for (const m of marks) expect(chunk(name), `${name} has ${m}`).to.not.include(m);
     // …and they are in the build, in chunks loaded later.
     const later = readdirSync(path.join(dist, "assets")).filter((n) => n.endsWith(".js") && !names.includes(n));

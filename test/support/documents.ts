@@ -6,6 +6,31 @@ export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex"
 
 /** A minimal PDF: file-type recognizes it by its %PDF- header. */
 export const pdf = (text = "invoice") => Buffer.from(`%PDF-1.4\n1 0 obj<<>>endobj\n% ${text}\ntrailer<<>>\n%%EOF\n`);
+/**
+ * A PDF a reader draws: one A4 page with `text` in large Helvetica, the cross-reference table's
+ * offsets computed, so PDF.js (or any reader) opens it without repairing anything.
+ */
+export function renderablePdf(text = "QUJAT PREVIEW") {
+  const stream = `BT /F1 36 Tf 72 700 Td (${text.replace(/[()\\]/g, "")}) Tj ET`;
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+  ];
+  let body = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(body));
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(body);
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) body += `${String(off).padStart(10, "0")} 00000 n \n`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, "latin1");
+}
 /** A 1×1 PNG. */
 export const png = () =>
   Buffer.from(

@@ -11,6 +11,8 @@ import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl } from "../api/client.js";
 import "../components/q-key-file/q-key-file.js";
+import "../components/q-document-preview/q-document-preview.js";
+import type { Stamp } from "../components/q-document-preview/q-document-preview.js";
 import "../components/q-route-editor/q-route-editor.js";
 import type { RouteStep } from "../events/events.js";
 import { QScreen } from "../components/shared/base.js";
@@ -36,6 +38,7 @@ interface Signature {
     notAfter: string;
     iin: string | null;
     bin: string | null;
+    roles?: string[];
   };
   signatureAlgorithm: string;
   signingTime: string | null;
@@ -348,6 +351,20 @@ export class QDocumentPage extends QScreen {
     );
   }
 
+  /** The signatures as the preview's stamps. */
+  private get stamps(): Stamp[] {
+    return (this.history?.signatures ?? []).map((s) => ({
+      side: s.side,
+      subject: s.certificate.subject,
+      iin: s.certificate.iin,
+      bin: s.certificate.bin,
+      roles: s.certificate.roles,
+      at: s.signingTime ?? s.createdAt,
+      algorithm: s.signatureAlgorithm,
+      valid: s.validation ? s.validation.valid : null,
+    }));
+  }
+
   render() {
     if (this.problems.load) return renderProblem(this.problems.load);
     const d = this.doc;
@@ -393,6 +410,7 @@ export class QDocumentPage extends QScreen {
             : nothing
         }
       </dl>
+      <q-document-preview .doc=${d} .stamps=${this.stamps}></q-document-preview>
       <h2>${t("doc.downloads")}</h2>
       <ul>
         ${d.content ? html`<li><a href=${apiUrl(`${base}/content`)} download>${d.content.name}</a> <span class="muted">(${formatBytes(d.content.size)})</span></li>` : nothing}
