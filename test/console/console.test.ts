@@ -226,14 +226,15 @@ describe("console in Chromium", function () {
     await signIn(seller2.page, "seller.head");
     const p = seller2.page;
     await p.getByRole("link", { name: "Register a document" }).click();
-    // The buyer is another participant: named by its BIN, the appliance finds it.
-    await p.getByLabel("By BIN or EDRPOU").check();
-    await p.getByLabel("Name", { exact: true }).fill("Buyer JSC");
-    await p.getByLabel("BIN or IIN (12 digits), EDRPOU (8) or RNOKPP (10)").fill(buyer.bin);
+    // The buyer is another participant: found in the directory by a word of its name, typed in
+    // lower case; picking it fills the form's buyer, and the seller is his own organization.
+    await p.getByLabel("Find by name, BIN, IIN, EDRPOU or RNOKPP").fill("buyer");
+    await p.getByRole("radio", { name: /Buyer JSC/ }).check();
     await p.getByLabel("Number", { exact: true }).fill("INV-7");
     await p.getByLabel("Date", { exact: true }).fill("2026-03-02");
-    await p.getByLabel("Seller", { exact: true }).fill("Seller LLP");
-    await p.getByLabel("Buyer", { exact: true }).fill("Buyer JSC");
+    expect(await p.getByLabel("Seller", { exact: true }).inputValue()).to.equal("Seller LLP");
+    expect(await p.getByLabel("Buyer", { exact: true }).inputValue()).to.equal("Buyer JSC");
+    expect(await p.getByLabel("Buyer's BIN").inputValue()).to.equal(buyer.bin);
     await p.getByLabel("Line 1: goods or service").fill("Consulting");
     // Typed as Kazakh and Russian accountants write (a decimal comma, spaces between thousands).
     await p.getByLabel("Line 1: quantity").fill("2,5");
@@ -304,7 +305,9 @@ describe("console in Chromium", function () {
     await b.getByText("Signing with Buyer Head (RSA, key.pem, cert.pem) in this tab.").waitFor();
     await b.getByRole("button", { name: "Sign with my certificate" }).click();
     await b.getByTestId("status").filter({ hasText: "Signed by recipient" }).waitFor();
-    expect(await b.getByText("valid", { exact: true }).count()).to.equal(2); // the seller's and the buyer's signatures
+    // The seller's and the buyer's signatures: two valid stamps beside the preview, two in the list.
+    expect(await b.getByTestId("stamp").filter({ hasText: "valid" }).count()).to.equal(2);
+    expect(await b.getByText("valid", { exact: true }).count()).to.equal(4);
     await b.getByRole("link", { name: "Documents" }).click();
     await b.getByRole("table").getByText("Signed by recipient").waitFor();
     await capture(b, "09-inbox-tablet");

@@ -595,6 +595,11 @@ export const en = {
   "certRole.hr": "HR",
   "certRole.employee": "employee",
   "certRole.legal_entity_system": "legal entity (system)",
+  "picker.search": "Find by name, BIN, IIN, EDRPOU or RNOKPP",
+  "picker.hint": "Those you sent to recently come first.",
+  "picker.recent": "sent {at}",
+  "picker.none": "Nobody found. Check the spelling, or add the counterparty as a new one.",
+  "picker.typeToFind": "Type a name or an identifier to find a counterparty.",
 } as const;
 
 export type MessageKey = keyof typeof en;

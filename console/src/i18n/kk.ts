@@ -595,4 +595,9 @@ export const messages: Record<MessageKey, string> = {
   "certRole.hr": "кадрлар",
   "certRole.employee": "қызметкер",
   "certRole.legal_entity_system": "заңды тұлға (жүйе)",
+  "picker.search": "Атауы, БСН, ЖСН, ЕДРПОУ немесе РНОКПП бойынша табу",
+  "picker.hint": "Алдымен — жақында жіберген ұйымдар.",
+  "picker.recent": "жіберілді {at}",
+  "picker.none": "Ешкім табылмады. Жазылуын тексеріңіз немесе контрагентті жаңа ретінде қосыңыз.",
+  "picker.typeToFind": "Контрагентті табу үшін атауын немесе сәйкестендіргішін енгізіңіз.",
 };

@@ -595,4 +595,9 @@ export const messages: Record<MessageKey, string> = {
   "certRole.hr": "кадры",
   "certRole.employee": "сотрудник",
   "certRole.legal_entity_system": "юридическое лицо (система)",
+  "picker.search": "Найти по названию, БИН, ИИН, ЕДРПОУ или РНОКПП",
+  "picker.hint": "Сначала — те, кому вы недавно отправляли.",
+  "picker.recent": "отправляли {at}",
+  "picker.none": "Никого не найдено. Проверьте написание или добавьте контрагента как нового.",
+  "picker.typeToFind": "Введите название или идентификатор, чтобы найти контрагента.",
 };

@@ -595,4 +595,9 @@ export const messages: Record<MessageKey, string> = {
   "certRole.hr": "кадри",
   "certRole.employee": "працівник",
   "certRole.legal_entity_system": "юридична особа (система)",
+  "picker.search": "Знайти за назвою, БІН, ІІН, ЄДРПОУ або РНОКПП",
+  "picker.hint": "Спершу — ті, кому ви нещодавно надсилали.",
+  "picker.recent": "надсилали {at}",
+  "picker.none": "Нікого не знайдено. Перевірте написання або додайте контрагента як нового.",
+  "picker.typeToFind": "Введіть назву або ідентифікатор, щоб знайти контрагента.",
 };

@@ -9,6 +9,8 @@ import { html, nothing } from "lit";
 import { customElement, query, state } from "lit/decorators.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "../../../server/domain/shared/arithmetic.js";
 import { api, upload, type Page } from "../api/client.js";
+import "../components/q-counterparty-picker/q-counterparty-picker.js";
+import type { Counterparty, QCounterpartyPicker } from "../components/q-counterparty-picker/q-counterparty-picker.js";
 import "../components/q-upload/q-upload.js";
 import type { QUpload } from "../components/q-upload/q-upload.js";
 import { QScreen, navigate } from "../components/shared/base.js";
@@ -79,6 +81,12 @@ export function documentTotals(lines: Line[]) {
   return { net: fromMinor(sum, 2), vat: fromMinor(vat, 2), total: fromMinor(sum + vat, 2), complete };
 }
 
+/** A party of an accounting form as an organization is known: its name and identifier. */
+const partyOf = (o: { name: string; bin: string | null; edrpou: string | null; rnokpp: string | null }) => ({
+  name: o.name,
+  code: o.bin ?? o.edrpou ?? o.rnokpp ?? "",
+});
+
 @customElement("q-document-new-page")
 export class QDocumentNewPage extends QScreen {
   // "Register a corrected one" after a rejection opens the form with the kind and recipient.
@@ -87,6 +95,14 @@ export class QDocumentNewPage extends QScreen {
   @state() private direction: "outgoing" | "internal" = "outgoing";
   @state() private counterpartyMode: "known" | "new" = "known";
   @state() private organizations: Organization[] = [];
+  /** the recipient a corrected document goes to, chosen before the person chooses */
+  @state() private presetRecipient: Counterparty | null = null;
+  /**
+   * The parties' names and identifiers as the form's defaults (value attributes): the sender's own
+   * organization and the picked recipient. A field the person typed in keeps what he typed.
+   */
+  @state() private sellerParty = { name: "", code: "" };
+  @state() private buyerParty = { name: "", code: "" };
   @state() private branches: Branch[] = [];
   @state() private lines: Line[] = [{ name: "", unit: "", quantity: "1", price: "", vatRate: "12" }];
   private defaultVat = "12";
@@ -103,11 +119,19 @@ export class QDocumentNewPage extends QScreen {
     // A corrected document goes to the rejected one's recipient, even one this person's
     // organization list does not show (another participant is reached by its id).
     const asked = this.asked.get("recipient");
-    if (asked && !this.organizations.some((o) => o.id === asked))
-      this.organizations = [
-        { id: asked, name: this.asked.get("recipientName") ?? asked } as Organization,
-        ...this.organizations,
-      ];
+    if (asked) {
+      const known = this.organizations.find((o) => o.id === asked);
+      this.presetRecipient = {
+        id: asked,
+        name: known?.name ?? this.asked.get("recipientName") ?? asked,
+        country: known?.country ?? "",
+        kind: known?.kind,
+        bin: known?.bin ?? null,
+        edrpou: known?.edrpou ?? null,
+        rnokpp: known?.rnokpp ?? null,
+        lastUsedAt: null,
+      };
+    }
     const own = [...new Set(this.me?.roles.map((g) => g.organizationId).filter((o): o is string => Boolean(o)))];
     const trees = await Promise.all(
       own.map((id) => api<{ items: Branch[] }>("GET", `/organizations/${id}/branches`).catch(() => ({ items: [] }))),
@@ -115,6 +139,7 @@ export class QDocumentNewPage extends QScreen {
     this.branches = trees.flatMap((tr) => flattenBranches(tr.items));
     // The default VAT rate of a new line: the sender's country's on today's date (SPEC R4.1).
     const sender = this.organizations.find((o) => o.id === own[0]);
+    if (sender) this.sellerParty = partyOf(sender);
     const rate = vatPercentOn(sender?.country === "UA" ? "UA" : "KZ", new Date().toISOString().slice(0, 10));
     this.lines = this.lines.map((l) => (l.price === "" && l.vatRate === "12" ? { ...l, vatRate: rate } : l));
     this.defaultVat = rate;
@@ -243,13 +268,15 @@ export class QDocumentNewPage extends QScreen {
     return html`<fieldset>
         <legend>${t("new.parties")}</legend>
         <div class="row">
-          <label>${t("new.sellerName")} <input name="sellerName" required /></label>
+          <label>${t("new.sellerName")} <input name="sellerName" required value=${this.sellerParty.name} /></label>
           <label
-            >${t("new.sellerBin")} <input name="sellerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
+            >${t("new.sellerBin")}
+            <input name="sellerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric" value=${this.sellerParty.code}
           /></label>
-          <label>${t("new.buyerName")} <input name="buyerName" required /></label>
+          <label>${t("new.buyerName")} <input name="buyerName" required value=${this.buyerParty.name} /></label>
           <label
-            >${t("new.buyerBin")} <input name="buyerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric"
+            >${t("new.buyerBin")}
+            <input name="buyerBin" pattern=${IDENTIFIER_PATTERN} inputmode="numeric" value=${this.buyerParty.code}
           /></label>
         </div>
       </fieldset>
@@ -420,7 +447,6 @@ export class QDocumentNewPage extends QScreen {
         </select></label
       >`;
     }
-    const others = this.organizations.filter((o) => !this.me?.roles.some((g) => g.organizationId === o.id));
     return html`<fieldset>
       <legend>${t("new.counterparty")}</legend>
       <div class="row">
@@ -449,17 +475,14 @@ export class QDocumentNewPage extends QScreen {
       </div>
       ${
         this.counterpartyMode === "known"
-          ? html`<label
-              >${t("new.recipientOrganization")}
-              <select name="recipientOrganization" required>
-                ${others.map((o) => {
-                  const id = o.bin ?? o.edrpou ?? o.rnokpp;
-                  return html`<option value=${o.id} ?selected=${o.id === this.asked.get("recipient")}>
-                    ${o.name}${id ? ` (${id})` : ""}
-                  </option>`;
-                })}
-              </select></label
-            >`
+          ? html`<q-counterparty-picker
+              name="recipientOrganization"
+              .preset=${this.presetRecipient}
+              @change=${(e: Event) => {
+                const c = (e.target as QCounterpartyPicker).chosenCounterparty;
+                this.buyerParty = c ? partyOf(c) : { name: "", code: "" };
+              }}
+            ></q-counterparty-picker>`
           : html`<div class="row">
               <label>${t("field.name")} <input name="newName" required /></label>
               <label

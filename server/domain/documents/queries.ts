@@ -272,3 +272,21 @@ export const fileReferenced = (db: Tx, sha256: string) =>
     .where({ sha256 })
     .first("id")
     .then((row: unknown) => Boolean(row));
+
+/** The organizations these ones last sent documents to, most recent first, with when (the picker's "recently used"). */
+export async function recentRecipients(
+  db: Tx,
+  organizationIds: string[],
+  limit: number,
+): Promise<Array<{ organizationId: string; lastAt: string }>> {
+  if (!organizationIds.length) return [];
+  const rows: Array<{ id: string; last: string }> = await db("documents")
+    .whereIn("sender_organization_id", organizationIds)
+    .whereNotNull("recipient_organization_id")
+    .whereNotIn("recipient_organization_id", organizationIds)
+    .groupBy("recipient_organization_id")
+    .select("recipient_organization_id as id", db.raw("max(created_at) as last"))
+    .orderBy("last", "desc")
+    .limit(limit);
+  return rows.map((r) => ({ organizationId: r.id, lastAt: r.last }));
+}

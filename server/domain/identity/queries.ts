@@ -159,6 +159,28 @@ export async function organizationsVisibleTo(
   return q as Promise<OrganizationRow[]>;
 }
 
+/**
+ * The counterparty directory (SPEC R2.10, R1.1): participants and external organizations found by
+ * any part of the name (folded in every script) or the start of an identifier, never the caller's
+ * own ones nor blocked ones. Public facts only: name, country, kind, identifiers.
+ */
+export async function counterpartySearch(
+  db: Tx,
+  opts: { q?: string; ids?: string[]; exclude: string[]; limit: number },
+): Promise<OrganizationRow[]> {
+  const q = db("organizations").whereNot("status", "blocked").orderBy("name").orderBy("id").limit(opts.limit);
+  if (opts.exclude.length) q.whereNotIn("id", opts.exclude);
+  if (opts.ids) q.whereIn("id", opts.ids);
+  const text = opts.q?.trim();
+  if (text)
+    q.where((w) => {
+      w.whereRaw("search_name like ? escape '\\'", [`%${escapeLike(searchFold(text))}%`]);
+      if (/^\d{4,12}$/.test(text))
+        for (const column of ["bin", "edrpou", "rnokpp"]) w.orWhere(column, "like", `${text}%`);
+    });
+  return q;
+}
+
 export const branchById = (db: Tx, id: string): Promise<BranchRow | undefined> => db("branches").where({ id }).first();
 export const branchesOf = (db: Tx, orgId: string): Promise<BranchRow[]> =>
   db("branches").where({ organization_id: orgId }).orderBy("path");

@@ -7,7 +7,15 @@ import { documentRegistrar } from "../../domain/documents/registration/registrar
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
-import { BOXES, boxPage, queueCounts, documentFilesOf, type DocumentFileRow } from "../../domain/documents/queries.js";
+import { counterpartySearch } from "../../domain/identity/queries.js";
+import {
+  BOXES,
+  boxPage,
+  queueCounts,
+  recentRecipients,
+  documentFilesOf,
+  type DocumentFileRow,
+} from "../../domain/documents/queries.js";
 import { notFound, ValidationError } from "../../errors.js";
 
 import type { Api, Ctx } from "../api.js";
@@ -73,6 +81,52 @@ export function documentRoutes(api: Api, deps: AppDeps) {
     auth: "user",
     handler: async (ctx) => {
       ctx.body = await queueCounts(deps.reader, ctx.state.actor, deps.clock.now());
+    },
+  });
+
+  api.add({
+    method: "get",
+    path: "/api/v1/counterparties",
+    summary:
+      "The counterparty directory for a document's recipient: without q, the organizations the caller's ones sent to most recently; with q, participants and external organizations by any part of the name (any case, any script) or the start of a BIN, IIN, EDRPOU or RNOKPP — recently used first",
+    tag: "documents",
+    auth: "any",
+    query: z.strictObject({
+      q: z.string().trim().max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(50).default(20),
+    }),
+    handler: async (ctx, { query }) => {
+      const own = [
+        ...new Set(ctx.state.actor.grants.map((g) => g.organizationId).filter((o): o is string => Boolean(o))),
+      ];
+      if (!own.length) {
+        ctx.body = { items: [] };
+        return;
+      }
+      const recent = await recentRecipients(deps.reader, own, query.q ? 200 : query.limit);
+      const lastUsed = new Map(recent.map((r) => [r.organizationId, r.lastAt]));
+      const rows = await counterpartySearch(deps.reader, {
+        q: query.q,
+        ids: query.q ? undefined : recent.map((r) => r.organizationId),
+        exclude: own,
+        limit: query.q ? 200 : query.limit,
+      });
+      const items = rows
+        .map((o) => ({
+          id: o.id,
+          name: o.name,
+          country: o.country,
+          kind: o.kind,
+          bin: o.bin,
+          edrpou: o.edrpou,
+          rnokpp: o.rnokpp,
+          external: Boolean(o.external),
+          lastUsedAt: lastUsed.get(o.id) ?? null,
+        }))
+        // Recently used first (latest first), then the rest by name as the search ordered them.
+        .sort((a, b) => (b.lastUsedAt ?? "").localeCompare(a.lastUsedAt ?? ""))
+        .slice(0, query.limit);
+      ctx.body = { items };
     },
   });
 
