@@ -600,6 +600,23 @@ export const en = {
   "picker.recent": "sent {at}",
   "picker.none": "Nobody found. Check the spelling, or add the counterparty as a new one.",
   "picker.typeToFind": "Type a name or an identifier to find a counterparty.",
+  "billing.requests": "Requests about {name}",
+  "billing.suspendedFor": "Suspended from {from} until {until}.",
+  "billing.resume": "Resume now",
+  "billing.suspend": "Suspend for a while",
+  "billing.suspendHint": "Outgoing work pauses; incoming documents stay readable; the term is still billed.",
+  "billing.from": "From",
+  "billing.until": "Until",
+  "billing.suspendReason": "Why",
+  "billing.changePlan": "Change the plan",
+  "billing.changePlanHint":
+    "The new plan applies on the 1st of a month at least a week away; the rest of the term is settled then.",
+  "billing.newPlan": "New plan",
+  "billing.terminate": "Terminate the subscription",
+  "billing.terminateHint": "It ends on the day chosen (at least the notice period away) and does not renew.",
+  "billing.terminateOn": "End on (empty: as soon as the notice allows)",
+  "billing.terminateReason": "Why",
+  "billing.terminateConfirm": "Terminate {name}? Outgoing work stops when it ends, and it will not renew.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -88,6 +88,12 @@ export const formatBytes = (n: number | string | null | undefined) => {
 };
 
 /** A state or choice the API sends as a word ("active", "issued", "destroy"), in the reader's language; an unknown one as it came. */
+/** An audit action as a phrase in the reader's language (the server's code when the console has none). */
+export function auditPhrase(action: string): string {
+  const key = `audit.action.${action}`;
+  return key in en ? t(key as MessageKey) : action;
+}
+
 export function enumLabel(value: string | null | undefined): string {
   if (!value) return "—";
   const key = `enum.${value}`;

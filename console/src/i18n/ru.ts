@@ -600,4 +600,22 @@ export const messages: Record<MessageKey, string> = {
   "picker.recent": "отправляли {at}",
   "picker.none": "Никого не найдено. Проверьте написание или добавьте контрагента как нового.",
   "picker.typeToFind": "Введите название или идентификатор, чтобы найти контрагента.",
+  "billing.requests": "Заявки по подписке: {name}",
+  "billing.suspendedFor": "Приостановлена с {from} по {until}.",
+  "billing.resume": "Возобновить сейчас",
+  "billing.suspend": "Приостановить на время",
+  "billing.suspendHint": "Исходящая работа приостанавливается; входящие документы доступны; срок оплачивается.",
+  "billing.from": "С",
+  "billing.until": "По",
+  "billing.suspendReason": "Причина",
+  "billing.changePlan": "Сменить тариф",
+  "billing.changePlanHint":
+    "Новый тариф действует с 1-го числа месяца, не ранее чем через неделю; остаток срока пересчитывается тогда же.",
+  "billing.newPlan": "Новый тариф",
+  "billing.terminate": "Расторгнуть подписку",
+  "billing.terminateHint": "Подписка закончится в выбранный день (не раньше срока уведомления) и не продлится.",
+  "billing.terminateOn": "Дата окончания (пусто — как позволяет срок уведомления)",
+  "billing.terminateReason": "Причина",
+  "billing.terminateConfirm":
+    "Расторгнуть {name}? После окончания исходящая работа остановится, подписка не продлится.",
 };

@@ -10,7 +10,16 @@ import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
-import { amountInput, enumLabel, formatAmount, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import {
+  amountInput,
+  auditPhrase,
+  enumLabel,
+  formatAmount,
+  formatBytes,
+  formatDate,
+  formatDay,
+  t,
+} from "../i18n/i18n.js";
 import type { Organization } from "./types.js";
 
 interface Plan {
@@ -81,6 +90,108 @@ export class QBillingPage extends QScreen {
   @state() private usageOrg = "";
   @state() private usage: Usage[] = [];
   @state() private history: { subscriptionId: string; entries: AuditEntry[] } | null = null;
+
+  /** SPEC R4.7, R4.6: the participant's own head or administrator asks; the billing operator may too. */
+  private mayRequest(s: Subscription) {
+    return (
+      hasRole(this.me, "billing_operator") ||
+      Boolean(
+        this.me?.roles.some(
+          (g) => (g.role === "org_admin" || g.role === "head") && g.organizationId === s.organizationId,
+        ),
+      )
+    );
+  }
+
+  /** A participant's own requests about a subscription: suspend for a while, change the plan, terminate. */
+  private renderRequests(s: Subscription) {
+    const live = s.status === "active" || s.status === "suspended";
+    if (!live) return nothing;
+    const name = `${this.orgName(s.organizationId)} — ${s.planName ?? ""}`;
+    const other = this.plans.filter((p) => p.status === "active" && p.id !== s.planId);
+    return html`<details class="card" data-testid="requests">
+      <summary>${t("billing.requests", { name })}</summary>
+      ${
+        s.suspension
+          ? html`<p>
+                ${t("billing.suspendedFor", { from: formatDay(s.suspension.from), until: formatDay(s.suspension.until) })}
+                <button
+                  class="secondary"
+                  @click=${() => this.run(`resume-${s.id}`, "DELETE", `/billing/subscriptions/${s.id}/suspension`)}
+                >
+                  ${t("billing.resume")}
+                </button>
+              </p>
+              ${renderProblem(this.problems[`resume-${s.id}`])}`
+          : html`<form
+              class="grid"
+              @submit=${(e: Event) => {
+                const f = formValues(e);
+                void this.run(`suspend-${s.id}`, "POST", `/billing/subscriptions/${s.id}/suspension`, {
+                  from: f.from,
+                  until: f.until,
+                  reason: f.reason ?? "",
+                });
+              }}
+            >
+              <h3>${t("billing.suspend")}</h3>
+              <p class="muted">${t("billing.suspendHint")}</p>
+              <div class="row">
+                <label>${t("billing.from")} <input name="from" type="date" required /></label>
+                <label>${t("billing.until")} <input name="until" type="date" required /></label>
+              </div>
+              <label>${t("billing.suspendReason")} <input name="reason" required /></label>
+              ${renderProblem(this.problems[`suspend-${s.id}`])}<button type="submit">${t("billing.suspend")}</button>
+            </form>`
+      }
+      <form
+        class="grid"
+        @submit=${(e: Event) => {
+          const f = formValues(e);
+          void this.run(`change-${s.id}`, "POST", `/billing/subscriptions/${s.id}/plan-change`, {
+            planId: f.planId,
+            ...(f.effectiveOn ? { effectiveOn: f.effectiveOn } : {}),
+          });
+        }}
+      >
+        <h3>${t("billing.changePlan")}</h3>
+        <p class="muted">${t("billing.changePlanHint")}</p>
+        <div class="row">
+          <label
+            >${t("billing.newPlan")}
+            <select name="planId" required>
+              ${other.map((p) => html`<option value=${p.id}>${p.name} (${formatAmount(p.price)} ${p.currency})</option>`)}
+            </select></label
+          >
+          <label>${t("billing.effectiveOn")} <input name="effectiveOn" type="date" /></label>
+        </div>
+        ${renderProblem(this.problems[`change-${s.id}`])}<button type="submit" ?disabled=${!other.length}>
+          ${t("billing.changePlan")}
+        </button>
+      </form>
+      <form
+        class="grid"
+        @submit=${(e: Event) => {
+          const f = formValues(e);
+          if (!confirm(t("billing.terminateConfirm", { name }))) return;
+          void this.run(`terminate-${s.id}`, "POST", `/billing/subscriptions/${s.id}/termination`, {
+            reason: f.reason ?? "",
+            ...(f.on ? { on: f.on } : {}),
+          });
+        }}
+      >
+        <h3>${t("billing.terminate")}</h3>
+        <p class="muted">${t("billing.terminateHint")}</p>
+        <div class="row">
+          <label>${t("billing.terminateOn")} <input name="on" type="date" /></label>
+          <label>${t("billing.terminateReason")} <input name="reason" required /></label>
+        </div>
+        ${renderProblem(this.problems[`terminate-${s.id}`])}<button type="submit" class="danger">
+          ${t("billing.terminate")}
+        </button>
+      </form>
+    </details>`;
+  }
 
   private get operator() {
     return hasRole(this.me, "billing_operator", "system_admin");
@@ -397,6 +508,7 @@ export class QBillingPage extends QScreen {
           )}
         </tbody>
       </table>
+      ${this.subscriptions.filter((s) => this.mayRequest(s)).map((s) => this.renderRequests(s))}
       ${renderProblem(this.problems.history)}
       ${
         this.history
@@ -405,7 +517,13 @@ export class QBillingPage extends QScreen {
               ${
                 this.history.entries.length
                   ? html`<ol>
-                      ${this.history.entries.map((e) => html`<li>${formatDate(e.at)} — <code>${e.action}</code> ${JSON.stringify(e.details)}</li>`)}
+                      ${this.history.entries.map(
+                        (e) =>
+                          html`<li>
+                            ${formatDate(e.at)} —
+                            ${auditPhrase(e.action)}${typeof e.details?.reason === "string" ? html`: <q>${e.details.reason}</q>` : nothing}
+                          </li>`,
+                      )}
                     </ol>`
                   : html`<p class="muted">—</p>`
               }
