@@ -65,10 +65,19 @@ export const SCREENS: Screen[] = [
     load: () => import("./pages/billing.js"),
   },
   {
+    path: "/staff",
+    tag: "q-staff-page",
+    title: "nav.staff",
+    roles: ["system_admin"],
+    menu: true,
+    load: () => import("./pages/staff.js"),
+  },
+  {
     path: "/compliance",
     tag: "q-compliance-page",
     title: "nav.compliance",
-    roles: ["compliance_officer"],
+    // System administrators read it (SPEC R5.5); only compliance officers act on it.
+    roles: ["compliance_officer", "system_admin"],
     menu: true,
     load: () => import("./pages/compliance.js"),
   },

@@ -617,6 +617,26 @@ export const en = {
   "billing.terminateOn": "End on (empty: as soon as the notice allows)",
   "billing.terminateReason": "Why",
   "billing.terminateConfirm": "Terminate {name}? Outgoing work stops when it ends, and it will not renew.",
+  "nav.staff": "Appliance staff",
+  "staff.intro":
+    "People who work for the appliance itself: administrators, compliance officers and billing operators. Their roles reach every organization.",
+  "staff.person": "Person",
+  "staff.roles": "Roles",
+  "staff.lastSignIn": "Last sign-in",
+  "staff.revoke": "Take away",
+  "staff.revokeRole": "Take the role {role} away from {name}",
+  "staff.addRole": "Another role",
+  "staff.grant": "Give",
+  "staff.disable": "Disable",
+  "staff.enable": "Enable",
+  "staff.disableConfirm": "Disable {name}? Their sessions end at once.",
+  "staff.add": "Add a person",
+  "staff.role": "Role",
+  "staff.initialPassword": "Initial password",
+  "staff.create": "Add",
+  "field.iinOptional": "IIN (optional)",
+  "compliance.readOnly":
+    "You can read retention, holds and dispositions here; deciding them is the compliance officers' work.",
 } as const;
 
 export type MessageKey = keyof typeof en;

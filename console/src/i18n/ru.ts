@@ -618,4 +618,24 @@ export const messages: Record<MessageKey, string> = {
   "billing.terminateReason": "Причина",
   "billing.terminateConfirm":
     "Расторгнуть {name}? После окончания исходящая работа остановится, подписка не продлится.",
+  "nav.staff": "Сотрудники оператора",
+  "staff.intro":
+    "Люди, работающие на саму систему: администраторы, офицеры по соответствию и операторы биллинга. Их роли действуют во всех организациях.",
+  "staff.person": "Сотрудник",
+  "staff.roles": "Роли",
+  "staff.lastSignIn": "Последний вход",
+  "staff.revoke": "Отозвать",
+  "staff.revokeRole": "Отозвать роль «{role}» у {name}",
+  "staff.addRole": "Ещё роль",
+  "staff.grant": "Выдать",
+  "staff.disable": "Отключить",
+  "staff.enable": "Включить",
+  "staff.disableConfirm": "Отключить {name}? Все сеансы сразу завершатся.",
+  "staff.add": "Добавить сотрудника",
+  "staff.role": "Роль",
+  "staff.initialPassword": "Начальный пароль",
+  "staff.create": "Добавить",
+  "field.iinOptional": "ИИН (необязательно)",
+  "compliance.readOnly":
+    "Здесь можно читать сроки хранения, удержания и уничтожения; решения по ним принимают офицеры по соответствию.",
 };

@@ -7,7 +7,7 @@
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
-import { QScreen } from "../components/shared/base.js";
+import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
@@ -166,24 +166,28 @@ export class QCompliancePage extends QScreen {
                     html`<div class="card">
                       <strong>${t("compliance.pending", { v: x.version })}</strong>: ${x.periodMonths}
                       ${t("compliance.months")}, ${enumLabel(x.endAction)}
-                      <div class="row">
-                        <button
-                          @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: true })}
-                        >
-                          ${t("compliance.approve")}
-                        </button>
-                        <button
-                          class="secondary"
-                          @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: false })}
-                        >
-                          ${t("compliance.reject")}
-                        </button>
-                      </div>
+                      ${
+                        this.officer
+                          ? html`<div class="row">
+                              <button
+                                @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: true })}
+                              >
+                                ${t("compliance.approve")}
+                              </button>
+                              <button
+                                class="secondary"
+                                @click=${() => this.run(`decide-${x.id}`, "POST", `/retention/policies/${pol.id}/versions/${x.version}/decision`, { approve: false })}
+                              >
+                                ${t("compliance.reject")}
+                              </button>
+                            </div>`
+                          : nothing
+                      }
                       ${renderProblem(this.problems[`decide-${x.id}`])}
                     </div>`,
                 )}
                 ${
-                  pol.status !== "retired"
+                  pol.status !== "retired" && this.officer
                     ? html`<form
                           class="inline"
                           @submit=${(e: Event) => {
@@ -209,72 +213,77 @@ export class QCompliancePage extends QScreen {
           })}
         </tbody>
       </table>
-      <details class="card">
-        <summary>${t("compliance.newPolicy")}</summary>
-        <form
-          class="grid"
-          @submit=${(e: Event) => {
-            const f = formValues(e);
-            void this.run("policy", "POST", "/retention/policies", {
-              name: f.name,
-              kind: f.kind ?? null,
-              organizationId: f.organizationId ?? null,
-              trigger: f.trigger,
-              event: f.trigger === "event" ? (f.event ?? "") : null,
-              periodMonths: Number(f.periodMonths),
-              endAction: f.endAction,
-              locked: f.locked === "on",
-              ...(f.reason ? { reason: f.reason } : {}),
-            });
-          }}
-        >
-          <label>${t("field.name")} <input name="name" required /></label>
-          <div class="row">
-            <label
-              >${t("doc.kind")}
-              <select name="kind">
-                <option value="">${t("common.all")}</option>
-                ${KINDS.map((k) => html`<option value=${k}>${this.kindName(k)}</option>`)}
-              </select></label
+      ${this.officer ? this.renderNewPolicy() : nothing}`;
+  }
+
+  private renderNewPolicy() {
+    const p = this.problems.policy;
+    return html`<details class="card">
+      <summary>${t("compliance.newPolicy")}</summary>
+      <form
+        class="grid"
+        @submit=${(e: Event) => {
+          const f = formValues(e);
+          void this.run("policy", "POST", "/retention/policies", {
+            name: f.name,
+            kind: f.kind ?? null,
+            organizationId: f.organizationId ?? null,
+            trigger: f.trigger,
+            event: f.trigger === "event" ? (f.event ?? "") : null,
+            periodMonths: Number(f.periodMonths),
+            endAction: f.endAction,
+            locked: f.locked === "on",
+            ...(f.reason ? { reason: f.reason } : {}),
+          });
+        }}
+      >
+        <label>${t("field.name")} <input name="name" required /></label>
+        <div class="row">
+          <label
+            >${t("doc.kind")}
+            <select name="kind">
+              <option value="">${t("common.all")}</option>
+              ${KINDS.map((k) => html`<option value=${k}>${this.kindName(k)}</option>`)}
+            </select></label
+          >
+          <label
+            >${t("billing.organization")}
+            <select name="organizationId">
+              <option value="">${t("common.all")}</option>
+              ${this.organizations.map((o) => html`<option value=${o.id}>${o.name}</option>`)}
+            </select></label
+          >
+        </div>
+        <div class="row">
+          <label
+            >${t("compliance.trigger")}
+            <select
+              name="trigger"
+              @change=${(e: Event) => {
+                this.trigger = (e.target as HTMLSelectElement).value;
+              }}
             >
-            <label
-              >${t("billing.organization")}
-              <select name="organizationId">
-                <option value="">${t("common.all")}</option>
-                ${this.organizations.map((o) => html`<option value=${o.id}>${o.name}</option>`)}
-              </select></label
-            >
-          </div>
-          <div class="row">
-            <label
-              >${t("compliance.trigger")}
-              <select
-                name="trigger"
-                @change=${(e: Event) => {
-                  this.trigger = (e.target as HTMLSelectElement).value;
-                }}
-              >
-                ${TRIGGERS.map((x) => html`<option value=${x}>${t(`trigger.${x}` as MessageKey)}</option>`)}
-              </select></label
-            >
-            ${this.trigger === "event" ? html`<label>${t("compliance.event")} <input name="event" required placeholder="counterparty_relationship_ended" /></label>` : nothing}
-            <label
-              >${t("compliance.period")} <input name="periodMonths" type="number" min="1" value="120" required
-            /></label>
-            <label
-              >${t("compliance.endAction")}
-              <select name="endAction">
-                <option value="destroy">${t("compliance.destroy")}</option>
-                <option value="review">${t("compliance.review")}</option>
-              </select></label
-            >
-          </div>
-          ${fieldError(p, "event")}
-          <label class="check"><input type="checkbox" name="locked" /> ${t("compliance.lockHint")}</label>
-          <label>${t("doc.reason")} <input name="reason" /></label>
-          ${renderProblem(p)}<button type="submit">${t("compliance.newPolicy")}</button>
-        </form>
-      </details>`;
+              ${TRIGGERS.map((x) => html`<option value=${x}>${t(`trigger.${x}` as MessageKey)}</option>`)}
+            </select></label
+          >
+          ${this.trigger === "event" ? html`<label>${t("compliance.event")} <input name="event" required placeholder="counterparty_relationship_ended" /></label>` : nothing}
+          <label
+            >${t("compliance.period")} <input name="periodMonths" type="number" min="1" value="120" required
+          /></label>
+          <label
+            >${t("compliance.endAction")}
+            <select name="endAction">
+              <option value="destroy">${t("compliance.destroy")}</option>
+              <option value="review">${t("compliance.review")}</option>
+            </select></label
+          >
+        </div>
+        ${fieldError(p, "event")}
+        <label class="check"><input type="checkbox" name="locked" /> ${t("compliance.lockHint")}</label>
+        <label>${t("doc.reason")} <input name="reason" /></label>
+        ${renderProblem(p)}<button type="submit">${t("compliance.newPolicy")}</button>
+      </form>
+    </details>`;
   }
 
   private renderHolds() {
@@ -308,7 +317,7 @@ export class QCompliancePage extends QScreen {
                 <td><span class="badge ${h.status === "active" ? "bad" : ""}">${enumLabel(h.status)}</span></td>
                 <td>
                   ${
-                    h.status === "active"
+                    h.status === "active" && this.officer
                       ? html`<form
                             class="inline"
                             @submit=${(e: Event) => this.run(`release-${h.id}`, "POST", `/retention/holds/${h.id}/release`, { reason: formValues(e).reason })}
@@ -317,67 +326,74 @@ export class QCompliancePage extends QScreen {
                             ><button type="submit" class="secondary">${t("compliance.release")}</button>
                           </form>
                           ${renderProblem(this.problems[`release-${h.id}`])}`
-                      : formatDate(h.releasedAt)
+                      : h.status === "active"
+                        ? ""
+                        : formatDate(h.releasedAt)
                   }
                 </td>
               </tr>`,
           )}
         </tbody>
       </table>
-      <details class="card">
-        <summary>${t("compliance.placeHold")}</summary>
-        <form
-          class="grid"
-          @submit=${(e: Event) => {
-            const f = formValues(e);
-            const ids = (f.documentIds ?? "").split(/[\s,]+/).filter(Boolean);
-            void this.run("hold", "POST", "/retention/holds", {
-              name: f.name,
-              reason: f.reason,
-              scope: f.scope,
-              ...(f.organizationId ? { organizationId: f.organizationId } : {}),
-              ...(f.kind ? { kind: f.kind } : {}),
-              ...(ids.length ? { documentIds: ids } : {}),
-            });
-          }}
-        >
-          <label>${t("field.name")} <input name="name" required /></label>
-          <label>${t("doc.reason")} <input name="reason" required /></label>
-          <label
-            >${t("compliance.scope")}
-            <select
-              name="scope"
-              @change=${(e: Event) => {
-                this.holdScope = (e.target as HTMLSelectElement).value;
-              }}
-            >
-              ${["organization", "documents", "kind", "query"].map((s) => html`<option value=${s}>${t(`scope.${s}` as MessageKey)}</option>`)}
-            </select></label
+      ${this.officer ? this.renderPlaceHold() : nothing}`;
+  }
+
+  private renderPlaceHold() {
+    const p = this.problems.hold;
+    return html`<details class="card">
+      <summary>${t("compliance.placeHold")}</summary>
+      <form
+        class="grid"
+        @submit=${(e: Event) => {
+          const f = formValues(e);
+          const ids = (f.documentIds ?? "").split(/[\s,]+/).filter(Boolean);
+          void this.run("hold", "POST", "/retention/holds", {
+            name: f.name,
+            reason: f.reason,
+            scope: f.scope,
+            ...(f.organizationId ? { organizationId: f.organizationId } : {}),
+            ...(f.kind ? { kind: f.kind } : {}),
+            ...(ids.length ? { documentIds: ids } : {}),
+          });
+        }}
+      >
+        <label>${t("field.name")} <input name="name" required /></label>
+        <label>${t("doc.reason")} <input name="reason" required /></label>
+        <label
+          >${t("compliance.scope")}
+          <select
+            name="scope"
+            @change=${(e: Event) => {
+              this.holdScope = (e.target as HTMLSelectElement).value;
+            }}
           >
-          ${
-            this.holdScope === "organization" || this.holdScope === "query"
-              ? html`<label
-                  >${t("billing.organization")}
-                  <select name="organizationId">
-                    ${this.organizations.map((o) => html`<option value=${o.id}>${o.name}</option>`)}
-                  </select></label
-                >`
-              : nothing
-          }
-          ${
-            this.holdScope === "kind" || this.holdScope === "query"
-              ? html`<label
-                  >${t("doc.kind")}
-                  <select name="kind">
-                    ${KINDS.map((k) => html`<option value=${k}>${this.kindName(k)}</option>`)}
-                  </select></label
-                >`
-              : nothing
-          }
-          ${this.holdScope === "documents" ? html`<label>${t("compliance.documentIds")} <textarea name="documentIds" required></textarea></label>` : nothing}
-          ${renderProblem(p)}<button type="submit">${t("compliance.placeHold")}</button>
-        </form>
-      </details>`;
+            ${["organization", "documents", "kind", "query"].map((s) => html`<option value=${s}>${t(`scope.${s}` as MessageKey)}</option>`)}
+          </select></label
+        >
+        ${
+          this.holdScope === "organization" || this.holdScope === "query"
+            ? html`<label
+                >${t("billing.organization")}
+                <select name="organizationId">
+                  ${this.organizations.map((o) => html`<option value=${o.id}>${o.name}</option>`)}
+                </select></label
+              >`
+            : nothing
+        }
+        ${
+          this.holdScope === "kind" || this.holdScope === "query"
+            ? html`<label
+                >${t("doc.kind")}
+                <select name="kind">
+                  ${KINDS.map((k) => html`<option value=${k}>${this.kindName(k)}</option>`)}
+                </select></label
+              >`
+            : nothing
+        }
+        ${this.holdScope === "documents" ? html`<label>${t("compliance.documentIds")} <textarea name="documentIds" required></textarea></label>` : nothing}
+        ${renderProblem(p)}<button type="submit">${t("compliance.placeHold")}</button>
+      </form>
+    </details>`;
   }
 
   private renderBucket(label: string, b: Bucket) {
@@ -424,16 +440,20 @@ export class QCompliancePage extends QScreen {
 
   private renderDisposition() {
     return html`<h2>${t("compliance.disposition")}</h2>
-      <form
-        class="inline"
-        @submit=${(e: Event) => {
-          const f = formValues(e);
-          void this.run("preview", "POST", "/retention/disposition", f.asOf ? { asOf: f.asOf } : {});
-        }}
-      >
-        <label>${t("compliance.asOf")} <input name="asOf" type="date" /></label>
-        <button type="submit">${t("compliance.preview")}</button>
-      </form>
+      ${
+        this.officer
+          ? html`<form
+              class="inline"
+              @submit=${(e: Event) => {
+                const f = formValues(e);
+                void this.run("preview", "POST", "/retention/disposition", f.asOf ? { asOf: f.asOf } : {});
+              }}
+            >
+              <label>${t("compliance.asOf")} <input name="asOf" type="date" /></label>
+              <button type="submit">${t("compliance.preview")}</button>
+            </form>`
+          : nothing
+      }
       ${renderProblem(this.problems.preview)}
       ${this.batches.map(
         (b) =>
@@ -453,9 +473,9 @@ export class QCompliancePage extends QScreen {
                 : nothing
             }
             <div class="row">
-              ${b.state === "previewed" ? html`<button @click=${() => this.run(`approve-${b.id}`, "POST", `/retention/disposition/${b.id}/approve`, {})}>${t("compliance.approveBatch")}</button>` : nothing}
-              ${b.state === "approved" || b.state === "executing" ? html`<button class="danger" @click=${() => this.execute(b)}>${t("compliance.execute")}</button>` : nothing}
-              ${b.state === "previewed" || b.state === "approved" ? html`<button class="secondary" @click=${() => this.run(`cancel-${b.id}`, "POST", `/retention/disposition/${b.id}/cancel`, {})}>${t("compliance.cancel")}</button>` : nothing}
+              ${b.state === "previewed" && this.officer ? html`<button @click=${() => this.run(`approve-${b.id}`, "POST", `/retention/disposition/${b.id}/approve`, {})}>${t("compliance.approveBatch")}</button>` : nothing}
+              ${(b.state === "approved" || b.state === "executing") && this.officer ? html`<button class="danger" @click=${() => this.execute(b)}>${t("compliance.execute")}</button>` : nothing}
+              ${(b.state === "previewed" || b.state === "approved") && this.officer ? html`<button class="secondary" @click=${() => this.run(`cancel-${b.id}`, "POST", `/retention/disposition/${b.id}/cancel`, {})}>${t("compliance.cancel")}</button>` : nothing}
               ${
                 b.certificate
                   ? html`<a
@@ -473,8 +493,14 @@ export class QCompliancePage extends QScreen {
       )}`;
   }
 
+  /** SPEC R5.5: retention, holds and disposition are the compliance officers'; a system administrator reads them. */
+  private get officer() {
+    return hasRole(this.me, "compliance_officer");
+  }
+
   render() {
     return html`<h1>${t("nav.compliance")}</h1>
+      ${this.officer ? nothing : html`<p class="notice" role="note" data-testid="read-only">${t("compliance.readOnly")}</p>`}
       ${renderProblem(this.problems.load)} ${this.renderDisposition()} ${this.renderHolds()} ${this.renderPolicies()}`;
   }
 }

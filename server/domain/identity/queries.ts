@@ -233,9 +233,14 @@ export async function userResource(db: Tx, id: string): Promise<{ user: UserRow;
 export async function usersVisibleTo(
   db: Tx,
   actor: Actor,
-  opts: { q?: string; limit: number; after?: string; organizationId?: string },
+  opts: { q?: string; limit: number; after?: string; organizationId?: string; applianceWide?: boolean },
 ) {
   const q = db("users as u").orderBy("u.login").limit(opts.limit).select("u.*");
+  // The appliance's own staff: those holding a role with no organization (SPEC R1.2).
+  if (opts.applianceWide)
+    q.whereExists(
+      db("role_grants as ag").whereRaw("ag.user_id = u.id").whereNull("ag.organization_id").select(db.raw("1")),
+    );
   const wide =
     actor.type === "system" ||
     actor.grants.some(

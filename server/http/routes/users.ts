@@ -40,6 +40,8 @@ export function userRoutes(api: Api, deps: AppDeps) {
     query: z.strictObject({
       q: z.string().max(100).optional(),
       organizationId: Uuid.optional(),
+      /** only the appliance's staff: people holding an appliance-wide role */
+      scope: z.enum(["appliance"]).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(50),
       cursor: z.string().max(100).optional(),
     }),
@@ -47,6 +49,7 @@ export function userRoutes(api: Api, deps: AppDeps) {
       const rows = await usersVisibleTo(deps.db, ctx.state.actor, {
         q: query.q,
         organizationId: query.organizationId,
+        applianceWide: query.scope === "appliance",
         limit: query.limit,
         after: query.cursor,
       });
