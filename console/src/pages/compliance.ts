@@ -126,7 +126,6 @@ export class QCompliancePage extends QScreen {
   }
 
   private renderPolicies() {
-    const p = this.problems.policy;
     return html`<h2>${t("compliance.policies")}</h2>
       <p class="muted">${t("compliance.longestWins")}</p>
       <table>
@@ -287,7 +286,6 @@ export class QCompliancePage extends QScreen {
   }
 
   private renderHolds() {
-    const p = this.problems.hold;
     return html`<h2>${t("compliance.holds")}</h2>
       <table>
         <caption class="sr-only">
