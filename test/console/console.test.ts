@@ -134,11 +134,14 @@ describe("console in Chromium", function () {
     await page.getByLabel("Head office name").fill("Almaty HQ");
     await page.getByRole("button", { name: "Register an organization" }).click();
     await page.getByRole("heading", { name: "Seller LLP" }).waitFor();
+    // The organization's page is in tabs; blocking it is last, in the details.
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Branches" }).click();
     const addBranch = card(page, "Add a branch");
     await addBranch.getByLabel("Name").fill("Astana branch");
     await addBranch.getByRole("button", { name: "Add a branch" }).click();
     await page.getByRole("list", { name: "Branches" }).getByText("Astana branch").waitFor();
     const headIin = validIin();
+    await page.getByRole("link", { name: "Users and roles" }).click();
     const createUser = card(page, "Create a user");
     await createUser.getByLabel("Login").fill("seller.head");
     await createUser.getByLabel("E-mail").fill("head@seller.kz");
@@ -313,7 +316,7 @@ describe("console in Chromium", function () {
     await capture(b, "09-inbox-tablet");
 
     // The administrator blocks the seller's branch; its head sees why on every page.
-    await page.goto(`${app.url}/organizations/${seller.id}`);
+    await page.goto(`${app.url}/organizations/${seller.id}?tab=branches`);
     const change = card(page, "Change a branch");
     await change.getByLabel(/^Branch/).selectOption({ label: "— Astana branch" });
     await change.getByLabel("Reason").fill("Audit of the branch's signatures");

@@ -637,6 +637,17 @@ export const en = {
   "field.iinOptional": "IIN (optional)",
   "compliance.readOnly":
     "You can read retention, holds and dispositions here; deciding them is the compliance officers' work.",
+  "org.sections": "Sections",
+  "org.tab.details": "Details",
+  "org.tab.branches": "Branches",
+  "org.tab.users": "Users and roles",
+  "org.tab.seal": "Seal",
+  "org.tab.tokens": "API tokens",
+  "org.tab.powers": "Powers of attorney",
+  "org.seal": "The organization's seal",
+  "org.dangerZone": "Blocking",
+  "org.blockHint": "A blocked participant can neither send nor sign; its documents stay readable.",
+  "org.blockConfirm": "Block {name}? It can neither send nor sign until unblocked.",
 } as const;
 
 export type MessageKey = keyof typeof en;

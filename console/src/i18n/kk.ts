@@ -637,4 +637,15 @@ export const messages: Record<MessageKey, string> = {
   "field.iinOptional": "ЖСН (міндетті емес)",
   "compliance.readOnly":
     "Мұнда сақтау мерзімдерін, ұстауларды және жоюларды оқуға болады; олар бойынша шешімді сәйкестік офицерлері қабылдайды.",
+  "org.sections": "Бөлімдер",
+  "org.tab.details": "Мәліметтер",
+  "org.tab.branches": "Филиалдар",
+  "org.tab.users": "Пайдаланушылар мен рөлдер",
+  "org.tab.seal": "Мөр",
+  "org.tab.tokens": "API токендері",
+  "org.tab.powers": "Сенімхаттар",
+  "org.seal": "Ұйым мөрі",
+  "org.dangerZone": "Бұғаттау",
+  "org.blockHint": "Бұғатталған қатысушы жібере де, қол қоя да алмайды; оның құжаттары қолжетімді болып қалады.",
+  "org.blockConfirm": "{name} бұғатталсын ба? Бұғаттан шығарылғанша ұйым жібере де, қол қоя да алмайды.",
 };

@@ -637,4 +637,15 @@ export const messages: Record<MessageKey, string> = {
   "field.iinOptional": "ІПН (необов'язково)",
   "compliance.readOnly":
     "Тут можна читати строки зберігання, утримання та знищення; рішення щодо них ухвалюють офіцери з відповідності.",
+  "org.sections": "Розділи",
+  "org.tab.details": "Відомості",
+  "org.tab.branches": "Філії",
+  "org.tab.users": "Користувачі та ролі",
+  "org.tab.seal": "Печатка",
+  "org.tab.tokens": "API-токени",
+  "org.tab.powers": "Довіреності",
+  "org.seal": "Печатка організації",
+  "org.dangerZone": "Блокування",
+  "org.blockHint": "Заблокований учасник не може надсилати й підписувати; його документи залишаються доступними.",
+  "org.blockConfirm": "Заблокувати {name}? До розблокування організація не зможе надсилати й підписувати.",
 };

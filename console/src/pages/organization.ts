@@ -1,14 +1,15 @@
 /**
- * <q-organization-page>: one organization — block or unblock it (with a reason), its branch tree
- * (add a branch under any branch, rename or move one, block one), its users with their roles per
- * branch (create a user, grant and revoke roles), API tokens (the secret is shown once, right after
- * creation) and powers of attorney (read, revoke).
+ * <q-organization-page>: one organization in tabs — its details (and, last, blocking it with a
+ * reason), its branch tree (add a branch under any branch, rename or move one, block one), its
+ * users with their roles per branch (create a user, grant and revoke roles), its seal, API tokens
+ * (the secret is shown once, right after creation) and powers of attorney (read, revoke). The tab
+ * is in the URL (?tab=), so it can be bookmarked and the back button returns to it.
  */
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
-import { QScreen, hasRole } from "../components/shared/base.js";
+import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
 import { enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
@@ -36,6 +37,9 @@ interface PowerOfAttorney {
   validTo: string;
   status: string;
 }
+
+const TABS = ["details", "branches", "users", "seal", "tokens", "powers"] as const;
+type Tab = (typeof TABS)[number];
 
 @customElement("q-organization-page")
 export class QOrganizationPage extends QScreen {
@@ -504,18 +508,17 @@ export class QOrganizationPage extends QScreen {
       }${renderProblem(this.problems.revokePoa)}`;
   }
 
-  render() {
-    if (this.problems.load) return renderProblem(this.problems.load);
-    const o = this.org;
-    if (!o) return html`<p aria-busy="true">${t("app.loading")}</p>`;
-    return html`<h1>
-        ${o.name} ${o.status === "blocked" ? html`<span class="badge bad">${t("org.blocked")}</span>` : nothing}
-      </h1>
-      <dl class="facts">
+  private get tab(): Tab {
+    const asked = new URLSearchParams(location.search).get("tab");
+    return (TABS as readonly string[]).includes(asked ?? "") ? (asked as Tab) : "details";
+  }
+
+  private renderDetails(o: Organization) {
+    return html`<dl class="facts">
         <dt>${t("field.country")}</dt>
         <dd>${o.country}</dd>
-        <dt>BIN / EDRPOU</dt>
-        <dd>${o.bin ?? o.edrpou ?? "—"}</dd>
+        <dt>${o.country === "UA" ? t("form.edrpou") : t("form.bin")}</dt>
+        <dd>${o.bin ?? o.edrpou ?? o.rnokpp ?? "—"}</dd>
         <dt>${t("org.type")}</dt>
         <dd>${o.external ? t("org.external") : t("org.participant")}</dd>
         ${
@@ -527,10 +530,14 @@ export class QOrganizationPage extends QScreen {
       </dl>
       ${
         hasRole(this.me, "system_admin")
-          ? html`<form
+          ? html`<section class="card danger-zone">
+              <h2>${t("org.dangerZone")}</h2>
+              <p class="muted">${t("org.blockHint")}</p>
+              <form
                 class="inline"
                 @submit=${(e: Event) => {
                   const f = formValues(e);
+                  if (o.status !== "blocked" && !confirm(t("org.blockConfirm", { name: o.name }))) return;
                   void (o.status === "blocked"
                     ? this.run("blockOrg", "POST", `/organizations/${o.id}/unblock`)
                     : this.run("blockOrg", "POST", `/organizations/${o.id}/block`, { reason: f.reason ?? "" }));
@@ -543,9 +550,14 @@ export class QOrganizationPage extends QScreen {
                         ><button type="submit" class="danger">${t("org.blockOrg")}</button>`
                 }
               </form>
-              ${renderProblem(this.problems.blockOrg)}`
+              ${renderProblem(this.problems.blockOrg)}
+            </section>`
           : nothing
-      }
+      }`;
+  }
+
+  private renderSeal(o: Organization) {
+    return html`<h2>${t("org.seal")}</h2>
       ${
         hasRole(this.me, "system_admin")
           ? html`<form
@@ -559,9 +571,42 @@ export class QOrganizationPage extends QScreen {
                 <button type="submit" class="secondary">${t("common.save")}</button>
               </form>
               <small id="seal-hint" class="muted">${t("org.sealHint")}</small>${renderProblem(this.problems.seal)}`
-          : nothing
-      }
-      ${this.renderBranches()} ${this.renderUsers()} ${this.renderTokens()} ${this.renderPowers()}`;
+          : html`<p class="muted">${t("org.sealHint")}</p>`
+      }`;
+  }
+
+  render() {
+    if (this.problems.load) return renderProblem(this.problems.load);
+    const o = this.org;
+    if (!o) return html`<p aria-busy="true">${t("app.loading")}</p>`;
+    const tab = this.tab;
+    const body = {
+      details: () => this.renderDetails(o),
+      branches: () => this.renderBranches(),
+      users: () => this.renderUsers(),
+      seal: () => this.renderSeal(o),
+      tokens: () => this.renderTokens(),
+      powers: () => this.renderPowers(),
+    }[tab];
+    return html`<h1>
+        ${o.name} ${o.status === "blocked" ? html`<span class="badge bad">${t("org.blocked")}</span>` : nothing}
+      </h1>
+      <nav class="tabs" aria-label=${t("org.sections")}>
+        ${TABS.map(
+          (k) =>
+            html`<a
+              href=${`/organizations/${o.id}?tab=${k}`}
+              aria-current=${tab === k ? "page" : "false"}
+              @click=${(e: Event) => {
+                e.preventDefault();
+                navigate(`/organizations/${o.id}?tab=${k}`);
+                this.requestUpdate();
+              }}
+              >${t(`org.tab.${k}`)}</a
+            >`,
+        )}
+      </nav>
+      ${body()}`;
   }
 }
 
