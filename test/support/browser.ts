@@ -59,8 +59,8 @@ export interface AxeViolation {
   nodes: number;
 }
 
-/** axe-core over the page (shadow roots included): violations of serious or critical impact. */
-export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+/** axe-core over the page (shadow roots included): every violation, of any impact. */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
     const axe = (
@@ -76,11 +76,11 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     const r = await axe.run(document, { resultTypes: ["violations"] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   });
-  return result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  return result;
 }
 
-/** Saves a full-page screenshot as test/output/console/<name>.png. */
-export async function screenshot(page: Page, name: string) {
+/** Saves a screenshot as test/output/console/<name>.png: the whole page, or only what the viewport shows. */
+export async function screenshot(page: Page, name: string, fullPage = true) {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }

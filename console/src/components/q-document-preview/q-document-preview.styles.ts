@@ -50,8 +50,13 @@ export const styles = css`
     padding: 1.25rem;
     color: #1f2328;
   }
-  .form h3 {
+  .form h2 {
     text-align: center;
+    margin-top: 0;
+    font-size: 1.15rem;
+  }
+  .side h2 {
+    font-size: 1rem;
     margin-top: 0;
   }
   .parties {
@@ -60,7 +65,7 @@ export const styles = css`
     gap: 1rem;
     margin-bottom: 1rem;
   }
-  .party h4 {
+  .party h3 {
     margin: 0 0 0.25rem;
     font-size: 0.9rem;
     color: #57606a;

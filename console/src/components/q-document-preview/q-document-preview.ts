@@ -136,7 +136,7 @@ export class QDocumentPreview extends QElement {
   private party(label: MessageKey, p: Party | undefined) {
     if (!p) return nothing;
     return html`<div class="party">
-      <h4>${t(label)}</h4>
+      <h3>${t(label)}</h3>
       <div><strong>${p.name ?? ""}</strong></div>
       ${p.bin ? html`<div>${t("form.bin")} ${p.bin}</div>` : nothing}
       ${p.edrpou ? html`<div>${t("form.edrpou")} ${p.edrpou}</div>` : nothing}
@@ -161,7 +161,7 @@ export class QDocumentPreview extends QElement {
           </p>`
         : nothing;
     return html`<article class="form" data-testid="printed-form" lang=${document.documentElement.lang}>
-      <h3>${heading}</h3>
+      <h2>${heading}</h2>
       ${period}
       ${
         d.kind === "reconciliation_act"
@@ -291,8 +291,8 @@ export class QDocumentPreview extends QElement {
         }
         ${this.view === "form" && this.printable ? this.renderForm(d) : this.renderFile(d)}
       </div>
-      <aside class="side">
-        <h3>${t("doc.signatures")}</h3>
+      <aside class="side" aria-label=${t("doc.signatures")}>
+        <h2>${t("doc.signatures")}</h2>
         ${this.renderStamps()}
       </aside>
     </section>`;

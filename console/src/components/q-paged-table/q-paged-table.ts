@@ -116,7 +116,7 @@ export class QPagedTable<T = unknown> extends QElement {
                 : this.rows.map(
                     (r) =>
                       html`<tr>
-                        ${this.columns.map((c) => html`<td>${c.render(r)}</td>`)}
+                        ${this.columns.map((c) => html`<td data-label=${c.label}>${c.render(r)}</td>`)}
                       </tr>`,
                   )
             }

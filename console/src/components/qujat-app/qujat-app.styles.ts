@@ -93,4 +93,40 @@ export const styles = css`
     padding: 0.5rem;
     z-index: 10;
   }
+
+  .menu-toggle {
+    display: none;
+  }
+  /* On a phone the header is one line — the name, what waits, the menu button — and the menu
+     opens below it on request, so the screen's content starts near the top. */
+  @media (max-width: 700px) {
+    header {
+      padding: 0.4rem 0.75rem;
+    }
+    .menu-toggle {
+      display: inline-flex;
+      gap: 0.4rem;
+      align-items: center;
+      margin-left: auto;
+    }
+    header nav,
+    header .user {
+      display: none;
+      width: 100%;
+    }
+    header.open nav,
+    header.open .user {
+      display: block;
+    }
+    header.open nav ul {
+      flex-direction: column;
+    }
+    header.open .user {
+      display: flex;
+      margin-left: 0;
+    }
+    main {
+      padding: 0.75rem;
+    }
+  }
 `;

@@ -56,6 +56,8 @@ export class QujatApp extends QElement {
   @state() private unreadNotices = 0;
   /** documents waiting for this person: to approve, to sign, to answer (the deemed queue is part of the last) */
   @state() private queues: Queues = NO_QUEUES;
+  /** the phone layout's menu, opened by its button */
+  @state() private menuOpen = false;
   @state() private blocks: BranchBlock[] = [];
   @state() private totpAsked = false;
   private screenEl?: { path: string; el: ScreenElement };
@@ -369,10 +371,21 @@ export class QujatApp extends QElement {
         </header>
         ${this.renderSignedOut()}`;
     const menu = SCREENS.filter((s) => s.menu && allowed(s, this.roles));
-    return html`<a class="skip" href="#main" @click=${this.skipToMain}>${t("app.skip")}</a>
-      <header>
+    // The skip link is the header's first element (inside the banner landmark, so no content is
+    // outside one); its target is in this shadow root, which a fragment URL cannot reach, so the
+    // click focuses it and the href is the page itself.
+    return html`<header class=${this.menuOpen ? "open" : ""}>
+        <a class="skip" href=${location.pathname + location.search} @click=${this.skipToMain}>${t("app.skip")}</a>
         <a class="brand" href="/">Qujat</a>
-        <nav aria-label=${t("app.menu")}>
+        <button
+          class="menu-toggle"
+          aria-expanded=${this.menuOpen ? "true" : "false"}
+          aria-controls="main-menu"
+          @click=${() => (this.menuOpen = !this.menuOpen)}
+        >
+          ${t("app.menu")}${this.waiting ? html` <span class="badge wait">${this.waiting}</span>` : nothing}
+        </button>
+        <nav id="main-menu" aria-label=${t("app.menu")} @click=${() => (this.menuOpen = false)}>
           <ul>
             ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.waiting ? html` <span class="badge wait" data-testid="awaiting-work" title=${this.waitingTitle}>${this.waiting}</span>` : nothing}</a></li>`)}
           </ul>
@@ -383,9 +396,11 @@ export class QujatApp extends QElement {
           <button @click=${this.handleSignOut}>${t("app.signOut")}</button>
         </div>
       </header>
-      ${this.renderBanners()}
-      ${this.me.totpEnrolmentRequired ? html`<div class="banner maintenance" role="alert">${t("banner.totpRequired")}</div>` : nothing}
-      <main id="main" tabindex="-1" @qujat-me-changed=${() => void this.loadMe()}>${this.renderScreen()}</main>`;
+      <main id="main" tabindex="-1" @qujat-me-changed=${() => void this.loadMe()}>
+        ${this.renderBanners()}
+        ${this.me.totpEnrolmentRequired ? html`<div class="banner maintenance" role="alert">${t("banner.totpRequired")}</div>` : nothing}
+        ${this.renderScreen()}
+      </main>`;
   }
 }
 
