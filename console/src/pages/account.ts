@@ -10,7 +10,7 @@ import { live } from "lit/directives/live.js";
 import { api, apiUrl } from "../api/client.js";
 import { QScreen, type Me } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
-import { LANGUAGES, formatDate, setLanguage, t, type Lang } from "../i18n/i18n.js";
+import { LANGUAGES, enumLabel, formatDate, setLanguage, t, type Lang } from "../i18n/i18n.js";
 
 interface Session {
   id: string;
@@ -212,9 +212,9 @@ export class QAccountPage extends QScreen {
               (s) =>
                 html`<tr>
                   <td>${formatDate(s.createdAt)}</td>
-                  <td>${s.method}</td>
-                  <td>${s.ip ?? ""}</td>
-                  <td>${s.userAgent ?? ""}</td>
+                  <td>${enumLabel(s.method)}</td>
+                  <td translate="no">${s.ip ?? ""}</td>
+                  <td translate="no">${s.userAgent ?? ""}</td>
                   <td>
                     ${s.current ? html`<span class="badge good">${t("account.thisSession")}</span>` : s.revokedAt ? t("account.ended") : t("account.active")}${s.reportedNotMe ? html` <span class="badge bad">${t("account.notMe")}</span>` : nothing}
                   </td>
@@ -265,9 +265,9 @@ export class QAccountPage extends QScreen {
               (l) =>
                 html`<tr>
                   <td>${formatDate(l.at)}</td>
-                  <td>${l.outcome}${l.reason ? ` (${l.reason})` : ""}</td>
-                  <td>${l.method}</td>
-                  <td>${l.ip ?? ""}</td>
+                  <td>${enumLabel(l.outcome)}${l.reason ? ` (${enumLabel(l.reason)})` : ""}</td>
+                  <td>${enumLabel(l.method)}</td>
+                  <td translate="no">${l.ip ?? ""}</td>
                 </tr>`,
             )}
           </tbody>

@@ -29,20 +29,22 @@ interface Entry {
 const word = (key: string) => (key in en ? t(key as MessageKey) : null);
 
 /** Who did it: the person's name, else the kind of actor (and a short id, to tell two apart). */
-function actorOf(e: Entry): string {
-  if (e.actor.name) return e.actor.name;
+function actorOf(e: Entry) {
+  if (e.actor.name) return html`<span translate="no">${e.actor.name}</span>`;
   const kind = word(`audit.actorType.${e.actor.type}`) ?? e.actor.type;
-  return e.actor.id ? `${kind} ${e.actor.id.slice(0, 8)}` : kind;
+  return e.actor.id ? html`${kind} <span translate="no">${e.actor.id.slice(0, 8)}</span>` : kind;
 }
 
 /** What it was done to: a person or an organization by name; a document links to its page. */
 function targetOf(e: Entry) {
   if (!e.target) return nothing;
-  if (e.target.name) return html`<em>${e.target.name}</em>`;
+  if (e.target.name) return html`<em translate="no">${e.target.name}</em>`;
   const kind = word(`audit.target.${e.target.type}`) ?? e.target.type;
   if (e.target.type === "document" && e.target.id)
-    return html`<a href=${`/documents/${e.target.id}`}>${kind} ${e.target.id.slice(0, 8)}</a>`;
-  return `${kind}${e.target.id ? ` ${e.target.id.slice(0, 8)}` : ""}`;
+    return html`<a href=${`/documents/${e.target.id}`}
+      >${kind} <span translate="no">${e.target.id.slice(0, 8)}</span></a
+    >`;
+  return html`${kind}${e.target.id ? html` <span translate="no">${e.target.id.slice(0, 8)}</span>` : ""}`;
 }
 
 /** The people's own words an entry carries (a reason, a comment), which need no translation. */

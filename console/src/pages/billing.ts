@@ -333,7 +333,7 @@ export class QBillingPage extends QScreen {
           ${this.plans.map(
             (pl) =>
               html`<tr>
-                <td>${pl.name} <span class="muted">${pl.code}</span></td>
+                <td translate="no">${pl.name} <span class="muted">${pl.code}</span></td>
                 <td>${formatAmount(pl.price)} ${pl.currency}</td>
                 <td>${pl.termMonths}</td>
                 <td>${pl.quotas.documents ?? "∞"}</td>
@@ -494,7 +494,7 @@ export class QBillingPage extends QScreen {
             (s) =>
               html`<tr>
                 <td>${this.orgName(s.organizationId)}</td>
-                <td>${s.planName ?? planOf(s.planId)?.name ?? ""}</td>
+                <td translate="no">${s.planName ?? planOf(s.planId)?.name ?? ""}</td>
                 <td>${formatDay(s.periodStart)} – ${formatDay(s.periodEnd)}</td>
                 <td>${this.quota(s.usage.documents, planOf(s.planId)?.quotas.documents ?? null)}</td>
                 <td>${this.quota(s.usage.storageBytes, planOf(s.planId)?.quotas.storageBytes ?? null, true)}</td>

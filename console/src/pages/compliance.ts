@@ -308,7 +308,7 @@ export class QCompliancePage extends QScreen {
                 <td>${h.name}</td>
                 <td>${h.reason}</td>
                 <td>
-                  ${h.scope}: ${h.organizationId ? this.orgName(h.organizationId) : ""}
+                  ${enumLabel(h.scope)}: ${h.organizationId ? this.orgName(h.organizationId) : ""}
                   ${h.kind ? this.kindName(h.kind) : ""}
                 </td>
                 <td>${h.documents}</td>

@@ -20,7 +20,7 @@ import { formValues, renderProblem } from "../components/shared/problem.js";
 import { en, type MessageKey } from "../i18n/en.js";
 import { enumLabel, formatBytes, formatDate, formatDay, language, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
-import { statusTone, type DocumentView } from "./types.js";
+import { statusTone, titleOf, type DocumentView } from "./types.js";
 
 interface Check {
   check: string;
@@ -288,14 +288,14 @@ export class QDocumentPage extends QScreen {
             <span class="badge ${s.validation?.valid ? "good" : "bad"}"
               >${s.validation?.valid ? t("doc.valid") : t("doc.invalid")}</span
             >
-            ${t(`side.${s.side}` as MessageKey)} — ${s.certificate.subject} —
+            ${t(`side.${s.side}` as MessageKey)} — <span translate="no">${s.certificate.subject}</span> —
             ${formatDate(s.signingTime ?? s.createdAt)}
           </summary>
           <dl class="facts">
             <dt>${t("doc.algorithm")}</dt>
             <dd data-testid="signature-algorithm">${s.signatureAlgorithm}</dd>
             <dt>${t("doc.issuer")}</dt>
-            <dd>${s.certificate.issuer}</dd>
+            <dd translate="no">${s.certificate.issuer}</dd>
             <dt>${t("doc.serial")}</dt>
             <dd class="mono">${s.certificate.serialNumber}</dd>
             ${
@@ -376,7 +376,7 @@ export class QDocumentPage extends QScreen {
       </h1>
       <dl class="facts">
         <dt>${t("doc.title")}</dt>
-        <dd>${d.title ?? "—"}</dd>
+        <dd>${((title) => (title.own ? html`<span translate="no">${title.text}</span>` : title.text))(titleOf(d))}</dd>
         <dt>${t("doc.date")}</dt>
         <dd>${formatDay(d.date)}</dd>
         <dt>${t("doc.sender")}</dt>
@@ -400,7 +400,7 @@ export class QDocumentPage extends QScreen {
         ${
           d.retention?.retainUntil
             ? html`<dt>${t("doc.retainUntil")}</dt>
-                <dd>${formatDay(d.retention.retainUntil)} (${d.retention.endAction})</dd>`
+                <dd>${formatDay(d.retention.retainUntil)} (${enumLabel(d.retention.endAction)})</dd>`
             : nothing
         }
         ${
@@ -413,8 +413,8 @@ export class QDocumentPage extends QScreen {
       <q-document-preview .doc=${d} .stamps=${this.stamps}></q-document-preview>
       <h2>${t("doc.downloads")}</h2>
       <ul>
-        ${d.content ? html`<li><a href=${apiUrl(`${base}/content`)} download>${d.content.name}</a> <span class="muted">(${formatBytes(d.content.size)})</span></li>` : nothing}
-        ${d.attachments.map((a) => html`<li><a href=${apiUrl(`${base}/attachments/${a.id}`)} download>${a.name}</a> <span class="muted">(${formatBytes(a.size)})</span></li>`)}
+        ${d.content ? html`<li><a href=${apiUrl(`${base}/content`)} download translate="no">${d.content.name}</a> <span class="muted">(${formatBytes(d.content.size)})</span></li>` : nothing}
+        ${d.attachments.map((a) => html`<li><a href=${apiUrl(`${base}/attachments/${a.id}`)} download translate="no">${a.name}</a> <span class="muted">(${formatBytes(a.size)})</span></li>`)}
         <li><a href=${apiUrl(`${base}/signature-protocol`)} download>${t("doc.protocol")}</a></li>
         <li><a href=${apiUrl(`${base}/evidence`)} download>${t("doc.evidence")}</a></li>
       </ul>
@@ -428,7 +428,7 @@ export class QDocumentPage extends QScreen {
                     html`<li>
                       <span class="badge">${enumLabel(s.status)}</span>
                       ${t(s.mode === "any" ? "route.any" : "route.all")}:
-                      ${s.approvers.map((a) => html`${a.name} ${a.decision ? html`(<em>${a.decision}</em>${a.comment ? `: ${a.comment}` : ""})` : ""}; `)}
+                      ${s.approvers.map((a) => html`<span translate="no">${a.name}</span> ${a.decision ? html`(<em>${enumLabel(a.decision)}</em>${a.comment ? `: ${a.comment}` : ""})` : ""}; `)}
                     </li>`,
                 )}
               </ol>`

@@ -12,7 +12,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
-import { KINDS, NO_QUEUES, STATUSES, dayBound, statusTone, type DocumentView, type Queues } from "./types.js";
+import { KINDS, NO_QUEUES, STATUSES, dayBound, statusTone, titleOf, type DocumentView, type Queues } from "./types.js";
 
 const BOXES = ["inbox", "outbox", "internal", "drafts", "approval", "signing", "answer", "deemed"] as const;
 /** Boxes that list what the organization received (the other side is the sender). */
@@ -91,7 +91,13 @@ export class QDocumentsPage extends QScreen {
         render: (d) => html`<a href=${`/documents/${d.id}`}>${d.number ?? d.title ?? d.id.slice(0, 8)}</a>`,
       },
       { label: t("doc.kind"), render: (d) => t(`kind.${d.kind}` as MessageKey) },
-      { label: t("doc.title"), render: (d) => d.title ?? "" },
+      {
+        label: t("doc.title"),
+        render: (d) => {
+          const title = titleOf(d);
+          return title.own ? html`<span translate="no">${title.text}</span>` : title.text;
+        },
+      },
       { label: received ? t("doc.sender") : t("doc.recipient"), render: counterparty },
       {
         label: t("doc.status"),

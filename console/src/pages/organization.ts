@@ -191,8 +191,8 @@ export class QOrganizationPage extends QScreen {
           ${this.users.map(
             (u) =>
               html`<tr>
-                <td>${u.login}</td>
-                <td>${u.fullName}</td>
+                <td translate="no">${u.login}</td>
+                <td translate="no">${u.fullName}</td>
                 <td>
                   ${u.roles
                     .filter((g) => g.organizationId === this.orgId)

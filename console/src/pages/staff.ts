@@ -31,7 +31,7 @@ export class QStaffPage extends QScreen {
     const own = u.roles.filter((g) => g.organizationId === null);
     const missing = APPLIANCE_ROLES.filter((r) => !own.some((g) => g.role === r));
     return html`<tr data-testid="staff-row">
-      <td><strong>${u.fullName}</strong><br /><span class="muted">${u.login} · ${u.email}</span></td>
+      <td translate="no"><strong>${u.fullName}</strong><br /><span class="muted">${u.login} · ${u.email}</span></td>
       <td>
         <ul class="plain">
           ${own.map(

@@ -8,6 +8,7 @@ import { customElement, state } from "lit/decorators.js";
 import { api } from "../api/client.js";
 import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
+import { en, type MessageKey } from "../i18n/en.js";
 import { enumLabel, formatDate, t } from "../i18n/i18n.js";
 
 interface Job {
@@ -76,7 +77,23 @@ export class QSystemPage extends QScreen {
       ${
         this.ready
           ? html`<ul>
-              ${Object.entries(this.ready.checks).map(([k, c]) => html`<li><span class="badge ${c.ok ? "good" : "bad"}">${c.ok ? "OK" : "✗"}</span> ${k}${c.detail ? ` — ${c.detail}` : ""}</li>`)}
+              ${Object.entries(this.ready.checks).map(
+                ([k, c]) =>
+                  html`<li>
+                    <span class="badge ${c.ok ? "good" : "bad"}"
+                      >${c.ok ? "✓" : "✗"} ${enumLabel(c.ok ? "ok" : "degraded")}</span
+                    >
+                    ${`system.check.${k}` in en ? t(`system.check.${k}` as MessageKey) : k}
+                    ${
+                      c.detail
+                        ? html`<details>
+                            <summary>${t("system.technical")}</summary>
+                            <span lang="en" translate="no">${c.detail}</span>
+                          </details>`
+                        : nothing
+                    }
+                  </li>`,
+              )}
               ${this.ready.checks.hsm ? nothing : html`<li class="muted">${t("system.noHsm")}</li>`}
             </ul>`
           : nothing
@@ -84,9 +101,9 @@ export class QSystemPage extends QScreen {
       <h2>${t("system.trust")}</h2>
       ${
         this.trust
-          ? html`<p class="muted">${this.trust.dir} — ${formatDate(this.trust.loadedAt)}</p>
+          ? html`<p class="muted"><span translate="no">${this.trust.dir}</span> — ${formatDate(this.trust.loadedAt)}</p>
               <ul>
-                ${this.trust.anchors.map((a) => html`<li>${a.subject ?? a.file}${a.notAfter ? html` <span class="muted">(${formatDate(a.notAfter)})</span>` : nothing}</li>`)}
+                ${this.trust.anchors.map((a) => html`<li><span translate="no">${a.subject ?? a.file}</span>${a.notAfter ? html` <span class="muted">(${formatDate(a.notAfter)})</span>` : nothing}</li>`)}
               </ul>
               ${
                 this.trust.problems.length

@@ -69,6 +69,27 @@ export interface User {
 }
 
 export { KINDS, STATUSES } from "../../../server/domain/shared/vocabulary.js";
+import { defaultTitle } from "../../../server/domain/shared/vocabulary.js";
+import type { MessageKey } from "../i18n/en.js";
+import { formatDay, t } from "../i18n/i18n.js";
+
+/**
+ * A document's title as the reader reads it: the sender's own title as he wrote it, or — when he
+ * gave none and the server composed its English default — the same facts in the reader's words.
+ */
+export function titleOf(d: Pick<DocumentView, "title" | "kind" | "fields" | "number" | "date">): {
+  text: string;
+  own: boolean;
+} {
+  const f = d.fields as { number?: string; date?: string };
+  if (d.title && d.title !== defaultTitle(d.kind as Parameters<typeof defaultTitle>[0], f))
+    return { text: d.title, own: true };
+  const kind = t(`kind.${d.kind}` as MessageKey);
+  const number = f.number ?? d.number;
+  const date = f.date ?? d.date;
+  if (number && date) return { text: t("form.heading", { kind, number, date: formatDay(date) }), own: false };
+  return { text: number ? `${kind} ${number}` : kind, own: false };
+}
 export const ACCOUNTING_KINDS = ["invoice", "act_of_work", "waybill"];
 /**
  * A date field's day (YYYY-MM-DD, the person's local day) as the API's period bound: its first

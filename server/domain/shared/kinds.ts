@@ -2,7 +2,7 @@
 // checked here: every amount is exact decimal arithmetic (BigInt in minor units), a line's amount is
 // quantity × price, and the lines, VAT and total must add up.
 import { z } from "zod";
-import { KINDS } from "./vocabulary.js";
+import { KINDS, defaultTitle } from "./vocabulary.js";
 import { Bin, Edrpou, Rnokpp } from "./identifiers.js";
 import { isIsoCurrency } from "./currencies.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "./arithmetic.js";
@@ -10,7 +10,7 @@ import { displayName } from "./text.js";
 
 export { fromMinor, toMinor };
 
-export { KINDS };
+export { KINDS, defaultTitle };
 export type Kind = (typeof KINDS)[number];
 
 /** Acts that become accepted by silence when the recipient neither signs nor refuses (R2.6). */
@@ -153,22 +153,4 @@ export function checkTotals(kind: Kind, fields: Record<string, any>): FieldProbl
     problems.push({ field: "total", code: "totals_mismatch", message: `lines + VAT is ${fromMinor(sum + vat, 2)}` });
   }
   return problems;
-}
-
-const TITLES: Record<Kind, string> = {
-  invoice: "Invoice for payment",
-  act_of_work: "Act of completed works",
-  reconciliation_act: "Reconciliation act",
-  waybill: "Waybill",
-  contract: "Contract",
-  supplementary_agreement: "Supplementary agreement",
-  letter: "Official letter",
-  arbitrary: "Document",
-};
-
-/** "Invoice for payment No. 17 of 2026-03-02" when the sender gave no title. */
-export function defaultTitle(kind: Kind, fields: { number?: string; date?: string }): string {
-  return [TITLES[kind], fields.number && `No. ${fields.number}`, fields.date && `of ${fields.date}`]
-    .filter(Boolean)
-    .join(" ");
 }

@@ -255,7 +255,7 @@ export class QDocumentPreview extends QElement {
               <span class="badge ${s.valid ? "good" : "bad"}">${s.valid ? t("doc.valid") : t("doc.invalid")}</span>
               <span>${t(`side.${s.side}` as MessageKey)}</span>
             </div>
-            <div class="who"><strong>${s.subject}</strong></div>
+            <div class="who" translate="no"><strong>${s.subject}</strong></div>
             ${s.roles?.length ? html`<div>${s.roles.map(roleWord).join(", ")}</div>` : nothing}
             ${s.iin ? html`<div>${s.iin.length === 10 ? t("form.rnokpp") : t("form.iin")} ${s.iin}</div>` : nothing}
             ${s.bin ? html`<div>${t("form.bin")} ${s.bin}</div>` : nothing}

@@ -392,7 +392,7 @@ export class QujatApp extends QElement {
         </nav>
         <div class="user">
           ${this.renderLanguage()}
-          <span>${this.me.fullName}</span>
+          <span translate="no">${this.me.fullName}</span>
           <button @click=${this.handleSignOut}>${t("app.signOut")}</button>
         </div>
       </header>
