@@ -154,3 +154,115 @@ async function pageSwitches(page: Page, n: number): Promise<number[]> {
   }
   return times;
 }
+
+/**
+ * Every screen, opened by its address in a signed-in browser (the SPA loads, the screen's chunk
+ * and data arrive): time until its heading is on screen and nothing is busy — for the document
+ * page, until the PDF preview is drawn. A small appliance of its own (one organization, one
+ * document), so what is measured is the console, not a large database.
+ */
+export async function consoleScreensBench(report: Report, dataDir: string) {
+  const { invoiceFields, jsonDocument, renderablePdf } = await import("../../test/support/documents.js");
+  const app = await startAppliance(path.join(dataDir, "screens"));
+  const browser = await launchBrowser();
+  try {
+    const base = `http://127.0.0.1:${app.port}`;
+    const admin = await signIn(app);
+    const call = async (method: string, p: string, body: unknown, token = admin.token) => {
+      const r = await fetch(base + "/api/v1" + p, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+      return r.json();
+    };
+    const org = await call("POST", "/organizations", { name: "Screens LLP", country: "KZ", bin: "990340000014" });
+    await call("POST", "/users", {
+      login: "screens.head",
+      email: "head@screens.kz",
+      fullName: "Screens Head",
+      password: "Bench!Passw0rd",
+      language: "en",
+      roles: [{ role: "head", organizationId: org.id, branchId: org.headOfficeId }],
+    });
+    const head = await (
+      await fetch(`${base}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ login: "screens.head", password: "Bench!Passw0rd" }),
+      })
+    ).json();
+    const other = await call("POST", "/organizations", { name: "Other JSC", country: "KZ", bin: "990440000038" });
+    const doc = await call(
+      "POST",
+      "/documents",
+      jsonDocument(
+        { kind: "invoice", recipient: { organizationId: other.id }, fields: invoiceFields({ number: "SCR-1" }) },
+        renderablePdf("SCREENS"),
+      ),
+      head.token,
+    );
+    const screens: Record<string, string[]> = {
+      bench: [
+        "/organizations",
+        `/organizations/${org.id}`,
+        "/staff",
+        "/system",
+        "/audit",
+        "/billing",
+        "/compliance",
+        "/account",
+      ],
+      "screens.head": [
+        "/documents",
+        "/documents?box=approval",
+        "/documents/new",
+        `/documents/${doc.id}`,
+        "/notices",
+        "/account",
+      ],
+    };
+    const times: Array<[string, number]> = [];
+    for (const [login, paths] of Object.entries(screens)) {
+      const ctx = await browser.newContext({ locale: "en-GB" });
+      const page = await ctx.newPage();
+      await page.goto(base + "/");
+      await page.getByLabel("Login or IIN").fill(login);
+      await page.getByLabel("Password").fill("Bench!Passw0rd");
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("button", { name: "Sign out" }).waitFor();
+      for (const p of paths) {
+        const runs: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const t0 = performance.now();
+          await page.goto(base + p);
+          await page.locator("qujat-app main h1").first().waitFor();
+          await page.waitForFunction(() => {
+            const appRoot = document.querySelector("qujat-app")?.shadowRoot;
+            const main = appRoot?.querySelector("main");
+            const screen = main?.lastElementChild?.shadowRoot;
+            return (
+              Boolean(screen) &&
+              !appRoot!.querySelector("[aria-busy=true]") &&
+              !screen!.querySelector("[aria-busy=true]")
+            );
+          });
+          if (p.startsWith("/documents/0")) await page.getByRole("img", { name: /Page 1 of/ }).waitFor();
+          if (i > 0) runs.push(performance.now() - t0); // the first opening warms the chunk cache
+        }
+        times.push([p.replace(/[0-9a-f-]{36}/, ":id"), median(runs)]);
+      }
+      await ctx.close();
+    }
+    const worst = times.reduce((a, b) => (b[1] > a[1] ? b : a));
+    report(
+      "console: every screen interactive (headless Chromium)",
+      `${times.length} screens, median ${median(times.map((x) => x[1])).toFixed(0)} ms, slowest ${worst[0]} ${worst[1].toFixed(0)} ms`,
+      `(target ≤ 1000 ms: ratio ${(worst[1] / 1000).toFixed(2)})`,
+    );
+  } finally {
+    await browser.close();
+    await app.stop();
+  }
+}

@@ -24,9 +24,9 @@ import { hsmBenches } from "./hsm.js";
 import { median, signIn, spawnServer, startAppliance } from "./support.js";
 import { billingBenches } from "./billing.js";
 import { dispositionBench } from "./retention.js";
-import { consoleBundleBench } from "./console.js";
+import { consoleBundleBench, consoleScreensBench } from "./console.js";
 
-// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|gost|console|sustained|cluster runs one group (sustained and cluster run only when named) (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size only); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
+// BENCH_ONLY=http|audit|billing|retention|inbox|hsm|gost|console|sustained|cluster runs one group (sustained and cluster run only when named) (inbox includes the disposition preview and the console's inbox over its million documents; console: the bundle's size and every screen's time to interactive); BENCH_SECONDS, BENCH_AUDIT_ROWS, BENCH_INBOX_DOCUMENTS scale them.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const INBOX_DOCUMENTS = Number(process.env.BENCH_INBOX_DOCUMENTS ?? 1_000_000);
@@ -57,6 +57,7 @@ async function main() {
     if (!only || only === "retention") await dispositionBench(report, dataDir);
     if (!only || only === "audit") await auditBenches(dataDir);
     if (!only || only === "inbox" || only === "console") consoleBundleBench(report);
+    if (!only || only === "console") await consoleScreensBench(report, dataDir);
     if (!only || only === "inbox") await inboxBench(report, dataDir, INBOX_DOCUMENTS);
     // Ten minutes: run on its own (make bench-sustained), never as part of the whole.
     if (only === "sustained") await (await import("./sustained.js")).sustainedBench(report, dataDir);

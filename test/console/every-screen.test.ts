@@ -124,7 +124,7 @@ describe("every screen in every language (Chromium)", function () {
         await page.locator("qujat-app header nav").waitFor({ state: "attached" });
         for (const screen of screens(who)) {
           await page.goto(app.url + screen);
-          await page.waitForLoadState("networkidle");
+          await page.waitForLoadState("networkidle"); // the screen's data has arrived
           await page.waitForFunction(
             () => !document.querySelector("qujat-app")?.shadowRoot?.querySelector("[aria-busy=true]"),
           );

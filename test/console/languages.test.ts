@@ -113,6 +113,28 @@ describe("the console in the person's language, down to the server's refusals (C
     });
   }
 
+  it("ru: date fields take the day as a Russian writes it, and show it back so", async () => {
+    expect((await user.client.patch("/api/v1/me", { language: "ru" })).status).to.equal(200);
+    // The browser's own date picker would follow its locale (here en-US: mm/dd/yyyy), not the person's language.
+    const context = await browser.newContext({ locale: "en-US" });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(app.url + "/");
+    const form = page.locator("form:has(input[name=login])");
+    await form.locator("input[name=login]").fill(user.login);
+    await form.locator("input[name=password]").fill(PASSWORD);
+    await form.locator("button[type=submit]").click();
+    await page.getByRole("button", { name: ruMessages["app.signOut"] }).waitFor();
+    await page.goto(app.url + "/documents");
+    const from = page.locator("input[name=from]");
+    expect(await from.getAttribute("placeholder")).to.equal("дд.мм.гггг");
+    await from.fill("05.03.2026");
+    await page.getByRole("button", { name: ruMessages["common.apply"] }).click();
+    await page.waitForURL(/from=2026-03-05/);
+    expect(await page.locator("input[name=from]").inputValue()).to.equal("05.03.2026");
+    expect(errors).to.deep.equal([]);
+    await context.close();
+  });
+
   it("en: the server's own detail, which names specifics, is shown as it is", async () => {
     expect((await user.client.patch("/api/v1/me", { language: "en" })).status).to.equal(200);
     const context = await browser.newContext({ locale: "en-GB" });

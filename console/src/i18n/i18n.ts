@@ -4,7 +4,15 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import { en, type MessageKey } from "./en.js";
 
-import { formatDayIn, formatDecimal, formatInstantIn, formatMinor, parseDecimal } from "./numbers.js";
+import {
+  datePlaceholder,
+  formatDayIn,
+  formatDecimal,
+  formatInstantIn,
+  formatMinor,
+  parseDay,
+  parseDecimal,
+} from "./numbers.js";
 
 export type Lang = "ru" | "kk" | "uk" | "en";
 export const LANGUAGES: Array<{ code: Lang; name: string }> = [
@@ -66,6 +74,11 @@ export class LocaleController implements ReactiveController {
 // browsers' Kazakh locale data printed "2026 M12 7".
 export const formatDate = (iso: string | null | undefined) => (iso ? formatInstantIn(iso, currentLang) : "—");
 export const formatDay = (iso: string | null | undefined) => (iso ? formatDayIn(iso, currentLang) : "—");
+/** A date field's example and its prefilled text, in the reader's own format (SPEC: one format per language). */
+export const dayPlaceholder = () => datePlaceholder(currentLang);
+export const dayText = (iso: string | null | undefined) => (iso ? formatDayIn(iso, currentLang) : "");
+/** A day typed in the reader's format (or YYYY-MM-DD) as YYYY-MM-DD; null when it is no real day. */
+export const dayFromText = (text: string) => parseDay(text, currentLang);
 /** Money in minor units (as the API keeps it) with its currency. */
 export const formatMoney = (minor: number | string | null | undefined, currency = "") =>
   minor === null || minor === undefined || minor === "" ? "—" : `${formatMinor(minor, currentLang)} ${currency}`.trim();

@@ -112,8 +112,15 @@ export function formatInstantIn(iso: string, lang: Lang, timeZone?: string): str
   return `${HABITS[lang].date(parts.day, parts.month, parts.year)} ${parts.hour}:${parts.minute}`;
 }
 
-/** What a date field shows as its example, in the language's format. */
-export const datePlaceholder = (lang: Lang) => HABITS[lang].date("dd", "mm", "yyyy");
+/** The letters a date field's example is written with, in each language (день/күн/день, месяц/ай/місяць, год/жыл/рік). */
+const DATE_LETTERS: Record<Lang, [string, string, string]> = {
+  ru: ["дд", "мм", "гггг"],
+  kk: ["кк", "аа", "жжжж"],
+  uk: ["дд", "мм", "рррр"],
+  en: ["dd", "mm", "yyyy"],
+};
+/** What a date field shows as its example, in the language's format and letters. */
+export const datePlaceholder = (lang: Lang) => HABITS[lang].date(...DATE_LETTERS[lang]);
 
 /** A day typed in the language's format (or as YYYY-MM-DD) as YYYY-MM-DD, or null when it is no real day. */
 export function parseDay(text: string, lang: Lang): string | null {

@@ -11,7 +11,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { en, type MessageKey } from "../i18n/en.js";
-import { formatDate, t } from "../i18n/i18n.js";
+import { dayPlaceholder, formatDate, t } from "../i18n/i18n.js";
 import { dayBound } from "./types.js";
 
 interface Entry {
@@ -157,8 +157,14 @@ export class QAuditPage extends QScreen {
         <label>${t("audit.action")} <input name="action" placeholder="document.send" /></label>
         <label>${t("audit.actorId")} <input name="actorId" /></label>
         <label>${t("audit.targetId")} <input name="targetId" /></label>
-        <label>${t("doc.from")} <input name="from" type="date" /></label>
-        <label>${t("doc.to")} <input name="to" type="date" /></label>
+        <label
+          >${t("doc.from")}
+          <input name="from" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+        /></label>
+        <label
+          >${t("doc.to")}
+          <input name="to" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+        /></label>
         <button type="submit">${t("common.apply")}</button>
       </form>
       <q-paged-table .caption=${t("nav.audit")} .columns=${this.columns} .fetchPage=${this.fetcher}></q-paged-table>`;

@@ -13,6 +13,8 @@ import { fieldError, formValues, renderProblem } from "../components/shared/prob
 import {
   amountInput,
   auditPhrase,
+  dayPlaceholder,
+  dayText,
   enumLabel,
   formatAmount,
   formatBytes,
@@ -137,8 +139,26 @@ export class QBillingPage extends QScreen {
               <h3>${t("billing.suspend")}</h3>
               <p class="muted">${t("billing.suspendHint")}</p>
               <div class="row">
-                <label>${t("billing.from")} <input name="from" type="date" required /></label>
-                <label>${t("billing.until")} <input name="until" type="date" required /></label>
+                <label
+                  >${t("billing.from")}
+                  <input
+                    name="from"
+                    data-day
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder=${dayPlaceholder()}
+                    required
+                /></label>
+                <label
+                  >${t("billing.until")}
+                  <input
+                    name="until"
+                    data-day
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder=${dayPlaceholder()}
+                    required
+                /></label>
               </div>
               <label>${t("billing.suspendReason")} <input name="reason" required /></label>
               ${renderProblem(this.problems[`suspend-${s.id}`])}<button type="submit">${t("billing.suspend")}</button>
@@ -163,7 +183,10 @@ export class QBillingPage extends QScreen {
               ${other.map((p) => html`<option value=${p.id}>${p.name} (${formatAmount(p.price)} ${p.currency})</option>`)}
             </select></label
           >
-          <label>${t("billing.effectiveOn")} <input name="effectiveOn" type="date" /></label>
+          <label
+            >${t("billing.effectiveOn")}
+            <input name="effectiveOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+          /></label>
         </div>
         ${renderProblem(this.problems[`change-${s.id}`])}<button type="submit" ?disabled=${!other.length}>
           ${t("billing.changePlan")}
@@ -183,7 +206,10 @@ export class QBillingPage extends QScreen {
         <h3>${t("billing.terminate")}</h3>
         <p class="muted">${t("billing.terminateHint")}</p>
         <div class="row">
-          <label>${t("billing.terminateOn")} <input name="on" type="date" /></label>
+          <label
+            >${t("billing.terminateOn")}
+            <input name="on" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+          /></label>
           <label>${t("billing.terminateReason")} <input name="reason" required /></label>
         </div>
         ${renderProblem(this.problems[`terminate-${s.id}`])}<button type="submit" class="danger">
@@ -430,7 +456,15 @@ export class QBillingPage extends QScreen {
                       </select></label
                     >
                     <label>${t("billing.newPrice")} <input name="newPrice" required inputmode="decimal" /></label>
-                    <label>${t("billing.effectiveOn")} <input name="effectiveOn" type="date" /></label>
+                    <label
+                      >${t("billing.effectiveOn")}
+                      <input
+                        name="effectiveOn"
+                        data-day
+                        inputmode="numeric"
+                        autocomplete="off"
+                        placeholder=${dayPlaceholder()}
+                    /></label>
                   </div>
                   ${renderProblem(this.problems.priceChange)}<button type="submit">
                     ${t("billing.announcePrice")}
@@ -460,7 +494,16 @@ export class QBillingPage extends QScreen {
                         <option>UAH</option>
                       </select></label
                     >
-                    <label>${t("billing.rateDay")} <input name="rateDay" type="date" required /></label>
+                    <label
+                      >${t("billing.rateDay")}
+                      <input
+                        name="rateDay"
+                        data-day
+                        inputmode="numeric"
+                        autocomplete="off"
+                        placeholder=${dayPlaceholder()}
+                        required
+                    /></label>
                     <label>${t("billing.rate")} <input name="rate" required inputmode="decimal" /></label>
                     <label>${t("billing.rateSource")} <input name="rateSource" required /></label>
                   </div>
@@ -566,7 +609,10 @@ export class QBillingPage extends QScreen {
                     <option value="credit">${t("billing.credit")}</option>
                   </select></label
                 >
-                <label>${t("billing.startOn")} <input name="startOn" type="date" /></label>
+                <label
+                  >${t("billing.startOn")}
+                  <input name="startOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+                /></label>
                 ${renderProblem(this.problems.subscribe)}<button type="submit">${t("billing.subscribe")}</button>
               </form>
             </details>`
@@ -637,10 +683,12 @@ export class QBillingPage extends QScreen {
                                     >${t("billing.paidOn")}
                                     <input
                                       name="paidOn"
-                                      type="date"
+                                      data-day
+                                      inputmode="numeric"
+                                      autocomplete="off"
+                                      placeholder=${dayPlaceholder()}
                                       required
-                                      .value=${live(this.today)}
-                                      max=${this.today}
+                                      .value=${live(dayText(this.today))}
                                   /></label>
                                   <label>${t("billing.reference")} <input name="reference" required size="10" /></label>
                                   <button type="submit">${t("billing.record")}</button>

@@ -10,7 +10,7 @@ import { api, apiUrl, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { dayPlaceholder, enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { KINDS, type Organization } from "./types.js";
 
 interface Version {
@@ -447,7 +447,10 @@ export class QCompliancePage extends QScreen {
                 void this.run("preview", "POST", "/retention/disposition", f.asOf ? { asOf: f.asOf } : {});
               }}
             >
-              <label>${t("compliance.asOf")} <input name="asOf" type="date" /></label>
+              <label
+                >${t("compliance.asOf")}
+                <input name="asOf" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+              /></label>
               <button type="submit">${t("compliance.preview")}</button>
             </form>`
           : nothing

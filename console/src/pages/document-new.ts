@@ -14,9 +14,9 @@ import type { Counterparty, QCounterpartyPicker } from "../components/q-counterp
 import "../components/q-upload/q-upload.js";
 import type { QUpload } from "../components/q-upload/q-upload.js";
 import { QScreen, navigate } from "../components/shared/base.js";
-import { fieldError, renderProblem } from "../components/shared/problem.js";
+import { dayFields, fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { language, t, type Lang } from "../i18n/i18n.js";
+import { dayPlaceholder, language, t, type Lang } from "../i18n/i18n.js";
 import { formatDecimal, parseDecimal } from "../i18n/numbers.js";
 import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
 import { vatPercentOn } from "../../../server/domain/shared/vat.js";
@@ -210,8 +210,9 @@ export class QDocumentNewPage extends QScreen {
   private async handleSubmit(e: Event) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
+    const days = dayFields(e.target as HTMLFormElement);
     const s = (k: string) => {
-      const v = f.get(k);
+      const v = days.get(k) ?? f.get(k);
       return typeof v === "string" && v.trim() ? v.trim() : undefined;
     };
     const recipient =
@@ -280,7 +281,7 @@ export class QDocumentNewPage extends QScreen {
           /></label>
         </div>
       </fieldset>
-      ${this.kind === "invoice" ? html`<label>${t("new.dueDate")} <input name="dueDate" type="date" /></label>` : nothing}
+      ${this.kind === "invoice" ? html`<label>${t("new.dueDate")} <input name="dueDate" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()} /></label>` : nothing}
       <table>
         <caption class="sr-only">
           ${t("new.lines")}
@@ -402,7 +403,10 @@ export class QDocumentNewPage extends QScreen {
         >${t("doc.date")}
         <input
           name="date"
-          type="date"
+          data-day
+          inputmode="numeric"
+          autocomplete="off"
+          placeholder=${dayPlaceholder()}
           ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"}
       /></label>
       ${
@@ -424,8 +428,26 @@ export class QDocumentNewPage extends QScreen {
     if (this.kind === "reconciliation_act") {
       return html`${common}
         <div class="row">
-          <label>${t("new.periodFrom")} <input name="periodFrom" type="date" required /></label>
-          <label>${t("new.periodTo")} <input name="periodTo" type="date" required /></label>
+          <label
+            >${t("new.periodFrom")}
+            <input
+              name="periodFrom"
+              data-day
+              inputmode="numeric"
+              autocomplete="off"
+              placeholder=${dayPlaceholder()}
+              required
+          /></label>
+          <label
+            >${t("new.periodTo")}
+            <input
+              name="periodTo"
+              data-day
+              inputmode="numeric"
+              autocomplete="off"
+              placeholder=${dayPlaceholder()}
+              required
+          /></label>
           <label>${t("new.openingBalance")} <input name="openingBalance" inputmode="decimal" required /></label>
           <label>${t("new.debit")} <input name="debit" inputmode="decimal" required /></label>
           <label>${t("new.credit")} <input name="credit" inputmode="decimal" required /></label>
@@ -434,7 +456,7 @@ export class QDocumentNewPage extends QScreen {
         ${fieldError(p, "closingBalance")}`;
     }
     return html`${common}
-    ${this.kind === "contract" ? html`<label>${t("new.validUntil")} <input name="validUntil" type="date" /></label>` : nothing}
+    ${this.kind === "contract" ? html`<label>${t("new.validUntil")} <input name="validUntil" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()} /></label>` : nothing}
     ${this.kind === "supplementary_agreement" ? html`<label>${t("new.contractNumber")} <input name="contractNumber" required /></label>` : nothing}`;
   }
 

@@ -18,7 +18,7 @@ import type { RouteStep } from "../events/events.js";
 import { QScreen } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { en, type MessageKey } from "../i18n/en.js";
-import { enumLabel, formatBytes, formatDate, formatDay, language, t } from "../i18n/i18n.js";
+import { enumLabel, formatAmount, formatBytes, formatDate, formatDay, language, t } from "../i18n/i18n.js";
 import { browserSigner, toBase64 } from "../signer.js";
 import { statusTone, titleOf, type DocumentView } from "./types.js";
 
@@ -386,7 +386,7 @@ export class QDocumentPage extends QScreen {
         ${
           d.total
             ? html`<dt>${t("doc.total")}</dt>
-                <dd>${d.total} ${d.currency ?? ""}</dd>`
+                <dd>${formatAmount(d.total)} ${d.currency ?? ""}</dd>`
             : nothing
         }
         <dt>${t("doc.created")}</dt>

@@ -4,13 +4,14 @@
  * counterparty, period and a search over number, title and counterparty name. The filters live in
  * the URL's query, so a filtered box can be bookmarked and the back button restores it.
  */
+import { dayFields } from "../components/shared/problem.js";
 import { html } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
 import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
-import { formatDate, t } from "../i18n/i18n.js";
+import { dayPlaceholder, dayText, formatAmount, formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
 import { KINDS, NO_QUEUES, STATUSES, dayBound, statusTone, titleOf, type DocumentView, type Queues } from "./types.js";
 
@@ -57,6 +58,7 @@ export class QDocumentsPage extends QScreen {
     const f = new URLSearchParams({ box: this.box });
     for (const [k, v] of new FormData(e.target as HTMLFormElement))
       if (typeof v === "string" && v.trim()) f.set(k, v.trim());
+    for (const [k, v] of dayFields(e.target as HTMLFormElement)) f.set(k, v);
     this.setFilters(f);
   }
 
@@ -104,7 +106,7 @@ export class QDocumentsPage extends QScreen {
         render: (d) =>
           html`<span class="badge ${statusTone(d.status)}">${t(`status.${d.status}` as MessageKey)}</span>`,
       },
-      { label: t("doc.total"), render: (d) => (d.total ? `${d.total} ${d.currency ?? ""}` : "") },
+      { label: t("doc.total"), render: (d) => (d.total ? `${formatAmount(d.total)} ${d.currency ?? ""}` : "") },
       { label: t("doc.created"), render: (d) => formatDate(d.createdAt) },
       ...(this.box === "answer" || this.box === "deemed"
         ? [{ label: t("doc.respondBy"), render: (d: DocumentView) => (d.respondBy ? formatDate(d.respondBy) : "") }]
@@ -155,8 +157,26 @@ export class QDocumentsPage extends QScreen {
             ${KINDS.map((k) => html`<option value=${k} ?selected=${f.get("kind") === k}>${t(`kind.${k}` as MessageKey)}</option>`)}
           </select></label
         >
-        <label>${t("doc.from")} <input name="from" type="date" .value=${f.get("from") ?? ""} /></label>
-        <label>${t("doc.to")} <input name="to" type="date" .value=${f.get("to") ?? ""} /></label>
+        <label
+          >${t("doc.from")}
+          <input
+            name="from"
+            data-day
+            inputmode="numeric"
+            autocomplete="off"
+            placeholder=${dayPlaceholder()}
+            .value=${dayText(f.get("from"))}
+        /></label>
+        <label
+          >${t("doc.to")}
+          <input
+            name="to"
+            data-day
+            inputmode="numeric"
+            autocomplete="off"
+            placeholder=${dayPlaceholder()}
+            .value=${dayText(f.get("to"))}
+        /></label>
         <button type="submit">${t("common.apply")}</button>
       </form>
       <q-paged-table

@@ -12,7 +12,7 @@ import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { dayPlaceholder, dayText, enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/shared/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
@@ -390,7 +390,10 @@ export class QOrganizationPage extends QScreen {
             ${this.branchOptions()}
           </select></label
         >
-        <label>${t("org.expires")} <input name="expiresOn" type="date" /></label>
+        <label
+          >${t("org.expires")}
+          <input name="expiresOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
+        /></label>
         <button type="submit">${t("org.createToken")}</button>
       </form>
       ${renderProblem(this.problems.token)}`;
@@ -455,9 +458,26 @@ export class QOrganizationPage extends QScreen {
                 </fieldset>
                 <div class="row">
                   <label
-                    >${t("org.validFrom")} <input name="validFrom" type="date" required .value=${live(today)}
+                    >${t("org.validFrom")}
+                    <input
+                      name="validFrom"
+                      data-day
+                      inputmode="numeric"
+                      autocomplete="off"
+                      placeholder=${dayPlaceholder()}
+                      required
+                      .value=${live(dayText(today))}
                   /></label>
-                  <label>${t("org.validTo")} <input name="validTo" type="date" required /></label>
+                  <label
+                    >${t("org.validTo")}
+                    <input
+                      name="validTo"
+                      data-day
+                      inputmode="numeric"
+                      autocomplete="off"
+                      placeholder=${dayPlaceholder()}
+                      required
+                  /></label>
                 </div>
                 ${renderProblem(this.problems.givePoa)}<button type="submit">${t("org.signPoa")}</button>
               </form>

@@ -12,8 +12,12 @@ export const styles = css`
       grid-template-columns: 1fr;
     }
   }
-  .sheet {
+  .sheet,
+  .side {
     min-width: 0;
+  }
+  .who {
+    overflow-wrap: anywhere;
   }
   .pages {
     display: grid;

@@ -255,7 +255,7 @@ export class QDocumentPreview extends QElement {
               <span class="badge ${s.valid ? "good" : "bad"}">${s.valid ? t("doc.valid") : t("doc.invalid")}</span>
               <span>${t(`side.${s.side}` as MessageKey)}</span>
             </div>
-            <div class="who" translate="no"><strong>${s.subject}</strong></div>
+            <div class="who" translate="no" title=${s.subject}><strong>${commonName(s.subject)}</strong></div>
             ${s.roles?.length ? html`<div>${s.roles.map(roleWord).join(", ")}</div>` : nothing}
             ${s.iin ? html`<div>${s.iin.length === 10 ? t("form.rnokpp") : t("form.iin")} ${s.iin}</div>` : nothing}
             ${s.bin ? html`<div>${t("form.bin")} ${s.bin}</div>` : nothing}
@@ -298,6 +298,9 @@ export class QDocumentPreview extends QElement {
     </section>`;
   }
 }
+
+/** The person's or organization's name in a certificate's subject (its CN), else the whole subject. */
+const commonName = (subject: string) => /(?:^|,\s*)CN=([^,]+)/.exec(subject)?.[1]?.trim() ?? subject;
 
 /** An NCA role of the certificate (from its extended key usage) in the reader's words. */
 const roleWord = (r: string) => (`certRole.${r}` in en ? t(`certRole.${r}` as MessageKey) : r);

@@ -387,7 +387,7 @@ export class QujatApp extends QElement {
         </button>
         <nav id="main-menu" aria-label=${t("app.menu")} @click=${() => (this.menuOpen = false)}>
           <ul>
-            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.waiting ? html` <span class="badge wait" data-testid="awaiting-work" title=${this.waitingTitle}>${this.waiting}</span>` : nothing}</a></li>`)}
+            ${menu.map((s) => html`<li><a href=${s.path} aria-current=${this.path === s.path || this.path.startsWith(s.path + "/") ? "page" : nothing}>${t(s.title)}${s.path === "/notices" && this.unreadNotices ? html` <span class="badge info" data-testid="unread-notices">${this.unreadNotices}</span>` : nothing}${s.path === "/documents" && this.waiting ? html` <span class="badge wait" data-testid="awaiting-work" title=${this.waitingTitle}>${this.waiting}</span>` : nothing}</a></li>`)}
           </ul>
         </nav>
         <div class="user">

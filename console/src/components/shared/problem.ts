@@ -2,7 +2,7 @@
 import { html, nothing } from "lit";
 import { ApiError, type Problem } from "../../api/client.js";
 import { en, type MessageKey } from "../../i18n/en.js";
-import { language, t } from "../../i18n/i18n.js";
+import { dayFromText, language, t } from "../../i18n/i18n.js";
 
 export function problemOf(e: unknown): Problem {
   if (e instanceof ApiError) return e.problem;
@@ -85,7 +85,21 @@ export function takeSubmittedForm(): HTMLFormElement | null {
   return f;
 }
 
-/** The form's fields as strings (empty ones left out). */
+/**
+ * A form's day fields (inputs marked data-day, typed in the reader's own format — the browser's
+ * date picker would follow its own locale instead) as YYYY-MM-DD; a text that is no real day is
+ * passed on as typed, for the server to refuse with the field named.
+ */
+export function dayFields(form: HTMLFormElement): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const input of form.querySelectorAll<HTMLInputElement>("input[data-day]")) {
+    const text = input.value.trim();
+    if (input.name && text) out.set(input.name, dayFromText(text) ?? text);
+  }
+  return out;
+}
+
+/** The form's fields as strings (empty ones left out; days as YYYY-MM-DD). */
 export function formValues(e: Event): Record<string, string> {
   e.preventDefault();
   submitted = e.target instanceof HTMLFormElement ? e.target : null;
@@ -93,5 +107,6 @@ export function formValues(e: Event): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of new FormData(e.target as HTMLFormElement))
     if (typeof v === "string" && v.trim() !== "") out[k] = v.trim();
+  if (e.target instanceof HTMLFormElement) for (const [k, v] of dayFields(e.target)) out[k] = v;
   return out;
 }
