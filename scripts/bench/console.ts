@@ -92,7 +92,7 @@ export async function consoleBrowserBench(
     const page = await ctx.newPage();
     await page.goto(base + "/");
     await page.getByLabel("Login or IIN").fill("inbox.clerk");
-    await page.getByLabel("Password").fill("Bench!Passw0rd");
+    await page.getByLabel("Password", { exact: true }).fill("Bench!Passw0rd");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.locator("q-paged-table tbody tr td a").first().waitFor();
     const cookies = await ctx.cookies();
@@ -229,9 +229,9 @@ export async function consoleScreensBench(report: Report, dataDir: string) {
       const page = await ctx.newPage();
       await page.goto(base + "/");
       await page.getByLabel("Login or IIN").fill(login);
-      await page.getByLabel("Password").fill("Bench!Passw0rd");
+      await page.getByLabel("Password", { exact: true }).fill("Bench!Passw0rd");
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.getByRole("button", { name: "Sign out" }).waitFor();
+      await page.locator("qujat-app header nav").waitFor({ state: "attached" });
       for (const p of paths) {
         const runs: number[] = [];
         for (let i = 0; i < 4; i++) {

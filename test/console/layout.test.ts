@@ -143,6 +143,13 @@ describe("the console at a desk and on a phone, in Chromium", function () {
       await shoot(s, `${v.name}-approval`);
       await s.goto(`${app.url}/billing`);
       await s.getByRole("heading", { name: "Subscriptions" }).waitFor();
+      if (v.name === "phone") {
+        // The subscriptions are cards too: the plan and the status are on screen.
+        for (const label of ["Plan", "Status"]) {
+          const box = await s.locator(`table.cards td[data-label="${label}"]`).first().boundingBox();
+          expect(box!.x + box!.width, `subscription ${label} inside the screen`).to.be.at.most(v.width);
+        }
+      }
       await shoot(s, `${v.name}-billing`);
       expect(seller.errors).to.deep.equal([]);
       await seller.context.close();

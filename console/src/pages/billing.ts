@@ -517,7 +517,7 @@ export class QBillingPage extends QScreen {
   private renderSubscriptions() {
     const planOf = (id: string) => this.plans.find((p) => p.id === id);
     return html`<h2>${t("billing.subscriptions")}</h2>
-      <table>
+      <table class="cards">
         <caption class="sr-only">
           ${t("billing.subscriptions")}
         </caption>
@@ -536,12 +536,16 @@ export class QBillingPage extends QScreen {
           ${this.subscriptions.map(
             (s) =>
               html`<tr>
-                <td>${this.orgName(s.organizationId)}</td>
-                <td translate="no">${s.planName ?? planOf(s.planId)?.name ?? ""}</td>
-                <td>${formatDay(s.periodStart)} – ${formatDay(s.periodEnd)}</td>
-                <td>${this.quota(s.usage.documents, planOf(s.planId)?.quotas.documents ?? null)}</td>
-                <td>${this.quota(s.usage.storageBytes, planOf(s.planId)?.quotas.storageBytes ?? null, true)}</td>
-                <td>
+                <td data-label=${t("billing.organization")}>${this.orgName(s.organizationId)}</td>
+                <td data-label=${t("billing.plan")} translate="no">${s.planName ?? planOf(s.planId)?.name ?? ""}</td>
+                <td data-label=${t("billing.period")}>${formatDay(s.periodStart)} – ${formatDay(s.periodEnd)}</td>
+                <td data-label=${t("billing.documentsUsed")}>
+                  ${this.quota(s.usage.documents, planOf(s.planId)?.quotas.documents ?? null)}
+                </td>
+                <td data-label=${t("billing.storageUsed")}>
+                  ${this.quota(s.usage.storageBytes, planOf(s.planId)?.quotas.storageBytes ?? null, true)}
+                </td>
+                <td data-label=${t("doc.status")}>
                   ${enumLabel(s.status)}${s.block ? html` <span class="badge bad">${t("billing.blocked")}: ${enumLabel(s.block.stage)} ${formatDay(s.block.since)}</span>` : nothing}
                 </td>
                 <td>
@@ -622,7 +626,7 @@ export class QBillingPage extends QScreen {
 
   private renderInvoices() {
     return html`<h2>${t("billing.invoices")}</h2>
-      <table>
+      <table class="cards">
         <caption class="sr-only">
           ${t("billing.invoices")}
         </caption>
@@ -642,20 +646,20 @@ export class QBillingPage extends QScreen {
           ${this.invoices.map(
             (v) =>
               html`<tr>
-                <td>${v.number}</td>
-                <td>${this.orgName(v.organizationId)}</td>
-                <td>${formatDay(v.issuedOn)}</td>
-                <td>${formatDay(v.dueOn)}</td>
-                <td>${formatAmount(v.total)} ${v.currency}</td>
-                <td>${formatAmount(v.outstanding)}</td>
-                <td>
+                <td data-label=${t("doc.number")}>${v.number}</td>
+                <td data-label=${t("billing.organization")}>${this.orgName(v.organizationId)}</td>
+                <td data-label=${t("billing.issued")}>${formatDay(v.issuedOn)}</td>
+                <td data-label=${t("billing.due")}>${formatDay(v.dueOn)}</td>
+                <td data-label=${t("doc.total")}>${formatAmount(v.total)} ${v.currency}</td>
+                <td data-label=${t("billing.outstanding")}>${formatAmount(v.outstanding)}</td>
+                <td data-label=${t("doc.status")}>
                   <span class="badge ${v.status === "overdue" ? "bad" : v.status === "paid" ? "good" : ""}"
                     >${enumLabel(v.status)}</span
                   >
                 </td>
                 ${
                   this.operator
-                    ? html`<td>
+                    ? html`<td data-label=${t("billing.recordPayment")}>
                         ${
                           v.status === "issued" || v.status === "overdue"
                             ? html`<form

@@ -198,4 +198,38 @@ export const shared = css`
       font-size: 0.9rem;
     }
   }
+  /* A list (table.cards, cells with data-label) becomes cards on a phone: each cell under its column's name. */
+  @media (max-width: 600px) {
+    table.cards,
+    table.cards tbody,
+    table.cards tr,
+    table.cards td {
+      display: block;
+    }
+    table.cards thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    table.cards tbody tr {
+      border: 1px solid #d0d7de;
+      border-radius: 6px;
+      padding: 0.5rem 0.75rem;
+      margin-bottom: 0.6rem;
+    }
+    table.cards td {
+      border: 0;
+      padding: 0.15rem 0;
+      display: grid;
+      grid-template-columns: 7.5rem 1fr;
+      gap: 0.5rem;
+    }
+    table.cards td[data-label]::before {
+      content: attr(data-label);
+      color: #57606a;
+      font-size: 0.85rem;
+    }
+  }
 `;
