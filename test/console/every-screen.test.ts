@@ -1,11 +1,12 @@
 // Every screen in every language (ru, kk, uk, en), in Chromium: the text a person sees — shadow
 // roots included, hidden parts left out — holds no raw enum or code (`snake_case`, `dotted.code`)
-// and, in ru, kk and uk, no stray English the server or a forgotten label left behind. The data
+// and, in ru, kk and uk, no stray English the server or a forgotten label left behind; and axe-core
+// finds no accessibility violation of any impact on any of them. The data
 // is named in Kazakh and Russian, so any Latin word on screen is the console's or the server's own.
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { launchBrowser, watchedPage } from "../support/browser.js";
+import { axeViolations, launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
 import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
@@ -116,12 +117,7 @@ describe("every screen in every language (Chromium)", function () {
         // The test loader (esbuild, keepNames) wraps named functions in __name(); the page needs it too.
         await context.addInitScript("window.__name = (f) => f");
         const { page, errors } = await watchedPage(context);
-        await page.goto(app.url + "/");
-        const form = page.locator("form:has(input[name=login])");
-        await form.locator("input[name=login]").fill(login);
-        await form.locator("input[name=password]").fill(PASSWORD);
-        await form.locator("button[type=submit]").click();
-        await page.locator("qujat-app header nav").waitFor({ state: "attached" });
+        await signInThroughForm(page, app.url, login, PASSWORD);
         for (const screen of screens(who)) {
           await page.goto(app.url + screen);
           await page.waitForLoadState("networkidle"); // the screen's data has arrived
@@ -137,6 +133,10 @@ describe("every screen in every language (Chromium)", function () {
                 if (!ALLOWED_LATIN.has(w) && !/^[A-Z0-9-]+$/.test(w))
                   problems.push(`${who} ${screen}: English "${w}" in "${text}"`);
           }
+          // Once per screen (in English): axe-core finds no accessibility violation of any impact.
+          if (lang === "en")
+            for (const v of await axeViolations(page))
+              problems.push(`${who} ${screen}: axe ${v.id} (${v.impact}): ${v.help}`);
         }
         expect(errors, `${who} ${lang}`).to.deep.equal([]);
         await context.close();

@@ -11,7 +11,7 @@ import { messages as kkMessages } from "../../console/src/i18n/kk.js";
 import { messages as ruMessages } from "../../console/src/i18n/ru.js";
 import { messages as ukMessages } from "../../console/src/i18n/uk.js";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { launchBrowser, watchedPage } from "../support/browser.js";
+import { launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 
 const LANGS = [
@@ -87,18 +87,13 @@ describe("the console in the person's language, down to the server's refusals (C
     });
   }
 
-  for (const { lang, locale, messages, audit } of LANGS) {
+  for (const { lang, locale, audit } of LANGS) {
     it(`${lang}: the audit log reads as sentences with people's and organizations' names`, async () => {
       expect((await admin.client.patch("/api/v1/me", { language: lang })).status).to.equal(200);
       const fullName = (await app.db("users").where({ id: admin.id }).first("full_name"))!.full_name as string;
       const context = await browser.newContext({ locale });
       const { page, errors } = await watchedPage(context);
-      await page.goto(app.url + "/");
-      const form = page.locator("form:has(input[name=login])");
-      await form.locator("input[name=login]").fill(admin.login);
-      await form.locator("input[name=password]").fill(PASSWORD);
-      await form.locator("button[type=submit]").click();
-      await page.getByRole("button", { name: messages["app.signOut"] }).waitFor();
+      await signInThroughForm(page, app.url, admin.login, PASSWORD);
       await page.goto(app.url + "/audit");
       const root = (await app.db("users").where({ login: "root" }).first("full_name"))!.full_name as string;
       const created = `${root} ${audit["audit.action.user.create"]} ${fullName}`;
@@ -118,12 +113,7 @@ describe("the console in the person's language, down to the server's refusals (C
     // The browser's own date picker would follow its locale (here en-US: mm/dd/yyyy), not the person's language.
     const context = await browser.newContext({ locale: "en-US" });
     const { page, errors } = await watchedPage(context);
-    await page.goto(app.url + "/");
-    const form = page.locator("form:has(input[name=login])");
-    await form.locator("input[name=login]").fill(user.login);
-    await form.locator("input[name=password]").fill(PASSWORD);
-    await form.locator("button[type=submit]").click();
-    await page.getByRole("button", { name: ruMessages["app.signOut"] }).waitFor();
+    await signInThroughForm(page, app.url, user.login, PASSWORD);
     await page.goto(app.url + "/documents");
     const from = page.locator("input[name=from]");
     expect(await from.getAttribute("placeholder")).to.equal("дд.мм.гггг");

@@ -6,7 +6,14 @@
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { axeViolations, launchBrowser, screenshot, watchedPage, type AxeViolation } from "../support/browser.js";
+import {
+  axeViolations,
+  launchBrowser,
+  screenshot,
+  signInThroughForm,
+  type AxeViolation,
+  watchedPage,
+} from "../support/browser.js";
 import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
@@ -89,12 +96,7 @@ describe("the console at a desk and on a phone, in Chromium", function () {
   async function signedIn(who: BuiltUser, viewport: { width: number; height: number }) {
     const context = await browser.newContext({ viewport, locale: "en-GB" });
     const { page, errors } = await watchedPage(context);
-    await page.goto(app.url + "/");
-    const form = page.locator("form:has(input[name=login])");
-    await form.locator("input[name=login]").fill(who.login);
-    await form.locator("input[name=password]").fill(PASSWORD);
-    await form.locator("button[type=submit]").click();
-    await page.locator("qujat-app header nav").waitFor({ state: "attached" });
+    await signInThroughForm(page, app.url, who.login, PASSWORD);
     return { context, page, errors };
   }
   async function shoot(page: Page, name: string) {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { launchBrowser, watchedPage } from "../support/browser.js";
+import { launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
 import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
@@ -79,12 +79,7 @@ describe("the document preview, in Chromium", function () {
     expect((await head.client.patch("/api/v1/me", { language: lang })).status).to.equal(200);
     const context = await browser.newContext({ locale: lang === "en" ? "en-GB" : "ru-RU" });
     const { page, errors } = await watchedPage(context);
-    await page.goto(app.url + "/");
-    const form = page.locator("form:has(input[name=login])");
-    await form.locator("input[name=login]").fill(head.login);
-    await form.locator("input[name=password]").fill(PASSWORD);
-    await form.locator("button[type=submit]").click();
-    await page.locator("qujat-app header nav").waitFor();
+    await signInThroughForm(page, app.url, head.login, PASSWORD);
     return { context, page, errors };
   }
 

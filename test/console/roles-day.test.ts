@@ -27,7 +27,6 @@ describe("each role's day, in the console only (Chromium)", function () {
   before(async () => {
     app = await startTestApp();
     browser = await launchBrowser();
-    await app.admin.patch("/api/v1/me", { language: "en" }); // the appliance's setup: root's own choice
   });
   after(async () => {
     for (const c of opened) await c.close().catch(() => {});
@@ -45,6 +44,10 @@ describe("each role's day, in the console only (Chromium)", function () {
     await page.getByLabel("Login or IIN").fill(login);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.locator("qujat-app header nav").waitFor({ state: "attached" });
+    // Whoever reads another language switches to English in the header, as a person would.
+    const language = page.locator("qujat-app header select").first();
+    if ((await language.inputValue()) !== "en") await language.selectOption("en");
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     return { page, errors };
   }

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import type { Browser } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
-import { launchBrowser, watchedPage } from "../support/browser.js";
+import { launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
 import { validIin } from "../support/ids.js";
 
 describe("the appliance's staff and compliance for the system administrator, in Chromium", function () {
@@ -23,13 +23,16 @@ describe("the appliance's staff and compliance for the system administrator, in 
     await app?.close();
   });
 
-  it("adds a compliance officer, gives him a second role, takes one away and disables him", async () => {
+  /** The system administrator's browser, signed in. */
+  async function asRoot() {
     const context = await browser.newContext({ locale: "en-GB" });
     const { page, errors } = await watchedPage(context);
-    await page.goto(app.url + "/");
-    await page.getByLabel("Login or IIN").fill("root");
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await signInThroughForm(page, app.url, "root", PASSWORD);
+    return { context, page, errors };
+  }
+
+  it("adds a compliance officer, gives him a second role, takes one away and disables him", async () => {
+    const { context, page, errors } = await asRoot();
     await page.getByRole("link", { name: "Appliance staff" }).click();
     await page.getByRole("heading", { name: "Appliance staff", level: 1 }).waitFor();
 
@@ -50,8 +53,8 @@ describe("the appliance's staff and compliance for the system administrator, in 
     await row.getByLabel("Another role").selectOption({ label: "Billing operator" });
     await row.getByRole("button", { name: "Give" }).click();
     await row.getByText("Billing operator").waitFor();
-    await row.getByRole("button", { name: "Take the role Compliance officer away from Айгүл Сейітова" }).click();
-    await row.getByRole("button", { name: /Take the role Compliance officer/ }).waitFor({ state: "detached" });
+    await row.getByRole("button", { name: "Take away the role Compliance officer from Айгүл Сейітова" }).click();
+    await row.getByRole("button", { name: /Take away the role Compliance officer/ }).waitFor({ state: "detached" });
     expect((await grants()).map((g) => g.role)).to.deep.equal(["billing_operator"]);
 
     page.once("dialog", (d) => void d.accept());
@@ -66,12 +69,7 @@ describe("the appliance's staff and compliance for the system administrator, in 
   });
 
   it("reads Compliance without the officers' controls", async () => {
-    const context = await browser.newContext({ locale: "en-GB" });
-    const { page, errors } = await watchedPage(context);
-    await page.goto(app.url + "/");
-    await page.getByLabel("Login or IIN").fill("root");
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    const { context, page, errors } = await asRoot();
     await page.getByRole("link", { name: "Compliance" }).click();
     await page.getByTestId("read-only").waitFor();
     await page.getByRole("heading", { name: "Disposition" }).waitFor();

@@ -39,6 +39,19 @@ export async function signerContext(
   return context;
 }
 
+/**
+ * Signs in through the console's own form, whatever its language (fields by name, not by label),
+ * and waits until the shell shows its menu.
+ */
+export async function signInThroughForm(page: Page, baseUrl: string, login: string, password: string) {
+  await page.goto(baseUrl + "/");
+  const form = page.locator("form:has(input[name=login])");
+  await form.locator("input[name=login]").fill(login);
+  await form.locator("input[name=password]").fill(password);
+  await form.locator("button[type=submit]").click();
+  await page.locator("qujat-app header nav").waitFor({ state: "attached" });
+}
+
 /** A page that fails the test on any uncaught error or console error (a 4xx the page handles is not one). */
 export async function watchedPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();

@@ -624,7 +624,7 @@ export const en = {
   "staff.roles": "Roles",
   "staff.lastSignIn": "Last sign-in",
   "staff.revoke": "Take away",
-  "staff.revokeRole": "Take the role {role} away from {name}",
+  "staff.revokeRole": "Take away the role {role} from {name}",
   "staff.addRole": "Another role",
   "staff.grant": "Give",
   "staff.disable": "Disable",
@@ -680,6 +680,15 @@ export const en = {
   "system.technical": "Technical detail (English)",
   "enum.approve": "approved",
   "enum.return": "returned",
+  "empty.inbox": "Nothing received yet. Documents other organizations send yours appear here, and the menu counts those waiting for an answer.",
+  "empty.outbox": "Nothing sent yet. Register a document, sign it and send it: it appears here with the recipient's answer.",
+  "empty.internal": "No documents between your branches yet.",
+  "empty.drafts": "No drafts. Register a document to start one; it stays here until it is sent.",
+  "empty.approval": "Nothing waits for your approval.",
+  "empty.signing": "Nothing waits for your signature.",
+  "empty.answer": "Nothing waits for your answer.",
+  "empty.deemed": "No answer is due within three days.",
+  "empty.filtered": "Nothing matches these filters.",
 } as const;
 
 export type MessageKey = keyof typeof en;

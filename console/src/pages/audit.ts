@@ -3,6 +3,7 @@
  * CSV or JSON (each export carries the chain's verification and the signed checkpoint), and the
  * chain's verification run on demand.
  */
+import { dayField } from "../components/shared/fields.js";
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
@@ -11,7 +12,7 @@ import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
 import { en, type MessageKey } from "../i18n/en.js";
-import { dayPlaceholder, formatDate, t } from "../i18n/i18n.js";
+import { formatDate, t } from "../i18n/i18n.js";
 import { dayBound } from "./types.js";
 
 interface Entry {
@@ -157,14 +158,7 @@ export class QAuditPage extends QScreen {
         <label>${t("audit.action")} <input name="action" placeholder="document.send" /></label>
         <label>${t("audit.actorId")} <input name="actorId" /></label>
         <label>${t("audit.targetId")} <input name="targetId" /></label>
-        <label
-          >${t("doc.from")}
-          <input name="from" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-        /></label>
-        <label
-          >${t("doc.to")}
-          <input name="to" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-        /></label>
+        ${dayField(t("doc.from"), "from")} ${dayField(t("doc.to"), "to")}
         <button type="submit">${t("common.apply")}</button>
       </form>
       <q-paged-table .caption=${t("nav.audit")} .columns=${this.columns} .fetchPage=${this.fetcher}></q-paged-table>`;

@@ -4,6 +4,7 @@
  * readers), invoices with payments recorded by the billing operator, and blocks with their history
  * (what billing did to the subscription: notices, blocks, lifts).
  */
+import { dayField } from "../components/shared/fields.js";
 import { html, nothing, svg } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { live } from "lit/directives/live.js";
@@ -13,8 +14,6 @@ import { fieldError, formValues, renderProblem } from "../components/shared/prob
 import {
   amountInput,
   auditPhrase,
-  dayPlaceholder,
-  dayText,
   enumLabel,
   formatAmount,
   formatBytes,
@@ -139,26 +138,8 @@ export class QBillingPage extends QScreen {
               <h3>${t("billing.suspend")}</h3>
               <p class="muted">${t("billing.suspendHint")}</p>
               <div class="row">
-                <label
-                  >${t("billing.from")}
-                  <input
-                    name="from"
-                    data-day
-                    inputmode="numeric"
-                    autocomplete="off"
-                    placeholder=${dayPlaceholder()}
-                    required
-                /></label>
-                <label
-                  >${t("billing.until")}
-                  <input
-                    name="until"
-                    data-day
-                    inputmode="numeric"
-                    autocomplete="off"
-                    placeholder=${dayPlaceholder()}
-                    required
-                /></label>
+                ${dayField(t("billing.from"), "from", { required: true })}
+                ${dayField(t("billing.until"), "until", { required: true })}
               </div>
               <label>${t("billing.suspendReason")} <input name="reason" required /></label>
               ${renderProblem(this.problems[`suspend-${s.id}`])}<button type="submit">${t("billing.suspend")}</button>
@@ -183,10 +164,7 @@ export class QBillingPage extends QScreen {
               ${other.map((p) => html`<option value=${p.id}>${p.name} (${formatAmount(p.price)} ${p.currency})</option>`)}
             </select></label
           >
-          <label
-            >${t("billing.effectiveOn")}
-            <input name="effectiveOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-          /></label>
+          ${dayField(t("billing.effectiveOn"), "effectiveOn")}
         </div>
         ${renderProblem(this.problems[`change-${s.id}`])}<button type="submit" ?disabled=${!other.length}>
           ${t("billing.changePlan")}
@@ -206,10 +184,7 @@ export class QBillingPage extends QScreen {
         <h3>${t("billing.terminate")}</h3>
         <p class="muted">${t("billing.terminateHint")}</p>
         <div class="row">
-          <label
-            >${t("billing.terminateOn")}
-            <input name="on" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-          /></label>
+          ${dayField(t("billing.terminateOn"), "on")}
           <label>${t("billing.terminateReason")} <input name="reason" required /></label>
         </div>
         ${renderProblem(this.problems[`terminate-${s.id}`])}<button type="submit" class="danger">
@@ -456,15 +431,7 @@ export class QBillingPage extends QScreen {
                       </select></label
                     >
                     <label>${t("billing.newPrice")} <input name="newPrice" required inputmode="decimal" /></label>
-                    <label
-                      >${t("billing.effectiveOn")}
-                      <input
-                        name="effectiveOn"
-                        data-day
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder=${dayPlaceholder()}
-                    /></label>
+                    ${dayField(t("billing.effectiveOn"), "effectiveOn")}
                   </div>
                   ${renderProblem(this.problems.priceChange)}<button type="submit">
                     ${t("billing.announcePrice")}
@@ -494,16 +461,7 @@ export class QBillingPage extends QScreen {
                         <option>UAH</option>
                       </select></label
                     >
-                    <label
-                      >${t("billing.rateDay")}
-                      <input
-                        name="rateDay"
-                        data-day
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder=${dayPlaceholder()}
-                        required
-                    /></label>
+                    ${dayField(t("billing.rateDay"), "rateDay", { required: true })}
                     <label>${t("billing.rate")} <input name="rate" required inputmode="decimal" /></label>
                     <label>${t("billing.rateSource")} <input name="rateSource" required /></label>
                   </div>
@@ -613,11 +571,11 @@ export class QBillingPage extends QScreen {
                     <option value="credit">${t("billing.credit")}</option>
                   </select></label
                 >
-                <label
-                  >${t("billing.startOn")}
-                  <input name="startOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-                /></label>
-                ${renderProblem(this.problems.subscribe)}<button type="submit">${t("billing.subscribe")}</button>
+                ${dayField(t("billing.startOn"), "startOn")} ${renderProblem(this.problems.subscribe)}<button
+                  type="submit"
+                >
+                  ${t("billing.subscribe")}
+                </button>
               </form>
             </details>`
           : nothing
@@ -683,17 +641,7 @@ export class QBillingPage extends QScreen {
                                       inputmode="decimal"
                                       .value=${live(v.outstanding)}
                                   /></label>
-                                  <label
-                                    >${t("billing.paidOn")}
-                                    <input
-                                      name="paidOn"
-                                      data-day
-                                      inputmode="numeric"
-                                      autocomplete="off"
-                                      placeholder=${dayPlaceholder()}
-                                      required
-                                      .value=${live(dayText(this.today))}
-                                  /></label>
+                                  ${dayField(t("billing.paidOn"), "paidOn", { required: true, value: this.today })}
                                   <label>${t("billing.reference")} <input name="reference" required size="10" /></label>
                                   <button type="submit">${t("billing.record")}</button>
                                 </form>

@@ -4,13 +4,14 @@
  * disposition: preview with counts per organization and kind and a chart, approval by a second
  * officer, execution with progress, and the signed certificate to download.
  */
+import { dayField } from "../components/shared/fields.js";
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, apiUrl, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { dayPlaceholder, enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { enumLabel, formatBytes, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { KINDS, type Organization } from "./types.js";
 
 interface Version {
@@ -447,10 +448,7 @@ export class QCompliancePage extends QScreen {
                 void this.run("preview", "POST", "/retention/disposition", f.asOf ? { asOf: f.asOf } : {});
               }}
             >
-              <label
-                >${t("compliance.asOf")}
-                <input name="asOf" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-              /></label>
+              ${dayField(t("compliance.asOf"), "asOf")}
               <button type="submit">${t("compliance.preview")}</button>
             </form>`
           : nothing

@@ -5,6 +5,7 @@
  * with the server's own arithmetic — and the content and attachments dropped on upload zones, sent
  * as one multipart request with a progress bar. Field errors from the API appear beside the fields.
  */
+import { dayField } from "../components/shared/fields.js";
 import { html, nothing } from "lit";
 import { customElement, query, state } from "lit/decorators.js";
 import { fromMinor, lineAmount, toMinor, vatOf } from "../../../server/domain/shared/arithmetic.js";
@@ -16,7 +17,7 @@ import type { QUpload } from "../components/q-upload/q-upload.js";
 import { QScreen, navigate } from "../components/shared/base.js";
 import { dayFields, fieldError, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { dayPlaceholder, language, t, type Lang } from "../i18n/i18n.js";
+import { language, t, type Lang } from "../i18n/i18n.js";
 import { formatDecimal, parseDecimal } from "../i18n/numbers.js";
 import { IDENTIFIER_PATTERN, identifierOf } from "./identifiers.js";
 import { vatPercentOn } from "../../../server/domain/shared/vat.js";
@@ -281,7 +282,7 @@ export class QDocumentNewPage extends QScreen {
           /></label>
         </div>
       </fieldset>
-      ${this.kind === "invoice" ? html`<label>${t("new.dueDate")} <input name="dueDate" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()} /></label>` : nothing}
+      ${this.kind === "invoice" ? html`${dayField(t("new.dueDate"), "dueDate")}` : nothing}
       <table>
         <caption class="sr-only">
           ${t("new.lines")}
@@ -399,16 +400,7 @@ export class QDocumentNewPage extends QScreen {
           ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"}
           aria-describedby="err-number" /></label
       >${fieldError(p, "number")}
-      <label
-        >${t("doc.date")}
-        <input
-          name="date"
-          data-day
-          inputmode="numeric"
-          autocomplete="off"
-          placeholder=${dayPlaceholder()}
-          ?required=${ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"}
-      /></label>
+      ${dayField(t("doc.date"), "date", { required: ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act" })}
       ${
         ACCOUNTING_KINDS.includes(this.kind) || this.kind === "reconciliation_act"
           ? html`<label
@@ -428,26 +420,8 @@ export class QDocumentNewPage extends QScreen {
     if (this.kind === "reconciliation_act") {
       return html`${common}
         <div class="row">
-          <label
-            >${t("new.periodFrom")}
-            <input
-              name="periodFrom"
-              data-day
-              inputmode="numeric"
-              autocomplete="off"
-              placeholder=${dayPlaceholder()}
-              required
-          /></label>
-          <label
-            >${t("new.periodTo")}
-            <input
-              name="periodTo"
-              data-day
-              inputmode="numeric"
-              autocomplete="off"
-              placeholder=${dayPlaceholder()}
-              required
-          /></label>
+          ${dayField(t("new.periodFrom"), "periodFrom", { required: true })}
+          ${dayField(t("new.periodTo"), "periodTo", { required: true })}
           <label>${t("new.openingBalance")} <input name="openingBalance" inputmode="decimal" required /></label>
           <label>${t("new.debit")} <input name="debit" inputmode="decimal" required /></label>
           <label>${t("new.credit")} <input name="credit" inputmode="decimal" required /></label>
@@ -455,8 +429,7 @@ export class QDocumentNewPage extends QScreen {
         </div>
         ${fieldError(p, "closingBalance")}`;
     }
-    return html`${common}
-    ${this.kind === "contract" ? html`<label>${t("new.validUntil")} <input name="validUntil" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()} /></label>` : nothing}
+    return html`${common} ${this.kind === "contract" ? html`${dayField(t("new.validUntil"), "validUntil")}` : nothing}
     ${this.kind === "supplementary_agreement" ? html`<label>${t("new.contractNumber")} <input name="contractNumber" required /></label>` : nothing}`;
   }
 

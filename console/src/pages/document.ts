@@ -130,7 +130,9 @@ export class QDocumentPage extends QScreen {
     const p = this.problems;
     const reasonForm = (name: string, path: string, label: MessageKey, danger = false) =>
       html`<form class="inline" @submit=${(e: Event) => this.step(name, path, { reason: formValues(e).reason })}>
-        <label>${t("doc.reason")} <input name="reason" required minlength="3" /></label>
+        <label
+          >${t("doc.reason")} <span class="sr-only">(${t(label)})</span> <input name="reason" required minlength="3"
+        /></label>
         <button type="submit" class=${danger ? "danger" : ""}>${t(label)}</button>${renderProblem(p[name])}
       </form>`;
     const parts = [];

@@ -181,6 +181,7 @@ export class QDocumentsPage extends QScreen {
       </form>
       <q-paged-table
         .caption=${t(`box.${this.box}` as MessageKey)}
+        .empty=${this.filters.size > 1 ? t("empty.filtered") : t(`empty.${this.box}` as MessageKey)}
         .columns=${this.columns()}
         .fetchPage=${this.fetcher}
       ></q-paged-table>`;

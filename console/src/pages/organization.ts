@@ -5,14 +5,15 @@
  * (the secret is shown once, right after creation) and powers of attorney (read, revoke). The tab
  * is in the URL (?tab=), so it can be bookmarked and the back button returns to it.
  */
+import { dayField } from "../components/shared/fields.js";
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { live } from "lit/directives/live.js";
+
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
 import type { MessageKey } from "../i18n/en.js";
-import { dayPlaceholder, dayText, enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
+import { enumLabel, formatDate, formatDay, t } from "../i18n/i18n.js";
 import { ORGANIZATION_ROLES, TOKEN_ROLES } from "../../../server/domain/shared/roles.js";
 import { browserSigner } from "../signer.js";
 import { KINDS, flattenBranches, type Branch, type Organization, type User } from "./types.js";
@@ -390,10 +391,7 @@ export class QOrganizationPage extends QScreen {
             ${this.branchOptions()}
           </select></label
         >
-        <label
-          >${t("org.expires")}
-          <input name="expiresOn" data-day inputmode="numeric" autocomplete="off" placeholder=${dayPlaceholder()}
-        /></label>
+        ${dayField(t("org.expires"), "expiresOn")}
         <button type="submit">${t("org.createToken")}</button>
       </form>
       ${renderProblem(this.problems.token)}`;
@@ -457,27 +455,8 @@ export class QOrganizationPage extends QScreen {
                   </div>
                 </fieldset>
                 <div class="row">
-                  <label
-                    >${t("org.validFrom")}
-                    <input
-                      name="validFrom"
-                      data-day
-                      inputmode="numeric"
-                      autocomplete="off"
-                      placeholder=${dayPlaceholder()}
-                      required
-                      .value=${live(dayText(today))}
-                  /></label>
-                  <label
-                    >${t("org.validTo")}
-                    <input
-                      name="validTo"
-                      data-day
-                      inputmode="numeric"
-                      autocomplete="off"
-                      placeholder=${dayPlaceholder()}
-                      required
-                  /></label>
+                  ${dayField(t("org.validFrom"), "validFrom", { required: true, value: today })}
+                  ${dayField(t("org.validTo"), "validTo", { required: true })}
                 </div>
                 ${renderProblem(this.problems.givePoa)}<button type="submit">${t("org.signPoa")}</button>
               </form>

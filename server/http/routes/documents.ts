@@ -7,6 +7,7 @@ import { documentRegistrar } from "../../domain/documents/registration/registrar
 import { contentAccess, readableDocument } from "../../domain/documents/access.js";
 import { KINDS } from "../../domain/shared/kinds.js";
 import { presentDocument } from "../../domain/documents/presenters.js";
+import { presentCounterparty } from "../../domain/identity/presenters.js";
 import { counterpartySearch } from "../../domain/identity/queries.js";
 import {
   BOXES,
@@ -112,17 +113,7 @@ export function documentRoutes(api: Api, deps: AppDeps) {
         limit: query.q ? 200 : query.limit,
       });
       const items = rows
-        .map((o) => ({
-          id: o.id,
-          name: o.name,
-          country: o.country,
-          kind: o.kind,
-          bin: o.bin,
-          edrpou: o.edrpou,
-          rnokpp: o.rnokpp,
-          external: Boolean(o.external),
-          lastUsedAt: lastUsed.get(o.id) ?? null,
-        }))
+        .map((o) => presentCounterparty(o, lastUsed.get(o.id) ?? null))
         // Recently used first (latest first), then the rest by name as the search ordered them.
         .sort((a, b) => (b.lastUsedAt ?? "").localeCompare(a.lastUsedAt ?? ""))
         .slice(0, query.limit);

@@ -24,6 +24,8 @@ export class QPagedTable<T = unknown> extends QElement {
   static styles = [shared, styles];
 
   @property() caption = "";
+  /** what an empty list says (what would be here, and how it gets here); default: "Nothing here yet." */
+  @property() empty = "";
   @property({ attribute: false }) columns: Column<T>[] = [];
   @property({ attribute: false }) fetchPage: ((cursor: string | null) => Promise<Page<T>>) | null = null;
 
@@ -111,7 +113,7 @@ export class QPagedTable<T = unknown> extends QElement {
             ${
               this.rows.length === 0 && !this.loading
                 ? html`<tr>
-                    <td colspan=${this.columns.length} class="muted">${t("table.empty")}</td>
+                    <td colspan=${this.columns.length} class="muted" data-testid="empty">${this.empty || t("table.empty")}</td>
                   </tr>`
                 : this.rows.map(
                     (r) =>

@@ -1,0 +1,24 @@
+// Form fields the screens share.
+import { html } from "lit";
+import { ifDefined } from "lit/directives/if-defined.js";
+import { dayPlaceholder, dayText } from "../../i18n/i18n.js";
+
+/**
+ * A day, typed in the reader's own format (the browser's date picker follows its locale instead):
+ * its example in his letters, a prefilled day shown his way; `formValues` and `dayFields` read it
+ * back as YYYY-MM-DD. The value is the field's default (an attribute), so a reset restores it and
+ * a re-render never overwrites what the person typed.
+ */
+export function dayField(label: string, name: string, o: { required?: boolean; value?: string | null } = {}) {
+  return html`<label
+    >${label}
+    <input
+      name=${name}
+      data-day
+      inputmode="numeric"
+      autocomplete="off"
+      placeholder=${dayPlaceholder()}
+      ?required=${o.required ?? false}
+      value=${ifDefined(o.value ? dayText(o.value) : undefined)}
+  /></label>`;
+}
