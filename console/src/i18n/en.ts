@@ -680,8 +680,10 @@ export const en = {
   "system.technical": "Technical detail (English)",
   "enum.approve": "approved",
   "enum.return": "returned",
-  "empty.inbox": "Nothing received yet. Documents other organizations send yours appear here, and the menu counts those waiting for an answer.",
-  "empty.outbox": "Nothing sent yet. Register a document, sign it and send it: it appears here with the recipient's answer.",
+  "empty.inbox":
+    "Nothing received yet. Documents other organizations send yours appear here, and the menu counts those waiting for an answer.",
+  "empty.outbox":
+    "Nothing sent yet. Register a document, sign it and send it: it appears here with the recipient's answer.",
   "empty.internal": "No documents between your branches yet.",
   "empty.drafts": "No drafts. Register a document to start one; it stays here until it is sent.",
   "empty.approval": "Nothing waits for your approval.",

@@ -113,7 +113,9 @@ export class QPagedTable<T = unknown> extends QElement {
             ${
               this.rows.length === 0 && !this.loading
                 ? html`<tr>
-                    <td colspan=${this.columns.length} class="muted" data-testid="empty">${this.empty || t("table.empty")}</td>
+                    <td colspan=${this.columns.length} class="muted" data-testid="empty">
+                      ${this.empty || t("table.empty")}
+                    </td>
                   </tr>`
                 : this.rows.map(
                     (r) =>
