@@ -5,13 +5,14 @@
  * the URL's query, so a filtered box can be bookmarked and the back button restores it.
  */
 import { dayFields } from "../components/shared/problem.js";
+import { dayField } from "../components/shared/fields.js";
 import { html } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { api, type Page } from "../api/client.js";
 import "../components/q-paged-table/q-paged-table.js";
 import type { Column } from "../components/q-paged-table/q-paged-table.js";
 import { QScreen, hasRole, navigate } from "../components/shared/base.js";
-import { dayPlaceholder, dayText, formatAmount, formatDate, t } from "../i18n/i18n.js";
+import { formatAmount, formatDate, t } from "../i18n/i18n.js";
 import type { MessageKey } from "../i18n/en.js";
 import { KINDS, NO_QUEUES, STATUSES, dayBound, statusTone, titleOf, type DocumentView, type Queues } from "./types.js";
 
@@ -157,26 +158,8 @@ export class QDocumentsPage extends QScreen {
             ${KINDS.map((k) => html`<option value=${k} ?selected=${f.get("kind") === k}>${t(`kind.${k}` as MessageKey)}</option>`)}
           </select></label
         >
-        <label
-          >${t("doc.from")}
-          <input
-            name="from"
-            data-day
-            inputmode="numeric"
-            autocomplete="off"
-            placeholder=${dayPlaceholder()}
-            .value=${dayText(f.get("from"))}
-        /></label>
-        <label
-          >${t("doc.to")}
-          <input
-            name="to"
-            data-day
-            inputmode="numeric"
-            autocomplete="off"
-            placeholder=${dayPlaceholder()}
-            .value=${dayText(f.get("to"))}
-        /></label>
+        ${dayField(t("doc.from"), "from", { value: f.get("from"), follow: true })}
+        ${dayField(t("doc.to"), "to", { value: f.get("to"), follow: true })}
         <button type="submit">${t("common.apply")}</button>
       </form>
       <q-paged-table

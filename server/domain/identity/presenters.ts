@@ -20,17 +20,10 @@ export const presentOrganization = (o: OrganizationRow, root?: BranchRow) => ({
 });
 
 /** An organization as the counterparty directory shows it: public facts only, and when it was last sent to. */
-export const presentCounterparty = (o: OrganizationRow, lastUsedAt: string | null) => ({
-  id: o.id,
-  name: o.name,
-  country: o.country,
-  kind: o.kind,
-  bin: o.bin,
-  edrpou: o.edrpou,
-  rnokpp: o.rnokpp,
-  external: Boolean(o.external),
-  lastUsedAt,
-});
+export function presentCounterparty(o: OrganizationRow, lastUsedAt: string | null) {
+  const { id, name, country, kind, bin, edrpou, rnokpp, external } = presentOrganization(o);
+  return { id, name, country, kind, bin, edrpou, rnokpp, external, lastUsedAt };
+}
 
 export const presentBranch = (b: BranchRow) => ({
   id: b.id,

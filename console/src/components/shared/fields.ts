@@ -1,15 +1,32 @@
 // Form fields the screens share.
 import { html } from "lit";
 import { ifDefined } from "lit/directives/if-defined.js";
+import { live } from "lit/directives/live.js";
 import { dayPlaceholder, dayText } from "../../i18n/i18n.js";
 
 /**
  * A day, typed in the reader's own format (the browser's date picker follows its locale instead):
  * its example in his letters, a prefilled day shown his way; `formValues` and `dayFields` read it
  * back as YYYY-MM-DD. The value is the field's default (an attribute), so a reset restores it and
- * a re-render never overwrites what the person typed.
+ * a re-render never overwrites what the person typed — unless `follow`: then the field shows the
+ * value whenever it changes (a filter that follows the URL's back and forward).
  */
-export function dayField(label: string, name: string, o: { required?: boolean; value?: string | null } = {}) {
+export function dayField(
+  label: string,
+  name: string,
+  o: { required?: boolean; value?: string | null; follow?: boolean } = {},
+) {
+  if (o.follow)
+    return html`<label
+      >${label}
+      <input
+        name=${name}
+        data-day
+        inputmode="numeric"
+        autocomplete="off"
+        placeholder=${dayPlaceholder()}
+        .value=${live(dayText(o.value))}
+    /></label>`;
   return html`<label
     >${label}
     <input
