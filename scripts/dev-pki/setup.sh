@@ -19,6 +19,8 @@ CP_BIN=${4:-990440000038}
 DIR=${QUJAT_DEV_PKI_DIR:-data/dev-pki}
 OCSP_PORT=${QUJAT_DEV_OCSP_PORT:-8889}
 command -v softhsm2-util >/dev/null || { echo "softhsm2 is missing: apt-get install softhsm2 (make test installs it)" >&2; exit 1; }
+# `npx qujat` (the HSM key commands below) runs from the locked dependencies: install them on a fresh clone.
+[ -f node_modules/.installed ] || make -s install
 mkdir -p "$DIR"/{ca/issued,trust,people,tokens}
 DIR=$(cd "$DIR" && pwd)
 cd "$DIR/ca"
