@@ -1,4 +1,5 @@
 // Reading documents: one by id, its files, and the boxes (SPEC R2.10) with keyset pagination.
+import { DAY } from "../../clock.js";
 import type { Tx } from "../../storage/db.js";
 import type { Actor, Role } from "../identity/roles.js";
 import { RESPONDER_ROLES, SIGNER_ROLES, type DocumentSides } from "./policy.js";
@@ -118,17 +119,16 @@ export async function numberTaken(
  * - signing: approved documents of a branch he signs for (SPEC R1.2) that nobody has signed yet
  *   (the first signature moves a document on to "signing", and out of every signer's queue);
  * - answer: received documents waiting for his side's signature or reasoned refusal (R2.5), where
- *   he may answer for the receiving branch;
+ *   he may answer for the receiving branch — also while it waits for a clarification it asked for;
  * - deemed: the part of those deemed accepted by silence within DEEMED_WARNING_DAYS (R2.6).
  */
-export type Box = "inbox" | "outbox" | "internal" | "drafts" | "approval" | "signing" | "answer" | "deemed";
 export const BOXES = ["inbox", "outbox", "internal", "drafts", "approval", "signing", "answer", "deemed"] as const;
+export type Box = (typeof BOXES)[number];
 export type Queue = "approval" | "signing" | "answer" | "deemed";
 
 /** How close a deemed-acceptance deadline must be for the document to enter the "deemed" queue. */
 export const DEEMED_WARNING_DAYS = 3;
-const ANSWER_STATUSES = ["sent", "delivered"];
-const DEEMED_STATUSES = ["sent", "delivered", "clarification_requested"];
+const ANSWER_STATUSES = ["sent", "delivered", "clarification_requested"];
 
 export interface BoxFilter {
   box: Box;
@@ -231,8 +231,8 @@ function boxQuery(db: Tx, actor: Actor, box: Box, now: Date) {
     case "answer":
       return q.whereIn("status", ANSWER_STATUSES);
     case "deemed": {
-      const horizon = new Date(now.getTime() + DEEMED_WARNING_DAYS * 86_400_000).toISOString();
-      return q.whereIn("status", DEEMED_STATUSES).whereNotNull("respond_by").where("respond_by", "<=", horizon);
+      const horizon = new Date(now.getTime() + DEEMED_WARNING_DAYS * DAY).toISOString();
+      return q.whereIn("status", ANSWER_STATUSES).whereNotNull("respond_by").where("respond_by", "<=", horizon);
     }
   }
 }
