@@ -134,6 +134,9 @@ describe("work queues: to sign, to answer, deemed acceptance running out", () =>
     expect((await queuesOf(buyerHead)).answer).to.deep.equal(both);
     expect((await queuesOf(buyerAccountant)).answer).to.deep.equal(both);
     for (const who of [buyerClerk, buyerViewer, head, clerk]) expect((await queuesOf(who)).answer).to.deep.equal([]);
+    // Asking the sender for a clarification leaves the answer owed: it stays in the queue.
+    await post(buyerHead, `/api/v1/documents/${act.id}/clarification-request`, { reason: "Which period?" });
+    expect((await queuesOf(buyerAccountant)).answer).to.deep.equal(both);
     await post(buyerHead, `/api/v1/documents/${invoice.id}/rejection`, { reason: "Wrong amount" });
     await sign(buyerHead, buyerKey, act.id);
     expect((await queuesOf(buyerHead)).answer).to.deep.equal([]);
