@@ -75,6 +75,15 @@ describe("every screen in every language (Chromium)", function () {
     docId = d.body.id;
     await head.client.post(`/api/v1/documents/${docId}/signatures`, { cms: key.sign(bytes).toString("base64") });
     await head.client.post(`/api/v1/documents/${docId}/send`);
+    // A policy waiting for a second officer: its trigger and end action show as words, and it says it is not in effect.
+    const policy = await officer.client.post("/api/v1/retention/policies", {
+      name: "Шоттар",
+      kind: "invoice",
+      trigger: "document_date",
+      periodMonths: 60,
+      endAction: "review",
+    });
+    expect(policy.status, JSON.stringify(policy.body)).to.equal(201);
     await officer.client.post("/api/v1/retention/holds", {
       name: "Салық тексеруі",
       reason: "Салық органының сұрауы",

@@ -691,6 +691,7 @@ export const en = {
   "empty.answer": "Nothing waits for your answer.",
   "empty.deemed": "No answer is due within three days.",
   "empty.filtered": "Nothing matches these filters.",
+  "compliance.notInEffect": "not in effect yet: waits for a second officer",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -691,4 +691,5 @@ export const messages: Record<MessageKey, string> = {
   "empty.answer": "Сіздің жауабыңызды ештеңе күтпейді.",
   "empty.deemed": "Алдағы үш күнде жауап беру мерзімі жоқ.",
   "empty.filtered": "Бұл шарттар бойынша ештеңе табылмады.",
+  "compliance.notInEffect": "әлі күшіне енген жоқ: екінші офицерді күтуде",
 };

@@ -692,4 +692,5 @@ export const messages: Record<MessageKey, string> = {
   "empty.answer": "Ничто не ждёт вашего ответа.",
   "empty.deemed": "Сроков ответа в ближайшие три дня нет.",
   "empty.filtered": "Ничего не найдено по этим условиям.",
+  "compliance.notInEffect": "ещё не действует: ждёт второго офицера",
 };

@@ -691,4 +691,5 @@ export const messages: Record<MessageKey, string> = {
   "empty.answer": "Ніщо не чекає на вашу відповідь.",
   "empty.deemed": "Строків відповіді найближчі три дні немає.",
   "empty.filtered": "За цими умовами нічого не знайдено.",
+  "compliance.notInEffect": "ще не діє: чекає на другого офіцера",
 };

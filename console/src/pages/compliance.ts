@@ -148,12 +148,16 @@ export class QCompliancePage extends QScreen {
           ${this.policies.map((pol) => {
             const v = pol.current ?? pol.versions[0];
             return html`<tr>
-              <td>${v?.name} ${pol.locked ? html`<span class="badge">${t("compliance.locked")}</span>` : nothing}</td>
+              <td>
+                <span translate="no">${v?.name}</span>
+                ${pol.locked ? html`<span class="badge">${t("compliance.locked")}</span>` : nothing}
+                ${pol.current ? nothing : html`<span class="badge wait" data-testid="not-in-effect">${t("compliance.notInEffect")}</span>`}
+              </td>
               <td>${this.kindName(v?.kind ?? null)}</td>
               <td>${this.orgName(v?.organizationId ?? null)}</td>
-              <td>${v?.trigger}${v?.event ? ` (${v.event})` : ""}</td>
+              <td>${enumLabel(v?.trigger)}${v?.event ? html` (<span translate="no">${v.event}</span>)` : ""}</td>
               <td>${v?.periodMonths} ${t("compliance.months")}</td>
-              <td>${v?.endAction}</td>
+              <td>${enumLabel(v?.endAction)}</td>
               <td>
                 <details>
                   <summary>${pol.versions.length}</summary>
