@@ -141,7 +141,9 @@ describe("console components (source, in Chromium)", function () {
         };
       });
       await page.getByRole("alert").waitFor();
-      expect(await page.locator("q-paged-table tbody tr td").first().textContent()).to.equal("Nothing here yet.");
+      expect((await page.locator("q-paged-table tbody tr td").first().textContent())?.trim()).to.equal(
+        "Nothing here yet.",
+      );
     });
   });
 
