@@ -45,9 +45,15 @@ describe("each role's day, in the console only (Chromium)", function () {
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.locator("qujat-app header nav").waitFor({ state: "attached" });
-    // Whoever reads another language switches to English in the header, as a person would.
+    // Whoever reads another language switches to English in the header, as a person would — once
+    // the console has applied his stored language (its messages are a chunk still on its way).
+    await page.waitForLoadState("networkidle");
     const language = page.locator("qujat-app header select").first();
-    if ((await language.inputValue()) !== "en") await language.selectOption("en");
+    if ((await language.inputValue()) !== "en")
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith("/api/v1/me") && r.request().method() === "PATCH"),
+        language.selectOption("en"),
+      ]);
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     return { page, errors };
   }
