@@ -5,7 +5,7 @@
 // is named in Kazakh and Russian, so any Latin word on screen is the console's or the server's own.
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { PASSWORD, onPostgres, startTestApp, type TestApp } from "../support/app.js";
+import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { axeViolations, launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
 import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
@@ -51,10 +51,7 @@ describe("every screen in every language (Chromium)", function () {
   let key: TestSigner;
   let docId: string, orgId: string;
 
-  before(async function () {
-    // The words on a screen do not depend on the database: one pass (SQLite) keeps CI in its time;
-    // the role-day and layout suites run on both.
-    if (onPostgres()) return this.skip();
+  before(async () => {
     app = await startTestApp();
     browser = await launchBrowser();
     const seller = await buildOrganization(app, { name: "Сатушы ЖШС" });
