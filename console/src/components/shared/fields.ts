@@ -1,5 +1,5 @@
 // Form fields the screens share.
-import { html } from "lit";
+import { html, noChange } from "lit";
 import { ifDefined } from "lit/directives/if-defined.js";
 import { live } from "lit/directives/live.js";
 import { dayPlaceholder, dayText } from "../../i18n/i18n.js";
@@ -16,17 +16,6 @@ export function dayField(
   name: string,
   o: { required?: boolean; value?: string | null; follow?: boolean } = {},
 ) {
-  if (o.follow)
-    return html`<label
-      >${label}
-      <input
-        name=${name}
-        data-day
-        inputmode="numeric"
-        autocomplete="off"
-        placeholder=${dayPlaceholder()}
-        .value=${live(dayText(o.value))}
-    /></label>`;
   return html`<label
     >${label}
     <input
@@ -36,6 +25,7 @@ export function dayField(
       autocomplete="off"
       placeholder=${dayPlaceholder()}
       ?required=${o.required ?? false}
-      value=${ifDefined(o.value ? dayText(o.value) : undefined)}
+      value=${ifDefined(!o.follow && o.value ? dayText(o.value) : undefined)}
+      .value=${o.follow ? live(dayText(o.value)) : noChange}
   /></label>`;
 }
