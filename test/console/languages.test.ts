@@ -118,9 +118,24 @@ describe("the console in the person's language, down to the server's refusals (C
     const from = page.locator("input[name=from]");
     expect(await from.getAttribute("placeholder")).to.equal("дд.мм.гггг");
     await from.fill("05.03.2026");
+    // A re-render while the person types (a count arriving, a language chunk loaded) keeps his text.
+    await page
+      .locator("q-documents-page")
+      .evaluate(async (el: HTMLElement & { requestUpdate(): void; updateComplete: Promise<boolean> }) => {
+        el.requestUpdate();
+        await el.updateComplete;
+      });
+    expect(await from.inputValue()).to.equal("05.03.2026");
     await page.getByRole("button", { name: ruMessages["common.apply"] }).click();
     await page.waitForURL(/from=2026-03-05/);
     expect(await page.locator("input[name=from]").inputValue()).to.equal("05.03.2026");
+    // The filter follows the URL: back empties the field, forward shows the day again.
+    await page.goBack();
+    await page.waitForURL((u) => !u.search.includes("from="));
+    await expectValue(page, "");
+    await page.goForward();
+    await page.waitForURL(/from=2026-03-05/);
+    await expectValue(page, "05.03.2026");
     expect(errors).to.deep.equal([]);
     await context.close();
   });
@@ -139,3 +154,10 @@ describe("the console in the person's language, down to the server's refusals (C
     await context.close();
   });
 });
+
+/** The period's first field, once the screen has caught up with the URL. */
+async function expectValue(page: Page, value: string) {
+  const field = page.locator("input[name=from]");
+  for (let i = 0; i < 50 && (await field.inputValue()) !== value; i++) await page.waitForTimeout(20);
+  expect(await field.inputValue()).to.equal(value);
+}

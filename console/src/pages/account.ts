@@ -6,7 +6,6 @@
  */
 import { html, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { live } from "lit/directives/live.js";
 import { api, apiUrl } from "../api/client.js";
 import { QScreen, type Me } from "../components/shared/base.js";
 import { formValues, renderProblem } from "../components/shared/problem.js";
@@ -98,11 +97,10 @@ export class QAccountPage extends QScreen {
           }}
         >
           <label
-            >${t("field.fullName")} <input name="fullName" required .value=${live(me.fullName)} autocomplete="name"
+            >${t("field.fullName")} <input name="fullName" required value=${me.fullName} autocomplete="name"
           /></label>
           <label
-            >${t("field.email")}
-            <input name="email" type="email" required .value=${live(me.email)} autocomplete="email"
+            >${t("field.email")} <input name="email" type="email" required value=${me.email ?? ""} autocomplete="email"
           /></label>
           <label
             >${t("app.language")}

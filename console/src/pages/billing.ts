@@ -7,7 +7,6 @@
 import { dayField } from "../components/shared/fields.js";
 import { html, nothing, svg } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { live } from "lit/directives/live.js";
 import { api, type Page } from "../api/client.js";
 import { QScreen, hasRole } from "../components/shared/base.js";
 import { fieldError, formValues, renderProblem } from "../components/shared/problem.js";
@@ -634,12 +633,7 @@ export class QBillingPage extends QScreen {
                                 >
                                   <label
                                     >${t("billing.amount")}
-                                    <input
-                                      name="amount"
-                                      required
-                                      size="10"
-                                      inputmode="decimal"
-                                      .value=${live(v.outstanding)}
+                                    <input name="amount" required size="10" inputmode="decimal" value=${v.outstanding}
                                   /></label>
                                   ${dayField(t("billing.paidOn"), "paidOn", { required: true, value: this.today })}
                                   <label>${t("billing.reference")} <input name="reference" required size="10" /></label>

@@ -7,7 +7,6 @@
  */
 import { html, nothing, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import { live } from "lit/directives/live.js";
 import { api } from "../api/client.js";
 import "../components/q-key-file/q-key-file.js";
 import { QElement } from "../components/shared/base.js";
@@ -90,7 +89,7 @@ export class QInvitationPage extends QElement {
       <p class="muted">${signer ? t("signin.signerReady", { name: signer.name }) : t("signin.noSigner")}</p>
       <form class="grid" @submit=${this.handleCertificate}>
         <label>${t("field.login")} <input name="login" required autocomplete="username" /></label>
-        <label>${t("field.email")} <input name="email" type="email" .value=${live(inv.email)} /></label>
+        <label>${t("field.email")} <input name="email" type="email" value=${inv.email ?? ""} /></label>
         <label
           >${t("field.password")} <input name="password" type="password" required autocomplete="new-password"
         /></label>
@@ -105,7 +104,7 @@ export class QInvitationPage extends QElement {
           >${t("field.personId")} <input name="personId" required pattern="\\d{10}|\\d{12}" inputmode="numeric"
         /></label>
         ${fieldError(p.accept, "iin")}${fieldError(p.accept, "rnokpp")}
-        <label>${t("field.email")} <input name="email" type="email" .value=${live(inv.email)} /></label>
+        <label>${t("field.email")} <input name="email" type="email" value=${inv.email ?? ""} /></label>
         <label
           >${t("field.password")} <input name="password" type="password" required autocomplete="new-password"
         /></label>

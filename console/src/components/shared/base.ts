@@ -73,8 +73,8 @@ export class QScreen extends QElement {
     if (r) {
       // Done: the form is empty again for the next one, and focus goes back to its first field —
       // a second branch is never created under the first one's parent by values left behind.
-      // Fields a template fills in (a profile, a default date) are bound with live(): the
-      // re-render below fills them again.
+      // Fields a template fills in (a profile, a default date) carry it as their default (the
+      // value attribute): the reset restores it, and a re-render never overwrites typing.
       if (form) {
         form.reset();
         form.querySelector<HTMLElement>("input:not([type=hidden]), select, textarea")?.focus();

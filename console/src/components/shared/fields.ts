@@ -1,31 +1,30 @@
 // Form fields the screens share.
-import { html, noChange } from "lit";
+import { html } from "lit";
 import { ifDefined } from "lit/directives/if-defined.js";
-import { live } from "lit/directives/live.js";
+import { keyed } from "lit/directives/keyed.js";
 import { dayPlaceholder, dayText } from "../../i18n/i18n.js";
 
 /**
  * A day, typed in the reader's own format (the browser's date picker follows its locale instead):
  * its example in his letters, a prefilled day shown his way; `formValues` and `dayFields` read it
  * back as YYYY-MM-DD. The value is the field's default (an attribute), so a reset restores it and
- * a re-render never overwrites what the person typed — unless `follow`: then the field shows the
- * value whenever it changes (a filter that follows the URL's back and forward).
+ * a re-render (a count or a language chunk arriving) never overwrites what the person is typing.
+ * With `follow`, the field is made anew whenever the value changes, so a filter follows the URL's
+ * back and forward; a re-render with the same value still leaves the typing alone.
  */
 export function dayField(
   label: string,
   name: string,
   o: { required?: boolean; value?: string | null; follow?: boolean } = {},
 ) {
-  return html`<label
-    >${label}
-    <input
-      name=${name}
-      data-day
-      inputmode="numeric"
-      autocomplete="off"
-      placeholder=${dayPlaceholder()}
-      ?required=${o.required ?? false}
-      value=${ifDefined(!o.follow && o.value ? dayText(o.value) : undefined)}
-      .value=${o.follow ? live(dayText(o.value)) : noChange}
-  /></label>`;
+  const input = html`<input
+    name=${name}
+    data-day
+    inputmode="numeric"
+    autocomplete="off"
+    placeholder=${dayPlaceholder()}
+    ?required=${o.required ?? false}
+    value=${ifDefined(o.value ? dayText(o.value) : undefined)}
+  />`;
+  return html`<label>${label} ${o.follow ? keyed(o.value ?? "", input) : input}</label>`;
 }
