@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { axeViolations, launchBrowser, signInThroughForm, watchedPage } from "../support/browser.js";
-import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
+import { renderablePdf, sentDocument } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
@@ -62,16 +62,9 @@ describe("every screen in every language (Chromium)", function () {
     for (const u of [head, officer]) await app.db("users").where({ id: u.id }).update({ full_name: "Әлия Нұрланқызы" });
     key = testSigner({ cn: "Әлия Нұрланқызы", iin: head.iin, bin: seller.bin });
     const bytes = renderablePdf("SCREEN");
-    const d = await head.client.post(
-      "/api/v1/documents",
-      jsonDocument(
-        { kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "ЭК-1" }) },
-        bytes,
-      ),
-    );
-    docId = d.body.id;
-    await head.client.post(`/api/v1/documents/${docId}/signatures`, { cms: key.sign(bytes).toString("base64") });
-    await head.client.post(`/api/v1/documents/${docId}/send`);
+    // The buyer has a head on the appliance, so the invoice can be sent (and its page shows it sent).
+    await buildUser(app, [{ role: "head", organizationId: buyer.id, branchId: buyer.headOfficeId }]);
+    docId = (await sentDocument(head, key, { recipient: buyer.id, number: "ЭК-1", bytes })).id;
     // A policy waiting for a second officer: its trigger and end action show as words, and it says it is not in effect.
     const policy = await officer.client.post("/api/v1/retention/policies", {
       name: "Шоттар",

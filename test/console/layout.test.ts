@@ -14,7 +14,7 @@ import {
   type AxeViolation,
   watchedPage,
 } from "../support/browser.js";
-import { invoiceFields, jsonDocument, renderablePdf } from "../support/documents.js";
+import { invoiceFields, jsonDocument, renderablePdf, sentDocument } from "../support/documents.js";
 import { buildOrganization, buildUser, type BuiltUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
@@ -45,21 +45,10 @@ describe("the console at a desk and on a phone, in Chromium", function () {
     keys = [key];
     // One sent and received (the buyer's inbox, the document page), one waiting for the head's approval.
     const bytes = renderablePdf("LAYOUT 2026");
-    const sent = await clerk.client.post(
-      "/api/v1/documents",
-      jsonDocument(
-        { kind: "invoice", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "LAY-1" }) },
-        bytes,
-      ),
-    );
-    sentId = sent.body.id;
+    const sent = await sentDocument(clerk, key, { recipient: buyer.id, number: "LAY-1", bytes, signer: head });
+    sentId = sent.id;
     expect(
-      (await head.client.post(`/api/v1/documents/${sentId}/signatures`, { cms: key.sign(bytes).toString("base64") }))
-        .status,
-    ).to.equal(201);
-    expect((await clerk.client.post(`/api/v1/documents/${sentId}/send`)).status).to.equal(200);
-    expect(
-      (await buyerHead.client.post(`/api/v1/documents/${sentId}/receipt`, { contentSha256: sent.body.content.sha256 }))
+      (await buyerHead.client.post(`/api/v1/documents/${sentId}/receipt`, { contentSha256: sent.content.sha256 }))
         .status,
     ).to.equal(200);
     const routed = await clerk.client.post(

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import type { Browser } from "playwright-core";
 import { PASSWORD, startTestApp, type TestApp } from "../support/app.js";
 import { launchBrowser, watchedPage } from "../support/browser.js";
-import { invoiceFields, jsonDocument, pdf } from "../support/documents.js";
+import { pdf, sentDocument } from "../support/documents.js";
 import { buildOrganization, buildUser } from "../support/factories.js";
 import { removeSigner, testSigner, type TestSigner } from "../support/pki.js";
 
@@ -33,22 +33,10 @@ describe("the next step after a rejection, in Chromium", function () {
     await head.client.patch("/api/v1/me", { language: "en" });
     key = testSigner({ cn: "Seller Head", iin: head.iin, bin: seller.bin });
     const bytes = pdf("REJ-1");
-    const d = await head.client.post(
-      "/api/v1/documents",
-      jsonDocument(
-        { kind: "act_of_work", recipient: { organizationId: buyer.id }, fields: invoiceFields({ number: "REJ-1" }) },
-        bytes,
-      ),
-    );
-    expect(d.status, JSON.stringify(d.body)).to.equal(201);
-    const id = d.body.id as string;
+    const d = await sentDocument(head, key, { recipient: buyer.id, number: "REJ-1", bytes, kind: "act_of_work" });
+    const id = d.id;
     expect(
-      (await head.client.post(`/api/v1/documents/${id}/signatures`, { cms: key.sign(bytes).toString("base64") }))
-        .status,
-    ).to.equal(201);
-    expect((await head.client.post(`/api/v1/documents/${id}/send`)).status).to.equal(200);
-    expect(
-      (await buyerHead.client.post(`/api/v1/documents/${id}/receipt`, { contentSha256: d.body.content.sha256 })).status,
+      (await buyerHead.client.post(`/api/v1/documents/${id}/receipt`, { contentSha256: d.content.sha256 })).status,
     ).to.equal(200);
     const rejected = await buyerHead.client.post(`/api/v1/documents/${id}/rejection`, { reason: "Works not done" });
     expect(rejected.body.status).to.equal("rejected");

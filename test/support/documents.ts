@@ -1,6 +1,8 @@
 // Document fixtures: files whose bytes are what they claim (magic numbers) and valid invoice fields.
+import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { request } from "node:http";
+import type { Client } from "./client.js";
 
 export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -78,7 +80,7 @@ export function documentForm(
 /** A JSON registration body (base64 content). */
 export function jsonDocument(
   metadata: Record<string, unknown>,
-  content = pdf(String(Math.random())),
+  content: Buffer = pdf(String(Math.random())),
   name = "doc.pdf",
 ) {
   return { metadata, content: { name, mediaType: "application/pdf", data: content.toString("base64") } };
@@ -109,3 +111,34 @@ export function uploadCutShort(url: string, token: string, head: string, bytes: 
   });
 }
 export const CUT_SHORT_BOUNDARY = "----qujatCutShort";
+
+/**
+ * A document on its way: registered by `by` for the organization `recipient` with invoice fields
+ * numbered `number`, signed by `signer` (default `by`) with `key`, and sent by `by` — each step's
+ * answer checked. Returns the registration's answer (id, content hash…).
+ */
+export async function sentDocument(
+  by: { client: Client },
+  key: { sign(content: Buffer): Buffer },
+  o: { recipient: string; number: string; bytes: Buffer; kind?: string; signer?: { client: Client } },
+) {
+  const d = await by.client.post(
+    "/api/v1/documents",
+    jsonDocument(
+      {
+        kind: o.kind ?? "invoice",
+        recipient: { organizationId: o.recipient },
+        fields: invoiceFields({ number: o.number }),
+      },
+      o.bytes,
+    ),
+  );
+  expect(d.status, JSON.stringify(d.body)).to.equal(201);
+  const signed = await (o.signer ?? by).client.post(`/api/v1/documents/${d.body.id}/signatures`, {
+    cms: key.sign(o.bytes).toString("base64"),
+  });
+  expect(signed.status, JSON.stringify(signed.body)).to.equal(201);
+  const sent = await by.client.post(`/api/v1/documents/${d.body.id}/send`);
+  expect(sent.status, JSON.stringify(sent.body)).to.equal(200);
+  return d.body as { id: string; content: { sha256: string } };
+}
